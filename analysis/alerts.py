@@ -1,0 +1,314 @@
+"""Low-score rules: a round's satisfaction tables -> candidates for corrective action.
+
+Each rule is a ``Rule`` registered in ``RULES`` (house style §7): adding one is one function and
+one registry entry. ``run_rules`` evaluates the enabled rules per item, i.e. per (question,
+served_unit), on the whole round (``group`` None), and again per (question, served_unit,
+group) for every group cell with at least ``anonymity_threshold`` respondents: a suppressed
+group never gets a candidate of its own, though its answers count in the whole-round rows.
+
+Threshold comparisons are exact (``analysis.metrics.below``): with a rate threshold of 0.80,
+799 of 1000 fires and 800 of 1000 (or 4 of 5) does not.
+
+``evidence`` is ``confirmed`` when the whole 95% interval lies below the threshold and
+``possible`` when only the point estimate does. ``comments`` holds the comments given with
+ratings in the bottom two boxes of that item (and group), ordered by response_id.
+
+The same item can fire several rules and appear once for the round and once per group; an
+item needs at most one open corrective action, so callers keep one candidate per
+``action_key`` (question, served_unit): ``one_per_action_key`` keeps the first, and
+``run_rules`` lists the most important first (see its docstring).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.breakdowns import ANONYMITY_THRESHOLD
+from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.metrics import ITEM_KEYS, Z95, add_metrics, below
+from analysis.trends import two_proportion_z_tests
+
+ROW_KEYS = (*ITEM_KEYS, "group")
+MATCH_KEYS = ("question", "served_unit", "group")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Rule thresholds of a round: rate on 0..1, mean on the item's own (default 1..5) scale,
+    alpha the significance level of the round-over-round drop."""
+
+    rate: float = 0.80
+    mean: float = 3.5
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class ActionCandidate:
+    """One fired rule for one item (and group), with the evidence a quality lead needs."""
+
+    rule: str
+    question: str
+    category: str | None
+    served_unit: str | None
+    group: str | None
+    observed: float
+    n: int
+    ci_low: float
+    ci_high: float
+    threshold: float
+    severity: float
+    evidence: str
+    comments: tuple[str, ...] = ()
+    p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule sees: one row per item (group NaN) and per shown group cell, with metrics
+    (``analysis.metrics.METRIC_COLUMNS``), ``mean_ci_low``/``mean_ci_high``, ``lowest_commented``
+    (ratings at scale_min with a comment), ``comments``, and the previous round's ``prev_*``
+    columns (NaN when there is no previous round or row)."""
+
+    rows: pd.DataFrame
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A low-score rule: ``check`` returns the candidates for the rows that fire."""
+
+    code: str
+    description: str
+    check: Callable[[RuleContext], list[ActionCandidate]]
+
+
+def _rate_below(context: RuleContext) -> list[ActionCandidate]:
+    """Rate below threshold t: satisfied / n < t. Severity (t - rate) * sqrt(n)."""
+    rows, t = context.rows, context.thresholds.rate
+    fired = rows[below(rows["satisfied"], rows["n"], t)]
+    severity = (t - fired["rate"]) * np.sqrt(fired["n"])
+    return _candidates("rate_below", fired, "rate", "ci_low", "ci_high", t, severity)
+
+
+def _mean_below(context: RuleContext) -> list[ActionCandidate]:
+    """Mean below threshold t: sum / n < t. Severity (t - mean) * sqrt(n); the interval is
+    mean ± 1.96 sd / sqrt(n) (NaN for n < 2, so such a row is only ever ``possible``)."""
+    rows, t = context.rows, context.thresholds.mean
+    fired = rows[below(rows["total"], rows["n"], t)]
+    severity = (t - fired["mean"]) * np.sqrt(fired["n"])
+    return _candidates("mean_below", fired, "mean", "mean_ci_low", "mean_ci_high", t, severity)
+
+
+def _significant_drop(context: RuleContext) -> list[ActionCandidate]:
+    """Rate lower than the previous round's for the same question, served unit (and group)
+    with two-sided pooled z-test p < alpha. Threshold = the previous rate; severity
+    (previous rate - rate) * sqrt(n)."""
+    rows = context.rows
+    fired = rows[(rows["rate"] < rows["prev_rate"]) & (rows["p_value"] < context.thresholds.alpha)]
+    severity = (fired["prev_rate"] - fired["rate"]) * np.sqrt(fired["n"])
+    return _candidates(
+        "significant_drop", fired, "rate", "ci_low", "ci_high", fired["prev_rate"], severity
+    )
+
+
+def _single_low_with_comment(context: RuleContext) -> list[ActionCandidate]:
+    """Any rating at scale_min (1 of 5) given with a non-empty comment. Observed is the item's
+    rate with its interval; threshold NaN; severity the number of such ratings; evidence is
+    always ``confirmed`` (a respondent said what went wrong)."""
+    rows = context.rows
+    fired = rows[rows["lowest_commented"] > 0]
+    return _candidates(
+        "single_low_with_comment", fired, "rate", "ci_low", "ci_high", math.nan,
+        fired["lowest_commented"].astype("float64"), evidence="confirmed",
+    )  # fmt: skip
+
+
+RULES: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule("rate_below", "item satisfaction rate below the threshold", _rate_below),
+        Rule("mean_below", "item mean score below the threshold", _mean_below),
+        Rule("significant_drop", "significant drop from the previous round", _significant_drop),
+        Rule(
+            "single_low_with_comment",
+            "a rating at the bottom of the scale with a comment",
+            _single_low_with_comment,
+        ),
+    )
+}
+
+
+def run_rules(
+    frame: pd.DataFrame | RatingCounts,
+    thresholds: Thresholds = Thresholds(),
+    previous: pd.DataFrame | RatingCounts | None = None,
+    anonymity_threshold: int = ANONYMITY_THRESHOLD,
+    enabled: Iterable[str] | None = None,
+) -> list[ActionCandidate]:
+    """Evaluate the enabled rules (all of ``RULES`` by default) on one round.
+
+    ``previous`` is the previous round (frame or counts) for ``significant_drop``; without it
+    that rule never fires. Candidates are ordered by rule (registry order, or the order of
+    ``enabled``), whole-round rows before group rows, then by severity (largest first), then
+    by question, served unit and group. An empty round gives no candidates.
+    """
+    codes = list(RULES) if enabled is None else list(enabled)
+    unknown = [code for code in codes if code not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule(s): {', '.join(unknown)}; known: {', '.join(RULES)}")
+    rows = _rule_rows(as_counts(frame), anonymity_threshold)
+    old = None if previous is None else _previous_rows(as_counts(previous), anonymity_threshold)
+    rows = _with_previous(rows, old)
+    context = RuleContext(rows=rows, thresholds=thresholds)
+    result: list[ActionCandidate] = []
+    for code in codes:
+        result.extend(_ordered(RULES[code].check(context)))
+    return result
+
+
+def action_key(candidate: ActionCandidate) -> tuple[str, str | None]:
+    """The key of the corrective action a candidate belongs to: (question, served_unit)."""
+    return candidate.question, candidate.served_unit
+
+
+def one_per_action_key(candidates: Iterable[ActionCandidate]) -> list[ActionCandidate]:
+    """The first candidate of each ``action_key``, in the given order (so, with the order of
+    ``run_rules``, the first enabled rule that fired, preferring the whole-round row)."""
+    seen: set[tuple[str, str | None]] = set()
+    kept = []
+    for candidate in candidates:
+        if action_key(candidate) not in seen:
+            seen.add(action_key(candidate))
+            kept.append(candidate)
+    return kept
+
+
+def _ordered(candidates: list[ActionCandidate]) -> list[ActionCandidate]:
+    return sorted(
+        candidates,
+        key=lambda c: (
+            c.group is not None, -c.severity if c.severity == c.severity else 0.0,
+            c.question, c.served_unit or "", c.group or "",
+        ),
+    )  # fmt: skip
+
+
+def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
+    """Whole-round item rows (group NaN) and the group cells that may be shown on their own."""
+    whole = _with_comments(add_metrics(aggregate(counts, ITEM_KEYS)), counts, ITEM_KEYS)
+    whole["group"] = None
+    groups = _with_comments(add_metrics(aggregate(counts, ROW_KEYS)), counts, ROW_KEYS)
+    groups = groups[groups["respondents"].to_numpy() >= anonymity_threshold]
+    parts = [_plain(part) for part in (whole, groups) if len(part)]
+    rows = pd.concat(parts, ignore_index=True) if parts else _plain(whole)
+    half = Z95 * rows["sd"] / np.sqrt(rows["n"])
+    rows["mean_ci_low"], rows["mean_ci_high"] = rows["mean"] - half, rows["mean"] + half
+    return rows
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    for key in ROW_KEYS:
+        if key in table.columns:
+            table[key] = table[key].astype("str")
+    return table
+
+
+def _with_comments(
+    table: pd.DataFrame, counts: RatingCounts, keys: tuple[str, ...]
+) -> pd.DataFrame:
+    """Attach each row's bottom-two-box comments (a tuple, by response_id) and the count of
+    its lowest ratings (scale_min) that came with a comment. ``table`` is ``aggregate(counts,
+    keys)``: its rows are in the order of the cells' groupby over ``keys``."""
+    row_of_cell = counts.cells.groupby(list(keys), observed=True, dropna=False).ngroup()
+    comments = counts.comments
+    row = row_of_cell.to_numpy()[comments["cell"].to_numpy()]
+    order = np.argsort(row, kind="stable")  # stable: keeps the response_id order
+    texts = comments["comment"].to_numpy(dtype=object)[order]
+    bounds = np.searchsorted(row[order], np.arange(len(table) + 1))
+    table = table.copy()
+    table["comments"] = pd.Series(
+        [tuple(texts[bounds[i] : bounds[i + 1]]) for i in range(len(table))],
+        index=table.index, dtype=object,
+    )  # fmt: skip
+    lowest = (comments["value"] == comments["scale_min"]).to_numpy()
+    table["lowest_commented"] = np.bincount(row[lowest], minlength=len(table)).astype("int64")
+    return table
+
+
+def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
+    """The previous round's n and satisfied per (question, served_unit) and per shown group
+    cell: matched without the category, which a new questionnaire version may rename."""
+    whole = aggregate(counts, MATCH_KEYS[:2])
+    whole["group"] = None
+    groups = aggregate(counts, MATCH_KEYS)
+    groups = groups[groups["respondents"].to_numpy() >= anonymity_threshold]
+    parts = [_plain(part) for part in (whole, groups) if len(part)]
+    table = pd.concat(parts, ignore_index=True) if parts else _plain(whole)
+    table["rate"] = table["satisfied"] / table["n"]
+    return table
+
+
+def _with_previous(rows: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Add prev_n, prev_satisfied, prev_rate and the z-test p_value of the change."""
+    if previous is None:
+        previous = pd.DataFrame(columns=[*MATCH_KEYS, "n", "satisfied", "rate"])
+    old = previous[[*MATCH_KEYS, "n", "satisfied", "rate"]].rename(
+        columns={"n": "prev_n", "satisfied": "prev_satisfied", "rate": "prev_rate"}
+    )
+    old = old.astype({"prev_n": "float64", "prev_satisfied": "float64", "prev_rate": "float64"})
+    rows = rows.merge(old, on=list(MATCH_KEYS), how="left")
+    _, rows["p_value"] = two_proportion_z_tests(
+        rows["prev_satisfied"], rows["prev_n"], rows["satisfied"], rows["n"]
+    )
+    return rows
+
+
+def _candidates(
+    rule: str,
+    fired: pd.DataFrame,
+    observed: str,
+    low: str,
+    high: str,
+    threshold: float | pd.Series,
+    severity: pd.Series,
+    evidence: str | None = None,
+) -> list[ActionCandidate]:
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (len(fired),))
+    result = []
+    for i, row in enumerate(fired.itertuples(index=False)):
+        row = row._asdict()
+        limit = float(thresholds[i])
+        ci_high = float(row[high])
+        result.append(
+            ActionCandidate(
+                rule=rule,
+                question=row["question"],
+                category=_code(row["category"]),
+                served_unit=_code(row["served_unit"]),
+                group=_code(row["group"]),
+                observed=float(row[observed]),
+                n=int(row["n"]),
+                ci_low=float(row[low]),
+                ci_high=ci_high,
+                threshold=limit,
+                severity=float(np.asarray(severity)[i]),
+                evidence=evidence or ("confirmed" if ci_high < limit else "possible"),
+                comments=tuple(row["comments"]),
+                p_value=_p_value(rule, row),
+            )
+        )
+    return result
+
+
+def _p_value(rule: str, row: dict) -> float | None:
+    return float(row["p_value"]) if rule == "significant_drop" else None
+
+
+def _code(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)

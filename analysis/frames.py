@@ -1,0 +1,211 @@
+"""The tidy answer frame: one row per answer, the contract between the app and ``analysis``.
+
+The app builds the records in one SQL query (``survey/results.py``); everything in ``analysis``
+reads only the columns below. Code columns are categoricals because a round of 100,000
+responses has two million answers but only a few dozen distinct codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+QUESTION_TYPES = ("rating", "nps", "choice", "multi", "text")
+SOURCES = ("web", "paper", "meeting")
+NUMERIC_TYPES = ("rating", "nps")
+
+# Column -> dtype of the normalised frame, in this order.
+COLUMNS: Mapping[str, str] = {
+    "round_id": "int64",
+    "response_id": "int64",
+    "group": "category",
+    "unit": "category",
+    "served_unit": "category",
+    "question": "category",
+    "category": "category",
+    "type": "category",
+    "value": "float64",
+    "scale_min": "int64",
+    "scale_max": "int64",
+    "text": "str",
+    "comment": "str",
+    "source": "category",
+}
+REQUIRED = ("round_id", "response_id", "group", "question", "type")
+CODE_COLUMNS = ("group", "unit", "served_unit", "question", "category")
+# Default scales: the labelled 1..5 rating scale, and 0..10 for nps.
+DEFAULT_SCALES = {"nps": (0, 10)}
+DEFAULT_SCALE = (1, 5)
+# The top-two and bottom-two boxes must not overlap, so a rating scale needs >= 4 points.
+MIN_RATING_POINTS = 4
+
+
+def empty_frame() -> pd.DataFrame:
+    """An answer frame with no rows and the contract's columns and dtypes."""
+    data = {name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()}
+    data["type"] = pd.Series(pd.Categorical([], categories=QUESTION_TYPES))
+    data["source"] = pd.Series(pd.Categorical([], categories=SOURCES))
+    return pd.DataFrame(data)
+
+
+def answer_frame(records: Iterable[Mapping] | pd.DataFrame) -> pd.DataFrame:
+    """Normalise answer records (mappings or a DataFrame) to the tidy answer frame.
+
+    Rules:
+    - ``round_id``, ``response_id``, ``group``, ``question`` and ``type`` are required and
+      never missing; the other columns are optional and filled with missing values
+      (``source``: ``web``).
+    - ``type`` must be one of rating, nps, choice, multi, text; ``source`` one of web, paper,
+      meeting (or missing).
+    - ``value`` is kept only for rating and nps answers; it is NaN for the other types and for
+      unanswered items. Rating and nps values must be whole numbers within
+      ``[scale_min, scale_max]``; missing scales default to 1..5 (0..10 for nps).
+    - A rating scale needs at least 4 points, so the top two and bottom two boxes never overlap.
+    - Empty or blank ``text`` and ``comment`` strings become missing.
+    - Extra columns are dropped; the column order is that of ``COLUMNS``.
+
+    Raises ``ValueError`` naming the offending column or question. Vectorised throughout.
+    """
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(
+        list(records)
+    )
+    if frame.empty and not set(REQUIRED) <= set(frame.columns):
+        return empty_frame()
+    missing = [name for name in REQUIRED if name not in frame.columns]
+    if missing:
+        raise ValueError(f"answer records lack required column(s): {', '.join(missing)}")
+    n = len(frame)
+    out = {
+        "round_id": _integers(frame["round_id"], "round_id"),
+        "response_id": _integers(frame["response_id"], "response_id"),
+    }
+    for name in CODE_COLUMNS:
+        out[name] = _codes(frame[name] if name in frame.columns else None, n)
+    for name in ("group", "question"):
+        if out[name].isna().any():
+            raise ValueError(f"column {name!r} has missing values")
+    out["type"] = _fixed_codes(frame["type"], QUESTION_TYPES, "type")
+    out["value"] = _values(frame.get("value"), out["type"], n)
+    out["scale_min"], out["scale_max"] = _scales(frame, out["type"])
+    out["text"] = _strings(frame.get("text"), n)
+    out["comment"] = _strings(frame.get("comment"), n)
+    if "source" in frame.columns:
+        out["source"] = _fixed_codes(frame["source"], SOURCES, "source")
+    else:
+        out["source"] = pd.Categorical.from_codes(np.zeros(n, dtype="int8"), categories=SOURCES)
+    result = pd.DataFrame({k: _bare(v) for k, v in out.items()}, copy=False)
+    _check_values(result)
+    return result
+
+
+def _bare(values: pd.Series | np.ndarray | pd.Categorical) -> np.ndarray | pd.Categorical:
+    # Drop the caller's index so the new frame gets a plain RangeIndex.
+    return values.array if isinstance(values, pd.Series) else values
+
+
+def _integers(series: pd.Series, name: str) -> pd.Series:
+    if series.isna().any():
+        raise ValueError(f"column {name!r} has missing values")
+    return series.astype("int64")
+
+
+def _codes(series: pd.Series | None, n: int) -> pd.Categorical:
+    """A categorical of string codes with sorted categories; blank strings count as missing."""
+    if series is None:
+        return pd.Categorical.from_codes(np.full(n, -1), categories=pd.Index([], dtype="str"))
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.array.codes, series.array.categories
+    else:
+        # One hash pass (factorize) and a sort of the few distinct codes: astype("category")
+        # would hash the two million strings twice.
+        codes, uniques = pd.factorize(series)
+    names = pd.Index(uniques).astype("str")
+    keep = np.array([bool(name.strip()) for name in names], dtype=bool)
+    order = np.argsort(names.to_numpy(dtype=object)[keep], kind="stable")
+    lookup = np.full(len(names) + 1, -1)  # last slot: missing (-1) stays missing
+    lookup[np.flatnonzero(keep)[order]] = np.arange(len(order))
+    categories = names[keep][order]
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)
+
+
+def _fixed_codes(series: pd.Series, allowed: tuple[str, ...], name: str) -> pd.Categorical:
+    """A categorical with exactly the allowed categories; unknown codes are an error."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cat = series.array
+        unknown = sorted(set(cat.categories.astype("str")) - set(allowed))
+        if unknown and np.isin(cat.codes, [cat.categories.get_loc(u) for u in unknown]).any():
+            raise ValueError(f"column {name!r} has unknown value(s): {', '.join(unknown)}")
+        return cat.set_categories(list(allowed))
+    codes, uniques = pd.factorize(series)
+    names = [str(u) for u in uniques]
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        raise ValueError(f"column {name!r} has unknown value(s): {', '.join(unknown)}")
+    lookup = np.array([allowed.index(u) for u in names] + [-1], dtype="int64")
+    return pd.Categorical.from_codes(lookup[codes], categories=list(allowed))
+
+
+def _values(series: pd.Series | None, types: pd.Categorical, n: int) -> np.ndarray:
+    if series is None:
+        return np.full(n, np.nan)
+    values = pd.to_numeric(series, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    numeric = _type_mask(types, NUMERIC_TYPES)
+    # Values belong to rating and nps answers only ("NaN otherwise").
+    return np.where(numeric, values, np.nan)
+
+
+def _type_mask(types: pd.Categorical, wanted: tuple[str, ...]) -> np.ndarray:
+    codes = [types.categories.get_loc(t) for t in wanted]
+    return np.isin(types.codes, codes)
+
+
+def _scales(frame: pd.DataFrame, types: pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
+    nps = _type_mask(types, ("nps",))
+    result = []
+    for name, nps_default, default in (
+        ("scale_min", DEFAULT_SCALES["nps"][0], DEFAULT_SCALE[0]),
+        ("scale_max", DEFAULT_SCALES["nps"][1], DEFAULT_SCALE[1]),
+    ):
+        fill = np.where(nps, nps_default, default)
+        if name in frame.columns:
+            given = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
+            fill = np.where(np.isnan(given), fill, given)
+        result.append(fill.astype("int64"))
+    return result[0], result[1]
+
+
+def _strings(series: pd.Series | None, n: int) -> pd.Series:
+    if series is None or (series.dtype == object and series.isna().all()):
+        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype="str")
+    series = series.astype("str")
+    # Only the present strings are stripped: most rows of a big round have no text.
+    present = series.notna().to_numpy()
+    if present.any():
+        blank = series[present].str.strip().eq("").to_numpy()
+        if blank.any():
+            series = series.copy()
+            series.iloc[np.flatnonzero(present)[blank]] = np.nan
+    return series
+
+
+def _check_values(frame: pd.DataFrame) -> None:
+    """Numeric answers must be whole numbers within their scale; rating scales >= 4 points."""
+    numeric = _type_mask(frame["type"].array, NUMERIC_TYPES)
+    value = frame["value"].to_numpy()
+    lo = frame["scale_min"].to_numpy()
+    hi = frame["scale_max"].to_numpy()
+    answered = numeric & ~np.isnan(value)
+    bad = answered & ((value < lo) | (value > hi) | (value != np.round(value)))
+    if bad.any():
+        question = frame["question"].iloc[int(np.argmax(bad))]
+        raise ValueError(
+            f"{int(bad.sum())} numeric answer(s) outside their scale or not whole numbers, "
+            f"first for question {question!r}"
+        )
+    rating = _type_mask(frame["type"].array, ("rating",))
+    short = rating & (hi - lo + 1 < MIN_RATING_POINTS)
+    if short.any():
+        question = frame["question"].iloc[int(np.argmax(short))]
+        raise ValueError(f"rating scale of question {question!r} has fewer than 4 points")

@@ -1,0 +1,219 @@
+"""Satisfaction metrics: top-two-box rate with its Wilson interval, mean, distribution.
+
+Rules used everywhere in ``analysis``:
+
+- Only ``type == "rating"`` answers with a value count; ``n`` is the number of answered ratings
+  (NaN values, i.e. unanswered items, are excluded from n).
+- *Satisfied*: value >= scale_max - 1 (4 or 5 on the default 1..5 scale). The satisfaction
+  rate is satisfied / n; with n = 0 it is NaN.
+- *Dissatisfied*: value <= scale_min + 1 (1 or 2 of 5); the share is dissatisfied / n.
+- The 95% interval of a rate is the Wilson score interval with z = 1.959963984540054.
+- The mean is the plain mean of the values; ``sd`` the sample standard deviation (n - 1 in the
+  denominator, NaN for n < 2). Means of rows mixing scales are not rescaled.
+- Comparisons with a threshold are exact: ``below(satisfied, n, 0.8)`` compares
+  satisfied * 5 < 4 * n in integers, so 800 of 1000 (or 4 of 5) is *not* below 80%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from analysis.counts import RatingCounts, aggregate, as_counts
+
+Z95 = 1.959963984540054
+ITEM_KEYS = ("question", "category", "served_unit")
+METRIC_COLUMNS = (
+    "n", "respondents", "satisfied", "rate", "ci_low", "ci_high",
+    "mean", "sd", "dissatisfied", "dissatisfied_share",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures of one round (all answered ratings of all items and groups)."""
+
+    respondents: int
+    rating_respondents: int
+    answers: int
+    items: int
+    n: int
+    satisfied: int
+    rate: float
+    ci_low: float
+    ci_high: float
+    mean: float
+    dissatisfied_share: float
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for successes / n: (NaN, NaN) when n = 0.
+
+    low, high = (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), with p = successes / n;
+    0 successes give exactly 0 as the low end and n successes exactly 1 as the high end.
+    """
+    low, high = wilson_intervals(np.array([successes]), np.array([n]), z)
+    return float(low[0]), float(high[0])
+
+
+def wilson_intervals(
+    successes: np.ndarray | pd.Series, n: np.ndarray | pd.Series, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised ``wilson_interval``; ``successes`` may be fractional (weighted estimates)."""
+    s = np.asarray(successes, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    low = np.full(s.shape, np.nan)
+    high = np.full(s.shape, np.nan)
+    ok = n > 0
+    s_ok, n_ok = s[ok], n[ok]
+    p = s_ok / n_ok
+    z2 = z * z
+    denominator = 1 + z2 / n_ok
+    centre = (p + z2 / (2 * n_ok)) / denominator
+    half = z * np.sqrt(np.clip(p * (1 - p), 0, None) / n_ok + z2 / (4 * n_ok * n_ok)) / denominator
+    # Clip float noise so that 0 of n starts at exactly 0 and n of n ends at exactly 1.
+    low[ok] = np.where(s_ok <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high[ok] = np.where(s_ok >= n_ok, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
+
+
+def ratio(numerator: np.ndarray | pd.Series, denominator: np.ndarray | pd.Series) -> np.ndarray:
+    """numerator / denominator as floats, NaN where the denominator is 0 (no warning)."""
+    num = np.asarray(numerator, dtype="float64")
+    den = np.asarray(denominator, dtype="float64")
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def exact_fraction(threshold: float) -> Fraction:
+    """The threshold as the fraction a person typed (0.8 -> 4/5, 3.5 -> 7/2)."""
+    return Fraction(threshold).limit_denominator(1_000_000)
+
+
+def below(
+    numerator: np.ndarray | pd.Series, denominator: np.ndarray | pd.Series, threshold: float
+) -> np.ndarray:
+    """numerator / denominator < threshold, decided in integers; False where denominator = 0.
+
+    The numerator is a count of satisfied answers (for a rate) or a sum of whole-number values
+    (for a mean), so ``num * q < p * den`` with threshold = p / q is exact: 799/1000 is below
+    0.8, 800/1000 and 4/5 are not.
+    """
+    frac = exact_fraction(threshold)
+    num = np.asarray(numerator, dtype="int64")
+    den = np.asarray(denominator, dtype="int64")
+    return (den > 0) & (num * frac.denominator < frac.numerator * den)
+
+
+def add_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """Add rate, Wilson interval, mean, sd and dissatisfied share from the additive columns."""
+    table = table.copy()
+    n = table["n"].to_numpy()
+    table["rate"] = ratio(table["satisfied"], n)
+    table["ci_low"], table["ci_high"] = wilson_intervals(table["satisfied"], n)
+    table["mean"] = ratio(table["total"], n)
+    table["sd"] = _sample_sd(table["total"].to_numpy(), table["total_sq"].to_numpy(), n)
+    table["dissatisfied_share"] = ratio(table["dissatisfied"], n)
+    return table
+
+
+def _sample_sd(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.ndarray:
+    sd = np.full(n.shape, np.nan)
+    ok = n > 1
+    # Integer sums keep this exact before the division; clip guards against -0.0 noise.
+    variance = (total_sq[ok] - total[ok] ** 2 / n[ok]) / (n[ok] - 1)
+    sd[ok] = np.sqrt(np.clip(variance, 0, None))
+    return sd
+
+
+def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
+    """Aggregate the answered ratings by ``by`` and add the metrics (see module docstring).
+
+    Columns: the ``by`` keys, ``scale_min``, ``scale_max``, the ``METRIC_COLUMNS`` and one
+    ``count_<v>`` column per scale point of the round (0 for points outside a row's scale).
+    ``respondents`` counts distinct responses with at least one answered rating in the row.
+    """
+    counts = as_counts(data)
+    table = add_metrics(aggregate(counts, by))
+    columns = [*by, "scale_min", "scale_max", *METRIC_COLUMNS, *counts.count_columns]
+    return table[columns]
+
+
+def item_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
+    """One row per item: a question, or question x served unit when one question rates several.
+
+    Columns: question, category, served_unit, scale_min, scale_max, n (answered ratings),
+    respondents, satisfied, rate (top two boxes / n), ci_low, ci_high (95% Wilson), mean, sd,
+    dissatisfied, dissatisfied_share (bottom two boxes / n) and count_<v> per scale point,
+    every point present even when 0. All respondent groups count, however small: small groups
+    are only hidden when reported on their own (see ``analysis.breakdowns``). An empty round
+    gives an empty table.
+    """
+    return metric_table(data, ITEM_KEYS)
+
+
+def category_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
+    """One row per category: all answered ratings of the category's items pooled.
+
+    The rate is satisfied answers / answered ratings of all its items (so an item with more
+    answers weighs more), with the Wilson interval over those answers; ``items`` counts the
+    category's items. Answers without a category form their own row (category NaN).
+    """
+    counts = as_counts(data)
+    table = metric_table(counts, ("category",))
+    item_rows = counts.cells.drop_duplicates(list(ITEM_KEYS))
+    items = item_rows.groupby("category", observed=True, dropna=False).size()
+    table.insert(1, "items", items.reindex(table["category"]).fillna(0).astype("int64").values)
+    return table
+
+
+def summary(data: pd.DataFrame | RatingCounts) -> Summary:
+    """The whole round: all answered ratings pooled (rate, Wilson interval, mean, shares).
+
+    ``respondents`` counts every distinct response_id in the frame; ``rating_respondents`` those
+    with at least one answered rating; ``items`` the items with at least one answered rating.
+    An empty round gives zeros and NaN figures.
+    """
+    counts = as_counts(data)
+    row = metric_table(counts, ()).iloc[0]
+    return Summary(
+        respondents=counts.respondents,
+        rating_respondents=counts.rating_respondents,
+        answers=counts.answers,
+        items=len(counts.cells.groupby(list(ITEM_KEYS), observed=True, dropna=False)),
+        n=int(row["n"]),
+        satisfied=int(row["satisfied"]),
+        rate=float(row["rate"]),
+        ci_low=float(row["ci_low"]),
+        ci_high=float(row["ci_high"]),
+        mean=float(row["mean"]),
+        dissatisfied_share=float(row["dissatisfied_share"]),
+    )
+
+
+def distribution(
+    data: pd.DataFrame | RatingCounts, by: tuple[str, ...] = ITEM_KEYS
+) -> pd.DataFrame:
+    """Long table of counts and shares per scale point: one row per (``by`` row, point).
+
+    Every point of the row's own scale is present, with count 0 when nobody chose it; share is
+    count / n (NaN when n = 0, which cannot happen for a row that exists).
+    """
+    table = metric_table(data, by)
+    long = table.melt(
+        id_vars=[*by, "scale_min", "scale_max", "n"],
+        value_vars=[c for c in table.columns if c.startswith("count_")],
+        var_name="value",
+        value_name="count",
+    )
+    long["value"] = long["value"].str.removeprefix("count_").astype("int64")
+    inside = (long["value"] >= long["scale_min"]) & (long["value"] <= long["scale_max"])
+    long = long[inside].copy()
+    long["share"] = ratio(long["count"], long["n"])
+    long = long.sort_values([*by, "value"], kind="stable").reset_index(drop=True)
+    return long[[*by, "value", "count", "share"]]
+

@@ -1,0 +1,135 @@
+"""Benchmark of the review dashboard on a round of 100,000 responses (about 2 million answers).
+
+Builds the round in a fresh SQLite database with bulk inserts (bench/dataset.py), with a
+previous round to compare with, then times through the Flask test client, logged in as the
+quality lead:
+
+- the answer frame of the round (the one big query);
+- the dashboard /review/rounds/<id> cold (nothing cached: both rounds loaded and analysed),
+  cold again after one new response (the previous round's counts stay cached), and warm;
+- a chart cold and warm, the raw CSV export, the Excel workbook and the PDF report.
+
+Prints the figures and peak memory; asserts nothing. Target: warm dashboard <= 200 ms.
+
+    .venv/bin/python bench/dashboard_bench.py [--responses N] [--previous N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import dataset
+from sqlalchemy import select
+
+from survey import chart_cache, responses
+from survey.extensions import db
+from survey.models import Invitation, Round, utcnow
+from survey.results import answers_frame, clear_cache
+
+WARM_REPEATS = 20
+TARGET_WARM = 0.200
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed_get(client, path: str) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    response = client.get(path)
+    body = response.get_data()  # a streamed body is read to its end
+    return time.perf_counter() - start, response.status_code, len(body)
+
+
+def add_one_response(app, round_id: int) -> None:
+    """One more response through the normal submit, as a respondent would add it."""
+    with app.app_context():
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.round_id == round_id,
+                                     Invitation.status.in_(("sent", "started"))))
+        responses.submit(invitation, {"doc_timeliness": 5, "overall": 4}, {},
+                         f"bench-{time.time_ns()}", utcnow())
+
+
+def measure(responses_n: int, previous_n: int) -> list[dict]:
+    rows: list[dict] = []
+
+    def row(step: str, seconds: float, target: float | None = None, **extra) -> None:
+        rows.append({"benchmark": "dashboard", "step": step, "seconds": round(seconds, 4),
+                     "target": target, **extra})
+
+    with tempfile.TemporaryDirectory(prefix="survey-bench-") as folder:
+        data = dataset.build(Path(folder), responses_n, previous_n)
+        row(f"build {responses_n:,} + {previous_n:,} responses (bulk inserts)", data.seconds)
+        app = data.app
+        with app.app_context():
+            round_ = db.session.get(Round, data.round_id)
+            start = time.perf_counter()
+            frame = answers_frame(round_)
+            row(f"answer frame ({len(frame):,} answers)", time.perf_counter() - start)
+            del frame
+        client = app.test_client()
+        client.post("/login", data={"email": "quality@shaoxing.example",
+                                    "password": "demo-quality-2004"})
+        page = f"/review/rounds/{data.round_id}?lang=zh"
+        with app.app_context():
+            clear_cache()
+            chart_cache.clear()
+        seconds, status, size = timed_get(client, page)
+        row("dashboard cold (both rounds analysed)", seconds, status=status, bytes=size)
+        add_one_response(app, data.round_id)
+        seconds, status, _ = timed_get(client, page)
+        row("dashboard after a new response", seconds, status=status)
+        warm = [timed_get(client, page)[0] for _ in range(WARM_REPEATS)]
+        row(f"dashboard warm (median of {WARM_REPEATS})", statistics.median(warm), TARGET_WARM)
+        row(f"dashboard warm (max of {WARM_REPEATS})", max(warm), TARGET_WARM)
+        chart = f"/review/rounds/{data.round_id}/charts/rates.png?lang=zh"
+        row("chart cold (draw + store)", timed_get(client, chart)[0])
+        row("chart warm (from the cache)", timed_get(client, chart)[0])
+        seconds, status, size = timed_get(client, f"/review/rounds/{data.round_id}/answers.csv")
+        row("raw answers CSV (streamed)", seconds, status=status, bytes=size)
+        seconds, status, size = timed_get(client, f"/review/rounds/{data.round_id}/results.xlsx")
+        row("Excel workbook (write-only, cold)", seconds, status=status, bytes=size)
+        row("Excel workbook (cached)",
+            timed_get(client, f"/review/rounds/{data.round_id}/results.xlsx")[0])
+        seconds, status, size = timed_get(client, f"/review/rounds/{data.round_id}/report.pdf")
+        row("PDF report (cold)", seconds, status=status, bytes=size)
+        seconds, status, size = timed_get(client, f"/api/v1/rounds/{data.round_id}/results")
+        row("API results (warm)", seconds, status=status, bytes=size)
+    rows.append({"benchmark": "dashboard", "step": "peak RSS (MB)", "seconds": None,
+                 "target": None, "peak_mb": round(rss_mb())})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--previous", type=int, default=None,
+                        help="responses of the previous round (default: as many)")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = measure(args.responses, args.previous if args.previous is not None else args.responses)
+    if args.json:
+        print(json.dumps(rows))
+        return
+    print(f"{'step':<52} {'seconds':>9} {'target':>8}  notes")
+    for r in rows:
+        seconds = "" if r["seconds"] is None else f"{r['seconds']:.3f}"
+        target = "" if r["target"] is None else f"{r['target']:.3f}"
+        notes = ", ".join(f"{k} {v:,}" for k, v in r.items()
+                          if k in ("bytes", "peak_mb", "status"))
+        print(f"{r['step']:<52} {seconds:>9} {target:>8}  {notes}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The Flask app of the client-satisfaction survey platform."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from survey.config import DEFAULTS, database_url, instance_secret_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py and the environment, then test_config."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SURVEY_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for name in ("SECRET_KEY", "DATABASE_URL", "BASE_URL", "MAIL_SERVER"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+        app.config.from_prefixed_env("SURVEY")
+    else:
+        app.config.update(test_config)
+    configure_database(app)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_error_handlers(app)
+    return app
+
+
+def configure_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        url = database_url(app.config.get("DATABASE_URL"), app.instance_path)
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def register_extensions(app: Flask) -> None:
+    from survey import database, i18n, security
+    from survey.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    with app.app_context():
+        database.configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey import admin, auth, design, home, respond
+    from survey.extensions import csrf
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    # The survey form checks its own CSRF token, so that a stale token re-renders the page
+    # with every answer kept instead of an error page that loses them.
+    csrf.exempt(respond.bp)
+    app.register_blueprint(respond.bp)
+    app.register_blueprint(design.bp)
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.register_blueprint(home.bp)
+    from survey import actions
+
+    app.register_blueprint(actions.bp)
+    from survey import api, review
+
+    app.register_blueprint(review.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_commands(app: Flask) -> None:
+    from survey import cli
+    from survey.design import questionnaire_cli
+
+    for command in cli.COMMANDS + questionnaire_cli.COMMANDS:
+        app.cli.add_command(command)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from survey import errors
+
+    errors.init_app(app)

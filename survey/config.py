@@ -1,0 +1,55 @@
+"""Defaults only. The environment and instance/config.py override them (see create_app)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "LANGUAGES": ("zh", "en"),
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    # A survey page may stay open for hours while a secretary collects answers; a CSRF token
+    # that expires after the default hour would throw those answers away on submit.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "ANONYMITY_THRESHOLD": 5,
+    # Rate-limit counters live in each process; several servers share them through e.g.
+    # RATELIMIT_STORAGE_URI = "redis://host:6379".
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    "TOKEN_RATE_LIMIT": "30 per 5 minutes",
+}
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: DATABASE_URL if set, else SQLite in the instance folder.
+
+    `postgres://` (Heroku style) and a bare `postgresql://` are pointed at psycopg 3, the only
+    PostgreSQL driver we install.
+    """
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "survey.sqlite")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A key kept in instance/secret_key, made on first use, so that sessions survive a restart
+    and every worker process of one server signs cookies alike."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

@@ -1,0 +1,84 @@
+"""Connection settings that make SQLite safe for concurrent submissions.
+
+Every SQLite connection runs in WAL mode with full sync, waits up to 5 s for a lock and enforces
+foreign keys. pysqlite's own transaction handling is switched off and SQLAlchemy emits BEGIN
+itself, as SQLAlchemy's pysqlite documentation shows ("Serializable isolation / Savepoints /
+Transactional DDL"): write transactions start with BEGIN IMMEDIATE, so that a submit that reads
+the invitation and then writes waits for the write lock up front instead of failing half-way
+with "database is locked" when another submit got there first.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+)
+
+# Requests that only read begin a deferred transaction, so that dashboards read in parallel;
+# every other request (a submit, a save) takes the write lock when it begins. Outside a request
+# (CLI commands, scripts) transactions are deferred: those run one at a time by an operator, and
+# an IMMEDIATE default there would hold the write lock for as long as a script merely reads.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin") or default_begin_mode()
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def default_begin_mode() -> str:
+    if not has_request_context() or request.method in READ_ONLY_METHODS:
+        return "DEFERRED"
+    return g.get("sqlite_begin", "IMMEDIATE")
+
+
+def write_options() -> dict[str, str]:
+    """Execution options that make a transaction take SQLite's write lock when it begins."""
+    return {"sqlite_begin": "IMMEDIATE"}
+
+
+def begin_write(session) -> None:
+    """End the session's read transaction and begin a write transaction (BEGIN IMMEDIATE on
+    SQLite), for a write from a request that began by only reading: a GET that records a first
+    visit, or a login that checks a password before anything is written. Pending changes are
+    committed first."""
+    session.commit()
+    session.connection(execution_options=write_options())
+
+
+def reads_first(view):
+    """Mark a POST view whose transaction starts read-only (e.g. login: it checks a password,
+    ~0.1 s of scrypt, and must not hold the write lock meanwhile); it calls begin_write()
+    before it writes."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.sqlite_begin = "DEFERRED"
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,247 @@
+"""Demo data: the Shaoxing office's units, one account per role, an open round with invitations
+and, on request, simulated responses with a realistic spread (some items clearly below 80%)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+
+from sqlalchemy import func, select
+
+from questionnaires import DEFINITIONS_DIR, load, load_dir
+from questionnaires.model import Question, Questionnaire
+from survey import corrective, invitations, responses, rounds
+from survey.extensions import db
+from survey.models import (
+    CorrectiveAction,
+    Invitation,
+    RespondentGroup,
+    Response,
+    Round,
+    Unit,
+    User,
+    utcnow,
+)
+from survey.questionnaire_store import save_version, to_model
+from survey.units import import_units_csv
+
+QUESTIONNAIRE_FILE = "office-services.yaml"
+ROUND_NAME = "2004 autumn"
+# With enough responses asked for, a closed earlier round: its low items become corrective
+# actions that the autumn round verifies (one improved, two not), and one account per served
+# unit to own them (role respondent: they see only their actions, nothing of the design pages).
+PREVIOUS_ROUND_NAME = "2004 spring"
+HISTORY_MINIMUM = 100
+OWNERS = (
+    ("secretariat", "secretariat@shaoxing.example", "demo-secretariat-2004", "秘书处 王处长"),
+    ("documents", "documents@shaoxing.example", "demo-documents-2004", "文书处理科 李科长"),
+    ("meetings", "meetings@shaoxing.example", "demo-meetings-2004", "会务科 张科长"),
+    ("supervision", "supervision@shaoxing.example", "demo-supervision-2004", "督查室 陈主任"),
+    ("reception", "reception@shaoxing.example", "demo-reception-2004", "接待与信息科 赵科长"),
+)
+# The spring round: document timeliness was weak and was put right by autumn; the minutes of
+# meetings and the feedback on supervised matters were weak and stay so.
+SPRING_ITEM_SATISFIED_SHARE = {"doc_timeliness": 0.62, "mtg_minutes": 0.65,
+                               "sup_feedback": 0.67}
+ACCOUNTS = (
+    ("admin", "admin@shaoxing.example", "demo-admin-2004", "系统管理员", None),
+    ("designer", "designer@shaoxing.example", "demo-designer-2004", "办公室问卷设计", None),
+    ("quality_lead", "quality@shaoxing.example", "demo-quality-2004", "质量管理负责人", None),
+    ("respondent", "respondent@shaoxing.example", "demo-respondent-2004", "市财政局联络员",
+     "dept_finance"),
+)
+# Share of satisfied (4 or 5) answers by category in the simulation; the rest spread over 1-3.
+SATISFIED_SHARE = {
+    "services.documents": 0.92,
+    "services.meetings": 0.84,
+    "services.implementation": 0.71,
+    "services.information": 0.86,
+    "services.attitude": 0.93,
+    "city.order": 0.83,
+    "city.environment": 0.64,
+    "city.appearance": 0.77,
+    "overall": 0.87,
+}
+# Items that the office knows to be weak, below their category's level.
+ITEM_SATISFIED_SHARE = {"mtg_minutes": 0.66, "sup_feedback": 0.68, "liaison_proposals": 0.74}
+LOW_COMMENTS = (
+    "会议纪要下发太慢，影响贯彻落实。",
+    "督办事项反馈不及时，希望定期通报进展。",
+    "部分公文格式不够规范，需要退回修改。",
+    "城区河道和背街小巷的环境卫生仍需加强。",
+    "夜间施工噪声扰民，希望加强管理。",
+)
+
+
+@dataclass
+class DemoReport:
+    """What the demo did, printed by the CLI as stable lines that scripts read."""
+
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    round: Round | None = None
+    invites: list[tuple[str, Invitation]] = field(default_factory=list)
+    simulated: int = 0
+    previous_round: Round | None = None
+    owners: list[tuple[str, str, str]] = field(default_factory=list)
+    open_actions: int = 0
+
+
+def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
+    """Load everything the demo needs; running it again changes nothing it already made, and
+    tops the demo round up to `responses_wanted` responses."""
+    report = DemoReport()
+    for definition in load_dir(DEFINITIONS_DIR):
+        save_version(definition)
+    version = save_version(load(DEFINITIONS_DIR / QUESTIONNAIRE_FILE))
+    units_csv = resources.files("survey.demo_data").joinpath("units.csv").read_text("utf-8")
+    import_units_csv(units_csv)
+    report.logins = [_account(*a) for a in ACCOUNTS]
+    respondent_units = db.session.scalars(
+        select(Unit).where(Unit.kind == "respondent").order_by(Unit.id)
+    ).all()
+    if responses_wanted >= HISTORY_MINIMUM:
+        # Before the autumn round exists, so that it is created (and listed) first.
+        report.previous_round = _previous_round(version, respondent_units, responses_wanted,
+                                                random.Random(seed - 1))
+        report.owners = [_owner(*o) for o in OWNERS]
+    round_ = _round(version)
+    invitations.issue_per_unit(round_, list(respondent_units))
+    db.session.commit()
+    report.round = round_
+    report.simulated = _simulate(round_, respondent_units, responses_wanted, random.Random(seed))
+    report.invites = _unused_invitation_per_group(round_)
+    # The queue is never empty: low items of the open round become actions too (an item that
+    # already has one from spring only gets a note, and none when nothing changed).
+    corrective.run_rules(round_, utcnow())
+    report.open_actions = db.session.scalar(select(func.count()).where(
+        CorrectiveAction.status.in_(corrective.ACTIVE)))
+    db.session.commit()
+    return report
+
+
+def _previous_round(version, units, wanted: int, rng: random.Random) -> Round:
+    """The closed spring round with its own simulated answers; closing it ran the rules."""
+    round_ = db.session.scalar(select(Round).where(Round.name == PREVIOUS_ROUND_NAME))
+    if round_ is not None:
+        return round_
+    now = utcnow()
+    opened = now - timedelta(days=200)
+    round_ = Round(name=PREVIOUS_ROUND_NAME, version=version, status="open", opened_at=opened,
+                   opens_at=opened, closes_at=opened + timedelta(days=45),
+                   created_at=opened - timedelta(days=7))
+    version.frozen_at = version.frozen_at or now
+    db.session.add(round_)
+    db.session.flush()
+    _simulate(round_, units, wanted, rng, SPRING_ITEM_SATISFIED_SHARE,
+              when=opened + timedelta(days=20))
+    rounds.close_round(round_, round_.closes_at)
+    db.session.commit()
+    return round_
+
+
+def _owner(unit_code: str, email: str, password: str, name: str) -> tuple[str, str, str]:
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        user = User(email=email, role="respondent", display_name=name)
+        db.session.add(user)
+    user.set_password(password)
+    user.unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    return unit_code, email, password
+
+
+def _account(role: str, email: str, password: str, name: str, unit_code: str | None):
+    user = db.session.scalar(User.by_email(email))
+    if user is None:
+        user = User(email=email, role=role, display_name=name)
+        db.session.add(user)
+    user.set_password(password)
+    if unit_code:
+        user.unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    return role, email, password
+
+
+def _round(version) -> Round:
+    round_ = db.session.scalar(select(Round).where(Round.name == ROUND_NAME))
+    if round_ is None:
+        now = utcnow()
+        round_ = Round(name=ROUND_NAME, version=version, status="open", opened_at=now,
+                       opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=60))
+        version.frozen_at = version.frozen_at or now
+        db.session.add(round_)
+        db.session.flush()
+    return round_
+
+
+def _simulate(round_: Round, units, wanted: int, rng: random.Random,
+              item_shares: dict[str, float] | None = None, when=None) -> int:
+    have = db.session.scalar(select(func.count()).where(Response.round_id == round_.id))
+    questionnaire = to_model(round_.version)
+    groups = {g.id: g.code for g in db.session.scalars(select(RespondentGroup))}
+    made = 0
+    for k in range(have, wanted):
+        unit = units[k % len(units)]
+        invitation = invitations.issue(round_, unit, person_name=f"模拟答卷人 {k + 1}")
+        db.session.flush()
+        shown = questionnaire.for_group(groups[unit.group_id])
+        answers, comments = _simulated_answers(shown, rng, item_shares)
+        responses.submit(invitation, answers, comments, f"demo-{round_.id}-{k}",
+                         when or utcnow(),
+                         source=rng.choice(("web",) * 8 + ("paper", "meeting")))
+        made += 1
+    return made
+
+
+def _simulated_answers(q: Questionnaire, rng: random.Random,
+                       item_shares: dict[str, float] | None = None):
+    answers, comments = {}, {}
+    for question in q.questions():
+        answers[question.code] = _simulated_value(question, rng, item_shares)
+        value = answers[question.code]
+        if question.follow_up and isinstance(value, int) and question.scale.is_low(value):
+            if rng.random() < 0.6:
+                comments[question.code] = rng.choice(LOW_COMMENTS)
+    return answers, comments
+
+
+def _simulated_value(question: Question, rng: random.Random,
+                     item_shares: dict[str, float] | None = None):
+    if question.type == "rating":
+        if not question.required and rng.random() < 0.05:
+            return None
+        points = list(question.scale.values)
+        if len(points) != 5:
+            return rng.choice(points)
+        shares = {**ITEM_SATISFIED_SHARE, **(item_shares or {})}
+        share = shares.get(question.code, SATISFIED_SHARE.get(question.category or "", 0.85))
+        weights = [(1 - share) * 0.15, (1 - share) * 0.3, (1 - share) * 0.55,
+                   share * 0.55, share * 0.45]
+        return rng.choices(points, weights=weights)[0]
+    if question.type == "nps":
+        return rng.choice(question.scale.values[5:])
+    if question.type == "choice":
+        return rng.choice(question.choices).code
+    if question.type == "multi":
+        picked = [c.code for c in question.choices if rng.random() < 0.4]
+        return tuple(picked or [question.choices[0].code])
+    return rng.choice(("", "", "", "希望继续保持，进一步提高办文效率。")) or None
+
+
+def _unused_invitation_per_group(round_: Round) -> list[tuple[str, Invitation]]:
+    found = []
+    for group in db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position)):
+        invitation = db.session.scalar(
+            select(Invitation)
+            .where(Invitation.round_id == round_.id, Invitation.group_id == group.id,
+                   Invitation.status.in_(("sent", "started")))
+            .order_by(Invitation.id)
+        )
+        if invitation is None:
+            unit = db.session.scalar(select(Unit).where(Unit.group_id == group.id))
+            if unit is None:
+                continue
+            invitation = invitations.issue(round_, unit, person_name="演示 demo")
+            db.session.flush()
+        found.append((group.code, invitation))
+    return found

@@ -1,0 +1,9 @@
+from flask import Blueprint
+
+bp = Blueprint("design", __name__, url_prefix="/design")
+
+from survey.design import (  # noqa: E402,F401  (register the routes)
+    questionnaire_views,
+    round_views,
+    unit_views,
+)

@@ -1,0 +1,253 @@
+"""Forms of the questionnaire editor, and their translation to and from the definition model.
+
+The forms check only what a browser can get wrong on its own (lengths, one of file or text);
+whether a question is valid is decided by the loader's rules in survey.editing, whose error
+`key` is shown next to the field that holds that key (`KEYS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+
+from questionnaires import BUILTIN_SCALES, QUESTION_TYPES
+from questionnaires import model as qm
+from survey.design.round_forms import CheckboxesField
+from survey.editing import EditError
+from survey.models import QuestionnaireVersion, RespondentGroup, Unit
+
+#: How each question type is called in the editor; a type missing here shows its name.
+TYPE_LABELS = {
+    "rating": _l("Rating on a scale"),
+    "nps": _l("Likelihood to recommend (0–10)"),
+    "choice": _l("One choice"),
+    "multi": _l("Several choices"),
+    "text": _l("Free text"),
+}
+MAX_TEXT = 4000
+TEXT = [Optional(), Length(max=MAX_TEXT)]
+TITLE = [Optional(), Length(max=300)]
+
+
+def label(zh: str | None, en: str | None) -> qm.Label:
+    return qm.Label((zh or "").strip(), (en or "").strip())
+
+
+def optional_label(zh: str | None, en: str | None) -> qm.Label | None:
+    text = label(zh, en)
+    return text if text.zh or text.en else None
+
+
+def show_error(form: FlaskForm, error: EditError) -> None:
+    """Put an editing error next to the field that holds the key at fault, else on the form."""
+    name = getattr(form, "KEYS", {}).get(error.key)
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+class QuestionnaireForm(FlaskForm):
+    code = StringField(
+        _l("Id"), validators=[DataRequired(), Length(max=80)],
+        description=_l("Lower-case letters, digits, - and _, such as office-services-2005. "
+                       "It never changes: analysis and exports use it."),
+    )
+    title_zh = StringField(_l("Title in Chinese"), validators=TITLE)
+    title_en = StringField(_l("Title in English"), validators=TITLE)
+    submit = SubmitField(_l("Create questionnaire"))
+
+    KEYS: ClassVar[dict[str, str]] = {"id": "code", "title": "title_zh"}
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Questionnaire file (YAML)"))
+    # No Optional(): it would stop the check that a file or a text is given.
+    text = TextAreaField(_l("Or paste the YAML here"), validators=[Length(max=500_000)])
+    submit = SubmitField(_l("Import as a new draft"))
+
+    def validate_text(self, field) -> None:
+        if not self.file.data and not (field.data or "").strip():
+            raise ValidationError(_l("Choose a file or paste the questionnaire's YAML."))
+
+    def source(self) -> tuple[bytes | str, str]:
+        """The text to load and the file name its errors will quote."""
+        if self.file.data:
+            return self.file.data.read(), self.file.data.filename or "upload.yaml"
+        return self.text.data, str(_l("pasted text"))
+
+
+class SettingsForm(FlaskForm):
+    title_zh = StringField(_l("Title in Chinese"), validators=TITLE)
+    title_en = StringField(_l("Title in English"), validators=TITLE)
+    description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
+    description_en = TextAreaField(_l("Introduction in English"), validators=TEXT)
+    groups = CheckboxesField(_l("Respondent groups"), validate_choice=True)
+    served_units = CheckboxesField(_l("Served units (rated)"), validate_choice=True)
+    submit = SubmitField(_l("Save settings"))
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "title": "title_zh", "description": "description_zh", "groups": "groups",
+        "audience": "groups", "served_units": "served_units", "served_unit": "served_units"}
+
+
+def settings_form(version: QuestionnaireVersion, groups: list[RespondentGroup],
+                  served: list[Unit], lang: str) -> SettingsForm:
+    data = {"title_zh": version.title_zh, "title_en": version.title_en,
+            "description_zh": version.description_zh, "description_en": version.description_en,
+            "groups": version.group_codes, "served_units": version.served_unit_codes}
+    form = SettingsForm(data=data)
+    form.groups.choices = [SelectChoice(g.code, g.label(lang)) for g in groups]
+    form.served_units.choices = [SelectChoice(u.code, u.name(lang)) for u in served]
+    return form
+
+
+class SectionForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Lower-case letters, digits and _, such as documents."))
+    title_zh = StringField(_l("Title in Chinese"), validators=TITLE)
+    title_en = StringField(_l("Title in English"), validators=TITLE)
+    description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
+    description_en = TextAreaField(_l("Introduction in English"), validators=TEXT)
+    submit = SubmitField(_l("Save section"))
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "code": "code", "title": "title_zh", "description": "description_zh"}
+
+    def section(self) -> qm.Section:
+        return qm.Section(
+            code=self.code.data.strip(),
+            title=label(self.title_zh.data, self.title_en.data),
+            questions=(),
+            description=optional_label(self.description_zh.data, self.description_en.data),
+        )
+
+
+def section_data(section: qm.Section) -> dict[str, Any]:
+    description = section.description or qm.Label("", "")
+    return {"code": section.code, "title_zh": section.title.zh, "title_en": section.title.en,
+            "description_zh": description.zh, "description_en": description.en}
+
+
+class QuestionForm(FlaskForm):
+    section = SelectField(_l("Section"), coerce=int)
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Stable id used in analysis and exports, such as "
+                                      "doc_timeliness."))
+    type = SelectField(_l("Type"), choices=[SelectChoice(name, TYPE_LABELS.get(name, name))
+                                            for name in QUESTION_TYPES])
+    text_zh = TextAreaField(_l("Question in Chinese"), validators=TEXT)
+    text_en = TextAreaField(_l("Question in English"), validators=TEXT)
+    category = StringField(_l("Category"), validators=[Optional(), Length(max=80)],
+                           description=_l("Dotted lower-case, such as services.documents."))
+    served_unit = SelectField(_l("Served unit"), validate_choice=True)
+    required = BooleanField(_l("An answer is required"), default=True)
+    audience = CheckboxesField(
+        _l("Asked of"), validate_choice=True,
+        description=_l("Tick none to ask every respondent group."))
+    scale = SelectField(_l("Scale (rating only)"), validate_choice=True)
+    choices = TextAreaField(
+        _l("Choices (one choice and several choices only)"), validators=TEXT,
+        description=_l("One per line: code|中文|English, such as phone|电话|Telephone."))
+    follow_up_zh = TextAreaField(_l("Follow-up in Chinese (rating only)"), validators=TEXT,
+                                 description=_l("Asked when the rating is in the bottom two "
+                                                "points, such as 请告诉我们原因."))
+    follow_up_en = TextAreaField(_l("Follow-up in English (rating only)"), validators=TEXT)
+    help_zh = TextAreaField(_l("Help in Chinese"), validators=TEXT)
+    help_en = TextAreaField(_l("Help in English"), validators=TEXT)
+    submit = SubmitField(_l("Save question"))
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "code": "code", "type": "type", "text": "text_zh", "category": "category",
+        "served_unit": "served_unit", "required": "required", "audience": "audience",
+        "scale": "scale", "choices": "choices", "follow_up": "follow_up_zh", "help": "help_zh"}
+
+    def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
+        """The question as the form describes it; the loader's rules are checked later."""
+        qtype = QUESTION_TYPES[self.type.data]
+        return qm.Question(
+            code=self.code.data.strip(),
+            type=qtype.name,
+            text=label(self.text_zh.data, self.text_en.data),
+            category=(self.category.data or "").strip() or None,
+            served_unit=self.served_unit.data or None,
+            required=self.required.data,
+            audience=tuple(self.audience.data or ()),
+            scale=scales[self.scale.data] if self.scale.data else qtype.default_scale,
+            choices=parse_choices(self.choices.data),
+            follow_up=optional_label(self.follow_up_zh.data, self.follow_up_en.data),
+            help=optional_label(self.help_zh.data, self.help_en.data),
+        )
+
+
+def parse_choices(text: str | None) -> tuple[qm.Choice, ...]:
+    """`code|中文|English` per line; a missing language is left empty (the other is shown)."""
+    choices = []
+    for line in (text or "").splitlines():
+        if line.strip():
+            code, zh, en = (line.split("|", 2) + ["", ""])[:3]
+            choices.append(qm.Choice(code.strip(), label(zh, en)))
+    return tuple(choices)
+
+
+def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
+    qtype = QUESTION_TYPES[q.type]
+    follow_up, help_ = q.follow_up or qm.Label("", ""), q.help or qm.Label("", "")
+    return {
+        "section": section_id, "code": q.code, "type": q.type, "text_zh": q.text.zh,
+        "text_en": q.text.en, "category": q.category, "served_unit": q.served_unit or "",
+        "required": q.required, "audience": list(q.audience),
+        "scale": "" if q.scale is None or q.scale == qtype.default_scale else q.scale.code,
+        "choices": "\n".join(f"{c.code}|{c.label.zh}|{c.label.en}" for c in q.choices),
+        "follow_up_zh": follow_up.zh, "follow_up_en": follow_up.en,
+        "help_zh": help_.zh, "help_en": help_.en,
+    }
+
+
+def version_scales(definition: qm.Questionnaire) -> dict[str, qm.Scale]:
+    """The scales a question of this version may use: the built-in ones and its own."""
+    return {**BUILTIN_SCALES, **{s.code: s for s in definition.scales}}
+
+
+def question_form(definition: qm.Questionnaire, section_ids: list[int], lang: str,
+                  data: dict[str, Any] | None = None) -> QuestionForm:
+    """A QuestionForm whose choices are the version's sections, groups, units and scales."""
+    form = QuestionForm(data=data)
+    form.section.choices = [SelectChoice(sid, s.title.get(lang))
+                            for sid, s in zip(section_ids, definition.sections)]
+    form.served_unit.choices = [SelectChoice("", _l("— none —"))] + [
+        SelectChoice(u.code, u.label.get(lang)) for u in definition.served_units]
+    form.audience.choices = [SelectChoice(g.code, g.label.get(lang)) for g in definition.groups]
+    form.scale.choices = [
+        SelectChoice("", _l("The type's own scale (1–5 satisfaction for a rating)"))] + [
+        SelectChoice(code, _scale_label(scale, lang))
+        for code, scale in version_scales(definition).items()]
+    form.category.render_kw = {"list": "categories"}
+    return form
+
+
+def _scale_label(scale: qm.Scale, lang: str) -> str:
+    first, last = scale.points[0], scale.points[-1]
+    return (f"{scale.code}: {first.value} {first.label.get(lang)} … "
+            f"{last.value} {last.label.get(lang)}")
+
+
+class MoveForm(FlaskForm):
+    """Two submit buttons, name "direction", value "up" or "down"."""
+
+    direction = StringField(validators=[AnyOf(("up", "down"))])
+
+    def step(self) -> int:
+        return -1 if self.direction.data == "up" else 1

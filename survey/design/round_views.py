@@ -1,0 +1,240 @@
+"""Rounds, invitations and response tracking for the office staff."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from survey import audit, invitations, responses, rounds
+from survey.auth.decorators import role_required
+from survey.auth.forms import EmptyForm
+from survey.design import bp
+from survey.design.round_forms import IssueForm, RoundForm, parse_weights
+from survey.extensions import db
+from survey.i18n import current_language
+from survey.models import (
+    RESPONSE_SOURCES,
+    Invitation,
+    QuestionnaireVersion,
+    RespondentGroup,
+    Round,
+    Unit,
+    utcnow,
+)
+from survey.questionnaire_store import to_model
+from survey.respond.forms import form_for
+
+STAFF = ("designer",)
+
+
+@bp.get("/rounds")
+@role_required(*STAFF)
+def rounds_index():
+    rounds.close_due_rounds(utcnow())
+    db.session.commit()
+    return render_template("design/rounds.html", rounds=db.session.scalars(rounds.newest_first()),
+                           progress=rounds.progress_by_round(),
+                           empty_progress=rounds.Progress(0, 0, 0))
+
+
+def _round_form() -> RoundForm:
+    form = RoundForm()
+    lang = current_language()
+    published = db.session.scalars(select(QuestionnaireVersion).where(
+        QuestionnaireVersion.status == "published").order_by(QuestionnaireVersion.id.desc()))
+    form.version_id.choices = [
+        SelectChoice(v.id, f"{v.title_zh if lang == 'zh' else v.title_en} · v{v.number}")
+        for v in published
+    ]
+    groups = db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position))
+    form.audience_groups.choices = [SelectChoice(g.code, g.label(lang)) for g in groups]
+    units = db.session.scalars(select(Unit).where(Unit.kind == "respondent").order_by(Unit.id))
+    form.audience_units.choices = [SelectChoice(u.code, u.name(lang)) for u in units]
+    return form
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def round_create():
+    form = _round_form()
+    if form.validate_on_submit():
+        try:
+            round_ = rounds.create(form.name.data, db.get_or_404(QuestionnaireVersion,
+                                                                 form.version_id.data),
+                                   **_round_settings(form))
+        except rounds.RoundError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Round created. Issue invitations, then open it."), "success")
+            return redirect(url_for("design.round_detail", round_id=round_.id))
+    return render_template("design/round_new.html", form=form)
+
+
+def _round_settings(form: RoundForm) -> dict:
+    # Open from the start of the first day to the end of the last day (office time, as typed).
+    opens, closes = form.opens_at.data, form.closes_at.data
+    return {
+        "opens_at": datetime.combine(opens, time.min) if opens else None,
+        "closes_at": datetime.combine(closes, time(23, 59, 59)) if closes else None,
+        "anonymous": form.anonymous.data,
+        "anonymity_threshold": form.anonymity_threshold.data,
+        "thresholds": {"rate": float(form.rate_threshold.data) / 100,
+                       "mean": float(form.mean_threshold.data)},
+        "weights": parse_weights(form.weights.data, form.audience_groups.data
+                                 or [c.value for c in form.audience_groups.choices]),
+        "audience_groups": form.audience_groups.data or [],
+        "audience_units": form.audience_units.data or [],
+    }
+
+
+@bp.get("/rounds/<int:round_id>")
+@role_required(*STAFF)
+def round_detail(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    issue_form = IssueForm()
+    issue_form.group.choices = _group_choices(round_)
+    status, group = request.args.get("status") or None, request.args.get("group") or None
+    page = db.paginate(invitations.listing(round_, status, group), per_page=50, error_out=False)
+    return render_template(
+        "design/round.html", round=round_, progress=rounds.progress_of(round_),
+        by_group=rounds.progress_by_group(round_), by_unit=rounds.progress_by_unit(round_),
+        page=page, status=status, group=group, issue_form=issue_form, button=EmptyForm(),
+        invitation_url=invitations.invitation_url,
+    )
+
+
+def _group_choices(round_: Round) -> list[SelectChoice]:
+    lang = current_language()
+    codes = round_.audience_groups or round_.version.group_codes
+    groups = db.session.scalars(select(RespondentGroup).where(RespondentGroup.code.in_(codes))
+                                .order_by(RespondentGroup.position))
+    return [SelectChoice("", _("All groups of the round"))] + [
+        SelectChoice(g.code, g.label(lang)) for g in groups
+    ]
+
+
+@bp.post("/rounds/<int:round_id>/open")
+@role_required(*STAFF)
+def round_open(round_id: int):
+    return _change_state(round_id, rounds.open_round, _("The round is open."))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@role_required(*STAFF)
+def round_close(round_id: int):
+    return _change_state(round_id, rounds.close_round, _("The round is closed."))
+
+
+def _change_state(round_id: int, change, message: str):
+    round_ = db.get_or_404(Round, round_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            change(round_, utcnow())
+        except rounds.RoundError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+    return redirect(url_for("design.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/invitations")
+@role_required(*STAFF)
+def invitations_issue(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    form = IssueForm()
+    form.group.choices = _group_choices(round_)
+    if not form.validate_on_submit():
+        flash(_("Please check the invitation settings: %(errors)s", errors=form.errors), "error")
+        return redirect(url_for("design.round_detail", round_id=round_id))
+    try:
+        made = (invitations.issue_named(round_, form.named.data) if form.named.data
+                else invitations.issue_for_round(round_, form.count.data, form.group.data or None))
+    except invitations.InvitationError as error:
+        db.session.rollback()
+        flash(_("Nothing was issued: %(reason)s", reason=str(error)), "error")
+    else:
+        db.session.commit()
+        flash(_("%(n)s invitations issued.", n=len(made)), "success")
+    return redirect(url_for("design.round_detail", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/invitations.csv")
+@role_required(*STAFF)
+def invitations_csv(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    audit.record("export", target=f"round:{round_.id}", kind="invitations")
+    db.session.commit()
+    lines = invitations.csv_lines(round_, invitations.of_round(round_), current_language())
+    filename = f"invitations-round-{round_.id}.csv"
+    return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/rounds/<int:round_id>/send")
+@role_required(*STAFF)
+def invitations_send(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    reminder = request.form.get("reminder") == "1"
+    if EmptyForm().validate_on_submit():
+        sent = (invitations.remind(round_) if reminder
+                else invitations.send(invitations.of_round(round_)))
+        db.session.commit()
+        flash(_("%(n)s e-mails sent.", n=sent), "success")
+    return redirect(url_for("design.round_detail", round_id=round_id))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@role_required(*STAFF)
+def invitation_revoke(invitation_id: int):
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            invitations.revoke(invitation)
+        except invitations.InvitationError as error:
+            flash(error.reason, "error")
+        else:
+            db.session.commit()
+            flash(_("The invitation is revoked; its link no longer works."), "success")
+    return redirect(url_for("design.round_detail", round_id=invitation.round_id))
+
+
+@bp.route("/invitations/<int:invitation_id>/key-in/<source>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def invitation_key_in(invitation_id: int, source: str):
+    """Staff key in a paper questionnaire or meeting feedback through the survey's own form."""
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if source not in RESPONSE_SOURCES[1:] or invitation.status in ("submitted", "revoked"):
+        abort(404)
+    questionnaire = to_model(invitation.round.version).for_group(invitation.group.code)
+    form = form_for(questionnaire, current_language())()
+    if request.method == "POST" and not form.foreign_fields(request.form) and form.validate():
+        try:
+            responses.submit(invitation, form.answers(), form.comments(),
+                             form.submission_key.data, utcnow(), source=source,
+                             language=current_language(), entered_by=current_user.id)
+        except (responses.AlreadySubmitted, responses.NotAccepting):
+            flash(_("Nothing was stored: the invitation has answered or the round is not open."),
+                  "error")
+        else:
+            flash(_("The response was stored as %(source)s.", source=source), "success")
+        return redirect(url_for("design.round_detail", round_id=invitation.round_id))
+    return render_template("respond/page.html", invitation=invitation,
+                           questionnaire=questionnaire, form=form, lang=current_language(),
+                           key_in_source=source, form_action=request.path,
+                           ), 400 if request.method == "POST" else 200

@@ -1,0 +1,37 @@
+"""Generic error pages: a clear message and, for server faults, an incident id to quote.
+No traceback or SQL ever reaches the browser; the log keeps them under the same id."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from survey.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        incident = _log(app, error)
+        db.session.rollback()
+        return render_template("errors/unavailable.html", incident=incident), 503
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise error  # tests want the traceback, not the generic page
+        incident = _log(app, error)
+        return render_template("errors/server.html", incident=incident), 500
+
+
+def _log(app: Flask, error: Exception) -> str:
+    incident = secrets.token_hex(4)
+    app.logger.error("incident %s", incident, exc_info=error)
+    return incident

@@ -1,0 +1,40 @@
+"""Language choice: an explicit switch remembered in the session, else the browser's choice."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+
+from survey.extensions import babel
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def current_language() -> str:
+    """"zh" or "en": the language of questionnaire labels on this request."""
+    return str(get_locale() or "zh")[:2]
+
+
+def remember_language() -> None:
+    """`?lang=en` on any page switches the language and keeps it for the session."""
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.before_request(remember_language)
+    app.jinja_env.globals["current_language"] = current_language

@@ -1,0 +1,174 @@
+"""Issuing invitations, listing them with their links, sending, reminding and revoking."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from survey import mail
+from survey.extensions import db
+from survey.models import Invitation, RespondentGroup, Round, Unit, utcnow
+from survey.rounds import audience_units
+from survey.spreadsheets import safe_cell
+
+CSV_HEADER = ("round", "group", "unit_code", "unit", "person", "email", "status", "link")
+OPEN = ("sent", "started")
+
+
+class InvitationError(ValueError):
+    def __init__(self, line: int | None, reason: str):
+        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.line, self.reason = line, reason
+
+
+def invitation_url(invitation: Invitation) -> str:
+    """The personal link, built from the configured BASE_URL and never from the request's Host
+    header, so that a forged Host cannot plant a foreign link in an e-mail."""
+    return current_app.config["BASE_URL"].rstrip("/") + "/r/" + invitation.token
+
+
+def issue(round_: Round, unit: Unit, person_name: str | None = None,
+          email: str | None = None) -> Invitation:
+    """A new invitation of `unit` (optionally for a named person of it) to `round_`."""
+    if unit.kind != "respondent" or unit.group_id is None:
+        raise InvitationError(None, f"unit {unit.code} is not a respondent unit")
+    invitation = Invitation(round=round_, unit=unit, group_id=unit.group_id,
+                            person_name=person_name, email=email)
+    db.session.add(invitation)
+    return invitation
+
+
+def issue_per_unit(round_: Round, units: list[Unit]) -> list[Invitation]:
+    """One unnamed invitation per unit, skipping units that already have one in the round."""
+    have = set(
+        db.session.scalars(
+            select(Invitation.unit_id).where(
+                Invitation.round_id == round_.id, Invitation.person_name.is_(None)
+            )
+        )
+    )
+    return [issue(round_, unit) for unit in units if unit.id not in have]
+
+
+def issue_for_round(round_: Round, count: int = 1, group: str | None = None) -> list[Invitation]:
+    """Invitations for the round's audience (optionally one group): with count 1 one per unit
+    that has none yet, so issuing twice changes nothing; with count N, N more per unit."""
+    units = [u for u in audience_units(round_) if group is None or u.group.code == group]
+    if count == 1:
+        made = issue_per_unit(round_, units)
+    else:
+        made = [issue(round_, unit) for unit in units for _ in range(count)]
+    db.session.flush()
+    return made
+
+
+def issue_named(round_: Round, text: str) -> list[Invitation]:
+    """Invitations for named people, from CSV lines `unit_code,name,email` (email optional).
+    Every line is checked before any invitation is made."""
+    units = {u.code: u for u in audience_units(round_)}
+    rows = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        code, name, email = (list(map(str.strip, row)) + ["", ""])[:3]
+        if code not in units:
+            raise InvitationError(line, f"unit {code!r} is not in this round's audience")
+        if not name:
+            raise InvitationError(line, "a name is needed")
+        if email and "@" not in email:
+            raise InvitationError(line, f"{email!r} is not an e-mail address")
+        rows.append((units[code], name, email or None))
+    made = [issue(round_, unit, name, email) for unit, name, email in rows]
+    db.session.flush()
+    return made
+
+
+def listing(round_: Round, status: str | None = None, group: str | None = None):
+    """A Select of the round's invitations, by group and unit, optionally filtered; the caller
+    pages or loads it."""
+    query = (select(Invitation).join(Unit).join(RespondentGroup)
+             .options(selectinload(Invitation.unit), selectinload(Invitation.group))
+             .where(Invitation.round_id == round_.id)
+             .order_by(RespondentGroup.position, Unit.id, Invitation.id))
+    if status:
+        query = query.where(Invitation.status == status)
+    if group:
+        query = query.where(RespondentGroup.code == group)
+    return query
+
+
+def of_round(round_: Round) -> list[Invitation]:
+    return list(db.session.scalars(listing(round_)))
+
+
+def csv_lines(round_: Round, invitations: Iterable[Invitation], lang: str = "zh") -> Iterator[str]:
+    """The invitations as CSV text, line by line (header first), each with its link; cells
+    are neutralised against spreadsheet formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([safe_cell(v) for v in values])
+        return buffer.getvalue()
+
+    yield line(CSV_HEADER)
+    for inv in invitations:
+        yield line((round_.name, inv.group.code, inv.unit.code, inv.unit.name(lang),
+                    inv.person_name or "", inv.email or "", inv.status, invitation_url(inv)))
+
+
+def send(invitations: Iterable[Invitation], reminder: bool = False) -> int:
+    """E-mail each open invitation that has an address; returns how many were sent."""
+    sent = 0
+    for inv in invitations:
+        if not inv.email or inv.status not in OPEN:
+            continue
+        subject, body = _message(inv, reminder)
+        mail.send(inv.email, subject, body)
+        if reminder:
+            inv.reminded_at = utcnow()
+        sent += 1
+    return sent
+
+
+def remind(round_: Round) -> int:
+    """A reminder to every invitation of the round that has not submitted (nor been revoked)."""
+    return send([i for i in of_round(round_) if i.status in OPEN], reminder=True)
+
+
+def revoke(invitation: Invitation) -> None:
+    """The link stops working at once; a submitted invitation keeps its response."""
+    if invitation.status == "submitted":
+        raise InvitationError(None, "A submitted invitation cannot be revoked.")
+    invitation.status, invitation.revoked_at = "revoked", utcnow()
+
+
+def _message(inv: Invitation, reminder: bool) -> tuple[str, str]:
+    round_ = inv.round
+    title_zh, title_en = round_.version.title_zh, round_.version.title_en
+    deadline = f"{round_.closes_at:%Y-%m-%d}" if round_.closes_at else ""
+    prefix = "【提醒】" if reminder else ""
+    subject = f"{prefix}{title_zh} / {'Reminder: ' if reminder else ''}{title_en}"
+    greeting = inv.person_name or inv.unit.name_zh
+    body = (
+        f"{greeting}：\n\n"
+        f"诚邀您参加“{title_zh}”（{round_.name}）。请通过以下专属链接填写问卷"
+        + (f"，截止日期 {deadline}" if deadline else "") + "：\n\n"
+        f"{invitation_url(inv)}\n\n"
+        "此链接仅供贵单位使用，请勿转发。填写中途可保存，稍后通过同一链接继续。\n\n"
+        "绍兴市人民政府办公室\n\n---\n\n"
+        f"Dear {inv.person_name or inv.unit.name_en},\n\n"
+        f"You are invited to the {title_en} ({round_.name}). Please answer through your "
+        "personal link" + (f" by {deadline}" if deadline else "") + ":\n\n"
+        f"{invitation_url(inv)}\n\n"
+        "The link is for your unit only; please do not forward it. You can save your answers "
+        "and come back with the same link.\n\nShaoxing Municipal Government Office\n"
+    )
+    return subject, body

@@ -1,0 +1,214 @@
+"""The seam between questionnaire definitions (plain dataclasses) and their database rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from questionnaires import model as qm
+from survey.extensions import db
+from survey.models import (
+    Question,
+    Questionnaire,
+    QuestionnaireVersion,
+    RespondentGroup,
+    Section,
+    Unit,
+    utcnow,
+)
+
+
+def digest(q: qm.Questionnaire) -> str:
+    """sha256 of the definition's content (source line numbers excluded)."""
+    data = dataclasses.asdict(q)
+    _drop_lines(data)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _drop_lines(data: Any) -> None:
+    if isinstance(data, dict):
+        data.pop("line", None)
+        for value in data.values():
+            _drop_lines(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            _drop_lines(value)
+
+
+def save_version(q: qm.Questionnaire, status: str = "published") -> QuestionnaireVersion:
+    """Store a definition as the next version of its questionnaire.
+
+    Loading a definition identical to the latest version returns that version, so loading the
+    shipped files again is harmless. The respondent groups and served units it declares are
+    created when missing (existing ones keep their names: the units page owns them).
+    """
+    sync_groups_and_units(q)
+    questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.code == q.id))
+    if questionnaire is None:
+        questionnaire = Questionnaire(code=q.id, title_zh=q.title.zh, title_en=q.title.en)
+        db.session.add(questionnaire)
+        db.session.flush()
+    key = digest(q)
+    latest = questionnaire.versions[-1] if questionnaire.versions else None
+    if latest is not None and latest.digest == key:
+        return latest
+    version = _version_rows(q, key)
+    version.questionnaire = questionnaire
+    version.number = latest.number + 1 if latest else 1
+    version.status = status
+    if status == "published":
+        version.published_at = utcnow()
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
+    version = QuestionnaireVersion(
+        title_zh=q.title.zh,
+        title_en=q.title.en,
+        description_zh=q.description.zh if q.description else None,
+        description_en=q.description.en if q.description else None,
+        group_codes=[g.code for g in q.groups],
+        served_unit_codes=[u.code for u in q.served_units],
+        scales=[_scale_json(s) for s in q.scales],
+        digest=key,
+    )
+    for s_pos, s in enumerate(q.sections):
+        section = Section(
+            position=s_pos,
+            code=s.code,
+            title_zh=s.title.zh,
+            title_en=s.title.en,
+            description_zh=s.description.zh if s.description else None,
+            description_en=s.description.en if s.description else None,
+        )
+        version.sections.append(section)
+        for q_pos, question in enumerate(s.questions):
+            row = _question_row(question, q_pos)
+            row.version = version
+            section.questions.append(row)
+    return version
+
+
+def _question_row(q: qm.Question, position: int) -> Question:
+    return Question(
+        position=position,
+        code=q.code,
+        type=q.type,
+        text_zh=q.text.zh,
+        text_en=q.text.en,
+        category=q.category,
+        served_unit=q.served_unit,
+        required=q.required,
+        audience=list(q.audience),
+        scale=_scale_json(q.scale) if q.scale else None,
+        choices=[{"code": c.code, "zh": c.label.zh, "en": c.label.en} for c in q.choices],
+        follow_up_zh=q.follow_up.zh if q.follow_up else None,
+        follow_up_en=q.follow_up.en if q.follow_up else None,
+        help_zh=q.help.zh if q.help else None,
+        help_en=q.help.en if q.help else None,
+    )
+
+
+def _scale_json(scale: qm.Scale) -> dict[str, Any]:
+    points = [{"value": p.value, "zh": p.label.zh, "en": p.label.en} for p in scale.points]
+    return {"code": scale.code, "points": points}
+
+
+def _scale(data: dict[str, Any]) -> qm.Scale:
+    points = tuple(
+        qm.ScalePoint(value=p["value"], label=qm.Label(p["zh"], p["en"])) for p in data["points"]
+    )
+    return qm.Scale(code=data["code"], points=points)
+
+
+def _label(zh: str | None, en: str | None) -> qm.Label | None:
+    if zh is None and en is None:
+        return None
+    return qm.Label(zh or "", en or "")
+
+
+def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
+    """The definition a version holds, as the dataclasses the forms and exports use; the
+    sections and their questions are loaded in one query each, not one per section."""
+    db.session.scalars(
+        select(Section).where(Section.version_id == version.id)
+        .options(selectinload(Section.questions))
+    ).all()
+    groups = _groups(version.group_codes)
+    served_codes = version.served_unit_codes
+    served = {
+        u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_(served_codes)))
+    }
+    return qm.Questionnaire(
+        id=version.questionnaire.code,
+        title=qm.Label(version.title_zh, version.title_en),
+        description=_label(version.description_zh, version.description_en),
+        groups=groups,
+        served_units=tuple(
+            qm.ServedUnit(code, qm.Label(served[code].name_zh, served[code].name_en))
+            for code in served_codes
+            if code in served
+        ),
+        scales=tuple(_scale(s) for s in version.scales),
+        sections=tuple(_section(s) for s in version.sections),
+    )
+
+
+def _groups(codes: list[str]) -> tuple[qm.Group, ...]:
+    query = select(RespondentGroup).where(RespondentGroup.code.in_(codes))
+    rows = {g.code: g for g in db.session.scalars(query)}
+    return tuple(
+        qm.Group(code, qm.Label(rows[code].label_zh, rows[code].label_en))
+        for code in codes
+        if code in rows
+    )
+
+
+def _section(s: Section) -> qm.Section:
+    return qm.Section(
+        code=s.code,
+        title=qm.Label(s.title_zh, s.title_en),
+        description=_label(s.description_zh, s.description_en),
+        questions=tuple(_question(q) for q in s.questions),
+    )
+
+
+def _question(q: Question) -> qm.Question:
+    return qm.Question(
+        code=q.code,
+        type=q.type,
+        text=qm.Label(q.text_zh, q.text_en),
+        category=q.category,
+        served_unit=q.served_unit,
+        required=q.required,
+        audience=tuple(q.audience),
+        scale=_scale(q.scale) if q.scale else None,
+        choices=tuple(qm.Choice(c["code"], qm.Label(c["zh"], c["en"])) for c in q.choices),
+        follow_up=_label(q.follow_up_zh, q.follow_up_en),
+        help=_label(q.help_zh, q.help_en),
+    )
+
+
+def sync_groups_and_units(q: qm.Questionnaire) -> None:
+    """Create the respondent groups and served units a definition names, if missing."""
+    known_groups = set(db.session.scalars(select(RespondentGroup.code)))
+    for position, g in enumerate(q.groups):
+        if g.code not in known_groups:
+            group = RespondentGroup(
+                code=g.code, label_zh=g.label.zh, label_en=g.label.en, position=position
+            )
+            db.session.add(group)
+    known_units = set(db.session.scalars(select(Unit.code)))
+    for u in q.served_units:
+        if u.code not in known_units:
+            unit = Unit(code=u.code, name_zh=u.label.zh, name_en=u.label.en, kind="served")
+            db.session.add(unit)
+    db.session.flush()

@@ -1,0 +1,192 @@
+"""The respondent's form, built at run time from a questionnaire definition.
+
+One WTForms field per question, chosen from FIELD_FOR_TYPE; whether a posted value is legal is
+decided by the question type's own `parse` in questionnaires.types, so a tampered value (a rating
+of 9, a choice not offered) is refused by the same rule everywhere.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from questionnaires import QUESTION_TYPES, AnswerError
+from questionnaires.model import Question, Questionnaire
+
+# Fields are named "q_<code>" so that no question code can shadow a Form attribute
+# (a question coded "data" or "errors" would otherwise break the form).
+FIELD_PREFIX = "q_"
+COMMENT_SUFFIX = "__comment"
+MAX_COMMENT_LENGTH = 4000
+# Fields every respondent form carries besides the questions.
+CONTROL_FIELDS = frozenset({"csrf_token", "submission_key", "action"})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _points(q: Question, lang: str) -> list[SelectChoice]:
+    return (
+        [SelectChoice(str(p.value), p.label.get(lang)) for p in q.scale.points] if q.scale else []
+    )
+
+
+def _choices(q: Question, lang: str) -> list[SelectChoice]:
+    return [SelectChoice(c.code, c.label.get(lang)) for c in q.choices]
+
+
+def _rating(q: Question, lang: str, validators: list) -> Field:
+    return RadioField(
+        q.text.get(lang), choices=_points(q, lang), validators=validators, validate_choice=False
+    )
+
+
+def _choice(q: Question, lang: str, validators: list) -> Field:
+    return RadioField(
+        q.text.get(lang), choices=_choices(q, lang), validators=validators, validate_choice=False
+    )
+
+
+def _multi(q: Question, lang: str, validators: list) -> Field:
+    return MultiCheckboxField(
+        q.text.get(lang), choices=_choices(q, lang), validators=validators, validate_choice=False
+    )
+
+
+def _text(q: Question, lang: str, validators: list) -> Field:
+    return TextAreaField(q.text.get(lang), validators=validators)
+
+
+FIELD_FOR_TYPE: dict[str, Callable[[Question, str, list], Field]] = {
+    "rating": _rating,
+    "nps": _rating,
+    "choice": _choice,
+    "multi": _multi,
+    "text": _text,
+}
+
+
+class SurveyForm(FlaskForm):
+    """Base of every generated form; `questions` is set on each generated subclass."""
+
+    questions: tuple[Question, ...] = ()
+    submission_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.submission_key.data:
+            # Rendered into the form once; a double click posts the same key twice and the
+            # database's unique constraint on it keeps only the first.
+            self.submission_key.data = secrets.token_urlsafe(24)
+
+    def field(self, q: Question) -> Field:
+        return self[field_name(q.code)]
+
+    def comment_field(self, q: Question) -> Field | None:
+        return self._fields.get(field_name(q.code) + COMMENT_SUFFIX)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.submission_key.errors:
+            # A damaged key: the page is shown again with a fresh one, so the next try works.
+            self.submission_key.data = secrets.token_urlsafe(24)
+        for q in self.questions:
+            field = self.field(q)
+            if field.errors:
+                continue
+            try:
+                QUESTION_TYPES[q.type].parse(q, _raw(field))
+            except AnswerError as error:
+                field.errors.append(str(error))
+                valid = False
+        return valid
+
+    def answers(self) -> dict[str, Any]:
+        """Parsed answers by question code (None where unanswered); call after validate()."""
+        return {
+            q.code: QUESTION_TYPES[q.type].parse(q, _raw(self.field(q))) for q in self.questions
+        }
+
+    def comments(self) -> dict[str, str]:
+        """The non-empty follow-up comments by question code."""
+        found = {}
+        for q in self.questions:
+            field = self.comment_field(q)
+            # NUL cannot be stored in a PostgreSQL text column; it is never meaningful here.
+            text = (field.data or "").replace("\x00", "").strip() if field is not None else ""
+            if text:
+                found[q.code] = text
+        return found
+
+    def draft(self) -> dict[str, Any]:
+        """What was typed, as plain JSON, to be saved and later passed back as `data=`."""
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if name not in CONTROL_FIELDS and field.data not in (None, "", [])
+        }
+
+    def answered(self) -> int:
+        return sum(1 for q in self.questions if self.field(q).data not in (None, "", []))
+
+    def foreign_fields(self, posted: Iterable[str]) -> list[str]:
+        """Posted names that are no field of this form (a question not in this questionnaire)."""
+        return sorted(set(posted) - set(self._fields) - CONTROL_FIELDS)
+
+
+def field_name(code: str) -> str:
+    return FIELD_PREFIX + code
+
+
+def _raw(field: Field) -> Any:
+    # What was posted, every value of it: a tampered form that sends one rating twice must
+    # reach the type's parse as two values, not as WTForms' first one.
+    if field.raw_data is not None:
+        return field.raw_data
+    return field.data if field.data is not None else ""
+
+
+def form_for(
+    questionnaire: Questionnaire, lang: str, enforce_required: bool = True
+) -> type[SurveyForm]:
+    """A SurveyForm subclass with one field per question of `questionnaire`.
+
+    Pass a questionnaire already filtered to the respondent's group. With
+    enforce_required=False (saving a draft) unanswered required questions pass, but every
+    given answer is still checked.
+    """
+    attrs: dict[str, Any] = {"questions": questionnaire.questions()}
+    for q in questionnaire.questions():
+        required = q.required and enforce_required
+        validators = (
+            [InputRequired(message=_l("Please answer this question."))]
+            if required
+            else [Optional()]
+        )
+        attrs[field_name(q.code)] = FIELD_FOR_TYPE[q.type](q, lang, validators)
+        if q.follow_up is not None:
+            attrs[field_name(q.code) + COMMENT_SUFFIX] = TextAreaField(
+                q.follow_up.get(lang), validators=[Optional(), Length(max=MAX_COMMENT_LENGTH)]
+            )
+    return type("GeneratedSurveyForm", (SurveyForm,), attrs)
+
+
+def restore(form_class: type[SurveyForm], draft: Mapping[str, Any] | None) -> SurveyForm:
+    """A form filled with a saved draft (GET), ignoring entries for questions no longer shown."""
+    return form_class(formdata=None, data=dict(draft or {}))

@@ -1,0 +1,153 @@
+"""Storing what respondents send: drafts, and the one response each invitation may give."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from survey.database import begin_write
+from survey.extensions import db
+from survey.models import Answer, Invitation, Question, Response, Round, utcnow
+
+OPEN_STATUSES = ("sent", "started")
+
+
+class AlreadySubmitted(Exception):
+    """The invitation has given its response; nothing more is stored."""
+
+
+class NotAccepting(Exception):
+    """The round is not open (not yet, or no longer); nothing is stored."""
+
+
+class Conflict(Exception):
+    """The response could not be stored for another reason (a reused idempotency key); the
+    invitation is still open, so the respondent can send the answers again."""
+
+
+def mark_opened(invitation_id: int) -> None:
+    """Record the first visit of a link ("started" in response tracking) from a GET: the read
+    transaction ends and a short write transaction of the same session records it."""
+    begin_write(db.session)
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.status == "sent")
+        .values(status="started", opened_at=func.coalesce(Invitation.opened_at, utcnow()))
+    )
+    db.session.commit()
+
+
+def save_draft(invitation: Invitation, draft: Mapping[str, Any], now: datetime) -> None:
+    """Keep what was typed on the invitation; refused once it is submitted or the round closed."""
+    _check_open(invitation.round, now)
+    result = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status.in_(OPEN_STATUSES))
+        .values(draft=dict(draft), status="started")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadySubmitted
+    db.session.commit()
+
+
+def submit(
+    invitation: Invitation,
+    answers: Mapping[str, Any],
+    comments: Mapping[str, str],
+    submission_key: str,
+    now: datetime,
+    source: str = "web",
+    language: str = "zh",
+    entered_by: int | None = None,
+) -> Response:
+    """Store one Response with its Answers in one transaction, or raise AlreadySubmitted.
+
+    The invitation is switched to submitted by a conditional UPDATE in the same transaction:
+    of two simultaneous submits only one finds it still open (the database serialises them),
+    and the unique constraints on Response.invitation_id and Response.submission_key stop any
+    second insert that slips past. In an anonymous round the response keeps the respondent
+    group only (no invitation, no unit) and its time only to the day. `source` is paper or
+    meeting, with the staff member in `entered_by`, when the office keys in a response.
+    """
+    # A shared lock on the round: a close committed meanwhile waits for this submit to end
+    # (PostgreSQL; SQLite's write lock already serialises the two).
+    round_ = db.session.scalar(
+        select(Round).where(Round.id == invitation.round_id).with_for_update(read=True)
+    )
+    _check_open(round_, now)
+    result = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status.in_(OPEN_STATUSES))
+        # In an anonymous round the invitation keeps no time: with it, the order of
+        # submissions would pair invitations with responses.
+        .values(status="submitted", submitted_at=None if round_.anonymous else now, draft=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadySubmitted
+    response = Response(
+        round_id=round_.id,
+        invitation_id=None if round_.anonymous else invitation.id,
+        unit_id=None if round_.anonymous else invitation.unit_id,
+        group_id=invitation.group_id,
+        submission_key=submission_key,
+        source=source,
+        entered_by_id=entered_by,
+        language=language,
+        submitted_at=now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if round_.anonymous
+        else now,
+    )
+    response.answers = _answer_rows(round_.version_id, answers, comments)
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if db.session.get(Invitation, invitation.id).status in OPEN_STATUSES:
+            raise Conflict from None
+        raise AlreadySubmitted from None
+    return response
+
+
+def _answer_rows(
+    version_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
+) -> list[Answer]:
+    ids = dict(
+        db.session.execute(
+            select(Question.code, Question.id).where(Question.version_id == version_id)
+        ).all()
+    )
+    rows = []
+    for code, value in answers.items():
+        comment = comments.get(code)
+        if value is None and comment is None:
+            continue
+        rows.append(Answer(question_id=ids[code], question_code=code, comment=comment,
+                           **_columns(value)))
+    return rows
+
+
+def _columns(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, bool):  # never a rating; guard bool being an int
+        return {"text": str(value)}
+    if isinstance(value, int):
+        return {"value": value}
+    if isinstance(value, tuple | list):
+        return {"text": ",".join(value)}
+    return {"text": str(value)}
+
+
+def _check_open(round_: Round, now: datetime) -> None:
+    if not round_.accepts_answers(now):
+        db.session.rollback()
+        raise NotAccepting

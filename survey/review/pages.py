@@ -1,0 +1,252 @@
+"""What each review page shows, assembled from a round's cached results.
+
+The views parse the URL, call one function here and render; nothing here touches answers
+(they are reduced in ``survey.results`` and ``analysis``): the loops below run over summary
+rows, a few dozen at most.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, url_for
+
+from survey import rounds
+from survey.extensions import db
+from survey.models import Round
+from survey.questionnaire_store import to_model
+from survey.results import (
+    Labels,
+    RoundResults,
+    comments_query,
+    data_versions,
+    records,
+    round_progress,
+    round_results,
+)
+from survey.review import charts
+from survey.review.charts import Chart
+
+ROUND_CHARTS = ("rates", "distribution", "heatmap", "trend", "quadrant")
+CATEGORY_CHARTS = ("rates", "distribution")
+COMMENTS_PER_PAGE = 50
+ITEM_KEY = ("question", "served_unit")
+
+
+def index_page() -> dict[str, Any]:
+    """Every round, newest first, with its response rate and number of responses."""
+    rows = list(db.session.scalars(rounds.newest_first()))
+    return {"rounds": rows, "progress": rounds.progress_by_round(),
+            "responses": {rid: v[0] for rid, v in data_versions([r.id for r in rows]).items()},
+            "empty_progress": rounds.Progress(0, 0, 0)}
+
+
+def round_page(round_: Round, lang: str) -> dict[str, Any]:
+    """The dashboard of one round (see templates/review/round.html for what it shows)."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    page = _common(round_, results, labels, lang)
+    page.update(
+        group_progress=round_progress(round_, results)[1],
+        headline=_weighted_rows(results, results.categories, "categories", ("category",)),
+        below=records(results.below),
+        items=_weighted_rows(results, results.items, "items", ITEM_KEY),
+        groups=records(results.groups),
+        heat=heat_rows(results, labels),
+        units=records(results.served_units),
+        comparison=_comparison(results),
+        drivers=_drivers(results),
+        weak_drivers=weak_drivers(results),
+        overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
+        charts={kind: chart_info(round_, results, Chart(kind, lang)) for kind in ROUND_CHARTS},
+    )
+    return page
+
+
+def _common(round_: Round, results: RoundResults, labels: Labels, lang: str) -> dict[str, Any]:
+    return {"round": round_, "results": results, "labels": labels, "lang": lang,
+            "progress": round_progress(round_, results)[0], "small_groups": results.small_groups(),
+            "summary": results.summary}
+
+
+
+def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...]) -> list:
+    """Rows of ``table`` with the weighted rate, interval and n_eff beside the unweighted ones
+    when the round sets group weights."""
+    rows = records(table)
+    if not results.weighted:
+        return rows
+    weighted = {tuple(r[k] for k in keys): r for r in records(results.weighted[kind])}
+    for row in rows:
+        extra = weighted.get(tuple(row[k] for k in keys), {})
+        for name in ("weighted_rate", "weighted_ci_low", "weighted_ci_high", "n_eff"):
+            row[name] = extra.get(name)
+    return rows
+
+
+def heat_rows(results: RoundResults, labels: Labels) -> dict[str, Any]:
+    """The group x category table: a row per group, a cell per category (None when the group
+    did not answer the category), suppressed cells flagged and without figures."""
+    cells = {(r["group"], r["category"]): r for r in records(results.group_categories)}
+    groups = [g for g in labels.groups if any(key[0] == g for key in cells)]
+    categories = [c for c in labels.category_order if any(key[1] == c for key in cells)]
+    return {"categories": categories,
+            "rows": [(g, [cells.get((g, c)) for c in categories]) for g in groups]}
+
+
+def _comparison(results: RoundResults) -> dict[str, Any] | None:
+    if results.comparison is None:
+        return None
+    items = records(results.comparison.items)
+    items.sort(key=lambda r: (r["difference"] is None, r["difference"] or 0))
+    return {"round_id": results.comparison.round_id, "name": results.comparison.name,
+            "categories": records(results.comparison.categories), "items": items}
+
+
+def _drivers(results: RoundResults) -> list[dict[str, Any]]:
+    rows = records(results.drivers)
+    order = {"concentrate_here": 0, "keep_up_the_good_work": 1, "low_priority": 2,
+             "possible_overkill": 3, None: 4}
+    return sorted(rows, key=lambda r: (order[r["quadrant"]], -(r["importance"] or 0)))
+
+
+WEAK_CORRELATION = 0.2
+
+
+def weak_drivers(results: RoundResults) -> bool:
+    """Whether every item's correlation with overall satisfaction is weak (|r| < 0.2), so that
+    the quadrants say little."""
+    importance = results.drivers["importance"].abs()
+    return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
+
+
+def chart_info(round_: Round, results: RoundResults, chart: Chart) -> dict[str, str]:
+    """The URLs (PNG and SVG, with the data version against stale browser caches) and the alt
+    text of one chart."""
+    args = {"round_id": round_.id, "kind": chart.kind, "lang": chart.lang,
+            "v": results.version_tag}
+    if chart.category:
+        args["category"] = chart.category
+    return {"kind": chart.kind, "png": url_for("review.chart", fmt="png", **args),
+            "svg": url_for("review.chart", fmt="svg", **args), "alt": charts.alt(results, chart)}
+
+
+def category_page(round_: Round, category: str, lang: str) -> dict[str, Any]:
+    """One category: its headline figure, its items, its groups and its change."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    headline = [r for r in records(results.categories) if r["category"] == category]
+    if not headline:
+        abort(404)
+    page = _common(round_, results, labels, lang)
+    order = {code: i for i, code in enumerate(labels.question_order)}
+    items = [r for r in _weighted_rows(results, results.items, "items", ITEM_KEY)
+             if r["category"] == category]
+    items.sort(key=lambda r: order.get(r["question"], len(order)))
+    page.update(
+        category=category, headline=headline[0], items=items,
+        groups=[r for r in records(results.group_categories) if r["category"] == category],
+        change=_row_of(results.comparison.categories if results.comparison else None,
+                       category=category),
+        charts={kind: chart_info(round_, results, Chart(kind, lang, category))
+                for kind in CATEGORY_CHARTS},
+    )
+    return page
+
+
+def _row_of(table, **where: Any) -> dict[str, Any] | None:
+    if table is None:
+        return None
+    for row in records(table):
+        if all(row[k] == v for k, v in where.items()):
+            return row
+    return None
+
+
+def item_page(round_: Round, question: str, served_unit: str | None, lang: str) -> dict:
+    """One item: its figure, the distribution of its answers, its groups, its change, its
+    place among the drivers and its latest comments."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    rows = [r for r in records(results.items) if r["question"] == question
+            and (served_unit is None or r["served_unit"] == served_unit)]
+    if not rows:
+        abort(404)
+    item = rows[0]
+    page = _common(round_, results, labels, lang)
+    page.update(
+        item=item, points=_points(round_, question, item, lang),
+        groups=[r for r in records(results.group_items)
+                if r["question"] == question and r["served_unit"] == item["served_unit"]],
+        change=_row_of(results.comparison.items if results.comparison else None,
+                       question=question, served_unit=item["served_unit"]),
+        driver=_row_of(results.drivers, question=question, served_unit=item["served_unit"]),
+        comments=db.session.scalars(comments_query(round_, question=question).limit(5)).all(),
+    )
+    return page
+
+
+def _points(round_: Round, question: str, item: dict, lang: str) -> list[dict[str, Any]]:
+    """Each scale point of the item with its label, count and share of the answers."""
+    scale = to_model(round_.version).question(question).scale
+    n = item["n"] or 0
+    return [{"value": p.value, "label": p.label.get(lang),
+             "count": item.get(f"count_{p.value}") or 0,
+             "share": (item.get(f"count_{p.value}") or 0) / n if n else None}
+            for p in scale.points]
+
+
+def group_page(round_: Round, group: str, lang: str) -> dict[str, Any]:
+    """One respondent group's figures; a group below the anonymity threshold shows none."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    rows = [r for r in records(results.groups) if r["group"] == group]
+    if not rows and group not in labels.groups:
+        abort(404)
+    page = _common(round_, results, labels, lang)
+    hidden = not rows or rows[0]["suppressed"] or group in results.small_groups()
+    page.update(
+        group=group, row=rows[0] if rows else None, hidden=hidden,
+        categories=[] if hidden else [r for r in records(results.group_categories)
+                                      if r["group"] == group],
+        items=[] if hidden else [r for r in records(results.group_items) if r["group"] == group],
+    )
+    return page
+
+
+def unit_page(round_: Round, served_unit: str, lang: str) -> dict[str, Any]:
+    """One served unit's scorecard: its overall figure, its categories and its items."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    rows = [r for r in records(results.served_units) if r["served_unit"] == served_unit]
+    if not rows:
+        abort(404)
+    page = _common(round_, results, labels, lang)
+    page.update(
+        unit=served_unit, row=rows[0],
+        categories=[r for r in records(results.unit_categories)
+                    if r["served_unit"] == served_unit],
+        items=[r for r in records(results.scorecards) if r["served_unit"] == served_unit],
+    )
+    return page
+
+
+def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang: str) -> dict:
+    """The round's comments and free-text answers, filtered and paged; groups below the
+    anonymity threshold are never named (nor offered as a filter)."""
+    results = round_results(round_)
+    labels = results.labels[lang]
+    hidden = results.small_groups()
+    query = comments_query(round_, hidden_groups=hidden, **filters)
+    page = _common(round_, results, labels, lang)
+    page.update(filters={k: v for k, v in filters.items() if v is not None},
+                query_args={k: v for k, v in filters.items() if v is not None},
+                comments=db.paginate(query, page=page_number, per_page=COMMENTS_PER_PAGE,
+                                     error_out=False))
+    return page
+
+
+def rating_points(round_: Round) -> list[int]:
+    """Every point of the round's rating scales, for the comments' rating filter."""
+    questions = to_model(round_.version).questions()
+    return sorted({v for q in questions if q.type == "rating" and q.scale for v in q.scale.values})

@@ -1,0 +1,121 @@
+"""The quality lead's results: the rounds, a round's dashboard, drill-downs, comments, charts
+and downloads. Each view parses the URL, calls one function and renders."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request, send_file
+
+from survey import exports, report
+from survey.auth.decorators import role_required
+from survey.extensions import db
+from survey.i18n import current_language
+from survey.models import Round
+from survey.results import round_results
+from survey.review import bp, charts, pages
+from survey.review.forms import comment_filter_form
+
+REVIEWERS = ("quality_lead",)  # admin always passes role_required
+
+
+def _round(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def _lang() -> str:
+    lang = request.args.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else current_language()
+
+
+@bp.get("/")
+@role_required(*REVIEWERS)
+def index():
+    return render_template("review/index.html", **pages.index_page())
+
+
+@bp.get("/rounds/<int:round_id>")
+@role_required(*REVIEWERS)
+def round(round_id: int):
+    return render_template("review/round.html", **pages.round_page(_round(round_id), _lang()))
+
+
+@bp.get("/rounds/<int:round_id>/categories/<category>")
+@role_required(*REVIEWERS)
+def category(round_id: int, category: str):
+    page = pages.category_page(_round(round_id), category, _lang())
+    return render_template("review/category.html", **page)
+
+
+@bp.get("/rounds/<int:round_id>/items/<question>")
+@role_required(*REVIEWERS)
+def item(round_id: int, question: str):
+    page = pages.item_page(_round(round_id), question, request.args.get("unit"), _lang())
+    return render_template("review/item.html", **page)
+
+
+@bp.get("/rounds/<int:round_id>/groups/<group>")
+@role_required(*REVIEWERS)
+def group(round_id: int, group: str):
+    return render_template("review/group.html", **pages.group_page(_round(round_id), group,
+                                                                    _lang()))
+
+
+@bp.get("/rounds/<int:round_id>/units/<served_unit>")
+@role_required(*REVIEWERS)
+def unit(round_id: int, served_unit: str):
+    page = pages.unit_page(_round(round_id), served_unit, _lang())
+    return render_template("review/unit.html", **page)
+
+
+@bp.get("/rounds/<int:round_id>/comments")
+@role_required(*REVIEWERS)
+def comments(round_id: int):
+    round_ = _round(round_id)
+    results = round_results(round_)
+    form = comment_filter_form(request.args, results.labels[_lang()], results.small_groups(),
+                               pages.rating_points(round_))
+    filters = form.filters() if form.validate() else {}
+    page = pages.comments_page(round_, filters, request.args.get("page", 1, type=int), _lang())
+    return render_template("review/comments.html", form=form, **page)
+
+
+@bp.get("/rounds/<int:round_id>/charts/<kind>.<fmt>")
+@role_required(*REVIEWERS)
+def chart(round_id: int, kind: str, fmt: str):
+    results = round_results(_round(round_id))
+    category = request.args.get("category") or None
+    known = set(results.categories["category"].astype("str"))
+    if kind not in charts.KINDS or fmt not in charts.FORMATS or category not in known | {None}:
+        abort(404)
+    data = charts.image(results, charts.Chart(kind, _lang(), category), fmt)
+    response = Response(data, mimetype=charts.FORMATS[fmt])
+    # The URL carries the data version (?v=), so a browser may keep the image.
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/answers.csv")
+@role_required(*REVIEWERS)
+def export_answers(round_id: int):
+    return exports.answers_csv_response(_round(round_id))
+
+
+@bp.get("/rounds/<int:round_id>/tables/<table>.csv")
+@role_required(*REVIEWERS)
+def export_table(round_id: int, table: str):
+    return exports.table_csv_response(_round(round_id), table, _lang())
+
+
+@bp.get("/rounds/<int:round_id>/results.xlsx")
+@role_required(*REVIEWERS)
+def export_workbook(round_id: int):
+    path, name = exports.workbook(_round(round_id), _lang())
+    return send_file(path, as_attachment=True, download_name=name,
+                     mimetype=exports.XLSX_MIMETYPE, max_age=0)
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+@role_required(*REVIEWERS)
+def report_pdf(round_id: int):
+    path, name = report.pdf(_round(round_id), _lang())
+    return send_file(path, as_attachment=False, download_name=name,
+                     mimetype="application/pdf", max_age=0)

@@ -1,0 +1,144 @@
+"""Survey rounds: creating, opening and closing them, and how far their responses have come."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, case, func, select
+
+from survey import audit
+from survey.extensions import db
+from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, utcnow
+
+DEFAULT_THRESHOLDS = {"rate": 0.80, "mean": 3.5}
+
+
+class RoundError(ValueError):
+    """A round operation that the round's state does not allow, with a message to show."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    invited: int
+    started: int
+    submitted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.submitted / self.invited if self.invited else None
+
+
+def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
+    """A draft round of a published version. The version is frozen from now on: editing it
+    makes a new draft version, so this round's results keep their meaning."""
+    if version.status != "published":
+        raise RoundError("Only a published questionnaire version can be used for a round.")
+    foreign = set(settings.get("audience_groups") or ()) - set(version.group_codes)
+    if foreign:
+        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+    round_ = Round(name=name.strip(), version=version, status="draft",
+                   thresholds=settings.pop("thresholds", None) or dict(DEFAULT_THRESHOLDS),
+                   **settings)
+    version.frozen_at = version.frozen_at or utcnow()
+    db.session.add(round_)
+    db.session.flush()
+    audit.record("round_created", target=f"round:{round_.id}", version=version.id)
+    return round_
+
+
+def open_round(round_: Round, now: datetime) -> None:
+    if round_.status == "open":
+        raise RoundError("The round is already open.")
+    if round_.closes_at and round_.closes_at <= now:
+        raise RoundError("The close date has passed; set a later close date first.")
+    round_.status, round_.opened_at, round_.closed_at = "open", now, None
+    audit.record("round_opened", target=f"round:{round_.id}")
+
+
+def close_round(round_: Round, now: datetime) -> None:
+    if round_.status != "open":
+        raise RoundError("Only an open round can be closed.")
+    round_.status, round_.closed_at = "closed", now
+    _closed(round_, now)
+
+
+def _closed(round_: Round, now: datetime) -> None:
+    """Low scores of a closed round become corrective actions (issue 5)."""
+    from survey import corrective  # deferred: corrective reads rounds through survey.results
+
+    audit.record("round_closed", target=f"round:{round_.id}",
+                 automatic=round_.closed_at != now)
+    corrective.run_rules(round_, now)
+
+
+def close_due_rounds(now: datetime) -> list[Round]:
+    """Close every open round whose close date has passed (also done before listing rounds,
+    so a round never shows as open after its date)."""
+    due = db.session.scalars(
+        select(Round).where(Round.status == "open", Round.closes_at.is_not(None),
+                            Round.closes_at <= now)
+    ).all()
+    for round_ in due:
+        round_.status, round_.closed_at = "closed", round_.closes_at
+        _closed(round_, now)
+    return list(due)
+
+
+def audience_units(round_: Round) -> list[Unit]:
+    """The active respondent units the round invites: the chosen units, else every unit of the
+    chosen groups, else every unit of the version's groups."""
+    query = select(Unit).join(RespondentGroup).where(Unit.kind == "respondent", Unit.active)
+    if round_.audience_units:
+        query = query.where(Unit.code.in_(round_.audience_units))
+    else:
+        groups = round_.audience_groups or round_.version.group_codes
+        query = query.where(RespondentGroup.code.in_(groups))
+    return list(db.session.scalars(query.order_by(RespondentGroup.position, Unit.id)))
+
+
+def _progress_query(*keys):
+    started = case((Invitation.status.in_(("started", "submitted")), 1), else_=0)
+    submitted = case((Invitation.status == "submitted", 1), else_=0)
+    return (
+        select(*keys, func.count(), func.sum(started), func.sum(submitted))
+        .where(Invitation.status != "revoked")
+        .group_by(*keys)
+    )
+
+
+def _progress(row) -> Progress:
+    *_, invited, started, submitted = row
+    return Progress(int(invited), int(started or 0), int(submitted or 0))
+
+
+def progress_by_round() -> dict[int, Progress]:
+    """Invited, started (opened or saved) and submitted invitations per round; revoked ones
+    do not count as invited."""
+    rows = db.session.execute(_progress_query(Invitation.round_id))
+    return {row[0]: _progress(row) for row in rows}
+
+
+def progress_of(round_: Round) -> Progress:
+    row = db.session.execute(_progress_query().where(Invitation.round_id == round_.id)).one()
+    return _progress(row)
+
+
+def progress_by_group(round_: Round) -> list[tuple[RespondentGroup, Progress]]:
+    query = (_progress_query(Invitation.group_id).where(Invitation.round_id == round_.id))
+    rows = {row[0]: _progress(row) for row in db.session.execute(query)}
+    groups = db.session.scalars(select(RespondentGroup).where(RespondentGroup.id.in_(rows))
+                                .order_by(RespondentGroup.position)).all()
+    return [(g, rows[g.id]) for g in groups]
+
+
+def progress_by_unit(round_: Round) -> list[tuple[Unit, Progress]]:
+    query = (_progress_query(Invitation.unit_id).where(Invitation.round_id == round_.id))
+    rows = {row[0]: _progress(row) for row in db.session.execute(query)}
+    units = db.session.scalars(select(Unit).join(RespondentGroup).where(Unit.id.in_(rows))
+                               .order_by(RespondentGroup.position, Unit.id)).all()
+    return [(u, rows[u.id]) for u in units]
+
+
+def newest_first() -> Select:
+    return select(Round).order_by(Round.created_at.desc(), Round.id.desc())

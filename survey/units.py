@@ -1,0 +1,68 @@
+"""Respondent groups and units: the organisations that answer and the ones that are rated."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import RespondentGroup, Unit
+
+CSV_COLUMNS = ("code", "kind", "group", "name_zh", "name_en")
+
+
+class UnitImportError(ValueError):
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+def import_units_csv(text: str) -> ImportResult:
+    """Create or update units from CSV with the columns code, kind, group, name_zh, name_en.
+
+    `kind` is respondent or served; a respondent unit names an existing respondent group. Rows
+    are matched on code, so importing the same file twice changes nothing. The whole file is
+    checked before anything is written.
+    """
+    rows = list(csv.DictReader(io.StringIO(text)))
+    groups = {g.code: g for g in db.session.scalars(select(RespondentGroup))}
+    for line, row in enumerate(rows, start=2):
+        _check_row(line, row, groups)
+    existing = {u.code: u for u in db.session.scalars(select(Unit))}
+    created = updated = 0
+    for row in rows:
+        unit = existing.get(row["code"].strip())
+        if unit is None:
+            unit = Unit(code=row["code"].strip())
+            db.session.add(unit)
+            created += 1
+        else:
+            updated += 1
+        unit.kind = row["kind"].strip()
+        unit.name_zh = row["name_zh"].strip()
+        unit.name_en = row["name_en"].strip() or unit.name_zh
+        unit.group = groups.get(row["group"].strip()) if unit.kind == "respondent" else None
+    db.session.flush()
+    return ImportResult(created, updated)
+
+
+def _check_row(line: int, row: dict, groups: dict) -> None:
+    missing = [c for c in CSV_COLUMNS if c not in row or row[c] is None]
+    if missing:
+        raise UnitImportError(line, f"missing column(s): {', '.join(missing)}")
+    if not row["code"].strip() or not row["name_zh"].strip():
+        raise UnitImportError(line, "code and name_zh must not be empty")
+    if row["kind"].strip() not in ("respondent", "served"):
+        raise UnitImportError(line, f"kind must be respondent or served, not {row['kind']!r}")
+    if row["kind"].strip() == "respondent" and row["group"].strip() not in groups:
+        raise UnitImportError(line, f"unknown respondent group {row['group']!r}")

@@ -1,0 +1,163 @@
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from analysis import by_group_category, charts, driver_table, item_table, trend_table
+from tests.system import require
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+LABELS = {"q1": "公文办理的及时性", "q2": "会议纪要", "mayors": "市长、副市长"}
+
+
+@pytest.fixture
+def items(answers, frame_of):
+    """q1: counts 1,1,2,3,3 of points 1..5 (n=10, 60%); q2: 9 of 10 satisfied."""
+    return item_table(frame_of(answers([1, 2, 3, 3, 4, 4, 4, 5, 5, 5], "q1"),
+                               answers([5] * 9 + [1], "q2")))  # fmt: skip
+
+
+def _ticks(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def _contrast(colour: str) -> float:
+    def luminance(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (luminance(c) for c in to_rgb(colour))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def test_a_cjk_font_is_found_when_one_is_installed():
+    require(WQY.exists(), "fonts-wqy-microhei")
+    assert charts.cjk_font_name() == "WenQuanYi Micro Hei"
+
+
+def test_diverging_bars_put_dissatisfied_left_and_neutral_centred(items):
+    ax = charts.distribution_chart(items.iloc[:1], lang="en").axes[0]
+    spans = [(bar.get_x(), bar.get_width()) for container in ax.containers for bar in container]
+    expected = [(-30, 10), (-20, 10), (-10, 20), (10, 30), (40, 30)]
+    assert spans == [pytest.approx(s) for s in expected]
+
+
+def test_rate_chart_colours_items_below_the_threshold(items):
+    ax = charts.rate_chart(items, lang="en").axes[0]
+    colours = [bar.get_facecolor() for bar in ax.containers[0]]
+    assert colours[0] == pytest.approx((*to_rgb(charts.BELOW_COLOUR), 1))
+    assert colours[1] == pytest.approx((*to_rgb(charts.MEETS_COLOUR), 1))
+    assert [bar.get_width() for bar in ax.containers[0]] == pytest.approx([60, 90])
+
+
+def test_rate_chart_draws_the_threshold_as_a_dashed_line(items):
+    ax = charts.rate_chart(items, threshold=0.85, lang="en").axes[0]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [tuple(line.get_xdata()) for line in dashed] == [(85, 85)]
+
+
+def test_rate_chart_error_bars_are_the_wilson_interval(items):
+    ax = charts.rate_chart(items, lang="en").axes[0]
+    segments = ax.containers[1].lines[2][0].get_segments()
+    first = items.iloc[0]
+    assert segments[0][:, 0] == pytest.approx([first["ci_low"] * 100, first["ci_high"] * 100])
+
+
+def test_callers_labels_replace_codes_and_titles_follow_the_language(items):
+    fig = charts.rate_chart(items, lang="zh", labels=LABELS)
+    require(charts.cjk_font_name() is not None, "a CJK font")
+    assert _ticks(fig.axes[0]) == ["公文办理的及时性", "会议纪要"]
+    assert fig.axes[0].get_title() == "各项目满意率"
+    assert charts.rate_chart(items, lang="en").axes[0].get_title() == "Satisfaction rate by item"
+
+
+def test_caller_title_is_used(items):
+    assert charts.rate_chart(items, title="2004 autumn").axes[0].get_title() == "2004 autumn"
+
+
+def test_chinese_text_is_set_in_the_cjk_font_per_figure(items):
+    require(charts.cjk_font_name() is not None, "a CJK font")
+    fig = charts.rate_chart(items, lang="zh", labels=LABELS)
+    assert fig.axes[0].get_yticklabels()[0].get_fontfamily()[0] == "WenQuanYi Micro Hei"
+    assert charts.to_png(fig)  # would raise on a "Glyph missing" warning
+
+
+def test_without_a_cjk_font_charts_fall_back_to_english(items, monkeypatch):
+    monkeypatch.setattr(charts, "cjk_font_name", lambda: None)
+    fig = charts.rate_chart(items, lang="zh", labels=LABELS)
+    assert fig.axes[0].get_title() == "Satisfaction rate by item"
+    assert _ticks(fig.axes[0]) == ["q1", "q2"]  # labels the fonts cannot draw fall back
+    assert charts.to_png(fig)
+
+
+def test_heat_map_hides_suppressed_cells(answers, frame_of):
+    table = by_group_category(frame_of(answers([5] * 4, group="mayors", start=50),
+                                       answers([5] * 9 + [1])))  # fmt: skip
+    ax = charts.heatmap_chart(table, lang="en").axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["90%", "n<5"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["departments", "mayors"]
+
+
+def test_trend_chart_plots_each_category_per_round(answers, frame_of):
+    frame = frame_of(answers([5, 5, 1, 1], round_id=1), answers([5, 5, 5, 1], round_id=2))
+    ax = charts.trend_chart(trend_table(frame, [1, 2]), round_labels={1: "2003", 2: "2004"},
+                            lang="en").axes[0]  # fmt: skip
+    assert list(ax.get_lines()[0].get_ydata()) == pytest.approx([50, 75])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2003", "2004"]
+
+
+def test_quadrant_chart_places_items_at_performance_and_importance(answers, frame_of):
+    frame = frame_of(answers([5, 4, 2, 1, 3], "q1"), answers([1, 5, 4, 2, 2], "q2"),
+                     answers([4, 5, 1, 2, 3], "overall", category="overall"))  # fmt: skip
+    drivers = driver_table(frame)
+    ax = charts.quadrant_chart(drivers, lang="en").axes[0]
+    points = ax.collections[0].get_offsets()
+    assert list(points[:, 0]) == pytest.approx(list(drivers["rate"] * 100))
+    assert list(points[:, 1]) == pytest.approx(list(drivers["importance"]))
+    assert "Concentrate here" in [t.get_text() for t in ax.texts]
+
+
+def test_to_png_gives_a_png_of_figure_size_times_dpi(items):
+    fig = charts.rate_chart(items, lang="en")
+    png = charts.to_png(fig, dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == tuple(round(s * 50) for s in fig.get_size_inches())
+
+
+def test_to_svg_gives_svg_text(items):
+    svg = charts.to_svg(charts.distribution_chart(items, lang="zh", labels=LABELS))
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.mark.parametrize("chart", [charts.distribution_chart, charts.rate_chart,
+                                   charts.heatmap_chart, charts.quadrant_chart,
+                                   charts.trend_chart])  # fmt: skip
+def test_empty_tables_give_a_no_data_chart(chart, items):
+    fig = chart(items.iloc[0:0].assign(importance=[], suppressed=[], round_index=[]), lang="en")
+    assert isinstance(fig, Figure)
+    assert "No answers" in [t.get_text() for t in fig.findobj(Text)]
+
+
+def test_all_text_contrasts_with_white(items):
+    for fig in (charts.rate_chart(items), charts.distribution_chart(items)):
+        for text in fig.findobj(Text):
+            if text.get_text().strip():
+                assert _contrast(text.get_color()) >= 4.5, text.get_text()
+
+
+def test_alt_text_describes_the_lowest_item(items):
+    names = {"q1": "Meeting minutes"}
+    assert charts.alt_text("rates", items, "en", names) == (
+        "Satisfaction rate by item, 2 items; lowest: Meeting minutes 60% (n=10). "
+        "1 below the 80% threshold."
+    )
+    assert charts.alt_text("rates", items, "zh", LABELS).startswith("各项目满意率，共2项；最低：公文")
+
+
+def test_alt_text_of_an_empty_table_says_so(items):
+    assert charts.alt_text("rates", items.iloc[0:0], "en") == "No answers to show."

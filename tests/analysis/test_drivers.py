@@ -1,0 +1,68 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import driver_table, empty_frame
+from analysis.drivers import quadrants
+
+
+def test_importance_is_the_pearson_correlation_with_overall(answers, frame_of):
+    item, overall = [5, 4, 2, 1, 3], [4, 5, 1, 2, 3]
+    frame = frame_of(answers(item, "q1"), answers(overall, "overall", category="overall"))
+    row = driver_table(frame).iloc[0]
+    assert row["question"] == "q1"
+    assert row["importance"] == pytest.approx(np.corrcoef(item, overall)[0, 1])
+    assert (row["pairs"], row["n"], row["rate"]) == (5, 5, 0.4)
+
+
+def test_pairs_are_matched_by_respondent(answers, frame_of):
+    frame = frame_of(
+        answers([5, 4, 1, None, 3], "q1"),  # respondent 4 skipped q1
+        answers([5, 4, 1, 5], "overall", category="overall", start=2),  # 1 skipped overall
+    )
+    row = driver_table(frame).iloc[0]
+    # pairs: respondent 2 (4, 5), 3 (1, 4), 5 (3, 5)
+    assert row["pairs"] == 3
+    assert row["importance"] == pytest.approx(np.corrcoef([4, 1, 3], [5, 4, 5])[0, 1])
+
+
+def test_fewer_than_three_pairs_give_no_importance(answers, frame_of):
+    frame = frame_of(answers([5, 1], "q1"), answers([5, 1], "overall", category="overall"))
+    row = driver_table(frame).iloc[0]
+    assert row["pairs"] == 2 and math.isnan(row["importance"]) and pd.isna(row["quadrant"])
+
+
+def test_quadrants_split_at_the_medians():
+    importance = pd.Series([0.9, 0.8, 0.1, 0.2])
+    performance = pd.Series([0.5, 0.95, 0.4, 0.99])
+    assert list(quadrants(importance, performance)) == [
+        "concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill",
+    ]  # fmt: skip
+
+
+def test_an_item_at_the_median_counts_as_high():
+    labels = quadrants(pd.Series([0.1, 0.5, 0.9]), pd.Series([0.6, 0.7, 0.8]))
+    assert labels[1] == "keep_up_the_good_work"
+
+
+def test_items_without_importance_get_no_quadrant_and_do_not_move_the_medians():
+    labels = quadrants(pd.Series([0.9, np.nan, 0.1]), pd.Series([0.9, 0.0, 0.5]))
+    assert pd.isna(labels[1])
+    assert list(labels[[0, 2]]) == ["keep_up_the_good_work", "low_priority"]
+
+
+def test_without_an_overall_item_every_importance_is_nan(answers, frame_of):
+    table = driver_table(frame_of(answers([5, 4, 1], "q1"), answers([2, 4, 5], "q2")))
+    assert len(table) == 2 and table["importance"].isna().all()
+
+
+def test_overall_item_code_is_configurable(answers, frame_of):
+    frame = frame_of(answers([5, 4, 1], "q1"), answers([5, 4, 2], "general"))
+    table = driver_table(frame, overall="general")
+    assert table["question"].tolist() == ["q1"] and table["importance"].iloc[0] > 0.9
+
+
+def test_a_round_without_responses_gives_an_empty_table():
+    assert driver_table(empty_frame()).empty

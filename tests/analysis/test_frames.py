@@ -1,0 +1,81 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import answer_frame, empty_frame
+from analysis.frames import COLUMNS
+
+
+def test_empty_frame_has_the_contract_columns_and_dtypes():
+    frame = empty_frame()
+    assert list(frame.columns) == list(COLUMNS)
+    assert frame.empty
+    assert frame["round_id"].dtype == "int64" and frame["value"].dtype == "float64"
+    assert isinstance(frame["question"].dtype, pd.CategoricalDtype)
+    assert list(frame["type"].cat.categories) == ["rating", "nps", "choice", "multi", "text"]
+
+
+def test_records_are_normalised_to_the_contract_dtypes(answers):
+    frame = answer_frame(answers([5, 4]))
+    assert list(frame.columns) == list(COLUMNS)
+    for name in ("group", "unit", "served_unit", "question", "category", "type", "source"):
+        assert isinstance(frame[name].dtype, pd.CategoricalDtype), name
+    assert frame["response_id"].dtype == "int64"
+    assert frame["scale_min"].tolist() == [1, 1] and frame["scale_max"].tolist() == [5, 5]
+    assert frame["source"].tolist() == ["web", "web"]
+
+
+def test_a_dataframe_gives_the_same_frame_as_records(answers):
+    records = answers([5, None, 1], comments=[None, None, "late"])
+    expected = answer_frame(records)
+    pd.testing.assert_frame_equal(answer_frame(pd.DataFrame(records)), expected)
+
+
+def test_missing_optional_columns_are_filled_and_nps_gets_its_scale():
+    frame = answer_frame([
+        {"round_id": 1, "response_id": 1, "group": "cppcc", "question": "q", "type": "nps",
+         "value": 9},
+    ])  # fmt: skip
+    row = frame.iloc[0]
+    assert pd.isna(row["unit"]) and pd.isna(row["served_unit"]) and pd.isna(row["comment"])
+    assert (row["scale_min"], row["scale_max"], row["value"]) == (0, 10, 9.0)
+
+
+def test_values_of_choice_and_text_answers_become_nan(answers):
+    frame = answer_frame(answers([3], "channel", type="choice", text="phone"))
+    assert np.isnan(frame["value"].iloc[0])
+    assert frame["text"].iloc[0] == "phone"
+
+
+def test_blank_comments_become_missing(answers):
+    frame = answer_frame(answers([1, 2], comments=["   ", "too slow"]))
+    assert frame["comment"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("value", [0, 6, 4.5])
+def test_rating_outside_its_scale_or_fractional_is_rejected(answers, value):
+    with pytest.raises(ValueError, match="q1"):
+        answer_frame(answers([value]))
+
+
+def test_rating_scale_needs_four_points(answers):
+    with pytest.raises(ValueError, match="fewer than 4 points"):
+        answer_frame(answers([2], scale_min=1, scale_max=3))
+
+
+def test_unknown_question_type_is_rejected(answers):
+    with pytest.raises(ValueError, match="type"):
+        answer_frame(answers([3], type="slider"))
+
+
+def test_missing_required_column_is_rejected():
+    with pytest.raises(ValueError, match="response_id"):
+        answer_frame([{"round_id": 1, "group": "g", "question": "q", "type": "rating"}])
+
+
+def test_no_records_give_an_empty_frame():
+    pd.testing.assert_frame_equal(answer_frame([]), empty_frame())
+
+
+def test_extra_columns_are_dropped(answers):
+    assert "respondent_name" not in answer_frame(answers([4], respondent_name="x")).columns

@@ -1,0 +1,194 @@
+"""Access control on every route: the whole URL map is walked (so a new route is covered without
+anyone adding it here), each argument filled with a real object, and each role's GET and POST
+answered as the table below says. Then the object-level checks (IDOR)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import ActionAttachment, Question, RespondentGroup, Section, Unit
+from tests.conftest import PASSWORD
+
+pytest_plugins = ["tests.survey.actions.factories"]
+
+ROLES = ["anonymous", "link_holder", "respondent", "designer", "quality_lead", "admin", "owner"]
+STAFF = {"designer", "admin"}
+LEADS = {"quality_lead", "admin"}
+OWNER_ACTION = LEADS | {"owner"}
+EVERYONE = set(ROLES)
+
+# Who may use a route: the first matching endpoint, else the first matching URL prefix.
+# "link_holder" is an anonymous visitor who has opened the invitation link; without that the
+# /r/i/ pages answer 404 to everyone.
+BY_ENDPOINT = {
+    "actions.index": OWNER_ACTION, "actions.detail": OWNER_ACTION,
+    "actions.chart": OWNER_ACTION, "actions.attachment": OWNER_ACTION,
+    "actions.attachment_add": OWNER_ACTION, "actions.investigation": OWNER_ACTION,
+    "actions.step_add": OWNER_ACTION, "actions.step_update": OWNER_ACTION,
+    "actions.action_taken": OWNER_ACTION, "actions.move": OWNER_ACTION,
+    "api.actions": OWNER_ACTION, "api.action": OWNER_ACTION,
+    "api.action_transition": OWNER_ACTION,
+    "api.rounds_index": LEADS, "api.round_results_json": LEADS,
+    "home.index": EVERYONE - {"anonymous", "link_holder"},
+    "auth.logout": EVERYONE,
+}
+BY_PREFIX = [
+    ("/login", EVERYONE), ("/design/", STAFF), ("/review/", LEADS), ("/admin/", LEADS),
+    ("/actions/", LEADS), ("/r/i/", {"link_holder"}), ("/r/", EVERYONE),
+]
+
+
+def allowed_roles(rule) -> set[str]:
+    if rule.endpoint in BY_ENDPOINT:
+        return BY_ENDPOINT[rule.endpoint]
+    for prefix, roles in BY_PREFIX:
+        if rule.rule.startswith(prefix):
+            return roles
+    raise AssertionError(f"{rule.rule} ({rule.endpoint}) is in no access table: add it")
+
+
+def expected(rule, role: str, method: str) -> str:
+    """'ok' (neither 401/403/404 nor 5xx), 'login' (302 to /login), 'denied' (403 or 401)
+    or 'missing' (404)."""
+    if rule.endpoint == "auth.logout":
+        return "login"  # everyone, logged in or not, is sent to the login page
+    roles = allowed_roles(rule)
+    # Owners of actions are staff of a served unit: designers besides.
+    if role in roles or (role == "owner" and "designer" in roles):
+        return "ok"
+    if rule.rule.startswith("/r/i/"):
+        return "missing"
+    if role in ("anonymous", "link_holder"):
+        return "denied" if rule.rule.startswith("/api/") else "login"
+    return "denied"
+
+
+def verdict(response) -> str:
+    status = response.status_code
+    if status >= 500:
+        return f"error {status}"
+    if status in (302, 303) and "/login" in response.headers["Location"]:
+        return "login"
+    return {401: "denied", 403: "denied", 404: "missing"}.get(status, "ok")
+
+
+@pytest.fixture
+def objects(world, make_invitation, app):
+    """One real object of every kind a URL names, keyed by argument name."""
+    action, people = world
+    round_ = action.round
+    invitation, to_revoke = make_invitation(round_=round_), make_invitation(round_=round_)
+    uploader = app.test_client()
+    uploader.post("/login", data={"email": people["owner"].email, "password": PASSWORD})
+    uploader.post(f"/actions/{action.id}/attachments", content_type="multipart/form-data",
+                  data={"file": (io.BytesIO(b"evidence"), "notes.txt")})
+    question = db.session.scalar(select(Question).where(Question.version_id == round_.version_id))
+    return {
+        "action_id": action.id, "step_id": action.steps[0].id,
+        "attachment_id": db.session.scalar(select(ActionAttachment.id)),
+        "round_id": round_.id, "invitation_id": {"design.invitation_revoke": to_revoke.id, "*": invitation.id}, "token": invitation.token,
+        "version_id": round_.version_id, "question_id": question.id,
+        "section_id": db.session.scalar(select(Section.id)
+                                        .where(Section.version_id == round_.version_id)),
+        "unit_id": db.session.scalar(select(Unit.id)),
+        "group_id": db.session.scalar(select(RespondentGroup.id)),
+        "group": "departments", "source": "paper", "category": question.category,
+        "question": question.code, "served_unit": action.served_unit, "kind": "rates",
+        "table": "items", "fmt": {"actions.export": "csv", "review.chart": "svg"},
+        "people": people,
+    }
+
+
+def build(rule, objects) -> str:
+    unknown = set(rule.arguments) - set(rule.defaults or {}) - set(objects)
+    assert not unknown, (f"{rule.rule} names {sorted(unknown)}: add an object of that kind to "
+                         "the `objects` fixture of tests/security/test_access_matrix.py")
+    values = {}
+    for name in set(rule.arguments) - set(rule.defaults or {}):
+        value = objects[name]
+        if isinstance(value, dict):
+            value = value.get(rule.endpoint, value.get("*"))
+        values[name] = value
+    return rule.build(values, append_unknown=False)[1]
+
+
+def rules_to_check(app):
+    # Logging out last of all; the link routes before it: opening the link puts the invitation into the session.
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+                  key=lambda r: (r.endpoint == "auth.logout", r.rule.startswith("/r/<"), r.rule))
+
+
+def enter_as(client, role: str, objects, login_as) -> None:
+    if role == "link_holder":
+        assert client.get(f"/r/{objects['token']}").status_code in (302, 303)
+    elif role != "anonymous":
+        login_as(objects["people"][role])
+
+
+@pytest.fixture
+def people_for_roles(objects, served_user):
+    objects["people"].setdefault("respondent", served_user(role="respondent"))
+    return objects
+
+
+CHECKED: list[int] = []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_the_table_says(app, client, role, people_for_roles,
+                                                         login_as):
+    objects = people_for_roles
+    enter_as(client, role, objects, login_as)
+    wrong, checked = [], 0
+    for rule in rules_to_check(app):
+        path = build(rule, objects)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            want, got = expected(rule, role, method), verdict(client.open(path, method=method))
+            checked += 1
+            if got != want:
+                wrong.append(f"{method} {path} ({rule.endpoint}): {got}, expected {want}")
+    CHECKED.append(checked)
+    print(f"\n{role}: {checked} route-methods checked")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_matrix_covers_every_route_and_role():
+    assert len(CHECKED) in (0, len(ROLES))  # all roles ran, or this module ran partly
+    print(f"\nroutes x roles checked: {sum(CHECKED)} ({len(ROLES)} roles)")
+
+
+def test_a_user_not_on_an_action_cannot_open_it(client, world, served_user, login_as):
+    action, _ = world
+    login_as(served_user())  # same served unit, another person: owns nothing here
+    for path in (f"/actions/{action.id}", f"/actions/{action.id}/chart.png",
+                 f"/api/v1/actions/{action.id}", f"/actions/{action.id}/attachments/1"):
+        assert client.get(path).status_code in (403, 404), path
+
+
+def test_an_invitation_session_does_not_open_another_invitation(client, make_invitation):
+    mine = make_invitation()
+    other = make_invitation(round_=mine.round)
+    client.get(f"/r/{mine.token}")
+    assert client.get(f"/r/i/{mine.id}").status_code == 200
+    assert client.get(f"/r/i/{other.id}").status_code == 404
+    assert client.post(f"/r/i/{other.id}", data={"action": "save"}).status_code == 404
+    assert client.get(f"/r/i/{other.id}/done").status_code == 404
+
+
+def test_unknown_ids_are_not_found_even_for_an_admin(app, client, people_for_roles, login_as):
+    login_as(people_for_roles["people"]["admin"])
+    unknown = {name: 987654 for name, value in people_for_roles.items() if isinstance(value, int)}
+    unknown.update(token="x" * 43, invitation_id=987654)
+    wrong = []
+    for rule in rules_to_check(app):
+        ints = set(rule.arguments) & set(unknown) - set(rule.defaults or {})
+        if not ints or "GET" not in rule.methods:
+            continue
+        path = build(rule, {**people_for_roles, **unknown})
+        if (status := client.get(path).status_code) != 404:
+            wrong.append(f"GET {path}: {status}")
+    assert wrong == [], "\n".join(wrong)

@@ -1,0 +1,85 @@
+"""Evidence files: only allowed kinds whose content matches the name, within the size limit,
+kept under the instance folder and served as downloads of a fixed, harmless type."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from survey.actions.attachments import display_name, folder, kind_of
+from survey.extensions import db
+from survey.models import ActionAttachment
+
+# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
+pytest_plugins = ["tests.survey.actions.factories"]
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"ACTION_ATTACHMENT_MAX_BYTES": 2048}
+
+
+def _upload(client, action_id: int, name: str, content: bytes):
+    return client.post(f"/actions/{action_id}/attachments",
+                       data={"file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data", headers={"Accept-Language": "en"},
+                       follow_redirects=True)
+
+
+def test_an_owner_attaches_a_pdf_kept_under_the_instance_folder(client, assigned, owner, login_as):
+    login_as(owner)
+    assert "File attached" in _upload(client, assigned.id, "会议纪要.pdf", PDF).text
+    stored = db.session.scalar(db.select(ActionAttachment))
+    path = folder() / stored.stored_name
+    assert path.read_bytes() == PDF and Path(client.application.instance_path) in path.parents
+    assert (stored.filename, stored.kind, stored.size) == ("会议纪要.pdf", "pdf", len(PDF))
+
+
+def test_a_file_is_served_as_a_download_of_its_checked_type(client, assigned, owner, login_as):
+    login_as(owner)
+    _upload(client, assigned.id, "notes.txt", b"<script>alert(1)</script>")
+    stored = db.session.scalar(db.select(ActionAttachment))
+    response = client.get(f"/actions/{assigned.id}/attachments/{stored.id}")
+    assert response.mimetype == "text/plain"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("page.html", b"<html></html>", "Only PDF"),
+    ("image.svg", b"<svg/>", "Only PDF"),
+    ("fake.pdf", b"<html><script></script></html>", "content must match"),
+    ("big.pdf", PDF + b"x" * 4096, "larger than"),
+    ("empty.txt", b"", "empty"),
+])
+def test_a_file_that_is_not_allowed_is_refused(client, assigned, owner, name, content, message, login_as):
+    login_as(owner)
+    assert message in _upload(client, assigned.id, name, content).text
+    assert db.session.scalar(db.select(ActionAttachment)) is None
+
+
+def test_an_uninvolved_user_cannot_download(client, assigned, owner, served_user, login_as):
+    login_as(owner)
+    _upload(client, assigned.id, "a.pdf", PDF)
+    stored = db.session.scalar(db.select(ActionAttachment))
+    client.post("/logout")
+    login_as(served_user("meetings"))
+    assert client.get(f"/actions/{assigned.id}/attachments/{stored.id}").status_code == 403
+
+
+@pytest.mark.parametrize(("name", "head", "kind"), [
+    ("scan.JPEG", b"\xff\xd8\xff\xe0", "jpg"), ("plan.docx", b"PK\x03\x04", "docx"),
+    ("plan.docx", b"%PDF-", None), ("data.csv", b"a,b\n1,2\n", "csv"),
+    ("bin.txt", b"a\x00b", None), ("noext", b"%PDF-", None),
+])
+def test_kind_is_decided_by_name_and_content(name, head, kind):
+    assert kind_of(name, head) == kind
+
+
+def test_display_name_drops_folders_and_control_characters():
+    assert display_name("C:\\Users\\x\\re\x07port.pdf") == "report.pdf"

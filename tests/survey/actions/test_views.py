@@ -1,0 +1,201 @@
+"""The corrective-action pages: who may open what, the queue, the action page, the loop through
+the forms, the register export and "you said, we did"."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from survey import corrective
+from survey.extensions import db
+from survey.models import CorrectiveAction, Invitation, utcnow
+
+# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
+pytest_plugins = ["tests.survey.actions.factories"]
+
+# (method, path, who besides the lead and admin may use it)
+ROUTES = [
+    ("GET", "/actions/", {"owner", "step_owner"}),
+    ("POST", "/actions/run-rules", set()),
+    ("GET", "/actions/register.csv", set()),
+    ("GET", "/actions/register.xlsx", set()),
+    ("GET", "/actions/{a}", {"owner", "step_owner"}),
+    ("GET", "/actions/{a}/chart.png", {"owner", "step_owner"}),
+    ("POST", "/actions/{a}/assign", set()),
+    ("POST", "/actions/{a}/investigation", {"owner"}),
+    ("POST", "/actions/{a}/steps", {"owner"}),
+    ("POST", "/actions/{a}/steps/{own_step}", {"owner"}),
+    ("POST", "/actions/{a}/steps/{helper_step}", {"owner", "step_owner"}),
+    ("POST", "/actions/{a}/action-taken", {"owner"}),
+    ("POST", "/actions/{a}/move", {"owner", "step_owner"}),
+    ("POST", "/actions/{a}/attachments", {"owner", "step_owner"}),
+    ("GET", "/actions/summaries", set()),
+    ("GET", "/actions/summaries/{round}", set()),
+    ("POST", "/actions/summaries/{round}/departments", set()),
+]
+
+
+@pytest.mark.parametrize("who", [None, "respondent", "designer", "step_owner", "owner",
+                                 "quality_lead", "admin"])
+def test_permission_matrix_of_every_route(client, world, who, login_as):
+    subject, people = world
+    if who:
+        login_as(people[who])
+    ids = {"a": subject.id, "round": subject.round_id, "own_step": subject.steps[0].id,
+           "helper_step": subject.steps[1].id}
+    wrong = []
+    for method, path, users in ROUTES:
+        status = client.open(path.format(**ids), method=method).status_code
+        allowed = who in ("quality_lead", "admin") or who in users
+        expected = {302} if who is None else ({200, 302, 400} if allowed else {403})
+        if status not in expected:
+            wrong.append((method, path, status))
+    assert wrong == []
+
+
+def test_anonymous_users_are_sent_to_the_login(client, action):
+    response = client.get(f"/actions/{action.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_no_route_edits_or_deletes_the_history(app):
+    rules = [r for r in app.url_map.iter_rules() if "action" in r.rule]
+    assert not [r for r in rules if {"PUT", "PATCH", "DELETE"} & r.methods]
+    assert not [r for r in rules if "event" in r.rule or "history" in r.rule]
+
+
+def test_the_queue_lists_the_most_severe_first(client, lead, make_round, rate, login_as):
+    round_ = rate(make_round(), 7, 10)
+    rate(round_, 1, 10, question="mtg_minutes")
+    corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    login_as(lead)
+    page = client.get("/actions/", headers={"Accept-Language": "en"}).text
+    assert page.index("minutes") < page.index("Timeliness of document handling")
+
+
+def test_the_queue_filters_by_served_unit_and_overdue(client, lead, assigned, make_round, rate, login_as):
+    corrective.run_rules(rate(make_round(name="other"), 1, 10, question="mtg_minutes"), utcnow())
+    assigned.due_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    login_as(lead)
+    meetings = client.get("/actions/?served_unit=meetings").text
+    overdue = client.get("/actions/?overdue=y").text
+    assert "mtg_minutes" not in overdue and f'/actions/{assigned.id}"' in overdue
+    assert f'/actions/{assigned.id}"' not in meetings and "row--overdue" in overdue
+
+
+def test_an_owner_sees_only_their_actions(client, assigned, make_round, rate, owner, login_as):
+    corrective.run_rules(rate(make_round(name="other"), 1, 10, question="mtg_minutes"), utcnow())
+    db.session.commit()
+    login_as(owner)
+    page = client.get("/actions/").text
+    assert re.findall(r'href="/actions/(\d+)"', page) == [str(assigned.id)]
+
+
+def test_the_lead_runs_the_rules_from_the_queue(client, lead, low_round, login_as):
+    login_as(lead)
+    client.post("/actions/run-rules", data={"round_id": low_round.id})
+    assert db.session.scalar(select(CorrectiveAction.question_code)) == "doc_timeliness"
+
+
+def test_the_action_page_shows_evidence_and_history(client, lead, make_round, rate, login_as):
+    round_ = rate(make_round(), 6, 10, low=2, comments=("会议纪要太慢",))
+    (made,) = corrective.run_rules(round_, utcnow()).created
+    db.session.commit()
+    login_as(lead)
+    page = client.get(f"/actions/{made.id}", headers={"Accept-Language": "en"}).text
+    for text in ("60.0% satisfied (n=10), threshold 80%", "会议纪要太慢", "possible",
+                 "Opened by the low-score rules", f"/actions/{made.id}/chart.png"):
+        assert text in page
+    chart = client.get(f"/actions/{made.id}/chart.png")
+    assert chart.mimetype == "image/png" and chart.data.startswith(b"\x89PNG")
+
+
+def test_the_whole_loop_through_the_pages(client, lead, owner, action, next_round, login_as):
+    login_as(lead)
+    due = (date.today() + timedelta(days=20)).isoformat()
+    client.post(f"/actions/{action.id}/assign", data={"owner_id": owner.id, "due_date": due})
+    client.post("/logout")
+    login_as(owner)
+    steps = [("move", {"transition": "start_investigation"}),
+             ("investigation", {"containment": "Called the units", "cause_method": "five_whys",
+                                "root_cause": "Why? No tracking."}),
+             ("steps", {"kind": "corrective", "description": "Weekly list",
+                        "owner_id": owner.id, "due_date": due}),
+             ("move", {"transition": "plan"})]
+    for path, data in steps:
+        assert client.post(f"/actions/{action.id}/{path}", data=data).status_code == 302
+    step_id = db.session.get(CorrectiveAction, action.id).steps[0].id
+    client.post(f"/actions/{action.id}/steps/{step_id}", data={"done": "y", "outcome": "ok"})
+    client.post(f"/actions/{action.id}/action-taken", data={"action_taken": "Weekly list"})
+    for name in ("implement", "request_verification"):
+        client.post(f"/actions/{action.id}/move", data={"transition": name})
+    next_round(9)
+    client.post("/logout")
+    login_as(lead)
+    client.post(f"/actions/{action.id}/move", data={"transition": "close"})
+    done = db.session.get(CorrectiveAction, action.id)
+    assert (done.status, done.result, len(done.events)) == ("closed", "effective", 11)
+
+
+def test_an_illegal_move_is_refused_with_a_message(client, lead, action, login_as):
+    login_as(lead)
+    response = client.post(f"/actions/{action.id}/move", data={"transition": "close"},
+                           headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "not possible while the action is Open" in response.text
+    assert db.session.get(CorrectiveAction, action.id).status == "open"
+
+
+def test_an_owner_cannot_assign(client, assigned, owner, login_as):
+    login_as(owner)
+    response = client.post(f"/actions/{assigned.id}/assign",
+                           data={"owner_id": owner.id, "due_date": "2030-01-01"})
+    assert response.status_code == 403
+
+
+def test_the_register_exports_csv_and_excel(client, lead, make_round, rate, login_as):
+    round_ = rate(make_round(), 6, 10, low=2, comments=("=HYPERLINK(1)",))
+    corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    login_as(lead)
+    text = client.get("/actions/register.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["id", "status", "round"] and rows[1][1] == "open"
+    assert ["open", "1"] in rows and ["closed", "0"] in rows
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/actions/register.xlsx").data))
+    assert book.sheetnames == ["Register", "History", "Summary"]
+    assert not any(str(c.value).startswith("=") for row in book["Register"].iter_rows()
+                   for c in row if c.value is not None)
+
+
+def test_the_lead_publishes_you_said_we_did_for_the_next_invitation(client, lead, ready,
+                                                                    make_invitation, force, login_as):
+    force(ready, "verification")
+    corrective.move(ready, "close", lead, utcnow())
+    db.session.commit()
+    login_as(lead)
+    client.post(f"/actions/summaries/{ready.round_id}/departments",
+                data={"you_said": "公文办理慢", "we_did": "每周通报办理进度"})
+    later = corrective.next_round(db.session.get(CorrectiveAction, ready.id).round)
+    token = make_invitation(group="departments", round_=later).token
+    assert "每周通报办理进度" in client.get(f"/r/{token}", follow_redirects=True).text
+    other = make_invitation(group="mayors", round_=later).token
+    assert "每周通报办理进度" not in client.get(f"/r/{other}", follow_redirects=True).text
+
+
+def test_an_owner_sees_my_actions_after_login(client, assigned, owner, login_as):
+    login_as(owner)
+    page = client.get("/", headers={"Accept-Language": "en"}).text
+    assert "My actions" in page and f"/actions/{assigned.id}" in page
+
+
+def test_unused_invitation_is_unaffected_without_a_summary(client, make_invitation):
+    invitation = db.session.get(Invitation, make_invitation().id)
+    assert "You said" not in client.get(f"/r/{invitation.token}", follow_redirects=True).text

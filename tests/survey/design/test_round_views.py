@@ -1,0 +1,123 @@
+"""Office staff run rounds: create, open, close, issue and download invitations, key in
+paper responses, watch the response rate."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Invitation, Response, Round
+from tests.survey.respond.test_views import complete_answers
+
+ROUTES = [
+    ("GET", "/design/rounds"), ("GET", "/design/rounds/new"), ("POST", "/design/rounds/new"),
+    ("GET", "/design/rounds/{round}"), ("POST", "/design/rounds/{round}/open"),
+    ("POST", "/design/rounds/{round}/close"), ("POST", "/design/rounds/{round}/invitations"),
+    ("GET", "/design/rounds/{round}/invitations.csv"), ("POST", "/design/rounds/{round}/send"),
+    ("POST", "/design/invitations/{invitation}/revoke"),
+    ("GET", "/design/invitations/{invitation}/key-in/paper"),
+    ("GET", "/design/units"), ("GET", "/design/units/new"), ("GET", "/design/groups/new"),
+    ("POST", "/design/units/import"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+@pytest.mark.parametrize(("role", "allowed"), [(None, False), ("respondent", False),
+                                               ("quality_lead", False), ("designer", True),
+                                               ("admin", True)])
+def test_only_designers_and_admins_reach_the_design_pages(client, auth, make_invitation,
+                                                          method, path, role, allowed):
+    invitation = make_invitation()
+    url = path.format(round=invitation.round_id, invitation=invitation.id)
+    if role:
+        auth.login(role=role)
+    response = client.open(url, method=method)
+    if role is None:
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    elif not allowed:
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 302, 400)
+
+
+def test_create_a_round_for_two_groups(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post("/design/rounds/new", data={
+        "name": "2005 spring", "version_id": office_version.id, "opens_at": "2005-03-01",
+        "closes_at": "2005-04-01", "audience_groups": ["mayors", "cppcc"],
+        "anonymity_threshold": "5", "rate_threshold": "85", "mean_threshold": "3.5",
+        "weights": "mayors=40, cppcc=10"})
+    assert response.status_code == 302, response.text
+    round_ = db.session.scalar(select(Round))
+    assert (round_.name, round_.status, round_.audience_groups) == ("2005 spring", "draft",
+                                                                   ["mayors", "cppcc"])
+    assert round_.thresholds == {"rate": 0.85, "mean": 3.5}
+    assert round_.weights == {"mayors": 0.8, "cppcc": 0.2}
+
+
+def test_round_form_errors_are_shown_next_to_the_field(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post("/design/rounds/new", data={
+        "name": "", "version_id": office_version.id, "opens_at": "2005-04-01",
+        "closes_at": "2005-03-31", "anonymity_threshold": "1", "rate_threshold": "80",
+        "mean_threshold": "3.5", "weights": "nobody=3"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    for field in ("name", "closes_at", "anonymity_threshold", "weights"):
+        assert f'id="{field}-error"' in response.text
+    assert db.session.scalar(select(func.count()).select_from(Round)) == 0
+
+
+def test_issue_open_download_and_watch_the_rate(client, auth, make_round):
+    round_ = make_round(status="draft", audience_groups=["mayors", "departments"])
+    auth.login(role="designer")
+    client.post(f"/design/rounds/{round_.id}/invitations", data={"count": "1", "group": ""})
+    assert client.post(f"/design/rounds/{round_.id}/open").status_code == 302
+    assert db.session.get(Round, round_.id).status == "open"
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/design/rounds/{round_.id}/invitations.csv").text)))
+    assert len(rows) == 1 + 30 and rows[0][-1] == "link"
+    token = rows[1][-1].rsplit("/", 1)[1]
+    client.post(f"/r/{token}", data={**complete_answers("mayors"), "action": "submit",
+                                     "submission_key": "k"})
+    page = client.get(f"/design/rounds/{round_.id}", headers={"Accept-Language": "en"}).text
+    assert "1 of 30 invitations answered" in page
+
+
+def test_revoke_from_the_round_page(client, auth, make_invitation):
+    invitation = make_invitation()
+    auth.login(role="designer")
+    client.post(f"/design/invitations/{invitation.id}/revoke")
+    assert db.session.get(Invitation, invitation.id).status == "revoked"
+    assert client.get(f"/r/{invitation.token}").status_code == 404
+
+
+def test_staff_key_in_a_paper_questionnaire(client, auth, make_invitation):
+    invitation = make_invitation()
+    user = auth.login(role="designer")
+    url = f"/design/invitations/{invitation.id}/key-in/paper"
+    assert "Keying in a paper questionnaire" in client.get(
+        url, headers={"Accept-Language": "en"}).text
+    response = client.post(url, data={**complete_answers(), "action": "submit",
+                                      "submission_key": "paper-1"})
+    assert response.status_code == 302
+    stored = db.session.scalar(select(Response))
+    assert (stored.source, stored.entered_by_id, len(stored.answers)) == ("paper", user.id, 19)
+    assert client.get(url).status_code == 404  # answered: nothing more to key in
+
+
+def test_key_in_refuses_an_unknown_source(client, auth, make_invitation):
+    auth.login(role="designer")
+    invitation = make_invitation()
+    assert client.get(f"/design/invitations/{invitation.id}/key-in/web").status_code == 404
+
+
+def test_closing_stops_answers(client, auth, make_invitation):
+    invitation = make_invitation()
+    auth.login(role="designer")
+    client.post(f"/design/rounds/{invitation.round_id}/close")
+    assert "This survey is not open" in client.get(
+        f"/r/{invitation.token}", headers={"Accept-Language": "en"}, follow_redirects=True).text

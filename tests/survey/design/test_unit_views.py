@@ -1,0 +1,82 @@
+"""Managing respondent groups and units."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import RespondentGroup, Unit
+
+
+def test_add_a_group_and_a_unit(client, auth):
+    auth.login(role="designer")
+    client.post(
+        "/design/groups/new",
+        data={"code": "residents", "label_zh": "市民", "label_en": "Residents", "position": "5"},
+    )
+    group = db.session.scalar(select(RespondentGroup))
+    response = client.post(
+        "/design/units/new",
+        data={
+            "code": "street_a",
+            "kind": "respondent",
+            "group_id": group.id,
+            "name_zh": "甲街道",
+            "name_en": "Street A",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    unit = db.session.scalar(select(Unit))
+    assert (unit.code, unit.group_id, unit.active) == ("street_a", group.id, True)
+
+
+def test_a_respondent_unit_needs_a_group(client, auth):
+    auth.login(role="designer")
+    response = client.post(
+        "/design/units/new",
+        data={"code": "x", "kind": "respondent", "group_id": "0", "name_zh": "某", "name_en": "X"},
+    )
+    assert 'id="group_id-error"' in response.text
+    assert db.session.scalar(select(Unit)) is None
+
+
+def test_a_duplicate_code_is_refused(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post(
+        "/design/units/new",
+        data={
+            "code": "mayor",
+            "kind": "served",
+            "group_id": "0",
+            "name_zh": "重",
+            "name_en": "Dup",
+        },
+    )
+    assert 'id="code-error"' in response.text
+
+
+def test_import_units_from_pasted_csv(client, auth, office_version):
+    auth.login(role="designer")
+    client.post(
+        "/design/units/import",
+        data={
+            "text": "code,kind,group,name_zh,name_en\n"
+            "new_dept,respondent,departments,新局,New Bureau\n"
+        },
+    )
+    assert (
+        db.session.scalar(select(Unit).where(Unit.code == "new_dept")).group.code == "departments"
+    )
+
+
+def test_a_bad_csv_imports_nothing_and_says_the_line(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post(
+        "/design/units/import",
+        follow_redirects=True,
+        data={"text": "code,kind,group,name_zh,name_en\na,served,,甲,A\nb,visitor,,乙,B\n"},
+        headers={"Accept-Language": "en"},
+    )
+    assert "line 3" in response.text
+    assert db.session.scalar(select(Unit).where(Unit.code == "a")) is None

@@ -1,0 +1,45 @@
+"""CSRF protection stays on for the survey form, and a refused token loses no answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Response
+from tests.conftest import PASSWORD
+from tests.html import form_values
+from tests.survey.respond.test_views import complete_answers
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+def test_submit_without_csrf_token_is_refused_and_keeps_the_answers(client, make_invitation):
+    invitation = make_invitation()
+    data = complete_answers() | {"q_comment": "我的意见", "action": "submit"}
+    response = client.post(f"/r/{invitation.token}", data=data)
+    assert response.status_code == 400
+    assert form_values(response.text)["q_comment"] == "我的意见"
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_submit_with_the_pages_token_is_stored(client, make_invitation):
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page).group(1)
+    data = complete_answers() | {"csrf_token": token, "submission_key": key, "action": "submit"}
+    assert client.post(f"/r/{invitation.token}", data=data).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_staff_login_without_csrf_token_is_refused(client, make_user):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").headers["Location"].endswith("/login")

@@ -1,0 +1,75 @@
+"""The respondent form built from a definition: one field per question, legal values only."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+from wtforms import RadioField, SelectMultipleField, TextAreaField
+
+from questionnaires import loads
+from survey.respond.forms import field_name, form_for
+
+DEFINITION = loads("""
+id: forms-test
+title: Forms test
+groups:
+  - {code: a, label: Group A}
+  - {code: b, label: Group B}
+sections:
+  - code: s
+    title: Section
+    questions:
+      - {code: rate, type: rating, text: Rate, follow_up: Why}
+      - {code: data, type: nps, text: Recommend, audience: [a]}
+      - {code: pick, type: choice, text: Pick, choices: [{code: x, label: X}, {code: y, label: Y}]}
+      - {code: many, type: multi, text: Many, required: false,
+         choices: [{code: x, label: X}, {code: y, label: Y}]}
+      - {code: say, type: text, text: Say}
+""")
+
+
+def make(app, data: dict, group: str = "a", required: bool = True):
+    form_class = form_for(DEFINITION.for_group(group), "en", enforce_required=required)
+    with app.test_request_context(method="POST"):
+        return form_class(formdata=MultiDict(data))
+
+
+def test_each_type_gets_its_field(app):
+    form = make(app, {})
+    kinds = {q.code: type(form.field(q)) for q in form.questions}
+    assert kinds == {"rate": RadioField, "data": RadioField, "pick": RadioField,
+                     "many": kinds["many"], "say": TextAreaField}
+    assert issubclass(kinds["many"], SelectMultipleField)
+    assert form.comment_field(DEFINITION.question("rate")) is not None
+
+
+def test_a_question_code_cannot_shadow_a_form_attribute(app):
+    form = make(app, {field_name("data"): "7"})
+    assert callable(form.validate) and form.field(DEFINITION.question("data")).data == "7"
+
+
+def test_valid_answers_parse_to_their_stored_values(app):
+    form = make(app, MultiDict([("q_rate", "2"), ("q_rate__comment", " slow "), ("q_data", "9"),
+                                ("q_pick", "y"), ("q_many", "y"), ("q_many", "x")]))
+    assert form.validate(), form.errors
+    assert form.answers() == {"rate": 2, "data": 9, "pick": "y", "many": ("x", "y"), "say": None}
+    assert form.comments() == {"rate": "slow"}
+
+
+@pytest.mark.parametrize("bad", [{"q_rate": "6"}, {"q_data": "11"}, {"q_pick": "z"},
+                                 {"q_many": "z"}])
+def test_values_outside_the_definition_are_errors(app, bad):
+    form = make(app, {"q_rate": "3", "q_data": "5", "q_pick": "x"} | bad)
+    assert not form.validate()
+    assert list(form.errors) == [next(iter(bad))]
+
+
+def test_required_questions_only_when_submitting(app):
+    assert not make(app, {}).validate()
+    assert make(app, {}, required=False).validate()
+
+
+def test_other_groups_items_are_not_in_the_form(app):
+    form = make(app, {}, group="b")
+    assert [q.code for q in form.questions] == ["rate", "pick", "many", "say"]
+    assert form.foreign_fields(["q_data", "q_rate", "csrf_token"]) == ["q_data"]

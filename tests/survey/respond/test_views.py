@@ -1,0 +1,325 @@
+"""The respondent's survey at /r/<token>: what is shown, saved, stored and refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from questionnaires import DEFINITIONS_DIR, load
+from survey.extensions import db
+from survey.models import Answer, Invitation, Response, utcnow
+from tests.html import form_values
+
+DEFINITION = load(DEFINITIONS_DIR / "office-services.yaml")
+
+
+def complete_answers(group: str = "departments", rating: str = "4") -> dict[str, str]:
+    """A full, valid submission for a group: every rating `rating`, the first choice."""
+    data = {}
+    for q in DEFINITION.for_group(group).questions():
+        if q.type == "rating":
+            data["q_" + q.code] = rating
+        elif q.type == "choice":
+            data["q_" + q.code] = q.choices[0].code
+    return data
+
+
+def submit(client, invitation, data, action="submit", key="key-1"):
+    return client.post(
+        f"/r/{invitation.token}", data={**data, "action": action, "submission_key": key}
+    )
+
+
+def response_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def test_page_shows_only_the_groups_items(client, make_invitation):
+    congress = make_invitation(group="congress")
+    page = client.get(f"/r/{congress.token}", follow_redirects=True).text
+    assert 'name="q_liaison_contact"' in page
+    assert 'name="q_mtg_minutes"' not in page
+    mayors = make_invitation(group="mayors", round_=congress.round)
+    page = client.get(f"/r/{mayors.token}", follow_redirects=True).text
+    assert 'name="q_mtg_minutes"' in page
+    assert 'name="q_liaison_contact"' not in page
+
+
+def test_ratings_are_grouped_with_fieldset_and_legend(client, make_invitation):
+    page = client.get(f"/r/{make_invitation().token}", follow_redirects=True).text
+    assert page.count("<fieldset") == page.count("<legend")
+    assert page.count("<fieldset") == 19  # 18 ratings and one choice for departments
+
+
+def test_first_visit_marks_the_invitation_started(client, make_invitation):
+    invitation = make_invitation()
+    client.get(f"/r/{invitation.token}", follow_redirects=True)
+    assert invitation.status == "started"
+    assert invitation.opened_at is not None
+
+
+def test_submit_stores_exactly_the_answers_given(client, make_invitation):
+    invitation = make_invitation()
+    data = complete_answers() | {
+        "q_city_environment": "2",
+        "q_city_environment__comment": "河道太脏",
+        "q_comment": "谢谢",
+    }
+    response = submit(client, invitation, data)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/r/i/{invitation.id}/done")
+    stored = db.session.scalar(select(Response))
+    answers = {a.question_code: a for a in stored.answers}
+    assert len(answers) == 20  # 18 ratings, the choice and the comment
+    assert answers["doc_timeliness"].value == 4
+    assert (answers["city_environment"].value, answers["city_environment"].comment) == (
+        2,
+        "河道太脏",
+    )
+    assert answers["contact_channel"].text == "phone"
+    assert answers["comment"].text == "谢谢"
+    assert stored.invitation_id == invitation.id and stored.unit_id == invitation.unit_id
+
+
+def test_confirmation_follows_the_submit(client, make_invitation):
+    invitation = make_invitation()
+    submit(client, invitation, complete_answers())
+    assert (
+        "Thank you"
+        in client.get(f"/r/i/{invitation.id}/done", headers={"Accept-Language": "en"}).text
+    )
+
+
+def test_double_submit_stores_one_response(client, make_invitation):
+    invitation = make_invitation()
+    assert submit(client, invitation, complete_answers(), key="a").status_code == 303
+    again = submit(client, invitation, complete_answers(rating="1"), key="b")
+    assert again.status_code == 200
+    assert (
+        "Already submitted"
+        in client.get(
+            f"/r/{invitation.token}", follow_redirects=True, headers={"Accept-Language": "en"}
+        ).text
+    )
+    assert response_count() == 1
+    assert db.session.scalar(select(func.max(Answer.value))) == 4
+
+
+def test_a_reused_submission_key_stores_nothing_and_asks_again(client, make_invitation):
+    first = make_invitation()
+    second = make_invitation(round_=first.round)
+    submit(client, first, complete_answers(), key="same")
+    # The key is unique in the database: the second invitation's answers are not stored, and
+    # as it has not answered yet, its page comes back with a fresh key and the answers kept.
+    again = submit(client, second, complete_answers() | {"q_comment": "再试"}, key="same")
+    assert again.status_code == 409
+    assert form_values(again.text)["q_comment"] == "再试"
+    assert 'value="same"' not in again.text
+    assert response_count() == 1
+    assert db.session.get(Invitation, second.id).status != "submitted"
+
+
+def test_missing_required_answer_is_shown_next_to_the_question(client, make_invitation):
+    invitation = make_invitation()
+    data = complete_answers()
+    del data["q_doc_accuracy"]
+    response = client.post(
+        f"/r/{invitation.token}",
+        data={**data, "action": "submit"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 400
+    assert 'id="q_doc_accuracy-error"' in response.text
+    assert "Please answer this question." in response.text
+    assert response_count() == 0
+
+
+def test_failed_submit_keeps_what_was_typed(client, make_invitation):
+    invitation = make_invitation()
+    data = complete_answers() | {"q_comment": "写了一半的意见"}
+    del data["q_overall"]
+    response = submit(client, invitation, data)
+    shown = form_values(response.text)
+    assert shown["q_comment"] == "写了一半的意见"
+    assert shown["q_doc_timeliness"] == "4"
+    assert "q_overall" not in shown
+    assert invitation.draft["q_comment"] == "写了一半的意见"
+
+
+def test_draft_is_saved_and_restored(client, make_invitation):
+    invitation = make_invitation()
+    response = submit(
+        client, invitation, {"q_doc_timeliness": "5", "q_comment": "未完"}, action="save"
+    )
+    assert response.status_code == 302
+    shown = form_values(client.get(f"/r/{invitation.token}", follow_redirects=True).text)
+    assert shown == {"q_doc_timeliness": "5", "q_comment": "未完"}
+    assert response_count() == 0
+
+
+def test_saving_a_draft_checks_the_values_given(client, make_invitation):
+    invitation = make_invitation()
+    response = submit(client, invitation, {"q_doc_timeliness": "9"}, action="save")
+    assert response.status_code == 400
+    assert invitation.draft is None
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"q_doc_timeliness": "9"},
+        {"q_doc_timeliness": "abc"},
+        {"q_contact_channel": "fax"},
+        {"q_liaison_contact": "5"},
+        {"q_not_a_question": "1"},
+    ],
+    ids=["rating-9", "rating-text", "choice-not-offered", "other-groups-item", "unknown-code"],
+)
+def test_tampered_values_are_refused_and_store_nothing(client, make_invitation, tampered):
+    invitation = make_invitation()
+    response = submit(client, invitation, complete_answers() | tampered)
+    assert response.status_code == 400
+    assert response_count() == 0
+    assert db.session.get(Invitation, invitation.id).status != "submitted"
+
+
+def test_one_rating_sent_twice_is_refused(client, make_invitation):
+    invitation = make_invitation()
+    data = MultiDict(complete_answers())
+    data.add("q_doc_timeliness", "9")
+    data.update({"action": "submit", "submission_key": "k"})
+    assert client.post(f"/r/{invitation.token}", data=data).status_code == 400
+    assert response_count() == 0
+
+
+def test_a_damaged_submission_key_is_replaced_not_stored(client, make_invitation):
+    invitation = make_invitation()
+    response = submit(client, invitation, complete_answers(), key="x" * 65)
+    assert response.status_code == 400
+    assert 'value="' + "x" * 65 not in response.text
+    assert response_count() == 0
+
+
+def test_nul_in_a_comment_is_dropped(client, make_invitation):
+    invitation = make_invitation()
+    data = complete_answers() | {"q_overall": "1", "q_overall__comment": "差\x00评"}
+    assert submit(client, invitation, data).status_code == 303
+    assert (
+        db.session.scalar(select(Answer.comment).where(Answer.question_code == "overall")) == "差评"
+    )
+
+
+def test_unknown_token_is_404(client, make_invitation):
+    make_invitation()
+    assert client.get("/r/not-a-token").status_code == 404
+    assert client.post("/r/not-a-token", data={"action": "submit"}).status_code == 404
+
+
+def test_revoked_invitation_is_answered_like_an_unknown_one(client, make_invitation):
+    invitation = make_invitation()
+    invitation.status = "revoked"
+    db.session.commit()
+    assert client.get(f"/r/{invitation.token}", follow_redirects=True).status_code == 404
+
+
+@pytest.mark.parametrize("when", ["closed", "not-yet-open", "past-close-date", "draft"])
+def test_round_not_open_shows_a_clear_page_and_stores_nothing(client, make_invitation, when):
+    now = utcnow()
+    settings = {
+        "closed": {"status": "closed"},
+        "not-yet-open": {"opens_at": now + timedelta(days=2)},
+        "past-close-date": {"closes_at": now - timedelta(minutes=1)},
+        "draft": {"status": "draft"},
+    }[when]
+    invitation = make_invitation(**settings)
+    page = client.get(
+        f"/r/{invitation.token}", follow_redirects=True, headers={"Accept-Language": "en"}
+    )
+    assert page.status_code == 200
+    assert "This survey is not open" in page.text
+    assert submit(client, invitation, complete_answers()).status_code == 409
+    assert submit(client, invitation, complete_answers(), action="save").status_code == 409
+    assert response_count() == 0
+    assert db.session.get(Invitation, invitation.id).draft is None
+
+
+def test_anonymous_round_keeps_no_link_to_the_invitation(client, make_invitation):
+    invitation = make_invitation(anonymous=True)
+    submit(client, invitation, complete_answers(), key="anon")
+    stored = db.session.scalar(select(Response))
+    assert stored.invitation_id is None and stored.unit_id is None
+    assert stored.group_id == invitation.group_id
+    assert (stored.submitted_at.hour, stored.submitted_at.minute) == (0, 0)
+    # No time on the invitation either: the order of submissions pairs nothing.
+    assert (invitation.status, invitation.submitted_at) == ("submitted", None)
+
+
+def test_language_follows_the_browser_then_the_switch(client, make_invitation):
+    invitation = make_invitation()
+    assert (
+        "公文办理的及时性"
+        in client.get(
+            f"/r/{invitation.token}", follow_redirects=True, headers={"Accept-Language": "zh-CN"}
+        ).text
+    )
+    page = client.get(
+        f"/r/{invitation.token}?lang=en",
+        follow_redirects=True,
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert "Timeliness of document handling" in page.text
+    again = client.get(
+        f"/r/{invitation.token}", follow_redirects=True, headers={"Accept-Language": "zh-CN"}
+    )
+    assert "Timeliness of document handling" in again.text
+
+
+def test_switching_language_keeps_what_was_typed(client, make_invitation):
+    invitation = make_invitation()
+    page = client.get(
+        f"/r/{invitation.token}", follow_redirects=True, headers={"Accept-Language": "zh-CN"}
+    ).text
+    assert 'form="survey-form" name="action" value="switch-en"' in page
+    response = submit(
+        client, invitation, {"q_doc_timeliness": "2", "q_comment": "半句"}, action="switch-en"
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("?lang=en")
+    again = client.get(response.headers["Location"], headers={"Accept-Language": "zh-CN"})
+    assert "Timeliness of document handling" in again.text
+    assert form_values(again.text) == {"q_doc_timeliness": "2", "q_comment": "半句"}
+
+
+def test_survey_pages_are_not_cached_and_send_no_referrer(client, make_invitation):
+    response = client.get(f"/r/{make_invitation().token}", follow_redirects=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_link_is_exchanged_for_a_page_without_the_token(client, make_invitation):
+    invitation = make_invitation(anonymous=True)
+    response = client.get(f"/r/{invitation.token}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/r/i/{invitation.id}"
+    page = client.get(response.headers["Location"]).text
+    assert invitation.token not in page and 'name="q_doc_timeliness"' in page
+
+
+def test_a_page_is_only_shown_to_the_browser_that_opened_its_link(app, client, make_invitation):
+    invitation = make_invitation()
+    assert client.get(f"/r/i/{invitation.id}").status_code == 404
+    other_browser = app.test_client()
+    other_browser.get(f"/r/{invitation.token}")
+    assert client.get(f"/r/i/{invitation.id}").status_code == 404
+    assert other_browser.get(f"/r/i/{invitation.id}").status_code == 200
+
+
+def test_two_links_in_one_browser_keep_their_own_pages(client, make_invitation):
+    first = make_invitation(group="mayors")
+    second = make_invitation(group="congress", round_=first.round)
+    client.get(f"/r/{first.token}")
+    client.get(f"/r/{second.token}")
+    assert 'name="q_mtg_minutes"' in client.get(f"/r/i/{first.id}").text
+    assert 'name="q_liaison_contact"' in client.get(f"/r/i/{second.id}").text

@@ -1,0 +1,144 @@
+"""The quality lead's results pages: who may see them, what they show, what they hide."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import analysis
+from survey.results import answers_frame
+from tests.survey.review.data import INJECTION
+
+# The results fixtures: a round with known answers, an empty, a weighted and a previous round.
+pytest_plugins = ["tests.survey.review.factories"]
+
+ROUTES = [
+    "/review/", "/review/rounds/{r}", "/review/rounds/{r}/categories/services.documents",
+    "/review/rounds/{r}/items/doc_timeliness", "/review/rounds/{r}/groups/departments",
+    "/review/rounds/{r}/units/documents", "/review/rounds/{r}/comments",
+    "/review/rounds/{r}/charts/rates.png", "/review/rounds/{r}/charts/heatmap.svg",
+    "/review/rounds/{r}/answers.csv", "/review/rounds/{r}/tables/items.csv",
+    "/review/rounds/{r}/results.xlsx", "/review/rounds/{r}/report.pdf",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ROUTES)
+@pytest.mark.parametrize(("role", "status"), [(None, 302), ("respondent", 403),
+                                              ("designer", 403), ("quality_lead", 200),
+                                              ("admin", 200)])
+def test_only_quality_leads_and_admins_see_results(client, auth, known_round, path, role, status):
+    if role:
+        auth.login(role=role)
+    response = client.get(path.format(r=known_round.id))
+    assert response.status_code == status
+    if role is None:
+        assert "/login" in response.headers["Location"]
+
+
+def test_a_quality_lead_lands_on_the_results(client, auth):
+    auth.login(role="quality_lead")
+    assert client.get("/").headers["Location"].endswith("/review/")
+
+
+def test_the_rounds_list_shows_response_rates(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get("/review/").text
+    assert f'href="/review/rounds/{known_round.id}"' in page and "100%" in page
+
+
+def test_headline_figures_equal_those_of_the_analysis(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    headline = analysis.headline_table(answers_frame(known_round))
+    for row in headline.itertuples():
+        assert f"{row.rate * 100:.0f}%" in page
+        assert f"{row.ci_low * 100:.1f}–{row.ci_high * 100:.1f}%" in page
+        assert f'href="/review/rounds/{known_round.id}/categories/{row.category}"' in page
+    # 7 of 10 document ratings are 4 or 5: "70% satisfied with document processing".
+    assert re.search(r"70%</span>\s*<span[^>]*>satisfied with Document processing", page)
+
+
+def test_items_below_the_threshold_come_first(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    below = page.split('id="below"')[1].split('id="items"')[0]
+    # mtg_minutes 3/6 = 50% before doc_timeliness 7/10 and overall 7/10.
+    assert below.index("minutes") < below.index("Timeliness of document handling")
+
+
+def test_a_group_of_four_is_suppressed_under_a_threshold_of_five(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    groups = page.split('id="groups"')[1].split('id="units"')[0]
+    mayors_row = groups.split("Mayors and vice-mayors")[1].split("</tr>")[0]
+    assert "n &lt; 5" in mayors_row and "%" not in mayors_row
+    assert f"/review/rounds/{known_round.id}/groups/mayors" not in page
+    group_page = client.get(f"/review/rounds/{known_round.id}/groups/mayors?lang=en").text
+    assert "Fewer than 5 respondents" in group_page and "%" not in group_page.split("<main")[1]
+
+
+def test_a_round_without_responses_says_so(client, auth, empty_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{empty_round.id}?lang=en").text
+    assert "No responses yet." in page and "<img" not in page
+
+
+def test_an_item_shows_its_distribution_groups_and_comments(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}/items/mtg_minutes?lang=en").text
+    assert "50.0%" in page and "Very dissatisfied" in page
+    assert "HYPERLINK" in page and INJECTION not in page  # shown, but escaped
+    assert f"/review/rounds/{known_round.id}/comments?question=mtg_minutes" in page
+
+
+def test_comments_filter_by_item_group_and_rating(client, auth, known_round):
+    auth.login(role="quality_lead")
+    base = f"/review/rounds/{known_round.id}/comments?lang=en"
+    assert "3 comments" in client.get(base).text
+    assert "1 comment" in client.get(base + "&question=mtg_minutes&rating=1").text
+    assert "0 comments" in client.get(base + "&group=departments&rating=5").text
+
+
+def test_comments_never_name_or_filter_a_small_group(client, auth, known_round):
+    auth.login(role="quality_lead")
+    base = f"/review/rounds/{known_round.id}/comments?lang=en"
+    page = client.get(base).text
+    assert "太慢" in page and "a small group" in page
+    assert 'value="mayors"' not in page
+    assert "Not a valid choice" in client.get(base + "&group=mayors").text
+
+
+def test_weighted_figures_stand_beside_the_unweighted(client, auth, weighted_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{weighted_round.id}?lang=en").text
+    assert "Weighted by group" in page and "n_eff" in page
+
+
+def test_the_previous_round_is_compared_with_p_values(client, auth, two_rounds):
+    _before, after = two_rounds
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{after.id}?lang=en").text
+    comparison = page.split('id="comparison"')[1].split('id="drivers"')[0]
+    assert "2003 autumn" in comparison and "p " in comparison and "significant" in comparison
+
+
+def test_charts_are_images_with_alt_text(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    images = re.findall(r"<img [^>]*>", page)
+    # The trend chart appears only beside a previous round.
+    assert len(images) == 4 and all('alt="' in img and 'alt=""' not in img for img in images)
+    png = client.get(re.search(r'src="([^"]+)"', images[0]).group(1).replace("&amp;", "&"))
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("path", ["/review/rounds/999", "/review/rounds/{r}/categories/nope",
+                                  "/review/rounds/{r}/items/nope", "/review/rounds/{r}/units/x",
+                                  "/review/rounds/{r}/charts/pie.png",
+                                  "/review/rounds/{r}/charts/rates.gif",
+                                  "/review/rounds/{r}/tables/secrets.csv"])
+
+def test_unknown_things_are_not_found(client, auth, known_round, path):
+    auth.login(role="quality_lead")
+    assert client.get(path.format(r=known_round.id)).status_code == 404

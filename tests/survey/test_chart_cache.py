@@ -1,0 +1,56 @@
+"""Files derived from a round's data, kept per data version in the instance folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey import chart_cache
+
+
+def test_bytes_are_made_once_per_version(app):
+    calls = []
+    make = lambda: calls.append(1) or b"png"
+    assert chart_cache.cached_bytes(1, "10-abc", "rates-zh-100.png", make) == b"png"
+    assert chart_cache.cached_bytes(1, "10-abc", "rates-zh-100.png", make) == b"png"
+    assert len(calls) == 1
+
+
+def test_a_new_version_replaces_the_old_files(app):
+    chart_cache.cached_bytes(1, "10-abc", "a.png", lambda: b"old")
+    assert chart_cache.cached_bytes(1, "11-def", "a.png", lambda: b"new") == b"new"
+    folders = list((chart_cache.root() / "round-1").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("11-def")
+
+
+def test_rounds_keep_their_own_files(app):
+    chart_cache.cached_bytes(1, "10-abc", "a.png", lambda: b"one")
+    assert chart_cache.cached_bytes(2, "10-abc", "a.png", lambda: b"two") == b"two"
+    assert chart_cache.cached_bytes(1, "10-abc", "a.png", lambda: b"again") == b"one"
+
+
+def test_a_file_is_written_by_its_maker(app):
+    path = chart_cache.cached_file(3, "1-x", "report-en.pdf",
+                                   lambda target: target.write_bytes(b"%PDF"))
+    assert path.read_bytes() == b"%PDF" and path.parent.parent == chart_cache.root() / "round-3"
+
+
+def test_a_failed_maker_leaves_no_file(app):
+    def broken(target):
+        target.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        chart_cache.cached_file(3, "1-x", "report-en.pdf", broken)
+    assert not list((chart_cache.root() / "round-3").rglob("*.pdf"))
+
+
+@pytest.mark.parametrize("name", ["../secret", "a/b.png", ".hidden", ""])
+def test_unsafe_names_are_refused(app, name):
+    with pytest.raises(ValueError):
+        chart_cache.cached_bytes(1, "1-x", name, lambda: b"")
+
+
+def test_clear_removes_a_round(app):
+    chart_cache.cached_bytes(4, "1-x", "a.png", lambda: b"x")
+    chart_cache.clear(4)
+    assert not (chart_cache.root() / "round-4").exists()

@@ -1,0 +1,128 @@
+"""The command-line tasks, as scripts call them."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Invitation, QuestionnaireVersion, Response, Round, User
+
+
+def test_init_db_upgrades_to_head(runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "newest schema" in result.output
+
+
+def test_load_questionnaires_loads_the_shipped_files_once(runner):
+    first = runner.invoke(args=["load-questionnaires"])
+    assert first.exit_code == 0, first.output
+    assert "questionnaire office-services version 1" in first.output
+    again = runner.invoke(args=["load-questionnaires"])
+    assert "questionnaire office-services version 1" in again.output
+    assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 2
+
+
+def test_load_questionnaires_rejects_a_bad_file_with_file_and_line(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\ntitle: Bad\nsections:\n  - code: s\n    title: S\n"
+        "    questions:\n      - code: q1\n        type: ratting\n        text: Q\n"
+    )
+    result = runner.invoke(args=["load-questionnaires", str(bad)])
+    assert result.exit_code != 0
+    assert re.search(r"bad\.yaml:\d+: .*ratting", result.output)
+    assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
+
+
+def test_create_user_with_password_option(runner):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "Lead@Office.test",
+            "--role",
+            "quality_lead",
+            "--password",
+            "long enough!",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert (user.email, user.role) == ("lead@office.test", "quality_lead")
+    assert user.check_password("long enough!")
+
+
+def test_create_user_asks_for_the_password(runner):
+    result = runner.invoke(
+        args=["create-user", "a@office.test", "--role", "designer"],
+        input="long enough!\nlong enough!\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User)).check_password("long enough!")
+
+
+def test_create_user_refuses_a_short_password(runner):
+    result = runner.invoke(
+        args=["create-user", "a@office.test", "--role", "admin", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_prints_stable_lines_and_is_idempotent(runner):
+    first = runner.invoke(args=["demo", "--responses", "12"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.splitlines()
+    logins = [l.split() for l in lines if l.startswith("login ")]
+    assert sorted(l[1] for l in logins) == ["admin", "designer", "quality_lead", "respondent"]
+    assert len([l for l in lines if re.fullmatch(r"round \d+ 2004 autumn", l)]) == 1
+    invites = [l.split() for l in lines if l.startswith("invite ")]
+    assert sorted(i[1] for i in invites) == ["congress", "cppcc", "departments", "mayors"]
+    assert all(re.fullmatch(r"https://survey\.test/r/[\w-]{43}", i[2]) for i in invites)
+    second = runner.invoke(args=["demo", "--responses", "12"])
+    assert second.exit_code == 0, second.output
+    assert db.session.scalar(select(func.count()).select_from(Round)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 12
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_demo_invite_links_are_unused(runner, client):
+    output = runner.invoke(args=["demo", "--responses", "40"]).output
+    tokens = [l.rsplit("/", 1)[1] for l in output.splitlines() if l.startswith("invite ")]
+    statuses = db.session.scalars(select(Invitation.status).where(Invitation.token.in_(tokens)))
+    assert set(statuses) <= {"sent", "started"}
+    assert client.get(f"/r/{tokens[0]}", follow_redirects=True).status_code == 200
+
+
+def test_demo_logins_work(runner, client):
+    output = runner.invoke(args=["demo"]).output
+    _, role, email, password = next(
+        l for l in output.splitlines() if l.startswith("login ")
+    ).split()
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+
+
+def test_backup_copies_every_response_and_restores(app, runner, tmp_path):
+    from sqlalchemy import create_engine
+
+    runner.invoke(args=["demo", "--responses", "7"])
+    target = tmp_path / "copy.sqlite"
+    result = runner.invoke(args=["backup", str(target)])
+    if db.engine.dialect.name != "sqlite":  # the PostgreSQL run: pg_dump is named instead
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    restored = create_engine(f"sqlite:///{target}")
+    with restored.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM response").scalar() == 7
+        assert conn.exec_driver_sql("SELECT count(*) FROM answer").scalar() > 7 * 15
+    restored.dispose()
+
+
+def test_backup_refuses_to_overwrite(runner, tmp_path):
+    target = tmp_path / "exists.sqlite"
+    target.write_text("keep me")
+    assert runner.invoke(args=["backup", str(target)]).exit_code != 0
+    assert target.read_text() == "keep me"

@@ -1,0 +1,101 @@
+"""The management-review report: a valid PDF with the ISO 9001 sections, in Chinese or English,
+its sections a registry that other modules extend."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from survey import report
+from tests.system import require
+
+# The results fixtures: a round with known answers, an empty, a weighted and a previous round.
+pytest_plugins = ["tests.survey.review.factories"]
+
+POPPLER = shutil.which("pdftotext") and shutil.which("pdfinfo")
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def _pages(pdf: bytes, tmp_path) -> int:
+    path = tmp_path / "pages.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(line.split()[-1] for line in info.stdout.splitlines()
+                    if line.startswith("Pages:")))
+
+
+def test_the_report_is_a_pdf(client, auth, known_round):
+    auth.login(role="quality_lead")
+    response = client.get(f"/review/rounds/{known_round.id}/report.pdf?lang=en")
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-") and response.data.rstrip().endswith(b"%%EOF")
+
+
+def test_the_report_has_the_method_the_analysis_and_the_figures(app, known_round, tmp_path):
+    require(bool(POPPLER), "poppler-utils")
+    with app.test_request_context():
+        text = _text(report.build(known_round, "en"), tmp_path)
+    for words in ("Method of monitoring (ISO 9001, 9.1.2)", "Analysis and evaluation",
+                  "Response rate by respondent group", "Items below the threshold of 80%",
+                  "Document processing", "70.0%", "Figure 1."):
+        assert words in text
+    assert "fewer than 5 respondents" in text  # the mayors, never with figures
+
+
+def test_the_chinese_report_embeds_a_cjk_font(app, known_round, tmp_path):
+    require(bool(POPPLER), "poppler-utils")
+    require(report.cjk_font() is not None, "a CJK font")
+    with app.test_request_context():
+        pdf = report.build(known_round, "zh")
+    text = _text(pdf, tmp_path)
+    assert "监测方法" in text and "公文处理" in text and _pages(pdf, tmp_path) >= 2
+
+
+def test_without_a_cjk_font_the_report_is_english(app, known_round, tmp_path, monkeypatch):
+    require(bool(POPPLER), "poppler-utils")
+    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    with app.test_request_context():
+        text = _text(report.build(known_round, "zh"), tmp_path)
+    assert "Method of monitoring" in text
+
+
+def test_the_trend_tests_the_change_since_the_previous_round(app, two_rounds, tmp_path):
+    require(bool(POPPLER), "poppler-utils")
+    with app.test_request_context():
+        text = _text(report.build(two_rounds[1], "en"), tmp_path)
+    assert "Trend since the previous round" in text and "2003 autumn" in text
+    assert "p-value" in text
+
+
+def test_a_round_without_responses_says_so(app, empty_round, tmp_path):
+    require(bool(POPPLER), "poppler-utils")
+    with app.test_request_context():
+        text = _text(report.build(empty_round, "en"), tmp_path)
+    assert "No responses yet" in text
+
+
+def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, monkeypatch):
+    require(bool(POPPLER), "poppler-utils")
+    monkeypatch.setattr(report, "SECTIONS", list(report.SECTIONS))
+    report.section(45)(lambda context: [context.styles.para("Register of corrective actions")])
+    with app.test_request_context():
+        text = _text(report.build(known_round, "en"), tmp_path)
+    assert text.index("Trend since") < text.index("Register of corrective") < text.index(
+        "What drives")
+
+
+
+def test_the_report_is_made_once_per_data_version(app, known_round, monkeypatch):
+    calls = []
+    real = report.build
+    monkeypatch.setattr(report, "build", lambda *a: calls.append(1) or real(*a))
+    with app.test_request_context():
+        first, _ = report.pdf(known_round, "en")
+        second, name = report.pdf(known_round, "en")
+    assert first == second and len(calls) == 1 and name.endswith("-report.pdf")

@@ -1,0 +1,97 @@
+"""Storing responses: one per invitation, whatever arrives at the same time."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from survey import invitations, responses, rounds
+from survey.extensions import db
+from survey.models import Answer, Response, utcnow
+from tests.survey.respond.test_views import complete_answers
+
+
+def _submit_together(app, invitation, keys: list[str]) -> list[int]:
+    barrier = threading.Barrier(len(keys))
+    statuses: list[int] = []
+    url, data = f"/r/{invitation.token}", complete_answers()
+
+    def post(key: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(url, data={**data, "action": "submit", "submission_key": key})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    db.session.rollback()  # end the test's own read snapshot taken before the threads ran
+    return statuses
+
+
+def test_simultaneous_submits_of_one_invitation_store_one(app, make_invitation):
+    invitation = make_invitation()
+    statuses = _submit_together(app, invitation, ["k1", "k2", "k3", "k4"])
+    assert sorted(statuses) == [200, 200, 200, 303]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 19
+
+
+def test_double_click_with_one_key_stores_one(app, make_invitation):
+    invitation = make_invitation()
+    statuses = _submit_together(app, invitation, ["same", "same"])
+    assert sorted(statuses) == [200, 303]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_simultaneous_submits_in_an_anonymous_round_store_one(app, make_invitation):
+    # No unique invitation_id to lean on here: the conditional UPDATE alone decides.
+    invitation = make_invitation(anonymous=True)
+    statuses = _submit_together(app, invitation, ["a1", "a2", "a3", "a4"])
+    assert sorted(statuses) == [200, 200, 200, 303]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_many_first_visits_at_once_all_get_the_page(app, make_round):
+    round_ = make_round()
+    links = [f"/r/{i.token}" for i in invitations.issue_for_round(round_)[:12]]
+    db.session.commit()
+    barrier, statuses = threading.Barrier(len(links)), []
+
+    def visit(url: str) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.get(url, follow_redirects=True).status_code)
+
+    threads = [threading.Thread(target=visit, args=(u,)) for u in links]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses == [200] * len(links)
+    db.session.rollback()
+    assert rounds.progress_of(round_).started == len(links)
+
+
+def test_submit_after_submit_raises_already_submitted(app, make_invitation):
+    invitation = make_invitation()
+    responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    with pytest.raises(responses.AlreadySubmitted):
+        responses.submit(invitation, {"doc_timeliness": 2}, {}, "two", utcnow())
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_unique_constraint_holds_even_without_the_status_check(app, make_invitation):
+    invitation = make_invitation()
+    responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    # Reopen the invitation behind the app's back: the database still refuses a second row,
+    # and as the invitation now looks open, the caller is asked to send again.
+    invitation.status = "started"
+    db.session.commit()
+    with pytest.raises(responses.Conflict):
+        responses.submit(invitation, {"doc_timeliness": 2}, {}, "two", utcnow())
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1

@@ -1,0 +1,144 @@
+"""The database-to-DataFrame seam and the `analyse` command built on it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from survey import responses
+from survey import results as results_module
+from survey.extensions import db
+from survey.models import utcnow
+from survey.results import (
+    answers_frame,
+    comments_query,
+    data_versions,
+    labels_for,
+    previous_rounds,
+    round_results,
+    satisfaction_table,
+    short_label,
+)
+
+# The results fixtures: a round with known answers, an empty, a weighted and a previous round.
+pytest_plugins = ["tests.survey.review.factories"]
+
+
+@pytest.fixture
+def two_responses(make_invitation):
+    first = make_invitation(group="mayors")
+    second = make_invitation(group="departments", round_=first.round)
+    responses.submit(first, {"doc_timeliness": 5, "city_environment": 2, "comment": "好"},
+                     {"city_environment": "河道脏"}, "k1", utcnow())
+    responses.submit(second, {"doc_timeliness": 3, "city_environment": 4,
+                              "contact_channel": "phone"}, {}, "k2", utcnow())
+    return first.round
+
+
+def test_frame_has_one_row_per_stored_answer(two_responses):
+    frame = answers_frame(two_responses)
+    assert len(frame) == 6
+    env = frame[frame["question"] == "city_environment"].sort_values("value")
+    assert list(env["value"]) == [2.0, 4.0]
+    assert list(env["group"].astype(str)) == ["mayors", "departments"]
+    assert env["comment"].iloc[0] == "河道脏"
+    assert set(env["category"].astype(str)) == {"city.environment"}
+    assert (env["scale_min"].tolist(), env["scale_max"].tolist()) == ([1, 1], [5, 5])
+
+
+def test_frame_of_an_anonymous_round_has_no_units(make_invitation):
+    invitation = make_invitation(anonymous=True)
+    responses.submit(invitation, {"doc_timeliness": 4}, {}, "k", utcnow())
+    frame = answers_frame(invitation.round)
+    assert frame["unit"].isna().all() and (frame["group"] == "departments").all()
+
+
+def test_frame_of_a_round_without_responses_is_empty(make_round):
+    assert answers_frame(make_round()).empty
+
+
+def test_satisfaction_table_lists_the_lowest_item_first(two_responses):
+    table = satisfaction_table(two_responses)
+    first = table.iloc[0]
+    assert first["n"] == 2 and first["satisfied"] == 1 and first["rate"] == 0.5
+    assert set(table["question"].astype(str)) == {"doc_timeliness", "city_environment"}
+
+
+def test_analyse_prints_the_table_and_json(two_responses, runner):
+    text = runner.invoke(args=["analyse", str(two_responses.id)])
+    assert text.exit_code == 0, text.output
+    assert "doc_timeliness" in text.output and "50.0" in text.output
+    data = json.loads(runner.invoke(args=["analyse", str(two_responses.id), "--json"]).output)
+    assert {row["question"]: row["rate"] for row in data} == {"doc_timeliness": 0.5,
+                                                              "city_environment": 0.5}
+
+
+def test_analyse_an_unknown_round_fails_clearly(runner, app):
+    result = runner.invoke(args=["analyse", "999"])
+    assert result.exit_code != 0 and "no round 999" in result.output
+
+
+# --- cached round results ------------------------------------------------------------------
+
+def test_round_results_are_cached_until_a_new_response(known_round, answer, monkeypatch):
+    loads = []
+    real = results_module.answers_frame
+    monkeypatch.setattr(results_module, "answers_frame", lambda r: loads.append(r) or real(r))
+    first = round_results(known_round)
+    assert round_results(known_round) is first and len(loads) == 1
+    answer(known_round, "departments", {"doc_timeliness": 1})
+    again = round_results(known_round)
+    assert again is not first and again.responses == 11 and len(loads) == 2
+
+
+def test_changing_the_threshold_recomputes(known_round):
+    first = round_results(known_round)
+    known_round.thresholds = {"rate": 0.6}
+    assert round_results(known_round).threshold == 0.6 and first.threshold == 0.8
+
+
+def test_cached_tables_equal_a_fresh_analysis(known_round):
+    cached = round_results(known_round)
+    fresh = satisfaction_table(known_round)
+    assert list(cached.items["question"].astype(str)) == list(fresh["question"].astype(str))
+    assert list(cached.items["rate"]) == list(fresh["rate"])
+
+
+def test_the_previous_round_is_the_latest_earlier_one_of_the_questionnaire(make_round):
+    now = utcnow()
+    old = make_round(name="2002", created_at=now - timedelta(days=700))
+    last = make_round(name="2003", created_at=now - timedelta(days=300))
+    current = make_round(name="2004", created_at=now)
+    make_round(name="2005", created_at=now + timedelta(days=300))
+    assert [r.name for r in previous_rounds(current)] == ["2003", "2002"]
+    assert previous_rounds(old) == [] and previous_rounds(last)[0].name == "2002"
+
+
+def test_data_versions_count_responses_and_the_latest_id(known_round, make_round):
+    empty = make_round(name="empty")
+    versions = data_versions([known_round.id, empty.id])
+    assert versions[known_round.id][0] == 10 and versions[empty.id] == (0, 0)
+
+
+def test_a_category_is_labelled_by_its_section_or_its_only_question(office_version):
+    labels = labels_for(office_version, "en")
+    assert labels.categories["services.documents"] == "Document processing"
+    assert labels.categories["city.environment"].startswith("The city's environment")
+    assert labels.category_order[0] == "services.documents"
+
+
+def test_short_labels_drop_a_closing_parenthesis_and_cut_at_a_word():
+    assert short_label("The city's environment (air, water and green space)") == (
+        "The city's environment")
+
+    assert short_label("城市生态环境（空气、水体、绿化）") == "城市生态环境"
+    assert short_label("one two three four", width=10) == "one two…"
+
+
+def test_comments_of_a_small_group_are_not_selected_by_that_group(known_round):
+    query = comments_query(known_round, group="mayors", hidden_groups={"mayors"})
+    assert db.session.scalars(query).all() == []
+    everything = db.session.scalars(comments_query(known_round)).all()
+    assert {a.response.group.code for a in everything} == {"departments", "mayors"}

@@ -1,0 +1,72 @@
+"""Round lifecycle and response tracking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from survey import responses, rounds
+from survey.extensions import db
+from survey.models import utcnow
+
+
+def test_creating_a_round_freezes_its_version(office_version):
+    assert office_version.frozen_at is None
+    round_ = rounds.create("2005 spring", office_version)
+    assert round_.status == "draft" and office_version.frozen_at is not None
+    assert round_.thresholds == {"rate": 0.8, "mean": 3.5}
+
+
+def test_a_draft_version_cannot_be_used(office_version):
+    office_version.status = "draft"
+    with pytest.raises(rounds.RoundError):
+        rounds.create("2005 spring", office_version)
+
+
+def test_groups_the_version_does_not_address_are_refused(office_version):
+    with pytest.raises(rounds.RoundError, match="residents"):
+        rounds.create("r", office_version, audience_groups=["mayors", "residents"])
+
+
+def test_open_and_close(office_version):
+    round_ = rounds.create("r", office_version)
+    now = utcnow()
+    rounds.open_round(round_, now)
+    assert round_.accepts_answers(now)
+    with pytest.raises(rounds.RoundError):
+        rounds.open_round(round_, now)
+    rounds.close_round(round_, now)
+    assert round_.status == "closed" and not round_.accepts_answers(now)
+    with pytest.raises(rounds.RoundError):
+        rounds.close_round(round_, now)
+
+
+def test_rounds_past_their_close_date_are_closed(make_round):
+    past = make_round(closes_at=utcnow() - timedelta(hours=1))
+    current = make_round(name="current")
+    assert rounds.close_due_rounds(utcnow()) == [past]
+    assert (past.status, current.status) == ("closed", "open")
+
+
+def test_audience_defaults_to_every_unit_of_the_versions_groups(make_round):
+    assert len(rounds.audience_units(make_round())) == 32
+    assert len(rounds.audience_units(make_round(audience_groups=["mayors"]))) == 7
+    chosen = rounds.audience_units(make_round(audience_units=["mayor", "dept_finance"]))
+    assert sorted(u.code for u in chosen) == ["dept_finance", "mayor"]
+
+
+def test_progress_counts_match_the_invitations(make_invitation):
+    first = make_invitation(group="mayors")
+    round_ = first.round
+    second = make_invitation(group="mayors", round_=round_)
+    third = make_invitation(group="departments", round_=round_)
+    revoked = make_invitation(group="departments", round_=round_)
+    revoked.status, second.status = "revoked", "started"
+    db.session.commit()
+    responses.submit(third, {"doc_timeliness": 4}, {}, "k", utcnow())
+    assert rounds.progress_of(round_) == rounds.Progress(invited=3, started=2, submitted=1)
+    by_group = {g.code: p for g, p in rounds.progress_by_group(round_)}
+    assert by_group["mayors"] == rounds.Progress(2, 1, 0)
+    assert by_group["departments"].rate == 1.0
+    assert rounds.progress_by_round()[round_.id].submitted == 1
