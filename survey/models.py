@@ -14,8 +14,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    String,
-    Text,
     UniqueConstraint,
     select,
 )
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.extensions import db
+from survey.text_types import String, Text
 
 ROLES = ("respondent", "designer", "quality_lead", "admin")
 ROUND_STATUSES = ("draft", "open", "closed")
