@@ -280,34 +280,35 @@ def _candidates(
     evidence: str | None = None,
 ) -> list[ActionCandidate]:
     thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (len(fired),))
+    severities = np.asarray(severity, dtype="float64")
+    # Whole columns as Python lists: itertuples over the tuple-valued comments column cost
+    # more than all the rule arithmetic.
+    names = ("question", "category", "served_unit", "group", observed, "n", low, high,
+             "comments", "p_value")
+    columns = {name: fired[name].tolist() for name in names}
     result = []
-    for i, row in enumerate(fired.itertuples(index=False)):
-        row = row._asdict()
+    for i in range(len(fired)):
         limit = float(thresholds[i])
-        ci_high = float(row[high])
+        ci_high = float(columns[high][i])
         result.append(
             ActionCandidate(
                 rule=rule,
-                question=row["question"],
-                category=_code(row["category"]),
-                served_unit=_code(row["served_unit"]),
-                group=_code(row["group"]),
-                observed=float(row[observed]),
-                n=int(row["n"]),
-                ci_low=float(row[low]),
+                question=columns["question"][i],
+                category=_code(columns["category"][i]),
+                served_unit=_code(columns["served_unit"][i]),
+                group=_code(columns["group"][i]),
+                observed=float(columns[observed][i]),
+                n=int(columns["n"][i]),
+                ci_low=float(columns[low][i]),
                 ci_high=ci_high,
                 threshold=limit,
-                severity=float(np.asarray(severity)[i]),
+                severity=float(severities[i]),
                 evidence=evidence or ("confirmed" if ci_high < limit else "possible"),
-                comments=tuple(row["comments"]),
-                p_value=_p_value(rule, row),
+                comments=tuple(columns["comments"][i]),
+                p_value=float(columns["p_value"][i]) if rule == "significant_drop" else None,
             )
         )
     return result
-
-
-def _p_value(rule: str, row: dict) -> float | None:
-    return float(row["p_value"]) if rule == "significant_drop" else None
 
 
 def _code(value: object) -> str | None:

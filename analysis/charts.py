@@ -112,11 +112,37 @@ CLASSES = ("very_dissatisfied", "dissatisfied", "neutral", "satisfied", "very_sa
 def cjk_font_name() -> str | None:
     """The first of ``CJK_FONTS`` that matplotlib's font manager knows, or None.
 
-    A font installed after matplotlib built its font cache is only seen once the cache
-    (``matplotlib.get_cachedir()``) is rebuilt.
+    matplotlib lists the system fonts once and keeps the list in its cache directory, so a
+    font installed later (``make system-deps`` after a first run) would stay unseen; when no
+    CJK font is known, the system's font files are looked at once more and any CJK font among
+    them is added.
     """
     known = {entry.name for entry in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in known), None)
+    found = next((name for name in CJK_FONTS if name in known), None)
+    if found is None and _add_installed_cjk_fonts():
+        return cjk_font_name()
+    return found
+
+
+_looked_for_installed_fonts = False
+
+
+def _add_installed_cjk_fonts() -> bool:
+    """Add the CJK font files found on the system to matplotlib's font manager (once per
+    process); True if any was added."""
+    global _looked_for_installed_fonts
+    if _looked_for_installed_fonts:
+        return False
+    _looked_for_installed_fonts = True
+    added = False
+    for path in font_manager.findSystemFonts():
+        if any(part in path.lower() for part in ("wqy", "cjk", "sourcehansans", "droidsansfallback")):
+            try:
+                font_manager.fontManager.addfont(path)
+                added = True
+            except (OSError, RuntimeError, ValueError):
+                continue  # an unreadable file is no reason to fail a chart
+    return added
 
 
 class _Style:

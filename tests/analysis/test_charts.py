@@ -38,6 +38,14 @@ def test_a_cjk_font_is_found_when_one_is_installed():
     assert charts.cjk_font_name() == "WenQuanYi Micro Hei"
 
 
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch):
+    require(WQY.exists(), "fonts-wqy-microhei")
+    stale = [f for f in charts.font_manager.fontManager.ttflist if "WenQuanYi" not in f.name]
+    monkeypatch.setattr(charts.font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr(charts, "_looked_for_installed_fonts", False)
+    assert charts.cjk_font_name() == "WenQuanYi Micro Hei"
+
+
 def test_diverging_bars_put_dissatisfied_left_and_neutral_centred(items):
     ax = charts.distribution_chart(items.iloc[:1], lang="en").axes[0]
     spans = [(bar.get_x(), bar.get_width()) for container in ax.containers for bar in container]
