@@ -8,8 +8,7 @@ overall satisfaction) and the charts, for the management review (9.3).
 
 The report is a list of sections: functions registered with ``@section(order)`` that take a
 ``ReportContext`` and return ReportLab flowables (an empty list leaves the section out). The
-corrective-action register is meant to be such a function, added by the module that owns
-corrective actions; this module does not invent one.
+corrective-action register is such a section, registered by ``survey.actions.report_section``.
 
 Fonts: Latin text in DejaVu Sans (shipped with matplotlib), Chinese in the first CJK TrueType
 font of ``CJK_FONT_FILES`` found (Debian's fonts-wqy-microhei by default). Without one the
@@ -74,6 +73,7 @@ LINE = colors.HexColor("#cfd6df")
 HEADER_FILL = colors.HexColor("#e8eef5")
 STRIPE = colors.HexColor("#f6f8fa")
 BELOW = colors.HexColor("#b3261e")
+CHINESE_NUMERALS = "〇一二三四五六七八九十"
 CJK = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+)")
 
 
@@ -173,6 +173,15 @@ class ReportContext:
     progress: rounds.Progress
     group_progress: list
     figures: int = 0
+    chapters: int = 0
+
+    def chapter(self, title: str) -> Paragraph:
+        """The next numbered chapter heading: "3. Title" in English, "三、Title" in Chinese.
+        Numbered as they come, since a section with nothing to say leaves the report."""
+        self.chapters += 1
+        number = (f"{CHINESE_NUMERALS[self.chapters]}、" if self.lang == "zh"
+                  else f"{self.chapters}. ")
+        return self.styles.para(number + title, self.styles.h1)
 
     @property
     def labels(self):
@@ -195,28 +204,41 @@ class ReportContext:
 
 
 Section = Callable[[ReportContext], list[Flowable]]
+Stamp = Callable[[Round], str]
 SECTIONS: list[tuple[float, Section]] = []
+# What a section shows beyond the round's answers (e.g. the state of its corrective actions)
+# goes into the cached file's name, so that a change to it makes a new report.
+STAMPS: list[Stamp] = []
 
 
-def section(order: float) -> Callable[[Section], Section]:
+def section(order: float, stamp: Stamp | None = None) -> Callable[[Section], Section]:
     """Register a report section; sections run in ``order`` (10 title, 20 method, 30
-    analysis, 40 trend, 50 drivers; e.g. 60 for a corrective-action register)."""
+    analysis, 40 trend, 50 drivers, 60 the corrective-action register). ``stamp(round)``,
+    for a section that shows data other than the round's answers, returns a short text that
+    changes whenever that data does."""
 
     def register(function: Section) -> Section:
         SECTIONS.append((order, function))
         SECTIONS.sort(key=lambda pair: pair[0])
+        if stamp is not None:
+            STAMPS.append(stamp)
         return function
 
     return register
 
 
 def pdf(round_: Round, lang: str) -> tuple[Path, str]:
-    """The report's path (made once per data version and language) and its download name."""
+    """The report's path (made once per data version, section stamp and language) and its
+    download name."""
     results = round_results(round_)
     if lang == "zh" and cjk_font() is None:
         lang = "en"
-    path = chart_cache.cached_file(round_.id, results.version_tag, f"report-{lang}.pdf",
+    stamps = "".join(f"-{stamp(round_)}" for stamp in STAMPS)
+    path = chart_cache.cached_file(round_.id, results.version_tag, f"report-{lang}{stamps}.pdf",
                                    lambda target: target.write_bytes(build(round_, lang)))
+    for older in path.parent.glob(f"report-{lang}-*.pdf"):
+        if older != path:  # made before the last change to the register
+            older.unlink(missing_ok=True)
     from survey.exports import download_name
 
     return path, download_name(round_, "report", "pdf")
@@ -398,7 +420,7 @@ def findings(context: ReportContext) -> list[Flowable]:
 @section(20)
 def method(context: ReportContext) -> list[Flowable]:
     s, r, results, labels = context.styles, context.round, context.results, context.labels
-    flow: list[Flowable] = [s.para(_("1. Method of monitoring (ISO 9001, 9.1.2)"), s.h1)]
+    flow: list[Flowable] = [context.chapter(_("Method of monitoring (ISO 9001, 9.1.2)"))]
     groups = ", ".join(labels.groups.get(g, g) for g, _p in context.group_progress) or "–"
     flow.append(s.para(_("Who was asked: %(groups)s. %(i)s invitations were issued, one "
                          "personal link per respondent unit or named person.", groups=groups,
@@ -450,7 +472,7 @@ def analysis_section(context: ReportContext) -> list[Flowable]:
     s, results, labels = context.styles, context.results, context.labels
     if results.empty:
         return []
-    flow: list[Flowable] = [s.para(_("2. Analysis and evaluation (ISO 9001, 9.1.3)"), s.h1),
+    flow: list[Flowable] = [context.chapter(_("Analysis and evaluation (ISO 9001, 9.1.3)")),
                             s.para(_("2.1 Satisfaction by category"), s.h2)]
     weighted = {r["category"]: r for r in records(results.weighted["categories"])} \
         if results.weighted else {}
@@ -535,7 +557,7 @@ def trend_section(context: ReportContext) -> list[Flowable]:
     s, results, labels = context.styles, context.results, context.labels
     if results.empty:
         return []
-    flow: list[Flowable] = [s.para(_("3. Trend since the previous round"), s.h1)]
+    flow: list[Flowable] = [context.chapter(_("Trend since the previous round"))]
     if results.comparison is None:
         return flow + [s.para(_("No earlier round of this questionnaire to compare with."))]
     comparison = results.comparison
@@ -565,7 +587,7 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
     if results.empty or results.drivers["importance"].notna().sum() == 0:
         return []
     flow: list[Flowable] = [
-        s.para(_("4. What drives overall satisfaction"), s.h1),
+        context.chapter(_("What drives overall satisfaction")),
         s.para(_("Importance is the correlation of each item with the overall satisfaction "
                  "item; performance is its satisfaction rate. Items of high importance and "
                  "low performance are where improvement matters most.")),

@@ -1,0 +1,82 @@
+"""The corrective-action register in the management-review PDF: the round's actions with
+their status, owner, due date and verification, and a cached report that follows each change."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date, timedelta
+
+from survey import corrective, report
+from survey.extensions import db
+from survey.models import utcnow
+from tests.system import require
+
+pytest_plugins = ["tests.survey.actions.factories"]
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    """The text of the PDF in the order it was drawn: a table cell by cell."""
+    require(bool(shutil.which("pdftotext")), "poppler-utils")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_report_lists_the_rounds_actions_with_owner_and_due_date(app, assigned, tmp_path):
+    with app.test_request_context():
+        text = _text(report.build(assigned.round, "en"), tmp_path)
+    # Numbered after the method, the analysis and the drivers (no trend: no earlier round).
+    register = " ".join(text[text.index("4. Corrective actions (ISO 9001, 10.2)"):].split())
+    assert f"#{assigned.id}" in register
+    # Each cell's text in reading order ("-raw"); lines joined, so wrapping does not matter.
+    for cell in ("Satisfaction rate below the threshold: 60.0% (n = 10)", "Open", "designer, due",
+                 assigned.due_date.isoformat()):
+        assert cell in register
+    assert "Open: 1; overdue: 0; closed as effective: 0; cancelled: 0" in register
+
+
+def test_an_overdue_action_is_counted_and_marked(app, assigned, tmp_path):
+    assigned.due_date = date.today() - timedelta(days=2)
+    db.session.commit()
+    with app.test_request_context():
+        text = " ".join(_text(report.build(assigned.round, "en"), tmp_path).split())
+    assert "overdue: 1" in text and "(overdue)" in text
+
+
+def test_the_next_round_report_shows_the_verification(app, ready, lead, force, tmp_path):
+    force(ready, "verification")
+    corrective.move(ready, "close", lead, utcnow())
+    db.session.commit()
+    with app.test_request_context():
+        text = " ".join(_text(report.build(ready.verification_round, "en"), tmp_path).split())
+    assert f"#{ready.id}" in text
+    for cell in ("60.0% → 90.0%", "(2005 spring)", "effective"):
+        assert cell in text
+    assert "closed as effective: 1" in text
+
+
+def test_a_round_without_actions_says_so(app, known_round, tmp_path):
+    with app.test_request_context():
+        text = " ".join(_text(report.build(known_round, "en"), tmp_path).split())
+    assert "No corrective action was opened from this round or verified by it." in text
+
+
+def test_the_chinese_report_has_the_register_in_chinese(app, assigned, tmp_path):
+    require(report.cjk_font() is not None, "a CJK font")
+    with app.test_request_context():
+        text = _text(report.build(assigned.round, "zh"), tmp_path)
+    assert "纠正措施" in text and f"#{assigned.id}" in text
+
+
+def test_a_change_to_an_action_makes_a_new_cached_report(app, assigned, owner, tmp_path):
+    with app.test_request_context():
+        first, _name = report.pdf(assigned.round, "en")
+        assert "Investigating" not in _text(first.read_bytes(), tmp_path)
+        corrective.move(assigned, "start_investigation", owner, utcnow())
+        db.session.commit()
+        second, _name = report.pdf(assigned.round, "en")
+        assert second != first and not first.exists()  # the stale report is gone
+        assert "Investigating" in _text(second.read_bytes(), tmp_path)
+        assert report.pdf(assigned.round, "en")[0] == second  # unchanged: served from cache
