@@ -39,7 +39,7 @@ run: install
 # runs, and the browser tests fail saying what is missing. The browser tests serve the app on
 # their own SQLite database, so the PostgreSQL run leaves them out.
 test: install
-	bash scripts/system-deps.sh || echo "== system packages missing: the browser tests will fail" >&2
+	bash scripts/system-deps.sh || echo "== system packages missing: the browser, chart and report tests will fail" >&2
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
