@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import analysis  # noqa: E402
-from analysis_bench import full_analysis, rss_mb, synthetic_round, timed  # noqa: E402
+from analysis_bench import full_analysis, reference, rss_mb, synthetic_round, timed  # noqa: E402
 
 
 def measure(responses: int, repeat: int) -> dict:
@@ -45,10 +45,7 @@ def measure(responses: int, repeat: int) -> dict:
     gc.collect()
     answered = int(frame["value"].notna().sum())
 
-    def reference() -> object:
-        return frame.groupby(["question"], observed=True)["value"].agg(["count", "mean"])
-
-    reference_seconds = timed(reference, repeat)
+    reference_seconds = timed(lambda: reference(frame), repeat)
     analysis_seconds = timed(lambda: full_analysis(frame, previous), repeat)
     return {
         "responses": responses,

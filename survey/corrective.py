@@ -385,7 +385,7 @@ def assign(action: CorrectiveAction, owner: User, due: date, actor: User, now: d
     audit.record("action_changed", target=f"action:{action.id}", actor=actor,
                  owner=owner.id, due_date=due.isoformat())
     add_event(action, "assigned", actor, now,
-            data={"owner": owner.display_name or owner.email, "due_date": due.isoformat()})
+            data={"owner": owner.shown_name, "due_date": due.isoformat()})
 
 
 def record(action: CorrectiveAction, kind: str, actor: User, now: datetime, **values) -> None:
@@ -413,7 +413,7 @@ def add_step(action: CorrectiveAction, kind: str, description: str, owner: User,
                       due_date=due, created_at=now)
     db.session.add(step)
     add_event(action, "step_added", actor, now, text=step.description,
-            data={"kind": kind, "owner": owner.display_name or owner.email,
+            data={"kind": kind, "owner": owner.shown_name,
                   "due_date": due.isoformat()})
     return step
 

@@ -98,6 +98,11 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     @property
+    def shown_name(self) -> str:
+        """How the user is named on pages and records: the display name, else the e-mail."""
+        return self.display_name or self.email
+
+    @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 

@@ -35,7 +35,7 @@ HISTORY_COLUMNS = ("action", "at", "who", "event", "from", "to", "text")
 def _who(event: ActionEvent) -> str:
     if event.actor is None:
         return "system"
-    return event.actor.display_name or event.actor.email
+    return event.actor.shown_name
 
 
 def history_line(event: ActionEvent) -> str:
@@ -50,7 +50,7 @@ def history_line(event: ActionEvent) -> str:
 def row(action: CorrectiveAction, question_text: str, today: date) -> list[object]:
     closed_days = ((action.closed_at - action.created_at).total_seconds() / 86400
                    if action.status == "closed" and action.closed_at else None)
-    owner = action.owner.display_name or action.owner.email if action.owner else None
+    owner = action.owner.shown_name if action.owner else None
     return [
         action.id, action.status, action.round.name, action.question_code, question_text,
         action.category, action.served_unit, action.group_code, action.rule, action.observed,

@@ -89,7 +89,7 @@ def _observed(action: CorrectiveAction) -> str:
 def _owner_and_due(action: CorrectiveAction) -> str:
     if action.owner is None:
         return _("not assigned yet")
-    owner = action.owner.display_name or action.owner.email
+    owner = action.owner.shown_name
     if action.due_date is None:
         return owner
     return _("%(owner)s, due %(day)s", owner=owner, day=action.due_date.isoformat())

@@ -92,7 +92,7 @@ def _filter_form() -> QueueFilterForm:
     owners = db.session.scalars(select(User).join(CorrectiveAction, CorrectiveAction.owner_id
                                                   == User.id).distinct().order_by(User.id))
     form.owner.choices = [SelectChoice("", _("Anyone"))] + [
-        SelectChoice(str(u.id), u.display_name or u.email) for u in owners]
+        SelectChoice(str(u.id), u.shown_name) for u in owners]
     units = db.session.scalars(select(Unit).where(Unit.kind == "served").order_by(Unit.id))
     form.served_unit.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(u.code, u.name(lang)) for u in units]
@@ -219,7 +219,7 @@ def _apply(action: CorrectiveAction, change: Callable[[], object], done: str, an
 
 
 def _people(action: CorrectiveAction) -> list[SelectChoice]:
-    return [SelectChoice(u.id, u.display_name or u.email)
+    return [SelectChoice(u.id, u.shown_name)
             for u in db.session.scalars(corrective.owner_candidates(action))]
 
 
