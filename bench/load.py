@@ -369,6 +369,24 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer on port {self.port} in {timeout:.0f} s")
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) gunicorn's master and workers have used so far; None where
+        /proc is not there. Divided by the responses served it is the server's cost of one,
+        which drifts far less between runs on a shared machine than responses per second."""
+        if self.process is None or not Path("/proc/self/stat").exists():
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.process.pid in (pid, ppid):
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -475,11 +493,22 @@ def survey_load(database: str, invitations: int, duplicates: int, clients: int,
         if warm:
             run_load(warm, clients)
         _, before = survey_database_state(url, set())
+        cpu = server.cpu_seconds()
         ledger = run_load(measured, clients, duplicates, time_limit=time_limit)
+        cpu = server_cpu_ms(server, cpu, len(measured))
     stored, after = survey_database_state(url, ledger.tokens())
     check = compare(ledger, stored, after - before)
     return {"database": "sqlite" if database == "sqlite" else "postgresql",
-            "workers": server.workers, "clients": clients, **latency_figures(ledger), **check}
+            "workers": server.workers, "clients": clients, **latency_figures(ledger),
+            "server_cpu_ms_per_response": cpu, **check}
+
+
+def server_cpu_ms(server: Server, before: float | None, responses: int) -> float | None:
+    """Milliseconds of server CPU per response since `before` (Server.cpu_seconds)."""
+    after = server.cpu_seconds()
+    if before is None or after is None or not responses:
+        return None
+    return 1000 * (after - before) / responses
 
 
 def print_figures(title: str, figures: dict, file=None) -> None:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ceiling_app  # noqa: E402
 from load import (  # noqa: E402
     PG_DEFAULT, Server, compare, free_port, latency_figures, print_figures, run_load,
-    survey_load,
+    server_cpu_ms, survey_load,
 )
 
 BENCH = Path(__file__).resolve().parent
@@ -45,13 +45,15 @@ def ceiling_load(invitations: int, clients: int, workdir: Path, warmup: int) -> 
         if warmup:
             run_load(links[:warmup], clients)
         _, before = ceiling_app.stored(str(path))
+        cpu = server.cpu_seconds()
         ledger = run_load(links[warmup:], clients)
+        cpu = server_cpu_ms(server, cpu, len(links) - warmup)
     found, after = ceiling_app.stored(str(path))
     found = {t: n for t, n in found.items() if t in ledger.tokens()}
     # The ceiling stores the 19 answers as one row; the ledger counts radio groups answered.
     check = compare(ledger, found, after - before)
     return {"database": "sqlite", "workers": server.workers, "clients": clients,
-            **latency_figures(ledger), **check}
+            **latency_figures(ledger), "server_cpu_ms_per_response": cpu, **check}
 
 
 def rows_for(database: str, ours: dict, ceiling: dict) -> list[dict]:

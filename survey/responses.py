@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey.database import begin_write
@@ -43,10 +43,12 @@ def mark_opened(invitation_id: int) -> None:
 
 def save_draft(invitation: Invitation, draft: Mapping[str, Any], now: datetime) -> None:
     """Keep what was typed on the invitation; refused once it is submitted or the round closed."""
-    _check_open(invitation.round, now)
+    invitation_id, round_id = invitation.id, invitation.round_id
+    begin_write(db.session)
+    _check_open(db.session.get(Round, round_id), now)
     result = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status.in_(OPEN_STATUSES))
+        .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
         .values(draft=dict(draft), status="started")
         .execution_options(synchronize_session=False)
     )
@@ -75,15 +77,20 @@ def submit(
     group only (no invitation, no unit) and its time only to the day. `source` is paper or
     meeting, with the staff member in `entered_by`, when the office keys in a response.
     """
+    invitation_id, round_id = invitation.id, invitation.round_id
+    unit_id, group_id = invitation.unit_id, invitation.group_id
+    # The write lock is taken here, not for the whole request: the form was read and checked
+    # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
+    begin_write(db.session)
     # A shared lock on the round: a close committed meanwhile waits for this submit to end
     # (PostgreSQL; SQLite's write lock already serialises the two).
     round_ = db.session.scalar(
-        select(Round).where(Round.id == invitation.round_id).with_for_update(read=True)
+        select(Round).where(Round.id == round_id).with_for_update(read=True)
     )
     _check_open(round_, now)
     result = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status.in_(OPEN_STATUSES))
+        .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
         # In an anonymous round the invitation keeps no time: with it, the order of
         # submissions would pair invitations with responses.
         .values(status="submitted", submitted_at=None if round_.anonymous else now, draft=None)
@@ -94,9 +101,9 @@ def submit(
         raise AlreadySubmitted
     response = Response(
         round_id=round_.id,
-        invitation_id=None if round_.anonymous else invitation.id,
-        unit_id=None if round_.anonymous else invitation.unit_id,
-        group_id=invitation.group_id,
+        invitation_id=None if round_.anonymous else invitation_id,
+        unit_id=None if round_.anonymous else unit_id,
+        group_id=group_id,
         submission_key=submission_key,
         source=source,
         entered_by_id=entered_by,
@@ -105,21 +112,25 @@ def submit(
         if round_.anonymous
         else now,
     )
-    response.answers = _answer_rows(round_.version_id, answers, comments)
     db.session.add(response)
     try:
+        db.session.flush()
+        rows = _answer_rows(round_.version_id, response.id, answers, comments)
+        if rows:
+            # One executemany, not one INSERT per answer through the unit of work.
+            db.session.execute(insert(Answer), rows)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if db.session.get(Invitation, invitation.id).status in OPEN_STATUSES:
+        if db.session.get(Invitation, invitation_id).status in OPEN_STATUSES:
             raise Conflict from None
         raise AlreadySubmitted from None
     return response
 
 
 def _answer_rows(
-    version_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
-) -> list[Answer]:
+    version_id: int, response_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
+) -> list[dict[str, Any]]:
     ids = dict(
         db.session.execute(
             select(Question.code, Question.id).where(Question.version_id == version_id)
@@ -130,8 +141,9 @@ def _answer_rows(
         comment = comments.get(code)
         if value is None and comment is None:
             continue
-        rows.append(Answer(question_id=ids[code], question_code=code, comment=comment,
-                           **_columns(value)))
+        rows.append({"response_id": response_id, "question_id": ids[code],
+                     "question_code": code, "comment": comment, "value": None, "text": None,
+                     **_columns(value)})
     return rows
 
 

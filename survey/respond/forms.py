@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from typing import Any
 
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,6 +24,7 @@ from wtforms import (
     SelectMultipleField,
     TextAreaField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -82,8 +86,34 @@ FIELD_FOR_TYPE: dict[str, Callable[[Question, str, list], Field]] = {
 }
 
 
+@cache
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages in the request's language. Flask-WTF reads the catalogue from
+    disk once per request; the respondent's page and submit are hot enough for that to show
+    in the profile, so each language's catalogue is read once per process."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class SurveyForm(FlaskForm):
-    """Base of every generated form; `questions` is set on each generated subclass."""
+    """Base of every generated form; `questions` is set on each generated subclass. The base
+    itself carries only the control fields (CSRF token, submission key): enough for the page of
+    an unanswered survey, whose questions are rendered once (survey.respond.built)."""
+
+    class Meta:
+        def get_translations(self, form):
+            return WTFORMS_MESSAGES
 
     questions: tuple[Question, ...] = ()
     submission_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])

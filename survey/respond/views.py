@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-import time
-
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from survey import responses
+from survey.database import reads_first
 from survey.extensions import db
 from survey.i18n import current_language
-from survey.models import Invitation, utcnow
+from survey.models import Invitation, Round, utcnow
 from survey.questionnaire_store import to_model
 from survey.respond import bp
-from survey.respond.forms import SurveyForm, form_for, restore
+from survey.respond.built import Built, built_versions
+from survey.respond.forms import SurveyForm, restore
 from survey.security import limiter, token_limit, unknown_token
 
 # Wrong links from one address are throttled on a counter of their own (not the logins').
@@ -44,7 +45,10 @@ def _invitation(invitation_id: int) -> Invitation:
     """An invitation this browser opened by its link; any other id is answered as unknown."""
     if invitation_id not in session.get(SESSION_KEY, []):
         abort(404)
-    invitation = db.get_or_404(Invitation, invitation_id)
+    # One query for what every respondent page reads (round, version, group, unit), not four.
+    invitation = db.get_or_404(Invitation, invitation_id, options=[
+        joinedload(Invitation.round).joinedload(Round.version),
+        joinedload(Invitation.group), joinedload(Invitation.unit)])
     if invitation.status == "revoked":
         abort(404)
     return invitation
@@ -60,39 +64,30 @@ def enter(token: str):
     return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang), code=303)
 
 
-# Built questionnaires of frozen versions (a version a round has used can no longer change), by
-# (version id, group code), kept per process for MODEL_TTL seconds: building one from the
-# database was the largest cost of a respondent's page and submit. The TTL bounds how long a
-# renamed group or served unit keeps its old label on the survey page.
-_MODELS: dict[tuple[int, str], tuple[float, object]] = {}
-MODEL_TTL = 60.0
-
-
-def _questionnaire(invitation: Invitation):
-    """The version as the invitation's group sees it, built once per request (and kept for a
-    while in the process when the version is frozen)."""
-    if "questionnaire" not in g:
+def _built(invitation: Invitation) -> Built:
+    """The invitation's version as its group sees it, once per request (and kept in the app
+    while the version is frozen, see survey.respond.built)."""
+    if "built" not in g:
         version = invitation.round.version
-        key = (version.id, invitation.group.code)
-        hit = _MODELS.get(key)
-        now = time.monotonic()
-        if version.frozen and hit is not None and now - hit[0] < MODEL_TTL:
-            g.questionnaire = hit[1]
-        else:
-            g.questionnaire = to_model(version).for_group(key[1])
-            if version.frozen:
-                _MODELS[key] = (now, g.questionnaire)
-    return g.questionnaire
+        group = invitation.group.code
+        g.built = built_versions().get(version.id, group, version.frozen,
+                                       lambda: to_model(version).for_group(group))
+    return g.built
 
 
 def _form(invitation: Invitation, final: bool) -> SurveyForm:
-    return form_for(_questionnaire(invitation), current_language(), enforce_required=final)()
+    return _built(invitation).form_class(current_language(), enforce_required=final)()
 
 
 def _render(invitation: Invitation, form: SurveyForm, status: int = 200):
-    page = render_template("respond/page.html", invitation=invitation, form=form,
-                           questionnaire=_questionnaire(invitation), lang=current_language())
-    return page, status
+    built, lang = _built(invitation), current_language()
+    context = {"form": form, "questionnaire": built.questionnaire, "lang": lang}
+    if not form.errors and not form.draft():
+        # The unanswered form's questions are the same for every invitation of the group.
+        context["questions_html"] = built.blank_questions(lang, lambda: render_template(
+            "respond/_questions.html", questionnaire=built.questionnaire, lang=lang,
+            form=built.form_class(lang)(formdata=None)))
+    return render_template("respond/page.html", invitation=invitation, **context), status
 
 
 def _not_open(invitation: Invitation, status: int):
@@ -110,20 +105,30 @@ def page(invitation_id: int):
         return _submitted(invitation)
     if not invitation.round.accepts_answers(utcnow()):
         return _not_open(invitation, 200)
+    if invitation.draft:
+        form = restore(_built(invitation).form_class(current_language()), invitation.draft)
+    else:
+        form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
+    page = _render(invitation, form)
     if invitation.status == "sent":
+        # After the page is built: the commit would expire what the page reads from.
         responses.mark_opened(invitation.id)
-    form_class = form_for(_questionnaire(invitation), current_language())
-    return _render(invitation, restore(form_class, invitation.draft))
+    return page
 
 
+# POSTs read and validate in a read transaction; survey.responses takes the write lock only to
+# store (survey.database.begin_write): holding SQLite's one write lock while the form was
+# validated made concurrent submits queue behind each other.
 @bp.post("/<token>")
 @token_guard
+@reads_first
 def submit_by_token(token: str):
     """A form posted straight to the link (scripts, old pages): the same as from the page."""
     return _handle_post(_by_token(token))
 
 
 @bp.post("/i/<int:invitation_id>")
+@reads_first
 def submit(invitation_id: int):
     return _handle_post(_invitation(invitation_id))
 
@@ -154,6 +159,7 @@ def _submit(invitation: Invitation, form: SurveyForm):
         if draft_form.validate():
             responses.save_draft(invitation, draft_form.draft(), utcnow())
         return _render(invitation, form, 400)
+    invitation_id = invitation.id  # read now: the commits expire the invitation
     try:
         responses.submit(invitation, form.answers(), form.comments(), form.submission_key.data,
                          utcnow(), language=current_language())
@@ -161,19 +167,20 @@ def _submit(invitation: Invitation, form: SurveyForm):
         flash(_("Your answers could not be stored this time. Please send them again."), "error")
         form.submission_key.data = None
         return _render(invitation, type(form)(formdata=None, data=form.draft()), 409)
-    return redirect(url_for("respond.done", invitation_id=invitation.id), code=303)
+    return redirect(url_for("respond.done", invitation_id=invitation_id), code=303)
 
 
 def _save(invitation: Invitation, form: SurveyForm, action: str):
     """Save and continue later; also the language switch, which saves before it reloads."""
     if not form.validate():
         return _render(invitation, form, 400)
+    invitation_id = invitation.id
     responses.save_draft(invitation, form.draft(), utcnow())
     lang = action.removeprefix(SWITCH_PREFIX) if action.startswith(SWITCH_PREFIX) else None
     if lang is None:
         flash(_("Your answers are saved. You can come back with the same link to finish."),
               "success")
-    return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang))
+    return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang))
 
 
 @bp.get("/i/<int:invitation_id>/done")

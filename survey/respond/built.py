@@ -1,0 +1,84 @@
+"""What the respondent's pages build from a questionnaire version, kept while the version is
+frozen (a version a round has used can no longer change).
+
+Profiling the submission burst (bench/profile_submission.py) put most of a respondent's page
+and submit into work that is the same for every invitation of one version and group: the
+questionnaire built from its database rows, the generated WTForms class, and the HTML of the
+unanswered questions (twenty radio groups through Jinja macros). It is built once per
+(version, group) and kept for TTL seconds in the application (one cache per app, so that two
+apps in one process, as in the tests, never share a version id's entry). The TTL bounds how
+long a renamed group or served unit keeps its old label; the version's own text never changes.
+Each gunicorn worker keeps its own: nothing here needs to agree across processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from markupsafe import Markup
+
+from questionnaires.model import Questionnaire
+from survey.respond.forms import SurveyForm, form_for
+
+TTL_SECONDS = 60.0
+EXTENSION = "survey.respond.built"
+
+
+@dataclass
+class Built:
+    """One version as one respondent group sees it, and what is derived from it."""
+
+    questionnaire: Questionnaire
+    made_at: float
+    _forms: dict[tuple[str, bool], type[SurveyForm]] = field(default_factory=dict)
+    _blank: dict[str, Markup] = field(default_factory=dict)
+
+    def form_class(self, lang: str, enforce_required: bool = True) -> type[SurveyForm]:
+        key = (lang, enforce_required)
+        if key not in self._forms:
+            self._forms[key] = form_for(self.questionnaire, lang, enforce_required)
+        return self._forms[key]
+
+    def blank_questions(self, lang: str, render: Callable[[], str]) -> Markup:
+        """The questions of an unanswered form without errors, rendered once per language."""
+        if lang not in self._blank:
+            self._blank[lang] = Markup(render())
+        return self._blank[lang]
+
+
+class BuiltVersions:
+    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[int, str], Built] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version_id: int, group: str, frozen: bool,
+            build: Callable[[], Questionnaire]) -> Built:
+        """The entry for (version, group); built anew when missing, stale or not frozen (a
+        draft under preview changes between requests, so it is never kept)."""
+        now = time.monotonic()
+        key = (version_id, group)
+        entry = self._entries.get(key)
+        if frozen and entry is not None and now - entry.made_at < self.ttl:
+            return entry
+        entry = Built(build(), now)
+        if frozen:
+            with self._lock:
+                self._entries[key] = entry
+        return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = BuiltVersions(app.config.get("SURVEY_BUILT_TTL", TTL_SECONDS))
+
+
+def built_versions() -> BuiltVersions:
+    return current_app.extensions[EXTENSION]
