@@ -473,11 +473,9 @@ def survey_database_state(database_url: str, tokens: set[str]) -> tuple[dict, in
     return stored, total
 
 
-def survey_load(database: str, invitations: int, duplicates: int, clients: int,
-                workdir: Path, warmup: int = 0, workers: int | None = None,
-                time_limit: float = 900.0) -> dict:
-    """Serve the survey on a fresh database, run the load, compare the ledger with the database.
-    `database`: "sqlite" or a PostgreSQL URL. Returns figures and the check."""
+def survey_setup(database: str, invitations: int, workdir: Path) -> tuple[str, dict, int, list[str]]:
+    """A fresh database (`database`: "sqlite" or a PostgreSQL URL) with the demo and
+    `invitations` unused links: (database URL, the server's environment, its port, links)."""
     port = free_port()
     instance = workdir / "instance"
     instance.mkdir(parents=True, exist_ok=True)
@@ -487,7 +485,16 @@ def survey_load(database: str, invitations: int, duplicates: int, clients: int,
     else:
         url = fresh_postgres(database)
     env = survey_env(url, instance, port)
-    _, links = prepare_survey(env, invitations + warmup)
+    _, links = prepare_survey(env, invitations)
+    return url, env, port, links
+
+
+def survey_load(database: str, invitations: int, duplicates: int, clients: int,
+                workdir: Path, warmup: int = 0, workers: int | None = None,
+                time_limit: float = 900.0) -> dict:
+    """Serve the survey on a fresh database, run the load, compare the ledger with the database.
+    `database`: "sqlite" or a PostgreSQL URL. Returns figures and the check."""
+    url, env, port, links = survey_setup(database, invitations + warmup, workdir)
     warm, measured = links[:warmup], links[warmup:]
     with Server("survey:create_app()", port, env, workdir / "gunicorn.log", workers) as server:
         if warm:
@@ -501,6 +508,12 @@ def survey_load(database: str, invitations: int, duplicates: int, clients: int,
     return {"database": "sqlite" if database == "sqlite" else "postgresql",
             "workers": server.workers, "clients": clients, **latency_figures(ledger),
             "server_cpu_ms_per_response": cpu, **check}
+
+
+def merged(ledgers: list[Ledger]) -> Ledger:
+    """Several runs as one: their entries together, their wall times added."""
+    return Ledger(entries=[e for ledger in ledgers for e in ledger.entries],
+                  wall_seconds=sum(ledger.wall_seconds for ledger in ledgers))
 
 
 def server_cpu_ms(server: Server, before: float | None, responses: int) -> float | None:

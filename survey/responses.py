@@ -79,6 +79,9 @@ def submit(
     """
     invitation_id, round_id = invitation.id, invitation.round_id
     unit_id, group_id = invitation.unit_id, invitation.group_id
+    # Prepared before the lock is taken: the less time it is held, the less submits queue.
+    version_id = invitation.round.version_id
+    rows = _answer_rows(version_id, answers, comments)
     # The write lock is taken here, not for the whole request: the form was read and checked
     # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
     begin_write(db.session)
@@ -88,6 +91,8 @@ def submit(
         select(Round).where(Round.id == round_id).with_for_update(read=True)
     )
     _check_open(round_, now)
+    if round_.version_id != version_id:  # never for an open round; cheap to be sure
+        rows = _answer_rows(round_.version_id, answers, comments)
     result = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
@@ -115,10 +120,10 @@ def submit(
     db.session.add(response)
     try:
         db.session.flush()
-        rows = _answer_rows(round_.version_id, response.id, answers, comments)
         if rows:
             # One executemany, not one INSERT per answer through the unit of work.
-            db.session.execute(insert(Answer), rows)
+            db.session.execute(insert(Answer), [{**row, "response_id": response.id}
+                                                for row in rows])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -129,7 +134,7 @@ def submit(
 
 
 def _answer_rows(
-    version_id: int, response_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
+    version_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     ids = dict(
         db.session.execute(
@@ -141,7 +146,7 @@ def _answer_rows(
         comment = comments.get(code)
         if value is None and comment is None:
             continue
-        rows.append({"response_id": response_id, "question_id": ids[code],
+        rows.append({"question_id": ids[code],
                      "question_code": code, "comment": comment, "value": None, "text": None,
                      **_columns(value)})
     return rows
