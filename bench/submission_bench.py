@@ -86,7 +86,8 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
         measured = invitations * batches
         figures[name] = {
             "database": "sqlite" if database == "sqlite" or name == "ceiling" else "postgresql",
-            "workers": ours.workers, "clients": clients, "batches": batches,
+            "workers": (ours if name == "ours" else ceiling).workers, "clients": clients,
+            "batches": batches,
             **latency_figures(ledger),
             "server_cpu_ms_per_response": 1000 * cpu[name] / measured if cpu[name] else None,
             **compare(ledger, found, after - before)}

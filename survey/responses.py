@@ -70,6 +70,9 @@ def submit(
 ) -> Response:
     """Store one Response with its Answers in one transaction, or raise AlreadySubmitted.
 
+    The write transaction begins here (survey.database.begin_write), which first commits
+    whatever the caller has pending: the caller's own work is not undone by a refusal.
+
     The invitation is switched to submitted by a conditional UPDATE in the same transaction:
     of two simultaneous submits only one finds it still open (the database serialises them),
     and the unique constraints on Response.invitation_id and Response.submission_key stop any

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from babel import support
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -113,6 +114,8 @@ class SurveyForm(FlaskForm):
 
     class Meta:
         def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None  # WTForms' own English messages, as Flask-WTF does
             return WTFORMS_MESSAGES
 
     questions: tuple[Question, ...] = ()

@@ -147,6 +147,10 @@ def _handle_post(invitation: Invitation):
             return _submit(invitation, form)
         return _save(invitation, form, action)
     except responses.AlreadySubmitted:
+        # Nothing was stored. Revoked while the form was being checked? Then the link is
+        # answered as unknown, as everywhere else.
+        if invitation.status == "revoked":
+            abort(404)
         return _submitted(invitation)
     except responses.NotAccepting:
         return _not_open(invitation, 409)

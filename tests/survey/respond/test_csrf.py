@@ -38,6 +38,19 @@ def test_submit_with_the_pages_token_is_stored(client, make_invitation):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
 
 
+def test_two_browsers_get_their_own_token_and_key_from_the_kept_page(app, make_invitation):
+    """The unanswered page's questions are rendered once and kept: the token and the key,
+    which belong to one browser and one page, must never be part of what is kept."""
+    found = []
+    for invitation in (make_invitation(), make_invitation(), make_invitation()):
+        page = app.test_client().get(f"/r/{invitation.token}", follow_redirects=True).text
+        tokens = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        keys = re.findall(r'name="submission_key" type="hidden" value="([^"]+)"', page)
+        assert len(tokens) == len(keys) == 1
+        found.append((tokens[0], keys[0]))
+    assert len({t for t, _ in found}) == len({k for _, k in found}) == 3
+
+
 def test_staff_login_without_csrf_token_is_refused(client, make_user):
     user = make_user()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from questionnaires import DEFINITIONS_DIR, load
+from survey import responses
 from survey.extensions import db
-from survey.models import Answer, Invitation, Response, utcnow
+from survey.models import Answer, Invitation, Response, Round, utcnow
 from tests.html import form_values
 
 DEFINITION = load(DEFINITIONS_DIR / "office-services.yaml")
@@ -210,6 +211,36 @@ def test_nul_in_a_comment_is_dropped(client, make_invitation):
     assert (
         db.session.scalar(select(Answer.comment).where(Answer.question_code == "overall")) == "差评"
     )
+
+
+# The POST reads and checks the form before it takes the write lock; whatever another request
+# commits in between (a revoke, a close, a rival submit) must win.
+MEANWHILE = {
+    "revoked": (lambda i: update(Invitation).where(Invitation.id == i.id)
+                .values(status="revoked"), 404),
+    "round closed": (lambda i: update(Round).where(Round.id == i.round_id)
+                     .values(status="closed"), 409),
+    "submitted by a rival": (lambda i: update(Invitation).where(Invitation.id == i.id)
+                             .values(status="submitted"), 200),
+}
+
+
+@pytest.mark.parametrize("change", MEANWHILE, ids=list(MEANWHILE))
+def test_a_change_between_checking_and_storing_wins(client, make_invitation, monkeypatch,
+                                                    change):
+    invitation = make_invitation()
+    statement, status = MEANWHILE[change]
+    take_lock = responses.begin_write
+
+    def after_another_request(session):
+        with db.engine.begin() as other:  # another request's connection, committed first
+            other.execute(statement(invitation))
+        take_lock(session)
+
+    monkeypatch.setattr(responses, "begin_write", after_another_request)
+    response = submit(client, invitation, complete_answers())
+    assert response.status_code == status
+    assert response_count() == 0
 
 
 def test_unknown_token_is_404(client, make_invitation):
