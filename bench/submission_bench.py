@@ -22,6 +22,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -63,15 +64,17 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
         _, ceiling_before = ceiling_app.stored(str(ceiling_db))
         runs: dict[str, list] = {"ours": [], "ceiling": []}
         cpu = {"ours": 0.0, "ceiling": 0.0}
+        client_cpu = {"ours": 0.0, "ceiling": 0.0}  # the load generator's, on the same cores
         ratios = []
         pairs = zip(_batches(links[warmup:], batches),
                     _batches(ceiling_links[warmup:], batches), strict=True)
         for n, (mine, theirs) in enumerate(pairs):
             order = [("ceiling", ceiling, theirs), ("ours", ours, mine)]
             for name, server, batch in order if n % 2 == 0 else order[::-1]:
-                before = server.cpu_seconds()
+                before, client_before = server.cpu_seconds(), time.process_time()
                 runs[name].append(run_load(batch, clients))
                 after = server.cpu_seconds()
+                client_cpu[name] += time.process_time() - client_before
                 if before is not None and after is not None:
                     cpu[name] += after - before
             rates = [latency_figures(runs[k][-1])["responses_per_s"] for k in ("ours", "ceiling")]
@@ -90,6 +93,7 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
             "batches": batches,
             **latency_figures(ledger),
             "server_cpu_ms_per_response": 1000 * cpu[name] / measured if cpu[name] else None,
+            "client_cpu_ms_per_response": 1000 * client_cpu[name] / measured,
             **compare(ledger, found, after - before)}
     return figures["ours"], figures["ceiling"], ratios
 
@@ -101,6 +105,7 @@ def rows_for(database: str, ours: dict, ceiling: dict, ratios: list[float]) -> l
         return {"responses_per_s": round(f["responses_per_s"], 1),
                 "p50_ms": round(f["p50_ms"], 1), "p99_ms": round(f["p99_ms"], 1),
                 "server_cpu_ms": round(f["server_cpu_ms_per_response"] or 0, 1),
+                "client_cpu_ms": round(f["client_cpu_ms_per_response"], 1),
                 "errors": f["errors"], "http_5xx": f["http_5xx"], "stored": f["stored"],
                 "of": f["invitations"], "lost": f["lost"], "duplicates": f["duplicates"]}
 

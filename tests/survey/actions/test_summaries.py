@@ -3,6 +3,8 @@ shown to that group in the next round of the same questionnaire."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from survey import corrective
 from survey.actions import summaries
 from survey.corrective import ActionError
 from survey.extensions import db
-from survey.models import Invitation, utcnow
+from survey.models import ActionSummary, Invitation, utcnow
 
 pytest_plugins = ["tests.survey.actions.factories"]
 
@@ -36,6 +38,32 @@ def test_a_published_summary_is_shown_on_the_groups_next_invitation(closed, lead
     other = db.session.get(Invitation, make_invitation(group="mayors", round_=later).id)
     assert summaries.summary_for(mine).we_did == "Weekly list"
     assert summaries.summary_for(other) is None
+
+
+def test_the_newest_earlier_summary_is_shown_never_a_later_or_unpublished_one(
+        make_round, make_invitation):
+    now = utcnow()
+
+    def round_(name, days_ago, status="closed"):
+        opens = now - timedelta(days=days_ago)
+        return make_round(name=name, status=status, opens_at=opens,
+                          closes_at=opens + timedelta(days=30))
+
+    old, spring, draft, current, later = (
+        round_("2003", 400), round_("2004 spring", 200), round_("2004 summer", 100, "draft"),
+        round_("2004 autumn", 1, "open"), round_("2005", -100, "open"))
+    for r, text, published in ((old, "old", True), (spring, "spring", True),
+                               (draft, "draft", True), (later, "later", True)):
+        db.session.add(ActionSummary(round=r, group_code="departments", you_said=text,
+                                     we_did=text, published_at=now if published else None))
+    db.session.add(ActionSummary(round=spring, group_code="mayors", you_said="m", we_did="m",
+                                 published_at=None))
+    db.session.commit()
+    shown = summaries.summary_for(make_invitation(group="departments", round_=current))
+    assert (shown.we_did, shown.round.name) == ("spring", "2004 spring")
+    assert summaries.summary_for(make_invitation(group="mayors", round_=current)) is None
+    first = summaries.summary_for(make_invitation(group="departments", round_=old))
+    assert first is None
 
 
 def test_the_draft_names_the_items_and_what_was_done(closed):
