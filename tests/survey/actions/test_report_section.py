@@ -12,7 +12,7 @@ from survey.extensions import db
 from survey.models import utcnow
 from tests.system import require
 
-pytest_plugins = ["tests.survey.actions.factories"]
+pytest_plugins = ["tests.survey.actions.factories", "tests.survey.review.factories"]
 
 
 def _text(pdf: bytes, tmp_path) -> str:
