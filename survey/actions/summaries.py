@@ -6,25 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import func, or_, select
 
 from survey.corrective import (
     ActionError,
     _,
     is_lead,
     question_texts,
+    rounds_in_order,
 )
 from survey.extensions import db
-from survey.models import (
-    ActionSummary,
-    CorrectiveAction,
-    Invitation,
-    QuestionnaireVersion,
-    RespondentGroup,
-    Round,
-    User,
-)
+from survey.models import ActionSummary, CorrectiveAction, Invitation, RespondentGroup, Round, User
 
 
 def summary_groups(round_: Round) -> list[tuple[RespondentGroup, ActionSummary | None, int]]:
@@ -78,22 +70,14 @@ def publish_summary(round_: Round, group: str, you_said: str, we_did: str, actor
 
 def summary_for(invitation: Invitation) -> ActionSummary | None:
     """The newest published summary for the invitation's group from an earlier round of the
-    same questionnaire: what the group said last time and what the office did.
-
-    One query (it runs on every survey page): the rounds in the order they ran, as
-    rounds_in_order sorts them (opening date, else creation date, then id)."""
-    current = invitation.round
-    ran = func.coalesce(Round.opens_at, Round.created_at)
-    when = current.opens_at or current.created_at
-    return db.session.scalar(
-        select(ActionSummary)
-        .join(Round, ActionSummary.round_id == Round.id)
-        .join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
-        .where(QuestionnaireVersion.questionnaire_id == current.version.questionnaire_id,
-               Round.status != "draft",
-               or_(ran < when, and_(ran == when, Round.id < current.id)),
-               ActionSummary.group_code == invitation.group.code,
-               ActionSummary.published_at.is_not(None))
-        .options(contains_eager(ActionSummary.round))
-        .order_by(ran.desc(), Round.id.desc())
-        .limit(1))
+    same questionnaire: what the group said last time and what the office did."""
+    earlier = [r.id for r in rounds_in_order(invitation.round)
+               if (r.opens_at or r.created_at, r.id)
+               < (invitation.round.opens_at or invitation.round.created_at, invitation.round.id)]
+    if not earlier:
+        return None
+    found = db.session.scalars(select(ActionSummary).where(
+        ActionSummary.round_id.in_(earlier), ActionSummary.group_code == invitation.group.code,
+        ActionSummary.published_at.is_not(None)))
+    order = {round_id: i for i, round_id in enumerate(earlier)}
+    return max(found, key=lambda s: order[s.round_id], default=None)
