@@ -37,6 +37,7 @@ def mark_opened(invitation_id: int) -> None:
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.status == "sent")
         .values(status="started", opened_at=func.coalesce(Invitation.opened_at, utcnow()))
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
 

@@ -4,6 +4,7 @@ following rounds of the same questionnaire."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -81,3 +82,18 @@ def summary_for(invitation: Invitation) -> ActionSummary | None:
         ActionSummary.published_at.is_not(None)))
     order = {round_id: i for i, round_id in enumerate(earlier)}
     return max(found, key=lambda s: order[s.round_id], default=None)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A summary as the survey page shows it: plain data, so that it can be kept between
+    requests (survey.respond.built)."""
+
+    round_name: str
+    you_said: str
+    we_did: str
+
+
+def shown_for(invitation: Invitation) -> Shown | None:
+    found = summary_for(invitation)
+    return None if found is None else Shown(found.round.name, found.you_said, found.we_did)

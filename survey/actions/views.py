@@ -416,7 +416,7 @@ def actions_home() -> dict | None:
 
 @bp.app_template_global()
 def you_said_we_did(invitation):
-    return group_summaries.summary_for(invitation) if invitation is not None else None
+    return group_summaries.shown_for(invitation) if invitation is not None else None
 
 
 def home_template(template: str) -> str:

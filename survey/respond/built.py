@@ -3,8 +3,9 @@ frozen (a version a round has used can no longer change).
 
 Profiling the submission burst (bench/profile_submission.py) put most of a respondent's page
 and submit into work that is the same for every invitation of one version and group: the
-questionnaire built from its database rows, the generated WTForms class, and the HTML of the
-unanswered questions (twenty radio groups through Jinja macros). It is built once per
+questionnaire built from its database rows, the generated WTForms class, the HTML of the
+unanswered questions (twenty radio groups through Jinja macros), and the group's "you said,
+we did" summary of the previous round. It is built once per
 (version, group) and kept for TTL seconds in the application (one cache per app, so that two
 apps in one process, as in the tests, never share a version id's entry). The TTL bounds how
 long a renamed group or served unit keeps its old label; the version's own text never changes.
@@ -36,6 +37,7 @@ class Built:
     made_at: float
     _forms: dict[tuple[str, bool], type[SurveyForm]] = field(default_factory=dict)
     _blank: dict[str, Markup] = field(default_factory=dict)
+    _summaries: dict[int, object] = field(default_factory=dict)
 
     def form_class(self, lang: str, enforce_required: bool = True) -> type[SurveyForm]:
         key = (lang, enforce_required)
@@ -48,6 +50,14 @@ class Built:
         if lang not in self._blank:
             self._blank[lang] = Markup(render())
         return self._blank[lang]
+
+
+    def summary(self, round_id: int, find: Callable[[], object]) -> object:
+        """The group's "you said, we did" shown in this round (None kept too): published
+        between rounds, so showing a new one up to TTL seconds late is of no consequence."""
+        if round_id not in self._summaries:
+            self._summaries[round_id] = find()
+        return self._summaries[round_id]
 
 
 class BuiltVersions:

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from survey import responses
+from survey.actions.summaries import shown_for
 from survey.database import reads_first
 from survey.extensions import db
 from survey.i18n import current_language
@@ -81,7 +82,8 @@ def _form(invitation: Invitation, final: bool) -> SurveyForm:
 
 def _render(invitation: Invitation, form: SurveyForm, status: int = 200):
     built, lang = _built(invitation), current_language()
-    context = {"form": form, "questionnaire": built.questionnaire, "lang": lang}
+    context = {"form": form, "questionnaire": built.questionnaire, "lang": lang,
+               "you_said": built.summary(invitation.round_id, lambda: shown_for(invitation))}
     if not form.errors and not form.draft():
         # The unanswered form's questions are the same for every invitation of the group.
         context["questions_html"] = built.blank_questions(lang, lambda: render_template(

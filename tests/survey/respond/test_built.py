@@ -122,3 +122,26 @@ def test_each_language_has_its_own_kept_page(client, make_invitation):
                       headers=zh).text
     assert "Timeliness of document handling" in page
     assert "公文办理的及时性" not in survey_form(page)
+
+
+def test_the_summary_is_looked_up_once_per_round_even_when_there_is_none():
+    built = BuiltVersions().get(1, "departments", True, Builder())
+    looked = []
+
+    def find(found):
+        looked.append(found)
+        return found
+
+    assert built.summary(7, lambda: find(None)) is None
+    assert built.summary(7, lambda: find("later")) is None
+    assert built.summary(8, lambda: find("shown")) == "shown"
+    assert looked == [None, "shown"]
+
+
+def test_the_page_shows_the_kept_summary(client, make_invitation, monkeypatch):
+    from survey.actions.summaries import Shown
+    from survey.respond import views
+
+    monkeypatch.setattr(views, "shown_for", lambda invitation: Shown("2004 spring", "慢", "快"))
+    page = client.get(f"/r/{make_invitation().token}", follow_redirects=True).text
+    assert "2004 spring" in page and "快" in page
