@@ -516,6 +516,24 @@ def merged(ledgers: list[Ledger]) -> Ledger:
                   wall_seconds=sum(ledger.wall_seconds for ledger in ledgers))
 
 
+def cpu_of_processes(name: str) -> float | None:
+    """CPU time (user + system) of every process called `name` on this machine (e.g. the
+    PostgreSQL server's backends, "postgres"); None where /proc is not there."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if comm == name:
+            total += int(rest[11]) + int(rest[12])
+    return total / ticks
+
+
 def server_cpu_ms(server: Server, before: float | None, responses: int) -> float | None:
     """Milliseconds of server CPU per response since `before` (Server.cpu_seconds)."""
     after = server.cpu_seconds()

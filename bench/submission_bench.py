@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ceiling_app  # noqa: E402
 from load import (  # noqa: E402
-    PG_DEFAULT, Server, compare, free_port, latency_figures, merged, print_figures, run_load,
-    survey_database_state, survey_setup,
+    PG_DEFAULT, Server, compare, cpu_of_processes, free_port, latency_figures, merged,
+    print_figures, run_load, survey_database_state, survey_setup,
 )
 
 BENCH = Path(__file__).resolve().parent
@@ -65,6 +65,7 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
         runs: dict[str, list] = {"ours": [], "ceiling": []}
         cpu = {"ours": 0.0, "ceiling": 0.0}
         client_cpu = {"ours": 0.0, "ceiling": 0.0}  # the load generator's, on the same cores
+        database_cpu = {"ours": 0.0, "ceiling": 0.0}  # PostgreSQL's, when it runs here
         ratios = []
         pairs = zip(_batches(links[warmup:], batches),
                     _batches(ceiling_links[warmup:], batches), strict=True)
@@ -72,9 +73,13 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
             order = [("ceiling", ceiling, theirs), ("ours", ours, mine)]
             for name, server, batch in order if n % 2 == 0 else order[::-1]:
                 before, client_before = server.cpu_seconds(), time.process_time()
+                database_before = cpu_of_processes("postgres")
                 runs[name].append(run_load(batch, clients))
                 after = server.cpu_seconds()
                 client_cpu[name] += time.process_time() - client_before
+                database_after = cpu_of_processes("postgres")
+                if database_before is not None and database_after is not None:
+                    database_cpu[name] += database_after - database_before
                 if before is not None and after is not None:
                     cpu[name] += after - before
             rates = [latency_figures(runs[k][-1])["responses_per_s"] for k in ("ours", "ceiling")]
@@ -94,6 +99,8 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
             **latency_figures(ledger),
             "server_cpu_ms_per_response": 1000 * cpu[name] / measured if cpu[name] else None,
             "client_cpu_ms_per_response": 1000 * client_cpu[name] / measured,
+            "database_cpu_ms_per_response": 1000 * database_cpu[name] / measured
+            if database != "sqlite" and name == "ours" else None,
             **compare(ledger, found, after - before)}
     return figures["ours"], figures["ceiling"], ratios
 
@@ -106,6 +113,8 @@ def rows_for(database: str, ours: dict, ceiling: dict, ratios: list[float]) -> l
                 "p50_ms": round(f["p50_ms"], 1), "p99_ms": round(f["p99_ms"], 1),
                 "server_cpu_ms": round(f["server_cpu_ms_per_response"] or 0, 1),
                 "client_cpu_ms": round(f["client_cpu_ms_per_response"], 1),
+                "postgres_cpu_ms": None if f["database_cpu_ms_per_response"] is None
+                else round(f["database_cpu_ms_per_response"], 1),
                 "errors": f["errors"], "http_5xx": f["http_5xx"], "stored": f["stored"],
                 "of": f["invitations"], "lost": f["lost"], "duplicates": f["duplicates"]}
 

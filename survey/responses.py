@@ -125,9 +125,10 @@ def submit(
     try:
         db.session.flush()
         if rows:
-            # One executemany, not one INSERT per answer through the unit of work.
-            db.session.execute(insert(Answer), [{**row, "response_id": response.id}
-                                                for row in rows])
+            # One executemany on the table, not one INSERT per answer through the unit of work
+            # (nor the ORM's bulk path: nothing here needs the Answer objects).
+            db.session.connection().execute(insert(Answer.__table__),
+                                            [{**row, "response_id": response.id} for row in rows])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -139,19 +139,24 @@ class SurveyForm(FlaskForm):
         if self.submission_key.errors:
             # A damaged key: the page is shown again with a fresh one, so the next try works.
             self.submission_key.data = secrets.token_urlsafe(24)
+        self._parsed = {}
         for q in self.questions:
             field = self.field(q)
             if field.errors:
                 continue
             try:
-                QUESTION_TYPES[q.type].parse(q, _raw(field))
+                self._parsed[q.code] = QUESTION_TYPES[q.type].parse(q, _raw(field))
             except AnswerError as error:
                 field.errors.append(str(error))
                 valid = False
         return valid
 
     def answers(self) -> dict[str, Any]:
-        """Parsed answers by question code (None where unanswered); call after validate()."""
+        """Parsed answers by question code (None where unanswered); call after validate(),
+        which has parsed them already."""
+        parsed = getattr(self, "_parsed", None)
+        if parsed is not None and len(parsed) == len(self.questions):
+            return dict(parsed)
         return {
             q.code: QUESTION_TYPES[q.type].parse(q, _raw(self.field(q))) for q in self.questions
         }
