@@ -19,6 +19,9 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "ANONYMITY_THRESHOLD": 5,
+    # How long each worker keeps what a survey page builds from a frozen questionnaire version
+    # (survey/respond/built.py): the lag of a renamed group or unit, or a new "you said, we did".
+    "RESPONDENT_CACHE_SECONDS": 60.0,
     # Rate-limit counters live in each process; several servers share them through e.g.
     # RATELIMIT_STORAGE_URI = "redis://host:6379".
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -5,10 +5,11 @@ Profiling the submission burst (bench/profile_submission.py) put most of a respo
 and submit into work that is the same for every invitation of one version and group: the
 questionnaire built from its database rows, the generated WTForms class, the HTML of the
 unanswered questions (twenty radio groups through Jinja macros), and the group's "you said,
-we did" summary of the previous round. It is built once per
-(version, group) and kept for TTL seconds in the application (one cache per app, so that two
-apps in one process, as in the tests, never share a version id's entry). The TTL bounds how
-long a renamed group or served unit keeps its old label; the version's own text never changes.
+we did" summary of the previous round. It is built once per (version, group) and kept for TTL
+seconds in the application (one cache per app, so that two apps in one process, as in the
+tests, never share a version id's entry). The TTL bounds how long a renamed group or served
+unit keeps its old label, or a newly published summary stays unseen; the version's own text
+never changes.
 Each gunicorn worker keeps its own: nothing here needs to agree across processes.
 """
 
@@ -51,7 +52,6 @@ class Built:
             self._blank[lang] = Markup(render())
         return self._blank[lang]
 
-
     def summary(self, round_id: int, find: Callable[[], object]) -> object:
         """The group's "you said, we did" shown in this round (None kept too): published
         between rounds, so showing a new one up to TTL seconds late is of no consequence."""
@@ -81,13 +81,10 @@ class BuiltVersions:
                 self._entries[key] = entry
         return entry
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = BuiltVersions(app.config.get("SURVEY_BUILT_TTL", TTL_SECONDS))
+    app.extensions[EXTENSION] = BuiltVersions(
+        float(app.config.get("RESPONDENT_CACHE_SECONDS", TTL_SECONDS)))
 
 
 def built_versions() -> BuiltVersions:

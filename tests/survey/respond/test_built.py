@@ -145,3 +145,12 @@ def test_the_page_shows_the_kept_summary(client, make_invitation, monkeypatch):
     monkeypatch.setattr(views, "shown_for", lambda invitation: Shown("2004 spring", "慢", "快"))
     page = client.get(f"/r/{make_invitation().token}", follow_redirects=True).text
     assert "2004 spring" in page and "快" in page
+
+
+def test_how_long_pages_are_kept_is_a_setting():
+    from survey import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "x", "RESPONDENT_CACHE_SECONDS": 5})
+    with app.app_context():
+        assert built_versions().ttl == 5.0
