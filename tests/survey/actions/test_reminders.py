@@ -12,8 +12,14 @@ from survey.models import utcnow
 pytest_plugins = ["tests.survey.actions.factories"]
 
 
+def office_today() -> date:
+    """The date reminders count from: the office's (Asia/Shanghai), not this machine's. From
+    16:00 UTC on they differ by a day."""
+    return corrective.local_today(utcnow())
+
+
 def test_the_owner_is_reminded_once_before_the_due_date(assigned, lead):
-    corrective.assign(assigned, assigned.owner, date.today() + timedelta(days=2), lead,
+    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead,
                       utcnow())
     assert reminders.send(utcnow()).to_owners == [assigned]
     assert reminders.send(utcnow()).to_owners == []
@@ -22,7 +28,7 @@ def test_the_owner_is_reminded_once_before_the_due_date(assigned, lead):
 
 
 def test_the_lead_is_reminded_once_the_due_date_has_passed(assigned, lead):
-    assigned.due_date = date.today() - timedelta(days=2)
+    assigned.due_date = office_today() - timedelta(days=2)
     sent = reminders.send(utcnow())
     assert (sent.to_owners, sent.to_leads) == ([], [assigned])
     assert lead.email in next(outbox_dir().iterdir()).read_text("utf-8")
@@ -30,17 +36,17 @@ def test_the_lead_is_reminded_once_the_due_date_has_passed(assigned, lead):
 
 
 def test_an_action_due_later_or_closed_gets_no_reminder(assigned, lead, force):
-    assigned.due_date = date.today() + timedelta(days=reminders.REMIND_DAYS_BEFORE + 1)
+    assigned.due_date = office_today() + timedelta(days=reminders.REMIND_DAYS_BEFORE + 1)
     assert reminders.send(utcnow()).to_owners == []
-    assigned.due_date = date.today() - timedelta(days=1)
+    assigned.due_date = office_today() - timedelta(days=1)
     force(assigned, "cancelled")
     assert reminders.send(utcnow()).to_leads == []
 
 
 def test_a_new_due_date_is_reminded_again(assigned, lead):
-    assigned.due_date = date.today() + timedelta(days=1)
+    assigned.due_date = office_today() + timedelta(days=1)
     reminders.send(utcnow())
-    corrective.assign(assigned, assigned.owner, date.today() + timedelta(days=2), lead,
+    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead,
                       utcnow())
     assert reminders.send(utcnow()).to_owners == [assigned]
     assert [e.kind for e in assigned.events].count("reminder") == 2
