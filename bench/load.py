@@ -38,6 +38,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
@@ -373,19 +374,10 @@ class Server:
         """CPU time (user + system) gunicorn's master and workers have used so far; None where
         /proc is not there. Divided by the responses served it is the server's cost of one,
         which drifts far less between runs on a shared machine than responses per second."""
-        if self.process is None or not Path("/proc/self/stat").exists():
+        if self.process is None:
             return None
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # a process that ended meanwhile
-            pid, ppid = int(stat.parent.name), int(fields[1])
-            if self.process.pid in (pid, ppid):
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        pid = self.process.pid
+        return process_cpu_seconds(lambda p: pid in (p.pid, p.ppid))
 
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -516,22 +508,38 @@ def merged(ledgers: list[Ledger]) -> Ledger:
                   wall_seconds=sum(ledger.wall_seconds for ledger in ledgers))
 
 
-def cpu_of_processes(name: str) -> float | None:
-    """CPU time (user + system) of every process called `name` on this machine (e.g. the
-    PostgreSQL server's backends, "postgres"); None where /proc is not there."""
+@dataclass(frozen=True)
+class ProcessStat:
+    pid: int
+    ppid: int
+    name: str
+    cpu_seconds: float  # user + system
+
+
+def process_cpu_seconds(wanted: Callable[[ProcessStat], bool]) -> float | None:
+    """CPU time used so far by the processes on this machine that `wanted` picks, read from
+    /proc; None where there is no /proc."""
     if not Path("/proc/self/stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
-            continue
-        comm, rest = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
-        if comm == name:
-            total += int(rest[11]) + int(rest[12])
-    return total / ticks
+            continue  # a process that ended meanwhile
+        fields = text.rsplit(")", 1)[1].split()
+        process = ProcessStat(int(stat.parent.name), int(fields[1]),
+                              text[text.index("(") + 1:text.rindex(")")],
+                              (int(fields[11]) + int(fields[12])) / ticks)
+        if wanted(process):
+            total += process.cpu_seconds
+    return total
+
+
+def cpu_of_processes(name: str) -> float | None:
+    """CPU time of every process called `name` (e.g. the PostgreSQL server's, "postgres")."""
+    return process_cpu_seconds(lambda p: p.name == name)
 
 
 def server_cpu_ms(server: Server, before: float | None, responses: int) -> float | None:

@@ -123,6 +123,7 @@ class SurveyForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._parsed: dict[str, Any] | None = None  # the answers validate() parsed
         if not self.submission_key.data:
             # Rendered into the form once; a double click posts the same key twice and the
             # database's unique constraint on it keeps only the first.
@@ -154,9 +155,8 @@ class SurveyForm(FlaskForm):
     def answers(self) -> dict[str, Any]:
         """Parsed answers by question code (None where unanswered); call after validate(),
         which has parsed them already."""
-        parsed = getattr(self, "_parsed", None)
-        if parsed is not None and len(parsed) == len(self.questions):
-            return dict(parsed)
+        if self._parsed is not None and len(self._parsed) == len(self.questions):
+            return dict(self._parsed)
         return {
             q.code: QUESTION_TYPES[q.type].parse(q, _raw(self.field(q))) for q in self.questions
         }
