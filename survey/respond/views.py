@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from survey import responses
 from survey.actions.summaries import shown_for
 from survey.database import reads_first
 from survey.extensions import db
 from survey.i18n import current_language
-from survey.models import Invitation, Round, utcnow
+from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, utcnow
 from survey.questionnaire_store import to_model
 from survey.respond import bp
 from survey.respond.built import Built, built_versions
@@ -33,12 +33,37 @@ def private_page(response):
     return response
 
 
-def _by_token(token: str) -> Invitation:
-    invitation = db.first_or_404(db.select(Invitation).where(Invitation.token == token))
-    if invitation.status == "revoked":
+def _by_token(token: str) -> int:
+    """The id of the invitation of a personal link, remembered in this browser's session."""
+    found = db.session.execute(
+        db.select(Invitation.id, Invitation.status).where(Invitation.token == token)).first()
+    if found is None or found.status == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
-    remembered = [i for i in session.get(SESSION_KEY, []) if i != invitation.id]
-    session[SESSION_KEY] = (remembered + [invitation.id])[-MAX_REMEMBERED:]
+    remembered = [i for i in session.get(SESSION_KEY, []) if i != found.id]
+    session[SESSION_KEY] = (remembered + [found.id])[-MAX_REMEMBERED:]
+    return found.id
+
+
+# What the respondent's pages read, in one query (not four lazy loads), and only those columns:
+# the round's and version's JSON settings would be decoded on every request for nothing.
+# Anything else is still loaded on first use, by a query of its own.
+RESPONDENT_LOAD = [
+    load_only(Invitation.round_id, Invitation.unit_id, Invitation.group_id,
+              Invitation.person_name, Invitation.status, Invitation.draft,
+              Invitation.submitted_at),
+    joinedload(Invitation.round).load_only(
+        Round.name, Round.version_id, Round.status, Round.opens_at, Round.closes_at,
+        Round.anonymous, Round.created_at)
+    .joinedload(Round.version).load_only(QuestionnaireVersion.frozen_at),
+    joinedload(Invitation.group).load_only(RespondentGroup.code),
+    joinedload(Invitation.unit).load_only(Unit.name_zh, Unit.name_en),
+]
+
+
+def _load(invitation_id: int) -> Invitation:
+    invitation = db.get_or_404(Invitation, invitation_id, options=RESPONDENT_LOAD)
+    if invitation.status == "revoked":
+        abort(404)
     return invitation
 
 
@@ -46,13 +71,7 @@ def _invitation(invitation_id: int) -> Invitation:
     """An invitation this browser opened by its link; any other id is answered as unknown."""
     if invitation_id not in session.get(SESSION_KEY, []):
         abort(404)
-    # One query for what every respondent page reads (round, version, group, unit), not four.
-    invitation = db.get_or_404(Invitation, invitation_id, options=[
-        joinedload(Invitation.round).joinedload(Round.version),
-        joinedload(Invitation.group), joinedload(Invitation.unit)])
-    if invitation.status == "revoked":
-        abort(404)
-    return invitation
+    return _load(invitation_id)
 
 
 @bp.get("/<token>")
@@ -60,9 +79,9 @@ def _invitation(invitation_id: int) -> Invitation:
 def enter(token: str):
     """The personal link: exchanged for the session, then the survey at a URL without the
     token, so that it stays out of the history, the address bar and any Referer."""
-    invitation = _by_token(token)
+    invitation_id = _by_token(token)
     lang = request.args.get("lang")
-    return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang), code=303)
+    return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang), code=303)
 
 
 def _built(invitation: Invitation) -> Built:
@@ -126,7 +145,7 @@ def page(invitation_id: int):
 @reads_first
 def submit_by_token(token: str):
     """A form posted straight to the link (scripts, old pages): the same as from the page."""
-    return _handle_post(_by_token(token))
+    return _handle_post(_load(_by_token(token)))
 
 
 @bp.post("/i/<int:invitation_id>")
