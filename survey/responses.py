@@ -68,6 +68,7 @@ def submit(
     source: str = "web",
     language: str = "zh",
     entered_by: int | None = None,
+    question_ids: Mapping[str, int] | None = None,
 ) -> Response:
     """Store one Response with its Answers in one transaction, or raise AlreadySubmitted.
 
@@ -80,12 +81,15 @@ def submit(
     second insert that slips past. In an anonymous round the response keeps the respondent
     group only (no invitation, no unit) and its time only to the day. `source` is paper or
     meeting, with the staff member in `entered_by`, when the office keys in a response.
+    `question_ids` maps the codes of the invitation's questionnaire version to their ids when
+    the caller already has them (the respondent's pages keep them with the built version);
+    otherwise they are read here.
     """
     invitation_id, round_id = invitation.id, invitation.round_id
     unit_id, group_id = invitation.unit_id, invitation.group_id
     # Prepared before the lock is taken: the less time it is held, the less submits queue.
     version_id = invitation.round.version_id
-    rows = _answer_rows(version_id, answers, comments)
+    rows = _answer_rows(question_ids or question_ids_of(version_id), answers, comments)
     # The write lock is taken here, not for the whole request: the form was read and checked
     # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
     begin_write(db.session)
@@ -96,7 +100,7 @@ def submit(
     )
     _check_open(round_, now)
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
-        rows = _answer_rows(round_.version_id, answers, comments)
+        rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
     result = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
@@ -138,14 +142,15 @@ def submit(
     return response
 
 
+def question_ids_of(version_id: int) -> dict[str, int]:
+    """The ids of a questionnaire version's questions by code."""
+    return dict(db.session.execute(
+        select(Question.code, Question.id).where(Question.version_id == version_id)).all())
+
+
 def _answer_rows(
-    version_id: int, answers: Mapping[str, Any], comments: Mapping[str, str]
+    ids: Mapping[str, int], answers: Mapping[str, Any], comments: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    ids = dict(
-        db.session.execute(
-            select(Question.code, Question.id).where(Question.version_id == version_id)
-        ).all()
-    )
     rows = []
     for code, value in answers.items():
         comment = comments.get(code)

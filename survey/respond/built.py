@@ -4,8 +4,8 @@ frozen (a version a round has used can no longer change).
 Profiling the submission burst (bench/profile_submission.py) put most of a respondent's page
 and submit into work that is the same for every invitation of one version and group: the
 questionnaire built from its database rows, the generated WTForms class, the HTML of the
-unanswered questions (twenty radio groups through Jinja macros), and the group's "you said,
-we did" summary of the previous round. It is built once per (version, group) and kept for TTL
+unanswered questions (twenty radio groups through Jinja macros), the group's "you said,
+we did" summary of the previous round, and the questions' database ids. It is built once per (version, group) and kept for TTL
 seconds in the application (one cache per app, so that two apps in one process, as in the
 tests, never share a version id's entry). The TTL bounds how long a renamed group or served
 unit keeps its old label, or a newly published summary stays unseen; the version's own text
@@ -39,6 +39,7 @@ class Built:
     _forms: dict[tuple[str, bool], type[SurveyForm]] = field(default_factory=dict)
     _blank: dict[str, Markup] = field(default_factory=dict)
     _summaries: dict[int, object] = field(default_factory=dict)
+    _question_ids: dict[str, int] | None = None
 
     def form_class(self, lang: str, enforce_required: bool = True) -> type[SurveyForm]:
         key = (lang, enforce_required)
@@ -58,6 +59,14 @@ class Built:
         if round_id not in self._summaries:
             self._summaries[round_id] = find()
         return self._summaries[round_id]
+
+
+    def question_ids(self, read: Callable[[], dict[str, int]]) -> dict[str, int]:
+        """The version's question ids by code, which the answers are stored under: fixed once
+        the version is frozen, and only a frozen version's entry is kept."""
+        if self._question_ids is None:
+            self._question_ids = read()
+        return self._question_ids
 
 
 class BuiltVersions:

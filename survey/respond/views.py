@@ -186,8 +186,11 @@ def _submit(invitation: Invitation, form: SurveyForm):
         return _render(invitation, form, 400)
     invitation_id = invitation.id  # read now: the commits expire the invitation
     try:
+        version_id = invitation.round.version_id
         responses.submit(invitation, form.answers(), form.comments(), form.submission_key.data,
-                         utcnow(), language=current_language())
+                         utcnow(), language=current_language(),
+                         question_ids=_built(invitation).question_ids(
+                             lambda: responses.question_ids_of(version_id)))
     except responses.Conflict:
         flash(_("Your answers could not be stored this time. Please send them again."), "error")
         form.submission_key.data = None

@@ -154,3 +154,47 @@ def test_how_long_pages_are_kept_is_a_setting():
                       "SECRET_KEY": "x", "RESPONDENT_CACHE_SECONDS": 5})
     with app.app_context():
         assert built_versions().ttl == 5.0
+
+
+def test_the_question_ids_are_read_once_for_a_kept_version():
+    built = BuiltVersions().get(1, "departments", True, Builder())
+    reads = []
+
+    def read():
+        reads.append(1)
+        return {"q_overall": 7}
+
+    assert built.question_ids(read) == {"q_overall": 7}
+    assert built.question_ids(read) == {"q_overall": 7}
+    assert len(reads) == 1
+
+
+def test_answers_are_stored_under_the_kept_question_ids(app, client, make_invitation):
+    from sqlalchemy import event, select
+
+    from survey.extensions import db
+    from survey.models import Answer, Question
+
+    first = make_invitation()
+    second = make_invitation(round_=first.round)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert submit(client, first, complete_answers(), key="k-1").status_code == 303
+            assert submit(client, second, complete_answers(), key="k-2").status_code == 303
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        stored = db.session.execute(
+            select(Answer.question_code, Question.code, Question.version_id)
+            .join(Question, Answer.question_id == Question.id)).all()
+    reads = [s for s in statements if s.startswith("SELECT question.code, question.id")]
+    assert len(reads) == 1, "the second submit read the question ids again"
+    assert len(stored) == 2 * len(complete_answers())
+    version_id = first.round.version_id
+    assert all(answered == question and version == version_id
+               for answered, question, version in stored)
