@@ -10,8 +10,10 @@ reduction also keeps which response answered which cell, to count distinct respo
 aggregation: that is what the anonymity rule counts.
 
 The table functions of ``analysis`` take an answer frame or its ``RatingCounts``; pass the
-counts when computing several tables of a large round. (``driver_table`` pairs answers by
-respondent and ``trend_table`` splits rounds, so those two take the frame itself.)
+counts when computing several tables of a large round. The driver view pairs each respondent's
+rating of an item with their overall rating, so the counts also keep a compact response x item
+matrix of ratings (one byte per response and item). (``trend_table`` splits rounds, so it takes
+the frame itself.)
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class RatingCounts:
       ``comment``, ordered by ``response_id``.
     - ``respondents``: distinct response_id in the frame (any question type);
       ``rating_respondents``: those with at least one answered rating; ``answers``: rows.
+    - ``item_ratings``: each response's rating of each item (question, category, served_unit)
+      as a response x item matrix of value - points[0] + 1, 0 when not rated; a response rating
+      an item twice keeps its last answer (frame order). Items are numbered in the order of
+      their first row in ``cells``; ``item_scale_max`` is the scale_max of each item's last
+      counted row. ``analysis.drivers`` pairs an item with the overall item from these.
     """
 
     cells: pd.DataFrame
@@ -60,6 +67,8 @@ class RatingCounts:
     respondents: int
     rating_respondents: int
     answers: int
+    item_ratings: np.ndarray
+    item_scale_max: np.ndarray
 
     @property
     def count_columns(self) -> list[str]:
@@ -95,28 +104,104 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     if len(frame.columns) == 0:
         frame = empty_frame()
     valid = rating_mask(frame)
+    smin = frame["scale_min"].to_numpy()
+    smax = frame["scale_max"].to_numpy()
+    # One scale for the whole round (the usual case) spares every per-row scale pass below.
+    fixed = _fixed_scale(smin, smax, valid)
+    points = np.arange(fixed[0], fixed[1] + 1) if fixed else _points(smin, smax, valid)
+    value = frame["value"].to_numpy()
+    code = _value_codes(value, valid, int(points[0]), len(points))
     # Every row gets a cell; rows that do not count go to a last "discard" cell, so that the
     # two-million-row arrays are never filtered (gathers cost more than arithmetic here).
     key, sizes = combined_key(frame)
-    cell, cell_keys = dense_codes(key, int(np.prod(sizes, dtype="int64")), valid)
+    cell, cell_keys, counts = _cell_counts(key, int(np.prod(sizes, dtype="int64")), valid, code,
+                                           len(points))  # fmt: skip
     n_cells = len(cell_keys)
-    smin = frame["scale_min"].to_numpy()
-    smax = frame["scale_max"].to_numpy()
-    points = _points(smin, smax, valid)
-    value = frame["value"].to_numpy()
-    offset = np.where(valid, value, points[0]).astype("int64") - points[0]
-    counts = np.bincount(cell * len(points) + offset, minlength=(n_cells + 1) * len(points))
-    counts = counts.reshape(n_cells + 1, len(points))[:n_cells]
-    cells = _cells_frame(frame, split_key(cell_keys, sizes), counts, points, cell, smin, smax)
+    parts = split_key(cell_keys, sizes)
+    if fixed:
+        scales = tuple(np.full(n_cells, end, dtype="int64") for end in fixed)
+    else:
+        scales = _scatter_last(cell, n_cells, smin), _scatter_last(cell, n_cells, smax)
+    cells = _cells_frame(frame, parts, counts, points, *scales)
     response, n_responses = response_codes(frame["response_id"].to_numpy())
     answered = _answered(response, n_responses, cell, n_cells, presence_limit)
+    # Cells are sorted by key and the group is the last key part, so an item's cells are
+    # consecutive; item_of_cell numbers the items 0..k-1 (the discard cell maps to k).
+    item_key = cell_keys // sizes[-1]
+    item_of_cell = np.cumsum(np.r_[False, item_key[1:] != item_key[:-1]])
+    n_items = int(item_of_cell[-1]) + 1 if n_cells else 0
+    item = np.append(item_of_cell, n_items).astype(cell.dtype).take(cell)
+    item_scale_max = (
+        np.full(n_items, fixed[1], dtype="int64") if fixed
+        else _scatter_last(item, n_items, smax)
+    )  # fmt: skip
     return RatingCounts(
         cells=cells,
         points=tuple(int(p) for p in points),
-        comments=_comments(frame, valid, cell, value, smin),
+        comments=_comments(frame, valid, cell, value, fixed[0] if fixed else smin),
         answers=len(frame),
+        item_ratings=_item_ratings(response, n_responses, item, n_items, code, valid),
+        item_scale_max=item_scale_max,
         **answered,
     )
+
+
+def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple[int, int] | None:
+    """(scale_min, scale_max) when every row has the same scale and some row counts."""
+    if not len(smin) or smin.min() != smin.max() or smax.min() != smax.max():
+        return None
+    return (int(smin[0]), int(smax[0])) if valid.any() else None
+
+
+def _value_codes(value: np.ndarray, valid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
+    """value - lowest point for the rows that count, 0 for the others (small integers)."""
+    dtype = np.int8 if n_points < 127 else np.int32
+    return np.where(valid, value - lowest, 0.0).astype(dtype)
+
+
+def _cell_counts(
+    key: np.ndarray, space: int, valid: np.ndarray, code: np.ndarray, n_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row its cell (0..k-1 in sorted key order, k for the rows that do not count), the k
+    sorted distinct keys of the counted rows, and the (k x points) counts of each value."""
+    if (space + 1) * n_points <= max(4 * len(key), 1 << 20):
+        # Count straight into the key space (a lookup table is O(n); np.unique would sort).
+        keyed = np.where(valid, key, space)
+        slot = keyed * n_points
+        slot += code
+        by_key = np.bincount(slot, minlength=(space + 1) * n_points).reshape(space + 1, -1)
+        cell_keys = np.flatnonzero(by_key[:space].any(axis=1))
+        lookup = np.full(space + 1, len(cell_keys), dtype=key.dtype)
+        lookup[cell_keys] = np.arange(len(cell_keys))
+        return lookup.take(keyed), cell_keys, by_key[cell_keys]
+    cell, cell_keys = dense_codes(key, space, valid)
+    n_cells = len(cell_keys)
+    counts = np.bincount(cell * n_points + code, minlength=(n_cells + 1) * n_points)
+    return cell, cell_keys, counts.reshape(n_cells + 1, n_points)[:n_cells]
+
+
+def _scatter_last(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """result[i] = the last of ``values`` whose ``index`` is i (index ``size`` is discarded)."""
+    result = np.zeros(size + 1, dtype="int64")
+    result[index] = values
+    return result[:size]
+
+
+def _item_ratings(
+    response: np.ndarray,
+    n_responses: int,
+    item: np.ndarray,
+    n_items: int,
+    code: np.ndarray,
+    valid: np.ndarray,
+) -> np.ndarray:
+    """Response x item matrix of value code + 1 (0 = not rated); the last answer wins."""
+    width = n_items + 1  # rows that do not count land in a last, discarded column
+    flat = np.zeros(n_responses * width, dtype=code.dtype)
+    slot = response * width
+    slot += item
+    flat[slot] = code + valid
+    return flat.reshape(n_responses, width)[:, :n_items].copy()
 
 
 def rating_mask(frame: pd.DataFrame) -> np.ndarray:
@@ -166,16 +251,15 @@ def _whole_round(counts: RatingCounts, columns: list[str]) -> pd.DataFrame:
 def combined_key(
     frame: pd.DataFrame, keys: Sequence[str] = KEYS
 ) -> tuple[np.ndarray, list[int]]:
-    """One int64 per row combining the category codes of ``keys`` (missing codes as 0)."""
-    key = np.zeros(len(frame), dtype="int64")
-    sizes = []
-    for name in keys:
-        cat = frame[name].array
-        size = len(cat.categories) + 1
+    """One integer per row combining the category codes of ``keys`` (missing codes as 0):
+    int32 when the key space allows (half the memory traffic of int64), else int64."""
+    sizes = [len(frame[name].array.categories) + 1 for name in keys]
+    space = int(np.prod(sizes, dtype="int64")) if sizes else 1
+    key = np.zeros(len(frame), dtype="int32" if space < 2**31 - 1 else "int64")
+    for name, size in zip(keys, sizes):
         key *= size
-        key += cat.codes
+        key += frame[name].array.codes
         key += 1
-        sizes.append(size)
     return key, sizes
 
 
@@ -223,21 +307,13 @@ def _cells_frame(
     parts: list[np.ndarray],
     counts: np.ndarray,
     points: np.ndarray,
-    cell: np.ndarray,
-    smin: np.ndarray,
-    smax: np.ndarray,
+    cell_min: np.ndarray,
+    cell_max: np.ndarray,
 ) -> pd.DataFrame:
-    n_cells = len(counts)
     data = {}
     for key, part in zip(KEYS, parts):
         categories = frame[key].array.categories
         data[key] = pd.Categorical.from_codes(part - 1, categories=categories)
-    # Scatter each row's scale onto its cell (the discard cell n_cells takes the rest).
-    cell_min = np.zeros(n_cells + 1, dtype="int64")
-    cell_max = np.zeros(n_cells + 1, dtype="int64")
-    cell_min[cell] = smin
-    cell_max[cell] = smax
-    cell_min, cell_max = cell_min[:n_cells], cell_max[:n_cells]
     data["scale_min"], data["scale_max"] = cell_min, cell_max
     top = points[None, :] >= (cell_max - 1)[:, None]
     bottom = points[None, :] <= (cell_min + 1)[:, None]
@@ -313,13 +389,25 @@ def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _comments(
-    frame: pd.DataFrame, valid: np.ndarray, cell: np.ndarray, value: np.ndarray, smin: np.ndarray
+    frame: pd.DataFrame,
+    valid: np.ndarray,
+    cell: np.ndarray,
+    value: np.ndarray,
+    smin: np.ndarray | int,
 ) -> pd.DataFrame:
     """Comments given with bottom-two-box ratings (value <= scale_min + 1), by response_id."""
-    low = np.flatnonzero(valid & (np.where(valid, value, np.inf) <= smin + 1))
+    low = np.flatnonzero(valid & (value <= smin + 1))  # NaN compares False
     # Test for a comment only on the low ratings: most of a big round's rows have none.
-    rows = low[frame["comment"].iloc[low].notna().to_numpy()]
-    columns = [*KEYS, "response_id", "value", "scale_min", "comment"]
-    table = frame.iloc[rows][columns].reset_index(drop=True)
-    table.insert(0, "cell", cell[rows])
-    return table.sort_values("response_id", kind="stable").reset_index(drop=True)
+    rows = low[~frame["comment"].array.take(low).isna()]
+    response = frame["response_id"].to_numpy().take(rows)
+    order = np.argsort(response, kind="stable")
+    rows = rows[order]
+    # Column by column: frame.iloc would gather every column of the frame.
+    table = {"cell": cell.take(rows).astype(np.intp)}
+    for name in KEYS:
+        table[name] = frame[name].array.take(rows)
+    table["response_id"] = response[order]
+    for name in ("value", "scale_min"):
+        table[name] = frame[name].to_numpy().take(rows)
+    table["comment"] = frame["comment"].array.take(rows)
+    return pd.DataFrame(table)

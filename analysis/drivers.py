@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.counts import combined_key, dense_codes, rating_mask, response_codes, split_key
+from analysis.counts import RatingCounts, as_counts
 from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"
@@ -30,25 +30,37 @@ MIN_PAIRS = 3
 QUADRANTS = ("concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill")
 
 
-def driver_table(frame: pd.DataFrame, overall: str = OVERALL) -> pd.DataFrame:
+def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> pd.DataFrame:
     """One row per rating item other than ``overall``: importance against performance.
 
-    Columns: question, category, served_unit, n (respondents who rated the item), rate
-    (satisfaction rate, as in ``analysis.metrics``), importance (Pearson r with the overall
-    item), pairs (respondents who answered both), quadrant. If the overall item was not asked,
-    every importance is NaN. Vectorised: one response x item matrix of values; a respondent
-    rating an item twice counts once (the last answer).
+    ``data`` is an answer frame or its ``RatingCounts`` (pass the counts when the round's
+    other tables use them too). Columns: question, category, served_unit, n (respondents who
+    rated the item), rate (satisfaction rate, as in ``analysis.metrics``), importance (Pearson
+    r with the overall item), pairs (respondents who answered both), quadrant. If the overall
+    item was not asked, every importance is NaN. Vectorised over the counts' response x item
+    matrix; a respondent rating an item twice counts once (the last answer).
     """
-    values, keys = _response_item_matrix(frame)
-    is_overall = (keys["question"].astype("str") == overall).to_numpy()
-    if is_overall.any():
-        # One overall rating per respondent: the first overall item if it rates several units.
-        r, pairs = _correlations(values, values[:, np.flatnonzero(is_overall)[0]])
-    else:
-        r = np.full(values.shape[1], np.nan)
-        pairs = np.zeros(values.shape[1], dtype="int64")
-    keys["importance"], keys["pairs"] = r, pairs
-    table = keys[~is_overall].sort_values(list(ITEM_KEYS)).reset_index(drop=True)
+    counts = as_counts(data)
+    table = counts.cells.loc[:, list(ITEM_KEYS)].drop_duplicates().reset_index(drop=True)
+    is_overall = (table["question"].astype("str") == overall).to_numpy()
+    ratings = counts.item_ratings
+    # One overall rating per respondent: the first overall item if it rates several units.
+    # Without an overall item every target is 0 (not rated): no pairs, NaN importance.
+    target = (
+        ratings[:, np.flatnonzero(is_overall)[0]] if is_overall.any()
+        else np.zeros(len(ratings), dtype=ratings.dtype)
+    )  # fmt: skip
+    joint = _joint_counts(ratings, target, len(counts.points) + 1)
+    # Code c of item_ratings stands for the value points[0] + c - 1 (code 0: not rated).
+    values = np.arange(len(counts.points) + 1, dtype="int64") + (counts.points[0] - 1)
+    rated = joint.sum(axis=2)
+    table["n"] = rated[:, 1:].sum(axis=1)
+    # Satisfied = top two boxes of the item's own scale, as in analysis.metrics.
+    top = values[None, :] >= (counts.item_scale_max - 1)[:, None]
+    top[:, 0] = False
+    table["rate"] = ratio((rated * top).sum(axis=1), table["n"])
+    table["importance"], table["pairs"] = _correlations(joint[:, 1:, 1:], values[1:])
+    table = table[~is_overall].sort_values(list(ITEM_KEYS)).reset_index(drop=True)
     table["quadrant"] = quadrants(table["importance"], table["rate"])
     return table
 
@@ -71,49 +83,31 @@ def quadrants(importance: pd.Series, performance: pd.Series) -> pd.Categorical:
     return pd.Categorical(labels, categories=QUADRANTS)
 
 
-def _response_item_matrix(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Rating values as a response x item matrix (NaN = not answered), and per column the item
-    keys (question, category, served_unit), n and satisfaction rate."""
-    valid = rating_mask(frame)
-    key, sizes = combined_key(frame, ITEM_KEYS)
-    item, distinct = dense_codes(key, int(np.prod(sizes, dtype="int64")), valid)
-    n_items = len(distinct)
-    response, n_responses = response_codes(frame["response_id"].to_numpy())
-    # Rows that do not count land in a last, discarded column; no two-million-row gathers.
-    width = n_items + 1
-    flat = np.full(n_responses * width, np.nan)
-    flat[response * width + item] = np.where(valid, frame["value"].to_numpy(), np.nan)
-    matrix = flat.reshape(n_responses, width)[:, :n_items]
-    table = pd.DataFrame(
-        {
-            name: pd.Categorical.from_codes(code - 1, categories=frame[name].array.categories)
-            for name, code in zip(ITEM_KEYS, split_key(distinct, sizes))
-        }
-    )
-    # Satisfied = top two boxes of the item's own scale, as in analysis.metrics.
-    scale_max = np.zeros(width, dtype="int64")
-    scale_max[item] = frame["scale_max"].to_numpy()
-    table["n"] = (~np.isnan(matrix)).sum(axis=0)
-    satisfied = (np.nan_to_num(matrix) >= scale_max[:n_items] - 1).sum(axis=0)
-    table["rate"] = ratio(satisfied, table["n"])
-    return matrix, table
+def _joint_counts(ratings: np.ndarray, target: np.ndarray, n_codes: int) -> np.ndarray:
+    """items x codes x codes: how many respondents gave item i code a and the target code b."""
+    n_items = ratings.shape[1]
+    dtype = "int32" if n_items * n_codes * n_codes < 2**31 else "int64"
+    slot = ratings.astype(dtype) * n_codes
+    slot += target[:, None]
+    slot += np.arange(n_items, dtype=dtype) * (n_codes * n_codes)
+    joint = np.bincount(slot.ravel(), minlength=n_items * n_codes * n_codes)
+    return joint.reshape(n_items, n_codes, n_codes)
 
 
-def _correlations(values: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r of each column with ``target`` over the rows where both are present.
+def _correlations(joint: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of each item with the target over the respondents who rated both, from the
+    joint counts of their values (items x item value x target value).
 
-    Sums of whole-number ratings are exact in float64, so the n-scaled moments below are exact
-    and a constant column gives a variance of exactly 0 (NaN r), never rounding noise.
+    The moments are integer sums of whole-number ratings, exact here and when converted to
+    float64, so a constant column gives a variance of exactly 0 (NaN r), never rounding noise.
     """
-    both = ~np.isnan(values) & ~np.isnan(target)[:, None]
-    x = np.where(both, values, 0.0)
-    y = np.nan_to_num(target)
-    weight = both.astype("float64")
-    pairs = both.sum(axis=0)
-    sx, sy = x.sum(axis=0), y @ weight
-    sxx, syy, sxy = (x * x).sum(axis=0), (y * y) @ weight, y @ x
-    covariance = pairs * sxy - sx * sy
-    spread = (pairs * sxx - sx * sx) * (pairs * syy - sy * sy)
+    pairs = joint.sum(axis=(1, 2))
+    x_counts, y_counts = joint.sum(axis=2), joint.sum(axis=1)
+    sx, sy = x_counts @ values, y_counts @ values
+    sxx, syy = x_counts @ (values * values), y_counts @ (values * values)
+    sxy = (joint @ values) @ values
+    covariance = (pairs * sxy - sx * sy).astype("float64")
+    spread = (pairs * sxx - sx * sx).astype("float64") * (pairs * syy - sy * sy).astype("float64")
     r = np.full(len(pairs), np.nan)
     ok = (pairs >= MIN_PAIRS) & (spread > 0)
     r[ok] = covariance[ok] / np.sqrt(spread[ok])

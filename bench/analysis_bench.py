@@ -113,7 +113,7 @@ def full_analysis(frame: pd.DataFrame, previous: pd.DataFrame) -> None:
     analysis.weighted_table(counts, WEIGHTS, by=("category",))
     analysis.scorecard_table(counts)
     analysis.compare_rounds(previous_counts, counts)
-    analysis.driver_table(frame)
+    analysis.driver_table(counts)
     analysis.run_rules(counts, previous=previous_counts)
 
 

@@ -468,7 +468,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         served_units=analysis.scorecard_table(counts, threshold, level="unit"),
         unit_categories=analysis.scorecard_table(counts, threshold, level="category"),
         scorecards=analysis.scorecard_table(counts, threshold, level="question"),
-        drivers=analysis.driver_table(frame),
+        drivers=analysis.driver_table(counts),
         weighted=_weighted(counts, round_.weights),
         comparison=_comparison(older[-1] if older else None, counts),
         history=_history([*older, (round_, counts)]),

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import driver_table, empty_frame
+from analysis import driver_table, empty_frame, rating_counts
 from analysis.drivers import quadrants
 
 
@@ -66,3 +66,56 @@ def test_overall_item_code_is_configurable(answers, frame_of):
 
 def test_a_round_without_responses_gives_an_empty_table():
     assert driver_table(empty_frame()).empty
+
+
+def _brute_force(frame: pd.DataFrame, overall: str = "overall") -> pd.DataFrame:
+    """The driver figures the slow way: each respondent's last rating of each item, pandas corr."""
+    rated = frame[(frame["type"] == "rating") & frame["value"].notna()].astype({"question": str})
+    last = rated.groupby(["response_id", "question"])[["value", "scale_max"]].last()
+    values = last["value"].unstack()
+    top = last["scale_max"].groupby("question").last() - 1
+    rows = []
+    for question in values.columns.drop(overall, errors="ignore"):
+        x = values[question]
+        y = values[overall] if overall in values else pd.Series(np.nan, index=x.index)
+        both = x.notna() & y.notna()
+        r = x[both].corr(y[both]) if both.sum() >= 3 else np.nan
+        rows.append((question, x.count(), (x >= top[question]).sum() / x.count(), r, both.sum()))
+    return pd.DataFrame(rows, columns=["question", "n", "rate", "importance", "pairs"])
+
+
+@pytest.fixture
+def odd_round(answers, frame_of):
+    """Duplicates (last answer wins), a 1..7 item, unanswered items, a respondent in two groups."""
+    return lambda *extra: frame_of(
+        answers([5, 4, 2, 1, 3, None], "q1"), answers([3], "q1", start=2),
+        answers([7, 6, 2, 5, 1, 4], "q2", scale_min=1, scale_max=7),
+        answers([None, 2, 4], "q3", start=3), answers([1, 5], "q3", start=4, group="cppcc"),
+        *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("with_overall", [True, False])
+@pytest.mark.parametrize("presence_limit", [None, 0])
+def test_driver_table_from_counts_matches_the_answers(
+    answers, odd_round, with_overall, presence_limit
+):
+    overall = answers([5, 4, 1, 2, 4, 3], "overall", category="overall")
+    frame = odd_round(overall) if with_overall else odd_round()
+    kwargs = {} if presence_limit is None else {"presence_limit": presence_limit}
+    table = driver_table(rating_counts(frame, **kwargs))
+    assert table.equals(driver_table(frame))
+    expected = _brute_force(frame)
+    assert table["question"].astype(str).tolist() == expected["question"].tolist()
+    assert table["n"].tolist() == expected["n"].tolist()
+    assert table["pairs"].tolist() == expected["pairs"].tolist()
+    np.testing.assert_allclose(table["rate"], expected["rate"])
+    importance = expected["importance"].astype(float)
+    np.testing.assert_allclose(table["importance"], importance, atol=1e-12)
+
+
+@pytest.mark.parametrize("values", [[], [None, None]])
+def test_driver_table_from_counts_of_a_round_without_ratings(answers, frame_of, values):
+    frame = frame_of(answers(values)) if values else empty_frame()
+    table = driver_table(rating_counts(frame))
+    assert table.empty and table.equals(driver_table(frame))
