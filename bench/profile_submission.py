@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--callees", help="what the functions matching this pattern call")
     parser.add_argument("--statements", action="store_true",
                         help="list the SQL statements of one response's steps")
+    parser.add_argument("--save", metavar="FILE",
+                        help="also write the profile to FILE (pstats format, for snakeviz etc.)")
     args = parser.parse_args(argv)
 
     import os
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             for statement in statements[step][:len(statements[step]) // args.responses]:
                 print(f"      {statement}")
     print(f"all   {1000 * sum(spent.values()) / args.responses:7.2f} ms per response")
+    if args.step != "none" and args.save:
+        profiler.dump_stats(args.save)
     if args.step != "none":
         stats = pstats.Stats(profiler).sort_stats(args.sort)
         if args.callers:

@@ -62,13 +62,13 @@ def write_options() -> dict[str, str]:
     return {"sqlite_begin": "IMMEDIATE"}
 
 
-def begin_write(session) -> None:
+def begin_write(session) -> Connection:
     """End the session's read transaction and begin a write transaction (BEGIN IMMEDIATE on
     SQLite), for a write from a request that began by only reading: a GET that records a first
     visit, or a login that checks a password before anything is written. Pending changes are
-    committed first."""
+    committed first. Returns the session's connection, for Core statements."""
     session.commit()
-    session.connection(execution_options=write_options())
+    return session.connection(execution_options=write_options())
 
 
 def reads_first(view):

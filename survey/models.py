@@ -236,12 +236,17 @@ class Round(db.Model):
     invitations: WriteOnlyMapped[Invitation] = relationship(back_populates="round")
 
     def accepts_answers(self, now: datetime) -> bool:
-        """Open by status and, where dates are set, between opening and closing."""
-        if self.status != "open":
-            return False
-        if self.opens_at and now < self.opens_at:
-            return False
-        return not (self.closes_at and now >= self.closes_at)
+        return accepts(self, now)
+
+
+def accepts(round_: Any, now: datetime) -> bool:
+    """Whether a round (or anything with its status, opens_at and closes_at) takes answers at
+    `now`: open by status and, where dates are set, between opening and closing."""
+    if round_.status != "open":
+        return False
+    if round_.opens_at and now < round_.opens_at:
+        return False
+    return not (round_.closes_at and now >= round_.closes_at)
 
 
 class Invitation(db.Model):

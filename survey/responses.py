@@ -4,16 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey.database import begin_write
 from survey.extensions import db
-from survey.models import Answer, Invitation, Question, Response, Round, utcnow
+from survey.models import Answer, Invitation, Question, Response, Round, accepts, utcnow
 
 OPEN_STATUSES = ("sent", "started")
+# Core statements on the tables: nothing here needs ORM objects, and building and tracking them
+# was most of a submit's cost (bench/profile_submission.py).
+_invitation, _round, _response = Invitation.__table__, Round.__table__, Response.__table__
+_ROUND = select(_round.c.id, _round.c.version_id, _round.c.status, _round.c.opens_at,
+                _round.c.closes_at, _round.c.anonymous)
+
+
+class _Versioned(Protocol):
+    @property
+    def version_id(self) -> int: ...
+
+
+class Invited(Protocol):
+    """What storing needs of an invitation: an ``Invitation``, or the plain
+    ``survey.respond.visit.Visit`` of the respondent's pages."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def round_id(self) -> int: ...
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def group_id(self) -> int: ...
+    @property
+    def round(self) -> _Versioned: ...
 
 
 class AlreadySubmitted(Exception):
@@ -32,26 +58,22 @@ class Conflict(Exception):
 def mark_opened(invitation_id: int) -> None:
     """Record the first visit of a link ("started" in response tracking) from a GET: the read
     transaction ends and a short write transaction of the same session records it."""
-    begin_write(db.session)
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.status == "sent")
-        .values(status="started", opened_at=func.coalesce(Invitation.opened_at, utcnow()))
-        .execution_options(synchronize_session=False)
+    begin_write(db.session).execute(
+        update(_invitation)
+        .where(_invitation.c.id == invitation_id, _invitation.c.status == "sent")
+        .values(status="started", opened_at=func.coalesce(_invitation.c.opened_at, utcnow()))
     )
     db.session.commit()
 
 
-def save_draft(invitation: Invitation, draft: Mapping[str, Any], now: datetime) -> None:
+def save_draft(invitation: Invited, draft: Mapping[str, Any], now: datetime) -> None:
     """Keep what was typed on the invitation; refused once it is submitted or the round closed."""
-    invitation_id, round_id = invitation.id, invitation.round_id
-    begin_write(db.session)
-    _check_open(db.session.get(Round, round_id), now)
-    result = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
+    connection = begin_write(db.session)
+    _check_open(connection.execute(_ROUND.where(_round.c.id == invitation.round_id)).one(), now)
+    result = connection.execute(
+        update(_invitation)
+        .where(_invitation.c.id == invitation.id, _invitation.c.status.in_(OPEN_STATUSES))
         .values(draft=dict(draft), status="started")
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
@@ -60,7 +82,7 @@ def save_draft(invitation: Invitation, draft: Mapping[str, Any], now: datetime) 
 
 
 def submit(
-    invitation: Invitation,
+    invitation: Invited,
     answers: Mapping[str, Any],
     comments: Mapping[str, str],
     submission_key: str,
@@ -69,8 +91,9 @@ def submit(
     language: str = "zh",
     entered_by: int | None = None,
     question_ids: Mapping[str, int] | None = None,
-) -> Response:
-    """Store one Response with its Answers in one transaction, or raise AlreadySubmitted.
+) -> int:
+    """Store one Response with its Answers in one transaction and return its id, or raise
+    AlreadySubmitted.
 
     The write transaction begins here (survey.database.begin_write), which first commits
     whatever the caller has pending: the caller's own work is not undone by a refusal.
@@ -85,61 +108,55 @@ def submit(
     the caller already has them (the respondent's pages keep them with the built version);
     otherwise they are read here.
     """
-    invitation_id, round_id = invitation.id, invitation.round_id
-    unit_id, group_id = invitation.unit_id, invitation.group_id
+    invitation_id = invitation.id
     # Prepared before the lock is taken: the less time it is held, the less submits queue.
     version_id = invitation.round.version_id
     rows = _answer_rows(question_ids or question_ids_of(version_id), answers, comments)
     # The write lock is taken here, not for the whole request: the form was read and checked
     # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
-    begin_write(db.session)
+    connection = begin_write(db.session)
     # A shared lock on the round: a close committed meanwhile waits for this submit to end
     # (PostgreSQL; SQLite's write lock already serialises the two).
-    round_ = db.session.scalar(
-        select(Round).where(Round.id == round_id).with_for_update(read=True)
-    )
+    round_ = connection.execute(
+        _ROUND.where(_round.c.id == invitation.round_id).with_for_update(read=True)).one()
     _check_open(round_, now)
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
-    result = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.status.in_(OPEN_STATUSES))
+    anonymous = bool(round_.anonymous)
+    result = connection.execute(
+        update(_invitation)
+        .where(_invitation.c.id == invitation_id, _invitation.c.status.in_(OPEN_STATUSES))
         # In an anonymous round the invitation keeps no time: with it, the order of
         # submissions would pair invitations with responses.
-        .values(status="submitted", submitted_at=None if round_.anonymous else now, draft=None)
-        .execution_options(synchronize_session=False)
+        .values(status="submitted", submitted_at=None if anonymous else now, draft=None)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySubmitted
-    response = Response(
-        round_id=round_.id,
-        invitation_id=None if round_.anonymous else invitation_id,
-        unit_id=None if round_.anonymous else unit_id,
-        group_id=group_id,
-        submission_key=submission_key,
-        source=source,
-        entered_by_id=entered_by,
-        language=language,
-        submitted_at=now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if round_.anonymous
-        else now,
-    )
-    db.session.add(response)
     try:
-        db.session.flush()
+        response_id = connection.execute(insert(_response).values(
+            round_id=round_.id,
+            invitation_id=None if anonymous else invitation_id,
+            unit_id=None if anonymous else invitation.unit_id,
+            group_id=invitation.group_id,
+            submission_key=submission_key,
+            source=source,
+            entered_by_id=entered_by,
+            language=language,
+            submitted_at=now.replace(hour=0, minute=0, second=0, microsecond=0)
+            if anonymous else now,
+        )).inserted_primary_key[0]
         if rows:
-            # One executemany on the table, not one INSERT per answer through the unit of work
-            # (nor the ORM's bulk path: nothing here needs the Answer objects).
-            db.session.connection().execute(insert(Answer.__table__),
-                                            [{**row, "response_id": response.id} for row in rows])
+            # One executemany on the table, not one INSERT per answer.
+            connection.execute(insert(Answer.__table__),
+                               [{**row, "response_id": response_id} for row in rows])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         if db.session.get(Invitation, invitation_id).status in OPEN_STATUSES:
             raise Conflict from None
         raise AlreadySubmitted from None
-    return response
+    return response_id
 
 
 def question_ids_of(version_id: int) -> dict[str, int]:
@@ -174,7 +191,8 @@ def _columns(value: Any) -> dict[str, Any]:
     return {"text": str(value)}
 
 
-def _check_open(round_: Round, now: datetime) -> None:
-    if not round_.accepts_answers(now):
+def _check_open(round_: Any, now: datetime) -> None:
+    """Refuse unless the round (a Round or a row of _ROUND) takes answers at `now`."""
+    if not accepts(round_, now):
         db.session.rollback()
         raise NotAccepting

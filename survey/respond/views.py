@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, load_only
 
 from survey import responses
 from survey.actions.summaries import shown_for
 from survey.database import reads_first
 from survey.extensions import db
 from survey.i18n import current_language
-from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, utcnow
+from survey.models import Invitation, QuestionnaireVersion, utcnow
 from survey.questionnaire_store import to_model
 from survey.respond import bp
 from survey.respond.built import Built, built_versions
 from survey.respond.forms import SurveyForm, restore
+from survey.respond.visit import Visit, by_token, visit
 from survey.security import limiter, token_limit, unknown_token
 
 # Wrong links from one address are throttled on a counter of their own (not the logins').
@@ -35,39 +35,23 @@ def private_page(response):
 
 def _by_token(token: str) -> int:
     """The id of the invitation of a personal link, remembered in this browser's session."""
-    found = db.session.execute(
-        db.select(Invitation.id, Invitation.status).where(Invitation.token == token)).first()
-    if found is None or found.status == "revoked":
+    found = by_token(token)
+    if found is None or found[1] == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
-    remembered = [i for i in session.get(SESSION_KEY, []) if i != found.id]
-    session[SESSION_KEY] = (remembered + [found.id])[-MAX_REMEMBERED:]
-    return found.id
+    invitation_id = found[0]
+    remembered = [i for i in session.get(SESSION_KEY, []) if i != invitation_id]
+    session[SESSION_KEY] = (remembered + [invitation_id])[-MAX_REMEMBERED:]
+    return invitation_id
 
 
-# What the respondent's pages read, in one query (not four lazy loads), and only those columns:
-# the round's and version's JSON settings would be decoded on every request for nothing.
-# Anything else is still loaded on first use, by a query of its own.
-RESPONDENT_LOAD = [
-    load_only(Invitation.round_id, Invitation.unit_id, Invitation.group_id,
-              Invitation.person_name, Invitation.status, Invitation.draft,
-              Invitation.submitted_at),
-    joinedload(Invitation.round).load_only(
-        Round.name, Round.version_id, Round.status, Round.opens_at, Round.closes_at,
-        Round.anonymous, Round.created_at)
-    .joinedload(Round.version).load_only(QuestionnaireVersion.frozen_at),
-    joinedload(Invitation.group).load_only(RespondentGroup.code),
-    joinedload(Invitation.unit).load_only(Unit.name_zh, Unit.name_en),
-]
-
-
-def _load(invitation_id: int) -> Invitation:
-    invitation = db.get_or_404(Invitation, invitation_id, options=RESPONDENT_LOAD)
-    if invitation.status == "revoked":
+def _load(invitation_id: int) -> Visit:
+    found = visit(invitation_id)
+    if found is None or found.status == "revoked":
         abort(404)
-    return invitation
+    return found
 
 
-def _invitation(invitation_id: int) -> Invitation:
+def _invitation(invitation_id: int) -> Visit:
     """An invitation this browser opened by its link; any other id is answered as unknown."""
     if invitation_id not in session.get(SESSION_KEY, []):
         abort(404)
@@ -84,25 +68,26 @@ def enter(token: str):
     return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang), code=303)
 
 
-def _built(invitation: Invitation) -> Built:
+def _built(invitation: Visit) -> Built:
     """The invitation's version as its group sees it, once per request (and kept in the app
     while the version is frozen, see survey.respond.built)."""
     if "built" not in g:
-        version = invitation.round.version
-        group = invitation.group.code
-        g.built = built_versions().get(version.id, group, version.frozen,
-                                       lambda: to_model(version).for_group(group))
+        version_id, group = invitation.round.version_id, invitation.group_code
+        g.built = built_versions().get(
+            version_id, group, invitation.round.frozen,
+            lambda: to_model(db.session.get(QuestionnaireVersion, version_id)).for_group(group))
     return g.built
 
 
-def _form(invitation: Invitation, final: bool) -> SurveyForm:
+def _form(invitation: Visit, final: bool) -> SurveyForm:
     return _built(invitation).form_class(current_language(), enforce_required=final)()
 
 
-def _render(invitation: Invitation, form: SurveyForm, status: int = 200):
+def _render(invitation: Visit, form: SurveyForm, status: int = 200):
     built, lang = _built(invitation), current_language()
     context = {"form": form, "questionnaire": built.questionnaire, "lang": lang,
-               "you_said": built.summary(invitation.round_id, lambda: shown_for(invitation))}
+               "you_said": built.summary(invitation.round_id, lambda: shown_for(
+                   db.session.get(Invitation, invitation.id)))}
     if not form.errors and not form.draft():
         # The unanswered form's questions are the same for every invitation of the group.
         context["questions_html"] = built.blank_questions(lang, lambda: render_template(
@@ -111,11 +96,11 @@ def _render(invitation: Invitation, form: SurveyForm, status: int = 200):
     return render_template("respond/page.html", invitation=invitation, **context), status
 
 
-def _not_open(invitation: Invitation, status: int):
+def _not_open(invitation: Visit, status: int):
     return render_template("respond/closed.html", round=invitation.round, now=utcnow()), status
 
 
-def _submitted(invitation: Invitation, status: int = 200):
+def _submitted(invitation: Visit, status: int = 200):
     return render_template("respond/submitted.html", invitation=invitation), status
 
 
@@ -132,7 +117,7 @@ def page(invitation_id: int):
         form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
     page = _render(invitation, form)
     if invitation.status == "sent":
-        # After the page is built: the commit would expire what the page reads from.
+        # A short write transaction of its own, once the page is built.
         responses.mark_opened(invitation.id)
     return page
 
@@ -154,7 +139,7 @@ def submit(invitation_id: int):
     return _handle_post(_invitation(invitation_id))
 
 
-def _handle_post(invitation: Invitation):
+def _handle_post(invitation: Visit):
     if invitation.status == "submitted":
         return _submitted(invitation)
     action = request.form.get("action", "submit")
@@ -168,25 +153,22 @@ def _handle_post(invitation: Invitation):
             return _submit(invitation, form)
         return _save(invitation, form, action)
     except responses.AlreadySubmitted:
-        # Nothing was stored. Revoked while the form was being checked? Then the link is
-        # answered as unknown, as everywhere else.
-        if invitation.status == "revoked":
-            abort(404)
-        return _submitted(invitation)
+        # Nothing was stored: submitted or revoked while the form was being checked. Read
+        # again, a revoked link is answered as unknown (_load), as everywhere else.
+        return _submitted(_load(invitation.id))
     except responses.NotAccepting:
-        return _not_open(invitation, 409)
+        return _not_open(_load(invitation.id), 409)
 
 
-def _submit(invitation: Invitation, form: SurveyForm):
+def _submit(invitation: Visit, form: SurveyForm):
     if not form.validate():
         # Refused only for unanswered questions? Then what was typed is saved all the same.
         draft_form = _form(invitation, final=False)
         if draft_form.validate():
             responses.save_draft(invitation, draft_form.draft(), utcnow())
         return _render(invitation, form, 400)
-    invitation_id = invitation.id  # read now: the commits expire the invitation
+    version_id = invitation.round.version_id
     try:
-        version_id = invitation.round.version_id
         responses.submit(invitation, form.answers(), form.comments(), form.submission_key.data,
                          utcnow(), language=current_language(),
                          question_ids=_built(invitation).question_ids(
@@ -195,20 +177,19 @@ def _submit(invitation: Invitation, form: SurveyForm):
         flash(_("Your answers could not be stored this time. Please send them again."), "error")
         form.submission_key.data = None
         return _render(invitation, type(form)(formdata=None, data=form.draft()), 409)
-    return redirect(url_for("respond.done", invitation_id=invitation_id), code=303)
+    return redirect(url_for("respond.done", invitation_id=invitation.id), code=303)
 
 
-def _save(invitation: Invitation, form: SurveyForm, action: str):
+def _save(invitation: Visit, form: SurveyForm, action: str):
     """Save and continue later; also the language switch, which saves before it reloads."""
     if not form.validate():
         return _render(invitation, form, 400)
-    invitation_id = invitation.id
     responses.save_draft(invitation, form.draft(), utcnow())
     lang = action.removeprefix(SWITCH_PREFIX) if action.startswith(SWITCH_PREFIX) else None
     if lang is None:
         flash(_("Your answers are saved. You can come back with the same link to finish."),
               "success")
-    return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang))
+    return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang))
 
 
 @bp.get("/i/<int:invitation_id>/done")

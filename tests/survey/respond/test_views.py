@@ -235,7 +235,7 @@ def test_a_change_between_checking_and_storing_wins(client, make_invitation, mon
     def after_another_request(session):
         with db.engine.begin() as other:  # another request's connection, committed first
             other.execute(statement(invitation))
-        take_lock(session)
+        return take_lock(session)
 
     monkeypatch.setattr(responses, "begin_write", after_another_request)
     response = submit(client, invitation, complete_answers())
