@@ -11,7 +11,7 @@ aggregation: that is what the anonymity rule counts.
 
 The table functions of ``analysis`` take an answer frame or its ``RatingCounts``; pass the
 counts when computing several tables of a large round. The driver view pairs each respondent's
-rating of an item with their overall rating, so the counts also keep a compact response x item
+rating of an item with their overall rating, so the counts also keep a compact item x response
 matrix of ratings (one byte per response and item). (``trend_table`` splits rounds, so it takes
 the frame itself.)
 """
@@ -52,7 +52,7 @@ class RatingCounts:
     - ``respondents``: distinct response_id in the frame (any question type);
       ``rating_respondents``: those with at least one answered rating; ``answers``: rows.
     - ``item_ratings``: each response's rating of each item (question, category, served_unit)
-      as a response x item matrix of value - points[0] + 1, 0 when not rated; a response rating
+      as an item x response matrix of value - points[0] + 1, 0 when not rated; a response rating
       an item twice keeps its last answer (frame order). Items are numbered in the order of
       their first row in ``cells``; ``item_scale_max`` is the scale_max of each item's last
       counted row. ``analysis.drivers`` pairs an item with the overall item from these.
@@ -103,44 +103,46 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     """
     if len(frame.columns) == 0:
         frame = empty_frame()
+    # The per-row arrays are few and narrow (int8/int16 codes, one reused intp buffer): at two
+    # million rows, allocating and first touching a fresh array costs as much as computing it.
     valid = rating_mask(frame)
+    invalid = ~valid
     smin = frame["scale_min"].to_numpy()
     smax = frame["scale_max"].to_numpy()
     # One scale for the whole round (the usual case) spares every per-row scale pass below.
     fixed = _fixed_scale(smin, smax, valid)
     points = np.arange(fixed[0], fixed[1] + 1) if fixed else _points(smin, smax, valid)
     value = frame["value"].to_numpy()
-    code = _value_codes(value, valid, int(points[0]), len(points))
+    code = _value_codes(value, invalid, int(points[0]), len(points))
     # Every row gets a cell; rows that do not count go to a last "discard" cell, so that the
     # two-million-row arrays are never filtered (gathers cost more than arithmetic here).
     key, sizes = combined_key(frame)
-    cell, cell_keys, counts = _cell_counts(key, int(np.prod(sizes, dtype="int64")), valid, code,
-                                           len(points))  # fmt: skip
+    slot, cell, cell_keys, counts = _cell_counts(
+        key, int(np.prod(sizes, dtype="int64")), invalid, code, len(points)
+    )
     n_cells = len(cell_keys)
-    parts = split_key(cell_keys, sizes)
     if fixed:
         scales = tuple(np.full(n_cells, end, dtype="int64") for end in fixed)
+        low = valid & (code <= 2)  # value <= scale_min + 1
     else:
         scales = _scatter_last(cell, n_cells, smin), _scatter_last(cell, n_cells, smax)
-    cells = _cells_frame(frame, parts, counts, points, *scales)
-    response, n_responses = response_codes(frame["response_id"].to_numpy())
-    answered = _answered(response, n_responses, cell, n_cells, presence_limit)
+        low = valid & (value <= smin + 1)  # NaN compares False
+    cells = _cells_frame(frame, split_key(cell_keys, sizes), counts, points, *scales)
     # Cells are sorted by key and the group is the last key part, so an item's cells are
-    # consecutive; item_of_cell numbers the items 0..k-1 (the discard cell maps to k).
+    # consecutive: item_of_cell numbers the items 0..k-1 in cell order.
     item_key = cell_keys // sizes[-1]
-    item_of_cell = np.cumsum(np.r_[False, item_key[1:] != item_key[:-1]])
-    n_items = int(item_of_cell[-1]) + 1 if n_cells else 0
-    item = np.append(item_of_cell, n_items).astype(cell.dtype).take(cell)
-    item_scale_max = (
-        np.full(n_items, fixed[1], dtype="int64") if fixed
-        else _scatter_last(item, n_items, smax)
-    )  # fmt: skip
+    item_of_cell = np.cumsum(np.r_[False, item_key[1:] != item_key[:-1]])[:n_cells]
+    rows = _Rows(frame["response_id"].to_numpy(), cell, code, item_of_cell)
+    answered = _answered(rows, slot, presence_limit)
+    if fixed:
+        item_scale_max = np.full(rows.n_items, fixed[1], dtype="int64")
+    else:
+        item_scale_max = _scatter_last(rows.items(), rows.n_items, smax)
     return RatingCounts(
         cells=cells,
         points=tuple(int(p) for p in points),
-        comments=_comments(frame, valid, cell, value, fixed[0] if fixed else smin),
+        comments=_comments(frame, low, cell),
         answers=len(frame),
-        item_ratings=_item_ratings(response, n_responses, item, n_items, code, valid),
         item_scale_max=item_scale_max,
         **answered,
     )
@@ -148,36 +150,52 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
 
 def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple[int, int] | None:
     """(scale_min, scale_max) when every row has the same scale and some row counts."""
-    if not len(smin) or smin.min() != smin.max() or smax.min() != smax.max():
+    if not len(smin) or (smin != smin[0]).any() or (smax != smax[0]).any():
         return None
     return (int(smin[0]), int(smax[0])) if valid.any() else None
 
 
-def _value_codes(value: np.ndarray, valid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
-    """value - lowest point for the rows that count, 0 for the others (small integers)."""
-    dtype = np.int8 if n_points < 127 else np.int32
-    return np.where(valid, value - lowest, 0.0).astype(dtype)
+def _value_codes(value: np.ndarray, invalid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
+    """value - lowest + 1 (1..points) for the rows that count, 1 for the others."""
+    if -127 <= lowest and lowest + n_points <= 127:
+        with np.errstate(invalid="ignore"):
+            # NaN and the values of rows that do not count are overwritten below.
+            code = value.astype(np.int8)
+        code -= lowest - 1
+    else:
+        code = np.where(invalid, 1.0, value - (lowest - 1)).astype(np.int32)
+    np.copyto(code, 1, where=invalid)
+    return code
 
 
 def _cell_counts(
-    key: np.ndarray, space: int, valid: np.ndarray, code: np.ndarray, n_points: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row its cell (0..k-1 in sorted key order, k for the rows that do not count), the k
-    sorted distinct keys of the counted rows, and the (k x points) counts of each value."""
-    if (space + 1) * n_points <= max(4 * len(key), 1 << 20):
+    key: np.ndarray, space: int, invalid: np.ndarray, code: np.ndarray, n_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count each (cell, value code) in one bincount.
+
+    Returns the intp slot buffer (free for reuse), per row its cell (0..k-1 in sorted key
+    order, k for the rows that do not count), the k sorted distinct keys of the counted rows
+    and the (k x points) counts. ``key`` is overwritten.
+    """
+    n_codes = n_points + 1  # code 0 is never used
+    if (space + 1) * n_codes <= max(4 * len(key), 1 << 20):
         # Count straight into the key space (a lookup table is O(n); np.unique would sort).
-        keyed = np.where(valid, key, space)
-        slot = keyed * n_points
+        np.copyto(key, space, where=invalid)
+        slot = np.multiply(key, n_codes, dtype=np.intp)
         slot += code
-        by_key = np.bincount(slot, minlength=(space + 1) * n_points).reshape(space + 1, -1)
+        by_key = np.bincount(slot, minlength=(space + 1) * n_codes).reshape(space + 1, n_codes)
         cell_keys = np.flatnonzero(by_key[:space].any(axis=1))
-        lookup = np.full(space + 1, len(cell_keys), dtype=key.dtype)
-        lookup[cell_keys] = np.arange(len(cell_keys))
-        return lookup.take(keyed), cell_keys, by_key[cell_keys]
-    cell, cell_keys = dense_codes(key, space, valid)
+        n_cells = len(cell_keys)
+        lookup = np.full(space + 1, n_cells, dtype=np.int16 if n_cells < 2**15 else np.intp)
+        lookup[cell_keys] = np.arange(n_cells)
+        cell = np.repeat(lookup, n_codes).take(slot)
+        return slot, cell, cell_keys, by_key[cell_keys, 1:]
+    cell, cell_keys = dense_codes(key, space, ~invalid)
     n_cells = len(cell_keys)
-    counts = np.bincount(cell * n_points + code, minlength=(n_cells + 1) * n_points)
-    return cell, cell_keys, counts.reshape(n_cells + 1, n_points)[:n_cells]
+    slot = cell * n_codes
+    slot += code
+    counts = np.bincount(slot, minlength=(n_cells + 1) * n_codes)
+    return slot, cell, cell_keys, counts.reshape(n_cells + 1, n_codes)[:n_cells, 1:]
 
 
 def _scatter_last(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
@@ -187,21 +205,28 @@ def _scatter_last(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarra
     return result[:size]
 
 
-def _item_ratings(
-    response: np.ndarray,
-    n_responses: int,
-    item: np.ndarray,
-    n_items: int,
-    code: np.ndarray,
-    valid: np.ndarray,
-) -> np.ndarray:
-    """Response x item matrix of value code + 1 (0 = not rated); the last answer wins."""
-    width = n_items + 1  # rows that do not count land in a last, discarded column
-    flat = np.zeros(n_responses * width, dtype=code.dtype)
-    slot = response * width
-    slot += item
-    flat[slot] = code + valid
-    return flat.reshape(n_responses, width)[:, :n_items].copy()
+@dataclass(frozen=True)
+class _Rows:
+    """Per row of the frame: response id, cell (n_cells: discard), value code (0: none);
+    and the item of each cell."""
+
+    response_id: np.ndarray
+    cell: np.ndarray
+    code: np.ndarray
+    item_of_cell: np.ndarray
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.item_of_cell)
+
+    @property
+    def n_items(self) -> int:
+        return int(self.item_of_cell[-1]) + 1 if self.n_cells else 0
+
+    def items(self) -> np.ndarray:
+        """The item of each row (n_items for the rows that do not count)."""
+        lookup = np.append(self.item_of_cell, self.n_items).astype(np.intp)
+        return lookup.take(self.cell)
 
 
 def rating_mask(frame: pd.DataFrame) -> np.ndarray:
@@ -329,37 +354,87 @@ def _cells_frame(
 
 def response_codes(response: np.ndarray) -> tuple[np.ndarray, int]:
     """Response ids as 0..r-1 codes: an offset when ids are dense, else a hash factorisation."""
+    offset, codes, n_responses = _response_offset(response)
+    return (response - offset if codes is None else codes), n_responses
+
+
+def _response_offset(response: np.ndarray) -> tuple[int, np.ndarray | None, int]:
+    """(offset, None, r) when the codes are response - offset (dense ids), else (0, codes, r)."""
     if len(response) == 0:
-        return response.astype("int64"), 0
+        return 0, None, 0
     lo, hi = int(response.min()), int(response.max())
     if hi - lo < 4 * len(response) + 1024:
-        return response - lo, hi - lo + 1
+        return lo, None, hi - lo + 1
     codes, uniques = pd.factorize(response)
-    return codes.astype("int64"), len(uniques)
+    return 0, codes.astype("int64"), len(uniques)
 
 
-def _answered(
-    response: np.ndarray, n_responses: int, cell: np.ndarray, n_cells: int, limit: int
-) -> dict[str, object]:
-    """Which response answered which cell (see ``RatingCounts``), and respondent totals."""
-    width = n_cells + 1  # the discard cell: every row of the frame marks its response
-    if n_responses * width > limit:
-        pairs = np.unique(response * width + cell)
-        counted = pairs[pairs % width < n_cells]
-        return {
-            "patterns": None, "pattern_counts": None,
-            "pairs": (counted // width) * n_cells + counted % width,
-            "respondents": len(np.unique(pairs // width)),
-            "rating_respondents": len(np.unique(counted // width)),
-        }  # fmt: skip
-    seen = np.zeros(n_responses * width, dtype=bool)
-    seen[response * width + cell] = True
-    seen = seen.reshape(n_responses, width)
-    patterns, pattern_counts = _distinct_rows(seen[:, :n_cells])
+def _answered(rows: _Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
+    """Which response answered which cell (see ``RatingCounts``), respondent totals and the
+    item x response ratings. ``buffer`` is an intp array of one slot per row, overwritten."""
+    n_cells, n_items = rows.n_cells, rows.n_items
+    offset, codes, n_responses = _response_offset(rows.response_id)
+    if n_responses * (n_cells + 1) > limit:
+        return _answered_pairs(rows, limit)
+    # One cell-major matrix: row k holds each response's value code in cell k (0 = none);
+    # the discard cell's row marks every response that has any row in the frame.
+    slot = np.multiply(rows.cell, n_responses, out=buffer, dtype=np.intp)
+    slot += rows.response_id if codes is None else codes
+    slot -= offset
+    matrix = np.zeros((n_cells + 1) * n_responses, dtype=rows.code.dtype)
+    matrix[slot] = rows.code
+    matrix = matrix.reshape(n_cells + 1, n_responses)
+    # packbits is fast along contiguous rows only: pack the response x cell transpose.
+    patterns, pattern_counts = _distinct_rows(np.ascontiguousarray((matrix[:n_cells] != 0).T))
     return {
         "patterns": patterns, "pattern_counts": pattern_counts, "pairs": None,
-        "respondents": int(seen.any(axis=1).sum()),
+        "respondents": int(np.count_nonzero(matrix.any(axis=0))),
         "rating_respondents": int(pattern_counts[patterns.any(axis=1)].sum()),
+        "item_ratings": _merge_cells(matrix[:n_cells], rows),
+    }  # fmt: skip
+
+
+def _merge_cells(matrix: np.ndarray, rows: _Rows) -> np.ndarray:
+    """The item x response ratings from the cell x response codes: an item's cells (one per
+    group) are consecutive rows. A response that rated one item in two groups needs the frame
+    order to keep its last answer, so that (rare) case goes back to the rows."""
+    item_of_cell = rows.item_of_cell
+    bounds = np.flatnonzero(np.r_[True, item_of_cell[1:] != item_of_cell[:-1], True])
+    if rows.n_items == rows.n_cells:
+        return matrix.copy()
+    merged = np.empty((rows.n_items, matrix.shape[1]), dtype=matrix.dtype)
+    for item, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        np.add.reduce(matrix[start:stop], axis=0, out=merged[item])
+    # Codes are positive, so a sum over two answers loses a nonzero entry.
+    if np.count_nonzero(merged) < np.count_nonzero(matrix):
+        return _item_ratings(rows)
+    return merged
+
+
+def _item_ratings(rows: _Rows) -> np.ndarray:
+    """Item x response matrix of value codes (0 = not rated), the last answer winning."""
+    response, n_responses = response_codes(rows.response_id)
+    slot = rows.items() * n_responses
+    slot += response
+    # Rows that do not count land in a last, discarded item.
+    flat = np.zeros((rows.n_items + 1) * n_responses, dtype=rows.code.dtype)
+    flat[slot] = rows.code
+    return flat.reshape(rows.n_items + 1, n_responses)[: rows.n_items].copy()
+
+
+def _answered_pairs(rows: _Rows, limit: int) -> dict[str, object]:
+    """The bookkeeping of ``_answered`` for rounds too large for a presence matrix."""
+    response, _ = response_codes(rows.response_id)
+    n_cells = rows.n_cells
+    width = n_cells + 1  # the discard cell: every row of the frame marks its response
+    pairs = np.unique(response * width + rows.cell)
+    counted = pairs[pairs % width < n_cells]
+    return {
+        "patterns": None, "pattern_counts": None,
+        "pairs": (counted // width) * n_cells + counted % width,
+        "respondents": len(np.unique(pairs // width)),
+        "rating_respondents": len(np.unique(counted // width)),
+        "item_ratings": _item_ratings(rows),
     }  # fmt: skip
 
 
@@ -388,15 +463,9 @@ def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return matrix[first], counts.astype("int64")
 
 
-def _comments(
-    frame: pd.DataFrame,
-    valid: np.ndarray,
-    cell: np.ndarray,
-    value: np.ndarray,
-    smin: np.ndarray | int,
-) -> pd.DataFrame:
-    """Comments given with bottom-two-box ratings (value <= scale_min + 1), by response_id."""
-    low = np.flatnonzero(valid & (value <= smin + 1))  # NaN compares False
+def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.DataFrame:
+    """Comments given with bottom-two-box ratings (``low``), ordered by response_id."""
+    low = np.flatnonzero(low)
     # Test for a comment only on the low ratings: most of a big round's rows have none.
     rows = low[~frame["comment"].array.take(low).isna()]
     response = frame["response_id"].to_numpy().take(rows)

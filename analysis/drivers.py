@@ -37,7 +37,7 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     other tables use them too). Columns: question, category, served_unit, n (respondents who
     rated the item), rate (satisfaction rate, as in ``analysis.metrics``), importance (Pearson
     r with the overall item), pairs (respondents who answered both), quadrant. If the overall
-    item was not asked, every importance is NaN. Vectorised over the counts' response x item
+    item was not asked, every importance is NaN. Vectorised over the counts' item x response
     matrix; a respondent rating an item twice counts once (the last answer).
     """
     counts = as_counts(data)
@@ -47,8 +47,8 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     # One overall rating per respondent: the first overall item if it rates several units.
     # Without an overall item every target is 0 (not rated): no pairs, NaN importance.
     target = (
-        ratings[:, np.flatnonzero(is_overall)[0]] if is_overall.any()
-        else np.zeros(len(ratings), dtype=ratings.dtype)
+        ratings[np.flatnonzero(is_overall)[0]] if is_overall.any()
+        else np.zeros(ratings.shape[1], dtype=ratings.dtype)
     )  # fmt: skip
     joint = _joint_counts(ratings, target, len(counts.points) + 1)
     # Code c of item_ratings stands for the value points[0] + c - 1 (code 0: not rated).
@@ -84,12 +84,13 @@ def quadrants(importance: pd.Series, performance: pd.Series) -> pd.Categorical:
 
 
 def _joint_counts(ratings: np.ndarray, target: np.ndarray, n_codes: int) -> np.ndarray:
-    """items x codes x codes: how many respondents gave item i code a and the target code b."""
-    n_items = ratings.shape[1]
+    """items x codes x codes: how many respondents gave item i code a and the target code b
+    (``ratings`` is item x response)."""
+    n_items = len(ratings)
     dtype = "int32" if n_items * n_codes * n_codes < 2**31 else "int64"
     slot = ratings.astype(dtype) * n_codes
-    slot += target[:, None]
-    slot += np.arange(n_items, dtype=dtype) * (n_codes * n_codes)
+    slot += target[None, :]
+    slot += np.arange(n_items, dtype=dtype)[:, None] * (n_codes * n_codes)
     joint = np.bincount(slot.ravel(), minlength=n_items * n_codes * n_codes)
     return joint.reshape(n_items, n_codes, n_codes)
 
