@@ -22,7 +22,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
 
 Z95 = 1.959963984540054
 ITEM_KEYS = ("question", "category", "served_unit")
@@ -165,9 +165,12 @@ def category_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
     """
     counts = as_counts(data)
     table = metric_table(counts, ("category",))
-    item_rows = counts.cells.drop_duplicates(list(ITEM_KEYS))
-    items = item_rows.groupby("category", observed=True, dropna=False).size()
-    table.insert(1, "items", items.reindex(table["category"]).fillna(0).astype("int64").values)
+    # The category's row of each cell, and its distinct items (the rows follow group_ids).
+    row, _ = group_ids(counts.cells, ("category",))
+    item, items = group_ids(counts.cells, ITEM_KEYS)
+    distinct = np.unique(row * max(len(items), 1) + item)
+    counted = np.bincount(distinct // max(len(items), 1), minlength=len(table))
+    table.insert(1, "items", counted.astype("int64"))
     return table
 
 
@@ -184,7 +187,7 @@ def summary(data: pd.DataFrame | RatingCounts) -> Summary:
         respondents=counts.respondents,
         rating_respondents=counts.rating_respondents,
         answers=counts.answers,
-        items=len(counts.cells.groupby(list(ITEM_KEYS), observed=True, dropna=False)),
+        items=len(group_ids(counts.cells, ITEM_KEYS)[1]),
         n=int(row["n"]),
         satisfied=int(row["satisfied"]),
         rate=float(row["rate"]),

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
 from analysis.metrics import ITEM_KEYS, add_metrics, ratio, wilson_intervals
 
 
@@ -96,5 +96,4 @@ def _row_ids(per_group: pd.DataFrame, by: list[str]) -> np.ndarray:
     """The ``aggregate(counts, by)`` row of each (by, group) row: same sort order and keys."""
     if not by:
         return np.zeros(len(per_group), dtype="int64")
-    grouped = per_group.groupby(by, observed=True, dropna=False, sort=True)
-    return grouped.ngroup().to_numpy()
+    return group_ids(per_group, by)[0]
