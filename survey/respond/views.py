@@ -36,9 +36,9 @@ def private_page(response):
 def _by_token(token: str) -> int:
     """The id of the invitation of a personal link, remembered in this browser's session."""
     found = by_token(token)
-    if found is None or found[1] == "revoked":
+    if found is None or found.status == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
-    invitation_id = found[0]
+    invitation_id = found.id
     remembered = [i for i in session.get(SESSION_KEY, []) if i != invitation_id]
     session[SESSION_KEY] = (remembered + [invitation_id])[-MAX_REMEMBERED:]
     return invitation_id

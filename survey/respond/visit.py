@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 
 from survey.extensions import db
 from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, accepts
@@ -95,7 +95,6 @@ def visit(invitation_id: int) -> Visit | None:
     )
 
 
-def by_token(token: str) -> tuple[int, str] | None:
-    """(id, status) of the invitation of a personal link, or None."""
-    row = db.session.connection().execute(_BY_TOKEN, {"token": token}).first()
-    return None if row is None else (row.id, row.status)
+def by_token(token: str) -> Row | None:
+    """The ``id`` and ``status`` of the invitation of a personal link, or None."""
+    return db.session.connection().execute(_BY_TOKEN, {"token": token}).first()
