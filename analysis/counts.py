@@ -120,7 +120,7 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     # two-million-row arrays are never filtered (gathers cost more than arithmetic here).
     key, sizes = combined_key(frame)
     slot, cell, cell_keys, counts = _cell_counts(
-        key, int(np.prod(sizes, dtype="int64")), invalid, code, len(points)
+        key, int(np.prod(sizes, dtype="int64")), code, len(points)
     )
     n_cells = len(cell_keys)
     if fixed:
@@ -158,7 +158,7 @@ def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple
 
 
 def _value_codes(value: np.ndarray, invalid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
-    """value - lowest + 1 (1..points) for the rows that count, 1 for the others."""
+    """value - lowest + 1 (1..points) for the rows that count, 0 for the others."""
     if -127 <= lowest and lowest + n_points <= 127:
         with np.errstate(invalid="ignore"):
             # NaN and the values of rows that do not count are overwritten below.
@@ -166,33 +166,32 @@ def _value_codes(value: np.ndarray, invalid: np.ndarray, lowest: int, n_points: 
         code -= lowest - 1
     else:
         code = np.where(invalid, 1.0, value - (lowest - 1)).astype(np.int32)
-    np.copyto(code, 1, where=invalid)
+    np.copyto(code, 0, where=invalid)
     return code
 
 
 def _cell_counts(
-    key: np.ndarray, space: int, invalid: np.ndarray, code: np.ndarray, n_points: int
+    key: np.ndarray, space: int, code: np.ndarray, n_points: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Count each (cell, value code) in one bincount.
 
     Returns the intp slot buffer (free for reuse), per row its cell (0..k-1 in sorted key
-    order, k for the rows that do not count), the k sorted distinct keys of the counted rows
-    and the (k x points) counts. ``key`` is overwritten.
+    order, k for the rows that do not count, whose code is 0), the k sorted distinct keys of
+    the counted rows and the (k x points) counts.
     """
-    n_codes = n_points + 1  # code 0 is never used
-    if (space + 1) * n_codes <= max(4 * len(key), 1 << 20):
+    n_codes = n_points + 1
+    if space * n_codes <= max(4 * len(key), 1 << 20):
         # Count straight into the key space (a lookup table is O(n); np.unique would sort).
-        np.copyto(key, space, where=invalid)
         slot = np.multiply(key, n_codes, dtype=np.intp)
         slot += code
-        by_key = np.bincount(slot, minlength=(space + 1) * n_codes).reshape(space + 1, n_codes)
-        cell_keys = np.flatnonzero(by_key[:space].any(axis=1))
+        by_key = np.bincount(slot, minlength=space * n_codes).reshape(space, n_codes)
+        cell_keys = np.flatnonzero(by_key[:, 1:].any(axis=1))
         n_cells = len(cell_keys)
-        lookup = np.full(space + 1, n_cells, dtype=np.int16 if n_cells < 2**15 else np.intp)
-        lookup[cell_keys] = np.arange(n_cells)
-        cell = np.repeat(lookup, n_codes).take(slot)
-        return slot, cell, cell_keys, by_key[cell_keys, 1:]
-    cell, cell_keys = dense_codes(key, space, ~invalid)
+        # The cell of each slot; code 0 (a row that does not count) is the discard cell.
+        lookup = np.full((space, n_codes), n_cells, dtype=np.int16 if n_cells < 2**15 else np.intp)
+        lookup[cell_keys, 1:] = np.arange(n_cells)[:, None]
+        return slot, lookup.ravel().take(slot), cell_keys, by_key[cell_keys, 1:]
+    cell, cell_keys = dense_codes(key, space, code > 0)
     n_cells = len(cell_keys)
     slot = cell * n_codes
     slot += code
@@ -295,15 +294,17 @@ def _whole_round(counts: RatingCounts, columns: list[str]) -> pd.DataFrame:
 def combined_key(
     frame: pd.DataFrame, keys: Sequence[str] = KEYS
 ) -> tuple[np.ndarray, list[int]]:
-    """One integer per row combining the category codes of ``keys`` (missing codes as 0):
-    int32 when the key space allows (half the memory traffic of int64), else int64."""
+    """One integer per row combining the category codes of ``keys`` (missing codes as 0): the
+    narrowest of int16, int32 and int64 that holds the key space (less memory traffic)."""
     sizes = [len(frame[name].array.categories) + 1 for name in keys]
     space = int(np.prod(sizes, dtype="int64")) if sizes else 1
-    key = np.zeros(len(frame), dtype="int32" if space < 2**31 - 1 else "int64")
+    dtype = next(t for t in ("int16", "int32", "int64") if space < np.iinfo(t).max)
+    key = np.zeros(len(frame), dtype=dtype)
     for name, size in zip(keys, sizes):
         key *= size
         key += frame[name].array.codes
-        key += 1
+    # Every code is shifted by 1 (missing -1 -> 0): one constant, added once.
+    key += sum(int(np.prod(sizes[i + 1 :], dtype="int64")) for i in range(len(sizes)))
     return key, sizes
 
 
@@ -401,10 +402,9 @@ def _answered(rows: _Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
     slot += rows.response_id if codes is None else codes
     slot -= offset
     matrix = np.zeros((n_cells + 1) * n_responses, dtype=rows.code.dtype)
-    matrix[slot] = rows.code
+    matrix[slot] = rows.code + (rows.code == 0)  # nonzero: the discard cell marks its response
     matrix = matrix.reshape(n_cells + 1, n_responses)
-    # packbits is fast along contiguous rows only: pack the response x cell transpose.
-    patterns, pattern_counts = _distinct_rows(np.ascontiguousarray((matrix[:n_cells] != 0).T))
+    patterns, pattern_counts = _distinct_columns(matrix[:n_cells])
     return {
         "patterns": patterns, "pattern_counts": pattern_counts, "pairs": None,
         "respondents": int(np.count_nonzero(matrix.any(axis=0))),
@@ -457,29 +457,39 @@ def _answered_pairs(rows: _Rows, limit: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of a boolean matrix and how often each occurs.
-
-    Rows are packed into 64-bit words and factorised word by word (hashing is faster than
-    sorting the rows), so this is linear in the number of responses.
-    """
-    n_columns = matrix.shape[1]
-    if n_columns == 0 or len(matrix) == 0:
-        return np.zeros((0, n_columns), dtype=bool), np.zeros(0, dtype="int64")
-    packed = np.packbits(matrix, axis=1)
-    padded = np.zeros((len(packed), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-    padded[:, : packed.shape[1]] = packed
-    words = padded.view(np.uint64)
-    code = np.zeros(len(words), dtype="int64")
-    for column in words.T:
+def _row_codes(words: np.ndarray) -> np.ndarray:
+    """Number the distinct rows of a uint64 matrix 0, 1, ... in order of first occurrence."""
+    code = pd.factorize(words[:, 0])[0]
+    for column in words.T[1:]:
         word_code, uniques = pd.factorize(column)
         code = pd.factorize(code * len(uniques) + word_code)[0]
+    return code
+
+
+def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of ``matrix != 0`` (cells x responses), as rows, and how often
+    each occurs, in order of first occurrence.
+
+    Each column is packed into 64-bit words and the words are factorised one by one (hashing
+    is faster than sorting), so this is linear in the number of responses. np.packbits is slow
+    across rows, so the bits are packed here, one cell row at a time.
+    """
+    n_cells, n_columns = matrix.shape
+    if n_cells == 0 or n_columns == 0:
+        return np.zeros((0, n_cells), dtype=bool), np.zeros(0, dtype="int64")
+    n_bytes = -(-n_cells // 64) * 8
+    packed = np.zeros((n_bytes, n_columns), dtype=np.uint8)
+    bit = np.empty(n_columns, dtype=bool)
+    for cell in range(n_cells):
+        np.not_equal(matrix[cell], 0, out=bit)
+        packed[cell // 8] |= bit.view(np.uint8) << (7 - cell % 8)
+    code = _row_codes(np.ascontiguousarray(packed.T).view(np.uint64))
     n_codes = int(code.max()) + 1
-    # Rows sharing a code are identical, so any of them can stand for the pattern.
-    first = np.empty(n_codes, dtype="int64")
-    first[code] = np.arange(len(code))
+    # Columns sharing a code are identical, so any of them can stand for the pattern.
+    last = np.empty(n_codes, dtype="int64")
+    last[code] = np.arange(len(code))
     counts = np.bincount(code, minlength=n_codes)
-    return matrix[first], counts.astype("int64")
+    return np.ascontiguousarray((matrix[:, last] != 0).T), counts.astype("int64")
 
 
 def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.DataFrame:
@@ -493,7 +503,10 @@ def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.Data
     # Column by column: frame.iloc would gather every column of the frame.
     table = {"cell": cell.take(rows).astype(np.intp)}
     for name in KEYS:
-        table[name] = frame[name].array.take(rows)
+        codes = frame[name].array
+        table[name] = pd.Categorical.from_codes(
+            codes.codes.take(rows), dtype=codes.dtype, validate=False
+        )
     table["response_id"] = response[order]
     for name in ("value", "scale_min"):
         table[name] = frame[name].to_numpy().take(rows)
