@@ -37,18 +37,21 @@ def suppress(
     ``scale_min``/``scale_max`` and ``suppressed = True``; the others ``suppressed = False``.
     Returns a copy; the caller's totals are not changed (suppressed rows still count in them).
     """
-    table = table.copy()
     values = table[counts] if isinstance(counts, str) else counts
     hidden = np.asarray(values, dtype="float64") < threshold
-    figures = [
-        c for c in table.columns
-        if c not in NOT_FIGURES and c != "suppressed"
-        and pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
-    ]  # fmt: skip
-    for column in figures:
-        table[column] = table[column].astype("float64").mask(hidden)
-    table["suppressed"] = hidden
-    return table
+    # Column by column into one new frame: a copy plus setting each column costs more.
+    data = {}
+    for column in table.columns:
+        series = table[column]
+        if (
+            column not in NOT_FIGURES and column != "suppressed"
+            and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        ):  # fmt: skip
+            data[column] = np.where(hidden, np.nan, series.to_numpy(dtype="float64"))
+        else:
+            data[column] = series.copy()
+    data["suppressed"] = hidden
+    return pd.DataFrame(data, index=table.index)
 
 
 def breakdown(

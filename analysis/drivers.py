@@ -85,14 +85,17 @@ def quadrants(importance: pd.Series, performance: pd.Series) -> pd.Categorical:
 
 def _joint_counts(ratings: np.ndarray, target: np.ndarray, n_codes: int) -> np.ndarray:
     """items x codes x codes: how many respondents gave item i code a and the target code b
-    (``ratings`` is item x response)."""
-    n_items = len(ratings)
-    dtype = "int32" if n_items * n_codes * n_codes < 2**31 else "int64"
-    slot = ratings.astype(dtype) * n_codes
-    slot += target[None, :]
-    slot += np.arange(n_items, dtype=dtype)[:, None] * (n_codes * n_codes)
-    joint = np.bincount(slot.ravel(), minlength=n_items * n_codes * n_codes)
-    return joint.reshape(n_items, n_codes, n_codes)
+    (``ratings`` is item x response). Item by item, in the narrowest integer type: one
+    bincount over the whole matrix would first widen it all to intp."""
+    dtype = np.uint8 if n_codes * n_codes <= 256 else np.uint16 if n_codes < 256 else np.intp
+    joint = np.empty((len(ratings), n_codes * n_codes), dtype=np.intp)
+    target = target.astype(dtype)
+    pair = np.empty(len(target), dtype=dtype)
+    for item, codes in enumerate(ratings):
+        np.multiply(codes, n_codes, out=pair, casting="unsafe")
+        pair += target
+        joint[item] = np.bincount(pair, minlength=n_codes * n_codes)
+    return joint.reshape(len(ratings), n_codes, n_codes)
 
 
 def _correlations(joint: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
