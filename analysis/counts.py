@@ -478,12 +478,17 @@ def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n_cells == 0 or n_columns == 0:
         return np.zeros((0, n_cells), dtype=bool), np.zeros(0, dtype="int64")
     n_bytes = -(-n_cells // 64) * 8
-    packed = np.zeros((n_bytes, n_columns), dtype=np.uint8)
-    bit = np.empty(n_columns, dtype=bool)
+    n_lanes = -(-n_columns // 8)
+    # Byte j of packed[b] is response j's bits of cells 8b..8b+7; the shifts and ors run on
+    # uint64 words, eight responses (one byte each) at a time.
+    packed = np.zeros((n_bytes, n_lanes), dtype=np.uint64)
+    bit = np.zeros(n_lanes * 8, dtype=bool)
+    lanes = bit.view(np.uint64)
     for cell in range(n_cells):
-        np.not_equal(matrix[cell], 0, out=bit)
-        packed[cell // 8] |= bit.view(np.uint8) << (7 - cell % 8)
-    code = _row_codes(np.ascontiguousarray(packed.T).view(np.uint64))
+        np.not_equal(matrix[cell], 0, out=bit[:n_columns])
+        packed[cell // 8] |= lanes << np.uint64(cell % 8)
+    columns = packed.view(np.uint8)[:, :n_columns]
+    code = _row_codes(np.ascontiguousarray(columns.T).view(np.uint64))
     n_codes = int(code.max()) + 1
     # Columns sharing a code are identical, so any of them can stand for the pattern.
     last = np.empty(n_codes, dtype="int64")
