@@ -19,7 +19,7 @@ the frame itself.)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,9 @@ class RatingCounts:
       an item twice keeps its last answer (frame order). Items are numbered in the order of
       their first row in ``cells``; ``item_scale_max`` is the scale_max of each item's last
       counted row. ``analysis.drivers`` pairs an item with the overall item from these.
+
+    ``aggregate`` keeps each table it computes on the counts (a few rows each) and hands out
+    copies: the review pages ask for the item and category sums several times per round.
     """
 
     cells: pd.DataFrame
@@ -69,6 +72,9 @@ class RatingCounts:
     answers: int
     item_ratings: np.ndarray
     item_scale_max: np.ndarray
+    _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def count_columns(self) -> list[str]:
@@ -252,6 +258,13 @@ def aggregate(counts: RatingCounts, by: Sequence[str]) -> pd.DataFrame:
     columns = ["scale_min", "scale_max", *ADDITIVE, *counts.count_columns]
     if not by:
         return _whole_round(counts, columns)
+    if tuple(by) not in counts._aggregates:
+        counts._aggregates[tuple(by)] = _aggregate(counts, by, columns)
+    return counts._aggregates[tuple(by)].copy()
+
+
+def _aggregate(counts: RatingCounts, by: list[str], columns: list[str]) -> pd.DataFrame:
+    cells = counts.cells
     # numpy on the few hundred cells: a pandas groupby costs milliseconds of overhead per table.
     ids, first = group_ids(cells, by)
     n_groups = len(first)
