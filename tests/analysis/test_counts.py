@@ -36,10 +36,9 @@ def test_missing_served_unit_and_category_are_their_own_item(answers, frame_of):
 
 
 def test_aggregates_are_kept_but_each_caller_gets_its_own_copy(answers, frame_of):
-    counts = rating_counts(frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2")))
+    frame = frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2"))
+    counts = rating_counts(frame)
     first = aggregate(counts, ["question"])
     first.loc[0, "n"] = 99
-    again = aggregate(counts, ["question"])
-    assert again["n"].tolist() == [3, 2]
-    assert again.equals(aggregate(rating_counts(frame_of(answers([5, 4, 3], "q1"),
-                                                         answers([5, 1], "q2"))), ["question"]))
+    assert aggregate(counts, ["question"]).equals(aggregate(rating_counts(frame), ["question"]))
+    assert aggregate(counts, ["question"])["n"].tolist() == [3, 2]
