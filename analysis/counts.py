@@ -114,14 +114,13 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     # The per-row arrays are few and narrow (int8/int16 codes, one reused intp buffer): at two
     # million rows, allocating and first touching a fresh array costs as much as computing it.
     valid = rating_mask(frame)
-    invalid = ~valid
     smin = frame["scale_min"].to_numpy()
     smax = frame["scale_max"].to_numpy()
     # One scale for the whole round (the usual case) spares every per-row scale pass below.
     fixed = _fixed_scale(smin, smax, valid)
     points = np.arange(fixed[0], fixed[1] + 1) if fixed else _points(smin, smax, valid)
     value = frame["value"].to_numpy()
-    code = _value_codes(value, invalid, int(points[0]), len(points))
+    code = _value_codes(value, valid, int(points[0]), len(points))
     # Every row gets a cell; rows that do not count go to a last "discard" cell, so that the
     # two-million-row arrays are never filtered (gathers cost more than arithmetic here).
     key, sizes = combined_key(frame)
@@ -163,7 +162,7 @@ def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple
     return (int(smin[0]), int(smax[0])) if valid.any() else None
 
 
-def _value_codes(value: np.ndarray, invalid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
+def _value_codes(value: np.ndarray, valid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
     """value - lowest + 1 (1..points) for the rows that count, 0 for the others."""
     if -127 <= lowest and lowest + n_points <= 127:
         with np.errstate(invalid="ignore"):
@@ -171,8 +170,8 @@ def _value_codes(value: np.ndarray, invalid: np.ndarray, lowest: int, n_points: 
             code = value.astype(np.int8)
         code -= lowest - 1
     else:
-        code = np.where(invalid, 1.0, value - (lowest - 1)).astype(np.int32)
-    np.copyto(code, 0, where=invalid)
+        code = np.where(valid, value - (lowest - 1), 0.0).astype(np.int32)
+    code *= valid
     return code
 
 
@@ -242,7 +241,10 @@ def rating_mask(frame: pd.DataFrame) -> np.ndarray:
     if "rating" not in types.categories:
         return np.zeros(len(frame), dtype=bool)
     code = types.categories.get_loc("rating")
-    return (types.codes == code) & ~np.isnan(frame["value"].to_numpy())
+    answered = np.isnan(frame["value"].to_numpy())
+    np.logical_not(answered, out=answered)
+    answered &= types.codes == code
+    return answered
 
 
 def aggregate(counts: RatingCounts, by: Sequence[str]) -> pd.DataFrame:
