@@ -7,6 +7,7 @@ Typical use, on the tidy answer frame the app builds (see ``analysis.frames``)::
     counts = analysis.rating_counts(frame)      # optional: reduce once, reuse below
     items = analysis.item_table(counts)
     groups = analysis.by_group_category(counts, anonymity_threshold=5)
+    drivers = analysis.driver_table(counts)
     candidates = analysis.run_rules(counts, previous=previous_frame)
     png = analysis.charts.to_png(analysis.charts.rate_chart(items, lang="zh"))
 """

@@ -119,3 +119,12 @@ def test_driver_table_from_counts_of_a_round_without_ratings(answers, frame_of, 
     frame = frame_of(answers(values)) if values else empty_frame()
     table = driver_table(rating_counts(frame))
     assert table.empty and table.equals(driver_table(frame))
+
+
+def test_respondents_who_skipped_an_item_are_not_satisfied_on_a_scale_ending_at_1(
+    answers, frame_of
+):
+    # Top two boxes of -2..1 are 0 and 1; respondent 3 never rated q1.
+    frame = frame_of(answers([1, -2], "q1", scale_min=-2, scale_max=1), answers([5, 4, 3], "q2"))
+    row = driver_table(frame).iloc[0]
+    assert (row["question"], row["n"], row["rate"]) == ("q1", 2, 0.5)
