@@ -410,7 +410,7 @@ def _answered(rows: _Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
     n_cells, n_items = rows.n_cells, rows.n_items
     offset, codes, n_responses = _response_offset(rows.response_id)
     if n_responses * (n_cells + 1) > limit:
-        return _answered_pairs(rows, limit)
+        return _answered_pairs(rows)
     # One cell-major matrix: row k holds each response's value code in cell k (0 = none);
     # the discard cell's row marks every response that has any row in the frame.
     slot = np.multiply(rows.cell, n_responses, out=buffer, dtype=np.intp)
@@ -456,7 +456,7 @@ def _item_ratings(rows: _Rows) -> np.ndarray:
     return flat.reshape(rows.n_items + 1, n_responses)[: rows.n_items].copy()
 
 
-def _answered_pairs(rows: _Rows, limit: int) -> dict[str, object]:
+def _answered_pairs(rows: _Rows) -> dict[str, object]:
     """The bookkeeping of ``_answered`` for rounds too large for a presence matrix."""
     response, _ = response_codes(rows.response_id)
     n_cells = rows.n_cells
