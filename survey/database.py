@@ -10,16 +10,26 @@ with "database is locked" when another submit got there first.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from functools import wraps
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+BUSY_TIMEOUT_MS = 5000
+# While another connection holds the write lock, BEGIN IMMEDIATE asks again every millisecond
+# for up to a second, before SQLite's own busy handler takes over for BUSY_TIMEOUT_MS. That
+# handler sleeps 1, 2, 5, 10, 15, 20 ms... between tries, so a submit queued behind a
+# transaction of one millisecond often slept five or ten more.
+LOCK_POLL_SECONDS = 0.001
+LOCK_POLL_FOR_SECONDS = 1.0
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
-    "PRAGMA busy_timeout=5000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
 )
 
@@ -48,7 +58,27 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 def _on_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("sqlite_begin") or default_begin_mode()
+    if mode != "DEFERRED" and _poll_for_write_lock(conn.connection.dbapi_connection, mode):
+        return
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _poll_for_write_lock(dbapi_connection, mode: str) -> bool:
+    """BEGIN `mode` on the raw connection, asking every LOCK_POLL_SECONDS while the lock is
+    taken; False if it was still taken after LOCK_POLL_FOR_SECONDS (nothing begun)."""
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + LOCK_POLL_FOR_SECONDS
+        while True:
+            try:
+                dbapi_connection.execute(f"BEGIN {mode}")
+                return True
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    return False
+            time.sleep(LOCK_POLL_SECONDS)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def default_begin_mode() -> str:
