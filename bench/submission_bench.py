@@ -10,7 +10,7 @@ per response, errors, the stored count (nothing lost) and the ratio ours/ceiling
 Targets: ours >= 60% of the ceiling's responses/s, p95 <= 50 ms, 0 lost.
 
     .venv/bin/python bench/submission_bench.py [--invitations 300] [--batches 3]
-        [--no-postgres] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
+        [--no-postgres | --no-sqlite] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
         [--json] [--json-out PATH]
 """
 
@@ -138,13 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", PG_DEFAULT))
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", action="store_true", help="rows as JSON on the last line")
     parser.add_argument("--json-out", type=Path, help="write the rows as JSON to this file")
     parser.add_argument("--responses", type=int, help="(bench/run.py --quick; ignored here)")
     args = parser.parse_args(argv)
 
     rows, failed = [], []
-    databases = ["sqlite"] + ([] if args.no_postgres else [args.postgres_url])
+    databases = ([] if args.no_sqlite else ["sqlite"]) + ([] if args.no_postgres
+                                                          else [args.postgres_url])
     wanted = args.invitations * args.batches
     with tempfile.TemporaryDirectory(prefix="submission-bench-") as tmp:
         for database in databases:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
@@ -53,6 +54,9 @@ def register_extensions(app: Flask) -> None:
     from survey.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    # After db.init_app: teardown functions run last-registered first, so this sees the
+    # request's session before Flask-SQLAlchemy removes it.
+    app.teardown_appcontext(partial(database.end_read_transaction, db.session))
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
