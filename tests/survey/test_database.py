@@ -1,12 +1,21 @@
 """SQLite's write lock: a write transaction asks for it again every millisecond while another
-connection holds it, instead of sleeping in SQLite's growing busy-handler steps."""
+connection holds it, instead of sleeping in SQLite's growing busy-handler steps. PostgreSQL
+through psycopg: a request's transaction that wrote nothing ends with COMMIT, which keeps the
+connection's prepared statements; one that wrote and did not commit, or failed, is rolled
+back."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 
+import pytest
+from sqlalchemy import event, func, select, update
+
 from survey import database
+from survey.extensions import db
+from survey.models import Unit
+from tests.conftest import TEST_DATABASE_URL
 
 
 def connect(path):
@@ -48,3 +57,72 @@ def test_a_lock_held_too_long_is_left_to_sqlites_own_wait(tmp_path, monkeypatch)
     assert not waiter.in_transaction
     assert busy_timeout(waiter) == database.BUSY_TIMEOUT_MS
     holder.execute("ROLLBACK")
+
+
+@pytest.fixture
+def probed(app):
+    """The app with three probe views, and the list of how each request's transaction ended."""
+    def read():
+        return str(db.session.scalar(select(func.count()).select_from(Unit)))
+
+    def write_without_commit():
+        db.session.execute(update(Unit).values(name_en="Changed and never committed"))
+        return "written"
+
+    def fail():
+        db.session.scalar(select(func.count()).select_from(Unit))
+        raise RuntimeError("the view failed")
+
+    for view in (read, write_without_commit, fail):
+        app.add_url_rule(f"/probe/{view.__name__}", view.__name__, view)
+    ended: list[str] = []
+    event.listen(db.engine, "commit", lambda conn: ended.append("commit"))
+    event.listen(db.engine, "rollback", lambda conn: ended.append("rollback"))
+    return app, ended
+
+
+def keeps_prepared_statements() -> bool:
+    return db.engine.dialect.driver == "psycopg"
+
+
+def test_a_request_that_only_read_ends_its_transaction_without_undoing_anything(probed, make_round):
+    app, ended = probed
+    make_round()
+    db.session.commit()
+    ended.clear()
+    assert app.test_client().get("/probe/read").status_code == 200
+    assert ended == (["commit"] if keeps_prepared_statements() else ["rollback"])
+
+
+def test_a_write_left_uncommitted_is_rolled_back(probed, make_round):
+    app, ended = probed
+    make_round()
+    db.session.commit()
+    ended.clear()
+    assert app.test_client().get("/probe/write_without_commit").status_code == 200
+    assert ended == ["rollback"]
+    names = db.session.scalars(select(Unit.name_en)).all()
+    assert names and "Changed and never committed" not in names
+
+
+def test_a_failed_request_is_rolled_back(probed):
+    app, ended = probed
+    with pytest.raises(RuntimeError):
+        app.test_client().get("/probe/fail")
+    assert ended == ["rollback"]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="psycopg's prepared statements: PostgreSQL")
+def test_prepared_statements_survive_read_only_requests(probed, make_round):
+    app, _ = probed
+    make_round()
+    db.session.commit()
+    client = app.test_client()
+    for _ in range(8):  # psycopg prepares a statement on its fifth execution
+        client.get("/probe/read")
+    with db.engine.connect() as conn:
+        # One pooled connection served every request; its prepared statement is still known.
+        prepared = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, 'FROM unit') > 0"
+        ).scalar()
+    assert prepared == 1
