@@ -95,3 +95,28 @@ def test_unique_constraint_holds_even_without_the_status_check(app, make_invitat
     with pytest.raises(responses.Conflict):
         responses.submit(invitation, {"doc_timeliness": 2}, {}, "two", utcnow())
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_first_visit_draft_and_submit_record_what_they_say(app, make_invitation):
+    invitation = make_invitation()
+    responses.mark_opened(invitation.id)
+    responses.save_draft(invitation, {"doc_timeliness": "3"}, utcnow())
+    db.session.expire_all()
+    assert (invitation.status, invitation.draft) == ("started", {"doc_timeliness": "3"})
+    opened = invitation.opened_at
+    assert opened is not None
+    responses.mark_opened(invitation.id)  # a second visit keeps the first one's time
+    now = utcnow()
+    response_id = responses.submit(invitation, {"doc_timeliness": 4},
+                                   {"doc_timeliness": "Minutes were late"}, "key-1", now,
+                                   source="paper", language="en")
+    db.session.expire_all()
+    assert (invitation.status, invitation.draft, invitation.opened_at) == (
+        "submitted", None, opened)
+    assert abs(invitation.submitted_at - now).total_seconds() < 1
+    stored = db.session.get(Response, response_id)
+    assert (stored.invitation_id, stored.unit_id, stored.group_id, stored.submission_key,
+            stored.source, stored.language) == (
+        invitation.id, invitation.unit_id, invitation.group_id, "key-1", "paper", "en")
+    assert [(a.question_code, a.value, a.comment) for a in stored.answers] == [
+        ("doc_timeliness", 4, "Minutes were late")]
