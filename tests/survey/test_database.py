@@ -81,7 +81,7 @@ def probed(app):
     return app, ended
 
 
-def keeps_prepared_statements() -> bool:
+def on_psycopg() -> bool:
     return db.engine.dialect.driver == "psycopg"
 
 
@@ -91,7 +91,7 @@ def test_a_request_that_only_read_ends_its_transaction_without_undoing_anything(
     db.session.commit()
     ended.clear()
     assert app.test_client().get("/probe/read").status_code == 200
-    assert ended == (["commit"] if keeps_prepared_statements() else ["rollback"])
+    assert ended == (["commit"] if on_psycopg() else ["rollback"])
 
 
 def test_a_write_left_uncommitted_is_rolled_back(probed, make_round):
@@ -126,3 +126,31 @@ def test_prepared_statements_survive_read_only_requests(probed, make_round):
             "SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, 'FROM unit') > 0"
         ).scalar()
     assert prepared == 1
+
+
+@pytest.mark.parametrize("flushed", [False, True], ids=["pending", "flushed"])
+def test_begin_write_commits_what_the_caller_changed_before(probed, make_round, flushed):
+    _, ended = probed
+    make_round()
+    db.session.commit()
+    unit = db.session.scalars(select(Unit)).first()
+    unit.name_en = "Renamed before the write"
+    if flushed:
+        db.session.flush()
+    database.begin_write(db.session)
+    db.session.rollback()  # a refusal after begin_write does not undo the caller's change
+    assert "commit" in ended
+    assert db.session.get(Unit, unit.id).name_en == "Renamed before the write"
+
+
+def test_begin_write_after_reads_only(probed, make_round):
+    _, ended = probed
+    make_round()
+    db.session.commit()
+    db.session.scalars(select(Unit)).all()
+    ended.clear()
+    database.begin_write(db.session).execute(update(Unit).values(name_en="Written"))
+    # PostgreSQL goes on in the read transaction; SQLite ends it to take the write lock.
+    assert ended == ([] if on_psycopg() else ["commit"])
+    db.session.commit()
+    assert set(db.session.scalars(select(Unit.name_en))) == {"Written"}
