@@ -60,8 +60,12 @@ def test_a_lock_held_too_long_is_left_to_sqlites_own_wait(tmp_path, monkeypatch)
 
 
 @pytest.fixture
-def probed(app):
-    """The app with three probe views, and the list of how each request's transaction ended."""
+def probed(app, make_round):
+    """The app, with a round and its units stored and three probe views, and the list of how
+    each transaction ends from then on."""
+    make_round()
+    db.session.commit()
+
     def read():
         return str(db.session.scalar(select(func.count()).select_from(Unit)))
 
@@ -85,20 +89,14 @@ def on_psycopg() -> bool:
     return db.engine.dialect.driver == "psycopg"
 
 
-def test_a_request_that_only_read_ends_its_transaction_without_undoing_anything(probed, make_round):
+def test_a_request_that_only_read_ends_its_transaction_without_undoing_anything(probed):
     app, ended = probed
-    make_round()
-    db.session.commit()
-    ended.clear()
     assert app.test_client().get("/probe/read").status_code == 200
     assert ended == (["commit"] if on_psycopg() else ["rollback"])
 
 
-def test_a_write_left_uncommitted_is_rolled_back(probed, make_round):
+def test_a_write_left_uncommitted_is_rolled_back(probed):
     app, ended = probed
-    make_round()
-    db.session.commit()
-    ended.clear()
     assert app.test_client().get("/probe/write_without_commit").status_code == 200
     assert ended == ["rollback"]
     names = db.session.scalars(select(Unit.name_en)).all()
@@ -113,10 +111,8 @@ def test_a_failed_request_is_rolled_back(probed):
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="psycopg's prepared statements: PostgreSQL")
-def test_prepared_statements_survive_read_only_requests(probed, make_round):
+def test_prepared_statements_survive_read_only_requests(probed):
     app, _ = probed
-    make_round()
-    db.session.commit()
     client = app.test_client()
     for _ in range(8):  # psycopg prepares a statement on its fifth execution
         client.get("/probe/read")
@@ -129,10 +125,8 @@ def test_prepared_statements_survive_read_only_requests(probed, make_round):
 
 
 @pytest.mark.parametrize("flushed", [False, True], ids=["pending", "flushed"])
-def test_begin_write_commits_what_the_caller_changed_before(probed, make_round, flushed):
+def test_begin_write_commits_what_the_caller_changed_before(probed, flushed):
     _, ended = probed
-    make_round()
-    db.session.commit()
     unit = db.session.scalars(select(Unit)).first()
     unit.name_en = "Renamed before the write"
     if flushed:
@@ -143,10 +137,8 @@ def test_begin_write_commits_what_the_caller_changed_before(probed, make_round, 
     assert db.session.get(Unit, unit.id).name_en == "Renamed before the write"
 
 
-def test_begin_write_after_reads_only(probed, make_round):
+def test_begin_write_after_reads_only(probed):
     _, ended = probed
-    make_round()
-    db.session.commit()
     db.session.scalars(select(Unit)).all()
     ended.clear()
     database.begin_write(db.session).execute(update(Unit).values(name_en="Written"))
