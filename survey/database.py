@@ -17,7 +17,7 @@ from functools import wraps
 from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import scoped_session
 
 BUSY_TIMEOUT_MS = 5000
@@ -153,11 +153,11 @@ def wrote_nothing(session) -> bool:
         return False  # not flushed yet
     from psycopg.pq import TransactionStatus
 
-    connection = session.connection()
-    status = connection.connection.dbapi_connection.info.transaction_status
-    if status != TransactionStatus.INTRANS:
-        return False  # idle, or failed
     try:
+        connection = session.connection()
+        status = connection.connection.dbapi_connection.info.transaction_status
+        if status != TransactionStatus.INTRANS:
+            return False  # idle, or failed
         return connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None
-    except DBAPIError:
-        return False
+    except SQLAlchemyError:
+        return False  # e.g. a failed flush left the session waiting for its rollback

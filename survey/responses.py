@@ -76,8 +76,8 @@ class Conflict(Exception):
 
 
 def mark_opened(invitation_id: int) -> None:
-    """Record the first visit of a link ("started" in response tracking) from a GET: the read
-    transaction ends and a short write transaction of the same session records it."""
+    """Record the first visit of a link ("started" in response tracking) from a GET, once the
+    page is read: a short write transaction of its own on SQLite (see begin_write)."""
     begin_write(db.session).execute(_MARK_OPENED, {"invitation_id": invitation_id,
                                                    "now": utcnow()})
     db.session.commit()

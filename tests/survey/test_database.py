@@ -10,7 +10,8 @@ import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from survey import database
 from survey.extensions import db
@@ -61,7 +62,7 @@ def test_a_lock_held_too_long_is_left_to_sqlites_own_wait(tmp_path, monkeypatch)
 
 @pytest.fixture
 def probed(app, make_round):
-    """The app, with a round and its units stored and three probe views, and the list of how
+    """The app, with a round and its units stored and four probe views, and the list of how
     each transaction ends from then on."""
     make_round()
     db.session.commit()
@@ -77,7 +78,14 @@ def probed(app, make_round):
         db.session.scalar(select(func.count()).select_from(Unit))
         raise RuntimeError("the view failed")
 
-    for view in (read, write_without_commit, fail):
+    def swallow_an_error():
+        try:
+            db.session.execute(text("SELECT no_such_column FROM unit"))
+        except DBAPIError:
+            pass  # and no rollback: the transaction is left failed
+        return "carried on"
+
+    for view in (read, write_without_commit, fail, swallow_an_error):
         app.add_url_rule(f"/probe/{view.__name__}", view.__name__, view)
     ended: list[str] = []
     event.listen(db.engine, "commit", lambda conn: ended.append("commit"))
@@ -107,6 +115,12 @@ def test_a_failed_request_is_rolled_back(probed):
     app, ended = probed
     with pytest.raises(RuntimeError):
         app.test_client().get("/probe/fail")
+    assert ended == ["rollback"]
+
+
+def test_a_request_that_swallowed_a_database_error_is_rolled_back(probed):
+    app, ended = probed
+    assert app.test_client().get("/probe/swallow_an_error").status_code == 200
     assert ended == ["rollback"]
 
 
