@@ -138,7 +138,10 @@ def end_read_transaction(sessions: scoped_session, exc: BaseException | None) ->
     if wrote_nothing(session):
         # The session is removed next: its objects need not be expired for a reload.
         session.expire_on_commit = False
-        session.commit()
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            pass  # e.g. the connection is gone; the session's removal cleans up
 
 
 def wrote_nothing(session) -> bool:

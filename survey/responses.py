@@ -31,7 +31,8 @@ _MARK_OPENED = (
     update(_invitation)
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
     .values(status="started",
-            opened_at=func.coalesce(_invitation.c.opened_at, bindparam("now")))
+            opened_at=func.coalesce(_invitation.c.opened_at,
+                                    bindparam("now", type_=_invitation.c.opened_at.type)))
 )
 _SAVE_DRAFT = update(_invitation).where(*_OPEN_INVITATION).values(status="started")
 # In an anonymous round the invitation keeps no time: with it, the order of submissions would

@@ -117,7 +117,7 @@ def page(invitation_id: int):
         form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
     page = _render(invitation, form)
     if invitation.status == "sent":
-        # A short write transaction of its own, once the page is built.
+        # Written once the page is built (on SQLite in a short write transaction of its own).
         responses.mark_opened(invitation.id)
     return page
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from survey import invitations, responses, rounds
 from survey.extensions import db
@@ -120,3 +121,18 @@ def test_first_visit_draft_and_submit_record_what_they_say(app, make_invitation)
         invitation.id, invitation.unit_id, invitation.group_id, "key-1", "paper", "en")
     assert [(a.question_code, a.value, a.comment) for a in stored.answers] == [
         ("doc_timeliness", 4, "Minutes were late")]
+
+
+def test_the_first_visit_time_is_stored_like_every_other_time(app, make_invitation, monkeypatch):
+    # A whole second (no microseconds) is where a time bound without its column type was stored
+    # differently on SQLite: '12:00:00' instead of SQLAlchemy's '12:00:00.000000'.
+    invitation = make_invitation()
+    visited = datetime(2026, 11, 24, 12, 0, 0)
+    monkeypatch.setattr(responses, "utcnow", lambda: visited)
+    responses.mark_opened(invitation.id)
+    db.session.expire_all()
+    assert invitation.opened_at == visited
+    if db.engine.dialect.name == "sqlite":
+        stored = db.session.scalar(text("SELECT opened_at FROM invitation WHERE id = :id"),
+                                   {"id": invitation.id})
+        assert stored == "2026-11-24 12:00:00.000000"
