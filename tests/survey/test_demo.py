@@ -1,0 +1,59 @@
+"""The demo's simulated ratings: each item keeps its share of satisfied answers, and answers
+follow the respondent's mood, so that items correlate with the overall item as real ones do."""
+
+from __future__ import annotations
+
+import random
+from statistics import correlation
+
+import pytest
+
+from survey import demo
+
+POINTS = [1, 2, 3, 4, 5]
+
+
+def simulated(n: int, share: float, weight: float, seed: int = 7) -> tuple[list, list]:
+    """n (item, overall) answer pairs of one simulated respondent each."""
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n):
+        mood = rng.gauss(0.0, 1.0)
+        pairs.append((demo._rated(POINTS, share, weight, mood, rng),
+                      demo._rated(POINTS, 0.87, demo.MOOD_WEIGHT_OVERALL, mood, rng)))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+@pytest.mark.parametrize("share", [0.62, 0.85, 0.93])
+def test_an_item_keeps_its_share_of_satisfied_answers_and_its_spread(share):
+    item, _ = simulated(4000, share, 0.7)
+    assert abs(sum(v >= 4 for v in item) / len(item) - share) < 0.025
+    fives = sum(v == 5 for v in item) / len(item)
+    ones = sum(v == 1 for v in item) / len(item)
+    assert abs(fives - share * demo.SATISFIED_SPLIT[0]) < 0.025
+    assert abs(ones - (1 - share) * demo.OTHER_SPLIT[2]) < 0.02
+    assert set(item) == set(POINTS)
+
+
+def test_items_follow_the_mood_more_as_their_weight_grows():
+    weak = correlation(*simulated(3000, 0.8, 0.3))
+    strong = correlation(*simulated(3000, 0.8, 0.8))
+    unrelated = correlation(*simulated(3000, 0.8, 0.0))
+    assert abs(unrelated) < 0.06
+    assert 0.15 < weak < strong
+
+
+def test_each_item_has_its_own_weight_within_the_range():
+    questions = [q for q in demo_questions() if q.type == "rating"]
+    weights = {q.code: demo._mood_weight(q) for q in questions}
+    assert weights["overall"] == demo.MOOD_WEIGHT_OVERALL
+    low, high = demo.MOOD_WEIGHT_RANGE
+    others = [w for code, w in weights.items() if code != "overall"]
+    assert all(low <= w <= high for w in others)
+    assert len(set(others)) > len(others) // 2  # not one weight for all
+
+
+def demo_questions():
+    from questionnaires import DEFINITIONS_DIR, load
+
+    return load(DEFINITIONS_DIR / demo.QUESTIONNAIRE_FILE).questions()
