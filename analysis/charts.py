@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import Bbox
 
 from analysis.drivers import QUADRANTS
 from analysis.metrics import below
@@ -501,9 +502,6 @@ def quadrant_chart(
     ax.scatter(x, y, c=colours, s=40, zorder=3)
     ax.axvline(np.median(x), color=MUTED_TEXT, linestyle="--", linewidth=1)
     ax.axhline(np.median(y), color=MUTED_TEXT, linestyle="--", linewidth=1)
-    for xi, yi, text in zip(x, y, _item_texts(shown, style)):
-        ax.annotate(_shorten(text), (xi, yi), xytext=(4, 3),
-                    textcoords="offset points", fontsize=8, color=TEXT_COLOUR)  # fmt: skip
     corners = {"concentrate_here": (0.02, 0.98, "left", "top"),
                "keep_up_the_good_work": (0.98, 0.98, "right", "top"),
                "low_priority": (0.02, 0.02, "left", "bottom"),
@@ -517,7 +515,68 @@ def quadrant_chart(
     ax.set_ylabel(style.text("importance"))
     ax.set_title(style.title(title, "quadrant_title"))
     ax.spines[["top", "right"]].set_visible(False)
-    return _finish(fig, style)
+    _finish(fig, style)
+    _label_points(ax, x, y, [_shorten(t) for t in _item_texts(shown, style)], style)
+    return fig
+
+
+# Where a point's label may go, in points from the point, nearest first: beside it to the right
+# or left, then further up or down, where a thin line leads back to the point.
+LABEL_SIDES = tuple((dx, dy, "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
+                    for dy in (3, -3, 14, -14, 25, -25) for dx in (4, -4))
+LEADER_FROM = 10  # points of vertical offset from which a line leads to the point
+
+
+def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
+                  style: _Style) -> None:
+    """Label each point at the nearest place where its label stays inside the axes and covers
+    no label placed before, and if possible no other point; the most important items are
+    placed first; a label with no free place goes right of its point. Items of similar
+    importance and rate cluster, and labels written all to the right of their points ran into
+    each other."""
+    fig = ax.figure
+    fig.draw_without_rendering()  # the constrained layout settles the axes first
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    centres = ax.transData.transform(np.column_stack([x, y]))
+    radius = 4 * fig.dpi / 72  # a marker of size 40 is about 6 points across
+    markers = [Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius)
+               for cx, cy in centres]
+    labels: list[Bbox] = []
+
+    def label(i: int, side: tuple) -> Text:
+        dx, dy, ha, va = side
+        leader = {"arrowstyle": "-", "color": MUTED_TEXT, "linewidth": 0.6, "shrinkA": 0,
+                  "shrinkB": 3} if abs(dy) >= LEADER_FROM else None
+        text = ax.annotate(texts[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                           ha=ha, va=va, fontsize=8, color=TEXT_COLOUR,
+                           fontfamily=style.families, arrowprops=leader)
+        text.set_in_layout(False)  # the axes stay where the layout put them
+        return text
+
+    def fits(box: Bbox, avoid: list[Bbox]) -> bool:
+        return (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+                and not any(box.overlaps(other) for other in avoid))
+
+    scale = fig.dpi / 72  # offsets are in points, extents in pixels
+    for i in np.argsort(-y, kind="stable"):
+        other_markers = markers[:i] + markers[i + 1:]
+        # Measured once: the label's box on any side follows from its size.
+        text = label(i, LABEL_SIDES[0])
+        extent = text.get_window_extent(renderer)
+        text.remove()
+        cx, cy = centres[i]
+        boxes = {}
+        for side in LABEL_SIDES:
+            dx, dy, ha, va = side
+            x0 = cx + dx * scale - (extent.width if ha == "right" else 0)
+            y0 = cy + dy * scale - (extent.height if va == "top" else 0)
+            boxes[side] = Bbox.from_bounds(x0, y0, extent.width, extent.height)
+        chosen = next((side for side in LABEL_SIDES if fits(boxes[side], labels + other_markers)),
+                      None) or next((side for side in LABEL_SIDES if fits(boxes[side], labels)),
+                                    LABEL_SIDES[0])
+        label(i, chosen)
+        labels.append(boxes[chosen])
 
 
 def _pad_limits(ax: object, x: np.ndarray, y: np.ndarray) -> None:
