@@ -337,7 +337,8 @@ def table(context: ReportContext, head: list[str], rows: list[list[Any]], widths
         data.append([Paragraph(s.text(v), s.cell_right if i in numeric else s.cell)
                      for i, v in enumerate(row)])
     scale = TEXT_WIDTH / sum(widths)
-    result = Table(data, colWidths=[w * scale for w in widths], repeatRows=1, hAlign="LEFT")
+    result = Table(data, colWidths=_fit_header_words(context, head, [w * scale for w in widths]),
+                   repeatRows=1, hAlign="LEFT")
     commands = [
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND),
@@ -352,6 +353,29 @@ def table(context: ReportContext, head: list[str], rows: list[list[Any]], widths
         commands.append(("TEXTCOLOR", (0, index + 1), (-1, index + 1), BELOW))
     result.setStyle(TableStyle(commands))
     return result
+
+
+CELL_PADDING = 12  # ReportLab's default left and right padding of a table cell, together
+
+
+def _fit_header_words(context: ReportContext, head: list[str], widths: list[float]) -> list[float]:
+    """Column widths in which every word of a Latin header fits on a line: ReportLab splits a
+    word too long for its column ("Satisfie/d"). The room comes from the widest column."""
+    if context.lang == "zh":
+        return widths  # Chinese wraps between any two characters anyway
+    style = context.styles.head
+    needed = [max((pdfmetrics.stringWidth(word, style.fontName, style.fontSize)
+                   for word in str(h).split()), default=0) + CELL_PADDING + 1 for h in head]
+    widths = list(widths)
+    for i, need in enumerate(needed):
+        widest = max(range(len(widths)), key=widths.__getitem__)
+        short = need - widths[i]
+        if short > 0 and widest != i:
+            take = min(short, widths[widest] - needed[widest])
+            if take > 0:
+                widths[i] += take
+                widths[widest] -= take
+    return widths
 
 
 # --- the sections -------------------------------------------------------------------------
@@ -575,7 +599,7 @@ def trend_section(context: ReportContext) -> list[Flowable]:
             marked.add(index)
     flow.append(table(context, [_("Category"), f"{comparison.name} (n)",
                                 f"{context.round.name} (n)", _("Change"), _("p-value"),
-                                _("Significant")], body, [56, 30, 30, 22, 18, 18],
+                                _("Significant")], body, [50, 30, 30, 22, 18, 24],
                       {1, 2, 3, 4}, marked))
     flow.append(Spacer(1, 3 * mm))
     return flow + context.chart("trend")

@@ -99,3 +99,15 @@ def test_the_report_is_made_once_per_data_version(app, known_round, monkeypatch)
         first, _ = report.pdf(known_round, "en")
         second, name = report.pdf(known_round, "en")
     assert first == second and len(calls) == 1 and name.endswith("-report.pdf")
+
+
+def test_table_headers_keep_their_words_whole(app, two_rounds, tmp_path):
+    # A column too narrow for its header's longest word had it split: "Satisfie" / "d".
+    require(bool(POPPLER), "poppler-utils")
+    with app.test_request_context():
+        text = _text(report.build(two_rounds[1], "en"), tmp_path)
+    words = set(text.split())
+    for header in ("Satisfied", "Significant", "Items"):
+        assert header in words
+        assert not [w for w in words if header.startswith(w) and 4 <= len(w) < len(header)
+                    and w != "Item"], header
