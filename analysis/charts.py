@@ -488,11 +488,13 @@ def quadrant_chart(
     title: str | None = None,
 ) -> Figure:
     """Importance (y) against performance (x, satisfaction rate) per item of a
-    ``driver_table``, split at the medians into the four named quadrants. Items without an
-    importance are left out."""
+    ``driver_table``, split at the medians into the four named quadrants. Items without a
+    quadrant (no importance, or too few pairs to place) are left out."""
     style = _Style(lang, labels)
     fig = _figure(9, 7)
     shown = drivers[drivers["importance"].notna() & drivers["rate"].notna()]
+    if "quadrant" in shown:
+        shown = shown[shown["quadrant"].notna()]
     if shown.empty:
         return _empty(fig, style, style.title(title, "quadrant_title"))
     ax = fig.add_subplot()
@@ -707,7 +709,7 @@ def _alt_quadrant(
 ) -> str:
     focus = table[table["quadrant"].astype("str") == "concentrate_here"]
     listed = words["sep"].join(_name(names, q) for q in focus["question"]) or words["none"]
-    return words["quadrant"].format(k=int(table["importance"].notna().sum()), names=listed)
+    return words["quadrant"].format(k=int(table["quadrant"].notna().sum()), names=listed)
 
 
 _ALT_BUILDERS: Mapping[str, Callable[..., str]] = {

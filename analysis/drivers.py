@@ -7,13 +7,16 @@ Rules:
   (response_id) who answered both. Fewer than 3 such pairs, or no variation in either rating
   among them, gives NaN.
 - *Performance* is the item's satisfaction rate (top two boxes, see ``analysis.metrics``).
-- Quadrants split both axes at the median over the items with a correlation; an item exactly
+- Quadrants split both axes at the median over the items placed: those with a correlation
+  over at least 10 pairs (``MIN_PAIRS_PLACED``). An item with fewer keeps its importance but
+  gets no quadrant and does not move the medians: over so few respondents a correlation could
+  be anything from weak to strong (an item asked of one small group, say). An item exactly
   at a median counts as high:
     high importance, low performance  -> ``concentrate_here``
     high importance, high performance -> ``keep_up_the_good_work``
     low importance,  low performance  -> ``low_priority``
     low importance,  high performance -> ``possible_overkill``
-  Items without a correlation get no quadrant (NaN).
+  Items without a correlation, or with too few pairs, get no quadrant (NaN).
 - The overall item itself is not a driver and is left out of the table.
 """
 
@@ -27,6 +30,7 @@ from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"
 MIN_PAIRS = 3
+MIN_PAIRS_PLACED = 10
 QUADRANTS = ("concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill")
 
 
@@ -61,7 +65,8 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     table["rate"] = ratio((rated * top).sum(axis=1), table["n"])
     table["importance"], table["pairs"] = _correlations(joint[:, 1:, 1:], values[1:])
     table = table[~is_overall].sort_values(list(ITEM_KEYS)).reset_index(drop=True)
-    table["quadrant"] = quadrants(table["importance"], table["rate"])
+    placed = table["importance"].where(table["pairs"] >= MIN_PAIRS_PLACED)
+    table["quadrant"] = quadrants(placed, table["rate"])
     return table
 
 

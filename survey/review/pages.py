@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import abort, url_for
 
+from analysis.drivers import MIN_PAIRS_PLACED
+
 from survey import rounds
 from survey.extensions import db
 from survey.models import Round
@@ -57,6 +59,8 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         comparison=_comparison(results),
         drivers=_drivers(results),
         weak_drivers=weak_drivers(results),
+        unplaced_drivers=unplaced_drivers(results),
+        min_pairs_placed=MIN_PAIRS_PLACED,
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
         charts={kind: chart_info(round_, results, Chart(kind, lang)) for kind in ROUND_CHARTS},
     )
@@ -118,6 +122,12 @@ def weak_drivers(results: RoundResults) -> bool:
     the quadrants say little."""
     importance = results.drivers["importance"].abs()
     return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
+
+
+def unplaced_drivers(results: RoundResults) -> int:
+    """How many items have a correlation but too few pairs to be placed in a quadrant."""
+    drivers = results.drivers
+    return int((drivers["importance"].notna() & drivers["quadrant"].isna()).sum())
 
 
 def chart_info(round_: Round, results: RoundResults, chart: Chart) -> dict[str, str]:

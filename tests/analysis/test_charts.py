@@ -120,14 +120,19 @@ def test_trend_chart_plots_each_category_per_round(answers, frame_of):
 
 
 def test_quadrant_chart_places_items_at_performance_and_importance(answers, frame_of):
-    frame = frame_of(answers([5, 4, 2, 1, 3], "q1"), answers([1, 5, 4, 2, 2], "q2"),
-                     answers([4, 5, 1, 2, 3], "overall", category="overall"))  # fmt: skip
+    # Ten respondents and more: fewer pairs place no item (analysis.drivers.MIN_PAIRS_PLACED).
+    frame = frame_of(answers([5, 4, 2, 1, 3] * 2, "q1"), answers([1, 5, 4, 2, 2] * 2, "q2"),
+                     answers([4, 5, 1, 2, 3] * 2, "overall", category="overall"),
+                     answers([5, 1, 4], "q3"))  # fmt: skip
     drivers = driver_table(frame)
     ax = charts.quadrant_chart(drivers, lang="en").axes[0]
     points = ax.collections[0].get_offsets()
-    assert list(points[:, 0]) == pytest.approx(list(drivers["rate"] * 100))
-    assert list(points[:, 1]) == pytest.approx(list(drivers["importance"]))
+    placed = drivers[drivers["question"].isin(["q1", "q2"])]
+    assert list(points[:, 0]) == pytest.approx(list(placed["rate"] * 100))
+    assert list(points[:, 1]) == pytest.approx(list(placed["importance"]))
     assert "Concentrate here" in [t.get_text() for t in ax.texts]
+    # q3 has an importance over its three pairs, but no place in the chart.
+    assert drivers.set_index("question").loc["q3", "pairs"] == 3
 
 
 def test_to_png_gives_a_png_of_figure_size_times_dpi(items):

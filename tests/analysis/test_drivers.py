@@ -128,3 +128,22 @@ def test_respondents_who_skipped_an_item_are_not_satisfied_on_a_scale_ending_at_
     frame = frame_of(answers([1, -2], "q1", scale_min=-2, scale_max=1), answers([5, 4, 3], "q2"))
     row = driver_table(frame).iloc[0]
     assert (row["question"], row["n"], row["rate"]) == ("q1", 2, 0.5)
+
+
+def test_an_item_with_fewer_than_ten_pairs_keeps_its_importance_but_no_quadrant(answers, frame_of):
+    # q_small: asked of one small group (nine respondents), strongly correlated there; it must
+    # neither get a quadrant nor move the medians the well-answered items are split at.
+    overall = [5, 4, 2, 1, 3, 4, 5, 2, 3, 4, 5, 1]
+    frame = frame_of(
+        answers(overall, "overall", category="overall"),
+        answers([5, 4, 2, 1, 3, 4, 5, 2, 3, 4, 5, 1], "q_strong"),
+        answers([3, 4, 4, 3, 4, 3, 4, 4, 3, 4, 4, 3], "q_weak"),
+        answers(overall[:9], "q_small"),
+    )
+    table = driver_table(frame).set_index("question")
+    assert table.loc["q_small", "pairs"] == 9
+    assert table.loc["q_small", "importance"] == pytest.approx(1.0)
+    assert pd.isna(table.loc["q_small", "quadrant"])
+    placed = table.drop(index="q_small")
+    assert list(placed["quadrant"]) == list(quadrants(placed["importance"], placed["rate"]))
+    assert placed["quadrant"].notna().all()

@@ -142,3 +142,22 @@ def test_charts_are_images_with_alt_text(client, auth, known_round):
 def test_unknown_things_are_not_found(client, auth, known_round, path):
     auth.login(role="quality_lead")
     assert client.get(path.format(r=known_round.id)).status_code == 404
+
+
+def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, make_round,
+                                                                 answer):
+    round_ = make_round()
+    for k in range(12):
+        rating = 5 - k % 4
+        answers = {"doc_timeliness": rating, "overall": rating}
+        if k < 4:  # asked of, or answered by, four respondents only
+            answers["mtg_minutes"] = rating
+        answer(round_, "departments", answers)
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}?lang=en").text
+    drivers = page.split('id="drivers"')[1].split('id="downloads"')[0]
+    assert "1 item was rated together with the overall item by fewer than 10 respondents" in drivers
+    row = next(r for r in drivers.split("<tr>") if "/items/mtg_minutes" in r)
+    assert "<td>–</td>" in row  # no quadrant
+    placed = next(r for r in drivers.split("<tr>") if "/items/doc_timeliness" in r)
+    assert "<td>–</td>" not in placed
