@@ -49,6 +49,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from analysis.drivers import MIN_PAIRS_PLACED
 from survey import chart_cache, rounds
 from survey.models import Round, utcnow
 from survey.results import RoundResults, records, round_progress, round_results
@@ -622,6 +623,15 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
     if strongest < WEAK_CORRELATION:
         flow.append(s.para(_("Every correlation is weak (|r| < %(w)s): the ranking of importance "
                              "below is not reliable.", w=WEAK_CORRELATION)))
+    unplaced = sum(1 for r in rows if r["importance"] is not None and r["quadrant"] is None)
+    if unplaced:
+        flow.append(s.para(ngettext(
+            "%(num)s item was rated together with the overall item by fewer than %(k)s "
+            "respondents: it has no quadrant, since a correlation over so few answers could be "
+            "anything from weak to strong.",
+            "%(num)s items were rated together with the overall item by fewer than %(k)s "
+            "respondents: they have no quadrant, since a correlation over so few answers could "
+            "be anything from weak to strong.", unplaced, k=MIN_PAIRS_PLACED)))
     focus = [r for r in rows if r["quadrant"] == "concentrate_here"]
     if focus:
         names = "; ".join(f"{labels.questions.get(r['question'], r['question'])} "

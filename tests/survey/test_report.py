@@ -111,3 +111,18 @@ def test_table_headers_keep_their_words_whole(app, two_rounds, tmp_path):
         assert header in words
         assert not [w for w in words if header.startswith(w) and 4 <= len(w) < len(header)
                     and w != "Item"], header
+
+
+def test_items_with_too_few_pairs_are_named_as_unplaced(app, make_round, answer, tmp_path):
+    require(bool(POPPLER), "poppler-utils")
+    round_ = make_round()
+    for k in range(12):
+        rating = 5 - k % 4
+        answers = {"doc_timeliness": rating, "overall": rating}
+        if k < 4:
+            answers["mtg_minutes"] = rating
+        answer(round_, "departments", answers)
+    with app.test_request_context():
+        text = " ".join(_text(report.build(round_, "en"), tmp_path).split())
+    assert ("1 item was rated together with the overall item by fewer than 10 respondents: "
+            "it has no quadrant") in text
