@@ -537,11 +537,12 @@ def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
     importance and rate cluster, and labels written all to the right of their points ran into
     each other."""
     fig = ax.figure
+    scale = fig.dpi / 72  # offsets are in points, extents in pixels
     fig.draw_without_rendering()  # the constrained layout settles the axes first
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     centres = ax.transData.transform(np.column_stack([x, y]))
-    radius = 4 * fig.dpi / 72  # a marker of size 40 is about 6 points across
+    radius = 4 * scale  # a marker of size 40 is about 6 points across
     markers = [Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius)
                for cx, cy in centres]
     labels: list[Bbox] = []
@@ -557,10 +558,10 @@ def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
         return text
 
     def fits(box: Bbox, avoid: list[Bbox]) -> bool:
+        padded = box.padded(scale)  # a point of space between labels, at any resolution
         return (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                and not any(box.overlaps(other) for other in avoid))
+                and not any(padded.overlaps(other) for other in avoid))
 
-    scale = fig.dpi / 72  # offsets are in points, extents in pixels
     for i in np.argsort(-y, kind="stable"):
         other_markers = markers[:i] + markers[i + 1:]
         # Measured once: the label's box on any side follows from its size.

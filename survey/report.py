@@ -365,8 +365,10 @@ def _fit_header_words(context: ReportContext, head: list[str], widths: list[floa
     if context.lang == "zh":
         return widths  # Chinese wraps between any two characters anyway
     style = context.styles.head
+    # Chinese in an English header (a round's name) wraps between characters: not a word.
     needed = [max((pdfmetrics.stringWidth(word, style.fontName, style.fontSize)
-                   for word in str(h).split()), default=0) + CELL_PADDING + 1 for h in head]
+                   for word in str(h).split() if not CJK.search(word)), default=0)
+              + CELL_PADDING + 1 for h in head]
     widths = list(widths)
     for i, need in enumerate(needed):
         widest = max(range(len(widths)), key=widths.__getitem__)
@@ -618,7 +620,8 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
                  "low performance are where improvement matters most.")),
     ]
     rows = records(results.drivers)
-    strongest = max((abs(r["importance"]) for r in rows if r["importance"] is not None),
+    # Over the placed items: an unplaced item's r, over too few pairs, says nothing.
+    strongest = max((abs(r["importance"]) for r in rows if r["quadrant"] is not None),
                     default=0.0)
     if strongest < WEAK_CORRELATION:
         flow.append(s.para(_("Every correlation is weak (|r| < %(w)s): the ranking of importance "

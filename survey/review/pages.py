@@ -118,9 +118,10 @@ WEAK_CORRELATION = 0.2
 
 
 def weak_drivers(results: RoundResults) -> bool:
-    """Whether every item's correlation with overall satisfaction is weak (|r| < 0.2), so that
-    the quadrants say little."""
-    importance = results.drivers["importance"].abs()
+    """Whether every placed item's correlation with overall satisfaction is weak (|r| < 0.2),
+    so that the quadrants say little (an unplaced item's r, over too few pairs, says nothing)."""
+    drivers = results.drivers
+    importance = drivers["importance"].where(drivers["quadrant"].notna()).abs()
     return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
 
 
@@ -191,6 +192,7 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
         change=_row_of(results.comparison.items if results.comparison else None,
                        question=question, served_unit=item["served_unit"]),
         driver=_row_of(results.drivers, question=question, served_unit=item["served_unit"]),
+        min_pairs_placed=MIN_PAIRS_PLACED,
         comments=db.session.scalars(comments_query(round_, question=question).limit(5)).all(),
     )
     return page

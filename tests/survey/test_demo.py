@@ -8,6 +8,7 @@ from statistics import correlation
 
 import pytest
 
+from questionnaires import DEFINITIONS_DIR, load
 from survey import demo
 
 POINTS = [1, 2, 3, 4, 5]
@@ -54,6 +55,17 @@ def test_each_item_has_its_own_weight_within_the_range():
 
 
 def demo_questions():
-    from questionnaires import DEFINITIONS_DIR, load
-
     return load(DEFINITIONS_DIR / demo.QUESTIONNAIRE_FILE).questions()
+
+
+def test_the_answers_of_one_response_share_its_mood():
+    # Two ordinary items of the shipped questionnaire, over many simulated responses: each
+    # response draws one mood for all its answers, so the items correlate.
+    questionnaire = load(DEFINITIONS_DIR / demo.QUESTIONNAIRE_FILE)
+    rng = random.Random(11)
+    pairs = []
+    for _ in range(1500):
+        answers, _ = demo._simulated_answers(questionnaire, rng)
+        if answers["doc_timeliness"] is not None and answers["city_order"] is not None:
+            pairs.append((answers["doc_timeliness"], answers["city_order"]))
+    assert correlation(*zip(*pairs)) > 0.1

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from survey import report
 from tests.system import require
 
@@ -126,3 +128,19 @@ def test_items_with_too_few_pairs_are_named_as_unplaced(app, make_round, answer,
         text = " ".join(_text(report.build(round_, "en"), tmp_path).split())
     assert ("1 item was rated together with the overall item by fewer than 10 respondents: "
             "it has no quadrant") in text
+
+
+def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_columns():
+    from types import SimpleNamespace
+
+    from reportlab.lib.styles import ParagraphStyle
+
+    context = SimpleNamespace(lang="en", styles=SimpleNamespace(
+        head=ParagraphStyle("head", fontName="Helvetica-Bold", fontSize=8)))
+    widths = [140.0, 30.0, 30.0]
+    # Chinese wraps between characters: only the Latin words need their whole width.
+    assert report._fit_header_words(
+        context, ["Category", "2025年度机关服务工作满意度测评 (n)", "n"], widths) == widths
+    # A Latin word too wide for its column gets room from the widest column.
+    fitted = report._fit_header_words(context, ["Category", "Significant", "n"], widths)
+    assert fitted[1] > 30 and fitted[0] < 140 and sum(fitted) == pytest.approx(sum(widths))

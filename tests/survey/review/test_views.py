@@ -161,3 +161,21 @@ def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, m
     assert "<td>–</td>" in row  # no quadrant
     placed = next(r for r in drivers.split("<tr>") if "/items/doc_timeliness" in r)
     assert "<td>–</td>" not in placed
+
+
+def test_an_unplaced_item_does_not_hide_that_every_placed_correlation_is_weak(
+        client, auth, make_round, answer):
+    round_ = make_round()
+    for k in range(12):
+        # doc_timeliness varies at random against overall (|r| < 0.2); mtg_minutes follows
+        # overall exactly, but for four respondents only.
+        overall = [5, 4, 2, 5, 4, 2, 5, 4, 2, 5, 4, 2][k]
+        answers = {"overall": overall, "doc_timeliness": [4, 4, 4, 2, 2, 2, 5, 5, 5, 3, 3, 3][k]}
+        if k < 4:
+            answers["mtg_minutes"] = overall
+        answer(round_, "departments", answers)
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}?lang=en").text
+    assert "Every correlation is weak" in page
+    item = client.get(f"/review/rounds/{round_.id}/items/mtg_minutes?lang=en").text
+    assert "no quadrant: only 4 respondents rated it together with the overall item" in item
