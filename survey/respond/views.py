@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from survey import responses
 from survey.actions.summaries import shown_for
-from survey.database import reads_first
+from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Invitation, QuestionnaireVersion, utcnow
@@ -63,6 +63,7 @@ def _invitation(invitation_id: int) -> Visit:
 def enter(token: str):
     """The personal link: exchanged for the session, then the survey at a URL without the
     token, so that it stays out of the history, the address bar and any Referer."""
+    reads_only(db.session)
     invitation_id = _by_token(token)
     lang = request.args.get("lang")
     return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang), code=303)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from werkzeug.datastructures import MultiDict
 
 from questionnaires import DEFINITIONS_DIR, load
 from survey import responses
 from survey.extensions import db
 from survey.models import Answer, Invitation, Response, Round, utcnow
+from tests.conftest import TEST_DATABASE_URL
 from tests.html import form_values
 
 DEFINITION = load(DEFINITIONS_DIR / "office-services.yaml")
@@ -354,3 +355,29 @@ def test_two_links_in_one_browser_keep_their_own_pages(client, make_invitation):
     client.get(f"/r/{second.token}")
     assert 'name="q_mtg_minutes"' in client.get(f"/r/i/{first.id}").text
     assert 'name="q_liaison_contact"' in client.get(f"/r/i/{second.id}").text
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL: SQLite reads as before")
+def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
+        app, client, make_invitation):
+    # The link's one read needs no BEGIN and COMMIT; the submits after it, on the same pooled
+    # connections (three of each, so that the pool hands every connection round), must still
+    # run in a transaction.
+    links = [f"/r/{make_invitation().token}" for _ in range(3)]
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    for link in links:
+        assert client.get(link).status_code == 303
+    assert seen == [("SELECT", True)] * 3
+    seen.clear()
+    for n, link in enumerate(links):
+        posted = client.post(link, data={**complete_answers(), "action": "submit",
+                                         "submission_key": f"k{n}"})
+        assert posted.status_code == 303
+    assert seen.count(("UPDATE", False)) == 3 and seen.count(("INSERT", False)) >= 6
+    assert all(autocommit is False for _, autocommit in seen)
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 3
