@@ -168,9 +168,10 @@ def wrote_nothing(session) -> bool:
 
 def reads_only(session) -> None:
     """Run the rest of this request's statements without a transaction, on PostgreSQL: for a
-    request that reads one thing and writes nothing (the personal link), BEGIN and COMMIT were
-    two of its four round trips. Call it before the request's first statement. SQLite is left
-    as it is: its reads take no lock worth avoiding."""
+    request that reads one thing and writes nothing (the personal link), BEGIN, the check that
+    nothing was written and COMMIT were three of its five round trips (with the pool's ping).
+    Call it before the request's first statement; the pool restores the isolation level when
+    the connection returns. SQLite is left as it is: its reads take no lock worth avoiding."""
     if isinstance(session, scoped_session):
         session = session()
     if session.get_bind().dialect.driver == "psycopg":
