@@ -31,6 +31,7 @@ from analysis.metrics import ITEM_KEYS, ratio
 OVERALL = "overall"
 MIN_PAIRS = 3
 MIN_PAIRS_PLACED = 10
+WEAK_CORRELATION = 0.2
 QUADRANTS = ("concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill")
 
 
@@ -68,6 +69,18 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     placed = table["importance"].where(table["pairs"] >= MIN_PAIRS_PLACED)
     table["quadrant"] = quadrants(placed, table["rate"])
     return table
+
+
+def all_weak(drivers: pd.DataFrame) -> bool:
+    """Whether every placed item's correlation with the overall item is weak (|r| < 0.2), so
+    that the quadrants say little; an unplaced item's r, over too few pairs, says nothing."""
+    importance = drivers["importance"].where(drivers["quadrant"].notna()).abs()
+    return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
+
+
+def unplaced(drivers: pd.DataFrame) -> int:
+    """How many items have a correlation but too few pairs to be placed in a quadrant."""
+    return int((drivers["importance"].notna() & drivers["quadrant"].isna()).sum())
 
 
 def quadrants(importance: pd.Series, performance: pd.Series) -> pd.Categorical:

@@ -49,12 +49,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from analysis.drivers import MIN_PAIRS_PLACED
+from analysis.drivers import WEAK_CORRELATION, all_weak
 from survey import chart_cache, rounds
 from survey.models import Round, utcnow
 from survey.results import RoundResults, records, round_progress, round_results
 from survey.review import charts
 from survey.review.charts import Chart
+from survey.review.pages import unplaced_note
 
 CJK_FONT_FILES = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -63,7 +64,6 @@ CJK_FONT_FILES = (
 )
 LATIN_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 CHART_DPI = 200
-WEAK_CORRELATION = 0.2
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -619,22 +619,13 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
                  "item; performance is its satisfaction rate. Items of high importance and "
                  "low performance are where improvement matters most.")),
     ]
-    rows = records(results.drivers)
-    # Over the placed items: an unplaced item's r, over too few pairs, says nothing.
-    strongest = max((abs(r["importance"]) for r in rows if r["quadrant"] is not None),
-                    default=0.0)
-    if strongest < WEAK_CORRELATION:
+    if all_weak(results.drivers):
         flow.append(s.para(_("Every correlation is weak (|r| < %(w)s): the ranking of importance "
                              "below is not reliable.", w=WEAK_CORRELATION)))
-    unplaced = sum(1 for r in rows if r["importance"] is not None and r["quadrant"] is None)
-    if unplaced:
-        flow.append(s.para(ngettext(
-            "%(num)s item was rated together with the overall item by fewer than %(k)s "
-            "respondents: it has no quadrant, since a correlation over so few answers could be "
-            "anything from weak to strong.",
-            "%(num)s items were rated together with the overall item by fewer than %(k)s "
-            "respondents: they have no quadrant, since a correlation over so few answers could "
-            "be anything from weak to strong.", unplaced, k=MIN_PAIRS_PLACED)))
+    note = unplaced_note(results)
+    if note:
+        flow.append(s.para(note))
+    rows = records(results.drivers)
     focus = [r for r in rows if r["quadrant"] == "concentrate_here"]
     if focus:
         names = "; ".join(f"{labels.questions.get(r['question'], r['question'])} "

@@ -5,11 +5,11 @@ Profiling the submission burst (bench/profile_submission.py) put most of a respo
 and submit into work that is the same for every invitation of one version and group: the
 questionnaire built from its database rows, the generated WTForms class, the HTML of the
 unanswered questions (twenty radio groups through Jinja macros), the group's "you said,
-we did" summary of the previous round, and the questions' database ids. It is built once per (version, group) and kept for TTL
-seconds in the application (one cache per app, so that two apps in one process, as in the
-tests, never share a version id's entry). The TTL bounds how long a renamed group or served
-unit keeps its old label, or a newly published summary stays unseen; the version's own text
-never changes.
+we did" summary of the previous round, and the questions' database ids. It is built once per
+(version, group) and kept for TTL seconds in the application (one cache per app, so that two
+apps in one process, as in the tests, never share a version id's entry). The TTL bounds how
+long a renamed group or served unit keeps its old label, or a newly published summary stays
+unseen; the version's own text never changes.
 Each gunicorn worker keeps its own: nothing here needs to agree across processes.
 """
 
@@ -59,7 +59,6 @@ class Built:
         if round_id not in self._summaries:
             self._summaries[round_id] = find()
         return self._summaries[round_id]
-
 
     def question_ids(self, read: Callable[[], dict[str, int]]) -> dict[str, int]:
         """The version's question ids by code, which the answers are stored under: fixed once

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import ngettext
 
-from analysis.drivers import MIN_PAIRS_PLACED
-
+from analysis.drivers import MIN_PAIRS_PLACED, all_weak, unplaced
 from survey import rounds
 from survey.extensions import db
 from survey.models import Round
@@ -58,9 +58,8 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         units=records(results.served_units),
         comparison=_comparison(results),
         drivers=_drivers(results),
-        weak_drivers=weak_drivers(results),
-        unplaced_drivers=unplaced_drivers(results),
-        min_pairs_placed=MIN_PAIRS_PLACED,
+        weak_drivers=all_weak(results.drivers),
+        unplaced_drivers=unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
         charts={kind: chart_info(round_, results, Chart(kind, lang)) for kind in ROUND_CHARTS},
     )
@@ -114,21 +113,18 @@ def _drivers(results: RoundResults) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (order[r["quadrant"]], -(r["importance"] or 0)))
 
 
-WEAK_CORRELATION = 0.2
-
-
-def weak_drivers(results: RoundResults) -> bool:
-    """Whether every placed item's correlation with overall satisfaction is weak (|r| < 0.2),
-    so that the quadrants say little (an unplaced item's r, over too few pairs, says nothing)."""
-    drivers = results.drivers
-    importance = drivers["importance"].where(drivers["quadrant"].notna()).abs()
-    return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
-
-
-def unplaced_drivers(results: RoundResults) -> int:
-    """How many items have a correlation but too few pairs to be placed in a quadrant."""
-    drivers = results.drivers
-    return int((drivers["importance"].notna() & drivers["quadrant"].isna()).sum())
+def unplaced_note(results: RoundResults) -> str | None:
+    """Why some items have no quadrant, if some have none (the dashboard's and the report's)."""
+    count = unplaced(results.drivers)
+    if not count:
+        return None
+    return ngettext(
+        "%(num)s item was rated together with the overall item by fewer than %(k)s "
+        "respondents: it has no quadrant, since a correlation over so few answers could be "
+        "anything from weak to strong.",
+        "%(num)s items were rated together with the overall item by fewer than %(k)s "
+        "respondents: they have no quadrant, since a correlation over so few answers could be "
+        "anything from weak to strong.", count, k=MIN_PAIRS_PLACED)
 
 
 def chart_info(round_: Round, results: RoundResults, chart: Chart) -> dict[str, str]:
