@@ -2,8 +2,8 @@
 (default N = 1,000,000, so 10,000 / 100,000 / 1,000,000 responses x 20 rating items).
 
 For each size: time of the tidy frame (``analysis.answer_frame``) and of the full analysis
-(the same work as ``analysis_bench.full_analysis``: every table, breakdown, driver and rule,
-against a previous round of the same size), the bare pandas groupby over the same frame as the
+(the same work as ``analysis_bench.full_analysis``: the round reduced, then every table,
+breakdown, driver and rule, against the kept counts of a previous round of the same size), the bare pandas groupby over the same frame as the
 reference, and the cost per answered rating in nanoseconds, so that one can read off whether
 it stays flat or falls as rounds grow. Prints figures; asserts nothing.
 
@@ -37,7 +37,9 @@ from analysis_bench import full_analysis, reference, rss_mb, synthetic_round, ti
 def measure(responses: int, repeat: int) -> dict:
     """Figures for one size; the frames are freed before the next size is built."""
     raw = synthetic_round(responses, round_id=2, seed=1)
-    previous = analysis.answer_frame(synthetic_round(responses, round_id=1, seed=2, drift=0.1))
+    previous = analysis.rating_counts(
+        analysis.answer_frame(synthetic_round(responses, round_id=1, seed=2, drift=0.1))
+    )
     start = time.perf_counter()
     frame = analysis.answer_frame(raw)
     frame_seconds = time.perf_counter() - start

@@ -47,12 +47,26 @@ def output_only(script: Path) -> bool:
     return '"--json"' not in script.read_text()
 
 
+def met(row: dict) -> str:
+    """"yes" when every target the row carries is met, "NO" when one is not, "" without any:
+    seconds <= target, x_reference <= x_target (times a bare groupby), ratio >= ratio_target
+    (share of the ceiling app's throughput)."""
+    checks = [(row.get(a), row.get(b), better) for a, b, better in (
+        ("seconds", "target", lambda v, t: v <= t),
+        ("x_reference", "x_target", lambda v, t: v <= t),
+        ("ratio", "ratio_target", lambda v, t: v >= t),
+    ) if row.get(a) is not None and row.get(b) is not None]
+    if not checks:
+        return ""
+    return "yes" if all(better(value, goal) for value, goal, better in checks) else "NO"
+
+
 def table(rows: list[dict]) -> str:
     lines = [f"{'benchmark':<10} {'step':<56} {'seconds':>9} {'target':>7} {'ok':>3}  notes"]
     for r in rows:
         seconds = "" if r.get("seconds") is None else f"{r['seconds']:.3f}"
         target = "" if r.get("target") is None else f"{r['target']:.3f}"
-        ok = "" if not target or not seconds else ("yes" if r["seconds"] <= r["target"] else "NO")
+        ok = met(r)
         notes = ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
                           for k, v in r.items()
                           if k not in ("benchmark", "step", "seconds", "target") and v is not None)
