@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
 from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
-from analysis.metrics import ITEM_KEYS, Z95, add_metrics, below
+from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of
 from analysis.trends import two_proportion_z_tests
 
 ROW_KEYS = (*ITEM_KEYS, "group")
@@ -200,9 +200,9 @@ def _ordered(candidates: list[ActionCandidate]) -> list[ActionCandidate]:
 
 def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
     """Whole-round item rows (group NaN) and the group cells that may be shown on their own."""
-    whole = _with_comments(add_metrics(aggregate(counts, ITEM_KEYS)), counts, ITEM_KEYS)
+    whole = _with_comments(metrics_of(counts, ITEM_KEYS), counts, ITEM_KEYS)
     whole["group"] = None
-    groups = _with_comments(add_metrics(aggregate(counts, ROW_KEYS)), counts, ROW_KEYS)
+    groups = _with_comments(metrics_of(counts, ROW_KEYS), counts, ROW_KEYS)
     groups = groups[groups["respondents"].to_numpy() >= anonymity_threshold]
     parts = [_plain(part) for part in (whole, groups) if len(part)]
     rows = pd.concat(parts, ignore_index=True) if parts else _plain(whole)

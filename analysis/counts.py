@@ -58,7 +58,8 @@ class RatingCounts:
       counted row. ``analysis.drivers`` pairs an item with the overall item from these.
 
     ``aggregate`` keeps each table it computes on the counts (a few rows each) and hands out
-    copies: the review pages ask for the item and category sums several times per round.
+    copies: the review pages ask for the item and category sums several times per round;
+    ``analysis.metrics.metrics_of`` keeps those sums with their metrics the same way.
     """
 
     cells: pd.DataFrame
@@ -73,6 +74,9 @@ class RatingCounts:
     item_ratings: np.ndarray
     item_scale_max: np.ndarray
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _metrics: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 

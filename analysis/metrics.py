@@ -133,6 +133,14 @@ def _sample_sd(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.nda
     return sd
 
 
+def metrics_of(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
+    """``add_metrics(aggregate(counts, by))``, computed once per ``by`` and kept on the counts
+    (a copy is handed out): a round's tables ask for the item and category metrics many times."""
+    if by not in counts._metrics:
+        counts._metrics[by] = add_metrics(aggregate(counts, by))
+    return counts._metrics[by].copy()
+
+
 def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
     """Aggregate the answered ratings by ``by`` and add the metrics (see module docstring).
 
@@ -141,7 +149,7 @@ def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.D
     ``respondents`` counts distinct responses with at least one answered rating in the row.
     """
     counts = as_counts(data)
-    table = add_metrics(aggregate(counts, by))
+    table = metrics_of(counts, tuple(by))
     columns = [*by, "scale_min", "scale_max", *METRIC_COLUMNS, *counts.count_columns]
     return table[columns]
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
-from analysis.metrics import ITEM_KEYS, add_metrics, ratio, wilson_intervals
+from analysis.metrics import ITEM_KEYS, metrics_of, ratio, wilson_intervals
 
 
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
@@ -55,7 +55,7 @@ def weighted_table(
     weights = check_weights(weights)
     counts = as_counts(data)
     by = list(by)
-    plain = add_metrics(aggregate(counts, by))
+    plain = metrics_of(counts, tuple(by))
     per_group = aggregate(counts, [*by, "group"])
     weighted = _weighted(per_group, weights, by)
     columns = [*by, "n", "satisfied", "rate", "ci_low", "ci_high"]

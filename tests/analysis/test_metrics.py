@@ -13,7 +13,7 @@ from analysis import (
     wilson_interval,
     wilson_intervals,
 )
-from analysis.metrics import below
+from analysis.metrics import below, metrics_of
 
 
 # Newcombe RG (1998), "Two-sided confidence intervals for the single proportion: comparison of
@@ -136,3 +136,14 @@ def test_answers_without_a_category_form_their_own_category_row(answers, frame_o
     table = category_table(frame)
     assert table["category"].isna().tolist() == [False, True]
     assert table["items"].tolist() == [2, 1] and table["n"].tolist() == [2, 2]
+
+
+def test_metrics_are_kept_on_the_counts_but_each_caller_gets_its_own_copy(answers, frame_of):
+    counts = rating_counts(frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2")))
+    first = metrics_of(counts, ("question",))
+    first["n"] = 99
+    first.loc[0, "rate"] = 0.0
+    again = metrics_of(counts, ("question",))
+    assert again["n"].tolist() == [3, 2]
+    assert again["rate"].tolist() == [2 / 3, 1 / 2]
+    assert metrics_of(counts, ("question",)) is not again
