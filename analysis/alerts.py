@@ -30,7 +30,7 @@ import pandas as pd
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
 from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
-from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of
+from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import two_proportion_z_tests
 
 ROW_KEYS = (*ITEM_KEYS, "group")
@@ -199,92 +199,93 @@ def _ordered(candidates: list[ActionCandidate]) -> list[ActionCandidate]:
 
 
 def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
-    """Whole-round item rows (group NaN) and the group cells that may be shown on their own."""
-    whole = _with_comments(metrics_of(counts, ITEM_KEYS), counts, ITEM_KEYS)
-    whole["group"] = None
-    groups = _with_comments(metrics_of(counts, ROW_KEYS), counts, ROW_KEYS)
-    groups = groups[groups["respondents"].to_numpy() >= anonymity_threshold]
-    parts = [_plain(part) for part in (whole, groups) if len(part)]
-    rows = pd.concat(parts, ignore_index=True) if parts else _plain(whole)
-    half = Z95 * rows["sd"] / np.sqrt(rows["n"])
-    rows["mean_ci_low"], rows["mean_ci_high"] = rows["mean"] - half, rows["mean"] + half
-    return rows
+    """Whole-round item rows (group None) and the group cells that may be shown on their own.
+
+    The frame is built once from numpy columns, keys as plain strings (None when missing):
+    pandas' concat, astype and column-by-column assignment on these few hundred rows cost more
+    than every rule together."""
+    whole, groups = metrics_of(counts, ITEM_KEYS), metrics_of(counts, ROW_KEYS)
+    shown = np.flatnonzero(groups["respondents"].to_numpy() >= anonymity_threshold)
+    texts = counts.comments["comment"].to_numpy(dtype=object)
+    whole_comments, whole_lowest = _comments_per_row(counts, ITEM_KEYS, len(whole), texts)
+    group_comments, group_lowest = _comments_per_row(counts, ROW_KEYS, len(groups), texts)
+    data: dict[str, np.ndarray | list] = {}
+    for name in whole.columns:
+        if name in ITEM_KEYS:
+            parts = [plain_keys(whole[name]), plain_keys(groups[name]).take(shown)]
+        else:
+            parts = [whole[name].to_numpy(), groups[name].to_numpy().take(shown)]
+        data[name] = np.concatenate(parts)
+    data["group"] = np.concatenate(
+        [np.full(len(whole), None, dtype=object), plain_keys(groups["group"]).take(shown)]
+    )
+    data["comments"] = whole_comments + [group_comments[i] for i in shown]
+    data["lowest_commented"] = np.concatenate([whole_lowest, group_lowest.take(shown)])
+    half = Z95 * data["sd"] / np.sqrt(data["n"])
+    data["mean_ci_low"], data["mean_ci_high"] = data["mean"] - half, data["mean"] + half
+    return pd.DataFrame(data)
 
 
-def _plain(table: pd.DataFrame) -> pd.DataFrame:
-    table = table.copy()
-    for key in ROW_KEYS:
-        if key in table.columns:
-            table[key] = table[key].astype("str")
-    return table
+def plain_keys(codes: pd.Series) -> np.ndarray:
+    """A categorical key column as an object array of its strings, None where missing."""
+    array = codes.array
+    return np.append(np.asarray(array.categories, dtype=object), None).take(array.codes)
 
 
-def _with_comments(
-    table: pd.DataFrame, counts: RatingCounts, keys: tuple[str, ...]
-) -> pd.DataFrame:
-    """Attach each row's bottom-two-box comments (a tuple, by response_id) and the count of
-    its lowest ratings (scale_min) that came with a comment. ``table`` is ``aggregate(counts,
-    keys)``: its rows are in the order of the cells' groupby over ``keys``."""
+def _comments_per_row(
+    counts: RatingCounts, keys: tuple[str, ...], n_rows: int, texts: np.ndarray
+) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Each row's bottom-two-box comments (a tuple, by response_id) and the count of its lowest
+    ratings (scale_min) that came with a comment; the rows are those of ``aggregate(counts,
+    keys)``, in the order of the cells' groupby over ``keys``. ``texts``: the comments' texts."""
     row_of_cell, _ = group_ids(counts.cells, keys)
     comments = counts.comments
     row = row_of_cell[comments["cell"].to_numpy()]
-    if len(table) < 2**15:
+    if n_rows < 2**15:
         row = row.astype(np.int16)  # a stable sort of small integers is a radix sort
     order = np.argsort(row, kind="stable")  # stable: keeps the response_id order
-    texts = comments["comment"].to_numpy(dtype=object)[order]
-    bounds = np.searchsorted(row[order], np.arange(len(table) + 1))
-    table = table.copy()
-    table["comments"] = pd.Series(
-        [tuple(texts[bounds[i] : bounds[i + 1]]) for i in range(len(table))],
-        index=table.index, dtype=object,
-    )  # fmt: skip
+    ordered = texts[order]
+    bounds = np.searchsorted(row[order], np.arange(n_rows + 1)).tolist()
+    per_row = [tuple(ordered[bounds[i] : bounds[i + 1]]) for i in range(n_rows)]
     lowest = (comments["value"] == comments["scale_min"]).to_numpy()
-    table["lowest_commented"] = np.bincount(row[lowest], minlength=len(table)).astype("int64")
-    return table
+    return per_row, np.bincount(row[lowest], minlength=n_rows).astype("int64")
 
 
-def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
-    """The previous round's n and satisfied per (question, served_unit) and per shown group
-    cell: matched without the category, which a new questionnaire version may rename."""
+def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple, tuple]:
+    """The previous round's (n, satisfied) per (question, served_unit, None) and per shown
+    group cell (question, served_unit, group): matched without the category, which a new
+    questionnaire version may rename. Missing keys are None. The keys are unique: ``aggregate``
+    gives one row per combination, and a group row's group is never missing."""
     whole = aggregate(counts, MATCH_KEYS[:2])
-    whole["group"] = None
     groups = aggregate(counts, MATCH_KEYS)
-    groups = groups[groups["respondents"].to_numpy() >= anonymity_threshold]
-    parts = [_plain(part) for part in (whole, groups) if len(part)]
-    table = pd.concat(parts, ignore_index=True) if parts else _plain(whole)
-    table["rate"] = table["satisfied"] / table["n"]
+    shown = groups["respondents"].to_numpy() >= anonymity_threshold
+    table: dict[tuple, tuple] = {}
+    for part, keep in ((whole, None), (groups, shown)):
+        keys = [plain_keys(part[key]) for key in MATCH_KEYS if key in part.columns]
+        if len(keys) < len(MATCH_KEYS):
+            keys.append(np.full(len(part), None, dtype=object))
+        figures = zip(part["n"].tolist(), part["satisfied"].tolist())
+        for i, (key, figure) in enumerate(zip(zip(*keys), figures)):
+            if keep is None or keep[i]:
+                table[key] = figure
     return table
 
 
-def _with_previous(rows: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Add prev_n, prev_satisfied, prev_rate and the z-test p_value of the change."""
-    if previous is None:
-        previous = pd.DataFrame(columns=[*MATCH_KEYS, "n", "satisfied", "rate"])
-    old = previous[[*MATCH_KEYS, "n", "satisfied", "rate"]].rename(
-        columns={"n": "prev_n", "satisfied": "prev_satisfied", "rate": "prev_rate"}
-    )
-    old = old.astype({"prev_n": "float64", "prev_satisfied": "float64", "prev_rate": "float64"})
-    # A left join on the unique (question, served_unit, group) keys, as a dict: pandas' merge
-    # costs milliseconds on these few hundred rows. Missing keys match each other, as in merge.
-    position = {key: i for i, key in enumerate(_match_keys(old))}
-    if len(position) < len(old):
-        rows = rows.merge(old, on=list(MATCH_KEYS), how="left")
-    else:
-        found = np.array([position.get(key, -1) for key in _match_keys(rows)], dtype=np.intp)
-        rows = rows.copy()
-        for name in ("prev_n", "prev_satisfied", "prev_rate"):
-            values = np.append(old[name].to_numpy(dtype="float64"), np.nan)
-            rows[name] = values[found]
+def _with_previous(rows: pd.DataFrame, previous: dict[tuple, tuple] | None) -> pd.DataFrame:
+    """Add prev_n, prev_satisfied, prev_rate (NaN without a previous row) and the z-test
+    p_value of the change. Missing keys match each other."""
+    # The frame stores the key strings as pandas' str dtype, whose missing value is NaN.
+    keys = zip(*(rows[key].tolist() for key in MATCH_KEYS))
+    found = [(previous or {}).get(tuple(None if v != v else v for v in key), (math.nan, math.nan))
+             for key in keys]
+    prev = np.array(found, dtype="float64").reshape(len(rows), 2)
+    rows = rows.copy()
+    rows["prev_n"], rows["prev_satisfied"] = prev[:, 0], prev[:, 1]
+    rows["prev_rate"] = ratio(prev[:, 1], prev[:, 0])
     _, rows["p_value"] = two_proportion_z_tests(
         rows["prev_satisfied"], rows["prev_n"], rows["satisfied"], rows["n"]
     )
     return rows
-
-
-def _match_keys(table: pd.DataFrame) -> list[tuple]:
-    """The rows' (question, served_unit, group) with every missing value as None."""
-    columns = [table[key].tolist() for key in MATCH_KEYS]
-    return [tuple(None if v is None or v != v else v for v in key) for key in zip(*columns)]
 
 
 def _candidates(
