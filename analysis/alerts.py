@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
-from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
+from analysis.counts import RatingCounts, aggregate, as_counts, group_ids, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import two_proportion_z_tests
 
@@ -224,12 +224,6 @@ def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
     half = Z95 * data["sd"] / np.sqrt(data["n"])
     data["mean_ci_low"], data["mean_ci_high"] = data["mean"] - half, data["mean"] + half
     return pd.DataFrame(data)
-
-
-def plain_keys(codes: pd.Series) -> np.ndarray:
-    """A categorical key column as an object array of its strings, None where missing."""
-    array = codes.array
-    return np.append(np.asarray(array.categories, dtype=object), None).take(array.codes)
 
 
 def _comments_per_row(

@@ -327,6 +327,12 @@ def combined_key(
     return key, sizes
 
 
+def plain_keys(codes: pd.Series) -> np.ndarray:
+    """A categorical key column as an object array of its strings, None where missing."""
+    array = codes.array
+    return np.append(np.asarray(array.categories, dtype=object), None).take(array.codes)
+
+
 def split_key(keys: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
     """The per-column codes of ``combined_key`` values (0 = missing)."""
     parts = []

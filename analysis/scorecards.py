@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts, as_counts
-from analysis.metrics import below, metric_table
+from analysis.metrics import below, metrics_of
 
 DEFAULT_THRESHOLD = 0.80
 LEVELS = {
@@ -42,13 +42,15 @@ def scorecard_table(
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     keys = LEVELS[level]
-    table = metric_table(as_counts(data), keys)
-    columns = [*keys, "n", "respondents", "satisfied", "rate", "ci_low", "ci_high", "mean"]
-    table = table[[*columns, "dissatisfied_share"]].copy()
-    table["threshold"] = threshold
-    table["gap"] = table["rate"] - threshold
-    table["status"] = status_against(table, threshold)
-    return table
+    table = metrics_of(as_counts(data), keys)
+    columns = [*keys, "n", "respondents", "satisfied", "rate", "ci_low", "ci_high", "mean",
+               "dissatisfied_share"]
+    # One frame from the columns: copying and assigning column by column costs more.
+    result = {name: table[name].array for name in columns}
+    result["threshold"] = np.full(len(table), float(threshold))
+    result["gap"] = table["rate"].to_numpy() - threshold
+    result["status"] = status_against(table, threshold)
+    return pd.DataFrame(result)
 
 
 def status_against(table: pd.DataFrame, threshold: float) -> pd.Categorical:

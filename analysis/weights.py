@@ -56,24 +56,27 @@ def weighted_table(
     counts = as_counts(data)
     by = list(by)
     plain = metrics_of(counts, tuple(by))
-    per_group = aggregate(counts, [*by, "group"])
-    weighted = _weighted(per_group, weights, by)
-    columns = [*by, "n", "satisfied", "rate", "ci_low", "ci_high"]
-    table = plain[columns].copy()
-    for name in ("weighted_n", "weighted_rate", "n_eff"):
-        table[name] = weighted[name]
+    weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by)
+    # One frame from the columns: copying and assigning column by column costs more.
+    table = {name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low",
+                                                  "ci_high"]}
+    table["weighted_n"], table["weighted_rate"] = weighted["weighted_n"], weighted["weighted_rate"]
     table["weighted_ci_low"], table["weighted_ci_high"] = wilson_intervals(
-        table["weighted_rate"] * table["n_eff"], table["n_eff"]
+        weighted["weighted_rate"] * weighted["n_eff"], weighted["n_eff"]
     )
-    order = [*columns, "weighted_n", "weighted_rate", "weighted_ci_low", "weighted_ci_high"]
-    return table[[*order, "n_eff"]]
+    table["n_eff"] = weighted["n_eff"]
+    return pd.DataFrame(table)
 
 
-def _weighted(per_group: pd.DataFrame, weights: dict[str, float], by: list[str]) -> pd.DataFrame:
+def _weighted(
+    per_group: pd.DataFrame, weights: dict[str, float], by: list[str]
+) -> dict[str, np.ndarray]:
     """Weighted rate, n_eff and weighted_n per ``by`` row, in ``aggregate``'s row order."""
     n = per_group["n"].to_numpy(dtype="float64")
-    w = per_group["group"].astype("str").map(weights).fillna(0.0).to_numpy(dtype="float64")
-    w = np.where(n > 0, w, 0.0)
+    groups = per_group["group"].array
+    # The weight of each group code (the last one: a missing group, weight 0).
+    of_code = np.array([weights.get(str(g), 0.0) for g in groups.categories] + [0.0])
+    w = np.where(n > 0, of_code.take(groups.codes), 0.0)
     row = _row_ids(per_group, by)
     n_rows = int(row.max()) + 1 if len(row) else 0
     share = ratio(w, np.bincount(row, weights=w, minlength=n_rows)[row])
@@ -87,9 +90,7 @@ def _weighted(per_group: pd.DataFrame, weights: dict[str, float], by: list[str])
     inverse_total = np.bincount(row, weights=inverse_n_eff, minlength=n_rows)
     n_eff = np.where(has_weight, ratio(np.ones(n_rows), inverse_total), 0.0)
     weighted_n = np.bincount(row, weights=np.where(w > 0, n, 0.0), minlength=n_rows)
-    return pd.DataFrame(
-        {"weighted_rate": rate, "n_eff": n_eff, "weighted_n": weighted_n.astype("int64")}
-    )
+    return {"weighted_rate": rate, "n_eff": n_eff, "weighted_n": weighted_n.astype("int64")}
 
 
 def _row_ids(per_group: pd.DataFrame, by: list[str]) -> np.ndarray:
