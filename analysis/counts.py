@@ -79,6 +79,9 @@ class RatingCounts:
     _metrics: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _arrays: dict[str, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def count_columns(self) -> list[str]:
@@ -259,31 +262,45 @@ def aggregate(counts: RatingCounts, by: Sequence[str]) -> pd.DataFrame:
     columns, the ``count_<v>`` columns and ``respondents``: distinct responses with at least
     one answered rating in the row. ``by=()`` gives a single row for the whole round.
     """
-    by = list(by)
-    cells = counts.cells
+    by = tuple(by)
+    if not by:
+        return pd.DataFrame(aggregate_columns(counts, by))
+    if by not in counts._aggregates:
+        counts._aggregates[by] = pd.DataFrame(aggregate_columns(counts, by))
+    return counts._aggregates[by].copy()
+
+
+def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, object]:
+    """The columns of ``aggregate(counts, by)``, computed anew: key categoricals and numpy
+    arrays, for callers that add columns before making one frame."""
     columns = ["scale_min", "scale_max", *ADDITIVE, *counts.count_columns]
     if not by:
         return _whole_round(counts, columns)
-    if tuple(by) not in counts._aggregates:
-        counts._aggregates[tuple(by)] = _aggregate(counts, by, columns)
-    return counts._aggregates[tuple(by)].copy()
-
-
-def _aggregate(counts: RatingCounts, by: list[str], columns: list[str]) -> pd.DataFrame:
     cells = counts.cells
     # numpy on the few hundred cells: a pandas groupby costs milliseconds of overhead per table.
     ids, first = group_ids(cells, by)
     n_groups = len(first)
-    table = {key: cells[key].array.take(first) for key in by}
+    table: dict[str, object] = {key: cells[key].array.take(first) for key in by}
     table["scale_min"] = np.full(n_groups, np.iinfo("int64").max)
     np.minimum.at(table["scale_min"], ids, cells["scale_min"].to_numpy())
     table["scale_max"] = np.full(n_groups, np.iinfo("int64").min)
     np.maximum.at(table["scale_max"], ids, cells["scale_max"].to_numpy())
-    for name in columns[2:]:
-        table[name] = np.zeros(n_groups, dtype="int64")
-        np.add.at(table[name], ids, cells[name].to_numpy())
+    # All additive and count columns summed in one pass over a cells x columns matrix.
+    sums = np.zeros((n_groups, len(columns) - 2), dtype="int64")
+    np.add.at(sums, ids, _summed(counts, columns[2:]))
+    for j, name in enumerate(columns[2:]):
+        table[name] = sums[:, j]
     table["respondents"] = counts.distinct_respondents(ids, n_groups)
-    return pd.DataFrame(table)
+    return table
+
+
+def _summed(counts: RatingCounts, columns: list[str]) -> np.ndarray:
+    """The cells' additive and count columns as one int64 matrix, made once per counts."""
+    if "summed" not in counts._arrays:
+        counts._arrays["summed"] = np.column_stack(
+            [counts.cells[name].to_numpy(dtype="int64") for name in columns]
+        ) if len(columns) else np.zeros((len(counts.cells), 0), dtype="int64")
+    return counts._arrays["summed"]
 
 
 def group_ids(table: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -301,13 +318,13 @@ def group_ids(table: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.nd
     return ids.reshape(-1).astype(np.intp), first
 
 
-def _whole_round(counts: RatingCounts, columns: list[str]) -> pd.DataFrame:
+def _whole_round(counts: RatingCounts, columns: list[str]) -> dict[str, object]:
     cells = counts.cells
-    row = {c: [int(cells[c].sum())] for c in columns}
-    row["scale_min"] = [int(cells["scale_min"].min())] if len(cells) else [1]
-    row["scale_max"] = [int(cells["scale_max"].max())] if len(cells) else [5]
-    row["respondents"] = [counts.rating_respondents]
-    return pd.DataFrame(row)
+    row: dict[str, object] = {c: np.array([int(cells[c].sum())]) for c in columns}
+    row["scale_min"] = np.array([int(cells["scale_min"].min()) if len(cells) else 1])
+    row["scale_max"] = np.array([int(cells["scale_max"].max()) if len(cells) else 5])
+    row["respondents"] = np.array([counts.rating_respondents])
+    return row
 
 
 def combined_key(

@@ -22,7 +22,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
+from analysis.counts import RatingCounts, aggregate_columns, as_counts, group_ids
 
 Z95 = 1.959963984540054
 ITEM_KEYS = ("question", "category", "served_unit")
@@ -113,15 +113,21 @@ def add_metrics(table: pd.DataFrame) -> pd.DataFrame:
     """Add rate, Wilson interval, mean, sd and dissatisfied share from the additive columns."""
     # One new frame from the columns: a copy plus one __setitem__ per metric costs more.
     data = {column: table[column].array.copy() for column in table.columns}
-    n = table["n"].to_numpy()
-    satisfied = table["satisfied"].to_numpy()
-    total = table["total"].to_numpy()
+    return pd.DataFrame(with_metrics(data), index=table.index)
+
+
+def with_metrics(data: dict[str, object]) -> dict[str, object]:
+    """``data`` (columns n, satisfied, dissatisfied, total, total_sq as arrays) with the metric
+    columns of ``add_metrics`` added."""
+    n = np.asarray(data["n"])
+    satisfied = np.asarray(data["satisfied"])
+    total = np.asarray(data["total"])
     data["rate"] = ratio(satisfied, n)
     data["ci_low"], data["ci_high"] = wilson_intervals(satisfied, n)
     data["mean"] = ratio(total, n)
-    data["sd"] = _sample_sd(total, table["total_sq"].to_numpy(), n)
-    data["dissatisfied_share"] = ratio(table["dissatisfied"], n)
-    return pd.DataFrame(data, index=table.index)
+    data["sd"] = _sample_sd(total, np.asarray(data["total_sq"]), n)
+    data["dissatisfied_share"] = ratio(data["dissatisfied"], n)
+    return data
 
 
 def _sample_sd(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -136,9 +142,14 @@ def _sample_sd(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.nda
 def metrics_of(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
     """``add_metrics(aggregate(counts, by))``, computed once per ``by`` and kept on the counts
     (a copy is handed out): a round's tables ask for the item and category metrics many times."""
+    return _metrics_frame(counts, by).copy()
+
+
+def _metrics_frame(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
+    """The kept frame of ``metrics_of`` itself: callers select from it, never change it."""
     if by not in counts._metrics:
-        counts._metrics[by] = add_metrics(aggregate(counts, by))
-    return counts._metrics[by].copy()
+        counts._metrics[by] = pd.DataFrame(with_metrics(aggregate_columns(counts, by)))
+    return counts._metrics[by]
 
 
 def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
@@ -149,9 +160,9 @@ def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.D
     ``respondents`` counts distinct responses with at least one answered rating in the row.
     """
     counts = as_counts(data)
-    table = metrics_of(counts, tuple(by))
     columns = [*by, "scale_min", "scale_max", *METRIC_COLUMNS, *counts.count_columns]
-    return table[columns]
+    # A selection is a new frame (pandas copies on write), so the kept one stays as it is.
+    return _metrics_frame(counts, tuple(by))[columns]
 
 
 def item_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:

@@ -147,3 +147,12 @@ def test_metrics_are_kept_on_the_counts_but_each_caller_gets_its_own_copy(answer
     assert again["n"].tolist() == [3, 2]
     assert again["rate"].tolist() == [2 / 3, 1 / 2]
     assert metrics_of(counts, ("question",)) is not again
+
+
+def test_changing_a_table_leaves_the_next_one_as_computed(answers, frame_of):
+    counts = rating_counts(frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2")))
+    first = item_table(counts)
+    first.loc[0, "rate"] = 0.0
+    first["n"] = 99
+    assert item_table(counts)["rate"].tolist() == [2 / 3, 1 / 2]
+    assert item_table(counts)["n"].tolist() == [3, 2]
