@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, as_counts
+from analysis.counts import RatingCounts, as_counts, group_ids
 from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"
@@ -46,8 +46,13 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     matrix; a respondent rating an item twice counts once (the last answer).
     """
     counts = as_counts(data)
-    table = counts.cells.loc[:, list(ITEM_KEYS)].drop_duplicates().reset_index(drop=True)
-    is_overall = (table["question"].astype("str") == overall).to_numpy()
+    # The items in the order of item_ratings' rows: an item's cells are consecutive (the group
+    # is the last part of the cells' sort key), its first cell stands for it.
+    rank, _ = group_ids(counts.cells, ITEM_KEYS)
+    first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
+    keys = {key: counts.cells[key].array.take(first) for key in ITEM_KEYS}
+    question = keys["question"]  # never missing (see analysis.frames)
+    is_overall = np.asarray(question.categories == overall, dtype=bool).take(question.codes)
     ratings = counts.item_ratings
     # One overall rating per respondent: the first overall item if it rates several units.
     # Without an overall item every target is 0 (not rated): no pairs, NaN importance.
@@ -59,16 +64,21 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     # Code c of item_ratings stands for the value points[0] + c - 1 (code 0: not rated).
     values = np.arange(len(counts.points) + 1, dtype="int64") + (counts.points[0] - 1)
     rated = joint.sum(axis=2)
-    table["n"] = rated[:, 1:].sum(axis=1)
+    n = rated[:, 1:].sum(axis=1)
     # Satisfied = top two boxes of the item's own scale, as in analysis.metrics.
     top = values[None, :] >= (counts.item_scale_max - 1)[:, None]
     top[:, 0] = False
-    table["rate"] = ratio((rated * top).sum(axis=1), table["n"])
-    table["importance"], table["pairs"] = _correlations(joint[:, 1:, 1:], values[1:])
-    table = table[~is_overall].sort_values(list(ITEM_KEYS)).reset_index(drop=True)
-    placed = table["importance"].where(table["pairs"] >= MIN_PAIRS_PLACED)
-    table["quadrant"] = quadrants(placed, table["rate"])
-    return table
+    importance, pairs = _correlations(joint[:, 1:, 1:], values[1:])
+    # The rows in key order, missing keys last (the cells sort them first), overall left out.
+    order = np.argsort(rank.take(first), kind="stable")
+    kept = order[~is_overall.take(order)]
+    table = {key: codes.take(kept) for key, codes in keys.items()}
+    table["n"] = n.take(kept)
+    table["rate"] = ratio((rated * top).sum(axis=1), n).take(kept)
+    table["importance"], table["pairs"] = importance.take(kept), pairs.take(kept)
+    placed = np.where(table["pairs"] >= MIN_PAIRS_PLACED, table["importance"], np.nan)
+    table["quadrant"] = quadrants(pd.Series(placed), pd.Series(table["rate"]))
+    return pd.DataFrame(table)
 
 
 def all_weak(drivers: pd.DataFrame) -> bool:
