@@ -555,7 +555,7 @@ def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.Data
             codes.codes.take(rows), dtype=codes.dtype, validate=False
         )
     table["response_id"] = response[order]
-    for name in ("value", "scale_min"):
-        table[name] = frame[name].to_numpy().take(rows)
+    table["value"] = frame["value"].to_numpy().take(rows)
+    table["scale_min"] = frame["scale_min"].to_numpy().take(rows).astype("int64")
     table["comment"] = frame["comment"].array.take(rows)
     return pd.DataFrame(table)

@@ -16,7 +16,9 @@ QUESTION_TYPES = ("rating", "nps", "choice", "multi", "text")
 SOURCES = ("web", "paper", "meeting")
 NUMERIC_TYPES = ("rating", "nps")
 
-# Column -> dtype of the normalised frame, in this order.
+# Column -> dtype of the normalised frame, in this order. The scale columns take the narrowest
+# of int16, int32 and int64 that holds the round's scales (int16 for any real questionnaire):
+# checking two million of them for one shared scale then reads a quarter of the memory.
 COLUMNS: Mapping[str, str] = {
     "round_id": "int64",
     "response_id": "int64",
@@ -27,8 +29,8 @@ COLUMNS: Mapping[str, str] = {
     "category": "category",
     "type": "category",
     "value": "float64",
-    "scale_min": "int64",
-    "scale_max": "int64",
+    "scale_min": "int16",
+    "scale_max": "int16",
     "text": "str",
     "comment": "str",
     "source": "category",
@@ -172,8 +174,12 @@ def _scales(frame: pd.DataFrame, types: pd.Categorical) -> tuple[np.ndarray, np.
         if name in frame.columns:
             given = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
             fill = np.where(np.isnan(given), fill, given)
-        result.append(fill.astype("int64"))
-    return result[0], result[1]
+        result.append(fill)
+    low = min(float(np.min(r, initial=0)) for r in result)
+    high = max(float(np.max(r, initial=0)) for r in result)
+    dtype = next((t for t in ("int16", "int32")
+                  if np.iinfo(t).min <= low and high <= np.iinfo(t).max), "int64")
+    return result[0].astype(dtype), result[1].astype(dtype)
 
 
 def _strings(series: pd.Series | None, n: int) -> pd.Series:

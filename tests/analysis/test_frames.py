@@ -25,6 +25,15 @@ def test_records_are_normalised_to_the_contract_dtypes(answers):
     assert frame["source"].tolist() == ["web", "web"]
 
 
+def test_scales_are_kept_in_the_narrowest_integer_type_that_holds_them(answers):
+    assert answer_frame(answers([5, 4]))["scale_min"].dtype == "int16"
+    assert empty_frame()["scale_max"].dtype == "int16"
+    wide = answer_frame(answers([40_000], scale_min=1, scale_max=40_000))
+    assert wide["scale_max"].dtype == "int32"
+    assert wide["scale_max"].tolist() == [40_000]
+    assert wide["value"].tolist() == [40_000.0]
+
+
 def test_a_dataframe_gives_the_same_frame_as_records(answers):
     records = answers([5, None, 1], comments=[None, None, "late"])
     expected = answer_frame(records)
