@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -72,10 +72,22 @@ class RuleContext:
     """What a rule sees: one row per item (group NaN) and per shown group cell, with metrics
     (``analysis.metrics.METRIC_COLUMNS``), ``mean_ci_low``/``mean_ci_high``, ``lowest_commented``
     (ratings at scale_min with a comment), ``comments``, and the previous round's ``prev_*``
-    columns (NaN when there is no previous round or row)."""
+    columns (NaN when there is no previous round or row). A rule returns ``candidates(...)``
+    for the rows it fires on."""
 
     rows: pd.DataFrame
     thresholds: Thresholds
+    _lists: dict[str, list] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def values(self, name: str) -> np.ndarray:
+        """A column as a numpy array."""
+        return self.rows[name].to_numpy()
+
+    def column(self, name: str) -> list:
+        """A column as a Python list, made once for all the rules."""
+        if name not in self._lists:
+            self._lists[name] = self.rows[name].tolist()
+        return self._lists[name]
 
 
 @dataclass(frozen=True)
@@ -89,30 +101,32 @@ class Rule:
 
 def _rate_below(context: RuleContext) -> list[ActionCandidate]:
     """Rate below threshold t: satisfied / n < t. Severity (t - rate) * sqrt(n)."""
-    rows, t = context.rows, context.thresholds.rate
-    fired = rows[below(rows["satisfied"], rows["n"], t)]
-    severity = (t - fired["rate"]) * np.sqrt(fired["n"])
-    return _candidates("rate_below", fired, "rate", "ci_low", "ci_high", t, severity)
+    t, n = context.thresholds.rate, context.values("n")
+    fired = below(context.values("satisfied"), n, t)
+    severity = (t - context.values("rate")) * np.sqrt(n)
+    return candidates(context, "rate_below", fired, "rate", "ci_low", "ci_high", t, severity)
 
 
 def _mean_below(context: RuleContext) -> list[ActionCandidate]:
     """Mean below threshold t: sum / n < t. Severity (t - mean) * sqrt(n); the interval is
     mean ± 1.96 sd / sqrt(n) (NaN for n < 2, so such a row is only ever ``possible``)."""
-    rows, t = context.rows, context.thresholds.mean
-    fired = rows[below(rows["total"], rows["n"], t)]
-    severity = (t - fired["mean"]) * np.sqrt(fired["n"])
-    return _candidates("mean_below", fired, "mean", "mean_ci_low", "mean_ci_high", t, severity)
+    t, n = context.thresholds.mean, context.values("n")
+    fired = below(context.values("total"), n, t)
+    severity = (t - context.values("mean")) * np.sqrt(n)
+    return candidates(
+        context, "mean_below", fired, "mean", "mean_ci_low", "mean_ci_high", t, severity
+    )
 
 
 def _significant_drop(context: RuleContext) -> list[ActionCandidate]:
     """Rate lower than the previous round's for the same question, served unit (and group)
     with two-sided pooled z-test p < alpha. Threshold = the previous rate; severity
     (previous rate - rate) * sqrt(n)."""
-    rows = context.rows
-    fired = rows[(rows["rate"] < rows["prev_rate"]) & (rows["p_value"] < context.thresholds.alpha)]
-    severity = (fired["prev_rate"] - fired["rate"]) * np.sqrt(fired["n"])
-    return _candidates(
-        "significant_drop", fired, "rate", "ci_low", "ci_high", fired["prev_rate"], severity
+    rate, before = context.values("rate"), context.values("prev_rate")
+    fired = (rate < before) & (context.values("p_value") < context.thresholds.alpha)
+    severity = (before - rate) * np.sqrt(context.values("n"))
+    return candidates(
+        context, "significant_drop", fired, "rate", "ci_low", "ci_high", before, severity
     )
 
 
@@ -120,11 +134,10 @@ def _single_low_with_comment(context: RuleContext) -> list[ActionCandidate]:
     """Any rating at scale_min (1 of 5) given with a non-empty comment. Observed is the item's
     rate with its interval; threshold NaN; severity the number of such ratings; evidence is
     always ``confirmed`` (a respondent said what went wrong)."""
-    rows = context.rows
-    fired = rows[rows["lowest_commented"] > 0]
-    return _candidates(
-        "single_low_with_comment", fired, "rate", "ci_low", "ci_high", math.nan,
-        fired["lowest_commented"].astype("float64"), evidence="confirmed",
+    lowest = context.values("lowest_commented")
+    return candidates(
+        context, "single_low_with_comment", lowest > 0, "rate", "ci_low", "ci_high", math.nan,
+        lowest.astype("float64"), evidence="confirmed",
     )  # fmt: skip
 
 
@@ -282,43 +295,47 @@ def _with_previous(rows: pd.DataFrame, previous: dict[tuple, tuple] | None) -> p
     return rows
 
 
-def _candidates(
+def candidates(
+    context: RuleContext,
     rule: str,
-    fired: pd.DataFrame,
+    fired: np.ndarray,
     observed: str,
     low: str,
     high: str,
-    threshold: float | pd.Series,
-    severity: pd.Series,
+    threshold: float | np.ndarray,
+    severity: np.ndarray,
     evidence: str | None = None,
 ) -> list[ActionCandidate]:
-    thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (len(fired),))
+    """The candidates of ``rule`` for the rows where ``fired`` is True: the observed figure and
+    its interval from the columns ``observed``, ``low`` and ``high``; ``threshold`` (one value
+    or one per row) and ``severity`` (one per row); ``evidence`` confirmed when the interval's
+    high end is below the threshold, unless given."""
+    n_rows = len(context.rows)
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (n_rows,))
     severities = np.asarray(severity, dtype="float64")
-    # Whole columns as Python lists: itertuples over the tuple-valued comments column cost
-    # more than all the rule arithmetic.
-    names = ("question", "category", "served_unit", "group", observed, "n", low, high,
-             "comments", "p_value")
-    columns = {name: fired[name].tolist() for name in names}
+    # Whole columns as Python lists, made once for every rule: per-row access to the frame
+    # costs more than all the rule arithmetic.
+    column = context.column
     result = []
-    for i in range(len(fired)):
+    for i in np.flatnonzero(fired).tolist():
         limit = float(thresholds[i])
-        ci_high = float(columns[high][i])
+        ci_high = float(column(high)[i])
         result.append(
             ActionCandidate(
                 rule=rule,
-                question=columns["question"][i],
-                category=_code(columns["category"][i]),
-                served_unit=_code(columns["served_unit"][i]),
-                group=_code(columns["group"][i]),
-                observed=float(columns[observed][i]),
-                n=int(columns["n"][i]),
-                ci_low=float(columns[low][i]),
+                question=column("question")[i],
+                category=_code(column("category")[i]),
+                served_unit=_code(column("served_unit")[i]),
+                group=_code(column("group")[i]),
+                observed=float(column(observed)[i]),
+                n=int(column("n")[i]),
+                ci_low=float(column(low)[i]),
                 ci_high=ci_high,
                 threshold=limit,
                 severity=float(severities[i]),
                 evidence=evidence or ("confirmed" if ci_high < limit else "possible"),
-                comments=tuple(columns["comments"][i]),
-                p_value=float(columns["p_value"][i]) if rule == "significant_drop" else None,
+                comments=tuple(column("comments")[i]),
+                p_value=float(column("p_value")[i]) if rule == "significant_drop" else None,
             )
         )
     return result

@@ -204,7 +204,9 @@ def summary(data: pd.DataFrame | RatingCounts) -> Summary:
     An empty round gives zeros and NaN figures.
     """
     counts = as_counts(data)
-    row = metric_table(counts, ()).iloc[0]
+    # The one row's columns, without making a frame of them.
+    row = {name: values[0] for name, values in
+           with_metrics(aggregate_columns(counts, ())).items()}  # fmt: skip
     return Summary(
         respondents=counts.respondents,
         rating_respondents=counts.rating_respondents,
