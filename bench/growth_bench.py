@@ -3,9 +3,10 @@
 
 For each size: time of the tidy frame (``analysis.answer_frame``) and of the full analysis
 (the same work as ``analysis_bench.full_analysis``: the round reduced, then every table,
-breakdown, driver and rule, against the kept counts of a previous round of the same size), the bare pandas groupby over the same frame as the
-reference, and the cost per answered rating in nanoseconds, so that one can read off whether
-it stays flat or falls as rounds grow. Prints figures; asserts nothing.
+breakdown, driver and rule, against the kept counts of a previous round of the same size),
+the bare pandas groupby over the same frame as the reference, and the cost per answered
+rating in nanoseconds, so that one can read off whether it stays flat or falls as rounds
+grow. Prints figures; asserts nothing.
 
     .venv/bin/python bench/growth_bench.py [--responses N] [--repeat K]
 
