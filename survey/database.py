@@ -43,10 +43,36 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "begin", _forget_writes)
+        event.listen(engine, "before_cursor_execute", _note_write)
     if engine.dialect.name != "sqlite":
         return
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+
+
+# Whether the connection's transaction may have written (see wrote_nothing): kept in the pooled
+# connection's info, reset when a transaction begins.
+MAY_HAVE_WRITTEN = "survey.may_have_written"
+
+
+def _forget_writes(conn: Connection) -> None:
+    conn.info[MAY_HAVE_WRITTEN] = False
+
+
+def _note_write(conn: Connection, _cursor, _statement, _parameters, context, _many) -> None:
+    if not _surely_reads(context):
+        conn.info[MAY_HAVE_WRITTEN] = True
+
+
+def _surely_reads(context) -> bool:
+    """A statement built as a SELECT without FOR UPDATE / FOR SHARE (a row lock is a write to
+    PostgreSQL). Text, driver SQL and everything else count as writes."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return bool(getattr(statement, "is_select", False)) and (
+        getattr(statement, "_for_update_arg", True) is None
+    )
 
 
 def _on_connect(dbapi_connection, _record) -> None:
@@ -146,8 +172,13 @@ def end_read_transaction(sessions: scoped_session, exc: BaseException | None) ->
 
 def wrote_nothing(session) -> bool:
     """True if the session is in a PostgreSQL (psycopg) transaction that has written nothing,
-    as PostgreSQL itself says (no transaction id assigned yet), with no ORM change pending.
-    Always False on SQLite, whose writes need the write lock from the start."""
+    with no ORM change pending. Always False on SQLite, whose writes need the write lock from
+    the start.
+
+    "Written nothing" is known without asking PostgreSQL (which took a round trip per request,
+    ``SELECT txid_current_if_assigned()``): every statement the transaction ran was a SELECT
+    built with SQLAlchemy, without a row lock (``_note_write``); any other statement, text SQL
+    included, counts as a write, so the doubt always ends in a rollback, never in a commit."""
     if isinstance(session, scoped_session):
         session = session()
     if not session.in_transaction() or session.get_bind().dialect.driver != "psycopg":
@@ -161,15 +192,15 @@ def wrote_nothing(session) -> bool:
         status = connection.connection.dbapi_connection.info.transaction_status
         if status != TransactionStatus.INTRANS:
             return False  # idle, or failed
-        return connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None
+        return connection.info.get(MAY_HAVE_WRITTEN) is False
     except SQLAlchemyError:
         return False  # e.g. a failed flush left the session waiting for its rollback
 
 
 def reads_only(session) -> None:
     """Run the rest of this request's statements without a transaction, on PostgreSQL: for a
-    request that reads one thing and writes nothing (the personal link), BEGIN, the check that
-    nothing was written and COMMIT were three of its five round trips (with the pool's ping).
+    request that reads one thing and writes nothing (the personal link), BEGIN and COMMIT were
+    two of its four round trips (with the pool's ping).
     Call it before the request's first statement; the pool restores the isolation level when
     the connection returns. SQLite is left as it is: its reads take no lock worth avoiding."""
     if isinstance(session, scoped_session):

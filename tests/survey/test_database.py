@@ -160,3 +160,44 @@ def test_begin_write_after_reads_only(probed):
     assert ended == ([] if on_psycopg() else ["commit"])
     db.session.commit()
     assert set(db.session.scalars(select(Unit.name_en))) == {"Written"}
+
+
+def probe(app, view) -> int:
+    app.add_url_rule(f"/probe/{view.__name__}", view.__name__, view)
+    return app.test_client().get(f"/probe/{view.__name__}").status_code
+
+
+def test_a_locking_read_counts_as_a_write(probed):
+    app, ended = probed
+
+    def lock_units():
+        return str(len(db.session.scalars(select(Unit).with_for_update()).all()))
+
+    assert probe(app, lock_units) == 200
+    assert ended == ["rollback"]
+
+
+def test_text_sql_counts_as_a_write(probed):
+    app, ended = probed
+
+    def run_text():
+        db.session.execute(text("UPDATE unit SET name_en = 'Changed by text SQL'"))
+        return "ran"
+
+    assert probe(app, run_text) == 200
+    assert ended == ["rollback"]
+    assert "Changed by text SQL" not in db.session.scalars(select(Unit.name_en)).all()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="psycopg's transactions: PostgreSQL")
+def test_whether_a_transaction_wrote_is_known_without_asking_postgresql(probed):
+    db.session.scalars(select(Unit)).all()
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    assert database.wrote_nothing(db.session)
+    db.session.execute(update(Unit).values(name_en="Written"))
+    assert not database.wrote_nothing(db.session)
+    assert sent == [sent[-1]] and sent[-1].startswith("UPDATE unit")
+    db.session.rollback()
+    db.session.scalars(select(Unit)).all()
+    assert database.wrote_nothing(db.session)  # a new transaction starts with nothing written
