@@ -384,8 +384,8 @@ def _points(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> np.ndarray
     """Every scale point of the counted rows (1..5 when there are none)."""
     if not valid.any():
         return np.arange(1, 6)
-    lowest = int(np.where(valid, smin, np.iinfo("int64").max).min())
-    highest = int(np.where(valid, smax, np.iinfo("int64").min).max())
+    # Only the counted rows' scales (the scale columns may be int16: no int64 sentinel here).
+    lowest, highest = int(smin[valid].min()), int(smax[valid].max())
     return np.arange(lowest, highest + 1)
 
 

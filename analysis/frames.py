@@ -211,7 +211,7 @@ def _check_values(frame: pd.DataFrame) -> None:
             f"first for question {question!r}"
         )
     rating = _type_mask(frame["type"].array, ("rating",))
-    short = rating & (hi - lo + 1 < MIN_RATING_POINTS)
+    short = rating & (hi.astype("int64") - lo + 1 < MIN_RATING_POINTS)  # no int16 overflow
     if short.any():
         question = frame["question"].iloc[int(np.argmax(short))]
         raise ValueError(f"rating scale of question {question!r} has fewer than 4 points")

@@ -161,8 +161,8 @@ def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.D
     """
     counts = as_counts(data)
     columns = [*by, "scale_min", "scale_max", *METRIC_COLUMNS, *counts.count_columns]
-    # A selection is a new frame (pandas copies on write), so the kept one stays as it is.
-    return _metrics_frame(counts, tuple(by))[columns]
+    # A copy: pandas' copy on write guards the columns, not a categorical's array written to.
+    return _metrics_frame(counts, tuple(by))[columns].copy()
 
 
 def item_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def compare_rounds(
     union = sorted(set(keys_old) | set(keys_new),
                    key=lambda key: [(v is None, v or "") for v in key])
     table: dict[str, object] = {
-        name: np.array([key[i] for key in union], dtype=object) for i, name in enumerate(by)
+        name: pd.array([key[i] for key in union], dtype="str") for i, name in enumerate(by)
     }
     for part, keys, suffix in ((old, keys_old, "_before"), (new, keys_new, "_after")):
         position = dict(zip(keys, range(len(keys))))
@@ -100,7 +100,9 @@ def _add_change(table: dict[str, object], alpha: float) -> pd.DataFrame:
     table["difference"], table["z"], table["p_value"] = difference, z, p
     table["significant"] = np.nan_to_num(p, nan=1.0) < alpha
     direction = np.select([difference > 0, difference < 0], ["up", "down"], default="same")
-    table["direction"] = np.where(np.isnan(difference), None, direction.astype(object))
+    table["direction"] = pd.array(
+        np.where(np.isnan(difference), None, direction.astype(object)), dtype="str"
+    )
     return pd.DataFrame(table)
 
 

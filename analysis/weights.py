@@ -56,7 +56,7 @@ def weighted_table(
     counts = as_counts(data)
     by = list(by)
     plain = metrics_of(counts, tuple(by))
-    weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by)
+    weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by, len(plain))
     # One frame from the columns: copying and assigning column by column costs more.
     table = {name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low",
                                                   "ci_high"]}
@@ -69,16 +69,16 @@ def weighted_table(
 
 
 def _weighted(
-    per_group: pd.DataFrame, weights: dict[str, float], by: list[str]
+    per_group: pd.DataFrame, weights: dict[str, float], by: list[str], n_rows: int
 ) -> dict[str, np.ndarray]:
-    """Weighted rate, n_eff and weighted_n per ``by`` row, in ``aggregate``'s row order."""
+    """Weighted rate, n_eff and weighted_n for each of the ``n_rows`` rows of ``aggregate(counts,
+    by)``, in its order (``by=()``: one row, even for a round without ratings)."""
     n = per_group["n"].to_numpy(dtype="float64")
     groups = per_group["group"].array
     # The weight of each group code (the last one: a missing group, weight 0).
     of_code = np.array([weights.get(str(g), 0.0) for g in groups.categories] + [0.0])
     w = np.where(n > 0, of_code.take(groups.codes), 0.0)
     row = _row_ids(per_group, by)
-    n_rows = int(row.max()) + 1 if len(row) else 0
     share = ratio(w, np.bincount(row, weights=w, minlength=n_rows)[row])
     share = np.nan_to_num(share)
     rate_g = ratio(per_group["satisfied"], n)

@@ -68,11 +68,17 @@ def _note_write(conn: Connection, _cursor, _statement, _parameters, context, _ma
 
 def _surely_reads(context) -> bool:
     """A statement built as a SELECT without FOR UPDATE / FOR SHARE (a row lock is a write to
-    PostgreSQL). Text, driver SQL and everything else count as writes."""
-    statement = getattr(getattr(context, "compiled", None), "statement", None)
-    return bool(getattr(statement, "is_select", False)) and (
-        getattr(statement, "_for_update_arg", True) is None
-    )
+    PostgreSQL) and without an INSERT, UPDATE or DELETE in a WITH clause. Text, driver SQL and
+    everything else count as writes; so a function that writes (nextval, a user function) must
+    be called through text(), never select(func...). Statements sent on the raw DBAPI cursor
+    (survey.results reads big rounds that way) pass no event: they must only read."""
+    compiled = getattr(context, "compiled", None)
+    statement = getattr(compiled, "statement", None)
+    if not getattr(statement, "is_select", False):
+        return False
+    if getattr(statement, "_for_update_arg", True) is not None:
+        return False
+    return not any(getattr(cte.element, "is_dml", True) for cte in compiled.ctes or ())
 
 
 def _on_connect(dbapi_connection, _record) -> None:

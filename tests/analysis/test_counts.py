@@ -42,3 +42,16 @@ def test_aggregates_are_kept_but_each_caller_gets_its_own_copy(answers, frame_of
     first.loc[0, "n"] = 99
     assert aggregate(counts, ["question"]).equals(aggregate(rating_counts(frame), ["question"]))
     assert aggregate(counts, ["question"])["n"].tolist() == [3, 2]
+
+
+def test_scale_points_are_those_of_the_counted_rows(answers, frame_of):
+    frame = frame_of(
+        answers([4], "q1", scale_min=1, scale_max=5),
+        answers([5], "q2", scale_min=1, scale_max=7, start=2),
+        answers([None], "q3", scale_min=1, scale_max=5, start=3),
+        answers([9], "recommend", type="nps", start=4),
+    )
+    counts = rating_counts(frame)
+    assert counts.points == (1, 2, 3, 4, 5, 6, 7)
+    assert [c for c in item_table(counts).columns if c.startswith("count_")] == [
+        f"count_{v}" for v in range(1, 8)]

@@ -34,6 +34,12 @@ def test_scales_are_kept_in_the_narrowest_integer_type_that_holds_them(answers):
     assert wide["value"].tolist() == [40_000.0]
 
 
+def test_a_scale_of_more_points_than_int16_holds_is_accepted(answers):
+    # Both ends fit int16; the count of points (40,001) does not.
+    frame = answer_frame(answers([0], scale_min=-20_000, scale_max=20_000))
+    assert (frame["scale_min"].tolist(), frame["scale_max"].tolist()) == ([-20_000], [20_000])
+
+
 def test_a_dataframe_gives_the_same_frame_as_records(answers):
     records = answers([5, None, 1], comments=[None, None, "late"])
     expected = answer_frame(records)

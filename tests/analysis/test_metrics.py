@@ -156,3 +156,9 @@ def test_changing_a_table_leaves_the_next_one_as_computed(answers, frame_of):
     first["n"] = 99
     assert item_table(counts)["rate"].tolist() == [2 / 3, 1 / 2]
     assert item_table(counts)["n"].tolist() == [3, 2]
+
+
+def test_writing_into_a_tables_key_column_leaves_the_next_table_as_computed(answers, frame_of):
+    counts = rating_counts(frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2")))
+    item_table(counts)["question"].array[0] = "q2"
+    assert item_table(counts)["question"].tolist() == ["q1", "q2"]

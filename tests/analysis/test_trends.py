@@ -57,3 +57,10 @@ def test_trend_table_follows_the_callers_round_order(answers, frame_of):
 def test_rounds_without_responses_give_empty_tables():
     assert compare_rounds(empty_frame(), empty_frame()).empty
     assert trend_table(empty_frame(), order=[1, 2]).empty
+
+
+def test_missing_keys_and_directions_are_missing_strings(counted):
+    table = compare_rounds(counted(4, 5, "old", served_unit=None), counted(4, 5, "new",
+                                                                           served_unit=None))
+    assert str(table["served_unit"].dtype) == "str" and table["served_unit"].isna().all()
+    assert str(table["direction"].dtype) == "str" and table["direction"].isna().all()

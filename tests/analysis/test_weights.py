@@ -65,3 +65,9 @@ def test_negative_weights_are_rejected(frame):
 
 def test_a_round_without_responses_gives_an_empty_table():
     assert weighted_table(empty_frame(), WEIGHTS).empty
+
+
+def test_whole_round_row_of_a_round_without_ratings_has_nan_weighted_figures():
+    table = weighted_table(empty_frame(), WEIGHTS, by=())
+    assert len(table) == 1 and table.iloc[0]["n"] == 0
+    assert math.isnan(table.iloc[0]["weighted_rate"]) and table.iloc[0]["n_eff"] == 0

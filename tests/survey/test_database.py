@@ -201,3 +201,16 @@ def test_whether_a_transaction_wrote_is_known_without_asking_postgresql(probed):
     db.session.rollback()
     db.session.scalars(select(Unit)).all()
     assert database.wrote_nothing(db.session)  # a new transaction starts with nothing written
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="an UPDATE in a WITH clause: PostgreSQL")
+def test_a_select_of_an_update_counts_as_a_write(probed):
+    app, ended = probed
+
+    def update_in_a_cte():
+        changed = update(Unit).values(name_en="Changed in a CTE").returning(Unit.id).cte()
+        return str(len(db.session.execute(select(changed.c.id)).all()))
+
+    assert probe(app, update_in_a_cte) == 200
+    assert ended == ["rollback"]
+    assert "Changed in a CTE" not in db.session.scalars(select(Unit.name_en)).all()
