@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
-from analysis.counts import RatingCounts, aggregate, as_counts, group_ids, plain_keys
+from analysis.counts import RatingCounts, aggregate, as_counts, group_ids, key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import two_proportion_z_tests
 
@@ -266,16 +266,16 @@ def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple
     whole = aggregate(counts, MATCH_KEYS[:2])
     groups = aggregate(counts, MATCH_KEYS)
     shown = groups["respondents"].to_numpy() >= anonymity_threshold
-    table: dict[tuple, tuple] = {}
-    for part, keep in ((whole, None), (groups, shown)):
-        keys = [plain_keys(part[key]) for key in MATCH_KEYS if key in part.columns]
-        if len(keys) < len(MATCH_KEYS):
-            keys.append(np.full(len(part), None, dtype=object))
-        figures = zip(part["n"].tolist(), part["satisfied"].tolist())
-        for i, (key, figure) in enumerate(zip(zip(*keys), figures)):
-            if keep is None or keep[i]:
-                table[key] = figure
-    return table
+    figures = {(*key, None): figure for key, figure in
+               zip(key_tuples(whole, MATCH_KEYS[:2]), _figures(whole))}  # fmt: skip
+    figures.update((key, figure) for key, figure, keep in
+                   zip(key_tuples(groups, MATCH_KEYS), _figures(groups), shown) if keep)
+    return figures
+
+
+def _figures(table: pd.DataFrame) -> zip:
+    """Each row's (n, satisfied)."""
+    return zip(table["n"].tolist(), table["satisfied"].tolist())
 
 
 def _with_previous(rows: pd.DataFrame, previous: dict[tuple, tuple] | None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -79,13 +80,17 @@ class RatingCounts:
     _metrics: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _arrays: dict[str, np.ndarray] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     @property
     def count_columns(self) -> list[str]:
         return [f"count_{v}" for v in self.points]
+
+    @cached_property
+    def summed(self) -> np.ndarray:
+        """The cells' additive and count columns (``ADDITIVE``, then ``count_columns``) as one
+        int64 matrix of cells x columns, for ``aggregate`` to sum in one pass."""
+        columns = [*ADDITIVE, *self.count_columns]
+        return np.column_stack([self.cells[name].to_numpy(dtype="int64") for name in columns])
 
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:
         """Distinct responses per group of cells (``cell_group[k]`` = group id of cell k)."""
@@ -287,20 +292,11 @@ def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, obje
     np.maximum.at(table["scale_max"], ids, cells["scale_max"].to_numpy())
     # All additive and count columns summed in one pass over a cells x columns matrix.
     sums = np.zeros((n_groups, len(columns) - 2), dtype="int64")
-    np.add.at(sums, ids, _summed(counts, columns[2:]))
+    np.add.at(sums, ids, counts.summed)
     for j, name in enumerate(columns[2:]):
         table[name] = sums[:, j]
     table["respondents"] = counts.distinct_respondents(ids, n_groups)
     return table
-
-
-def _summed(counts: RatingCounts, columns: list[str]) -> np.ndarray:
-    """The cells' additive and count columns as one int64 matrix, made once per counts."""
-    if "summed" not in counts._arrays:
-        counts._arrays["summed"] = np.column_stack(
-            [counts.cells[name].to_numpy(dtype="int64") for name in columns]
-        ) if len(columns) else np.zeros((len(counts.cells), 0), dtype="int64")
-    return counts._arrays["summed"]
 
 
 def group_ids(table: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -348,6 +344,12 @@ def plain_keys(codes: pd.Series) -> np.ndarray:
     """A categorical key column as an object array of its strings, None where missing."""
     array = codes.array
     return np.append(np.asarray(array.categories, dtype=object), None).take(array.codes)
+
+
+def key_tuples(table: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
+    """Each row's categorical keys ``by`` as a tuple of plain strings (None when missing), to
+    match rows across rounds, whose categories differ; unique for an ``aggregate`` table."""
+    return list(zip(*(plain_keys(table[key]) for key in by))) if by else [()] * len(table)
 
 
 def split_key(keys: np.ndarray, sizes: list[int]) -> list[np.ndarray]:

@@ -109,16 +109,9 @@ def below(
     return (den > 0) & (num * frac.denominator < frac.numerator * den)
 
 
-def add_metrics(table: pd.DataFrame) -> pd.DataFrame:
-    """Add rate, Wilson interval, mean, sd and dissatisfied share from the additive columns."""
-    # One new frame from the columns: a copy plus one __setitem__ per metric costs more.
-    data = {column: table[column].array.copy() for column in table.columns}
-    return pd.DataFrame(with_metrics(data), index=table.index)
-
-
 def with_metrics(data: dict[str, object]) -> dict[str, object]:
-    """``data`` (columns n, satisfied, dissatisfied, total, total_sq as arrays) with the metric
-    columns of ``add_metrics`` added."""
+    """``data`` (columns n, satisfied, dissatisfied, total, total_sq as arrays) with rate,
+    Wilson interval, mean, sd and dissatisfied share added."""
     n = np.asarray(data["n"])
     satisfied = np.asarray(data["satisfied"])
     total = np.asarray(data["total"])
@@ -140,7 +133,8 @@ def _sample_sd(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.nda
 
 
 def metrics_of(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
-    """``add_metrics(aggregate(counts, by))``, computed once per ``by`` and kept on the counts
+    """``aggregate(counts, by)`` with its metrics (``with_metrics``), computed once per ``by``
+    and kept on the counts
     (a copy is handed out): a round's tables ask for the item and category metrics many times."""
     return _metrics_frame(counts, by).copy()
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, as_counts, plain_keys
+from analysis.counts import RatingCounts, as_counts, key_tuples
 from analysis.metrics import ITEM_KEYS, metric_table
 
 ALPHA = 0.05
@@ -70,7 +70,7 @@ def compare_rounds(
     # An outer join on the unique keys, as dicts: pandas' merge costs milliseconds on these
     # few hundred rows. Keys are plain strings (rounds have their own categories), missing as
     # None, which match each other and sort last, as in merge.
-    keys_old, keys_new = _row_keys(old, by), _row_keys(new, by)
+    keys_old, keys_new = key_tuples(old, by), key_tuples(new, by)
     union = sorted(set(keys_old) | set(keys_new),
                    key=lambda key: [(v is None, v or "") for v in key])
     table: dict[str, object] = {
@@ -85,11 +85,6 @@ def compare_rounds(
                 values = np.nan_to_num(values).astype("int64")
             table[f"{name}{suffix}"] = values
     return _add_change(table, alpha)
-
-
-def _row_keys(table: pd.DataFrame, by: list[str]) -> list[tuple]:
-    """Each row's keys as plain strings (None when missing); ``aggregate`` makes them unique."""
-    return list(zip(*(plain_keys(table[key]) for key in by))) if by else [()] * len(table)
 
 
 def _add_change(table: dict[str, object], alpha: float) -> pd.DataFrame:
