@@ -9,7 +9,7 @@ DEMO_RESPONSES ?= 200
 PO_FILES := $(wildcard survey/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test test-sqlite test-postgres bench serve reliability system-deps translations clean
+.PHONY: install lint run test test-sqlite test-postgres bench serve reliability system-deps translations clean
 
 install: $(STAMP) $(MO_FILES)
 
@@ -38,13 +38,18 @@ run: install
 # System packages first (Chromium for tests/browser); if they cannot be installed the suite still
 # runs, and the browser tests fail saying what is missing. The browser tests serve the app on
 # their own SQLite database, so the PostgreSQL run leaves them out.
-test: install
+test: install lint
 	bash scripts/system-deps.sh || echo "== system packages missing: the browser, chart and report tests will fail" >&2
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/python -m pytest --ignore=tests/browser; \
 	fi
+
+# Style: ruff lints and checks the formatting (configured in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(BIN)/python bench/run.py

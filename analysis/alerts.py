@@ -268,8 +268,11 @@ def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple
     shown = groups["respondents"].to_numpy() >= anonymity_threshold
     figures = {(*key, None): figure for key, figure in
                zip(key_tuples(whole, MATCH_KEYS[:2]), _figures(whole))}  # fmt: skip
-    figures.update((key, figure) for key, figure, keep in
-                   zip(key_tuples(groups, MATCH_KEYS), _figures(groups), shown) if keep)
+    figures.update(
+        (key, figure)
+        for key, figure, keep in zip(key_tuples(groups, MATCH_KEYS), _figures(groups), shown)
+        if keep
+    )
     return figures
 
 
@@ -283,8 +286,10 @@ def _with_previous(rows: pd.DataFrame, previous: dict[tuple, tuple] | None) -> p
     p_value of the change. Missing keys match each other."""
     # The frame stores the key strings as pandas' str dtype, whose missing value is NaN.
     keys = zip(*(rows[key].tolist() for key in MATCH_KEYS))
-    found = [(previous or {}).get(tuple(None if v != v else v for v in key), (math.nan, math.nan))
-             for key in keys]
+    found = [
+        (previous or {}).get(tuple(None if v != v else v for v in key), (math.nan, math.nan))
+        for key in keys
+    ]
     prev = np.array(found, dtype="float64").reshape(len(rows), 2)
     rows = rows.copy()
     rows["prev_n"], rows["prev_satisfied"] = prev[:, 0], prev[:, 1]

@@ -137,7 +137,9 @@ def _add_installed_cjk_fonts() -> bool:
     _looked_for_installed_fonts = True
     added = False
     for path in font_manager.findSystemFonts():
-        if any(part in path.lower() for part in ("wqy", "cjk", "sourcehansans", "droidsansfallback")):
+        if any(
+            part in path.lower() for part in ("wqy", "cjk", "sourcehansans", "droidsansfallback")
+        ):
             try:
                 font_manager.fontManager.addfont(path)
                 added = True
@@ -419,7 +421,7 @@ def trend_chart(
         ax.errorbar(rows["round_index"], rate, yerr=np.nan_to_num(np.asarray(error, float)),
                     color=SERIES_COLOURS[i % 7], marker=MARKERS[i % 7], capsize=3,
                     label=_wrap(style.label(code), 24))  # fmt: skip
-    names = (round_labels or {})
+    names = round_labels or {}
     ax.set_xticks(rounds["round_index"],
                   labels=[style.label(names.get(r, r)) for r in rounds["round_id"]])  # fmt: skip
     ax.set_xlim(-0.5, len(rounds) - 0.5)
@@ -524,13 +526,17 @@ def quadrant_chart(
 
 # Where a point's label may go, in points from the point, nearest first: beside it to the right
 # or left, then further up or down, where a thin line leads back to the point.
-LABEL_SIDES = tuple((dx, dy, "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
-                    for dy in (3, -3, 14, -14, 25, -25) for dx in (4, -4))
+LABEL_SIDES = tuple(
+    (dx, dy, "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
+    for dy in (3, -3, 14, -14, 25, -25)
+    for dx in (4, -4)
+)
 LEADER_FROM = 10  # points of vertical offset from which a line leads to the point
 
 
-def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
-                  style: _Style) -> None:
+def _label_points(
+    ax: object, x: np.ndarray, y: np.ndarray, texts: list[str], style: _Style
+) -> None:
     """Label each point at the nearest place where its label stays inside the axes and covers
     no label placed before, and if possible no other point; the most important items are
     placed first; a label with no free place goes right of its point. Items of similar
@@ -543,27 +549,43 @@ def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
     frame = ax.get_window_extent(renderer)
     centres = ax.transData.transform(np.column_stack([x, y]))
     radius = 4 * scale  # a marker of size 40 is about 6 points across
-    markers = [Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius)
-               for cx, cy in centres]
+    markers = [
+        Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius) for cx, cy in centres
+    ]
     labels: list[Bbox] = []
 
     def label(i: int, side: tuple) -> Text:
         dx, dy, ha, va = side
-        leader = {"arrowstyle": "-", "color": MUTED_TEXT, "linewidth": 0.6, "shrinkA": 0,
-                  "shrinkB": 3} if abs(dy) >= LEADER_FROM else None
-        text = ax.annotate(texts[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
-                           ha=ha, va=va, fontsize=8, color=TEXT_COLOUR,
-                           fontfamily=style.families, arrowprops=leader)
+        leader = (
+            {"arrowstyle": "-", "color": MUTED_TEXT, "linewidth": 0.6, "shrinkA": 0, "shrinkB": 3}
+            if abs(dy) >= LEADER_FROM
+            else None
+        )
+        text = ax.annotate(
+            texts[i],
+            (x[i], y[i]),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha=ha,
+            va=va,
+            fontsize=8,
+            color=TEXT_COLOUR,
+            fontfamily=style.families,
+            arrowprops=leader,
+        )
         text.set_in_layout(False)  # the axes stay where the layout put them
         return text
 
     def fits(box: Bbox, avoid: list[Bbox]) -> bool:
         padded = box.padded(scale)  # a point of space between labels, at any resolution
-        return (frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                and not any(padded.overlaps(other) for other in avoid))
+        return (
+            frame.contains(box.x0, box.y0)
+            and frame.contains(box.x1, box.y1)
+            and not any(padded.overlaps(other) for other in avoid)
+        )
 
     for i in np.argsort(-y, kind="stable"):
-        other_markers = markers[:i] + markers[i + 1:]
+        other_markers = markers[:i] + markers[i + 1 :]
         # Measured once: the label's box on any side follows from its size.
         text = label(i, LABEL_SIDES[0])
         extent = text.get_window_extent(renderer)
@@ -575,9 +597,9 @@ def _label_points(ax: object, x: np.ndarray, y: np.ndarray, texts: list[str],
             x0 = cx + dx * scale - (extent.width if ha == "right" else 0)
             y0 = cy + dy * scale - (extent.height if va == "top" else 0)
             boxes[side] = Bbox.from_bounds(x0, y0, extent.width, extent.height)
-        chosen = next((side for side in LABEL_SIDES if fits(boxes[side], labels + other_markers)),
-                      None) or next((side for side in LABEL_SIDES if fits(boxes[side], labels)),
-                                    LABEL_SIDES[0])
+        chosen = next(
+            (side for side in LABEL_SIDES if fits(boxes[side], labels + other_markers)), None
+        ) or next((side for side in LABEL_SIDES if fits(boxes[side], labels)), LABEL_SIDES[0])
         label(i, chosen)
         labels.append(boxes[chosen])
 
@@ -720,4 +742,3 @@ _ALT_BUILDERS: Mapping[str, Callable[..., str]] = {
     "heatmap": _alt_heatmap,
     "quadrant": _alt_quadrant,
 }
-

@@ -176,7 +176,7 @@ def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple
 
 def _value_codes(value: np.ndarray, valid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
     """value - lowest + 1 (1..points) for the rows that count, 0 for the others."""
-    if -127 <= lowest and lowest + n_points <= 127:
+    if lowest >= -127 and lowest + n_points <= 127:
         with np.errstate(invalid="ignore"):
             # NaN and the values of rows that do not count are overwritten below.
             code = value.astype(np.int8)
@@ -323,9 +323,7 @@ def _whole_round(counts: RatingCounts, columns: list[str]) -> dict[str, object]:
     return row
 
 
-def combined_key(
-    frame: pd.DataFrame, keys: Sequence[str] = KEYS
-) -> tuple[np.ndarray, list[int]]:
+def combined_key(frame: pd.DataFrame, keys: Sequence[str] = KEYS) -> tuple[np.ndarray, list[int]]:
     """One integer per row combining the category codes of ``keys`` (missing codes as 0): the
     narrowest of int16, int32 and int64 that holds the key space (less memory traffic)."""
     sizes = [len(frame[name].array.categories) + 1 for name in keys]
@@ -436,7 +434,7 @@ def _response_offset(response: np.ndarray) -> tuple[int, np.ndarray | None, int]
 def _answered(rows: _Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
     """Which response answered which cell (see ``RatingCounts``), respondent totals and the
     item x response ratings. ``buffer`` is an intp array of one slot per row, overwritten."""
-    n_cells, n_items = rows.n_cells, rows.n_items
+    n_cells = rows.n_cells
     offset, codes, n_responses = _response_offset(rows.response_id)
     if n_responses * (n_cells + 1) > limit:
         return _answered_pairs(rows)

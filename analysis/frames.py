@@ -70,8 +70,8 @@ def answer_frame(records: Iterable[Mapping] | pd.DataFrame) -> pd.DataFrame:
 
     Raises ``ValueError`` naming the offending column or question. Vectorised throughout.
     """
-    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(
-        list(records)
+    frame = (
+        records if isinstance(records, pd.DataFrame) else pd.DataFrame.from_records(list(records))
     )
     if frame.empty and not set(REQUIRED) <= set(frame.columns):
         return empty_frame()
@@ -177,8 +177,10 @@ def _scales(frame: pd.DataFrame, types: pd.Categorical) -> tuple[np.ndarray, np.
         result.append(fill)
     low = min(float(np.min(r, initial=0)) for r in result)
     high = max(float(np.max(r, initial=0)) for r in result)
-    dtype = next((t for t in ("int16", "int32")
-                  if np.iinfo(t).min <= low and high <= np.iinfo(t).max), "int64")
+    dtype = next(
+        (t for t in ("int16", "int32") if np.iinfo(t).min <= low and high <= np.iinfo(t).max),
+        "int64",
+    )
     return result[0].astype(dtype), result[1].astype(dtype)
 
 

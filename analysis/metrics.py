@@ -237,4 +237,3 @@ def distribution(
     long["share"] = ratio(long["count"], long["n"])
     long = long.sort_values([*by, "value"], kind="stable").reset_index(drop=True)
     return long[[*by, "value", "count", "share"]]
-

@@ -43,8 +43,17 @@ def scorecard_table(
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     keys = LEVELS[level]
     table = metrics_of(as_counts(data), keys)
-    columns = [*keys, "n", "respondents", "satisfied", "rate", "ci_low", "ci_high", "mean",
-               "dissatisfied_share"]
+    columns = [
+        *keys,
+        "n",
+        "respondents",
+        "satisfied",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "mean",
+        "dissatisfied_share",
+    ]
     # One frame from the columns: copying and assigning column by column costs more.
     result = {name: table[name].array for name in columns}
     result["threshold"] = np.full(len(table), float(threshold))

@@ -71,8 +71,9 @@ def compare_rounds(
     # few hundred rows. Keys are plain strings (rounds have their own categories), missing as
     # None, which match each other and sort last, as in merge.
     keys_old, keys_new = key_tuples(old, by), key_tuples(new, by)
-    union = sorted(set(keys_old) | set(keys_new),
-                   key=lambda key: [(v is None, v or "") for v in key])
+    union = sorted(
+        set(keys_old) | set(keys_new), key=lambda key: [(v is None, v or "") for v in key]
+    )
     table: dict[str, object] = {
         name: pd.array([key[i] for key in union], dtype="str") for i, name in enumerate(by)
     }
@@ -146,4 +147,3 @@ def _add_previous_change(table: pd.DataFrame, by: list[str], alpha: float) -> pd
     table["p_value"] = p
     table["significant"] = np.nan_to_num(p, nan=1.0) < alpha
     return table.drop(columns=["x0", "n0", "rate0"])
-

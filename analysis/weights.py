@@ -58,8 +58,9 @@ def weighted_table(
     plain = metrics_of(counts, tuple(by))
     weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by, len(plain))
     # One frame from the columns: copying and assigning column by column costs more.
-    table = {name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low",
-                                                  "ci_high"]}
+    table = {
+        name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low", "ci_high"]
+    }
     table["weighted_n"], table["weighted_rate"] = weighted["weighted_n"], weighted["weighted_rate"]
     table["weighted_ci_low"], table["weighted_ci_high"] = wilson_intervals(
         weighted["weighted_rate"] * weighted["n_eff"], weighted["n_eff"]

@@ -164,14 +164,27 @@ RATIO_TARGETS = {"full analysis": 3.0}
 
 def json_rows(rows: list[tuple[str, float, float]], responses: int, peak_rss: float) -> list:
     """The rows for bench/run.py's table: step, seconds, target, peak MB."""
-    out = [{"benchmark": "analysis", "step": f"{name} ({responses:,} responses)",
-            "seconds": round(seconds, 4), "target": TARGETS.get(name),
+    out = [
+        {
+            "benchmark": "analysis",
+            "step": f"{name} ({responses:,} responses)",
+            "seconds": round(seconds, 4),
+            "target": TARGETS.get(name),
             "x_reference": round(seconds / rows[0][1], 2),
             "x_target": RATIO_TARGETS.get(name),
-            "peak_mb": None if math.isnan(peak) else round(peak)}
-           for name, seconds, peak in rows]
-    out.append({"benchmark": "analysis", "step": "peak RSS (MB)", "seconds": None,
-                "target": None, "peak_mb": round(peak_rss)})
+            "peak_mb": None if math.isnan(peak) else round(peak),
+        }
+        for name, seconds, peak in rows
+    ]
+    out.append(
+        {
+            "benchmark": "analysis",
+            "step": "peak RSS (MB)",
+            "seconds": None,
+            "target": None,
+            "peak_mb": round(peak_rss),
+        }
+    )
     return out
 
 
@@ -217,10 +230,14 @@ def main(argv: list[str] | None = None) -> None:
     for name, seconds, peak in rows:
         print(f"{name:<30} {seconds:>9.3f} {seconds / rows[0][1]:>12.2f} {peak:>9.0f}")
     print("peak MB: tracemalloc peak of the step's own allocations (numpy buffers included)")
-    print("full analysis: this round reduced, every table against the previous round's kept "
-          "counts; cold: the previous round reduced too")
-    print(f"process peak RSS after generating the data: {rss_after_data:,.0f} MB; "
-          f"at the end: {rss_mb():,.0f} MB")
+    print(
+        "full analysis: this round reduced, every table against the previous round's kept "
+        "counts; cold: the previous round reduced too"
+    )
+    print(
+        f"process peak RSS after generating the data: {rss_after_data:,.0f} MB; "
+        f"at the end: {rss_mb():,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,9 @@ def stored(path: str) -> tuple[dict[str, list[int]], int]:
     """({token: [answers per response]}, responses in total)."""
     conn = connect(path)
     try:
-        rows = conn.execute("SELECT i.token, r.answers FROM response r"
-                            " JOIN invitation i ON i.id = r.invitation_id").fetchall()
+        rows = conn.execute(
+            "SELECT i.token, r.answers FROM response r JOIN invitation i ON i.id = r.invitation_id"
+        ).fetchall()
     finally:
         conn.close()
     found: dict[str, list[int]] = {}
@@ -106,8 +107,12 @@ def create_app() -> Flask:
         return redirect(f"/r/i/{row[0]}", code=303)
 
     def submitted(invitation_id: int) -> bool:
-        return db().execute("SELECT 1 FROM response WHERE invitation_id = ?",
-                            (invitation_id,)).fetchone() is not None
+        return (
+            db()
+            .execute("SELECT 1 FROM response WHERE invitation_id = ?", (invitation_id,))
+            .fetchone()
+            is not None
+        )
 
     @app.get("/r/i/<int:invitation_id>")
     def page(invitation_id: int):
@@ -116,9 +121,14 @@ def create_app() -> Flask:
         if submitted(invitation_id):
             return "already submitted"
         session.setdefault("csrf", secrets.token_urlsafe(16))
-        return render_template_string(PAGE, invitation_id=invitation_id, csrf=session["csrf"],
-                                      key=secrets.token_urlsafe(24), questions=QUESTIONS,
-                                      choices=CHOICES)
+        return render_template_string(
+            PAGE,
+            invitation_id=invitation_id,
+            csrf=session["csrf"],
+            key=secrets.token_urlsafe(24),
+            questions=QUESTIONS,
+            choices=CHOICES,
+        )
 
     @app.post("/r/i/<int:invitation_id>")
     def submit(invitation_id: int):
@@ -131,9 +141,11 @@ def create_app() -> Flask:
         conn = db()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO response (invitation_id, submission_key, answers,"
-                         " submitted_at) VALUES (?, ?, ?, datetime('now'))",
-                         (invitation_id, request.form["submission_key"], json.dumps(answers)))
+            conn.execute(
+                "INSERT INTO response (invitation_id, submission_key, answers,"
+                " submitted_at) VALUES (?, ?, ?, datetime('now'))",
+                (invitation_id, request.form["submission_key"], json.dumps(answers)),
+            )
             conn.execute("COMMIT")
         except sqlite3.IntegrityError:
             conn.execute("ROLLBACK")

@@ -55,18 +55,28 @@ def add_one_response(app, round_id: int) -> None:
     """One more response through the normal submit, as a respondent would add it."""
     with app.app_context():
         invitation = db.session.scalar(
-            select(Invitation).where(Invitation.round_id == round_id,
-                                     Invitation.status.in_(("sent", "started"))))
-        responses.submit(invitation, {"doc_timeliness": 5, "overall": 4}, {},
-                         f"bench-{time.time_ns()}", utcnow())
+            select(Invitation).where(
+                Invitation.round_id == round_id, Invitation.status.in_(("sent", "started"))
+            )
+        )
+        responses.submit(
+            invitation, {"doc_timeliness": 5, "overall": 4}, {}, f"bench-{time.time_ns()}", utcnow()
+        )
 
 
 def measure(responses_n: int, previous_n: int) -> list[dict]:
     rows: list[dict] = []
 
     def row(step: str, seconds: float, target: float | None = None, **extra) -> None:
-        rows.append({"benchmark": "dashboard", "step": step, "seconds": round(seconds, 4),
-                     "target": target, **extra})
+        rows.append(
+            {
+                "benchmark": "dashboard",
+                "step": step,
+                "seconds": round(seconds, 4),
+                "target": target,
+                **extra,
+            }
+        )
 
     with tempfile.TemporaryDirectory(prefix="survey-bench-") as folder:
         data = dataset.build(Path(folder), responses_n, previous_n)
@@ -79,8 +89,9 @@ def measure(responses_n: int, previous_n: int) -> list[dict]:
             row(f"answer frame ({len(frame):,} answers)", time.perf_counter() - start)
             del frame
         client = app.test_client()
-        client.post("/login", data={"email": "quality@shaoxing.example",
-                                    "password": "demo-quality-2004"})
+        client.post(
+            "/login", data={"email": "quality@shaoxing.example", "password": "demo-quality-2004"}
+        )
         page = f"/review/rounds/{data.round_id}?lang=zh"
         with app.app_context():
             clear_cache()
@@ -100,22 +111,35 @@ def measure(responses_n: int, previous_n: int) -> list[dict]:
         row("raw answers CSV (streamed)", seconds, status=status, bytes=size)
         seconds, status, size = timed_get(client, f"/review/rounds/{data.round_id}/results.xlsx")
         row("Excel workbook (write-only, cold)", seconds, status=status, bytes=size)
-        row("Excel workbook (cached)",
-            timed_get(client, f"/review/rounds/{data.round_id}/results.xlsx")[0])
+        row(
+            "Excel workbook (cached)",
+            timed_get(client, f"/review/rounds/{data.round_id}/results.xlsx")[0],
+        )
         seconds, status, size = timed_get(client, f"/review/rounds/{data.round_id}/report.pdf")
         row("PDF report (cold)", seconds, status=status, bytes=size)
         seconds, status, size = timed_get(client, f"/api/v1/rounds/{data.round_id}/results")
         row("API results (warm)", seconds, status=status, bytes=size)
-    rows.append({"benchmark": "dashboard", "step": "peak RSS (MB)", "seconds": None,
-                 "target": None, "peak_mb": round(rss_mb())})
+    rows.append(
+        {
+            "benchmark": "dashboard",
+            "step": "peak RSS (MB)",
+            "seconds": None,
+            "target": None,
+            "peak_mb": round(rss_mb()),
+        }
+    )
     return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=100_000)
-    parser.add_argument("--previous", type=int, default=None,
-                        help="responses of the previous round (default: as many)")
+    parser.add_argument(
+        "--previous",
+        type=int,
+        default=None,
+        help="responses of the previous round (default: as many)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
     rows = measure(args.responses, args.previous if args.previous is not None else args.responses)
@@ -126,8 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.3f}"
         target = "" if r["target"] is None else f"{r['target']:.3f}"
-        notes = ", ".join(f"{k} {v:,}" for k, v in r.items()
-                          if k in ("bytes", "peak_mb", "status"))
+        notes = ", ".join(f"{k} {v:,}" for k, v in r.items() if k in ("bytes", "peak_mb", "status"))
         print(f"{r['step']:<52} {seconds:>9} {target:>8}  {notes}")
 
 

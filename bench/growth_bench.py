@@ -31,8 +31,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import analysis  # noqa: E402
-from analysis_bench import full_analysis, reference, rss_mb, synthetic_round, timed  # noqa: E402
+from analysis_bench import full_analysis, reference, rss_mb, synthetic_round, timed
+
+import analysis
 
 
 def measure(responses: int, repeat: int) -> dict:
@@ -63,24 +64,46 @@ def measure(responses: int, repeat: int) -> dict:
 
 
 def json_rows(results: list[dict]) -> list[dict]:
-    rows = [{"benchmark": "growth", "step": f"full analysis ({r['responses']:,} responses)",
-             "seconds": round(r["analysis_s"], 4), "target": None,
-             "ns_per_answer": round(r["ns_per_answer"]), "x_reference": round(r["x_reference"], 1),
-             "answer_frame_s": round(r["answer_frame_s"], 2),
-             "peak_rss_mb": round(r["rss_mb"])} for r in results]
+    rows = [
+        {
+            "benchmark": "growth",
+            "step": f"full analysis ({r['responses']:,} responses)",
+            "seconds": round(r["analysis_s"], 4),
+            "target": None,
+            "ns_per_answer": round(r["ns_per_answer"]),
+            "x_reference": round(r["x_reference"], 1),
+            "answer_frame_s": round(r["answer_frame_s"], 2),
+            "peak_rss_mb": round(r["rss_mb"]),
+        }
+        for r in results
+    ]
     first, last = results[0], results[-1]
-    rows.append({"benchmark": "growth", "step": "cost per answer, largest / smallest round",
-                 "seconds": None, "target": None,
-                 "ratio": round(last["ns_per_answer"] / first["ns_per_answer"], 2)})
+    rows.append(
+        {
+            "benchmark": "growth",
+            "step": "cost per answer, largest / smallest round",
+            "seconds": None,
+            "target": None,
+            "ratio": round(last["ns_per_answer"] / first["ns_per_answer"], 2),
+        }
+    )
     return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--responses", type=int, default=1_000_000,
-                        help="the largest round; the others are 1%% and 10%% of it")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="best of K runs for rounds below 1,000,000 responses (default 3)")
+    parser.add_argument(
+        "--responses",
+        type=int,
+        default=1_000_000,
+        help="the largest round; the others are 1%% and 10%% of it",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="best of K runs for rounds below 1,000,000 responses (default 3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON (bench/run.py)")
     args = parser.parse_args(argv)
 
@@ -93,12 +116,16 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(json_rows(results)))
         return
     print(f"cores {os.cpu_count()}  pandas {pd.__version__}  numpy {np.__version__}")
-    print(f"{'responses':>10} {'answers':>11} {'frame s':>8} {'groupby s':>10} {'analysis s':>11} "
-          f"{'ns/answer':>10} {'x groupby':>10} {'peak RSS MB':>12}")
+    print(
+        f"{'responses':>10} {'answers':>11} {'frame s':>8} {'groupby s':>10} {'analysis s':>11} "
+        f"{'ns/answer':>10} {'x groupby':>10} {'peak RSS MB':>12}"
+    )
     for r in results:
-        print(f"{r['responses']:>10,} {r['answers']:>11,} {r['answer_frame_s']:>8.2f} "
-              f"{r['reference_s']:>10.3f} {r['analysis_s']:>11.3f} {r['ns_per_answer']:>10.0f} "
-              f"{r['x_reference']:>10.1f} {r['rss_mb']:>12,.0f}")
+        print(
+            f"{r['responses']:>10,} {r['answers']:>11,} {r['answer_frame_s']:>8.2f} "
+            f"{r['reference_s']:>10.3f} {r['analysis_s']:>11.3f} {r['ns_per_answer']:>10.0f} "
+            f"{r['x_reference']:>10.1f} {r['rss_mb']:>12,.0f}"
+        )
     print("peak RSS: the process's high-water mark after that size (sizes run smallest first)")
 
 

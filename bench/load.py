@@ -68,8 +68,10 @@ class Browser:
     def __init__(self) -> None:
         self.jar = CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar),
-            _NoRedirect)
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPCookieProcessor(self.jar),
+            _NoRedirect,
+        )
 
     def request(self, url: str, data: dict | None = None) -> tuple[int, str, str, float]:
         """(status, Location, body, seconds); HTTP errors are answers too."""
@@ -172,8 +174,16 @@ def _open(browser: Browser, link: str, kind: str, ledger: Ledger) -> Form | None
         page_url = urllib.parse.urljoin(link, location)
         status, _, page, seconds = browser.request(page_url)
         form = parse_form(page, page_url) if status == 200 else None
-        ledger.add(Entry(token, kind, "page", status, seconds,
-                         error="" if form or status != 200 else "no form on the page"))
+        ledger.add(
+            Entry(
+                token,
+                kind,
+                "page",
+                status,
+                seconds,
+                error="" if form or status != 200 else "no form on the page",
+            )
+        )
         return form
     except (OSError, urllib.error.URLError) as e:
         ledger.add(Entry(token, kind, "link/page", 0, 0.0, error=repr(e)))
@@ -220,8 +230,9 @@ def submit_twice(link: str, ledger: Ledger, rng: random.Random) -> None:
     helper.join()
 
 
-def run_load(links: list[str], clients: int, duplicates: int = 0, seed: int = 2004,
-             time_limit: float = 900.0) -> Ledger:
+def run_load(
+    links: list[str], clients: int, duplicates: int = 0, seed: int = 2004, time_limit: float = 900.0
+) -> Ledger:
     """Submit every link once with `clients` threads; `duplicates` of them are submitted twice
     at the same moment by two browsers. Stops taking new work after `time_limit` seconds."""
     rng = random.Random(seed)
@@ -279,12 +290,15 @@ def compare(ledger: Ledger, stored: dict[str, list[int]], new_responses: int) ->
     accepted = ledger.accepted()
     expected = ledger.expected_answers()
     status_5xx = [e for e in ledger.entries if e.status >= 500]
-    unexpected = [e for e in ledger.entries
-                  if e.status == 0
-                  or (e.step == "post" and e.kind == "first" and e.status not in (303, 200))
-                  or (e.step == "post" and e.kind == "duplicate" and e.status not in (303, 200))
-                  or (e.step == "link" and e.status != 303)
-                  or (e.step == "page" and (e.status != 200 or e.error))]
+    unexpected = [
+        e
+        for e in ledger.entries
+        if e.status == 0
+        or (e.step == "post" and e.kind == "first" and e.status not in (303, 200))
+        or (e.step == "post" and e.kind == "duplicate" and e.status not in (303, 200))
+        or (e.step == "link" and e.status != 303)
+        or (e.step == "page" and (e.status != 200 or e.error))
+    ]
     with_response = {t for t in tokens if stored.get(t)}
     return {
         "invitations": len(tokens),
@@ -296,8 +310,7 @@ def compare(ledger: Ledger, stored: dict[str, list[int]], new_responses: int) ->
         "not_stored": len(tokens - with_response),
         "duplicates": sum(1 for t in tokens if len(stored.get(t, [])) > 1)
         + sum(1 for t, n in accepted.items() if n > 1),
-        "incomplete": sum(1 for t in with_response
-                          if any(n != expected.get(t) for n in stored[t])),
+        "incomplete": sum(1 for t in with_response if any(n != expected.get(t) for n in stored[t])),
         "http_5xx": len(status_5xx),
         "responses_with_5xx": len({e.token for e in status_5xx} & with_response),
         "errors": len(unexpected),
@@ -308,8 +321,10 @@ def compare(ledger: Ledger, stored: dict[str, list[int]], new_responses: int) ->
 def reliability_failures(check: dict, wanted: int) -> list[str]:
     failures = []
     if check["stored"] != wanted or check["new_responses"] != wanted:
-        failures.append(f"{check['stored']} invitations answered ({check['new_responses']} "
-                        f"responses added), {wanted} wanted")
+        failures.append(
+            f"{check['stored']} invitations answered ({check['new_responses']} "
+            f"responses added), {wanted} wanted"
+        )
     for key in ("lost", "duplicates", "incomplete", "http_5xx", "errors"):
         if check[key]:
             failures.append(f"{key}: {check[key]}")
@@ -332,8 +347,9 @@ def workers_per_core() -> int:
 class Server:
     """gunicorn serving `app` on 127.0.0.1:`port`; a context manager that always stops it."""
 
-    def __init__(self, app: str, port: int, env: dict, log_path: Path,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self, app: str, port: int, env: dict, log_path: Path, workers: int | None = None
+    ) -> None:
         self.app, self.port, self.env, self.log_path = app, port, env, log_path
         self.workers = workers or workers_per_core()
         self.process: subprocess.Popen | None = None
@@ -344,12 +360,26 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in __exit__
+        self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", self.app],
-            env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                self.app,
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             self._wait()
         except BaseException:
@@ -361,8 +391,10 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n"
-                                   + self.log_path.read_text(errors="replace")[-3000:])
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n"
+                    + self.log_path.read_text(errors="replace")[-3000:]
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
@@ -394,21 +426,29 @@ class Server:
 
 def survey_env(database_url: str, instance: Path, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SURVEY_"))}
-    env.update({
-        "DATABASE_URL": database_url,
-        "SURVEY_INSTANCE_PATH": str(instance),
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "SECRET_KEY": "load-test-secret",
-        "SURVEY_TOKEN_RATE_LIMIT": HIGH_LIMIT,
-        "SURVEY_LOGIN_RATE_LIMIT": HIGH_LIMIT,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SURVEY_INSTANCE_PATH": str(instance),
+            "BASE_URL": f"http://127.0.0.1:{port}",
+            "SECRET_KEY": "load-test-secret",
+            "SURVEY_TOKEN_RATE_LIMIT": HIGH_LIMIT,
+            "SURVEY_LOGIN_RATE_LIMIT": HIGH_LIMIT,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 def flask_cli(env: dict, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "survey", *args], env=env,
-                          cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "survey", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return done.stdout
@@ -437,8 +477,13 @@ def prepare_survey(env: dict, invitations: int) -> tuple[int, list[str]]:
     out = flask_cli(env, "demo")
     round_id = int(re.search(r"^round (\d+) ", out, re.MULTILINE).group(1))
     per_unit = -(-invitations // 32)  # the demo's 32 respondent units
-    rows = list(csv.DictReader(io.StringIO(
-        flask_cli(env, "invite", str(round_id), "--count", str(per_unit), "--format", "csv"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                flask_cli(env, "invite", str(round_id), "--count", str(per_unit), "--format", "csv")
+            )
+        )
+    )
     links = [r["link"] for r in rows if r.get("status", "sent") == "sent"]
     if len(links) < invitations:
         raise RuntimeError(f"only {len(links)} invitations issued, {invitations} wanted")
@@ -452,9 +497,12 @@ def survey_database_state(database_url: str, tokens: set[str]) -> tuple[dict, in
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT i.token, r.id, (SELECT count(*) FROM answer a WHERE a.response_id = r.id)"
-                " FROM response r JOIN invitation i ON i.id = r.invitation_id")).all()
+            rows = conn.execute(
+                text(
+                    "SELECT i.token, r.id, (SELECT count(*) FROM answer a WHERE a.response_id = r.id)"
+                    " FROM response r JOIN invitation i ON i.id = r.invitation_id"
+                )
+            ).all()
             total = conn.execute(text("SELECT count(*) FROM response")).scalar_one()
     finally:
         engine.dispose()
@@ -465,7 +513,9 @@ def survey_database_state(database_url: str, tokens: set[str]) -> tuple[dict, in
     return stored, total
 
 
-def survey_setup(database: str, invitations: int, workdir: Path) -> tuple[str, dict, int, list[str]]:
+def survey_setup(
+    database: str, invitations: int, workdir: Path
+) -> tuple[str, dict, int, list[str]]:
     """A fresh database (`database`: "sqlite" or a PostgreSQL URL) with the demo and
     `invitations` unused links: (database URL, the server's environment, its port, links)."""
     port = free_port()
@@ -481,9 +531,16 @@ def survey_setup(database: str, invitations: int, workdir: Path) -> tuple[str, d
     return url, env, port, links
 
 
-def survey_load(database: str, invitations: int, duplicates: int, clients: int,
-                workdir: Path, warmup: int = 0, workers: int | None = None,
-                time_limit: float = 900.0) -> dict:
+def survey_load(
+    database: str,
+    invitations: int,
+    duplicates: int,
+    clients: int,
+    workdir: Path,
+    warmup: int = 0,
+    workers: int | None = None,
+    time_limit: float = 900.0,
+) -> dict:
     """Serve the survey on a fresh database, run the load, compare the ledger with the database.
     `database`: "sqlite" or a PostgreSQL URL. Returns figures and the check."""
     url, env, port, links = survey_setup(database, invitations + warmup, workdir)
@@ -497,15 +554,22 @@ def survey_load(database: str, invitations: int, duplicates: int, clients: int,
         cpu = server_cpu_ms(server, cpu, len(measured))
     stored, after = survey_database_state(url, ledger.tokens())
     check = compare(ledger, stored, after - before)
-    return {"database": "sqlite" if database == "sqlite" else "postgresql",
-            "workers": server.workers, "clients": clients, **latency_figures(ledger),
-            "server_cpu_ms_per_response": cpu, **check}
+    return {
+        "database": "sqlite" if database == "sqlite" else "postgresql",
+        "workers": server.workers,
+        "clients": clients,
+        **latency_figures(ledger),
+        "server_cpu_ms_per_response": cpu,
+        **check,
+    }
 
 
 def merged(ledgers: list[Ledger]) -> Ledger:
     """Several runs as one: their entries together, their wall times added."""
-    return Ledger(entries=[e for ledger in ledgers for e in ledger.entries],
-                  wall_seconds=sum(ledger.wall_seconds for ledger in ledgers))
+    return Ledger(
+        entries=[e for ledger in ledgers for e in ledger.entries],
+        wall_seconds=sum(ledger.wall_seconds for ledger in ledgers),
+    )
 
 
 @dataclass(frozen=True)
@@ -529,9 +593,12 @@ def process_cpu_seconds(wanted: Callable[[ProcessStat], bool]) -> float | None:
         except OSError:
             continue  # a process that ended meanwhile
         fields = text.rsplit(")", 1)[1].split()
-        process = ProcessStat(int(stat.parent.name), int(fields[1]),
-                              text[text.index("(") + 1:text.rindex(")")],
-                              (int(fields[11]) + int(fields[12])) / ticks)
+        process = ProcessStat(
+            int(stat.parent.name),
+            int(fields[1]),
+            text[text.index("(") + 1 : text.rindex(")")],
+            (int(fields[11]) + int(fields[12])) / ticks,
+        )
         if wanted(process):
             total += process.cpu_seconds
     return total
@@ -566,8 +633,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="survey-load-") as tmp:
-        figures = survey_load(args.database, args.invitations, args.duplicates, args.clients,
-                              Path(tmp))
+        figures = survey_load(
+            args.database, args.invitations, args.duplicates, args.clients, Path(tmp)
+        )
     print_figures(f"load on {figures['database']}", figures)
     return 1 if reliability_failures(figures, args.invitations) else 0
 

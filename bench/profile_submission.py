@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import fresh_postgres, parse_form, prepare_survey, survey_env  # noqa: E402
+from load import fresh_postgres, parse_form, prepare_survey, survey_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", action="store_true", help="profile CPU time, not wall time")
     parser.add_argument("--callers", help="who calls the functions matching this pattern")
     parser.add_argument("--callees", help="what the functions matching this pattern call")
-    parser.add_argument("--statements", action="store_true",
-                        help="list the SQL statements of one response's steps")
-    parser.add_argument("--save", metavar="FILE",
-                        help="also write the profile to FILE (pstats format, for snakeviz etc.)")
+    parser.add_argument(
+        "--statements", action="store_true", help="list the SQL statements of one response's steps"
+    )
+    parser.add_argument(
+        "--save",
+        metavar="FILE",
+        help="also write the profile to FILE (pstats format, for snakeviz etc.)",
+    )
     args = parser.parse_args(argv)
 
     import os
@@ -48,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="profile-submission-") as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
-        url = (f"sqlite:///{instance / 'survey.sqlite'}" if args.database == "sqlite"
-               else fresh_postgres(args.database))
+        url = (
+            f"sqlite:///{instance / 'survey.sqlite'}"
+            if args.database == "sqlite"
+            else fresh_postgres(args.database)
+        )
         env = survey_env(url, instance, 5000)
         _, links = prepare_survey(env, args.responses + args.warmup)
         os.environ.update(env)
@@ -68,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             def count(conn, cursor, statement, parameters, context, executemany):
                 if current["step"] is not None:
                     statements[current["step"]].append(statement.split("\n")[0][:90])
+
         rng = random.Random(2004)
         # --cpu: CPU time only, so that waiting for the database server does not count.
         profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
@@ -91,22 +99,24 @@ def main(argv: list[str] | None = None) -> int:
             measuring = n >= args.warmup
             client = app.test_client()
             path = "/" + link.split("/", 3)[3]
-            entered = timed("link", lambda: client.get(path))
+            entered = timed("link", lambda: client.get(path))  # noqa: B023 (called at once)
             assert entered.status_code == 303, entered.status_code
             page_url = entered.headers["Location"]
-            page = timed("page", lambda: client.get(page_url))
+            page = timed("page", lambda: client.get(page_url))  # noqa: B023
             assert page.status_code == 200, page.status_code
             form = parse_form(page.get_data(as_text=True), "http://localhost" + page_url)
             data = form.answers(rng)
             action = form.url.removeprefix("http://localhost")
-            posted = timed("post", lambda: client.post(action, data=data))
+            posted = timed("post", lambda: client.post(action, data=data))  # noqa: B023
             assert posted.status_code == 303, (posted.status_code, posted.get_data(as_text=True))
 
     for step, seconds in spent.items():
-        print(f"{step:<5} {1000 * seconds / args.responses:7.2f} ms per response, "
-              f"{len(statements[step]) / args.responses:.1f} SQL statements")
+        print(
+            f"{step:<5} {1000 * seconds / args.responses:7.2f} ms per response, "
+            f"{len(statements[step]) / args.responses:.1f} SQL statements"
+        )
         if args.statements:
-            for statement in statements[step][:len(statements[step]) // args.responses]:
+            for statement in statements[step][: len(statements[step]) // args.responses]:
                 print(f"      {statement}")
     print(f"all   {1000 * sum(spent.values()) / args.responses:7.2f} ms per response")
     if args.step != "none" and args.save:

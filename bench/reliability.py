@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import PG_DEFAULT, print_figures, reliability_failures, survey_load  # noqa: E402
+from load import PG_DEFAULT, print_figures, reliability_failures, survey_load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         for database in databases:
             work = Path(tmp) / ("sqlite" if database == "sqlite" else "postgresql")
             work.mkdir()
-            figures = survey_load(database, args.invitations, args.duplicates, args.clients,
-                                  work, time_limit=3600)
-            print_figures(f"{figures['database']}: {args.invitations} invitations + "
-                          f"{args.duplicates} simultaneous duplicate submits, "
-                          f"{args.clients} clients", figures)
+            figures = survey_load(
+                database, args.invitations, args.duplicates, args.clients, work, time_limit=3600
+            )
+            print_figures(
+                f"{figures['database']}: {args.invitations} invitations + "
+                f"{args.duplicates} simultaneous duplicate submits, "
+                f"{args.clients} clients",
+                figures,
+            )
             failures = reliability_failures(figures, args.invitations)
             for failure in failures:
                 print(f"  FAILED: {failure}")

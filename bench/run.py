@@ -30,13 +30,29 @@ def run(script: Path, extra: list[str]) -> tuple[list[dict], str, float]:
     speaks_json = '"--json"' in script.read_text()
     args = ["--json", *extra] if speaks_json else []
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
-                          cwd=BENCH.parent, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parent,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
-        return [{"benchmark": script.stem, "step": "FAILED", "seconds": None, "target": None,
-                 "error": done.stderr.strip().splitlines()[-1:]}], "", seconds
+        return (
+            [
+                {
+                    "benchmark": script.stem,
+                    "step": "FAILED",
+                    "seconds": None,
+                    "target": None,
+                    "error": done.stderr.strip().splitlines()[-1:],
+                }
+            ],
+            "",
+            seconds,
+        )
     if not speaks_json:
         return [], done.stdout, seconds
     return json.loads(done.stdout.strip().splitlines()[-1]), "", seconds
@@ -48,14 +64,18 @@ def output_only(script: Path) -> bool:
 
 
 def met(row: dict) -> str:
-    """"yes" when every target the row carries is met, "NO" when one is not, "" without any:
+    """ "yes" when every target the row carries is met, "NO" when one is not, "" without any:
     seconds <= target, x_reference <= x_target (times a bare groupby), ratio >= ratio_target
     (share of the ceiling app's throughput)."""
-    checks = [(row.get(a), row.get(b), better) for a, b, better in (
-        ("seconds", "target", lambda v, t: v <= t),
-        ("x_reference", "x_target", lambda v, t: v <= t),
-        ("ratio", "ratio_target", lambda v, t: v >= t),
-    ) if row.get(a) is not None and row.get(b) is not None]
+    checks = [
+        (row.get(a), row.get(b), better)
+        for a, b, better in (
+            ("seconds", "target", lambda v, t: v <= t),
+            ("x_reference", "x_target", lambda v, t: v <= t),
+            ("ratio", "ratio_target", lambda v, t: v >= t),
+        )
+        if row.get(a) is not None and row.get(b) is not None
+    ]
     if not checks:
         return ""
     return "yes" if all(better(value, goal) for value, goal, better in checks) else "NO"
@@ -67,11 +87,14 @@ def table(rows: list[dict]) -> str:
         seconds = "" if r.get("seconds") is None else f"{r['seconds']:.3f}"
         target = "" if r.get("target") is None else f"{r['target']:.3f}"
         ok = met(r)
-        notes = ", ".join(f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
-                          for k, v in r.items()
-                          if k not in ("benchmark", "step", "seconds", "target") and v is not None)
-        lines.append(f"{r['benchmark']:<10} {r['step']:<56} {seconds:>9} {target:>7} {ok:>3}  "
-                     f"{notes}")
+        notes = ", ".join(
+            f"{k} {v:,}" if isinstance(v, int | float) else f"{k} {v}"
+            for k, v in r.items()
+            if k not in ("benchmark", "step", "seconds", "target") and v is not None
+        )
+        lines.append(
+            f"{r['benchmark']:<10} {r['step']:<56} {seconds:>9} {target:>7} {ok:>3}  {notes}"
+        )
     return "\n".join(lines)
 
 
@@ -94,11 +117,23 @@ def main(argv: list[str] | None = None) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = BENCH / "results" / f"{stamp}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({
-        "when": stamp, "cores": os.cpu_count(), "python": platform.python_version(),
-        "machine": platform.machine(), "system": platform.system(), "quick": args.quick,
-        "durations": durations, "rows": rows, "printed": printed,
-    }, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "when": stamp,
+                "cores": os.cpu_count(),
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "system": platform.system(),
+                "quick": args.quick,
+                "durations": durations,
+                "rows": rows,
+                "printed": printed,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"cores {os.cpu_count()}; figures kept in {out.relative_to(BENCH.parent)}")
 
 

@@ -27,10 +27,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import ceiling_app  # noqa: E402
-from load import (  # noqa: E402
-    PG_DEFAULT, Server, compare, cpu_of_processes, free_port, latency_figures, merged,
-    print_figures, run_load, survey_database_state, survey_setup,
+import ceiling_app
+from load import (
+    PG_DEFAULT,
+    Server,
+    compare,
+    cpu_of_processes,
+    free_port,
+    latency_figures,
+    merged,
+    print_figures,
+    run_load,
+    survey_database_state,
+    survey_setup,
 )
 
 BENCH = Path(__file__).resolve().parent
@@ -41,23 +50,33 @@ TARGET_P95 = 0.050
 
 def _batches(links: list[str], batches: int) -> list[list[str]]:
     size = len(links) // batches
-    return [links[i * size:(i + 1) * size] for i in range(batches)]
+    return [links[i * size : (i + 1) * size] for i in range(batches)]
 
 
-def paired_load(database: str, invitations: int, batches: int, clients: int, workdir: Path,
-                warmup: int) -> tuple[dict, dict, list[float]]:
+def paired_load(
+    database: str, invitations: int, batches: int, clients: int, workdir: Path, warmup: int
+) -> tuple[dict, dict, list[float]]:
     """(our figures, the ceiling's figures, the ratio of each batch pair)."""
     total = invitations * batches + warmup
     url, env, port, links = survey_setup(database, total, workdir / "ours")
     (workdir / "ceiling").mkdir()
     ceiling_port, ceiling_db = free_port(), workdir / "ceiling" / "ceiling.sqlite"
-    ceiling_links = [f"http://127.0.0.1:{ceiling_port}/r/{t}"
-                     for t in ceiling_app.create_database(str(ceiling_db), total)]
-    ceiling_env = {**os.environ, "CEILING_DB": str(ceiling_db), "PYTHONPATH": str(BENCH),
-                   "SECRET_KEY": "ceiling-secret"}
-    with Server("survey:create_app()", port, env, workdir / "ours.log") as ours, \
-            Server("ceiling_app:create_app()", ceiling_port, ceiling_env,
-                   workdir / "ceiling.log") as ceiling:
+    ceiling_links = [
+        f"http://127.0.0.1:{ceiling_port}/r/{t}"
+        for t in ceiling_app.create_database(str(ceiling_db), total)
+    ]
+    ceiling_env = {
+        **os.environ,
+        "CEILING_DB": str(ceiling_db),
+        "PYTHONPATH": str(BENCH),
+        "SECRET_KEY": "ceiling-secret",
+    }
+    with (
+        Server("survey:create_app()", port, env, workdir / "ours.log") as ours,
+        Server(
+            "ceiling_app:create_app()", ceiling_port, ceiling_env, workdir / "ceiling.log"
+        ) as ceiling,
+    ):
         run_load(links[:warmup], clients)
         run_load(ceiling_links[:warmup], clients)
         _, ours_before = survey_database_state(url, set())
@@ -67,8 +86,11 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
         client_cpu = {"ours": 0.0, "ceiling": 0.0}  # the load generator's, on the same cores
         database_cpu = {"ours": 0.0, "ceiling": 0.0}  # PostgreSQL's, when it runs here
         ratios = []
-        pairs = zip(_batches(links[warmup:], batches),
-                    _batches(ceiling_links[warmup:], batches), strict=True)
+        pairs = zip(
+            _batches(links[warmup:], batches),
+            _batches(ceiling_links[warmup:], batches),
+            strict=True,
+        )
         for n, (mine, theirs) in enumerate(pairs):
             order = [("ceiling", ceiling, theirs), ("ours", ours, mine)]
             for name, server, batch in order if n % 2 == 0 else order[::-1]:
@@ -86,22 +108,26 @@ def paired_load(database: str, invitations: int, batches: int, clients: int, wor
             ratios.append(rates[0] / rates[1] if rates[1] else 0.0)
     figures = {}
     for name, stored_now, before in (
-            ("ours", lambda t: survey_database_state(url, t), ours_before),
-            ("ceiling", lambda t: ceiling_app.stored(str(ceiling_db)), ceiling_before)):
+        ("ours", lambda t: survey_database_state(url, t), ours_before),
+        ("ceiling", lambda t: ceiling_app.stored(str(ceiling_db)), ceiling_before),
+    ):
         ledger = merged(runs[name])
         found, after = stored_now(ledger.tokens())
         found = {t: n for t, n in found.items() if t in ledger.tokens()}
         measured = invitations * batches
         figures[name] = {
             "database": "sqlite" if database == "sqlite" or name == "ceiling" else "postgresql",
-            "workers": (ours if name == "ours" else ceiling).workers, "clients": clients,
+            "workers": (ours if name == "ours" else ceiling).workers,
+            "clients": clients,
             "batches": batches,
             **latency_figures(ledger),
             "server_cpu_ms_per_response": 1000 * cpu[name] / measured if cpu[name] else None,
             "client_cpu_ms_per_response": 1000 * client_cpu[name] / measured,
             "database_cpu_ms_per_response": 1000 * database_cpu[name] / measured
-            if database != "sqlite" and name == "ours" else None,
-            **compare(ledger, found, after - before)}
+            if database != "sqlite" and name == "ours"
+            else None,
+            **compare(ledger, found, after - before),
+        }
     return figures["ours"], figures["ceiling"], ratios
 
 
@@ -109,24 +135,48 @@ def rows_for(database: str, ours: dict, ceiling: dict, ratios: list[float]) -> l
     ratio = statistics.median(ratios)
 
     def notes(f: dict) -> dict:
-        return {"responses_per_s": round(f["responses_per_s"], 1),
-                "p50_ms": round(f["p50_ms"], 1), "p99_ms": round(f["p99_ms"], 1),
-                "server_cpu_ms": round(f["server_cpu_ms_per_response"] or 0, 1),
-                "client_cpu_ms": round(f["client_cpu_ms_per_response"], 1),
-                "postgres_cpu_ms": None if f["database_cpu_ms_per_response"] is None
-                else round(f["database_cpu_ms_per_response"], 1),
-                "errors": f["errors"], "http_5xx": f["http_5xx"], "stored": f["stored"],
-                "of": f["invitations"], "lost": f["lost"], "duplicates": f["duplicates"]}
+        return {
+            "responses_per_s": round(f["responses_per_s"], 1),
+            "p50_ms": round(f["p50_ms"], 1),
+            "p99_ms": round(f["p99_ms"], 1),
+            "server_cpu_ms": round(f["server_cpu_ms_per_response"] or 0, 1),
+            "client_cpu_ms": round(f["client_cpu_ms_per_response"], 1),
+            "postgres_cpu_ms": None
+            if f["database_cpu_ms_per_response"] is None
+            else round(f["database_cpu_ms_per_response"], 1),
+            "errors": f["errors"],
+            "http_5xx": f["http_5xx"],
+            "stored": f["stored"],
+            "of": f["invitations"],
+            "lost": f["lost"],
+            "duplicates": f["duplicates"],
+        }
 
     return [
-        {"benchmark": "submission", "step": f"{database}: ours, p95 of the POST",
-         "seconds": ours["p95_ms"] / 1000, "target": TARGET_P95, **notes(ours)},
-        {"benchmark": "submission", "step": f"{database}: its ceiling app (sqlite3), p95 of POST",
-         "seconds": ceiling["p95_ms"] / 1000, "target": None, **notes(ceiling)},
-        {"benchmark": "submission", "step": f"{database}: ours/ceiling responses per second",
-         "seconds": None, "target": None, "ratio": round(ratio, 3),
-         "batch_ratios": " ".join(f"{r:.2f}" for r in ratios), "ratio_target": TARGET_RATIO,
-         "ratio_ok": "yes" if ratio >= TARGET_RATIO else "NO"},
+        {
+            "benchmark": "submission",
+            "step": f"{database}: ours, p95 of the POST",
+            "seconds": ours["p95_ms"] / 1000,
+            "target": TARGET_P95,
+            **notes(ours),
+        },
+        {
+            "benchmark": "submission",
+            "step": f"{database}: its ceiling app (sqlite3), p95 of POST",
+            "seconds": ceiling["p95_ms"] / 1000,
+            "target": None,
+            **notes(ceiling),
+        },
+        {
+            "benchmark": "submission",
+            "step": f"{database}: ours/ceiling responses per second",
+            "seconds": None,
+            "target": None,
+            "ratio": round(ratio, 3),
+            "batch_ratios": " ".join(f"{r:.2f}" for r in ratios),
+            "ratio_target": TARGET_RATIO,
+            "ratio_ok": "yes" if ratio >= TARGET_RATIO else "NO",
+        },
     ]
 
 
@@ -145,28 +195,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows, failed = [], []
-    databases = ([] if args.no_sqlite else ["sqlite"]) + ([] if args.no_postgres
-                                                          else [args.postgres_url])
+    databases = ([] if args.no_sqlite else ["sqlite"]) + (
+        [] if args.no_postgres else [args.postgres_url]
+    )
     wanted = args.invitations * args.batches
     with tempfile.TemporaryDirectory(prefix="submission-bench-") as tmp:
         for database in databases:
             work = Path(tmp) / ("sqlite" if database == "sqlite" else "postgresql")
             work.mkdir()
-            ours, ceiling, ratios = paired_load(database, args.invitations, args.batches,
-                                                args.clients, work, args.warmup)
-            print_figures(f"ceiling app (bare Flask + sqlite3), beside ours on "
-                          f"{ours['database']}", ceiling, file=sys.stderr)
+            ours, ceiling, ratios = paired_load(
+                database, args.invitations, args.batches, args.clients, work, args.warmup
+            )
+            print_figures(
+                f"ceiling app (bare Flask + sqlite3), beside ours on {ours['database']}",
+                ceiling,
+                file=sys.stderr,
+            )
             print_figures(f"ours on {ours['database']}", ours, file=sys.stderr)
             rows.extend(rows_for(ours["database"], ours, ceiling, ratios))
             if ours["lost"] or ours["stored"] != wanted or ours["errors"]:
                 failed.append(ours["database"])
     for r in rows:
-        print(f"{r['step']:<52} " + ", ".join(
-            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-            for k, v in r.items() if k not in ("benchmark", "step") and v is not None),
-            file=sys.stderr)
-    print(f"cores {os.cpu_count()}, gunicorn workers {2 * (os.cpu_count() or 1)}, "
-          f"{args.clients} clients")
+        print(
+            f"{r['step']:<52} "
+            + ", ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in r.items()
+                if k not in ("benchmark", "step") and v is not None
+            ),
+            file=sys.stderr,
+        )
+    print(
+        f"cores {os.cpu_count()}, gunicorn workers {2 * (os.cpu_count() or 1)}, "
+        f"{args.clients} clients"
+    )
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=2) + "\n")
     if args.json:

@@ -12,13 +12,25 @@ from sqlalchemy import Select, select
 from survey.extensions import db
 from survey.models import AuditEvent, User
 
-ACTIONS = ("login", "login_failed", "logout", "role_changed", "user_created",
-           "questionnaire_published", "round_created", "round_opened", "round_closed",
-           "export", "action_changed", "backup")
+ACTIONS = (
+    "login",
+    "login_failed",
+    "logout",
+    "role_changed",
+    "user_created",
+    "questionnaire_published",
+    "round_created",
+    "round_opened",
+    "round_closed",
+    "export",
+    "action_changed",
+    "backup",
+)
 
 
-def record(action: str, target: str | None = None, actor: User | None = None,
-           **detail: Any) -> AuditEvent:
+def record(
+    action: str, target: str | None = None, actor: User | None = None, **detail: Any
+) -> AuditEvent:
     """Add an audit event for `action` on `target` (e.g. "round:3"). The actor defaults to the
     logged-in user, else "anonymous" in a request and "cli" outside one."""
     if action not in ACTIONS:
@@ -27,7 +39,9 @@ def record(action: str, target: str | None = None, actor: User | None = None,
     event = AuditEvent(
         actor_id=user.id if user else None,
         actor=user.email if user else ("anonymous" if has_request_context() else "cli"),
-        action=action, target=target, detail=detail,
+        action=action,
+        target=target,
+        detail=detail,
         address=request.remote_addr if has_request_context() else "cli",
     )
     db.session.add(event)

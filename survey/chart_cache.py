@@ -26,8 +26,13 @@ from flask import current_app
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
 SURVEY = Path(__file__).resolve().parent
 # The code that draws the files: a new release that changes it must not serve old drawings.
-DRAWING_CODE = (*sorted((SURVEY.parent / "analysis").glob("*.py")), SURVEY / "results.py",
-                SURVEY / "review" / "charts.py", SURVEY / "report.py", SURVEY / "exports.py")
+DRAWING_CODE = (
+    *sorted((SURVEY.parent / "analysis").glob("*.py")),
+    SURVEY / "results.py",
+    SURVEY / "review" / "charts.py",
+    SURVEY / "report.py",
+    SURVEY / "exports.py",
+)
 
 
 @functools.cache
@@ -57,8 +62,7 @@ def _path(round_id: int, version: str, name: str) -> Path:
 
 
 def cached_bytes(round_id: int, version: str, name: str, make: Callable[[], bytes]) -> bytes:
-    """The stored bytes of ``name`` for this data version, made by ``make()`` only when missing.
-    """
+    """The stored bytes of ``name`` for this data version, made by ``make()`` only when missing."""
     path = _path(round_id, version, name)
     try:
         return path.read_bytes()

@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from questionnaires import DEFINITIONS_DIR, QuestionnaireError, load, load_dir
-from survey import demo as demo_data
 from survey import audit, backups, corrective, invitations, rounds
+from survey import demo as demo_data
 from survey.actions import reminders
 from survey.extensions import db
 from survey.invitations import invitation_url
@@ -21,8 +21,18 @@ from survey.results import satisfaction_table
 
 # ASVS 5.0 6.2.1: at least 12 characters; no other composition rules.
 MIN_PASSWORD_LENGTH = 12
-ANALYSE_COLUMNS = ("question", "category", "served_unit", "n", "satisfied", "rate", "ci_low",
-                   "ci_high", "mean", "dissatisfied_share")
+ANALYSE_COLUMNS = (
+    "question",
+    "category",
+    "served_unit",
+    "n",
+    "satisfied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "dissatisfied_share",
+)
 
 
 @click.command("init-db")
@@ -59,8 +69,9 @@ def load_questionnaires(path: Path | None) -> None:
 def create_user(email: str, role: str, name: str, unit_code: str | None, password: str) -> None:
     """Create an account, or reset the role and password of an existing one."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD_LENGTH} characters",
-                                 param_hint="password")
+        raise click.BadParameter(
+            f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password"
+        )
     email = email.strip().lower()
     user = db.session.scalar(User.by_email(email))
     if user is None:
@@ -83,8 +94,13 @@ def create_user(email: str, role: str, name: str, unit_code: str | None, passwor
 
 
 @click.command("demo")
-@click.option("--responses", "wanted", default=0, show_default=True,
-              help="Top the demo round up to this many simulated responses.")
+@click.option(
+    "--responses",
+    "wanted",
+    default=0,
+    show_default=True,
+    help="Top the demo round up to this many simulated responses.",
+)
 @with_appcontext
 def demo(wanted: int) -> None:
     """Load the demo: questionnaires, units, one account per role, an open round, invitations."""
@@ -169,8 +185,13 @@ def close_round(round_id: int | None, due: bool) -> None:
 @click.command("invite")
 @click.argument("round_id", type=int)
 @click.option("--group", default=None, help="Only this respondent group.")
-@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="Invitations per unit; 1 issues only to units that have none yet.")
+@click.option(
+    "--count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Invitations per unit; 1 issues only to units that have none yet.",
+)
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @with_appcontext
 def invite(round_id: int, group: str | None, count: int, fmt: str) -> None:
@@ -207,11 +228,15 @@ def run_rules(round_id: int) -> None:
     round_ = _round(round_id)
     run = corrective.run_rules(round_, utcnow())
     db.session.commit()
-    click.echo(f"round {round_.id}: {len(run.created)} new actions, "
-               f"{len(run.fired_again)} open actions fired again")
+    click.echo(
+        f"round {round_.id}: {len(run.created)} new actions, "
+        f"{len(run.fired_again)} open actions fired again"
+    )
     for a in run.created:
-        click.echo(f"action {a.id} {a.question_code} {a.served_unit or '-'} {a.rule} "
-                   f"{a.observed:.3f} {a.n}")
+        click.echo(
+            f"action {a.id} {a.question_code} {a.served_unit or '-'} {a.rule} "
+            f"{a.observed:.3f} {a.n}"
+        )
 
 
 @click.command("send-reminders")
@@ -224,5 +249,16 @@ def send_reminders() -> None:
     click.echo(f"reminders: {len(sent.to_owners)} to owners, {len(sent.to_leads)} to quality leads")
 
 
-COMMANDS = (backup, init_db, load_questionnaires, create_user, demo, analyse, open_round, close_round,
-            invite, run_rules, send_reminders)
+COMMANDS = (
+    backup,
+    init_db,
+    load_questionnaires,
+    create_user,
+    demo,
+    analyse,
+    open_round,
+    close_round,
+    invite,
+    run_rules,
+    send_reminders,
+)

@@ -102,8 +102,11 @@ def is_lead(user: User) -> bool:
 
 def can_view(user: User, action: CorrectiveAction) -> bool:
     """The quality lead and admin see every action; an owner the actions and steps they own."""
-    return (is_lead(user) or action.owner_id == user.id
-            or any(step.owner_id == user.id for step in action.steps))
+    return (
+        is_lead(user)
+        or action.owner_id == user.id
+        or any(step.owner_id == user.id for step in action.steps)
+    )
 
 
 def can_edit(user: User, action: CorrectiveAction) -> bool:
@@ -129,11 +132,16 @@ def involves(user: User) -> bool:
 def my_actions(user: User) -> list[CorrectiveAction]:
     """The active actions the user owns or has a step in, the earliest due first."""
     steps = select(ActionStep.action_id).where(ActionStep.owner_id == user.id)
-    query = (select(CorrectiveAction)
-             .where(CorrectiveAction.status.in_(ACTIVE),
-                    or_(CorrectiveAction.owner_id == user.id, CorrectiveAction.id.in_(steps)))
-             .order_by(CorrectiveAction.due_date.is_(None), CorrectiveAction.due_date,
-                       CorrectiveAction.id))
+    query = (
+        select(CorrectiveAction)
+        .where(
+            CorrectiveAction.status.in_(ACTIVE),
+            or_(CorrectiveAction.owner_id == user.id, CorrectiveAction.id.in_(steps)),
+        )
+        .order_by(
+            CorrectiveAction.due_date.is_(None), CorrectiveAction.due_date, CorrectiveAction.id
+        )
+    )
     return list(db.session.scalars(query))
 
 
@@ -143,23 +151,34 @@ def my_actions(user: User) -> list[CorrectiveAction]:
 def rounds_in_order(round_: Round) -> list[Round]:
     """The rounds (not drafts) of the round's questionnaire, in the order they ran: by opening
     date (creation date where none is set), then id."""
-    query = (select(Round).join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
-             .where(QuestionnaireVersion.questionnaire_id == round_.version.questionnaire_id,
-                    Round.status != "draft"))
+    query = (
+        select(Round)
+        .join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
+        .where(
+            QuestionnaireVersion.questionnaire_id == round_.version.questionnaire_id,
+            Round.status != "draft",
+        )
+    )
     return sorted(db.session.scalars(query), key=lambda r: (r.opens_at or r.created_at, r.id))
 
 
 def next_round(round_: Round) -> Round | None:
     order = rounds_in_order(round_)
-    later = [r for r in order if (r.opens_at or r.created_at, r.id)
-             > (round_.opens_at or round_.created_at, round_.id)]
+    later = [
+        r
+        for r in order
+        if (r.opens_at or r.created_at, r.id) > (round_.opens_at or round_.created_at, round_.id)
+    ]
     return later[0] if later else None
 
 
 def previous_round(round_: Round) -> Round | None:
     order = rounds_in_order(round_)
-    earlier = [r for r in order if (r.opens_at or r.created_at, r.id)
-               < (round_.opens_at or round_.created_at, round_.id)]
+    earlier = [
+        r
+        for r in order
+        if (r.opens_at or r.created_at, r.id) < (round_.opens_at or round_.created_at, round_.id)
+    ]
     return earlier[-1] if earlier else None
 
 
@@ -168,9 +187,11 @@ def thresholds_of(round_: Round) -> analysis.Thresholds:
     what it does not set."""
     given = round_.thresholds or {}
     default = analysis.Thresholds()
-    return analysis.Thresholds(rate=float(given.get("rate", default.rate)),
-                               mean=float(given.get("mean", default.mean)),
-                               alpha=float(given.get("alpha", default.alpha)))
+    return analysis.Thresholds(
+        rate=float(given.get("rate", default.rate)),
+        mean=float(given.get("mean", default.mean)),
+        alpha=float(given.get("alpha", default.alpha)),
+    )
 
 
 # --- from candidates to actions --------------------------------------------------------
@@ -191,7 +212,8 @@ def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRu
     item are named in its event. Flushes; the caller commits."""
     previous = previous_round(round_)
     candidates = analysis.run_rules(
-        answers_frame(round_), thresholds_of(round_),
+        answers_frame(round_),
+        thresholds_of(round_),
         previous=answers_frame(previous) if previous else None,
         anonymity_threshold=round_.anonymity_threshold,
         enabled=(round_.thresholds or {}).get("rules"),
@@ -201,8 +223,9 @@ def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRu
         fired.setdefault(analysis.action_key(candidate), []).append(candidate)
     run = RuleRun()
     for found in fired.values():
-        _apply(round_, found[0], sorted({c.rule for c in found[1:]} - {found[0].rule}),
-               now, actor, run)
+        _apply(
+            round_, found[0], sorted({c.rule for c in found[1:]} - {found[0].rule}), now, actor, run
+        )
     db.session.flush()
     return run
 
@@ -211,21 +234,35 @@ def open_key(question: str, served_unit: str | None) -> str:
     return f"{question}|{served_unit or ''}"
 
 
-def _apply(round_: Round, candidate: analysis.ActionCandidate, also: list[str], now: datetime,
-           actor: User | None, run: RuleRun) -> None:
+def _apply(
+    round_: Round,
+    candidate: analysis.ActionCandidate,
+    also: list[str],
+    now: datetime,
+    actor: User | None,
+    run: RuleRun,
+) -> None:
     key = open_key(candidate.question, candidate.served_unit)
     action = db.session.scalar(select(CorrectiveAction).where(CorrectiveAction.open_key == key))
     figures = _figures(candidate)
     if action is None:
         if _dealt_with(round_, candidate):
             return
-        action = CorrectiveAction(round=round_, question_code=candidate.question,
-                                  category=candidate.category,
-                                  served_unit=candidate.served_unit, group_code=candidate.group,
-                                  open_key=key, status="open", created_at=now, **figures)
+        action = CorrectiveAction(
+            round=round_,
+            question_code=candidate.question,
+            category=candidate.category,
+            served_unit=candidate.served_unit,
+            group_code=candidate.group,
+            open_key=key,
+            status="open",
+            created_at=now,
+            **figures,
+        )
         db.session.add(action)
-        add_event(action, "created", actor, now, data={"round_id": round_.id, **figures,
-                                                     "also": also})
+        add_event(
+            action, "created", actor, now, data={"round_id": round_.id, **figures, "also": also}
+        )
         run.created.append(action)
         return
     data = {"round_id": round_.id, "group_code": candidate.group, **figures, "also": also}
@@ -240,11 +277,18 @@ def _apply(round_: Round, candidate: analysis.ActionCandidate, also: list[str], 
 
 
 def _figures(candidate: analysis.ActionCandidate) -> dict:
-    return {"rule": candidate.rule, "observed": _number(candidate.observed), "n": candidate.n,
-            "ci_low": _number(candidate.ci_low), "ci_high": _number(candidate.ci_high),
-            "threshold": _number(candidate.threshold), "severity": _number(candidate.severity)
-            or 0.0, "evidence": candidate.evidence, "p_value": _number(candidate.p_value),
-            "comments": list(candidate.comments)}
+    return {
+        "rule": candidate.rule,
+        "observed": _number(candidate.observed),
+        "n": candidate.n,
+        "ci_low": _number(candidate.ci_low),
+        "ci_high": _number(candidate.ci_high),
+        "threshold": _number(candidate.threshold),
+        "severity": _number(candidate.severity) or 0.0,
+        "evidence": candidate.evidence,
+        "p_value": _number(candidate.p_value),
+        "comments": list(candidate.comments),
+    }
 
 
 def _number(value: float | None) -> float | None:
@@ -253,30 +297,51 @@ def _number(value: float | None) -> float | None:
 
 def _dealt_with(round_: Round, candidate: analysis.ActionCandidate) -> bool:
     served = CorrectiveAction.served_unit
-    return db.session.scalar(
-        select(func.count()).where(
-            CorrectiveAction.round_id == round_.id,
-            CorrectiveAction.question_code == candidate.question,
-            served.is_(None) if candidate.served_unit is None
-            else served == candidate.served_unit,
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                CorrectiveAction.round_id == round_.id,
+                CorrectiveAction.question_code == candidate.question,
+                served.is_(None)
+                if candidate.served_unit is None
+                else served == candidate.served_unit,
+            )
         )
-    ) > 0
+        > 0
+    )
 
 
 def _last_firing(action: CorrectiveAction, round_id: int) -> dict | None:
     for event in reversed(action.events):
-        if event.kind in ("created", "rule_fired") and (event.data or {}).get("round_id") == round_id:
+        if (
+            event.kind in ("created", "rule_fired")
+            and (event.data or {}).get("round_id") == round_id
+        ):
             data = dict(event.data)
             data.setdefault("group_code", action.group_code if event.kind == "created" else None)
             return data
     return None
 
 
-def add_event(action: CorrectiveAction, kind: str, actor: User | None, now: datetime,
-            text: str = "", data: dict | None = None, to_status: str | None = None) -> ActionEvent:
-    event = ActionEvent(action=action, kind=kind, actor_id=actor.id if actor else None, at=now,
-                        from_status=action.status, to_status=to_status or action.status,
-                        text=text or "", data=data)
+def add_event(
+    action: CorrectiveAction,
+    kind: str,
+    actor: User | None,
+    now: datetime,
+    text: str = "",
+    data: dict | None = None,
+    to_status: str | None = None,
+) -> ActionEvent:
+    event = ActionEvent(
+        action=action,
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        at=now,
+        from_status=action.status,
+        to_status=to_status or action.status,
+        text=text or "",
+        data=data,
+    )
     db.session.add(event)
     return event
 
@@ -292,27 +357,47 @@ def move(action: CorrectiveAction, name: str, actor: User, now: datetime, text: 
     if not can_move(actor, action, transition):
         raise ActionError(_("Only the quality lead can do this."))
     if action.status not in transition.sources:
-        raise ActionError(_("This step is not possible while the action is %(status)s.",
-                            status=status_label(action.status)))
+        raise ActionError(
+            _(
+                "This step is not possible while the action is %(status)s.",
+                status=status_label(action.status),
+            )
+        )
     text = (text or "").strip()
     if transition.needs_text and not text:
         raise ActionError(_("Please give a reason."))
     reason = unmet(action, transition)
     if reason:
         raise ActionError(reason)
-    add_event(action, "transition", actor, now, text=text, data={"transition": name},
-            to_status=transition.target)
+    add_event(
+        action,
+        "transition",
+        actor,
+        now,
+        text=text,
+        data={"transition": name},
+        to_status=transition.target,
+    )
     action.status = transition.target
-    action.open_key = open_key(action.question_code, action.served_unit) if (
-        transition.target in ACTIVE) else None
+    action.open_key = (
+        open_key(action.question_code, action.served_unit)
+        if (transition.target in ACTIVE)
+        else None
+    )
     _after_move(action, transition, text, now)
-    audit.record("action_changed", target=f"action:{action.id}", actor=actor,
-                 transition=name, status=transition.target)
+    audit.record(
+        "action_changed",
+        target=f"action:{action.id}",
+        actor=actor,
+        transition=name,
+        status=transition.target,
+    )
     db.session.flush()
 
 
-def unmet(action: CorrectiveAction, transition: Transition,
-          proposal: str | None = None) -> str | None:
+def unmet(
+    action: CorrectiveAction, transition: Transition, proposal: str | None = None
+) -> str | None:
     """Why the transition cannot be made yet (the action lacks something), or None.
     ``proposal``: the verification's proposal when the caller has computed it."""
     name = transition.name
@@ -325,16 +410,20 @@ def unmet(action: CorrectiveAction, transition: Transition,
     if name == "implement" and any(step.done_at is None for step in action.steps):
         return _("Every step of the plan must be done first.")
     if name == "close" and (proposal or verify(action).proposal) != "effective":
-        return _("The next round does not show the item at or above its threshold: mark the "
-                 "action not effective, or wait for the next round.")
-    if name == "reopen" and db.session.scalar(select(CorrectiveAction.id).where(
-            CorrectiveAction.open_key == open_key(action.question_code, action.served_unit))):
+        return _(
+            "The next round does not show the item at or above its threshold: mark the "
+            "action not effective, or wait for the next round."
+        )
+    if name == "reopen" and db.session.scalar(
+        select(CorrectiveAction.id).where(
+            CorrectiveAction.open_key == open_key(action.question_code, action.served_unit)
+        )
+    ):
         return _("Another action for the same item and served unit is open.")
     return None
 
 
-def _after_move(action: CorrectiveAction, transition: Transition, text: str,
-                now: datetime) -> None:
+def _after_move(action: CorrectiveAction, transition: Transition, text: str, now: datetime) -> None:
     if transition.name == "close":
         _store_verification(action, verify(action), "effective")
         action.closed_at = now
@@ -354,8 +443,9 @@ def _store_verification(action: CorrectiveAction, check: Verification, result: s
 
 def allowed_moves(user: User, action: CorrectiveAction) -> list[Transition]:
     """The transitions the table allows from the action's status for this user."""
-    return [t for t in TRANSITIONS.values()
-            if action.status in t.sources and can_move(user, action, t)]
+    return [
+        t for t in TRANSITIONS.values() if action.status in t.sources and can_move(user, action, t)
+    ]
 
 
 # --- assignment, investigation, plan, what was done ------------------------------------
@@ -382,10 +472,20 @@ def assign(action: CorrectiveAction, owner: User, due: date, actor: User, now: d
     if not changes:
         return
     action.owner, action.due_date = owner, due
-    audit.record("action_changed", target=f"action:{action.id}", actor=actor,
-                 owner=owner.id, due_date=due.isoformat())
-    add_event(action, "assigned", actor, now,
-            data={"owner": owner.shown_name, "due_date": due.isoformat()})
+    audit.record(
+        "action_changed",
+        target=f"action:{action.id}",
+        actor=actor,
+        owner=owner.id,
+        due_date=due.isoformat(),
+    )
+    add_event(
+        action,
+        "assigned",
+        actor,
+        now,
+        data={"owner": owner.shown_name, "due_date": due.isoformat()},
+    )
 
 
 def record(action: CorrectiveAction, kind: str, actor: User, now: datetime, **values) -> None:
@@ -400,21 +500,44 @@ def record(action: CorrectiveAction, kind: str, actor: User, now: datetime, **va
     for name, (_old, new) in changes.items():
         setattr(action, name, new)
     if changes:
-        add_event(action, kind, actor, now,
-                data={k: [_plain(old), _plain(new)] for k, (old, new) in changes.items()})
+        add_event(
+            action,
+            kind,
+            actor,
+            now,
+            data={k: [_plain(old), _plain(new)] for k, (old, new) in changes.items()},
+        )
 
 
-def add_step(action: CorrectiveAction, kind: str, description: str, owner: User, due: date,
-             actor: User, now: datetime) -> ActionStep:
+def add_step(
+    action: CorrectiveAction,
+    kind: str,
+    description: str,
+    owner: User,
+    due: date,
+    actor: User,
+    now: datetime,
+) -> ActionStep:
     _editable(action)
     if not can_edit(actor, action):
         raise ActionError(_("Only the owner of the action or the quality lead can change this."))
-    step = ActionStep(action=action, kind=kind, description=description.strip(), owner=owner,
-                      due_date=due, created_at=now)
+    step = ActionStep(
+        action=action,
+        kind=kind,
+        description=description.strip(),
+        owner=owner,
+        due_date=due,
+        created_at=now,
+    )
     db.session.add(step)
-    add_event(action, "step_added", actor, now, text=step.description,
-            data={"kind": kind, "owner": owner.shown_name,
-                  "due_date": due.isoformat()})
+    add_event(
+        action,
+        "step_added",
+        actor,
+        now,
+        text=step.description,
+        data={"kind": kind, "owner": owner.shown_name, "due_date": due.isoformat()},
+    )
     return step
 
 
@@ -428,14 +551,21 @@ def update_step(step: ActionStep, done: bool, outcome: str, actor: User, now: da
     for name, (_old, new) in changes.items():
         setattr(step, name, new)
     if changes:
-        add_event(step.action, "step_updated", actor, now, text=step.outcome or "",
-                data={"step": step.id, "done": done, "description": step.description})
+        add_event(
+            step.action,
+            "step_updated",
+            actor,
+            now,
+            text=step.outcome or "",
+            data={"step": step.id, "done": done, "description": step.description},
+        )
 
 
 def _editable(action: CorrectiveAction) -> None:
     if action.status in ENDED:
-        raise ActionError(_("A closed or cancelled action is part of the record; reopen it "
-                            "to change it."))
+        raise ActionError(
+            _("A closed or cancelled action is part of the record; reopen it to change it.")
+        )
 
 
 def _changes(target: object, **values) -> dict[str, tuple]:
@@ -487,33 +617,43 @@ class Verification:
         return "effective" if met else "not_effective"
 
 
-def verify(action: CorrectiveAction,
-           frames: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Verification:
+def verify(
+    action: CorrectiveAction, frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+) -> Verification:
     """The rate threshold is the source round's. A group-specific action is checked on that
     group when it reaches the next round's anonymity threshold, else on the whole item.
     ``frames``: the answer frames of the source and the next round, when the caller has them."""
     after_round = next_round(action.round)
     if frames is None:
-        frames = (answers_frame(action.round),
-                  answers_frame(after_round) if after_round else analysis.empty_frame())
+        frames = (
+            answers_frame(action.round),
+            answers_frame(after_round) if after_round else analysis.empty_frame(),
+        )
     before, after = frames
     group = action.group_code
-    if group and after_round and _respondents(after, action, group) < (
-            after_round.anonymity_threshold):
+    if (
+        group
+        and after_round
+        and _respondents(after, action, group) < (after_round.anonymity_threshold)
+    ):
         group = None
     n0, x0 = _counts(before, action, group)
     n1, x1 = _counts(after, action, group)
     z, p = analysis.two_proportion_z_test(x0, n0, x1, n1) if n0 and n1 else (None, None)
-    return Verification(after_round, group, n0, x0, n1, x1, thresholds_of(action.round).rate,
-                        _number(z), _number(p))
+    return Verification(
+        after_round, group, n0, x0, n1, x1, thresholds_of(action.round).rate, _number(z), _number(p)
+    )
 
 
 def item_frame(frame: pd.DataFrame, action: CorrectiveAction, group: str | None) -> pd.DataFrame:
     """The rows of the action's item (question and served unit), and group if given."""
     mask = frame["question"].astype("str") == action.question_code
     served = frame["served_unit"]
-    mask &= served.isna() if action.served_unit is None else (
-        served.astype("str") == action.served_unit)
+    mask &= (
+        served.isna()
+        if action.served_unit is None
+        else (served.astype("str") == action.served_unit)
+    )
     if group:
         mask &= frame["group"].astype("str") == group
     return frame[mask]
@@ -561,21 +701,23 @@ def queue(filters: QueueFilter, viewer: User, today: date) -> Select:
     query = select(CorrectiveAction)
     if not is_lead(viewer):
         mine = select(ActionStep.action_id).where(ActionStep.owner_id == viewer.id)
-        query = query.where(or_(CorrectiveAction.owner_id == viewer.id,
-                                CorrectiveAction.id.in_(mine)))
+        query = query.where(
+            or_(CorrectiveAction.owner_id == viewer.id, CorrectiveAction.id.in_(mine))
+        )
     if filters.status == "active":
         query = query.where(CorrectiveAction.status.in_(ACTIVE))
     elif filters.status != "all":
         query = query.where(CorrectiveAction.status == filters.status)
-    for column, value in ((CorrectiveAction.owner_id, filters.owner_id),
-                          (CorrectiveAction.served_unit, filters.served_unit),
-                          (CorrectiveAction.category, filters.category),
-                          (CorrectiveAction.round_id, filters.round_id)):
+    for column, value in (
+        (CorrectiveAction.owner_id, filters.owner_id),
+        (CorrectiveAction.served_unit, filters.served_unit),
+        (CorrectiveAction.category, filters.category),
+        (CorrectiveAction.round_id, filters.round_id),
+    ):
         if value not in (None, ""):
             query = query.where(column == value)
     if filters.overdue:
-        query = query.where(CorrectiveAction.status.in_(ACTIVE),
-                            CorrectiveAction.due_date < today)
+        query = query.where(CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date < today)
     return query.order_by(CorrectiveAction.severity.desc(), CorrectiveAction.id)
 
 
@@ -591,8 +733,11 @@ class RegisterStats:
 def register_stats(actions: Iterable[CorrectiveAction], today: date) -> RegisterStats:
     """Counts by state and the median days from opening to closing (closed actions only)."""
     actions = list(actions)
-    days = [(a.closed_at - a.created_at).total_seconds() / 86400
-            for a in actions if a.status == "closed" and a.closed_at]
+    days = [
+        (a.closed_at - a.created_at).total_seconds() / 86400
+        for a in actions
+        if a.status == "closed" and a.closed_at
+    ]
     return RegisterStats(
         open=sum(a.status in ACTIVE for a in actions),
         overdue=sum(is_overdue(a, today) for a in actions),
@@ -609,11 +754,18 @@ def question_texts(actions: Iterable[CorrectiveAction], lang: str) -> dict[tuple
     """(round id, question code) -> the question's text in its round's version."""
     actions = list(actions)
     versions = {a.round.version_id for a in actions}
-    rows = db.session.execute(select(Question.version_id, Question.code, Question.text_zh,
-                                      Question.text_en).where(Question.version_id.in_(versions)))
+    rows = db.session.execute(
+        select(Question.version_id, Question.code, Question.text_zh, Question.text_en).where(
+            Question.version_id.in_(versions)
+        )
+    )
     by_version = {(v, c): (en if lang == "en" else zh) for v, c, zh, en in rows}
-    return {(a.round_id, a.question_code): by_version.get((a.round.version_id, a.question_code),
-                                                         a.question_code) for a in actions}
+    return {
+        (a.round_id, a.question_code): by_version.get(
+            (a.round.version_id, a.question_code), a.question_code
+        )
+        for a in actions
+    }
 
 
 def unit_names(lang: str) -> dict[str, str]:
@@ -626,9 +778,13 @@ def group_names(lang: str) -> dict[str, str]:
 
 
 STATUS_TEXT = {
-    "open": "Open", "investigating": "Investigating", "planned": "Action planned",
-    "implemented": "Implemented", "verification": "Verification",
-    "closed": "Closed (effective)", "cancelled": "Cancelled",
+    "open": "Open",
+    "investigating": "Investigating",
+    "planned": "Action planned",
+    "implemented": "Implemented",
+    "verification": "Verification",
+    "closed": "Closed (effective)",
+    "cancelled": "Cancelled",
 }
 
 

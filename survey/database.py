@@ -10,6 +10,7 @@ with "database is locked" when another submit got there first.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from functools import wraps
@@ -170,10 +171,9 @@ def end_read_transaction(sessions: scoped_session, exc: BaseException | None) ->
     if wrote_nothing(session):
         # The session is removed next: its objects need not be expired for a reload.
         session.expire_on_commit = False
-        try:
+        # e.g. the connection is gone: the session's removal cleans up
+        with contextlib.suppress(SQLAlchemyError):
             session.commit()
-        except SQLAlchemyError:
-            pass  # e.g. the connection is gone; the session's removal cleans up
 
 
 def wrote_nothing(session) -> bool:

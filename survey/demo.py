@@ -46,14 +46,18 @@ OWNERS = (
 )
 # The spring round: document timeliness was weak and was put right by autumn; the minutes of
 # meetings and the feedback on supervised matters were weak and stay so.
-SPRING_ITEM_SATISFIED_SHARE = {"doc_timeliness": 0.62, "mtg_minutes": 0.65,
-                               "sup_feedback": 0.67}
+SPRING_ITEM_SATISFIED_SHARE = {"doc_timeliness": 0.62, "mtg_minutes": 0.65, "sup_feedback": 0.67}
 ACCOUNTS = (
     ("admin", "admin@shaoxing.example", "demo-admin-2004", "系统管理员", None),
     ("designer", "designer@shaoxing.example", "demo-designer-2004", "办公室问卷设计", None),
     ("quality_lead", "quality@shaoxing.example", "demo-quality-2004", "质量管理负责人", None),
-    ("respondent", "respondent@shaoxing.example", "demo-respondent-2004", "市财政局联络员",
-     "dept_finance"),
+    (
+        "respondent",
+        "respondent@shaoxing.example",
+        "demo-respondent-2004",
+        "市财政局联络员",
+        "dept_finance",
+    ),
 )
 # Share of satisfied (4 or 5) answers by category in the simulation; the rest spread over 1-3.
 SATISFIED_SHARE = {
@@ -116,8 +120,9 @@ def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
     ).all()
     if responses_wanted >= HISTORY_MINIMUM:
         # Before the autumn round exists, so that it is created (and listed) first.
-        report.previous_round = _previous_round(version, respondent_units, responses_wanted,
-                                                random.Random(seed - 1))
+        report.previous_round = _previous_round(
+            version, respondent_units, responses_wanted, random.Random(seed - 1)
+        )
         report.owners = [_owner(*o) for o in OWNERS]
     round_ = _round(version)
     invitations.issue_per_unit(round_, list(respondent_units))
@@ -128,8 +133,9 @@ def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
     # The queue is never empty: low items of the open round become actions too (an item that
     # already has one from spring only gets a note, and none when nothing changed).
     corrective.run_rules(round_, utcnow())
-    report.open_actions = db.session.scalar(select(func.count()).where(
-        CorrectiveAction.status.in_(corrective.ACTIVE)))
+    report.open_actions = db.session.scalar(
+        select(func.count()).where(CorrectiveAction.status.in_(corrective.ACTIVE))
+    )
     db.session.commit()
     return report
 
@@ -141,14 +147,21 @@ def _previous_round(version, units, wanted: int, rng: random.Random) -> Round:
         return round_
     now = utcnow()
     opened = now - timedelta(days=200)
-    round_ = Round(name=PREVIOUS_ROUND_NAME, version=version, status="open", opened_at=opened,
-                   opens_at=opened, closes_at=opened + timedelta(days=45),
-                   created_at=opened - timedelta(days=7))
+    round_ = Round(
+        name=PREVIOUS_ROUND_NAME,
+        version=version,
+        status="open",
+        opened_at=opened,
+        opens_at=opened,
+        closes_at=opened + timedelta(days=45),
+        created_at=opened - timedelta(days=7),
+    )
     version.frozen_at = version.frozen_at or now
     db.session.add(round_)
     db.session.flush()
-    _simulate(round_, units, wanted, rng, SPRING_ITEM_SATISFIED_SHARE,
-              when=opened + timedelta(days=20))
+    _simulate(
+        round_, units, wanted, rng, SPRING_ITEM_SATISFIED_SHARE, when=opened + timedelta(days=20)
+    )
     rounds.close_round(round_, round_.closes_at)
     db.session.commit()
     return round_
@@ -179,16 +192,28 @@ def _round(version) -> Round:
     round_ = db.session.scalar(select(Round).where(Round.name == ROUND_NAME))
     if round_ is None:
         now = utcnow()
-        round_ = Round(name=ROUND_NAME, version=version, status="open", opened_at=now,
-                       opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=60))
+        round_ = Round(
+            name=ROUND_NAME,
+            version=version,
+            status="open",
+            opened_at=now,
+            opens_at=now - timedelta(days=7),
+            closes_at=now + timedelta(days=60),
+        )
         version.frozen_at = version.frozen_at or now
         db.session.add(round_)
         db.session.flush()
     return round_
 
 
-def _simulate(round_: Round, units, wanted: int, rng: random.Random,
-              item_shares: dict[str, float] | None = None, when=None) -> int:
+def _simulate(
+    round_: Round,
+    units,
+    wanted: int,
+    rng: random.Random,
+    item_shares: dict[str, float] | None = None,
+    when=None,
+) -> int:
     have = db.session.scalar(select(func.count()).where(Response.round_id == round_.id))
     questionnaire = to_model(round_.version)
     groups = {g.id: g.code for g in db.session.scalars(select(RespondentGroup))}
@@ -199,28 +224,38 @@ def _simulate(round_: Round, units, wanted: int, rng: random.Random,
         db.session.flush()
         shown = questionnaire.for_group(groups[unit.group_id])
         answers, comments = _simulated_answers(shown, rng, item_shares)
-        responses.submit(invitation, answers, comments, f"demo-{round_.id}-{k}",
-                         when or utcnow(),
-                         source=rng.choice(("web",) * 8 + ("paper", "meeting")))
+        responses.submit(
+            invitation,
+            answers,
+            comments,
+            f"demo-{round_.id}-{k}",
+            when or utcnow(),
+            source=rng.choice(("web",) * 8 + ("paper", "meeting")),
+        )
         made += 1
     return made
 
 
-def _simulated_answers(q: Questionnaire, rng: random.Random,
-                       item_shares: dict[str, float] | None = None):
+def _simulated_answers(
+    q: Questionnaire, rng: random.Random, item_shares: dict[str, float] | None = None
+):
     answers, comments = {}, {}
     mood = rng.gauss(0.0, 1.0)
     for question in q.questions():
         answers[question.code] = _simulated_value(question, rng, item_shares, mood)
         value = answers[question.code]
-        if question.follow_up and isinstance(value, int) and question.scale.is_low(value):
-            if rng.random() < 0.6:
-                comments[question.code] = rng.choice(LOW_COMMENTS)
+        low = question.follow_up and isinstance(value, int) and question.scale.is_low(value)
+        if low and rng.random() < 0.6:
+            comments[question.code] = rng.choice(LOW_COMMENTS)
     return answers, comments
 
 
-def _simulated_value(question: Question, rng: random.Random,
-                     item_shares: dict[str, float] | None = None, mood: float = 0.0):
+def _simulated_value(
+    question: Question,
+    rng: random.Random,
+    item_shares: dict[str, float] | None = None,
+    mood: float = 0.0,
+):
     if question.type == "rating":
         if not question.required and rng.random() < 0.05:
             return None
@@ -248,8 +283,7 @@ def _mood_weight(question: Question) -> float:
     return low + (high - low) * (zlib.crc32(question.code.encode()) % 1000) / 999
 
 
-def _rated(points: list[int], share: float, weight: float, mood: float,
-           rng: random.Random) -> int:
+def _rated(points: list[int], share: float, weight: float, mood: float, rng: random.Random) -> int:
     """A point of a 5-point scale: the better the answer's latent score (the respondent's mood
     with `weight`, the rest noise), the higher the point. The latent score is standard normal
     whatever the weight, so the item's share of satisfied answers (4 or 5) is `share`."""
@@ -269,8 +303,11 @@ def _unused_invitation_per_group(round_: Round) -> list[tuple[str, Invitation]]:
     for group in db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position)):
         invitation = db.session.scalar(
             select(Invitation)
-            .where(Invitation.round_id == round_.id, Invitation.group_id == group.id,
-                   Invitation.status.in_(("sent", "started")))
+            .where(
+                Invitation.round_id == round_.id,
+                Invitation.group_id == group.id,
+                Invitation.status.in_(("sent", "started")),
+            )
             .order_by(Invitation.id)
         )
         if invitation is None:

@@ -165,8 +165,9 @@ def create_questionnaire(code: str, title: qm.Label) -> QuestionnaireVersion:
     """A new questionnaire whose draft version 1 addresses every respondent group and served
     unit known today (the version's settings narrow that) and has no section yet."""
     if db.session.scalar(select(Questionnaire.id).where(Questionnaire.code == code)):
-        raise EditError(_l("The id %(code)s is already used by another questionnaire.", code=code),
-                        "id")
+        raise EditError(
+            _l("The id %(code)s is already used by another questionnaire.", code=code), "id"
+        )
     groups = db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position))
     served = db.session.scalars(
         select(Unit).where(Unit.kind == "served", Unit.active).order_by(Unit.id)
@@ -246,8 +247,12 @@ def publish(version: QuestionnaireVersion, now: datetime) -> None:
     check(to_model(version), complete=True)
     version.status = "published"
     version.published_at = now
-    audit.record("questionnaire_published", target=f"version:{version.id}",
-                 questionnaire=version.questionnaire.code, number=version.number)
+    audit.record(
+        "questionnaire_published",
+        target=f"version:{version.id}",
+        questionnaire=version.questionnaire.code,
+        number=version.number,
+    )
 
 
 def unpublish(version: QuestionnaireVersion) -> None:
@@ -265,8 +270,15 @@ def new_draft(version: QuestionnaireVersion) -> QuestionnaireVersion:
     # Build the whole copy before the session may flush it: its columns are not set at first.
     with db.session.no_autoflush:
         draft = QuestionnaireVersion(questionnaire=version.questionnaire)
-        skip = ("id", "questionnaire_id", "number", "status", "created_at", "published_at",
-                "frozen_at")
+        skip = (
+            "id",
+            "questionnaire_id",
+            "number",
+            "status",
+            "created_at",
+            "published_at",
+            "frozen_at",
+        )
         _copy_columns(version, draft, skip)
         draft.number, draft.status = max(numbers) + 1, "draft"
         for section in version.sections:
@@ -355,10 +367,12 @@ def delete_section(row: Section) -> None:
     version = row.version
     _require_editable(version)
     if _has_answers(row.questions):
-        raise EditError(_l(
-            "Questions of this section have answers, so it cannot be deleted. "
-            "Leave it out of a new version instead."
-        ))
+        raise EditError(
+            _l(
+                "Questions of this section have answers, so it cannot be deleted. "
+                "Leave it out of a new version instead."
+            )
+        )
     version.sections.remove(row)
     _renumber(version.sections)
     _save(version)
@@ -449,10 +463,12 @@ def delete_question(row: Question) -> None:
     version = row.version
     _require_editable(version)
     if _has_answers([row]):
-        raise EditError(_l(
-            "This question has answers, so it cannot be deleted. "
-            "Retire it instead: leave it out of a new version."
-        ))
+        raise EditError(
+            _l(
+                "This question has answers, so it cannot be deleted. "
+                "Retire it instead: leave it out of a new version."
+            )
+        )
     section = row.section
     section.questions.remove(row)
     _renumber(section.questions)
@@ -466,4 +482,3 @@ def move_question(row: Question, step: int) -> None:
     section = row.section
     section.questions = _renumber(_moved(list(section.questions), row, step))
     _save(version)
-

@@ -51,15 +51,53 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 CHUNK = 2000
 SOURCES = {"web": _l("web"), "paper": _l("paper"), "meeting": _l("meeting")}
 # Number formats by column: shares as percentages, means with two decimals, counts grouped.
-PERCENT = {"rate", "ci_low", "ci_high", "dissatisfied_share", "weighted_rate", "weighted_ci_low",
-           "weighted_ci_high", "rate_before", "rate_after", "ci_low_before", "ci_high_before",
-           "ci_low_after", "ci_high_after", "difference", "gap", "threshold", "share"}
-DECIMALS = {"mean": "0.00", "sd": "0.00", "importance": "0.00", "n_eff": "0.0", "z": "0.00",
-            "p_value": "0.0000"}
-COUNTS = {"n", "respondents", "satisfied", "dissatisfied", "items", "n_before", "n_after",
-          "satisfied_before", "satisfied_after", "weighted_n", "pairs", "count"}
-LABELLED = {"question": "questions", "category": "categories", "group": "groups",
-            "served_unit": "served_units"}
+PERCENT = {
+    "rate",
+    "ci_low",
+    "ci_high",
+    "dissatisfied_share",
+    "weighted_rate",
+    "weighted_ci_low",
+    "weighted_ci_high",
+    "rate_before",
+    "rate_after",
+    "ci_low_before",
+    "ci_high_before",
+    "ci_low_after",
+    "ci_high_after",
+    "difference",
+    "gap",
+    "threshold",
+    "share",
+}
+DECIMALS = {
+    "mean": "0.00",
+    "sd": "0.00",
+    "importance": "0.00",
+    "n_eff": "0.0",
+    "z": "0.00",
+    "p_value": "0.0000",
+}
+COUNTS = {
+    "n",
+    "respondents",
+    "satisfied",
+    "dissatisfied",
+    "items",
+    "n_before",
+    "n_after",
+    "satisfied_before",
+    "satisfied_after",
+    "weighted_n",
+    "pairs",
+    "count",
+}
+LABELLED = {
+    "question": "questions",
+    "category": "categories",
+    "group": "groups",
+    "served_unit": "served_units",
+}
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
@@ -78,8 +116,9 @@ class RawLayout:
 
     @property
     def header(self) -> list[str]:
-        facts = ["response_id", "submitted", "source", "group"] + (["unit"] if self.with_unit
-                                                                     else [])
+        facts = ["response_id", "submitted", "source", "group"] + (
+            ["unit"] if self.with_unit else []
+        )
         answers = []
         for code in self.questions:
             answers.append(code)
@@ -91,9 +130,11 @@ class RawLayout:
 def raw_layout(round_: Round) -> RawLayout:
     definition = to_model(round_.version)
     questions = definition.questions()
-    return RawLayout(with_unit=not round_.anonymous,
-                     questions=tuple(q.code for q in questions),
-                     comments=tuple(q.code for q in questions if q.follow_up))
+    return RawLayout(
+        with_unit=not round_.anonymous,
+        questions=tuple(q.code for q in questions),
+        comments=tuple(q.code for q in questions if q.follow_up),
+    )
 
 
 def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
@@ -102,12 +143,14 @@ def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
     last = 0
     while True:
         responses = db.session.execute(
-            select(Response.id, Response.submitted_at, Response.source, RespondentGroup.code,
-                   Unit.code)
+            select(
+                Response.id, Response.submitted_at, Response.source, RespondentGroup.code, Unit.code
+            )
             .join(RespondentGroup, Response.group_id == RespondentGroup.id)
             .outerjoin(Unit, Response.unit_id == Unit.id)
             .where(Response.round_id == round_.id, Response.id > last)
-            .order_by(Response.id).limit(CHUNK)
+            .order_by(Response.id)
+            .limit(CHUNK)
         ).all()
         if not responses:
             return
@@ -121,8 +164,7 @@ def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
 
 def _answers_by_response(first: int, last: int, round_id: int) -> dict[int, dict[str, tuple]]:
     rows = plain_rows(
-        select(Answer.response_id, Answer.question_code, Answer.value, Answer.text,
-               Answer.comment)
+        select(Answer.response_id, Answer.question_code, Answer.value, Answer.text, Answer.comment)
         .join(Response, Answer.response_id == Response.id)
         .where(Response.round_id == round_id, Answer.response_id.between(first, last))
     )
@@ -174,8 +216,9 @@ def _csv_cell(value: Any) -> Any:
 
 def answers_csv_response(round_: Round) -> HttpResponse:
     """The raw export streamed as a download (the first bytes leave at once)."""
-    response = HttpResponse(stream_with_context(answers_csv(round_)),
-                            content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        stream_with_context(answers_csv(round_)), content_type="text/csv; charset=utf-8"
+    )
     response.headers["Content-Disposition"] = _attachment(round_, "answers", "csv")
     return response
 
@@ -220,14 +263,19 @@ def summary_tables(results: RoundResults, lang: str) -> dict[str, pd.DataFrame]:
 
 
 def _labelled(table: pd.DataFrame, labels) -> pd.DataFrame:
-    table = table.drop(columns=[c for c in table.columns if c.startswith("count_")]
-                       if "question" not in table.columns else [])
+    table = table.drop(
+        columns=[c for c in table.columns if c.startswith("count_")]
+        if "question" not in table.columns
+        else []
+    )
     out = pd.DataFrame(index=table.index)
     for column in table.columns:
         if column in LABELLED:
             names = getattr(labels, LABELLED[column])
             codes = table[column].astype("object")
-            out[f"{column}_label"] = codes.map(lambda c, n=names: None if pd.isna(c) else n.get(c, c))
+            out[f"{column}_label"] = codes.map(
+                lambda c, n=names: None if pd.isna(c) else n.get(c, c)
+            )
         out[column] = table[column]
     return out.reset_index(drop=True)
 
@@ -260,8 +308,12 @@ def _plain(value: Any) -> Any:
 def workbook(round_: Round, lang: str) -> tuple[Path, str]:
     """The workbook's path (made once per data version and language) and its download name."""
     results = round_results(round_)
-    path = chart_cache.cached_file(round_.id, results.version_tag, f"results-{lang}.xlsx",
-                                   lambda target: write_workbook(round_, results, lang, target))
+    path = chart_cache.cached_file(
+        round_.id,
+        results.version_tag,
+        f"results-{lang}.xlsx",
+        lambda target: write_workbook(round_, results, lang, target),
+    )
     return path, download_name(round_, "results", "xlsx")
 
 
@@ -327,8 +379,7 @@ def _widths(sheet, widths: list[int]) -> None:
 def _table_sheet(book: Workbook, title: str, table: pd.DataFrame) -> None:
     sheet = book.create_sheet(title[:31])
     columns = list(table.columns)
-    _widths(sheet, [36 if c.endswith("_label") else max(10, min(len(c) + 2, 22))
-                    for c in columns])
+    _widths(sheet, [36 if c.endswith("_label") else max(10, min(len(c) + 2, 22)) for c in columns])
     sheet.freeze_panes = "A2"
     sheet.append(_header(sheet, columns))
     formats = [_format(c) for c in columns]
@@ -375,21 +426,38 @@ def _questions_sheet(book: Workbook, round_: Round, lang: str) -> None:
     sheet = book.create_sheet(_("Questions")[:31])
     _widths(sheet, [20, 60, 12, 26, 16, 30])
     sheet.freeze_panes = "A2"
-    sheet.append(_header(sheet, ["code", _("Question"), "type", "category", "served_unit",
-                                 _("Scale")]))
+    sheet.append(
+        _header(sheet, ["code", _("Question"), "type", "category", "served_unit", _("Scale")])
+    )
     labels = labels_for(round_.version, lang)
     for q in to_model(round_.version).questions():
-        scale = " / ".join(f"{p.value} {p.label.get(lang)}" for p in q.scale.points) \
-            if q.scale else ", ".join(c.code for c in q.choices)
-        sheet.append([_cell(sheet, v) for v in (q.code, labels.questions.get(q.code), q.type,
-                                                q.category, q.served_unit, scale)])
+        scale = (
+            " / ".join(f"{p.value} {p.label.get(lang)}" for p in q.scale.points)
+            if q.scale
+            else ", ".join(c.code for c in q.choices)
+        )
+        sheet.append(
+            [
+                _cell(sheet, v)
+                for v in (
+                    q.code,
+                    labels.questions.get(q.code),
+                    q.type,
+                    q.category,
+                    q.served_unit,
+                    scale,
+                )
+            ]
+        )
 
 
 def _raw_sheet(book: Workbook, round_: Round) -> None:
     sheet = book.create_sheet(_("Raw data")[:31])
     layout = raw_layout(round_)
-    _widths(sheet, [12, 18, 10, 14] + ([18] if layout.with_unit else [])
-            + [14] * (len(layout.header) - 5))
+    _widths(
+        sheet,
+        [12, 18, 10, 14] + ([18] if layout.with_unit else []) + [14] * (len(layout.header) - 5),
+    )
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, layout.header))
     date_format = "yyyy-mm-dd" if round_.anonymous else "yyyy-mm-dd hh:mm:ss"

@@ -13,13 +13,13 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def current_language() -> str:
-    """"zh" or "en": the language of questionnaire labels on this request."""
+    """ "zh" or "en": the language of questionnaire labels on this request."""
     return str(get_locale() or "zh")[:2]
 
 

@@ -32,13 +32,15 @@ def invitation_url(invitation: Invitation) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + "/r/" + invitation.token
 
 
-def issue(round_: Round, unit: Unit, person_name: str | None = None,
-          email: str | None = None) -> Invitation:
+def issue(
+    round_: Round, unit: Unit, person_name: str | None = None, email: str | None = None
+) -> Invitation:
     """A new invitation of `unit` (optionally for a named person of it) to `round_`."""
     if unit.kind != "respondent" or unit.group_id is None:
         raise InvitationError(None, f"unit {unit.code} is not a respondent unit")
-    invitation = Invitation(round=round_, unit=unit, group_id=unit.group_id,
-                            person_name=person_name, email=email)
+    invitation = Invitation(
+        round=round_, unit=unit, group_id=unit.group_id, person_name=person_name, email=email
+    )
     db.session.add(invitation)
     return invitation
 
@@ -91,10 +93,14 @@ def issue_named(round_: Round, text: str) -> list[Invitation]:
 def listing(round_: Round, status: str | None = None, group: str | None = None):
     """A Select of the round's invitations, by group and unit, optionally filtered; the caller
     pages or loads it."""
-    query = (select(Invitation).join(Unit).join(RespondentGroup)
-             .options(selectinload(Invitation.unit), selectinload(Invitation.group))
-             .where(Invitation.round_id == round_.id)
-             .order_by(RespondentGroup.position, Unit.id, Invitation.id))
+    query = (
+        select(Invitation)
+        .join(Unit)
+        .join(RespondentGroup)
+        .options(selectinload(Invitation.unit), selectinload(Invitation.group))
+        .where(Invitation.round_id == round_.id)
+        .order_by(RespondentGroup.position, Unit.id, Invitation.id)
+    )
     if status:
         query = query.where(Invitation.status == status)
     if group:
@@ -120,8 +126,18 @@ def csv_lines(round_: Round, invitations: Iterable[Invitation], lang: str = "zh"
 
     yield line(CSV_HEADER)
     for inv in invitations:
-        yield line((round_.name, inv.group.code, inv.unit.code, inv.unit.name(lang),
-                    inv.person_name or "", inv.email or "", inv.status, invitation_url(inv)))
+        yield line(
+            (
+                round_.name,
+                inv.group.code,
+                inv.unit.code,
+                inv.unit.name(lang),
+                inv.person_name or "",
+                inv.email or "",
+                inv.status,
+                invitation_url(inv),
+            )
+        )
 
 
 def send(invitations: Iterable[Invitation], reminder: bool = False) -> int:
@@ -160,7 +176,8 @@ def _message(inv: Invitation, reminder: bool) -> tuple[str, str]:
     body = (
         f"{greeting}：\n\n"
         f"诚邀您参加“{title_zh}”（{round_.name}）。请通过以下专属链接填写问卷"
-        + (f"，截止日期 {deadline}" if deadline else "") + "：\n\n"
+        + (f"，截止日期 {deadline}" if deadline else "")
+        + "：\n\n"
         f"{invitation_url(inv)}\n\n"
         "此链接仅供贵单位使用，请勿转发。填写中途可保存，稍后通过同一链接继续。\n\n"
         "绍兴市人民政府办公室\n\n---\n\n"

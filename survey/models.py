@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -30,7 +30,7 @@ RESPONSE_SOURCES = ("web", "paper", "meeting")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_token() -> str:
@@ -76,9 +76,7 @@ class Unit(db.Model):
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('respondent', 'designer', 'quality_lead', 'admin')", name="role"
-        ),
+        CheckConstraint("role IN ('respondent', 'designer', 'quality_lead', 'admin')", name="role"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -254,9 +252,7 @@ class Invitation(db.Model):
 
     __tablename__ = "invitation"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('sent', 'started', 'submitted', 'revoked')", name="status"
-        ),
+        CheckConstraint("status IN ('sent', 'started', 'submitted', 'revoked')", name="status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -284,9 +280,7 @@ class Response(db.Model):
     unit, no invitation): the invitation is only marked submitted in the same transaction."""
 
     __tablename__ = "response"
-    __table_args__ = (
-        CheckConstraint("source IN ('web', 'paper', 'meeting')", name="source"),
-    )
+    __table_args__ = (CheckConstraint("source IN ('web', 'paper', 'meeting')", name="source"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), index=True)
     # Unique: one response per invitation, enforced by the database, not by a check in Python.
@@ -329,8 +323,15 @@ from datetime import date  # noqa: E402  (this section's imports: its diff stays
 
 from sqlalchemy import event  # noqa: E402
 
-ACTION_STATUSES = ("open", "investigating", "planned", "implemented", "verification", "closed",
-                   "cancelled")
+ACTION_STATUSES = (
+    "open",
+    "investigating",
+    "planned",
+    "implemented",
+    "verification",
+    "closed",
+    "cancelled",
+)
 STEP_KINDS = ("immediate", "corrective", "preventive", "improvement")
 
 
@@ -467,7 +468,7 @@ class ActionAttachment(db.Model):
 
 
 class ActionSummary(db.Model):
-    """"You said, we did": what a respondent group rated low in a round and what was done,
+    """ "You said, we did": what a respondent group rated low in a round and what was done,
     shown on the group's invitation pages of the following rounds once published."""
 
     __tablename__ = "action_summary"

@@ -139,7 +139,8 @@ def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
     """The definition a version holds, as the dataclasses the forms and exports use; the
     sections and their questions are loaded in one query each, not one per section."""
     db.session.scalars(
-        select(Section).where(Section.version_id == version.id)
+        select(Section)
+        .where(Section.version_id == version.id)
         .options(selectinload(Section.questions))
     ).all()
     groups = _groups(version.group_codes)

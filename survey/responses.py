@@ -17,22 +17,33 @@ OPEN_STATUSES = ("sent", "started")
 # Core statements on the tables: nothing here needs ORM objects, and building and tracking them
 # was most of a submit's cost (bench/profile_submission.py).
 _invitation, _round, _response = Invitation.__table__, Round.__table__, Response.__table__
-_ROUND = select(_round.c.id, _round.c.version_id, _round.c.status, _round.c.opens_at,
-                _round.c.closes_at, _round.c.anonymous)
+_ROUND = select(
+    _round.c.id,
+    _round.c.version_id,
+    _round.c.status,
+    _round.c.opens_at,
+    _round.c.closes_at,
+    _round.c.anonymous,
+)
 # The statements of every respondent's request, built once: only the parameters change, and
 # building a statement and its cache key anew cost a quarter of a millisecond per response.
 _ROUND_BY_ID = _ROUND.where(_round.c.id == bindparam("round_id"))
 # A shared lock on the round: a close committed meanwhile waits for the submit to end
 # (PostgreSQL; SQLite's write lock already serialises the two).
 _ROUND_SHARED = _ROUND_BY_ID.with_for_update(read=True)
-_OPEN_INVITATION = (_invitation.c.id == bindparam("invitation_id"),
-                    _invitation.c.status.in_(OPEN_STATUSES))
+_OPEN_INVITATION = (
+    _invitation.c.id == bindparam("invitation_id"),
+    _invitation.c.status.in_(OPEN_STATUSES),
+)
 _MARK_OPENED = (
     update(_invitation)
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
-    .values(status="started",
-            opened_at=func.coalesce(_invitation.c.opened_at,
-                                    bindparam("now", type_=_invitation.c.opened_at.type)))
+    .values(
+        status="started",
+        opened_at=func.coalesce(
+            _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
+        ),
+    )
 )
 _SAVE_DRAFT = update(_invitation).where(*_OPEN_INVITATION).values(status="started")
 # In an anonymous round the invitation keeps no time: with it, the order of submissions would
@@ -79,8 +90,7 @@ class Conflict(Exception):
 def mark_opened(invitation_id: int) -> None:
     """Record the first visit of a link ("started" in response tracking) from a GET, once the
     page is read: a short write transaction of its own on SQLite (see begin_write)."""
-    begin_write(db.session).execute(_MARK_OPENED, {"invitation_id": invitation_id,
-                                                   "now": utcnow()})
+    begin_write(db.session).execute(_MARK_OPENED, {"invitation_id": invitation_id, "now": utcnow()})
     db.session.commit()
 
 
@@ -88,8 +98,7 @@ def save_draft(invitation: Invited, draft: Mapping[str, Any], now: datetime) -> 
     """Keep what was typed on the invitation; refused once it is submitted or the round closed."""
     connection = begin_write(db.session)
     _check_open(connection.execute(_ROUND_BY_ID, {"round_id": invitation.round_id}).one(), now)
-    result = connection.execute(_SAVE_DRAFT, {"invitation_id": invitation.id,
-                                              "draft": dict(draft)})
+    result = connection.execute(_SAVE_DRAFT, {"invitation_id": invitation.id, "draft": dict(draft)})
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySubmitted
@@ -135,28 +144,34 @@ def submit(
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
     anonymous = bool(round_.anonymous)
-    result = connection.execute(_SUBMITTED, {"invitation_id": invitation_id,
-                                             "submitted_at": None if anonymous else now})
+    result = connection.execute(
+        _SUBMITTED, {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySubmitted
     try:
-        response_id = connection.execute(_INSERT_RESPONSE, {
-            "round_id": round_.id,
-            "invitation_id": None if anonymous else invitation_id,
-            "unit_id": None if anonymous else invitation.unit_id,
-            "group_id": invitation.group_id,
-            "submission_key": submission_key,
-            "source": source,
-            "entered_by_id": entered_by,
-            "language": language,
-            "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
-            if anonymous else now,
-        }).inserted_primary_key[0]
+        response_id = connection.execute(
+            _INSERT_RESPONSE,
+            {
+                "round_id": round_.id,
+                "invitation_id": None if anonymous else invitation_id,
+                "unit_id": None if anonymous else invitation.unit_id,
+                "group_id": invitation.group_id,
+                "submission_key": submission_key,
+                "source": source,
+                "entered_by_id": entered_by,
+                "language": language,
+                "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
+                if anonymous
+                else now,
+            },
+        ).inserted_primary_key[0]
         if rows:
             # One executemany on the table, not one INSERT per answer.
-            connection.execute(_INSERT_ANSWERS,
-                               [{**row, "response_id": response_id} for row in rows])
+            connection.execute(
+                _INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows]
+            )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -168,8 +183,11 @@ def submit(
 
 def question_ids_of(version_id: int) -> dict[str, int]:
     """The ids of a questionnaire version's questions by code."""
-    return dict(db.session.execute(
-        select(Question.code, Question.id).where(Question.version_id == version_id)).all())
+    return dict(
+        db.session.execute(
+            select(Question.code, Question.id).where(Question.version_id == version_id)
+        ).all()
+    )
 
 
 def _answer_rows(
@@ -180,9 +198,16 @@ def _answer_rows(
         comment = comments.get(code)
         if value is None and comment is None:
             continue
-        rows.append({"question_id": ids[code],
-                     "question_code": code, "comment": comment, "value": None, "text": None,
-                     **_columns(value)})
+        rows.append(
+            {
+                "question_id": ids[code],
+                "question_code": code,
+                "comment": comment,
+                "value": None,
+                "text": None,
+                **_columns(value),
+            }
+        )
     return rows
 
 

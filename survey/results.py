@@ -39,8 +39,16 @@ from survey.models import (
 )
 from survey.questionnaire_store import to_model
 
-FRAME_COLUMNS = ("response_id", "group", "unit", "question_id", "value", "text", "comment",
-                 "source")
+FRAME_COLUMNS = (
+    "response_id",
+    "group",
+    "unit",
+    "question_id",
+    "value",
+    "text",
+    "comment",
+    "source",
+)
 # How many earlier rounds of the same questionnaire the trend shows besides the round itself.
 HISTORY = 4
 # Rounds whose results a process keeps; a dashboard rarely needs more than a handful.
@@ -74,8 +82,9 @@ def answers_frame(round_: Round) -> pd.DataFrame:
     for name in ("scale_min", "scale_max"):
         frame[name] = questions[name].to_numpy(dtype="float64").take(qpos)
     positions = pd.Index(row * len(questions) + qpos)
-    frame["text"], frame["comment"] = _answer_texts(round_.id, positions, responses.index,
-                                                    questions.index)
+    frame["text"], frame["comment"] = _answer_texts(
+        round_.id, positions, responses.index, questions.index
+    )
     return analysis.answer_frame(frame)
 
 
@@ -142,16 +151,18 @@ def _answer_texts(
     rows = plain_rows(
         select(Answer.response_id, Answer.question_id, Answer.text, Answer.comment)
         .join(Response, Answer.response_id == Response.id)
-        .where(Response.round_id == round_id,
-               or_(Answer.text.is_not(None), Answer.comment.is_not(None)))
+        .where(
+            Response.round_id == round_id,
+            or_(Answer.text.is_not(None), Answer.comment.is_not(None)),
+        )
     )
     text = np.full(len(positions), None, dtype=object)
     comment = np.full(len(positions), None, dtype=object)
     if rows:
-        table = pd.DataFrame.from_records(rows, columns=["response", "question", "text",
-                                                         "comment"])
-        keys = (responses.get_indexer(table["response"]) * len(questions)
-                + questions.get_indexer(table["question"]))
+        table = pd.DataFrame.from_records(rows, columns=["response", "question", "text", "comment"])
+        keys = responses.get_indexer(table["response"]) * len(questions) + questions.get_indexer(
+            table["question"]
+        )
         at = positions.get_indexer(keys)
         text[at] = table["text"].to_numpy(dtype=object)
         comment[at] = table["comment"].to_numpy(dtype=object)
@@ -162,10 +173,17 @@ def _question_table(version_id: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for q in db.session.scalars(select(Question).where(Question.version_id == version_id)):
         values = [p["value"] for p in q.scale["points"]] if q.scale else [None]
-        records.append({"question_id": q.id, "question": q.code, "category": q.category,
-                        "served_unit": q.served_unit, "type": q.type,
-                        "scale_min": min(values) if q.scale else None,
-                        "scale_max": max(values) if q.scale else None})
+        records.append(
+            {
+                "question_id": q.id,
+                "question": q.code,
+                "category": q.category,
+                "served_unit": q.served_unit,
+                "type": q.type,
+                "scale_min": min(values) if q.scale else None,
+                "scale_max": max(values) if q.scale else None,
+            }
+        )
     return pd.DataFrame.from_records(records).set_index("question_id")
 
 
@@ -244,10 +262,12 @@ def labels_for(version: QuestionnaireVersion, lang: str) -> Labels:
     categories: dict[str, str] = {}
     for code in dict.fromkeys(q.category for q in ratings if q.category):
         mine = [q for q in ratings if q.category == code]
-        sections = [s for s in definition.sections
-                    if any(q.category == code for q in s.questions)]
-        only = [s for s in sections
-                if all(q.category in (code, None) for q in s.questions if q.type == "rating")]
+        sections = [s for s in definition.sections if any(q.category == code for q in s.questions)]
+        only = [
+            s
+            for s in sections
+            if all(q.category in (code, None) for q in s.questions if q.type == "rating")
+        ]
         if len(sections) == 1 and only:
             categories[code] = only[0].title.get(lang)
         elif len(mine) == 1:
@@ -345,10 +365,14 @@ def previous_rounds(round_: Round, limit: int = HISTORY) -> list[Round]:
     query = (
         select(Round)
         .join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
-        .where(QuestionnaireVersion.questionnaire_id == version.questionnaire_id,
-               Round.id != round_.id,
-               or_(Round.created_at < round_.created_at,
-                   (Round.created_at == round_.created_at) & (Round.id < round_.id)))
+        .where(
+            QuestionnaireVersion.questionnaire_id == version.questionnaire_id,
+            Round.id != round_.id,
+            or_(
+                Round.created_at < round_.created_at,
+                (Round.created_at == round_.created_at) & (Round.id < round_.id),
+            ),
+        )
         .order_by(Round.created_at.desc(), Round.id.desc())
         .limit(limit)
     )
@@ -435,9 +459,14 @@ def round_results(round_: Round) -> RoundResults:
 
 
 def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int]]) -> tuple:
-    settings = (round_.anonymity_threshold, repr(sorted((round_.thresholds or {}).items())),
-                repr(sorted((round_.weights or {}).items())), round_.version_id,
-                tuple((r.id, r.name) for r in earlier), round_.name)
+    settings = (
+        round_.anonymity_threshold,
+        repr(sorted((round_.thresholds or {}).items())),
+        repr(sorted((round_.weights or {}).items())),
+        round_.version_id,
+        tuple((r.id, r.name) for r in earlier),
+        round_.name,
+    )
     return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
 
 
@@ -457,8 +486,12 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
     facts = _response_facts(round_.id)
     return RoundResults(
-        round_id=round_.id, key=key, threshold=threshold, anonymity_threshold=k,
-        summary=analysis.summary(counts), counts=counts,
+        round_id=round_.id,
+        key=key,
+        threshold=threshold,
+        anonymity_threshold=k,
+        summary=analysis.summary(counts),
+        counts=counts,
         items=lowest_first(analysis.item_table(counts)),
         categories=_in_order(analysis.headline_table(counts, threshold), round_),
         below=analysis.below_threshold_table(counts, threshold),
@@ -482,8 +515,12 @@ def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:
     """Categories in the questionnaire's order (codes it does not know last, by code)."""
     order = {code: i for i, code in enumerate(labels_for(round_.version, "en").category_order)}
     position = table["category"].astype("str").map(order).fillna(len(order))
-    return table.assign(_order=position.to_numpy()).sort_values(
-        ["_order", "category"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    return (
+        table.assign(_order=position.to_numpy())
+        .sort_values(["_order", "category"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _weighted(counts: analysis.RatingCounts, weights: dict | None) -> dict | None:
@@ -496,13 +533,15 @@ def _weighted(counts: analysis.RatingCounts, weights: dict | None) -> dict | Non
     }
 
 
-def _comparison(previous: tuple[Round, analysis.RatingCounts] | None,
-                counts: analysis.RatingCounts) -> Comparison | None:
+def _comparison(
+    previous: tuple[Round, analysis.RatingCounts] | None, counts: analysis.RatingCounts
+) -> Comparison | None:
     if previous is None:
         return None
     round_, before = previous
     return Comparison(
-        round_id=round_.id, name=round_.name,
+        round_id=round_.id,
+        name=round_.name,
         categories=analysis.compare_rounds(before, counts, by=("category",)),
         items=analysis.compare_rounds(before, counts),
     )
@@ -518,11 +557,18 @@ def _history(rounds: list[tuple[Round, analysis.RatingCounts]]) -> pd.DataFrame:
         table = analysis.category_table(counts)[columns].copy()
         table["category"] = table["category"].astype("str")
         if before is None:
-            change = pd.DataFrame({"category": table["category"], "difference": np.nan,
-                                   "p_value": np.nan, "significant": False})
+            change = pd.DataFrame(
+                {
+                    "category": table["category"],
+                    "difference": np.nan,
+                    "p_value": np.nan,
+                    "significant": False,
+                }
+            )
         else:
             change = analysis.compare_rounds(before, counts, by=("category",))[
-                ["category", "difference", "p_value", "significant"]]
+                ["category", "difference", "p_value", "significant"]
+            ]
         table = table.merge(change, on="category", how="left")
         table.insert(0, "round_index", index)
         table.insert(0, "round_id", round_.id)
@@ -535,20 +581,26 @@ def _response_facts(round_id: int) -> dict[str, Any]:
     groups = db.session.execute(
         select(RespondentGroup.code, func.count(Response.id))
         .join(Response, Response.group_id == RespondentGroup.id)
-        .where(Response.round_id == round_id).group_by(RespondentGroup.code)
+        .where(Response.round_id == round_id)
+        .group_by(RespondentGroup.code)
     ).all()
     sources = db.session.execute(
-        select(Response.source, func.count()).where(Response.round_id == round_id)
+        select(Response.source, func.count())
+        .where(Response.round_id == round_id)
         .group_by(Response.source)
     ).all()
     first, last = db.session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at))
-        .where(Response.round_id == round_id)
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            Response.round_id == round_id
+        )
     ).one()
-    return {"group_sizes": {code: int(n) for code, n in groups},
-            "sources": {source: int(n) for source, n in sources},
-            "responses": sum(int(n) for _, n in sources),
-            "first_response": first, "last_response": last}
+    return {
+        "group_sizes": {code: int(n) for code, n in groups},
+        "sources": {source: int(n) for source, n in sources},
+        "responses": sum(int(n) for _, n in sources),
+        "first_response": first,
+        "last_response": last,
+    }
 
 
 # Invitations change without a new response (issued, opened), so the response rate is kept
@@ -567,8 +619,11 @@ def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progres
     if cached and cached[1] == results.version_tag and now - cached[0] < PROGRESS_SECONDS:
         return cached[2]
     groups = [(group.code, p) for group, p in rounds.progress_by_group(round_)]
-    total = rounds.Progress(sum(p.invited for _, p in groups), sum(p.started for _, p in groups),
-                            sum(p.submitted for _, p in groups))
+    total = rounds.Progress(
+        sum(p.invited for _, p in groups),
+        sum(p.started for _, p in groups),
+        sum(p.submitted for _, p in groups),
+    )
     with _PROGRESS_LOCK:
         _PROGRESS[round_.id] = (now, results.version_tag, (total, groups))
     return total, groups
@@ -614,16 +669,21 @@ def comments_query(
         .join(Answer.response)
         .join(Response.group)
         .options(contains_eager(Answer.response).contains_eager(Response.group))
-        .where(Response.round_id == round_.id,
-               or_(Answer.comment.is_not(None),
-                   Answer.question_id.in_(_text_questions(round_.version_id))))
+        .where(
+            Response.round_id == round_.id,
+            or_(
+                Answer.comment.is_not(None),
+                Answer.question_id.in_(_text_questions(round_.version_id)),
+            ),
+        )
         .order_by(Answer.response_id.desc(), Answer.id)
     )
     if question:
         query = query.where(Answer.question_code == question)
     if group:
-        query = query.where(RespondentGroup.code == group,
-                            RespondentGroup.code.not_in(list(hidden_groups)))
+        query = query.where(
+            RespondentGroup.code == group, RespondentGroup.code.not_in(list(hidden_groups))
+        )
     if rating is not None:
         query = query.where(Answer.value == rating)
     return query

@@ -37,9 +37,13 @@ def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
     foreign = set(settings.get("audience_groups") or ()) - set(version.group_codes)
     if foreign:
         raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
-    round_ = Round(name=name.strip(), version=version, status="draft",
-                   thresholds=settings.pop("thresholds", None) or dict(DEFAULT_THRESHOLDS),
-                   **settings)
+    round_ = Round(
+        name=name.strip(),
+        version=version,
+        status="draft",
+        thresholds=settings.pop("thresholds", None) or dict(DEFAULT_THRESHOLDS),
+        **settings,
+    )
     version.frozen_at = version.frozen_at or utcnow()
     db.session.add(round_)
     db.session.flush()
@@ -67,8 +71,7 @@ def _closed(round_: Round, now: datetime) -> None:
     """Low scores of a closed round become corrective actions (issue 5)."""
     from survey import corrective  # deferred: corrective reads rounds through survey.results
 
-    audit.record("round_closed", target=f"round:{round_.id}",
-                 automatic=round_.closed_at != now)
+    audit.record("round_closed", target=f"round:{round_.id}", automatic=round_.closed_at != now)
     corrective.run_rules(round_, now)
 
 
@@ -76,8 +79,9 @@ def close_due_rounds(now: datetime) -> list[Round]:
     """Close every open round whose close date has passed (also done before listing rounds,
     so a round never shows as open after its date)."""
     due = db.session.scalars(
-        select(Round).where(Round.status == "open", Round.closes_at.is_not(None),
-                            Round.closes_at <= now)
+        select(Round).where(
+            Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now
+        )
     ).all()
     for round_ in due:
         round_.status, round_.closed_at = "closed", round_.closes_at
@@ -125,18 +129,25 @@ def progress_of(round_: Round) -> Progress:
 
 
 def progress_by_group(round_: Round) -> list[tuple[RespondentGroup, Progress]]:
-    query = (_progress_query(Invitation.group_id).where(Invitation.round_id == round_.id))
+    query = _progress_query(Invitation.group_id).where(Invitation.round_id == round_.id)
     rows = {row[0]: _progress(row) for row in db.session.execute(query)}
-    groups = db.session.scalars(select(RespondentGroup).where(RespondentGroup.id.in_(rows))
-                                .order_by(RespondentGroup.position)).all()
+    groups = db.session.scalars(
+        select(RespondentGroup)
+        .where(RespondentGroup.id.in_(rows))
+        .order_by(RespondentGroup.position)
+    ).all()
     return [(g, rows[g.id]) for g in groups]
 
 
 def progress_by_unit(round_: Round) -> list[tuple[Unit, Progress]]:
-    query = (_progress_query(Invitation.unit_id).where(Invitation.round_id == round_.id))
+    query = _progress_query(Invitation.unit_id).where(Invitation.round_id == round_.id)
     rows = {row[0]: _progress(row) for row in db.session.execute(query)}
-    units = db.session.scalars(select(Unit).join(RespondentGroup).where(Unit.id.in_(rows))
-                               .order_by(RespondentGroup.position, Unit.id)).all()
+    units = db.session.scalars(
+        select(Unit)
+        .join(RespondentGroup)
+        .where(Unit.id.in_(rows))
+        .order_by(RespondentGroup.position, Unit.id)
+    ).all()
     return [(u, rows[u.id]) for u in units]
 
 

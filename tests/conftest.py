@@ -156,8 +156,12 @@ def make_user(app: Flask):
     counter = iter(range(1, 10_000))
 
     def make(role: str = "designer", email: str | None = None, unit: Unit | None = None) -> User:
-        user = User(email=email or f"{role}{next(counter)}@office.test", role=role,
-                    display_name=role, unit=unit)
+        user = User(
+            email=email or f"{role}{next(counter)}@office.test",
+            role=role,
+            display_name=role,
+            unit=unit,
+        )
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()
@@ -191,9 +195,13 @@ def make_round(office_version):
     def make(status: str = "open", anonymous: bool = False, **kwargs) -> Round:
         now = utcnow()
         round_ = Round(
-            name=kwargs.pop("name", "2004 autumn"), version=office_version, status=status,
-            anonymous=anonymous, opens_at=kwargs.pop("opens_at", now - timedelta(days=1)),
-            closes_at=kwargs.pop("closes_at", now + timedelta(days=30)), **kwargs,
+            name=kwargs.pop("name", "2004 autumn"),
+            version=office_version,
+            status=status,
+            anonymous=anonymous,
+            opens_at=kwargs.pop("opens_at", now - timedelta(days=1)),
+            closes_at=kwargs.pop("closes_at", now + timedelta(days=30)),
+            **kwargs,
         )
         office_version.frozen_at = office_version.frozen_at or now
         db.session.add(round_)
@@ -208,7 +216,9 @@ def make_invitation(make_round):
     def make(group: str = "departments", round_: Round | None = None, **kwargs) -> Invitation:
         round_ = round_ or make_round(**kwargs)
         unit = db.session.scalar(
-            select(Unit).join(RespondentGroup).where(RespondentGroup.code == group)
+            select(Unit)
+            .join(RespondentGroup)
+            .where(RespondentGroup.code == group)
             .order_by(Unit.id)
         )
         invitation = Invitation(round=round_, unit=unit, group_id=unit.group_id)

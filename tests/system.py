@@ -15,5 +15,6 @@ def require(available: bool, what: str) -> None:
         return
     if os.environ.get("SURVEY_SKIP_MISSING_SYSTEM_DEPS") == "1" and not os.environ.get("CI"):
         pytest.skip(f"{what} is not installed here (SURVEY_SKIP_MISSING_SYSTEM_DEPS=1)")
-    pytest.fail(f"{what} is missing: run `make system-deps` as root "
-                "(scripts/system-deps.sh installs it)")
+    pytest.fail(
+        f"{what} is missing: run `make system-deps` as root (scripts/system-deps.sh installs it)"
+    )

@@ -19,8 +19,9 @@ print(WSGIApplication().cfg.post_worker_init.__code__.co_filename)
 
 
 def test_gunicorn_reads_the_settings_from_the_repository_root():
-    hook = subprocess.run([sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    hook = subprocess.run(
+        [sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert Path(hook) == ROOT / "gunicorn.conf.py"
 
 

@@ -77,8 +77,9 @@ def display_name(filename: str) -> str:
     return name.strip()[-200:] or "file"
 
 
-def store(action: CorrectiveAction, upload: FileStorage, actor: User,
-          now: datetime) -> ActionAttachment:
+def store(
+    action: CorrectiveAction, upload: FileStorage, actor: User, now: datetime
+) -> ActionAttachment:
     """Check and keep an uploaded file; raises ActionError saying what is wrong with it."""
     if not can_view(actor, action):
         raise ActionError(_("Only people working on this action can attach files."))
@@ -90,24 +91,45 @@ def store(action: CorrectiveAction, upload: FileStorage, actor: User,
     name = display_name(upload.filename or "")
     kind = kind_of(name, content)
     if kind is None:
-        raise ActionError(_("Only PDF, PNG, JPEG, Word (.docx), Excel (.xlsx), text and CSV "
-                            "files can be attached, and their content must match the name."))
+        raise ActionError(
+            _(
+                "Only PDF, PNG, JPEG, Word (.docx), Excel (.xlsx), text and CSV "
+                "files can be attached, and their content must match the name."
+            )
+        )
     stored = secrets.token_hex(16)
     folder().mkdir(parents=True, exist_ok=True)
     (folder() / stored).write_bytes(content)
-    attachment = ActionAttachment(action=action, filename=name, stored_name=stored, kind=kind,
-                                  size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                  uploaded_by_id=actor.id, uploaded_at=now)
+    attachment = ActionAttachment(
+        action=action,
+        filename=name,
+        stored_name=stored,
+        kind=kind,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by_id=actor.id,
+        uploaded_at=now,
+    )
     db.session.add(attachment)
-    add_event(action, "attachment", actor, now, text=name,
-            data={"size": len(content), "sha256": attachment.sha256})
+    add_event(
+        action,
+        "attachment",
+        actor,
+        now,
+        text=name,
+        data={"size": len(content), "sha256": attachment.sha256},
+    )
     return attachment
 
 
 def serve(attachment: ActionAttachment) -> Response:
-    response = send_file(folder() / attachment.stored_name,
-                         mimetype=KINDS[attachment.kind].mimetype, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
+    response = send_file(
+        folder() / attachment.stored_name,
+        mimetype=KINDS[attachment.kind].mimetype,
+        as_attachment=True,
+        download_name=attachment.filename,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

@@ -29,8 +29,10 @@ def gather(action: CorrectiveAction) -> Evidence:
     after = answers_frame(later) if later else analysis.empty_frame()
     check = corrective.verify(action, (before, after))
     parts, labels = [], {}
-    for round_, frame, group in ((action.round, before, action.group_code),
-                                 (later, after, check.group)):
+    for round_, frame, group in (
+        (action.round, before, action.group_code),
+        (later, after, check.group),
+    ):
         rows = analysis.item_table(corrective.item_frame(frame, action, group))
         if round_ is None or rows.empty:
             continue
@@ -43,8 +45,9 @@ def gather(action: CorrectiveAction) -> Evidence:
 
 
 def chart_png(evidence: Evidence, lang: str, title: str) -> bytes:
-    figure = charts.distribution_chart(evidence.table, lang=lang, labels=evidence.labels,
-                                       title=title)
+    figure = charts.distribution_chart(
+        evidence.table, lang=lang, labels=evidence.labels, title=title
+    )
     return charts.to_png(figure)
 
 

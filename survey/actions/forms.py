@@ -41,8 +41,10 @@ class QueueFilterForm(FlaskForm):
     def filters(self, default_status: str = "active") -> QueueFilter:
         return QueueFilter(
             status=self.status.data or default_status,
-            owner_id=_int(self.owner.data), served_unit=self.served_unit.data or None,
-            category=self.category.data or None, round_id=_int(self.round.data),
+            owner_id=_int(self.owner.data),
+            served_unit=self.served_unit.data or None,
+            category=self.category.data or None,
+            round_id=_int(self.round.data),
             overdue=bool(self.overdue.data),
         )
 
@@ -57,31 +59,46 @@ class RunRulesForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    owner_id = SelectField(_l("Owner"), coerce=int, validators=[InputRequired()],
-                           description=_l("A user of the served unit."))
+    owner_id = SelectField(
+        _l("Owner"),
+        coerce=int,
+        validators=[InputRequired()],
+        description=_l("A user of the served unit."),
+    )
     due_date = DateField(_l("Due date"), validators=[DataRequired()])
     submit = SubmitField(_l("Assign"))
 
 
 class InvestigationForm(FlaskForm):
-    containment = TextAreaField(_l("Immediate containment"), validators=[Optional(), LONG_TEXT],
-                                description=_l("What was done at once to limit the effect."))
-    cause_method = SelectField(_l("Root-cause method"),
-                               choices=_choices(texts.CAUSE_METHODS, "–"),
-                               validators=[Optional()])
-    cause_category = SelectField(_l("Cause category"),
-                                 choices=_choices(texts.CAUSE_CATEGORIES, "–"),
-                                 validators=[Optional()])
-    root_cause = TextAreaField(_l("Root cause"), validators=[Optional(), LONG_TEXT],
-                               description=_l("For 5 whys, one why a line."))
-    elsewhere = SelectField(_l("Does the same problem exist elsewhere?"),
-                            choices=[SelectChoice("", _l("Not yet checked")),
-                                     SelectChoice("yes", _l("Yes")),
-                                     SelectChoice("no", _l("No"))],
-                            validators=[Optional()],
-                            description=_l("For other served units or items (ISO 9001 10.2.1 b)."))
-    elsewhere_note = TextAreaField(_l("Where, or how it was checked"),
-                                   validators=[Optional(), LONG_TEXT])
+    containment = TextAreaField(
+        _l("Immediate containment"),
+        validators=[Optional(), LONG_TEXT],
+        description=_l("What was done at once to limit the effect."),
+    )
+    cause_method = SelectField(
+        _l("Root-cause method"), choices=_choices(texts.CAUSE_METHODS, "–"), validators=[Optional()]
+    )
+    cause_category = SelectField(
+        _l("Cause category"), choices=_choices(texts.CAUSE_CATEGORIES, "–"), validators=[Optional()]
+    )
+    root_cause = TextAreaField(
+        _l("Root cause"),
+        validators=[Optional(), LONG_TEXT],
+        description=_l("For 5 whys, one why a line."),
+    )
+    elsewhere = SelectField(
+        _l("Does the same problem exist elsewhere?"),
+        choices=[
+            SelectChoice("", _l("Not yet checked")),
+            SelectChoice("yes", _l("Yes")),
+            SelectChoice("no", _l("No")),
+        ],
+        validators=[Optional()],
+        description=_l("For other served units or items (ISO 9001 10.2.1 b)."),
+    )
+    elsewhere_note = TextAreaField(
+        _l("Where, or how it was checked"), validators=[Optional(), LONG_TEXT]
+    )
     submit = SubmitField(_l("Save the investigation"))
 
     def values(self) -> dict:
@@ -125,8 +142,14 @@ class AttachmentForm(FlaskForm):
 
 
 class SummaryForm(FlaskForm):
-    you_said = TextAreaField(_l("You said"), validators=[DataRequired(), Length(max=2000)],
-                             description=_l("What this group rated low, in plain words."))
-    we_did = TextAreaField(_l("We did"), validators=[DataRequired(), Length(max=2000)],
-                           description=_l("What the office changed as a result."))
+    you_said = TextAreaField(
+        _l("You said"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("What this group rated low, in plain words."),
+    )
+    we_did = TextAreaField(
+        _l("We did"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("What the office changed as a result."),
+    )
     submit = SubmitField(_l("Publish"))

@@ -40,48 +40,90 @@ def _who(event: ActionEvent) -> str:
 
 def history_line(event: ActionEvent) -> str:
     """One event as text: when, who, what, status change and text."""
-    change = f" {event.from_status} → {event.to_status}" if (
-        event.from_status != event.to_status) else ""
+    change = (
+        f" {event.from_status} → {event.to_status}"
+        if (event.from_status != event.to_status)
+        else ""
+    )
     text = f": {event.text}" if event.text else ""
-    return (f"{event.at:%Y-%m-%d %H:%M} {_who(event)} · "
-            f"{texts.EVENT_LABELS.get(event.kind, event.kind)}{change}{text}")
+    return (
+        f"{event.at:%Y-%m-%d %H:%M} {_who(event)} · "
+        f"{texts.EVENT_LABELS.get(event.kind, event.kind)}{change}{text}"
+    )
 
 
 def row(action: CorrectiveAction, question_text: str, today: date) -> list[object]:
-    closed_days = ((action.closed_at - action.created_at).total_seconds() / 86400
-                   if action.status == "closed" and action.closed_at else None)
+    closed_days = (
+        (action.closed_at - action.created_at).total_seconds() / 86400
+        if action.status == "closed" and action.closed_at
+        else None
+    )
     owner = action.owner.shown_name if action.owner else None
     return [
-        action.id, action.status, action.round.name, action.question_code, question_text,
-        action.category, action.served_unit, action.group_code, action.rule, action.observed,
-        action.n, action.ci_low, action.ci_high, action.threshold, action.evidence,
-        round(action.severity, 3), "\n".join(action.comments), owner, _iso(action.due_date),
-        "yes" if corrective.is_overdue(action, today) else "no", _iso(action.created_at),
-        _iso(action.closed_at), round(closed_days, 1) if closed_days is not None else None,
-        action.containment, action.cause_method, action.cause_category, action.root_cause,
-        {True: "yes", False: "no"}.get(action.elsewhere), action.elsewhere_note,
+        action.id,
+        action.status,
+        action.round.name,
+        action.question_code,
+        question_text,
+        action.category,
+        action.served_unit,
+        action.group_code,
+        action.rule,
+        action.observed,
+        action.n,
+        action.ci_low,
+        action.ci_high,
+        action.threshold,
+        action.evidence,
+        round(action.severity, 3),
+        "\n".join(action.comments),
+        owner,
+        _iso(action.due_date),
+        "yes" if corrective.is_overdue(action, today) else "no",
+        _iso(action.created_at),
+        _iso(action.closed_at),
+        round(closed_days, 1) if closed_days is not None else None,
+        action.containment,
+        action.cause_method,
+        action.cause_category,
+        action.root_cause,
+        {True: "yes", False: "no"}.get(action.elsewhere),
+        action.elsewhere_note,
         action.action_taken,
         action.verification_round.name if action.verification_round else None,
-        action.rate_before, action.rate_after, action.verification_p, action.result,
-        action.cancel_reason, "\n".join(history_line(e) for e in action.events),
+        action.rate_before,
+        action.rate_after,
+        action.verification_p,
+        action.result,
+        action.cancel_reason,
+        "\n".join(history_line(e) for e in action.events),
     ]
 
 
 def _iso(value: object) -> str | None:
-    return value.isoformat(sep=" ", timespec="minutes") if hasattr(value, "hour") else (
-        value.isoformat() if value else None)
+    return (
+        value.isoformat(sep=" ", timespec="minutes")
+        if hasattr(value, "hour")
+        else (value.isoformat() if value else None)
+    )
 
 
 def _rows(actions: Sequence[CorrectiveAction], lang: str, today: date) -> list[list[object]]:
     names = corrective.question_texts(actions, lang)
-    return [[safe_cell(v) for v in row(a, names[(a.round_id, a.question_code)], today)]
-            for a in actions]
+    return [
+        [safe_cell(v) for v in row(a, names[(a.round_id, a.question_code)], today)] for a in actions
+    ]
 
 
 def summary_rows(actions: Sequence[CorrectiveAction], today: date) -> list[list[object]]:
     stats = corrective.register_stats(actions, today)
-    return [["open", stats.open], ["overdue", stats.overdue], ["closed", stats.closed],
-            ["cancelled", stats.cancelled], ["median_days_to_close", stats.median_days_to_close]]
+    return [
+        ["open", stats.open],
+        ["overdue", stats.overdue],
+        ["closed", stats.closed],
+        ["cancelled", stats.cancelled],
+        ["median_days_to_close", stats.median_days_to_close],
+    ]
 
 
 def to_csv(actions: Sequence[CorrectiveAction], lang: str, today: date) -> str:
@@ -102,10 +144,22 @@ def to_xlsx(actions: Sequence[CorrectiveAction], lang: str, today: date) -> byte
     sheet.title = "Register"
     _table(sheet, COLUMNS, _rows(actions, lang, today))
     history = book.create_sheet("History")
-    events = [[safe_cell(v) for v in (e.action_id, _iso(e.at), _who(e),
-                                      str(texts.EVENT_LABELS.get(e.kind, e.kind)),
-                                      e.from_status, e.to_status, e.text)]
-              for a in actions for e in a.events]
+    events = [
+        [
+            safe_cell(v)
+            for v in (
+                e.action_id,
+                _iso(e.at),
+                _who(e),
+                str(texts.EVENT_LABELS.get(e.kind, e.kind)),
+                e.from_status,
+                e.to_status,
+                e.text,
+            )
+        ]
+        for a in actions
+        for e in a.events
+    ]
     _table(history, HISTORY_COLUMNS, events)
     _table(book.create_sheet("Summary"), ("figure", "value"), summary_rows(actions, today))
     out = io.BytesIO()
@@ -119,8 +173,9 @@ def _table(sheet, header: Sequence[str], rows: list[list[object]]) -> None:
         cell.font = Font(bold=True)
     for values in rows:
         # Control characters are not allowed in the file format; a comment may carry one.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
-                      for v in values])
+        sheet.append(
+            [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+        )
     for column in sheet.iter_cols(min_row=2):
         for cell in column:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -29,8 +29,11 @@ def send(now: datetime) -> Reminders:
     date; once the date has passed, every active quality lead gets one. A new due date starts
     over. Events record each reminder."""
     today, sent = local_today(now), Reminders()
-    due = db.session.scalars(select(CorrectiveAction).where(
-        CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date.is_not(None))).all()
+    due = db.session.scalars(
+        select(CorrectiveAction).where(
+            CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date.is_not(None)
+        )
+    ).all()
     leads = db.session.scalars(select(User).where(User.role == "quality_lead", User.active)).all()
     for action in due:
         soon = today <= action.due_date <= today + timedelta(days=REMIND_DAYS_BEFORE)
@@ -50,16 +53,29 @@ def _mail(action: CorrectiveAction, to: list[User], whom: str, now: datetime) ->
     item = f"{action.question_code} / {action.served_unit or '-'}"
     if whom == "owner":
         subject = f"纠正措施 #{action.id} 将于 {action.due_date} 到期 / due {action.due_date}"
-        body = (f"您负责的纠正措施 #{action.id}（{item}）将于 {action.due_date} 到期。\n"
-                f"Corrective action #{action.id} ({item}) that you own is due on "
-                f"{action.due_date}.\n\n{link}\n")
+        body = (
+            f"您负责的纠正措施 #{action.id}（{item}）将于 {action.due_date} 到期。\n"
+            f"Corrective action #{action.id} ({item}) that you own is due on "
+            f"{action.due_date}.\n\n{link}\n"
+        )
     else:
         subject = f"纠正措施 #{action.id} 已逾期 / overdue since {action.due_date}"
         owner = action.owner.display_name if action.owner else "-"
-        body = (f"纠正措施 #{action.id}（{item}，负责人 {owner}）已于 {action.due_date} 逾期。\n"
-                f"Corrective action #{action.id} ({item}, owner {owner}) passed its due date "
-                f"{action.due_date}.\n\n{link}\n")
+        body = (
+            f"纠正措施 #{action.id}（{item}，负责人 {owner}）已于 {action.due_date} 逾期。\n"
+            f"Corrective action #{action.id} ({item}, owner {owner}) passed its due date "
+            f"{action.due_date}.\n\n{link}\n"
+        )
     for user in to:
         mail.send(user.email, subject, body)
-    add_event(action, "reminder", None, now, data={
-        "to": whom, "due_date": action.due_date.isoformat(), "recipients": [u.email for u in to]})
+    add_event(
+        action,
+        "reminder",
+        None,
+        now,
+        data={
+            "to": whom,
+            "due_date": action.due_date.isoformat(),
+            "recipients": [u.email for u in to],
+        },
+    )

@@ -21,8 +21,9 @@ from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
 
 
 def _of_round(round_: Round):
-    return or_(CorrectiveAction.round_id == round_.id,
-               CorrectiveAction.verification_round_id == round_.id)
+    return or_(
+        CorrectiveAction.round_id == round_.id, CorrectiveAction.verification_round_id == round_.id
+    )
 
 
 def stamp(round_: Round) -> str:
@@ -39,22 +40,37 @@ def stamp(round_: Round) -> str:
 @report.section(60, stamp=stamp)
 def action_register(context: report.ReportContext) -> list[Flowable]:
     s, labels = context.styles, context.labels
-    actions = list(db.session.scalars(
-        select(CorrectiveAction).where(_of_round(context.round)).order_by(CorrectiveAction.id)))
+    actions = list(
+        db.session.scalars(
+            select(CorrectiveAction).where(_of_round(context.round)).order_by(CorrectiveAction.id)
+        )
+    )
     flow: list[Flowable] = [context.chapter(_("Corrective actions (ISO 9001, 10.2)"))]
     if not actions:
-        return flow + [s.para(_("No corrective action was opened from this round or verified "
-                                "by it."))]
+        return flow + [
+            s.para(_("No corrective action was opened from this round or verified by it."))
+        ]
     today = corrective.local_today(utcnow())
     stats = corrective.register_stats(actions, today)
-    median = ("–" if stats.median_days_to_close is None
-              else _("%(days)s days", days=stats.median_days_to_close))
-    flow.append(s.para(_(
-        "The actions opened from this round's low scores, and earlier actions that this round "
-        "verified. Open: %(open)s; overdue: %(overdue)s; closed as effective: %(closed)s; "
-        "cancelled: %(cancelled)s; median time to close: %(median)s.",
-        open=stats.open, overdue=stats.overdue, closed=stats.closed,
-        cancelled=stats.cancelled, median=median)))
+    median = (
+        "–"
+        if stats.median_days_to_close is None
+        else _("%(days)s days", days=stats.median_days_to_close)
+    )
+    flow.append(
+        s.para(
+            _(
+                "The actions opened from this round's low scores, and earlier actions that this round "
+                "verified. Open: %(open)s; overdue: %(overdue)s; closed as effective: %(closed)s; "
+                "cancelled: %(cancelled)s; median time to close: %(median)s.",
+                open=stats.open,
+                overdue=stats.overdue,
+                closed=stats.closed,
+                cancelled=stats.cancelled,
+                median=median,
+            )
+        )
+    )
     statuses = corrective.status_labels()
     names = corrective.question_texts(actions, context.lang)
     body, marked = [], set()
@@ -65,25 +81,39 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
         status = statuses[action.status] + (f" ({_('overdue')})" if overdue else "")
         unit = labels.served_units.get(action.served_unit, action.served_unit or "")
         item = names[(action.round_id, action.question_code)]
-        body.append([
-            f"#{action.id}",
-            _("%(item)s (%(unit)s)", item=item, unit=unit) if unit else item,
-            f"{texts.RULE_LABELS.get(action.rule, action.rule)}: "
-            f"{_observed(action)} (n = {action.n})",
-            status,
-            _owner_and_due(action),
-            _verification(action),
-        ])
-    flow.append(report.table(
-        context, ["#", _("Item (served unit)"), _("Why it was opened"), _("Status"),
-                  _("Owner, due date"), _("Verification")],
-        body, [12, 46, 36, 28, 28, 30], set(), marked))
+        body.append(
+            [
+                f"#{action.id}",
+                _("%(item)s (%(unit)s)", item=item, unit=unit) if unit else item,
+                f"{texts.RULE_LABELS.get(action.rule, action.rule)}: "
+                f"{_observed(action)} (n = {action.n})",
+                status,
+                _owner_and_due(action),
+                _verification(action),
+            ]
+        )
+    flow.append(
+        report.table(
+            context,
+            [
+                "#",
+                _("Item (served unit)"),
+                _("Why it was opened"),
+                _("Status"),
+                _("Owner, due date"),
+                _("Verification"),
+            ],
+            body,
+            [12, 46, 36, 28, 28, 30],
+            set(),
+            marked,
+        )
+    )
     return flow + [Spacer(1, 3 * mm)]
 
 
 def _observed(action: CorrectiveAction) -> str:
-    return (f"{action.observed:.2f}" if action.rule == "mean_below"
-            else report.pct(action.observed))
+    return f"{action.observed:.2f}" if action.rule == "mean_below" else report.pct(action.observed)
 
 
 def _owner_and_due(action: CorrectiveAction) -> str:
@@ -99,7 +129,10 @@ def _verification(action: CorrectiveAction) -> str:
     if action.rate_after is None or action.verification_round is None:
         return "–"
     verdict = {"effective": _("effective"), "not_effective": _("not effective")}.get(
-        action.result or "", "")
-    figures = (f"{report.pct(action.rate_before)} → {report.pct(action.rate_after)} "
-               f"({action.verification_round.name})")
+        action.result or "", ""
+    )
+    figures = (
+        f"{report.pct(action.rate_before)} → {report.pct(action.rate_after)} "
+        f"({action.verification_round.name})"
+    )
     return f"{figures} {verdict}".strip()

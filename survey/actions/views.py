@@ -71,13 +71,19 @@ def index():
     if not (corrective.is_lead(current_user) or corrective.involves(current_user)):
         abort(403)
     form, today = _filter_form(), _today()
-    page = db.paginate(corrective.queue(form.filters(), current_user, today), per_page=50,
-                       error_out=False)
-    everything = db.session.scalars(corrective.queue(corrective.QueueFilter(status="all"),
-                                                     current_user, today)).all()
+    page = db.paginate(
+        corrective.queue(form.filters(), current_user, today), per_page=50, error_out=False
+    )
+    everything = db.session.scalars(
+        corrective.queue(corrective.QueueFilter(status="all"), current_user, today)
+    ).all()
     return render_template(
-        "actions/index.html", page=page, form=form, today=today,
-        stats=corrective.register_stats(everything, today), names=_names(page.items),
+        "actions/index.html",
+        page=page,
+        form=form,
+        today=today,
+        stats=corrective.register_stats(everything, today),
+        names=_names(page.items),
         run_form=_run_rules_form() if corrective.is_lead(current_user) else None,
         filtered=any(v for k, v in request.args.items() if k != "page"),
     )
@@ -86,22 +92,33 @@ def index():
 def _filter_form() -> QueueFilterForm:
     form = QueueFilterForm(formdata=request.args)
     lang, labels = current_language(), corrective.status_labels()
-    form.status.choices = ([SelectChoice("active", _("Open (all steps before closing)"))]
-                           + [SelectChoice(s, labels[s]) for s in labels]
-                           + [SelectChoice("all", _("All"))])
-    owners = db.session.scalars(select(User).join(CorrectiveAction, CorrectiveAction.owner_id
-                                                  == User.id).distinct().order_by(User.id))
+    form.status.choices = (
+        [SelectChoice("active", _("Open (all steps before closing)"))]
+        + [SelectChoice(s, labels[s]) for s in labels]
+        + [SelectChoice("all", _("All"))]
+    )
+    owners = db.session.scalars(
+        select(User)
+        .join(CorrectiveAction, CorrectiveAction.owner_id == User.id)
+        .distinct()
+        .order_by(User.id)
+    )
     form.owner.choices = [SelectChoice("", _("Anyone"))] + [
-        SelectChoice(str(u.id), u.shown_name) for u in owners]
+        SelectChoice(str(u.id), u.shown_name) for u in owners
+    ]
     units = db.session.scalars(select(Unit).where(Unit.kind == "served").order_by(Unit.id))
     form.served_unit.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(u.code, u.name(lang)) for u in units]
-    categories = db.session.scalars(select(CorrectiveAction.category).distinct()
-                                    .where(CorrectiveAction.category.is_not(None)))
+        SelectChoice(u.code, u.name(lang)) for u in units
+    ]
+    categories = db.session.scalars(
+        select(CorrectiveAction.category).distinct().where(CorrectiveAction.category.is_not(None))
+    )
     form.category.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(c, c) for c in sorted(categories)]
+        SelectChoice(c, c) for c in sorted(categories)
+    ]
     form.round.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(str(r.id), r.name) for r in _rounds(with_actions=True)]
+        SelectChoice(str(r.id), r.name) for r in _rounds(with_actions=True)
+    ]
     return form
 
 
@@ -114,8 +131,9 @@ def _rounds(with_actions: bool = False) -> list[Round]:
 
 def _run_rules_form() -> RunRulesForm:
     form = RunRulesForm()
-    form.round_id.choices = [SelectChoice(r.id, f"{r.name} ({_status_word(r.status)})")
-                             for r in _rounds()]
+    form.round_id.choices = [
+        SelectChoice(r.id, f"{r.name} ({_status_word(r.status)})") for r in _rounds()
+    ]
     return form
 
 
@@ -125,9 +143,12 @@ def _status_word(status: str) -> str:
 
 def _names(actions) -> dict:
     lang = current_language()
-    return {"questions": corrective.question_texts(actions, lang),
-            "units": corrective.unit_names(lang), "groups": corrective.group_names(lang),
-            "statuses": corrective.status_labels()}
+    return {
+        "questions": corrective.question_texts(actions, lang),
+        "units": corrective.unit_names(lang),
+        "groups": corrective.group_names(lang),
+        "statuses": corrective.status_labels(),
+    }
 
 
 @bp.post("/run-rules")
@@ -138,9 +159,16 @@ def run_rules():
         round_ = db.get_or_404(Round, form.round_id.data)
         run = corrective.run_rules(round_, utcnow(), current_user)
         db.session.commit()
-        flash(_("Rules run on %(round)s: %(created)s new actions; %(again)s open actions "
-                "fired again.", round=round_.name, created=len(run.created),
-                again=len(run.fired_again)), "success")
+        flash(
+            _(
+                "Rules run on %(round)s: %(created)s new actions; %(again)s open actions "
+                "fired again.",
+                round=round_.name,
+                created=len(run.created),
+                again=len(run.fired_again),
+            ),
+            "success",
+        )
     else:
         flash(_("Choose a round to run the rules on."), "error")
     return redirect(url_for("actions.index"))
@@ -162,8 +190,11 @@ def export(fmt: str):
         body = register.to_xlsx(actions, current_language(), today)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     filename = f"corrective-actions-{today.isoformat()}.{fmt}"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- one action ------------------------------------------------------------------------
@@ -183,16 +214,28 @@ def _render_detail(action: CorrectiveAction, status: int = 200, **forms):
     forms.setdefault("taken_form", ActionTakenForm(formdata=None, obj=action))
     forms.setdefault("attachment_form", AttachmentForm(formdata=None))
     return render_template(
-        "actions/detail.html", action=action, evidence=found, alt=evidence.alt_text(found, lang),
-        names=_names([action]), today=_today(), texts=texts,
-        moves=[(t, corrective.unmet(action, t, found.verification.proposal))
-               for t in corrective.allowed_moves(current_user, action)],
-        move_form=TransitionForm(), comments=Counter(action.comments).most_common(),
+        "actions/detail.html",
+        action=action,
+        evidence=found,
+        alt=evidence.alt_text(found, lang),
+        names=_names([action]),
+        today=_today(),
+        texts=texts,
+        moves=[
+            (t, corrective.unmet(action, t, found.verification.proposal))
+            for t in corrective.allowed_moves(current_user, action)
+        ],
+        move_form=TransitionForm(),
+        comments=Counter(action.comments).most_common(),
         round_names=dict(db.session.execute(select(Round.id, Round.name)).all()),
-        step_forms={s.id: StepUpdateForm(formdata=None, done=s.done_at is not None,
-                                         outcome=s.outcome) for s in action.steps},
-        can_edit=corrective.can_edit(current_user, action), is_lead=corrective.is_lead(
-            current_user), max_mb=attachments.max_bytes() // 2**20, **forms,
+        step_forms={
+            s.id: StepUpdateForm(formdata=None, done=s.done_at is not None, outcome=s.outcome)
+            for s in action.steps
+        },
+        can_edit=corrective.can_edit(current_user, action),
+        is_lead=corrective.is_lead(current_user),
+        max_mb=attachments.max_bytes() // 2**20,
+        **forms,
     ), status
 
 
@@ -200,8 +243,9 @@ def _render_detail(action: CorrectiveAction, status: int = 200, **forms):
 @action_access
 def chart(action: CorrectiveAction):
     # The page's heading names the item; a long question would not fit as the chart's title.
-    png = evidence.chart_png(evidence.gather(action), current_language(),
-                             _("Answers in each round"))
+    png = evidence.chart_png(
+        evidence.gather(action), current_language(), _("Answers in each round")
+    )
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-cache"})
 
 
@@ -219,8 +263,10 @@ def _apply(action: CorrectiveAction, change: Callable[[], object], done: str, an
 
 
 def _people(action: CorrectiveAction) -> list[SelectChoice]:
-    return [SelectChoice(u.id, u.shown_name)
-            for u in db.session.scalars(corrective.owner_candidates(action))]
+    return [
+        SelectChoice(u.id, u.shown_name)
+        for u in db.session.scalars(corrective.owner_candidates(action))
+    ]
 
 
 def _assign_form(action: CorrectiveAction, filled: bool = False) -> AssignForm:
@@ -238,9 +284,12 @@ def assign(action: CorrectiveAction):
     if not form.validate_on_submit():
         return _render_detail(action, 400, assign_form=form)
     owner = db.get_or_404(User, form.owner_id.data)
-    return _apply(action, lambda: corrective.assign(action, owner, form.due_date.data,
-                                                    current_user, utcnow()),
-                  _("Owner and due date saved."), "assign")
+    return _apply(
+        action,
+        lambda: corrective.assign(action, owner, form.due_date.data, current_user, utcnow()),
+        _("Owner and due date saved."),
+        "assign",
+    )
 
 
 def _investigation_form(action: CorrectiveAction) -> InvestigationForm:
@@ -256,9 +305,12 @@ def investigation(action: CorrectiveAction):
     form = InvestigationForm()
     if not form.validate_on_submit():
         return _render_detail(action, 400, investigation_form=form)
-    return _apply(action, lambda: corrective.record(action, "investigation", current_user,
-                                                    utcnow(), **form.values()),
-                  _("Investigation saved."), "investigation")
+    return _apply(
+        action,
+        lambda: corrective.record(action, "investigation", current_user, utcnow(), **form.values()),
+        _("Investigation saved."),
+        "investigation",
+    )
 
 
 def _step_form(action: CorrectiveAction, posted: bool = False) -> StepForm:
@@ -276,9 +328,20 @@ def step_add(action: CorrectiveAction):
     if not form.validate_on_submit():
         return _render_detail(action, 400, step_form=form)
     owner = db.get_or_404(User, form.owner_id.data)
-    return _apply(action, lambda: corrective.add_step(
-        action, form.kind.data, form.description.data, owner, form.due_date.data, current_user,
-        utcnow()), _("Step added to the plan."), "plan")
+    return _apply(
+        action,
+        lambda: corrective.add_step(
+            action,
+            form.kind.data,
+            form.description.data,
+            owner,
+            form.due_date.data,
+            current_user,
+            utcnow(),
+        ),
+        _("Step added to the plan."),
+        "plan",
+    )
 
 
 @bp.post("/<int:action_id>/steps/<int:step_id>")
@@ -292,10 +355,14 @@ def step_update(action: CorrectiveAction, step_id: int):
     form = StepUpdateForm()
     if not form.validate_on_submit():
         return _render_detail(action, 400)
-    return _apply(action, lambda: corrective.update_step(step, form.done.data,
-                                                         form.outcome.data or "", current_user,
-                                                         utcnow()),
-                  _("Step saved."), f"step-{step.id}")
+    return _apply(
+        action,
+        lambda: corrective.update_step(
+            step, form.done.data, form.outcome.data or "", current_user, utcnow()
+        ),
+        _("Step saved."),
+        f"step-{step.id}",
+    )
 
 
 @bp.post("/<int:action_id>/action-taken")
@@ -306,9 +373,14 @@ def action_taken(action: CorrectiveAction):
     form = ActionTakenForm()
     if not form.validate_on_submit():
         return _render_detail(action, 400, taken_form=form)
-    return _apply(action, lambda: corrective.record(action, "action_taken", current_user,
-                                                    utcnow(), action_taken=form.action_taken.data),
-                  _("Saved what was done."), "done")
+    return _apply(
+        action,
+        lambda: corrective.record(
+            action, "action_taken", current_user, utcnow(), action_taken=form.action_taken.data
+        ),
+        _("Saved what was done."),
+        "done",
+    )
 
 
 @bp.post("/<int:action_id>/move")
@@ -321,10 +393,16 @@ def move(action: CorrectiveAction):
     if not form.validate_on_submit():
         flash(_("The request could not be read; please try again."), "error")
         return redirect(url_for("actions.detail", action_id=action.id))
-    return _apply(action, lambda: corrective.move(action, form.transition.data, current_user,
-                                                  utcnow(), form.text.data or ""),
-                  _("The action is now: %(status)s.", status=corrective.status_label(
-                      transition.target)) if transition else "", "status")
+    return _apply(
+        action,
+        lambda: corrective.move(
+            action, form.transition.data, current_user, utcnow(), form.text.data or ""
+        ),
+        _("The action is now: %(status)s.", status=corrective.status_label(transition.target))
+        if transition
+        else "",
+        "status",
+    )
 
 
 @bp.post("/<int:action_id>/attachments")
@@ -335,9 +413,12 @@ def attachment_add(action: CorrectiveAction):
     form = AttachmentForm()
     if not form.validate_on_submit():
         return _render_detail(action, 400, attachment_form=form)
-    return _apply(action, lambda: attachments.store(action, form.file.data, current_user,
-                                                    utcnow()),
-                  _("File attached."), "files")
+    return _apply(
+        action,
+        lambda: attachments.store(action, form.file.data, current_user, utcnow()),
+        _("File attached."),
+        "files",
+    )
 
 
 @bp.get("/<int:action_id>/attachments/<int:attachment_id>")
@@ -386,15 +467,15 @@ def summary_publish(round_id: int, group: str):
     if not form.validate_on_submit():
         return _render_summaries(round_, 400, (group, form))
     try:
-        group_summaries.publish_summary(round_, group, form.you_said.data, form.we_did.data,
-                                   current_user, utcnow())
+        group_summaries.publish_summary(
+            round_, group, form.you_said.data, form.we_did.data, current_user, utcnow()
+        )
     except corrective.ActionError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(_("Published: respondents of this group see it on their next invitation."),
-              "success")
+        flash(_("Published: respondents of this group see it on their next invitation."), "success")
     return redirect(url_for("actions.summary_round", round_id=round_id, _anchor=group))
 
 
@@ -410,8 +491,7 @@ def actions_home() -> dict | None:
         everything = db.session.scalars(select(CorrectiveAction)).all()
         return {"lead": True, "stats": corrective.register_stats(everything, _today())}
     mine = corrective.my_actions(current_user)
-    return {"lead": False, "mine": mine, "names": _names(mine), "today": _today()} if mine \
-        else None
+    return {"lead": False, "mine": mine, "names": _names(mine), "today": _today()} if mine else None
 
 
 @bp.app_template_global()
@@ -422,8 +502,9 @@ def you_said_we_did(invitation):
 def home_template(template: str) -> str:
     """The start page with the corrective-action block on top, for the lead and for owners;
     ``template`` unchanged for everyone else."""
-    if current_user.is_authenticated and (corrective.is_lead(current_user)
-                                          or corrective.my_actions(current_user)):
+    if current_user.is_authenticated and (
+        corrective.is_lead(current_user) or corrective.my_actions(current_user)
+    ):
         return "actions/home_" + template.rsplit("/", 1)[-1]
     return template
 

@@ -42,13 +42,24 @@ def _visible(action_id: int) -> CorrectiveAction:
 def _brief(action: CorrectiveAction, today) -> dict:
     rate = None if action.rule == "mean_below" else action.observed
     return {
-        "id": action.id, "status": action.status, "round_id": action.round_id,
-        "round": action.round.name, "question_code": action.question_code,
-        "category": action.category, "served_unit": action.served_unit,
-        "group": action.group_code, "rule": action.rule, "observed": action.observed,
-        "rate": rate, "n": action.n, "ci_low": action.ci_low, "ci_high": action.ci_high,
-        "threshold": action.threshold, "evidence": action.evidence,
-        "severity": action.severity, "owner_id": action.owner_id,
+        "id": action.id,
+        "status": action.status,
+        "round_id": action.round_id,
+        "round": action.round.name,
+        "question_code": action.question_code,
+        "category": action.category,
+        "served_unit": action.served_unit,
+        "group": action.group_code,
+        "rule": action.rule,
+        "observed": action.observed,
+        "rate": rate,
+        "n": action.n,
+        "ci_low": action.ci_low,
+        "ci_high": action.ci_high,
+        "threshold": action.threshold,
+        "evidence": action.evidence,
+        "severity": action.severity,
+        "owner_id": action.owner_id,
         "due_date": action.due_date.isoformat() if action.due_date else None,
         "overdue": corrective.is_overdue(action, today),
         "url": url_for("api.action", action_id=action.id),
@@ -56,23 +67,55 @@ def _brief(action: CorrectiveAction, today) -> dict:
 
 
 def _event(event: ActionEvent) -> dict:
-    return {"at": event.at.isoformat(), "actor_id": event.actor_id,
-            "actor": event.actor.display_name if event.actor else None, "kind": event.kind,
-            "from": event.from_status, "to": event.to_status, "text": event.text,
-            "data": event.data}
+    return {
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor": event.actor.display_name if event.actor else None,
+        "kind": event.kind,
+        "from": event.from_status,
+        "to": event.to_status,
+        "text": event.text,
+        "data": event.data,
+    }
 
 
 def _full(action: CorrectiveAction) -> dict:
     today = corrective.local_today(utcnow())
-    fields = ("containment", "cause_method", "cause_category", "root_cause", "elsewhere",
-              "elsewhere_note", "action_taken", "rate_before", "rate_after", "n_after",
-              "verification_p", "result", "cancel_reason", "comments")
-    steps = [{"id": s.id, "kind": s.kind, "description": s.description, "owner_id": s.owner_id,
-              "due_date": s.due_date.isoformat(), "done": s.done_at is not None,
-              "outcome": s.outcome} for s in action.steps]
-    return {**_brief(action, today), **{name: getattr(action, name) for name in fields},
-            "steps": steps, "history": [_event(e) for e in action.events],
-            "transitions": [t.name for t in corrective.allowed_moves(current_user, action)]}
+    fields = (
+        "containment",
+        "cause_method",
+        "cause_category",
+        "root_cause",
+        "elsewhere",
+        "elsewhere_note",
+        "action_taken",
+        "rate_before",
+        "rate_after",
+        "n_after",
+        "verification_p",
+        "result",
+        "cancel_reason",
+        "comments",
+    )
+    steps = [
+        {
+            "id": s.id,
+            "kind": s.kind,
+            "description": s.description,
+            "owner_id": s.owner_id,
+            "due_date": s.due_date.isoformat(),
+            "done": s.done_at is not None,
+            "outcome": s.outcome,
+        }
+        for s in action.steps
+    ]
+    return {
+        **_brief(action, today),
+        **{name: getattr(action, name) for name in fields},
+        "steps": steps,
+        "history": [_event(e) for e in action.events],
+        "transitions": [t.name for t in corrective.allowed_moves(current_user, action)],
+    }
 
 
 @bp.get("/actions")
@@ -101,8 +144,9 @@ def action_transition(action_id: int):
     body = request.get_json(silent=True) or {}
     transition = corrective.TRANSITIONS.get(str(body.get("transition", "")))
     if transition is None:
-        return jsonify({"error": "unknown transition", "known": list(corrective.TRANSITIONS),
-                        "status": 400}), 400
+        return jsonify(
+            {"error": "unknown transition", "known": list(corrective.TRANSITIONS), "status": 400}
+        ), 400
     if not corrective.can_move(current_user, found, transition):
         abort(403)
     try:

@@ -20,16 +20,64 @@ from survey.models import Round
 from survey.results import RoundResults, data_versions, records, round_results
 
 READERS = ("quality_lead", "admin")
-ITEM_COLUMNS = ("question", "category", "served_unit", "n", "respondents", "satisfied", "rate",
-                "ci_low", "ci_high", "mean", "sd", "dissatisfied_share")
-CATEGORY_COLUMNS = ("category", "items", "n", "respondents", "rate", "ci_low", "ci_high", "mean",
-                    "status")
-GROUP_COLUMNS = ("group", "respondents", "n", "satisfied", "rate", "ci_low", "ci_high", "mean",
-                 "suppressed")
-UNIT_COLUMNS = ("served_unit", "n", "respondents", "satisfied", "rate", "ci_low", "ci_high",
-                "mean", "status")
-CHANGE_COLUMNS = ("n_before", "rate_before", "n_after", "rate_after", "difference", "z",
-                  "p_value", "significant", "direction")
+ITEM_COLUMNS = (
+    "question",
+    "category",
+    "served_unit",
+    "n",
+    "respondents",
+    "satisfied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "sd",
+    "dissatisfied_share",
+)
+CATEGORY_COLUMNS = (
+    "category",
+    "items",
+    "n",
+    "respondents",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "status",
+)
+GROUP_COLUMNS = (
+    "group",
+    "respondents",
+    "n",
+    "satisfied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "suppressed",
+)
+UNIT_COLUMNS = (
+    "served_unit",
+    "n",
+    "respondents",
+    "satisfied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "status",
+)
+CHANGE_COLUMNS = (
+    "n_before",
+    "rate_before",
+    "n_after",
+    "rate_after",
+    "difference",
+    "z",
+    "p_value",
+    "significant",
+    "direction",
+)
 
 
 def reader_required(view: Callable) -> Callable:
@@ -63,11 +111,18 @@ def _lang() -> str:
 def round_json(round_: Round, progress: rounds.Progress, responses: int) -> dict[str, Any]:
     version = round_.version
     return {
-        "id": round_.id, "name": round_.name, "status": round_.status,
-        "questionnaire": version.questionnaire.code, "version": version.number,
-        "opens_at": _iso(round_.opens_at), "closes_at": _iso(round_.closes_at),
-        "anonymous": round_.anonymous, "invited": progress.invited,
-        "submitted": progress.submitted, "response_rate": progress.rate, "responses": responses,
+        "id": round_.id,
+        "name": round_.name,
+        "status": round_.status,
+        "questionnaire": version.questionnaire.code,
+        "version": version.number,
+        "opens_at": _iso(round_.opens_at),
+        "closes_at": _iso(round_.closes_at),
+        "anonymous": round_.anonymous,
+        "invited": progress.invited,
+        "submitted": progress.submitted,
+        "response_rate": progress.rate,
+        "responses": responses,
         "results_url": url_for("api.round_results_json", round_id=round_.id),
         "dashboard_url": url_for("review.round", round_id=round_.id),
     }
@@ -84,8 +139,9 @@ def rounds_index():
     progress = rounds.progress_by_round()
     counts = data_versions([r.id for r in listed])
     empty = rounds.Progress(0, 0, 0)
-    return jsonify({"rounds": [round_json(r, progress.get(r.id, empty), counts[r.id][0])
-                               for r in listed]})
+    return jsonify(
+        {"rounds": [round_json(r, progress.get(r.id, empty), counts[r.id][0]) for r in listed]}
+    )
 
 
 @bp.get("/rounds/<int:round_id>/results")
@@ -113,9 +169,22 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
         "items": _labelled(records(results.items, ITEM_COLUMNS), labels),
         "below_threshold": _labelled(records(results.below), labels),
         "groups": _labelled(records(results.groups, GROUP_COLUMNS), labels),
-        "group_categories": _labelled(records(results.group_categories,
-                                              ("group", "category", "respondents", "n", "rate",
-                                               "ci_low", "ci_high", "suppressed")), labels),
+        "group_categories": _labelled(
+            records(
+                results.group_categories,
+                (
+                    "group",
+                    "category",
+                    "respondents",
+                    "n",
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                    "suppressed",
+                ),
+            ),
+            labels,
+        ),
         "served_units": _labelled(records(results.served_units, UNIT_COLUMNS), labels),
         "weighted": _weighted(results, labels),
         "previous_round": _previous(results, labels),
@@ -127,8 +196,12 @@ def _number(value):
 
 
 def _labelled(rows: list[dict[str, Any]], labels) -> list[dict[str, Any]]:
-    names = {"question": labels.questions, "category": labels.categories,
-             "group": labels.groups, "served_unit": labels.served_units}
+    names = {
+        "question": labels.questions,
+        "category": labels.categories,
+        "group": labels.groups,
+        "served_unit": labels.served_units,
+    }
     for row in rows:
         for key, mapping in names.items():
             if key in row:
@@ -139,18 +212,25 @@ def _labelled(rows: list[dict[str, Any]], labels) -> list[dict[str, Any]]:
 def _weighted(results: RoundResults, labels) -> dict[str, Any] | None:
     if not results.weighted:
         return None
-    return {"round": records(results.weighted["round"])[0],
-            "categories": _labelled(records(results.weighted["categories"]), labels),
-            "items": _labelled(records(results.weighted["items"]), labels)}
+    return {
+        "round": records(results.weighted["round"])[0],
+        "categories": _labelled(records(results.weighted["categories"]), labels),
+        "items": _labelled(records(results.weighted["items"]), labels),
+    }
 
 
 def _previous(results: RoundResults, labels) -> dict[str, Any] | None:
     comparison = results.comparison
     if comparison is None:
         return None
-    return {"id": comparison.round_id, "name": comparison.name,
-            "categories": _labelled(records(comparison.categories,
-                                            ("category", *CHANGE_COLUMNS)), labels),
-            "items": _labelled(records(comparison.items,
-                                       ("question", "category", "served_unit",
-                                        *CHANGE_COLUMNS)), labels)}
+    return {
+        "id": comparison.round_id,
+        "name": comparison.name,
+        "categories": _labelled(
+            records(comparison.categories, ("category", *CHANGE_COLUMNS)), labels
+        ),
+        "items": _labelled(
+            records(comparison.items, ("question", "category", "served_unit", *CHANGE_COLUMNS)),
+            labels,
+        ),
+    }

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from survey.auth import views  # noqa: E402,F401  (registers the routes on bp)
+from survey.auth import views  # noqa: F401  (registers the routes on bp)

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from survey import audit
 from survey.auth import bp
 from survey.auth.forms import EmptyForm, LoginForm
-from survey import audit
 from survey.database import begin_write, reads_first
-from survey.security import failed_login, limiter, login_account, login_limit
 from survey.extensions import db, login_manager
 from survey.models import User
+from survey.security import failed_login, limiter, login_account, login_limit
 
 
 @login_manager.user_loader
@@ -49,8 +49,13 @@ def _authenticate(email: str, password: str) -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, scope="login-address")
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, scope="login-account",
-               key_func=login_account)
+@limiter.limit(
+    login_limit,
+    methods=["POST"],
+    deduct_when=failed_login,
+    scope="login-account",
+    key_func=login_account,
+)
 @reads_first
 def login():
     if current_user.is_authenticated:

@@ -2,7 +2,7 @@ from flask import Blueprint
 
 bp = Blueprint("design", __name__, url_prefix="/design")
 
-from survey.design import (  # noqa: E402,F401  (register the routes)
+from survey.design import (  # noqa: F401  (register the routes)
     questionnaire_views,
     round_views,
     unit_views,

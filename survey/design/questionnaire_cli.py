@@ -12,8 +12,13 @@ from survey.questionnaire_store import to_model
 
 @click.command("export-questionnaire")
 @click.argument("code")
-@click.option("--version", "number", type=click.IntRange(min=1), default=None,
-              help="Version number (default: the latest version, draft or not).")
+@click.option(
+    "--version",
+    "number",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Version number (default: the latest version, draft or not).",
+)
 @with_appcontext
 def export_questionnaire(code: str, number: int | None) -> None:
     """Print a questionnaire version as YAML that load-questionnaires reads back unchanged."""

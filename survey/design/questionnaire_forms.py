@@ -61,9 +61,12 @@ def show_error(form: FlaskForm, error: EditError) -> None:
 
 class QuestionnaireForm(FlaskForm):
     code = StringField(
-        _l("Id"), validators=[DataRequired(), Length(max=80)],
-        description=_l("Lower-case letters, digits, - and _, such as office-services-2005. "
-                       "It never changes: analysis and exports use it."),
+        _l("Id"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l(
+            "Lower-case letters, digits, - and _, such as office-services-2005. "
+            "It never changes: analysis and exports use it."
+        ),
     )
     title_zh = StringField(_l("Title in Chinese"), validators=TITLE)
     title_en = StringField(_l("Title in English"), validators=TITLE)
@@ -99,15 +102,26 @@ class SettingsForm(FlaskForm):
     submit = SubmitField(_l("Save settings"))
 
     KEYS: ClassVar[dict[str, str]] = {
-        "title": "title_zh", "description": "description_zh", "groups": "groups",
-        "audience": "groups", "served_units": "served_units", "served_unit": "served_units"}
+        "title": "title_zh",
+        "description": "description_zh",
+        "groups": "groups",
+        "audience": "groups",
+        "served_units": "served_units",
+        "served_unit": "served_units",
+    }
 
 
-def settings_form(version: QuestionnaireVersion, groups: list[RespondentGroup],
-                  served: list[Unit], lang: str) -> SettingsForm:
-    data = {"title_zh": version.title_zh, "title_en": version.title_en,
-            "description_zh": version.description_zh, "description_en": version.description_en,
-            "groups": version.group_codes, "served_units": version.served_unit_codes}
+def settings_form(
+    version: QuestionnaireVersion, groups: list[RespondentGroup], served: list[Unit], lang: str
+) -> SettingsForm:
+    data = {
+        "title_zh": version.title_zh,
+        "title_en": version.title_en,
+        "description_zh": version.description_zh,
+        "description_en": version.description_en,
+        "groups": version.group_codes,
+        "served_units": version.served_unit_codes,
+    }
     form = SettingsForm(data=data)
     form.groups.choices = [SelectChoice(g.code, g.label(lang)) for g in groups]
     form.served_units.choices = [SelectChoice(u.code, u.name(lang)) for u in served]
@@ -115,8 +129,11 @@ def settings_form(version: QuestionnaireVersion, groups: list[RespondentGroup],
 
 
 class SectionForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
-                       description=_l("Lower-case letters, digits and _, such as documents."))
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Lower-case letters, digits and _, such as documents."),
+    )
     title_zh = StringField(_l("Title in Chinese"), validators=TITLE)
     title_en = StringField(_l("Title in English"), validators=TITLE)
     description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
@@ -124,7 +141,10 @@ class SectionForm(FlaskForm):
     submit = SubmitField(_l("Save section"))
 
     KEYS: ClassVar[dict[str, str]] = {
-        "code": "code", "title": "title_zh", "description": "description_zh"}
+        "code": "code",
+        "title": "title_zh",
+        "description": "description_zh",
+    }
 
     def section(self) -> qm.Section:
         return qm.Section(
@@ -137,42 +157,71 @@ class SectionForm(FlaskForm):
 
 def section_data(section: qm.Section) -> dict[str, Any]:
     description = section.description or qm.Label("", "")
-    return {"code": section.code, "title_zh": section.title.zh, "title_en": section.title.en,
-            "description_zh": description.zh, "description_en": description.en}
+    return {
+        "code": section.code,
+        "title_zh": section.title.zh,
+        "title_en": section.title.en,
+        "description_zh": description.zh,
+        "description_en": description.en,
+    }
 
 
 class QuestionForm(FlaskForm):
     section = SelectField(_l("Section"), coerce=int)
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
-                       description=_l("Stable id used in analysis and exports, such as "
-                                      "doc_timeliness."))
-    type = SelectField(_l("Type"), choices=[SelectChoice(name, TYPE_LABELS.get(name, name))
-                                            for name in QUESTION_TYPES])
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Stable id used in analysis and exports, such as doc_timeliness."),
+    )
+    type = SelectField(
+        _l("Type"),
+        choices=[SelectChoice(name, TYPE_LABELS.get(name, name)) for name in QUESTION_TYPES],
+    )
     text_zh = TextAreaField(_l("Question in Chinese"), validators=TEXT)
     text_en = TextAreaField(_l("Question in English"), validators=TEXT)
-    category = StringField(_l("Category"), validators=[Optional(), Length(max=80)],
-                           description=_l("Dotted lower-case, such as services.documents."))
+    category = StringField(
+        _l("Category"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Dotted lower-case, such as services.documents."),
+    )
     served_unit = SelectField(_l("Served unit"), validate_choice=True)
     required = BooleanField(_l("An answer is required"), default=True)
     audience = CheckboxesField(
-        _l("Asked of"), validate_choice=True,
-        description=_l("Tick none to ask every respondent group."))
+        _l("Asked of"),
+        validate_choice=True,
+        description=_l("Tick none to ask every respondent group."),
+    )
     scale = SelectField(_l("Scale (rating only)"), validate_choice=True)
     choices = TextAreaField(
-        _l("Choices (one choice and several choices only)"), validators=TEXT,
-        description=_l("One per line: code|中文|English, such as phone|电话|Telephone."))
-    follow_up_zh = TextAreaField(_l("Follow-up in Chinese (rating only)"), validators=TEXT,
-                                 description=_l("Asked when the rating is in the bottom two "
-                                                "points, such as 请告诉我们原因."))
+        _l("Choices (one choice and several choices only)"),
+        validators=TEXT,
+        description=_l("One per line: code|中文|English, such as phone|电话|Telephone."),
+    )
+    follow_up_zh = TextAreaField(
+        _l("Follow-up in Chinese (rating only)"),
+        validators=TEXT,
+        description=_l(
+            "Asked when the rating is in the bottom two points, such as 请告诉我们原因."
+        ),
+    )
     follow_up_en = TextAreaField(_l("Follow-up in English (rating only)"), validators=TEXT)
     help_zh = TextAreaField(_l("Help in Chinese"), validators=TEXT)
     help_en = TextAreaField(_l("Help in English"), validators=TEXT)
     submit = SubmitField(_l("Save question"))
 
     KEYS: ClassVar[dict[str, str]] = {
-        "code": "code", "type": "type", "text": "text_zh", "category": "category",
-        "served_unit": "served_unit", "required": "required", "audience": "audience",
-        "scale": "scale", "choices": "choices", "follow_up": "follow_up_zh", "help": "help_zh"}
+        "code": "code",
+        "type": "type",
+        "text": "text_zh",
+        "category": "category",
+        "served_unit": "served_unit",
+        "required": "required",
+        "audience": "audience",
+        "scale": "scale",
+        "choices": "choices",
+        "follow_up": "follow_up_zh",
+        "help": "help_zh",
+    }
 
     def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
         """The question as the form describes it; the loader's rules are checked later."""
@@ -206,13 +255,21 @@ def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
     qtype = QUESTION_TYPES[q.type]
     follow_up, help_ = q.follow_up or qm.Label("", ""), q.help or qm.Label("", "")
     return {
-        "section": section_id, "code": q.code, "type": q.type, "text_zh": q.text.zh,
-        "text_en": q.text.en, "category": q.category, "served_unit": q.served_unit or "",
-        "required": q.required, "audience": list(q.audience),
+        "section": section_id,
+        "code": q.code,
+        "type": q.type,
+        "text_zh": q.text.zh,
+        "text_en": q.text.en,
+        "category": q.category,
+        "served_unit": q.served_unit or "",
+        "required": q.required,
+        "audience": list(q.audience),
         "scale": "" if q.scale is None or q.scale == qtype.default_scale else q.scale.code,
         "choices": "\n".join(f"{c.code}|{c.label.zh}|{c.label.en}" for c in q.choices),
-        "follow_up_zh": follow_up.zh, "follow_up_en": follow_up.en,
-        "help_zh": help_.zh, "help_en": help_.en,
+        "follow_up_zh": follow_up.zh,
+        "follow_up_en": follow_up.en,
+        "help_zh": help_.zh,
+        "help_en": help_.en,
     }
 
 
@@ -221,27 +278,36 @@ def version_scales(definition: qm.Questionnaire) -> dict[str, qm.Scale]:
     return {**BUILTIN_SCALES, **{s.code: s for s in definition.scales}}
 
 
-def question_form(definition: qm.Questionnaire, section_ids: list[int], lang: str,
-                  data: dict[str, Any] | None = None) -> QuestionForm:
+def question_form(
+    definition: qm.Questionnaire,
+    section_ids: list[int],
+    lang: str,
+    data: dict[str, Any] | None = None,
+) -> QuestionForm:
     """A QuestionForm whose choices are the version's sections, groups, units and scales."""
     form = QuestionForm(data=data)
-    form.section.choices = [SelectChoice(sid, s.title.get(lang))
-                            for sid, s in zip(section_ids, definition.sections)]
+    form.section.choices = [
+        SelectChoice(sid, s.title.get(lang)) for sid, s in zip(section_ids, definition.sections)
+    ]
     form.served_unit.choices = [SelectChoice("", _l("— none —"))] + [
-        SelectChoice(u.code, u.label.get(lang)) for u in definition.served_units]
+        SelectChoice(u.code, u.label.get(lang)) for u in definition.served_units
+    ]
     form.audience.choices = [SelectChoice(g.code, g.label.get(lang)) for g in definition.groups]
     form.scale.choices = [
-        SelectChoice("", _l("The type's own scale (1–5 satisfaction for a rating)"))] + [
+        SelectChoice("", _l("The type's own scale (1–5 satisfaction for a rating)"))
+    ] + [
         SelectChoice(code, _scale_label(scale, lang))
-        for code, scale in version_scales(definition).items()]
+        for code, scale in version_scales(definition).items()
+    ]
     form.category.render_kw = {"list": "categories"}
     return form
 
 
 def _scale_label(scale: qm.Scale, lang: str) -> str:
     first, last = scale.points[0], scale.points[-1]
-    return (f"{scale.code}: {first.value} {first.label.get(lang)} … "
-            f"{last.value} {last.label.get(lang)}")
+    return (
+        f"{scale.code}: {first.value} {first.label.get(lang)} … {last.value} {last.label.get(lang)}"
+    )
 
 
 class MoveForm(FlaskForm):

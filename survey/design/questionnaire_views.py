@@ -75,13 +75,17 @@ def _to_version(version: QuestionnaireVersion, anchor: str | None = None):
 
 
 def _not_editable(version: QuestionnaireVersion):
-    flash(_("This version is not a draft and cannot be changed; edit it as a new draft."),
-          "error")
+    flash(_("This version is not a draft and cannot be changed; edit it as a new draft."), "error")
     return _to_version(version)
 
 
-def _change(version: QuestionnaireVersion, form: FlaskForm, action: Callable[[], object],
-            message: str | None, anchor: str | None = None):
+def _change(
+    version: QuestionnaireVersion,
+    form: FlaskForm,
+    action: Callable[[], object],
+    message: str | None,
+    anchor: str | None = None,
+):
     """Run a button's action (a POST with only a CSRF token and maybe a direction)."""
     if form.validate_on_submit():
         try:
@@ -109,8 +113,11 @@ def _saved(version: QuestionnaireVersion, message: str, anchor: str | None = Non
 def index():
     """Every questionnaire with its versions and the rounds that use each."""
     questionnaires = db.session.scalars(select(Questionnaire).order_by(Questionnaire.code))
-    return render_template(TEMPLATES + "index.html", questionnaires=questionnaires.all(),
-                           rounds=editing.rounds_by_version())
+    return render_template(
+        TEMPLATES + "index.html",
+        questionnaires=questionnaires.all(),
+        rounds=editing.rounds_by_version(),
+    )
 
 
 @bp.route("/questionnaires/new", methods=["GET", "POST"])
@@ -120,7 +127,8 @@ def questionnaire_create():
     if form.validate_on_submit():
         try:
             version = editing.create_questionnaire(
-                form.code.data.strip(), label(form.title_zh.data, form.title_en.data))
+                form.code.data.strip(), label(form.title_zh.data, form.title_en.data)
+            )
         except editing.EditError as error:
             show_error(form, error)
         else:
@@ -140,9 +148,14 @@ def questionnaire_import():
         except QuestionnaireError as refused:
             error, excerpt = refused, editing.source_excerpt(text, refused.line)
         else:
-            message = (_("Imported as draft version %(n)s.", n=version.number) if new else
-                       _("The file is the same as version %(n)s: no new version was made.",
-                         n=version.number))
+            message = (
+                _("Imported as draft version %(n)s.", n=version.number)
+                if new
+                else _(
+                    "The file is the same as version %(n)s: no new version was made.",
+                    n=version.number,
+                )
+            )
             return _saved(version, message)
     return render_template(TEMPLATES + "import.html", form=form, error=error, excerpt=excerpt)
 
@@ -157,10 +170,15 @@ def version_detail(version_id: int):
     version = _version(version_id)
     definition = to_model(version)
     return render_template(
-        TEMPLATES + "version.html", version=version, definition=definition,
-        rows=list(zip(version.sections, definition.sections)), type_labels=TYPE_LABELS,
+        TEMPLATES + "version.html",
+        version=version,
+        definition=definition,
+        rows=list(zip(version.sections, definition.sections)),
+        type_labels=TYPE_LABELS,
         rounds=editing.rounds_by_version().get(version.id, []),
-        editable=editing.is_editable(version), button=EmptyForm(), move=MoveForm(),
+        editable=editing.is_editable(version),
+        button=EmptyForm(),
+        move=MoveForm(),
         lang=current_language(),
     )
 
@@ -177,9 +195,12 @@ def version_update(version_id: int):
     if form.validate_on_submit():
         try:
             editing.update_settings(
-                version, label(form.title_zh.data, form.title_en.data),
+                version,
+                label(form.title_zh.data, form.title_en.data),
                 optional_label(form.description_zh.data, form.description_en.data),
-                form.groups.data or [], form.served_units.data or [])
+                form.groups.data or [],
+                form.served_units.data or [],
+            )
         except editing.EditError as error:
             show_error(form, error)
         else:
@@ -191,16 +212,24 @@ def version_update(version_id: int):
 @role_required(*STAFF)
 def version_publish(version_id: int):
     version = _version(version_id)
-    return _change(version, EmptyForm(), lambda: editing.publish(version, utcnow()),
-                   _("Published: rounds can now use this version."))
+    return _change(
+        version,
+        EmptyForm(),
+        lambda: editing.publish(version, utcnow()),
+        _("Published: rounds can now use this version."),
+    )
 
 
 @bp.post("/versions/<int:version_id>/unpublish")
 @role_required(*STAFF)
 def version_unpublish(version_id: int):
     version = _version(version_id)
-    return _change(version, EmptyForm(), lambda: editing.unpublish(version),
-                   _("The version is a draft again and can be edited."))
+    return _change(
+        version,
+        EmptyForm(),
+        lambda: editing.unpublish(version),
+        _("The version is a draft again and can be edited."),
+    )
 
 
 @bp.post("/versions/<int:version_id>/new-draft")
@@ -211,8 +240,14 @@ def version_copy(version_id: int):
     if not EmptyForm().validate_on_submit():
         return _to_version(version)
     draft = editing.new_draft(version)
-    return _saved(draft, _("Version %(n)s is a new draft copied from version %(old)s.",
-                           n=draft.number, old=version.number))
+    return _saved(
+        draft,
+        _(
+            "Version %(n)s is a new draft copied from version %(old)s.",
+            n=draft.number,
+            old=version.number,
+        ),
+    )
 
 
 @bp.get("/versions/<int:version_id>/export.yaml")
@@ -221,8 +256,11 @@ def version_export(version_id: int):
     """The version as a definition file that the loader reads back to the same questionnaire."""
     version = _version(version_id)
     filename = f"{version.questionnaire.code}-v{version.number}.yaml"
-    return Response(dump(to_model(version)), content_type="application/yaml; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        dump(to_model(version)),
+        content_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/versions/<int:version_id>/preview")
@@ -237,9 +275,15 @@ def version_preview(version_id: int):
         abort(404)
     shown, lang = definition.for_group(group), current_language()
     return render_template(
-        TEMPLATES + "preview.html", preview=True, invitation=None, questionnaire=shown,
-        form=restore(form_for(shown, lang), None), lang=lang, version=version,
-        groups=definition.groups, group=group,
+        TEMPLATES + "preview.html",
+        preview=True,
+        invitation=None,
+        questionnaire=shown,
+        form=restore(form_for(shown, lang), None),
+        lang=lang,
+        version=version,
+        groups=definition.groups,
+        group=group,
     )
 
 
@@ -259,8 +303,9 @@ def section_create(version_id: int):
         except editing.EditError as error:
             show_error(form, error)
         else:
-            return _saved(version, _("Section added. Add its questions."),
-                          f"section-{section.code}")
+            return _saved(
+                version, _("Section added. Add its questions."), f"section-{section.code}"
+            )
     return render_template(TEMPLATES + "section.html", form=form, version=version, section=None)
 
 
@@ -280,16 +325,18 @@ def section_update(version_id: int, section_id: int):
             show_error(form, error)
         else:
             return _saved(version, _("Section saved."), f"section-{section.code}")
-    return render_template(TEMPLATES + "section.html", form=form, version=version,
-                           section=section, button=EmptyForm())
+    return render_template(
+        TEMPLATES + "section.html", form=form, version=version, section=section, button=EmptyForm()
+    )
 
 
 @bp.post("/versions/<int:version_id>/sections/<int:section_id>/delete")
 @role_required(*STAFF)
 def section_delete(version_id: int, section_id: int):
     section = _section(version_id, section_id)
-    return _change(section.version, EmptyForm(), lambda: editing.delete_section(section),
-                   _("Section deleted."))
+    return _change(
+        section.version, EmptyForm(), lambda: editing.delete_section(section), _("Section deleted.")
+    )
 
 
 @bp.post("/versions/<int:version_id>/sections/<int:section_id>/move")
@@ -297,23 +344,39 @@ def section_delete(version_id: int, section_id: int):
 def section_move(version_id: int, section_id: int):
     section = _section(version_id, section_id)
     form = MoveForm()
-    return _change(section.version, form, lambda: editing.move_section(section, form.step()),
-                   None, f"section-{section.code}")
+    return _change(
+        section.version,
+        form,
+        lambda: editing.move_section(section, form.step()),
+        None,
+        f"section-{section.code}",
+    )
 
 
 # ------------------------------------------------------------------------------- questions
 
 
-def _question_form(version: QuestionnaireVersion, definition: qm.Questionnaire,
-                   data: dict | None = None) -> QuestionForm:
+def _question_form(
+    version: QuestionnaireVersion, definition: qm.Questionnaire, data: dict | None = None
+) -> QuestionForm:
     return question_form(definition, [s.id for s in version.sections], current_language(), data)
 
 
-def _render_question(form: QuestionForm, version: QuestionnaireVersion,
-                     definition: qm.Questionnaire, question: Question | None = None):
+def _render_question(
+    form: QuestionForm,
+    version: QuestionnaireVersion,
+    definition: qm.Questionnaire,
+    question: Question | None = None,
+):
     categories = sorted({q.category for q in definition.questions() if q.category})
-    return render_template(TEMPLATES + "question.html", form=form, version=version,
-                           question=question, categories=categories, button=EmptyForm())
+    return render_template(
+        TEMPLATES + "question.html",
+        form=form,
+        version=version,
+        question=question,
+        categories=categories,
+        button=EmptyForm(),
+    )
 
 
 @bp.route("/versions/<int:version_id>/questions/new", methods=["GET", "POST"])
@@ -327,8 +390,9 @@ def question_create(version_id: int):
         flash(_("Add a section first: every question belongs to one."), "error")
         return _to_version(version)
     definition = to_model(version)
-    form = _question_form(version, definition,
-                          {"section": request.args.get("section", type=int), "required": True})
+    form = _question_form(
+        version, definition, {"section": request.args.get("section", type=int), "required": True}
+    )
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
         try:
@@ -340,8 +404,7 @@ def question_create(version_id: int):
     return _render_question(form, version, definition)
 
 
-@bp.route("/versions/<int:version_id>/questions/<int:question_id>/edit",
-          methods=["GET", "POST"])
+@bp.route("/versions/<int:version_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @role_required(*STAFF)
 def question_update(version_id: int, question_id: int):
     question = _question(version_id, question_id)
@@ -366,8 +429,13 @@ def question_update(version_id: int, question_id: int):
 @role_required(*STAFF)
 def question_delete(version_id: int, question_id: int):
     question = _question(version_id, question_id)
-    return _change(question.version, EmptyForm(), lambda: editing.delete_question(question),
-                   _("Question deleted."), f"section-{question.section.code}")
+    return _change(
+        question.version,
+        EmptyForm(),
+        lambda: editing.delete_question(question),
+        _("Question deleted."),
+        f"section-{question.section.code}",
+    )
 
 
 @bp.post("/versions/<int:version_id>/questions/<int:question_id>/move")
@@ -375,5 +443,10 @@ def question_delete(version_id: int, question_id: int):
 def question_move(version_id: int, question_id: int):
     question = _question(version_id, question_id)
     form = MoveForm()
-    return _change(question.version, form, lambda: editing.move_question(question, form.step()),
-                   None, f"question-{question.code}")
+    return _change(
+        question.version,
+        form,
+        lambda: editing.move_question(question, form.step()),
+        None,
+        f"question-{question.code}",
+    )

@@ -31,27 +31,43 @@ class CheckboxesField(SelectMultipleField):
 
 
 class RoundForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
-                       description=_l('For example "2004 autumn".'))
-    version_id = SelectField(_l("Questionnaire version"), coerce=int,
-                             validators=[InputRequired()])
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l('For example "2004 autumn".'),
+    )
+    version_id = SelectField(_l("Questionnaire version"), coerce=int, validators=[InputRequired()])
     opens_at = DateField(_l("Opens on"), validators=[Optional()])
     closes_at = DateField(_l("Last day to answer"), validators=[Optional()])
     audience_groups = CheckboxesField(_l("Respondent groups"), validate_choice=True)
     audience_units = SelectMultipleField(
-        _l("Only these units (optional)"), validate_choice=True,
-        description=_l("Leave empty to invite every unit of the chosen groups."))
+        _l("Only these units (optional)"),
+        validate_choice=True,
+        description=_l("Leave empty to invite every unit of the chosen groups."),
+    )
     anonymous = BooleanField(_l("Anonymous: keep no link from a response to its unit"))
     anonymity_threshold = IntegerField(
-        _l("Smallest group reported on its own"), default=5,
-        validators=[InputRequired(), NumberRange(min=2, max=100)])
-    rate_threshold = DecimalField(_l("Low-score threshold: satisfied (%)"), default=80,
-                                  places=1, validators=[InputRequired(), NumberRange(0, 100)])
-    mean_threshold = DecimalField(_l("Low-score threshold: mean"), default=3.5, places=2,
-                                  validators=[InputRequired(), NumberRange(1, 10)])
+        _l("Smallest group reported on its own"),
+        default=5,
+        validators=[InputRequired(), NumberRange(min=2, max=100)],
+    )
+    rate_threshold = DecimalField(
+        _l("Low-score threshold: satisfied (%)"),
+        default=80,
+        places=1,
+        validators=[InputRequired(), NumberRange(0, 100)],
+    )
+    mean_threshold = DecimalField(
+        _l("Low-score threshold: mean"),
+        default=3.5,
+        places=2,
+        validators=[InputRequired(), NumberRange(1, 10)],
+    )
     weights = StringField(
-        _l("Weights per group (optional)"), validators=[Optional(), Length(max=400)],
-        description=_l('For example "mayors=40, departments=40, cppcc=10, congress=10".'))
+        _l("Weights per group (optional)"),
+        validators=[Optional(), Length(max=400)],
+        description=_l('For example "mayors=40, departments=40, cppcc=10, congress=10".'),
+    )
     submit = SubmitField(_l("Create round"))
 
     def validate_closes_at(self, field) -> None:
@@ -91,9 +107,14 @@ def parse_weights(text: str | None, groups: list[str]) -> dict[str, float] | Non
 
 class IssueForm(FlaskForm):
     group = SelectField(_l("Group"), validators=[Optional()])
-    count = IntegerField(_l("Invitations per unit"), default=1,
-                         validators=[InputRequired(), NumberRange(min=1, max=50)])
+    count = IntegerField(
+        _l("Invitations per unit"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=50)],
+    )
     named = TextAreaField(
-        _l("Named people (optional)"), validators=[Optional(), Length(max=20000)],
-        description=_l("One per line: unit code, name, e-mail. Each gets a personal link."))
+        _l("Named people (optional)"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l("One per line: unit code, name, e-mail. Each gets a personal link."),
+    )
     submit = SubmitField(_l("Issue invitations"))

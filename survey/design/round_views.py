@@ -46,16 +46,22 @@ STAFF = ("designer",)
 def rounds_index():
     rounds.close_due_rounds(utcnow())
     db.session.commit()
-    return render_template("design/rounds.html", rounds=db.session.scalars(rounds.newest_first()),
-                           progress=rounds.progress_by_round(),
-                           empty_progress=rounds.Progress(0, 0, 0))
+    return render_template(
+        "design/rounds.html",
+        rounds=db.session.scalars(rounds.newest_first()),
+        progress=rounds.progress_by_round(),
+        empty_progress=rounds.Progress(0, 0, 0),
+    )
 
 
 def _round_form() -> RoundForm:
     form = RoundForm()
     lang = current_language()
-    published = db.session.scalars(select(QuestionnaireVersion).where(
-        QuestionnaireVersion.status == "published").order_by(QuestionnaireVersion.id.desc()))
+    published = db.session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.status == "published")
+        .order_by(QuestionnaireVersion.id.desc())
+    )
     form.version_id.choices = [
         SelectChoice(v.id, f"{v.title_zh if lang == 'zh' else v.title_en} · v{v.number}")
         for v in published
@@ -73,9 +79,11 @@ def round_create():
     form = _round_form()
     if form.validate_on_submit():
         try:
-            round_ = rounds.create(form.name.data, db.get_or_404(QuestionnaireVersion,
-                                                                 form.version_id.data),
-                                   **_round_settings(form))
+            round_ = rounds.create(
+                form.name.data,
+                db.get_or_404(QuestionnaireVersion, form.version_id.data),
+                **_round_settings(form),
+            )
         except rounds.RoundError as error:
             flash(str(error), "error")
         else:
@@ -93,10 +101,14 @@ def _round_settings(form: RoundForm) -> dict:
         "closes_at": datetime.combine(closes, time(23, 59, 59)) if closes else None,
         "anonymous": form.anonymous.data,
         "anonymity_threshold": form.anonymity_threshold.data,
-        "thresholds": {"rate": float(form.rate_threshold.data) / 100,
-                       "mean": float(form.mean_threshold.data)},
-        "weights": parse_weights(form.weights.data, form.audience_groups.data
-                                 or [c.value for c in form.audience_groups.choices]),
+        "thresholds": {
+            "rate": float(form.rate_threshold.data) / 100,
+            "mean": float(form.mean_threshold.data),
+        },
+        "weights": parse_weights(
+            form.weights.data,
+            form.audience_groups.data or [c.value for c in form.audience_groups.choices],
+        ),
         "audience_groups": form.audience_groups.data or [],
         "audience_units": form.audience_units.data or [],
     }
@@ -111,9 +123,16 @@ def round_detail(round_id: int):
     status, group = request.args.get("status") or None, request.args.get("group") or None
     page = db.paginate(invitations.listing(round_, status, group), per_page=50, error_out=False)
     return render_template(
-        "design/round.html", round=round_, progress=rounds.progress_of(round_),
-        by_group=rounds.progress_by_group(round_), by_unit=rounds.progress_by_unit(round_),
-        page=page, status=status, group=group, issue_form=issue_form, button=EmptyForm(),
+        "design/round.html",
+        round=round_,
+        progress=rounds.progress_of(round_),
+        by_group=rounds.progress_by_group(round_),
+        by_unit=rounds.progress_by_unit(round_),
+        page=page,
+        status=status,
+        group=group,
+        issue_form=issue_form,
+        button=EmptyForm(),
         invitation_url=invitations.invitation_url,
     )
 
@@ -121,8 +140,11 @@ def round_detail(round_id: int):
 def _group_choices(round_: Round) -> list[SelectChoice]:
     lang = current_language()
     codes = round_.audience_groups or round_.version.group_codes
-    groups = db.session.scalars(select(RespondentGroup).where(RespondentGroup.code.in_(codes))
-                                .order_by(RespondentGroup.position))
+    groups = db.session.scalars(
+        select(RespondentGroup)
+        .where(RespondentGroup.code.in_(codes))
+        .order_by(RespondentGroup.position)
+    )
     return [SelectChoice("", _("All groups of the round"))] + [
         SelectChoice(g.code, g.label(lang)) for g in groups
     ]
@@ -163,8 +185,11 @@ def invitations_issue(round_id: int):
         flash(_("Please check the invitation settings: %(errors)s", errors=form.errors), "error")
         return redirect(url_for("design.round_detail", round_id=round_id))
     try:
-        made = (invitations.issue_named(round_, form.named.data) if form.named.data
-                else invitations.issue_for_round(round_, form.count.data, form.group.data or None))
+        made = (
+            invitations.issue_named(round_, form.named.data)
+            if form.named.data
+            else invitations.issue_for_round(round_, form.count.data, form.group.data or None)
+        )
     except invitations.InvitationError as error:
         db.session.rollback()
         flash(_("Nothing was issued: %(reason)s", reason=str(error)), "error")
@@ -182,8 +207,11 @@ def invitations_csv(round_id: int):
     db.session.commit()
     lines = invitations.csv_lines(round_, invitations.of_round(round_), current_language())
     filename = f"invitations-round-{round_.id}.csv"
-    return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.post("/rounds/<int:round_id>/send")
@@ -192,8 +220,11 @@ def invitations_send(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     reminder = request.form.get("reminder") == "1"
     if EmptyForm().validate_on_submit():
-        sent = (invitations.remind(round_) if reminder
-                else invitations.send(invitations.of_round(round_)))
+        sent = (
+            invitations.remind(round_)
+            if reminder
+            else invitations.send(invitations.of_round(round_))
+        )
         db.session.commit()
         flash(_("%(n)s e-mails sent.", n=sent), "success")
     return redirect(url_for("design.round_detail", round_id=round_id))
@@ -225,16 +256,30 @@ def invitation_key_in(invitation_id: int, source: str):
     form = form_for(questionnaire, current_language())()
     if request.method == "POST" and not form.foreign_fields(request.form) and form.validate():
         try:
-            responses.submit(invitation, form.answers(), form.comments(),
-                             form.submission_key.data, utcnow(), source=source,
-                             language=current_language(), entered_by=current_user.id)
+            responses.submit(
+                invitation,
+                form.answers(),
+                form.comments(),
+                form.submission_key.data,
+                utcnow(),
+                source=source,
+                language=current_language(),
+                entered_by=current_user.id,
+            )
         except (responses.AlreadySubmitted, responses.NotAccepting):
-            flash(_("Nothing was stored: the invitation has answered or the round is not open."),
-                  "error")
+            flash(
+                _("Nothing was stored: the invitation has answered or the round is not open."),
+                "error",
+            )
         else:
             flash(_("The response was stored as %(source)s.", source=source), "success")
         return redirect(url_for("design.round_detail", round_id=invitation.round_id))
-    return render_template("respond/page.html", invitation=invitation,
-                           questionnaire=questionnaire, form=form, lang=current_language(),
-                           key_in_source=source, form_action=request.path,
-                           ), 400 if request.method == "POST" else 200
+    return render_template(
+        "respond/page.html",
+        invitation=invitation,
+        questionnaire=questionnaire,
+        form=form,
+        lang=current_language(),
+        key_in_source=source,
+        form_action=request.path,
+    ), 400 if request.method == "POST" else 200

@@ -35,8 +35,13 @@ class GroupForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice("respondent", _l("Respondent unit")),
-                                            SelectChoice("served", _l("Served unit (rated)"))])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("respondent", _l("Respondent unit")),
+            SelectChoice("served", _l("Served unit (rated)")),
+        ],
+    )
     group_id = SelectField(_l("Respondent group"), coerce=int, validators=[Optional()])
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])

@@ -21,8 +21,9 @@ from survey.units import UnitImportError, import_units_csv
 def units_index():
     groups = db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position))
     units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.group_id, Unit.id))
-    return render_template("design/units.html", groups=list(groups), units=list(units),
-                           import_form=ImportForm())
+    return render_template(
+        "design/units.html", groups=list(groups), units=list(units), import_form=ImportForm()
+    )
 
 
 @bp.route("/groups/new", methods=["GET", "POST"], defaults={"group_id": None})
@@ -84,6 +85,12 @@ def units_import():
             flash(_("Nothing was imported: %(reason)s", reason=str(error)), "error")
         else:
             db.session.commit()
-            flash(_("%(created)s units created, %(updated)s updated.",
-                    created=result.created, updated=result.updated), "success")
+            flash(
+                _(
+                    "%(created)s units created, %(updated)s updated.",
+                    created=result.created,
+                    updated=result.updated,
+                ),
+                "success",
+            )
     return redirect(url_for("design.units_index"))

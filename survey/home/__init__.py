@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("home", __name__)
 
-from survey.home import views  # noqa: E402,F401  (registers the routes on bp)
+from survey.home import views  # noqa: F401  (registers the routes on bp)

@@ -15,8 +15,7 @@ def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     if current_user.role == "respondent":
-        return render_template(home_template("home/respondent.html"),
-                               invitations=_my_invitations())
+        return render_template(home_template("home/respondent.html"), invitations=_my_invitations())
     if current_user.role == "quality_lead":
         return redirect(url_for("review.index"))
     return render_template(
@@ -32,8 +31,11 @@ def _my_invitations() -> list[Invitation]:
     query = (
         select(Invitation)
         .join(Round)
-        .where(Invitation.unit_id == current_user.unit_id, Round.status == "open",
-               Invitation.status != "revoked")
+        .where(
+            Invitation.unit_id == current_user.unit_id,
+            Round.status == "open",
+            Invitation.status != "revoked",
+        )
         .order_by(Round.created_at.desc())
     )
     return list(db.session.scalars(query))

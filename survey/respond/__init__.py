@@ -10,4 +10,4 @@ def _keep_built_versions(state) -> None:
     built.init_app(state.app)
 
 
-from survey.respond import views  # noqa: E402,F401  (registers the routes on bp)
+from survey.respond import views  # noqa: F401  (registers the routes on bp)

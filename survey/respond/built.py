@@ -74,8 +74,9 @@ class BuiltVersions:
         self._entries: dict[tuple[int, str], Built] = {}
         self._lock = threading.Lock()
 
-    def get(self, version_id: int, group: str, frozen: bool,
-            build: Callable[[], Questionnaire]) -> Built:
+    def get(
+        self, version_id: int, group: str, frozen: bool, build: Callable[[], Questionnaire]
+    ) -> Built:
         """The entry for (version, group); built anew when missing, stale or not frozen (a
         draft under preview changes between requests, so it is never kept)."""
         now = time.monotonic()
@@ -92,7 +93,8 @@ class BuiltVersions:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = BuiltVersions(
-        float(app.config.get("RESPONDENT_CACHE_SECONDS", TTL_SECONDS)))
+        float(app.config.get("RESPONDENT_CACHE_SECONDS", TTL_SECONDS))
+    )
 
 
 def built_versions() -> BuiltVersions:

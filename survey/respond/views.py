@@ -75,8 +75,11 @@ def _built(invitation: Visit) -> Built:
     if "built" not in g:
         version_id, group = invitation.round.version_id, invitation.group_code
         g.built = built_versions().get(
-            version_id, group, invitation.round.frozen,
-            lambda: to_model(db.session.get(QuestionnaireVersion, version_id)).for_group(group))
+            version_id,
+            group,
+            invitation.round.frozen,
+            lambda: to_model(db.session.get(QuestionnaireVersion, version_id)).for_group(group),
+        )
     return g.built
 
 
@@ -86,14 +89,25 @@ def _form(invitation: Visit, final: bool) -> SurveyForm:
 
 def _render(invitation: Visit, form: SurveyForm, status: int = 200):
     built, lang = _built(invitation), current_language()
-    context = {"form": form, "questionnaire": built.questionnaire, "lang": lang,
-               "you_said": built.summary(invitation.round_id, lambda: shown_for(
-                   db.session.get(Invitation, invitation.id)))}
+    context = {
+        "form": form,
+        "questionnaire": built.questionnaire,
+        "lang": lang,
+        "you_said": built.summary(
+            invitation.round_id, lambda: shown_for(db.session.get(Invitation, invitation.id))
+        ),
+    }
     if not form.errors and not form.draft():
         # The unanswered form's questions are the same for every invitation of the group.
-        context["questions_html"] = built.blank_questions(lang, lambda: render_template(
-            "respond/_questions.html", questionnaire=built.questionnaire, lang=lang,
-            form=built.form_class(lang)(formdata=None)))
+        context["questions_html"] = built.blank_questions(
+            lang,
+            lambda: render_template(
+                "respond/_questions.html",
+                questionnaire=built.questionnaire,
+                lang=lang,
+                form=built.form_class(lang)(formdata=None),
+            ),
+        )
     return render_template("respond/page.html", invitation=invitation, **context), status
 
 
@@ -146,8 +160,13 @@ def _handle_post(invitation: Visit):
     action = request.form.get("action", "submit")
     form = _form(invitation, final=action == "submit")
     if form.foreign_fields(request.form.keys()):
-        flash(_("The form contained answers to questions that are not in this survey; "
-                "nothing was stored. Please check your answers and send them again."), "error")
+        flash(
+            _(
+                "The form contained answers to questions that are not in this survey; "
+                "nothing was stored. Please check your answers and send them again."
+            ),
+            "error",
+        )
         return _render(invitation, form, 400)
     try:
         if action == "submit":
@@ -170,10 +189,17 @@ def _submit(invitation: Visit, form: SurveyForm):
         return _render(invitation, form, 400)
     version_id = invitation.round.version_id
     try:
-        responses.submit(invitation, form.answers(), form.comments(), form.submission_key.data,
-                         utcnow(), language=current_language(),
-                         question_ids=_built(invitation).question_ids(
-                             lambda: responses.question_ids_of(version_id)))
+        responses.submit(
+            invitation,
+            form.answers(),
+            form.comments(),
+            form.submission_key.data,
+            utcnow(),
+            language=current_language(),
+            question_ids=_built(invitation).question_ids(
+                lambda: responses.question_ids_of(version_id)
+            ),
+        )
     except responses.Conflict:
         flash(_("Your answers could not be stored this time. Please send them again."), "error")
         form.submission_key.data = None
@@ -188,8 +214,9 @@ def _save(invitation: Visit, form: SurveyForm, action: str):
     responses.save_draft(invitation, form.draft(), utcnow())
     lang = action.removeprefix(SWITCH_PREFIX) if action.startswith(SWITCH_PREFIX) else None
     if lang is None:
-        flash(_("Your answers are saved. You can come back with the same link to finish."),
-              "success")
+        flash(
+            _("Your answers are saved. You can come back with the same link to finish."), "success"
+        )
     return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang))
 
 

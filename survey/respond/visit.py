@@ -19,16 +19,34 @@ from survey.extensions import db
 from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, accepts
 
 _invitation, _round, _version, _group, _unit = (
-    Invitation.__table__, Round.__table__, QuestionnaireVersion.__table__,
-    RespondentGroup.__table__, Unit.__table__)
+    Invitation.__table__,
+    Round.__table__,
+    QuestionnaireVersion.__table__,
+    RespondentGroup.__table__,
+    Unit.__table__,
+)
 # Built once: the statement is the same for every request, only the id changes.
 _BY_ID = (
-    select(_invitation.c.id, _invitation.c.round_id, _invitation.c.unit_id,
-           _invitation.c.group_id, _invitation.c.person_name, _invitation.c.status,
-           _invitation.c.draft, _invitation.c.submitted_at, _round.c.name, _round.c.version_id,
-           _round.c.status.label("round_status"), _round.c.opens_at, _round.c.closes_at,
-           _round.c.anonymous, _version.c.frozen_at, _group.c.code.label("group_code"),
-           _unit.c.name_zh, _unit.c.name_en)
+    select(
+        _invitation.c.id,
+        _invitation.c.round_id,
+        _invitation.c.unit_id,
+        _invitation.c.group_id,
+        _invitation.c.person_name,
+        _invitation.c.status,
+        _invitation.c.draft,
+        _invitation.c.submitted_at,
+        _round.c.name,
+        _round.c.version_id,
+        _round.c.status.label("round_status"),
+        _round.c.opens_at,
+        _round.c.closes_at,
+        _round.c.anonymous,
+        _version.c.frozen_at,
+        _group.c.code.label("group_code"),
+        _unit.c.name_zh,
+        _unit.c.name_en,
+    )
     .join(_round, _round.c.id == _invitation.c.round_id)
     .join(_version, _version.c.id == _round.c.version_id)
     .join(_group, _group.c.id == _invitation.c.group_id)
@@ -36,7 +54,8 @@ _BY_ID = (
     .where(_invitation.c.id == bindparam("invitation_id"))
 )
 _BY_TOKEN = select(_invitation.c.id, _invitation.c.status).where(
-    _invitation.c.token == bindparam("token"))
+    _invitation.c.token == bindparam("token")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +105,24 @@ def visit(invitation_id: int) -> Visit | None:
     if row is None:
         return None
     return Visit(
-        id=row.id, round_id=row.round_id, unit_id=row.unit_id, group_id=row.group_id,
-        group_code=row.group_code, person_name=row.person_name, status=row.status,
-        draft=row.draft, submitted_at=row.submitted_at,
-        round=RoundSeen(row.name, row.version_id, row.round_status, row.opens_at,
-                        row.closes_at, bool(row.anonymous), row.frozen_at is not None),
+        id=row.id,
+        round_id=row.round_id,
+        unit_id=row.unit_id,
+        group_id=row.group_id,
+        group_code=row.group_code,
+        person_name=row.person_name,
+        status=row.status,
+        draft=row.draft,
+        submitted_at=row.submitted_at,
+        round=RoundSeen(
+            row.name,
+            row.version_id,
+            row.round_status,
+            row.opens_at,
+            row.closes_at,
+            bool(row.anonymous),
+            row.frozen_at is not None,
+        ),
         unit=UnitSeen(row.name_zh, row.name_en),
     )
 

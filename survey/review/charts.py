@@ -44,8 +44,10 @@ def table(results: RoundResults, chart: Chart) -> pd.DataFrame:
         return items.reset_index(drop=True)
     if chart.kind == "heatmap":
         labels = results.labels[chart.lang]
-        return _ordered(results.group_categories, {"group": list(labels.groups),
-                                                   "category": list(labels.category_order)})
+        return _ordered(
+            results.group_categories,
+            {"group": list(labels.groups), "category": list(labels.category_order)},
+        )
     if chart.kind == "trend":
         return results.history
     return results.drivers
@@ -66,29 +68,47 @@ def figure(results: RoundResults, chart: Chart) -> Figure:
     labels = results.labels[chart.lang]
     data = table(results, chart)
     if chart.kind == "rates":
-        return analysis.charts.rate_chart(data, threshold=results.threshold, lang=chart.lang,
-                                          labels=labels.short("questions", "served_units"))
+        return analysis.charts.rate_chart(
+            data,
+            threshold=results.threshold,
+            lang=chart.lang,
+            labels=labels.short("questions", "served_units"),
+        )
     if chart.kind == "distribution":
-        return analysis.charts.distribution_chart(data, lang=chart.lang,
-                                                  labels=labels.short("questions", "served_units"))
+        return analysis.charts.distribution_chart(
+            data, lang=chart.lang, labels=labels.short("questions", "served_units")
+        )
     if chart.kind == "heatmap":
-        return analysis.charts.heatmap_chart(data, lang=chart.lang,
-                                             anonymity_threshold=results.anonymity_threshold,
-                                             labels=labels.short("groups", "categories"))
+        return analysis.charts.heatmap_chart(
+            data,
+            lang=chart.lang,
+            anonymity_threshold=results.anonymity_threshold,
+            labels=labels.short("groups", "categories"),
+        )
     if chart.kind == "trend":
-        return analysis.charts.trend_chart(data, round_labels=results.round_names,
-                                           lang=chart.lang, labels=labels.short("categories"))
-    return analysis.charts.quadrant_chart(data, lang=chart.lang,
-                                          labels=labels.short("questions", "served_units"))
+        return analysis.charts.trend_chart(
+            data,
+            round_labels=results.round_names,
+            lang=chart.lang,
+            labels=labels.short("categories"),
+        )
+    return analysis.charts.quadrant_chart(
+        data, lang=chart.lang, labels=labels.short("questions", "served_units")
+    )
 
 
 def alt(results: RoundResults, chart: Chart) -> str:
     """The alt text of the chart (``analysis.charts.alt_text``) in the chart's language."""
     labels = results.labels[chart.lang]
     names = labels.of("questions", "served_units", "groups", "categories")
-    return analysis.charts.alt_text(chart.kind, table(results, chart), chart.lang, names,
-                                    threshold=results.threshold,
-                                    anonymity_threshold=results.anonymity_threshold)
+    return analysis.charts.alt_text(
+        chart.kind,
+        table(results, chart),
+        chart.lang,
+        names,
+        threshold=results.threshold,
+        anonymity_threshold=results.anonymity_threshold,
+    )
 
 
 def image(results: RoundResults, chart: Chart, fmt: str = "png", dpi: int = SCREEN_DPI) -> bytes:
@@ -102,5 +122,6 @@ def image(results: RoundResults, chart: Chart, fmt: str = "png", dpi: int = SCRE
             return analysis.charts.to_svg(fig)
         return analysis.charts.to_png(fig, dpi=dpi)
 
-    return chart_cache.cached_bytes(results.round_id, results.version_tag, chart.name(fmt, dpi),
-                                    draw)
+    return chart_cache.cached_bytes(
+        results.round_id, results.version_tag, chart.name(fmt, dpi), draw
+    )

@@ -16,8 +16,11 @@ class CommentFilterForm(FlaskForm):
     def filters(self) -> dict:
         """The chosen filters for ``survey.results.comments_query``; unknown values are
         refused by the form's validation and so never reach it."""
-        return {"question": self.question.data or None, "group": self.group.data or None,
-                "rating": int(self.rating.data) if self.rating.data else None}
+        return {
+            "question": self.question.data or None,
+            "group": self.group.data or None,
+            "rating": int(self.rating.data) if self.rating.data else None,
+        }
 
 
 def comment_filter_form(formdata, labels, hidden_groups: set[str], points: list[int]):
@@ -26,6 +29,7 @@ def comment_filter_form(formdata, labels, hidden_groups: set[str], points: list[
     form = CommentFilterForm(formdata=formdata)
     form.question.choices = [("", _l("All items"))] + list(labels.questions.items())
     form.group.choices = [("", _l("All groups"))] + [
-        (code, label) for code, label in labels.groups.items() if code not in hidden_groups]
+        (code, label) for code, label in labels.groups.items() if code not in hidden_groups
+    ]
     form.rating.choices = [("", _l("Any rating"))] + [(str(p), str(p)) for p in points]
     return form

@@ -38,9 +38,12 @@ ITEM_KEY = ("question", "served_unit")
 def index_page() -> dict[str, Any]:
     """Every round, newest first, with its response rate and number of responses."""
     rows = list(db.session.scalars(rounds.newest_first()))
-    return {"rounds": rows, "progress": rounds.progress_by_round(),
-            "responses": {rid: v[0] for rid, v in data_versions([r.id for r in rows]).items()},
-            "empty_progress": rounds.Progress(0, 0, 0)}
+    return {
+        "rounds": rows,
+        "progress": rounds.progress_by_round(),
+        "responses": {rid: v[0] for rid, v in data_versions([r.id for r in rows]).items()},
+        "empty_progress": rounds.Progress(0, 0, 0),
+    }
 
 
 def round_page(round_: Round, lang: str) -> dict[str, Any]:
@@ -67,10 +70,15 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
 
 
 def _common(round_: Round, results: RoundResults, labels: Labels, lang: str) -> dict[str, Any]:
-    return {"round": round_, "results": results, "labels": labels, "lang": lang,
-            "progress": round_progress(round_, results)[0], "small_groups": results.small_groups(),
-            "summary": results.summary}
-
+    return {
+        "round": round_,
+        "results": results,
+        "labels": labels,
+        "lang": lang,
+        "progress": round_progress(round_, results)[0],
+        "small_groups": results.small_groups(),
+        "summary": results.summary,
+    }
 
 
 def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...]) -> list:
@@ -93,8 +101,10 @@ def heat_rows(results: RoundResults, labels: Labels) -> dict[str, Any]:
     cells = {(r["group"], r["category"]): r for r in records(results.group_categories)}
     groups = [g for g in labels.groups if any(key[0] == g for key in cells)]
     categories = [c for c in labels.category_order if any(key[1] == c for key in cells)]
-    return {"categories": categories,
-            "rows": [(g, [cells.get((g, c)) for c in categories]) for g in groups]}
+    return {
+        "categories": categories,
+        "rows": [(g, [cells.get((g, c)) for c in categories]) for g in groups],
+    }
 
 
 def _comparison(results: RoundResults) -> dict[str, Any] | None:
@@ -102,14 +112,23 @@ def _comparison(results: RoundResults) -> dict[str, Any] | None:
         return None
     items = records(results.comparison.items)
     items.sort(key=lambda r: (r["difference"] is None, r["difference"] or 0))
-    return {"round_id": results.comparison.round_id, "name": results.comparison.name,
-            "categories": records(results.comparison.categories), "items": items}
+    return {
+        "round_id": results.comparison.round_id,
+        "name": results.comparison.name,
+        "categories": records(results.comparison.categories),
+        "items": items,
+    }
 
 
 def _drivers(results: RoundResults) -> list[dict[str, Any]]:
     rows = records(results.drivers)
-    order = {"concentrate_here": 0, "keep_up_the_good_work": 1, "low_priority": 2,
-             "possible_overkill": 3, None: 4}
+    order = {
+        "concentrate_here": 0,
+        "keep_up_the_good_work": 1,
+        "low_priority": 2,
+        "possible_overkill": 3,
+        None: 4,
+    }
     return sorted(rows, key=lambda r: (order[r["quadrant"]], -(r["importance"] or 0)))
 
 
@@ -124,18 +143,24 @@ def unplaced_note(results: RoundResults) -> str | None:
         "anything from weak to strong.",
         "%(num)s items were rated together with the overall item by fewer than %(k)s "
         "respondents: they have no quadrant, since a correlation over so few answers could be "
-        "anything from weak to strong.", count, k=MIN_PAIRS_PLACED)
+        "anything from weak to strong.",
+        count,
+        k=MIN_PAIRS_PLACED,
+    )
 
 
 def chart_info(round_: Round, results: RoundResults, chart: Chart) -> dict[str, str]:
     """The URLs (PNG and SVG, with the data version against stale browser caches) and the alt
     text of one chart."""
-    args = {"round_id": round_.id, "kind": chart.kind, "lang": chart.lang,
-            "v": results.version_tag}
+    args = {"round_id": round_.id, "kind": chart.kind, "lang": chart.lang, "v": results.version_tag}
     if chart.category:
         args["category"] = chart.category
-    return {"kind": chart.kind, "png": url_for("review.chart", fmt="png", **args),
-            "svg": url_for("review.chart", fmt="svg", **args), "alt": charts.alt(results, chart)}
+    return {
+        "kind": chart.kind,
+        "png": url_for("review.chart", fmt="png", **args),
+        "svg": url_for("review.chart", fmt="svg", **args),
+        "alt": charts.alt(results, chart),
+    }
 
 
 def category_page(round_: Round, category: str, lang: str) -> dict[str, Any]:
@@ -147,16 +172,24 @@ def category_page(round_: Round, category: str, lang: str) -> dict[str, Any]:
         abort(404)
     page = _common(round_, results, labels, lang)
     order = {code: i for i, code in enumerate(labels.question_order)}
-    items = [r for r in _weighted_rows(results, results.items, "items", ITEM_KEY)
-             if r["category"] == category]
+    items = [
+        r
+        for r in _weighted_rows(results, results.items, "items", ITEM_KEY)
+        if r["category"] == category
+    ]
     items.sort(key=lambda r: order.get(r["question"], len(order)))
     page.update(
-        category=category, headline=headline[0], items=items,
+        category=category,
+        headline=headline[0],
+        items=items,
         groups=[r for r in records(results.group_categories) if r["category"] == category],
-        change=_row_of(results.comparison.categories if results.comparison else None,
-                       category=category),
-        charts={kind: chart_info(round_, results, Chart(kind, lang, category))
-                for kind in CATEGORY_CHARTS},
+        change=_row_of(
+            results.comparison.categories if results.comparison else None, category=category
+        ),
+        charts={
+            kind: chart_info(round_, results, Chart(kind, lang, category))
+            for kind in CATEGORY_CHARTS
+        },
     )
     return page
 
@@ -175,18 +208,28 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
     place among the drivers and its latest comments."""
     results = round_results(round_)
     labels = results.labels[lang]
-    rows = [r for r in records(results.items) if r["question"] == question
-            and (served_unit is None or r["served_unit"] == served_unit)]
+    rows = [
+        r
+        for r in records(results.items)
+        if r["question"] == question and (served_unit is None or r["served_unit"] == served_unit)
+    ]
     if not rows:
         abort(404)
     item = rows[0]
     page = _common(round_, results, labels, lang)
     page.update(
-        item=item, points=_points(round_, question, item, lang),
-        groups=[r for r in records(results.group_items)
-                if r["question"] == question and r["served_unit"] == item["served_unit"]],
-        change=_row_of(results.comparison.items if results.comparison else None,
-                       question=question, served_unit=item["served_unit"]),
+        item=item,
+        points=_points(round_, question, item, lang),
+        groups=[
+            r
+            for r in records(results.group_items)
+            if r["question"] == question and r["served_unit"] == item["served_unit"]
+        ],
+        change=_row_of(
+            results.comparison.items if results.comparison else None,
+            question=question,
+            served_unit=item["served_unit"],
+        ),
         driver=_row_of(results.drivers, question=question, served_unit=item["served_unit"]),
         min_pairs_placed=MIN_PAIRS_PLACED,
         comments=db.session.scalars(comments_query(round_, question=question).limit(5)).all(),
@@ -198,10 +241,15 @@ def _points(round_: Round, question: str, item: dict, lang: str) -> list[dict[st
     """Each scale point of the item with its label, count and share of the answers."""
     scale = to_model(round_.version).question(question).scale
     n = item["n"] or 0
-    return [{"value": p.value, "label": p.label.get(lang),
-             "count": item.get(f"count_{p.value}") or 0,
-             "share": (item.get(f"count_{p.value}") or 0) / n if n else None}
-            for p in scale.points]
+    return [
+        {
+            "value": p.value,
+            "label": p.label.get(lang),
+            "count": item.get(f"count_{p.value}") or 0,
+            "share": (item.get(f"count_{p.value}") or 0) / n if n else None,
+        }
+        for p in scale.points
+    ]
 
 
 def group_page(round_: Round, group: str, lang: str) -> dict[str, Any]:
@@ -214,9 +262,12 @@ def group_page(round_: Round, group: str, lang: str) -> dict[str, Any]:
     page = _common(round_, results, labels, lang)
     hidden = not rows or rows[0]["suppressed"] or group in results.small_groups()
     page.update(
-        group=group, row=rows[0] if rows else None, hidden=hidden,
-        categories=[] if hidden else [r for r in records(results.group_categories)
-                                      if r["group"] == group],
+        group=group,
+        row=rows[0] if rows else None,
+        hidden=hidden,
+        categories=[]
+        if hidden
+        else [r for r in records(results.group_categories) if r["group"] == group],
         items=[] if hidden else [r for r in records(results.group_items) if r["group"] == group],
     )
     return page
@@ -231,9 +282,9 @@ def unit_page(round_: Round, served_unit: str, lang: str) -> dict[str, Any]:
         abort(404)
     page = _common(round_, results, labels, lang)
     page.update(
-        unit=served_unit, row=rows[0],
-        categories=[r for r in records(results.unit_categories)
-                    if r["served_unit"] == served_unit],
+        unit=served_unit,
+        row=rows[0],
+        categories=[r for r in records(results.unit_categories) if r["served_unit"] == served_unit],
         items=[r for r in records(results.scorecards) if r["served_unit"] == served_unit],
     )
     return page
@@ -247,10 +298,11 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
     hidden = results.small_groups()
     query = comments_query(round_, hidden_groups=hidden, **filters)
     page = _common(round_, results, labels, lang)
-    page.update(filters={k: v for k, v in filters.items() if v is not None},
-                query_args={k: v for k, v in filters.items() if v is not None},
-                comments=db.paginate(query, page=page_number, per_page=COMMENTS_PER_PAGE,
-                                     error_out=False))
+    page.update(
+        filters={k: v for k, v in filters.items() if v is not None},
+        query_args={k: v for k, v in filters.items() if v is not None},
+        comments=db.paginate(query, page=page_number, per_page=COMMENTS_PER_PAGE, error_out=False),
+    )
     return page
 
 

@@ -55,8 +55,9 @@ def item(round_id: int, question: str):
 @bp.get("/rounds/<int:round_id>/groups/<group>")
 @role_required(*REVIEWERS)
 def group(round_id: int, group: str):
-    return render_template("review/group.html", **pages.group_page(_round(round_id), group,
-                                                                    _lang()))
+    return render_template(
+        "review/group.html", **pages.group_page(_round(round_id), group, _lang())
+    )
 
 
 @bp.get("/rounds/<int:round_id>/units/<served_unit>")
@@ -71,8 +72,9 @@ def unit(round_id: int, served_unit: str):
 def comments(round_id: int):
     round_ = _round(round_id)
     results = round_results(round_)
-    form = comment_filter_form(request.args, results.labels[_lang()], results.small_groups(),
-                               pages.rating_points(round_))
+    form = comment_filter_form(
+        request.args, results.labels[_lang()], results.small_groups(), pages.rating_points(round_)
+    )
     filters = form.filters() if form.validate() else {}
     page = pages.comments_page(round_, filters, request.args.get("page", 1, type=int), _lang())
     return render_template("review/comments.html", form=form, **page)
@@ -109,13 +111,15 @@ def export_table(round_id: int, table: str):
 @role_required(*REVIEWERS)
 def export_workbook(round_id: int):
     path, name = exports.workbook(_round(round_id), _lang())
-    return send_file(path, as_attachment=True, download_name=name,
-                     mimetype=exports.XLSX_MIMETYPE, max_age=0)
+    return send_file(
+        path, as_attachment=True, download_name=name, mimetype=exports.XLSX_MIMETYPE, max_age=0
+    )
 
 
 @bp.get("/rounds/<int:round_id>/report.pdf")
 @role_required(*REVIEWERS)
 def report_pdf(round_id: int):
     path, name = report.pdf(_round(round_id), _lang())
-    return send_file(path, as_attachment=False, download_name=name,
-                     mimetype="application/pdf", max_age=0)
+    return send_file(
+        path, as_attachment=False, download_name=name, mimetype="application/pdf", max_age=0
+    )

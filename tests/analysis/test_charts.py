@@ -170,7 +170,9 @@ def test_alt_text_describes_the_lowest_item(items):
         "Satisfaction rate by item, 2 items; lowest: Meeting minutes 60% (n=10). "
         "1 below the 80% threshold."
     )
-    assert charts.alt_text("rates", items, "zh", LABELS).startswith("各项目满意率，共2项；最低：公文")
+    assert charts.alt_text("rates", items, "zh", LABELS).startswith(
+        "各项目满意率，共2项；最低：公文"
+    )
 
 
 def test_alt_text_of_an_empty_table_says_so(items):
@@ -180,21 +182,24 @@ def test_alt_text_of_an_empty_table_says_so(items):
 def test_quadrant_chart_labels_of_clustered_items_do_not_overlap():
     # Five items of nearly the same rate and importance: right of each point, every label
     # would run into the next one.
-    drivers = pd.DataFrame({
-        "question": [f"q{i}" for i in range(5)],
-        "rate": [0.85, 0.852, 0.86, 0.855, 0.6],
-        "importance": [0.58, 0.585, 0.59, 0.57, 0.3],
-        "quadrant": ["keep_up_the_good_work"] * 4 + ["low_priority"],
-    })
+    drivers = pd.DataFrame(
+        {
+            "question": [f"q{i}" for i in range(5)],
+            "rate": [0.85, 0.852, 0.86, 0.855, 0.6],
+            "importance": [0.58, 0.585, 0.59, 0.57, 0.3],
+            "quadrant": ["keep_up_the_good_work"] * 4 + ["low_priority"],
+        }
+    )
     labels = {f"q{i}": f"A long item label number {i}" for i in range(5)}
     fig = charts.quadrant_chart(drivers, lang="en", labels=labels)
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()
     # The text's own box (an annotation's extent would include its leader line).
-    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts
-             if t.get_text().startswith("A long")]
+    boxes = [
+        Text.get_window_extent(t, renderer) for t in ax.texts if t.get_text().startswith("A long")
+    ]
     assert len(boxes) == 5
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     frame = ax.get_window_extent(renderer)
     assert all(frame.contains(b.x0, b.y0) and frame.contains(b.x1, b.y1) for b in boxes)

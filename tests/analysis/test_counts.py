@@ -54,4 +54,5 @@ def test_scale_points_are_those_of_the_counted_rows(answers, frame_of):
     counts = rating_counts(frame)
     assert counts.points == (1, 2, 3, 4, 5, 6, 7)
     assert [c for c in item_table(counts).columns if c.startswith("count_")] == [
-        f"count_{v}" for v in range(1, 8)]
+        f"count_{v}" for v in range(1, 8)
+    ]

@@ -8,8 +8,9 @@ def frame(answers, frame_of):
     return frame_of(
         answers([5] + [1] * 9, "doc_timeliness"),  # 1 of 10: whole interval below 0.80
         answers([5] * 7 + [1] * 3, "doc_accuracy"),  # 7 of 10: interval reaches 0.80
-        answers([5, 5, 5, 5, 1], "mtg_notice", served_unit="meetings",
-                category="services.meetings"),  # 4 of 5: exactly 0.80  # fmt: skip
+        answers(
+            [5, 5, 5, 5, 1], "mtg_notice", served_unit="meetings", category="services.meetings"
+        ),  # 4 of 5: exactly 0.80  # fmt: skip
     )
 
 

@@ -60,7 +60,8 @@ def test_rounds_without_responses_give_empty_tables():
 
 
 def test_missing_keys_and_directions_are_missing_strings(counted):
-    table = compare_rounds(counted(4, 5, "old", served_unit=None), counted(4, 5, "new",
-                                                                           served_unit=None))
+    table = compare_rounds(
+        counted(4, 5, "old", served_unit=None), counted(4, 5, "new", served_unit=None)
+    )
     assert str(table["served_unit"].dtype) == "str" and table["served_unit"].isna().all()
     assert str(table["direction"].dtype) == "str" and table["direction"].isna().all()

@@ -33,11 +33,20 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("SURVEY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 # 200% browser zoom of a 1280 px wide window: 640 CSS pixels, each drawn as 2 device pixels.
 ZOOM_200 = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}
@@ -84,15 +93,21 @@ def _wait_for_port(port: int, process: subprocess.Popen, log_path: Path, timeout
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n"
-                        + log_path.read_text(errors="replace")[-3000:], pytrace=False)
+            pytest.fail(
+                f"the server exited with {process.returncode}:\n"
+                + log_path.read_text(errors="replace")[-3000:],
+                pytrace=False,
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    pytest.fail(f"the server did not answer on port {port} within {timeout:.0f} s:\n"
-                + log_path.read_text(errors="replace")[-3000:], pytrace=False)
+    pytest.fail(
+        f"the server did not answer on port {port} within {timeout:.0f} s:\n"
+        + log_path.read_text(errors="replace")[-3000:],
+        pytrace=False,
+    )
 
 
 def _unused_invitations(database: Path, base_url: str, printed: dict[str, str], round_id: int):
@@ -101,7 +116,8 @@ def _unused_invitations(database: Path, base_url: str, printed: dict[str, str], 
     with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
         rows = conn.execute(
             "SELECT g.code, i.token FROM invitation i JOIN respondent_group g ON g.id = i.group_id"
-            " WHERE i.status = 'sent' AND i.round_id = ? ORDER BY i.id", (round_id,)
+            " WHERE i.status = 'sent' AND i.round_id = ? ORDER BY i.id",
+            (round_id,),
         ).fetchall()
     unused = {group: [url] for group, url in printed.items()}
     for group, token in rows:
@@ -127,22 +143,33 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     }
     env.pop("FLASK_DEBUG", None)
     for args in (("init-db",), ("demo", "--responses", DEMO_RESPONSES)):
-        done = subprocess.run(_flask(*args), cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            _flask(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         if done.returncode:
-            pytest.fail(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}",
-                        pytrace=False)
+            pytest.fail(
+                f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False
+            )
     printed = {m[1]: m[2] for m in INVITE_LINE.finditer(done.stdout)}
     assert printed, f"the demo printed no `invite GROUP URL` line:\n{done.stdout}"
     assert all(url.startswith(base_url + "/r/") for url in printed.values())
     round_id = int(ROUND_LINE.search(done.stdout)[1])
-    server = LiveServer(base_url, instance, instance / "server.log",
-                        _unused_invitations(database, base_url, printed, round_id),
-                        {m[1]: (m[2], m[3]) for m in LOGIN_LINE.finditer(done.stdout)}, round_id)
+    server = LiveServer(
+        base_url,
+        instance,
+        instance / "server.log",
+        _unused_invitations(database, base_url, printed, round_id),
+        {m[1]: (m[2], m[3]) for m in LOGIN_LINE.finditer(done.stdout)},
+        round_id,
+    )
     with server.log_path.open("w") as log:
         process = subprocess.Popen(
             _flask("run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"),
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         try:
             _wait_for_port(port, process, server.log_path)
@@ -197,14 +224,17 @@ def no_server_errors(live_server: LiveServer) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed for the browser tests and was not found at {CHROMIUM}. "
-                    "Install it with `sudo bash scripts/system-deps.sh` (Debian package "
-                    "`chromium`) or point SURVEY_CHROMIUM at a Chromium binary.", pytrace=False)
+        pytest.fail(
+            f"Chromium is needed for the browser tests and was not found at {CHROMIUM}. "
+            "Install it with `sudo bash scripts/system-deps.sh` (Debian package "
+            "`chromium`) or point SURVEY_CHROMIUM at a Chromium binary.",
+            pytrace=False,
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as error:  # noqa: BLE001 - reported as a failure with its reason
+        except Exception as error:
             pytest.fail(f"Chromium at {CHROMIUM} did not start: {error}", pytrace=False)
         yield browser
         browser.close()
@@ -262,7 +292,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             path = ARTIFACTS / f"FAILED-{name}-{number}.png"
             try:
                 page.screenshot(path=path, full_page=True, scale="css")
-            except Exception as error:  # noqa: BLE001 - the test's own failure matters more
+            except Exception as error:
                 report.sections.append(("screenshot", f"no screenshot of {page.url}: {error}"))
             else:
                 report.sections.append(("screenshot", f"{page.url} -> {path}"))

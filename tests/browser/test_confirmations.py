@@ -21,6 +21,7 @@ def test_revoking_an_invitation_asks_first(live_server, new_page, login, invitat
         def handle(dialog: Dialog) -> None:
             asked.append(dialog.message)
             dialog.accept() if accept else dialog.dismiss()
+
         return handle
 
     page.once("dialog", answer(False))
@@ -33,8 +34,9 @@ def test_revoking_an_invitation_asks_first(live_server, new_page, login, invitat
     row.get_by_role("button", name="撤销").click()
     page.wait_for_load_state()
     assert len(asked) == 2
-    page.goto(f"{live_server.url}/design/rounds/{live_server.round_id}?status=revoked"
-              "&group=congress")
+    page.goto(
+        f"{live_server.url}/design/rounds/{live_server.round_id}?status=revoked&group=congress"
+    )
     expect(page.locator("tbody tr").filter(has_text="已撤销")).not_to_have_count(0)
     response = page.request.get(link, max_redirects=0)
     assert response.status == 404  # a revoked link answers like a wrong one

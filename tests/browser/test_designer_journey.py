@@ -154,11 +154,16 @@ def test_designer_builds_publishes_and_opens_a_round(new_page, login, live_serve
     create_questionnaire(page, base, shot)
     set_groups(page, shot)
     add_section(page, shot)
-    add_question(page, shot, "timeliness", "rating", RATING,
-                 "Are you satisfied with how promptly documents are handled?",
-                 category="services.documents")
-    add_question(page, shot, "suggestions", "text", FREE_TEXT,
-                 "Any suggestions?", required=False)
+    add_question(
+        page,
+        shot,
+        "timeliness",
+        "rating",
+        RATING,
+        "Are you satisfied with how promptly documents are handled?",
+        category="services.documents",
+    )
+    add_question(page, shot, "suggestions", "text", FREE_TEXT, "Any suggestions?", required=False)
     shot(page, "questions", full_page=True)
 
     preview_for(page, "departments", shot)

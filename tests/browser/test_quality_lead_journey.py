@@ -49,7 +49,8 @@ def load_every_chart(page: Page) -> list[dict]:
         .every(i => i.complete)""")
     return images.evaluate_all(
         "imgs => imgs.map(i => ({src: i.getAttribute('src'), width: i.naturalWidth, "
-        "alt: (i.getAttribute('alt') || '').trim()}))")
+        "alt: (i.getAttribute('alt') || '').trim()}))"
+    )
 
 
 def open_action_to_assign(page: Page, base: str) -> int:
@@ -122,14 +123,17 @@ def test_quality_lead_reviews_results_and_moves_an_action(new_page, login, live_
     shot(page, "assigned")
 
     page.locator("#status").get_by_role("button", name="Start the investigation").click()
-    expect(page.locator(".notice--success")).to_have_text("The action is now: investigating.",
-                                                           ignore_case=True)
+    expect(page.locator(".notice--success")).to_have_text(
+        "The action is now: investigating.", ignore_case=True
+    )
     expect(page.locator("#status .loop__step--current")).to_have_text(
-        re.compile("investigating", re.IGNORECASE))
+        re.compile("investigating", re.IGNORECASE)
+    )
     expect(history(page)).to_have_count(events_before + 1)
     expect(page.locator("#history")).to_contain_text(re.compile(r"Open → Investigating", re.I))
     assert page.url.split("#")[0].endswith(f"/actions/{number}")
     evidence_charts = load_every_chart(page)
-    assert evidence_charts and all(c["width"] and c["alt"] for c in evidence_charts), \
+    assert evidence_charts and all(c["width"] and c["alt"] for c in evidence_charts), (
         evidence_charts
+    )
     shot(page, "moved-to-investigating", full_page=True)

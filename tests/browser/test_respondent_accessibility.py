@@ -28,8 +28,9 @@ def assert_accessible(page: Page, name: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("locale", "screen"), [("zh-CN", PHONE), ("en-US", DESKTOP)],
-                         ids=["zh-phone", "en-desktop"])
+@pytest.mark.parametrize(
+    ("locale", "screen"), [("zh-CN", PHONE), ("en-US", DESKTOP)], ids=["zh-phone", "en-desktop"]
+)
 def test_fresh_survey_page_is_accessible(locale, screen, new_page, invitation):
     page = new_page(locale, **screen)
     page.goto(invitation())

@@ -104,8 +104,10 @@ def test_rating_with_the_keyboard_only(new_page, invitation, shot):
     page.keyboard.press("ArrowRight")
     expect(radio(page, "doc_timeliness", 4)).to_be_checked()
     expect(follow_up(page, "doc_timeliness")).to_be_hidden()
-    assert page.evaluate("getComputedStyle(document.activeElement.nextElementSibling)"
-                         ".outlineStyle") == "solid", "the focused rating shows no focus ring"
+    assert (
+        page.evaluate("getComputedStyle(document.activeElement.nextElementSibling).outlineStyle")
+        == "solid"
+    ), "the focused rating shows no focus ring"
     shot(page, "keyboard-focus-on-4")
     page.keyboard.press("Tab")  # the hidden "why" box is skipped: next question
     page.keyboard.press("ArrowRight")
@@ -129,7 +131,8 @@ def test_submit_with_questions_left_shows_what_is_missing(locale, new_page, invi
     assert uncovered(summary.get_by_role("heading")), "the summary's heading is hidden"
     expect(summary.get_by_role("link")).to_have_count(18)  # every radio group but the answered one
     expect(question(page, "doc_accuracy").locator(".field-error")).to_have_text(
-        re.compile(re.escape(TEXT[locale]["required"]) + "$"))
+        re.compile(re.escape(TEXT[locale]["required"]) + "$")
+    )
     expect(question(page, "doc_timeliness").locator(".field-error")).to_have_count(0)
     expect(radio(page, "doc_timeliness", 1)).to_be_checked()  # nothing typed is lost
     expect(comment(page, "doc_timeliness")).to_have_value(REASON)
@@ -143,8 +146,10 @@ def test_submit_with_questions_left_shows_what_is_missing(locale, new_page, invi
 def test_desktop_shows_the_scale_in_one_row(new_page, invitation, shot):
     page = new_page("en-US", **DESKTOP)
     _open(page, invitation(), "en-US")
-    tops = {round(radio(page, "doc_timeliness", v).locator("..").bounding_box()["y"])
-            for v in range(1, 6)}
+    tops = {
+        round(radio(page, "doc_timeliness", v).locator("..").bounding_box()["y"])
+        for v in range(1, 6)
+    }
     assert len(tops) == 1, "the five points of a rating should stand side by side"
     shot(page, "survey", full_page=True)
     radio(page, "doc_timeliness", 2).click()

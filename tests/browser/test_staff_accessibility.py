@@ -34,4 +34,3 @@ def test_action_page_is_accessible(locale, new_page, login, live_server, shot):
     load_every_chart(page)
     shot(page, "action", full_page=True)
     assert_accessible(page, f"action-{locale}")
-

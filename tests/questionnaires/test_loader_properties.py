@@ -1,7 +1,4 @@
-"""Whatever the input, the loader answers with a Questionnaire or a QuestionnaireError.
-"""
-
-
+"""Whatever the input, the loader answers with a Questionnaire or a QuestionnaireError."""
 
 import yaml
 from hypothesis import given, settings

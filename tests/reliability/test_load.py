@@ -33,8 +33,9 @@ def _load_database_url() -> str:
 @pytest.mark.timeout(240)
 def test_no_response_lost_duplicated_or_failed_under_load(tmp_path: Path) -> None:
     database = _load_database_url() if TEST_DATABASE_URL else "sqlite"
-    figures = survey_load(database, INVITATIONS, DUPLICATES, CLIENTS, tmp_path, workers=4,
-                          time_limit=180)
+    figures = survey_load(
+        database, INVITATIONS, DUPLICATES, CLIENTS, tmp_path, workers=4, time_limit=180
+    )
     assert figures["submits"] == INVITATIONS + DUPLICATES
     assert figures["duplicate_submits"] == DUPLICATES
     assert reliability_failures(figures, INVITATIONS) == [], figures

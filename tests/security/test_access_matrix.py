@@ -25,20 +25,32 @@ EVERYONE = set(ROLES)
 # "link_holder" is an anonymous visitor who has opened the invitation link; without that the
 # /r/i/ pages answer 404 to everyone.
 BY_ENDPOINT = {
-    "actions.index": OWNER_ACTION, "actions.detail": OWNER_ACTION,
-    "actions.chart": OWNER_ACTION, "actions.attachment": OWNER_ACTION,
-    "actions.attachment_add": OWNER_ACTION, "actions.investigation": OWNER_ACTION,
-    "actions.step_add": OWNER_ACTION, "actions.step_update": OWNER_ACTION,
-    "actions.action_taken": OWNER_ACTION, "actions.move": OWNER_ACTION,
-    "api.actions": OWNER_ACTION, "api.action": OWNER_ACTION,
+    "actions.index": OWNER_ACTION,
+    "actions.detail": OWNER_ACTION,
+    "actions.chart": OWNER_ACTION,
+    "actions.attachment": OWNER_ACTION,
+    "actions.attachment_add": OWNER_ACTION,
+    "actions.investigation": OWNER_ACTION,
+    "actions.step_add": OWNER_ACTION,
+    "actions.step_update": OWNER_ACTION,
+    "actions.action_taken": OWNER_ACTION,
+    "actions.move": OWNER_ACTION,
+    "api.actions": OWNER_ACTION,
+    "api.action": OWNER_ACTION,
     "api.action_transition": OWNER_ACTION,
-    "api.rounds_index": LEADS, "api.round_results_json": LEADS,
+    "api.rounds_index": LEADS,
+    "api.round_results_json": LEADS,
     "home.index": EVERYONE - {"anonymous", "link_holder"},
     "auth.logout": EVERYONE,
 }
 BY_PREFIX = [
-    ("/login", EVERYONE), ("/design/", STAFF), ("/review/", LEADS), ("/admin/", LEADS),
-    ("/actions/", LEADS), ("/r/i/", {"link_holder"}), ("/r/", EVERYONE),
+    ("/login", EVERYONE),
+    ("/design/", STAFF),
+    ("/review/", LEADS),
+    ("/admin/", LEADS),
+    ("/actions/", LEADS),
+    ("/r/i/", {"link_holder"}),
+    ("/r/", EVERYONE),
 ]
 
 
@@ -84,29 +96,44 @@ def objects(world, make_invitation, app):
     invitation, to_revoke = make_invitation(round_=round_), make_invitation(round_=round_)
     uploader = app.test_client()
     uploader.post("/login", data={"email": people["owner"].email, "password": PASSWORD})
-    uploader.post(f"/actions/{action.id}/attachments", content_type="multipart/form-data",
-                  data={"file": (io.BytesIO(b"evidence"), "notes.txt")})
+    uploader.post(
+        f"/actions/{action.id}/attachments",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"evidence"), "notes.txt")},
+    )
     question = db.session.scalar(select(Question).where(Question.version_id == round_.version_id))
     return {
-        "action_id": action.id, "step_id": action.steps[0].id,
+        "action_id": action.id,
+        "step_id": action.steps[0].id,
         "attachment_id": db.session.scalar(select(ActionAttachment.id)),
-        "round_id": round_.id, "invitation_id": {"design.invitation_revoke": to_revoke.id, "*": invitation.id}, "token": invitation.token,
-        "version_id": round_.version_id, "question_id": question.id,
-        "section_id": db.session.scalar(select(Section.id)
-                                        .where(Section.version_id == round_.version_id)),
+        "round_id": round_.id,
+        "invitation_id": {"design.invitation_revoke": to_revoke.id, "*": invitation.id},
+        "token": invitation.token,
+        "version_id": round_.version_id,
+        "question_id": question.id,
+        "section_id": db.session.scalar(
+            select(Section.id).where(Section.version_id == round_.version_id)
+        ),
         "unit_id": db.session.scalar(select(Unit.id)),
         "group_id": db.session.scalar(select(RespondentGroup.id)),
-        "group": "departments", "source": "paper", "category": question.category,
-        "question": question.code, "served_unit": action.served_unit, "kind": "rates",
-        "table": "items", "fmt": {"actions.export": "csv", "review.chart": "svg"},
+        "group": "departments",
+        "source": "paper",
+        "category": question.category,
+        "question": question.code,
+        "served_unit": action.served_unit,
+        "kind": "rates",
+        "table": "items",
+        "fmt": {"actions.export": "csv", "review.chart": "svg"},
         "people": people,
     }
 
 
 def build(rule, objects) -> str:
     unknown = set(rule.arguments) - set(rule.defaults or {}) - set(objects)
-    assert not unknown, (f"{rule.rule} names {sorted(unknown)}: add an object of that kind to "
-                         "the `objects` fixture of tests/security/test_access_matrix.py")
+    assert not unknown, (
+        f"{rule.rule} names {sorted(unknown)}: add an object of that kind to "
+        "the `objects` fixture of tests/security/test_access_matrix.py"
+    )
     values = {}
     for name in set(rule.arguments) - set(rule.defaults or {}):
         value = objects[name]
@@ -118,8 +145,10 @@ def build(rule, objects) -> str:
 
 def rules_to_check(app):
     # Logging out last of all; the link routes before it: opening the link puts the invitation into the session.
-    return sorted((r for r in app.url_map.iter_rules() if r.endpoint != "static"),
-                  key=lambda r: (r.endpoint == "auth.logout", r.rule.startswith("/r/<"), r.rule))
+    return sorted(
+        (r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+        key=lambda r: (r.endpoint == "auth.logout", r.rule.startswith("/r/<"), r.rule),
+    )
 
 
 def enter_as(client, role: str, objects, login_as) -> None:
@@ -139,8 +168,9 @@ CHECKED: list[int] = []
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_route_answers_each_role_as_the_table_says(app, client, role, people_for_roles,
-                                                         login_as):
+def test_every_route_answers_each_role_as_the_table_says(
+    app, client, role, people_for_roles, login_as
+):
     objects = people_for_roles
     enter_as(client, role, objects, login_as)
     wrong, checked = [], 0
@@ -164,8 +194,12 @@ def test_the_matrix_covers_every_route_and_role():
 def test_a_user_not_on_an_action_cannot_open_it(client, world, served_user, login_as):
     action, _ = world
     login_as(served_user())  # same served unit, another person: owns nothing here
-    for path in (f"/actions/{action.id}", f"/actions/{action.id}/chart.png",
-                 f"/api/v1/actions/{action.id}", f"/actions/{action.id}/attachments/1"):
+    for path in (
+        f"/actions/{action.id}",
+        f"/actions/{action.id}/chart.png",
+        f"/api/v1/actions/{action.id}",
+        f"/actions/{action.id}/attachments/1",
+    ):
         assert client.get(path).status_code in (403, 404), path
 
 

@@ -12,19 +12,44 @@ from survey.extensions import db
 from tests.conftest import PASSWORD
 
 FIELD_NAMES = st.one_of(
-    st.sampled_from(["action", "submission_key", "q_doc_timeliness", "c_doc_timeliness",
-                     "q_comment", "email", "password", "next", "name", "version_id",
-                     "opens_on", "closes_on", "groups", "min_group_size", "anonymous",
-                     "csrf_token"]),
+    st.sampled_from(
+        [
+            "action",
+            "submission_key",
+            "q_doc_timeliness",
+            "c_doc_timeliness",
+            "q_comment",
+            "email",
+            "password",
+            "next",
+            "name",
+            "version_id",
+            "opens_on",
+            "closes_on",
+            "groups",
+            "min_group_size",
+            "anonymous",
+            "csrf_token",
+        ]
+    ),
     st.text(max_size=30),
 )
-VALUES = st.one_of(st.text(max_size=200), st.just("\0"), st.just("x" * 5000),
-                   st.sampled_from(["submit", "save", "switch-en", "1", "5", "-1", "1e308",
-                                    "2004-02-30", "＝1+1", "<script>"]))
+VALUES = st.one_of(
+    st.text(max_size=200),
+    st.just("\0"),
+    st.just("x" * 5000),
+    st.sampled_from(
+        ["submit", "save", "switch-en", "1", "5", "-1", "1e308", "2004-02-30", "＝1+1", "<script>"]
+    ),
+)
 FORMS = st.lists(st.tuples(FIELD_NAMES, VALUES), max_size=12)  # repeated keys allowed
 
-SETTINGS = settings(max_examples=60, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ PAYLOADS = [
     "{{7*7}}",
     "＜script＞alert(1)＜/script＞",
     "'><a href=javascript:alert(1) onmouseover=alert(1)>x</a>",
-    "=HYPERLINK(\"http://evil\",\"x\")",
+    '=HYPERLINK("http://evil","x")',
     "+1+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(1+1)",
@@ -72,8 +72,14 @@ def hostile_round(office_version, rate):
         unit.name_zh, unit.name_en = hostile(i), hostile(i + 1)
     now = utcnow()
     version.frozen_at = now
-    round_ = Round(name=PAYLOADS[1], version=version, status="open", anonymous=False,
-                   opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30))
+    round_ = Round(
+        name=PAYLOADS[1],
+        version=version,
+        status="open",
+        anonymous=False,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=30),
+    )
     db.session.add(round_)
     db.session.commit()
     return rate(round_, 6, 10, comments=tuple(PAYLOADS[:4]))
@@ -82,8 +88,10 @@ def hostile_round(office_version, rate):
 @pytest.fixture
 def hostile_world(hostile_round, lead, owner):
     unit = db.session.scalar(select(Unit).join(Unit.group).order_by(Unit.id))
-    invitations = [Invitation(round=hostile_round, unit=unit, group_id=unit.group_id)
-                   for _ in range(len(PAYLOADS) + 1)]
+    invitations = [
+        Invitation(round=hostile_round, unit=unit, group_id=unit.group_id)
+        for _ in range(len(PAYLOADS) + 1)
+    ]
     db.session.add_all(invitations)
     db.session.commit()
     for i, invitation in enumerate(invitations[1:]):
@@ -91,8 +99,15 @@ def hostile_world(hostile_round, lead, owner):
         submit(invitation, answers, {"doc_timeliness": PAYLOADS[-i - 1]}, f"k{i}", utcnow())
     (action,) = corrective.run_rules(hostile_round, utcnow()).created
     corrective.assign(action, owner, date.today() + timedelta(days=9), lead, utcnow())
-    corrective.record(action, "investigation", lead, utcnow(), containment=PAYLOADS[0],
-                      cause_method="five_whys", root_cause=PAYLOADS[1])
+    corrective.record(
+        action,
+        "investigation",
+        lead,
+        utcnow(),
+        containment=PAYLOADS[0],
+        cause_method="five_whys",
+        root_cause=PAYLOADS[1],
+    )
     corrective.add_step(action, "corrective", PAYLOADS[3], owner, date.today(), lead, utcnow())
     db.session.commit()
     return hostile_round, invitations[0], action
@@ -130,21 +145,36 @@ def problems(text: str) -> list[str]:
 
 def pages(round_, invitation, action):
     r, v, q = round_.id, round_.version_id, "doc_timeliness"
-    return [f"/design/versions/{v}", f"/design/versions/{v}/preview",
-            f"/design/versions/{v}/preview?group=departments", "/design/units", "/design/rounds",
-            f"/design/rounds/{r}", "/review/", f"/review/rounds/{r}",
-            f"/review/rounds/{r}/comments", f"/review/rounds/{r}/items/{q}",
-            f"/review/rounds/{r}/categories/{action.category}",
-            f"/review/rounds/{r}/groups/departments", f"/review/rounds/{r}/units/{action.served_unit}",
-            "/actions/", f"/actions/{action.id}", f"/actions/summaries/{r}", "/"]
+    return [
+        f"/design/versions/{v}",
+        f"/design/versions/{v}/preview",
+        f"/design/versions/{v}/preview?group=departments",
+        "/design/units",
+        "/design/rounds",
+        f"/design/rounds/{r}",
+        "/review/",
+        f"/review/rounds/{r}",
+        f"/review/rounds/{r}/comments",
+        f"/review/rounds/{r}/items/{q}",
+        f"/review/rounds/{r}/categories/{action.category}",
+        f"/review/rounds/{r}/groups/departments",
+        f"/review/rounds/{r}/units/{action.served_unit}",
+        "/actions/",
+        f"/actions/{action.id}",
+        f"/actions/summaries/{r}",
+        "/",
+    ]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_payload_reaches_a_page_unescaped(client, hostile_world, make_user, login_as, lang):
     round_, invitation, action = hostile_world
     client.get(f"/r/{invitation.token}")
-    found = {f"/r/i/{invitation.id}": problems(client.get(f"/r/i/{invitation.id}",
-                                                           headers={"Accept-Language": lang}).text)}
+    found = {
+        f"/r/i/{invitation.id}": problems(
+            client.get(f"/r/i/{invitation.id}", headers={"Accept-Language": lang}).text
+        )
+    }
     login_as(make_user(role="admin"))
     shown = 0
     for path in pages(round_, invitation, action):
@@ -184,9 +214,13 @@ def test_the_formula_starts_include_nul_tab_cr_and_full_width(start):
 
 def csv_paths(round_):
     r = round_.id
-    return [f"/review/rounds/{r}/answers.csv", f"/review/rounds/{r}/tables/items.csv",
-            f"/review/rounds/{r}/tables/categories.csv", f"/design/rounds/{r}/invitations.csv",
-            "/actions/register.csv"]
+    return [
+        f"/review/rounds/{r}/answers.csv",
+        f"/review/rounds/{r}/tables/items.csv",
+        f"/review/rounds/{r}/tables/categories.csv",
+        f"/design/rounds/{r}/invitations.csv",
+        "/actions/register.csv",
+    ]
 
 
 def test_csv_exports_neutralise_formulas(client, hostile_world, make_user, login_as):
@@ -202,8 +236,9 @@ def test_csv_exports_neutralise_formulas(client, hostile_world, make_user, login
 
 
 @pytest.mark.parametrize("path", ["/review/rounds/{r}/results.xlsx", "/actions/register.xlsx"])
-def test_workbooks_hold_no_formula_and_numbers_stay_numbers(client, hostile_world, make_user,
-                                                             login_as, path):
+def test_workbooks_hold_no_formula_and_numbers_stay_numbers(
+    client, hostile_world, make_user, login_as, path
+):
     round_, _, _ = hostile_world
     login_as(make_user(role="admin"))
     response = client.get(path.format(r=round_.id))

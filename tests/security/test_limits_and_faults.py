@@ -28,27 +28,32 @@ def opened(client, invitation) -> str:
 
 def test_a_body_over_the_limit_gets_the_friendly_413_page(client, make_invitation):
     path = opened(client, make_invitation())
-    response = client.post(path, data={"q_comment": "x" * (3 * 1024 * 1024), "action": "submit"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        path,
+        data={"q_comment": "x" * (3 * 1024 * 1024), "action": "submit"},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 413
     assert "<html" in response.text and "Traceback" not in response.text
     assert count(Response) == 0
 
 
-def test_a_free_text_over_4000_characters_is_refused_next_to_the_question(client,
-                                                                           make_invitation):
+def test_a_free_text_over_4000_characters_is_refused_next_to_the_question(client, make_invitation):
     invitation = make_invitation()
     path = opened(client, invitation)
-    data = {**complete_answers(), "q_comment": "长" * 4001, "action": "submit",
-            "submission_key": "k"}
+    data = {
+        **complete_answers(),
+        "q_comment": "长" * 4001,
+        "action": "submit",
+        "submission_key": "k",
+    }
     response = client.post(path, data=data, headers={"Accept-Language": "en"})
     assert response.status_code in (200, 400, 422)
     assert "4000" in response.text
     assert count(Response) == 0 and db.session.get(Invitation, invitation.id).status != "submitted"
 
 
-def test_a_failure_after_the_invitation_update_leaves_nothing(client, make_invitation,
-                                                               monkeypatch):
+def test_a_failure_after_the_invitation_update_leaves_nothing(client, make_invitation, monkeypatch):
     invitation = make_invitation()
     path = opened(client, invitation)
     client.post(path, data=DRAFT)
@@ -67,12 +72,16 @@ def test_a_failure_after_the_invitation_update_leaves_nothing(client, make_invit
 
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="an SQLite file lock")
 def test_a_locked_database_answers_503_with_an_incident_and_keeps_the_draft(
-        client, make_invitation, database_url, monkeypatch):
+    client, make_invitation, database_url, monkeypatch
+):
     from survey import database
 
     # Wait 0.1 s for the lock instead of 5 s.
-    monkeypatch.setattr(database, "PRAGMAS", [p.replace("busy_timeout=5000", "busy_timeout=100")
-                                              for p in database.PRAGMAS])
+    monkeypatch.setattr(
+        database,
+        "PRAGMAS",
+        [p.replace("busy_timeout=5000", "busy_timeout=100") for p in database.PRAGMAS],
+    )
     db.engine.dispose()
     invitation = make_invitation()
     path = opened(client, invitation)

@@ -66,8 +66,10 @@ def test_audit_records_cannot_be_changed_or_deleted(app):
         db.session.commit()
 
 
-@pytest.mark.parametrize(("role", "status"), [("quality_lead", 200), ("admin", 200),
-                                              ("designer", 403), ("respondent", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("quality_lead", 200), ("admin", 200), ("designer", 403), ("respondent", 403)],
+)
 def test_the_audit_page_is_for_auditors(client, auth, role, status):
     auth.login(role=role)
     response = client.get("/admin/audit")

@@ -9,7 +9,11 @@ from survey import chart_cache
 
 def test_bytes_are_made_once_per_version(app):
     calls = []
-    make = lambda: calls.append(1) or b"png"
+
+    def make():
+        calls.append(1)
+        return b"png"
+
     assert chart_cache.cached_bytes(1, "10-abc", "rates-zh-100.png", make) == b"png"
     assert chart_cache.cached_bytes(1, "10-abc", "rates-zh-100.png", make) == b"png"
     assert len(calls) == 1
@@ -29,8 +33,9 @@ def test_rounds_keep_their_own_files(app):
 
 
 def test_a_file_is_written_by_its_maker(app):
-    path = chart_cache.cached_file(3, "1-x", "report-en.pdf",
-                                   lambda target: target.write_bytes(b"%PDF"))
+    path = chart_cache.cached_file(
+        3, "1-x", "report-en.pdf", lambda target: target.write_bytes(b"%PDF")
+    )
     assert path.read_bytes() == b"%PDF" and path.parent.parent == chart_cache.root() / "round-3"
 
 

@@ -75,10 +75,15 @@ def test_demo_prints_stable_lines_and_is_idempotent(runner):
     first = runner.invoke(args=["demo", "--responses", "12"])
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
-    logins = [l.split() for l in lines if l.startswith("login ")]
-    assert sorted(l[1] for l in logins) == ["admin", "designer", "quality_lead", "respondent"]
-    assert len([l for l in lines if re.fullmatch(r"round \d+ 2004 autumn", l)]) == 1
-    invites = [l.split() for l in lines if l.startswith("invite ")]
+    logins = [line.split() for line in lines if line.startswith("login ")]
+    assert sorted(fields[1] for fields in logins) == [
+        "admin",
+        "designer",
+        "quality_lead",
+        "respondent",
+    ]
+    assert len([line for line in lines if re.fullmatch(r"round \d+ 2004 autumn", line)]) == 1
+    invites = [line.split() for line in lines if line.startswith("invite ")]
     assert sorted(i[1] for i in invites) == ["congress", "cppcc", "departments", "mayors"]
     assert all(re.fullmatch(r"https://survey\.test/r/[\w-]{43}", i[2]) for i in invites)
     second = runner.invoke(args=["demo", "--responses", "12"])
@@ -90,7 +95,7 @@ def test_demo_prints_stable_lines_and_is_idempotent(runner):
 
 def test_demo_invite_links_are_unused(runner, client):
     output = runner.invoke(args=["demo", "--responses", "40"]).output
-    tokens = [l.rsplit("/", 1)[1] for l in output.splitlines() if l.startswith("invite ")]
+    tokens = [line.rsplit("/", 1)[1] for line in output.splitlines() if line.startswith("invite ")]
     statuses = db.session.scalars(select(Invitation.status).where(Invitation.token.in_(tokens)))
     assert set(statuses) <= {"sent", "started"}
     assert client.get(f"/r/{tokens[0]}", follow_redirects=True).status_code == 200
@@ -99,7 +104,7 @@ def test_demo_invite_links_are_unused(runner, client):
 def test_demo_logins_work(runner, client):
     output = runner.invoke(args=["demo"]).output
     _, role, email, password = next(
-        l for l in output.splitlines() if l.startswith("login ")
+        line for line in output.splitlines() if line.startswith("login ")
     ).split()
     assert client.post("/login", data={"email": email, "password": password}).status_code == 302
 

@@ -26,20 +26,24 @@ def _actions() -> list[CorrectiveAction]:
 
 
 def _kinds(action: CorrectiveAction) -> list[str]:
-    return [e.kind for e in db.session.scalars(
-        select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id))]
+    return [
+        e.kind
+        for e in db.session.scalars(
+            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+        )
+    ]
 
 
 # --- rules to actions ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("satisfied", "fires"), [(799, True), (800, False)])
-def test_rate_of_79_9_percent_opens_an_action_and_80_0_does_not(make_round, rate, satisfied,
-                                                                fires):
+def test_rate_of_79_9_percent_opens_an_action_and_80_0_does_not(make_round, rate, satisfied, fires):
     round_ = rate(make_round(), satisfied, 1000)
     corrective.run_rules(round_, utcnow())
     assert [(a.question_code, a.observed) for a in _actions()] == (
-        [("doc_timeliness", 0.799)] if fires else [])
+        [("doc_timeliness", 0.799)] if fires else []
+    )
 
 
 def test_an_action_keeps_the_rule_figures_and_the_low_rating_comments(make_round, rate):
@@ -49,7 +53,10 @@ def test_an_action_keeps_the_rule_figures_and_the_low_rating_comments(make_round
     assert made.ci_low < made.observed < made.threshold < made.ci_high
     assert made.evidence == "possible"
     assert (made.served_unit, made.category, made.group_code) == (
-        "documents", "services.documents", None)
+        "documents",
+        "services.documents",
+        None,
+    )
     assert made.comments == ["太慢", "退回两次"] and made.status == "open"
 
 
@@ -87,8 +94,7 @@ def test_closing_due_rounds_runs_the_rules(make_round, rate):
 
 
 @pytest.mark.parametrize(("mayors", "expected"), [(4, []), (5, ["mayors"])])
-def test_a_group_below_the_anonymity_threshold_gets_no_action(make_round, rate, mayors,
-                                                             expected):
+def test_a_group_below_the_anonymity_threshold_gets_no_action(make_round, rate, mayors, expected):
     round_ = rate(make_round(), 20, 20)
     rate(round_, 0, mayors, group="mayors")  # the whole item stays at or above 80%
     corrective.run_rules(round_, utcnow())
@@ -130,14 +136,19 @@ def test_an_owner_cannot_make_the_leads_moves(ready, owner, name, force):
         corrective.move(ready, name, owner, utcnow(), "reason")
 
 
-@pytest.mark.parametrize(("fixture", "name", "message"), [
-    ("action", "start_investigation", "assigns an owner"),
-    ("assigned", "plan", "root cause"),
-    ("assigned", "implement", "what was done"),
-    ("assigned", "close", "next round"),
-    ("assigned", "cancel", "reason"),
-])
-def test_a_move_whose_precondition_is_unmet_is_refused(request, lead, fixture, name, message, force):
+@pytest.mark.parametrize(
+    ("fixture", "name", "message"),
+    [
+        ("action", "start_investigation", "assigns an owner"),
+        ("assigned", "plan", "root cause"),
+        ("assigned", "implement", "what was done"),
+        ("assigned", "close", "next round"),
+        ("assigned", "cancel", "reason"),
+    ],
+)
+def test_a_move_whose_precondition_is_unmet_is_refused(
+    request, lead, fixture, name, message, force
+):
     subject = request.getfixturevalue(fixture)
     before = force(subject, TRANSITIONS[name].sources[0]).status
     with pytest.raises(ActionError, match=message):
@@ -150,8 +161,9 @@ def test_an_unknown_move_is_refused(action, lead):
         corrective.move(action, "approve", lead, utcnow())
 
 
-def test_reopening_is_refused_while_another_action_for_the_item_is_open(action, lead, make_round,
-                                                                       rate):
+def test_reopening_is_refused_while_another_action_for_the_item_is_open(
+    action, lead, make_round, rate
+):
     corrective.move(action, "cancel", lead, utcnow(), "wrong round")
     corrective.run_rules(rate(make_round(name="later"), 1, 10), utcnow())
     with pytest.raises(ActionError, match="Another action"):
@@ -165,8 +177,9 @@ def test_the_owner_must_be_a_user_of_the_served_unit(action, lead, served_user):
 
 def test_a_step_owner_changes_only_their_step(ready, served_user, owner):
     helper = served_user()
-    step = corrective.add_step(ready, "preventive", "Train the clerks.", helper, date.today(),
-                               owner, utcnow())
+    step = corrective.add_step(
+        ready, "preventive", "Train the clerks.", helper, date.today(), owner, utcnow()
+    )
     corrective.update_step(step, True, "Trained six clerks.", helper, utcnow())
     with pytest.raises(ActionError):
         corrective.update_step(ready.steps[0], False, "", helper, utcnow())
@@ -179,7 +192,8 @@ def test_a_step_owner_changes_only_their_step(ready, served_user, owner):
 
 
 def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(
-        action, next_round, rate, make_round):
+    action, next_round, rate, make_round
+):
     later = next_round(9)
     rate(later, 0, 10, question="doc_accuracy")  # another item of the same unit
     rate(make_round(name="2005 autumn", opens_at=utcnow() + timedelta(days=90)), 0, 10)
@@ -190,8 +204,9 @@ def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(
 
 
 @pytest.mark.parametrize(("satisfied", "proposal"), [(8, "effective"), (7, "not_effective")])
-def test_effective_is_proposed_only_when_the_new_rate_meets_the_threshold(action, next_round,
-                                                                         satisfied, proposal):
+def test_effective_is_proposed_only_when_the_new_rate_meets_the_threshold(
+    action, next_round, satisfied, proposal
+):
     next_round(satisfied)
     assert corrective.verify(action).proposal == proposal
 
@@ -211,16 +226,28 @@ def test_closing_stores_the_verification(ready, lead, force):
 
 
 def test_the_history_of_a_full_loop_is_complete(ready, owner, lead):
-    for name, who in [("start_investigation", owner), ("plan", owner), ("implement", owner),
-                      ("request_verification", owner), ("close", lead)]:
+    for name, who in [
+        ("start_investigation", owner),
+        ("plan", owner),
+        ("implement", owner),
+        ("request_verification", owner),
+        ("close", lead),
+    ]:
         corrective.move(ready, name, who, utcnow())
     db.session.commit()
-    assert _kinds(ready) == ["created", "assigned", "investigation", "step_added",
-                             "step_updated", "action_taken"] + ["transition"] * 5
+    assert (
+        _kinds(ready)
+        == ["created", "assigned", "investigation", "step_added", "step_updated", "action_taken"]
+        + ["transition"] * 5
+    )
     moves = [(e.from_status, e.to_status) for e in ready.events if e.kind == "transition"]
-    assert moves == [("open", "investigating"), ("investigating", "planned"),
-                     ("planned", "implemented"), ("implemented", "verification"),
-                     ("verification", "closed")]
+    assert moves == [
+        ("open", "investigating"),
+        ("investigating", "planned"),
+        ("planned", "implemented"),
+        ("implemented", "verification"),
+        ("verification", "closed"),
+    ]
     assert all(e.at and (e.actor_id or e.kind == "created") for e in ready.events)
 
 
@@ -267,10 +294,12 @@ def test_demo_with_history_has_actions_that_the_next_round_verifies(runner):
     output = runner.invoke(args=["demo", "--responses", "100"]).output
     assert re.search(r"^previous-round \d+ 2004 spring$", output, re.MULTILINE)
     assert re.search(r"^owner documents \S+@shaoxing.example \S+$", output, re.MULTILINE)
-    first = db.session.scalar(select(CorrectiveAction).where(
-        CorrectiveAction.question_code == "doc_timeliness"))
+    first = db.session.scalar(
+        select(CorrectiveAction).where(CorrectiveAction.question_code == "doc_timeliness")
+    )
     assert first.round.name == "2004 spring" and first.round.status == "closed"
     assert corrective.verify(first).round.name == "2004 autumn"
     again = runner.invoke(args=["demo", "--responses", "100"]).output
     assert re.findall(r"^actions \d+ open$", again, re.MULTILINE) == re.findall(
-        r"^actions \d+ open$", output, re.MULTILINE)
+        r"^actions \d+ open$", output, re.MULTILINE
+    )

@@ -20,8 +20,12 @@ def simulated(n: int, share: float, weight: float, seed: int = 7) -> tuple[list,
     pairs = []
     for _ in range(n):
         mood = rng.gauss(0.0, 1.0)
-        pairs.append((demo._rated(POINTS, share, weight, mood, rng),
-                      demo._rated(POINTS, 0.87, demo.MOOD_WEIGHT_OVERALL, mood, rng)))
+        pairs.append(
+            (
+                demo._rated(POINTS, share, weight, mood, rng),
+                demo._rated(POINTS, 0.87, demo.MOOD_WEIGHT_OVERALL, mood, rng),
+            )
+        )
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 

@@ -60,7 +60,8 @@ def draft(app) -> QuestionnaireVersion:
 
 def question(version: QuestionnaireVersion, code: str) -> Question:
     return db.session.scalar(
-        select(Question).where(Question.version_id == version.id, Question.code == code))
+        select(Question).where(Question.version_id == version.id, Question.code == code)
+    )
 
 
 def rating(code: str, **fields) -> qm.Question:
@@ -104,8 +105,11 @@ def test_an_added_section_and_question_keep_the_definition_loadable(draft):
         ({"category": "Services"}, "category", "must be dotted lower-case"),
         ({"text": qm.Label("", "")}, "text", "is empty"),
         ({"type": "choice", "scale": None}, "choices", "a choice question needs choices"),
-        ({"type": "text", "scale": None, "follow_up": qm.Label("为什么", "Why")}, "follow_up",
-         "follow_up is only for rating questions"),
+        (
+            {"type": "text", "scale": None, "follow_up": qm.Label("为什么", "Why")},
+            "follow_up",
+            "follow_up is only for rating questions",
+        ),
         ({"type": "nps"}, "scale", "a nps question takes no scale"),
         ({"served_unit": "secretariat"}, "served_unit", "is not declared"),
     ],
@@ -131,8 +135,13 @@ def test_a_long_block_label_still_points_at_its_key(draft):
 def test_editing_a_question_keeps_its_row_and_updates_the_digest(draft):
     row = question(draft, "q_two")
     before = (row.id, draft.digest)
-    edited = rating("q_two_renamed", category="services.documents", served_unit="documents",
-                    follow_up=qm.Label("请说明原因", ""), required=False)
+    edited = rating(
+        "q_two_renamed",
+        category="services.documents",
+        served_unit="documents",
+        follow_up=qm.Label("请说明原因", ""),
+        required=False,
+    )
     editing.update_question(row, edited)
     db.session.commit()
     assert row.id == before[0] and draft.digest != before[1]
@@ -216,15 +225,15 @@ def test_a_frozen_version_cannot_go_back_to_draft(make_round, office_version):
 
 def test_editing_a_frozen_version_makes_a_new_draft(make_round, office_version):
     make_round()
-    rows_before = [(q.id, q.code, q.text_zh) for s in office_version.sections
-                   for q in s.questions]
+    rows_before = [(q.id, q.code, q.text_zh) for s in office_version.sections for q in s.questions]
     copy = editing.new_draft(office_version)
     editing.update_question(question(copy, "doc_timeliness"), rating("doc_timeliness"))
     db.session.commit()
     db.session.expire_all()
     assert (copy.number, copy.status, copy.frozen_at) == (2, "draft", None)
-    assert [(q.id, q.code, q.text_zh) for s in office_version.sections
-            for q in s.questions] == rows_before
+    assert [
+        (q.id, q.code, q.text_zh) for s in office_version.sections for q in s.questions
+    ] == rows_before
     assert to_model(office_version) == load(DEFINITIONS_DIR / "office-services.yaml")
     assert to_model(copy).question("doc_timeliness").text == qm.Label("新", "New")
 
@@ -235,7 +244,8 @@ def test_a_new_draft_reads_back_equal_to_its_source(office_version):
     assert to_model(copy) == to_model(office_version)
     assert copy.digest == office_version.digest
     assert {q.id for s in copy.sections for q in s.questions}.isdisjoint(
-        {q.id for s in office_version.sections for q in s.questions})
+        {q.id for s in office_version.sections for q in s.questions}
+    )
 
 
 def test_importing_makes_a_draft_once_per_content(app):

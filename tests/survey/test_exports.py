@@ -27,16 +27,20 @@ def quality_lead(auth):
     return auth.login(role="quality_lead")
 
 
-def test_raw_answers_have_one_row_per_response_and_column_per_question(client, quality_lead,
-                                                                       known_round):
+def test_raw_answers_have_one_row_per_response_and_column_per_question(
+    client, quality_lead, known_round
+):
     response = client.get(f"/review/rounds/{known_round.id}/answers.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _rows(response.text)
     assert len(rows) == 10
     first = rows[0]
-    assert (first["group"], first["doc_timeliness"], first["comment"]) == ("departments", "5",
-                                                                          "会议纪要请早些下发")
+    assert (first["group"], first["doc_timeliness"], first["comment"]) == (
+        "departments",
+        "5",
+        "会议纪要请早些下发",
+    )
     assert [r["source"] for r in rows].count("paper") == 1 and first["unit"]
 
 
@@ -76,7 +80,8 @@ def workbook(client, quality_lead, known_round):
 def test_the_workbook_has_a_summary_each_breakdown_and_the_raw_data(workbook):
     assert workbook.sheetnames[:3] == ["Summary", "Categories", "Items"]
     assert {"Groups", "Group x category", "Served units", "Questions", "Raw data"} <= set(
-        workbook.sheetnames)
+        workbook.sheetnames
+    )
 
     raw = workbook["Raw data"]
     header = [c.value for c in raw[1]]

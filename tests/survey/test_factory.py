@@ -64,13 +64,17 @@ def test_sqlite_connections_are_set_for_concurrent_writes(app):
         assert db.engine.dialect.driver == "psycopg"
         return
     with db.engine.connect() as conn:
-        pragmas = [conn.execute(text(f"PRAGMA {p}")).scalar()
-                   for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")]
+        pragmas = [
+            conn.execute(text(f"PRAGMA {p}")).scalar()
+            for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        ]
     assert pragmas == ["wal", 2, 5000, 1]
 
 
-@pytest.mark.parametrize(("method", "mode"), [("GET", "DEFERRED"), ("HEAD", "DEFERRED"),
-                                               ("POST", "IMMEDIATE"), ("PUT", "IMMEDIATE")])
+@pytest.mark.parametrize(
+    ("method", "mode"),
+    [("GET", "DEFERRED"), ("HEAD", "DEFERRED"), ("POST", "IMMEDIATE"), ("PUT", "IMMEDIATE")],
+)
 def test_write_requests_begin_immediate_transactions(app, method, mode):
     with app.test_request_context("/", method=method):
         assert default_begin_mode() == mode

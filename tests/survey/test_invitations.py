@@ -32,7 +32,9 @@ def test_named_people_are_checked_line_by_line(make_round):
     round_ = make_round()
     made = invitations.issue_named(round_, "mayor,王市长,wang@sx.example\ndept_finance,李科长\n")
     assert [(i.unit.code, i.person_name, i.email) for i in made] == [
-        ("mayor", "王市长", "wang@sx.example"), ("dept_finance", "李科长", None)]
+        ("mayor", "王市长", "wang@sx.example"),
+        ("dept_finance", "李科长", None),
+    ]
     with pytest.raises(invitations.InvitationError) as error:
         invitations.issue_named(round_, "mayor,甲\nnowhere,乙\n")
     assert error.value.line == 2

@@ -20,16 +20,18 @@ POPPLER = shutil.which("pdftotext") and shutil.which("pdfinfo")
 def _text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _pages(pdf: bytes, tmp_path) -> int:
     path = tmp_path / "pages.pdf"
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    return int(next(line.split()[-1] for line in info.stdout.splitlines()
-                    if line.startswith("Pages:")))
+    return int(
+        next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:"))
+    )
 
 
 def test_the_report_is_a_pdf(client, auth, known_round):
@@ -43,9 +45,15 @@ def test_the_report_has_the_method_the_analysis_and_the_figures(app, known_round
     require(bool(POPPLER), "poppler-utils")
     with app.test_request_context():
         text = _text(report.build(known_round, "en"), tmp_path)
-    for words in ("Method of monitoring (ISO 9001, 9.1.2)", "Analysis and evaluation",
-                  "Response rate by respondent group", "Items below the threshold of 80%",
-                  "Document processing", "70.0%", "Figure 1."):
+    for words in (
+        "Method of monitoring (ISO 9001, 9.1.2)",
+        "Analysis and evaluation",
+        "Response rate by respondent group",
+        "Items below the threshold of 80%",
+        "Document processing",
+        "70.0%",
+        "Figure 1.",
+    ):
         assert words in text
     assert "fewer than 5 respondents" in text  # the mayors, never with figures
 
@@ -88,9 +96,9 @@ def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, m
     report.section(45)(lambda context: [context.styles.para("Register of corrective actions")])
     with app.test_request_context():
         text = _text(report.build(known_round, "en"), tmp_path)
-    assert text.index("Trend since") < text.index("Register of corrective") < text.index(
-        "What drives")
-
+    assert (
+        text.index("Trend since") < text.index("Register of corrective") < text.index("What drives")
+    )
 
 
 def test_the_report_is_made_once_per_data_version(app, known_round, monkeypatch):
@@ -111,8 +119,9 @@ def test_table_headers_keep_their_words_whole(app, two_rounds, tmp_path):
     words = set(text.split())
     for header in ("Satisfied", "Significant", "Items"):
         assert header in words
-        assert not [w for w in words if header.startswith(w) and 4 <= len(w) < len(header)
-                    and w != "Item"], header
+        assert not [
+            w for w in words if header.startswith(w) and 4 <= len(w) < len(header) and w != "Item"
+        ], header
 
 
 def test_items_with_too_few_pairs_are_named_as_unplaced(app, make_round, answer, tmp_path):
@@ -126,8 +135,10 @@ def test_items_with_too_few_pairs_are_named_as_unplaced(app, make_round, answer,
         answer(round_, "departments", answers)
     with app.test_request_context():
         text = " ".join(_text(report.build(round_, "en"), tmp_path).split())
-    assert ("1 item was rated together with the overall item by fewer than 10 respondents: "
-            "it has no quadrant") in text
+    assert (
+        "1 item was rated together with the overall item by fewer than 10 respondents: "
+        "it has no quadrant"
+    ) in text
 
 
 def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_columns():
@@ -135,12 +146,18 @@ def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_colu
 
     from reportlab.lib.styles import ParagraphStyle
 
-    context = SimpleNamespace(lang="en", styles=SimpleNamespace(
-        head=ParagraphStyle("head", fontName="Helvetica-Bold", fontSize=8)))
+    context = SimpleNamespace(
+        lang="en",
+        styles=SimpleNamespace(head=ParagraphStyle("head", fontName="Helvetica-Bold", fontSize=8)),
+    )
     widths = [140.0, 30.0, 30.0]
     # Chinese wraps between characters: only the Latin words need their whole width.
-    assert report._fit_header_words(
-        context, ["Category", "2025年度机关服务工作满意度测评 (n)", "n"], widths) == widths
+    assert (
+        report._fit_header_words(
+            context, ["Category", "2025年度机关服务工作满意度测评 (n)", "n"], widths
+        )
+        == widths
+    )
     # A Latin word too wide for its column gets room from the widest column.
     fitted = report._fit_header_words(context, ["Category", "Significant", "n"], widths)
     assert fitted[1] > 30 and fitted[0] < 140 and sum(fitted) == pytest.approx(sum(widths))

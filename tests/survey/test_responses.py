@@ -108,19 +108,34 @@ def test_first_visit_draft_and_submit_record_what_they_say(app, make_invitation)
     assert opened is not None
     responses.mark_opened(invitation.id)  # a second visit keeps the first one's time
     now = utcnow()
-    response_id = responses.submit(invitation, {"doc_timeliness": 4},
-                                   {"doc_timeliness": "Minutes were late"}, "key-1", now,
-                                   source="paper", language="en")
+    response_id = responses.submit(
+        invitation,
+        {"doc_timeliness": 4},
+        {"doc_timeliness": "Minutes were late"},
+        "key-1",
+        now,
+        source="paper",
+        language="en",
+    )
     db.session.expire_all()
     assert (invitation.status, invitation.draft, invitation.opened_at) == (
-        "submitted", None, opened)
+        "submitted",
+        None,
+        opened,
+    )
     assert abs(invitation.submitted_at - now).total_seconds() < 1
     stored = db.session.get(Response, response_id)
-    assert (stored.invitation_id, stored.unit_id, stored.group_id, stored.submission_key,
-            stored.source, stored.language) == (
-        invitation.id, invitation.unit_id, invitation.group_id, "key-1", "paper", "en")
+    assert (
+        stored.invitation_id,
+        stored.unit_id,
+        stored.group_id,
+        stored.submission_key,
+        stored.source,
+        stored.language,
+    ) == (invitation.id, invitation.unit_id, invitation.group_id, "key-1", "paper", "en")
     assert [(a.question_code, a.value, a.comment) for a in stored.answers] == [
-        ("doc_timeliness", 4, "Minutes were late")]
+        ("doc_timeliness", 4, "Minutes were late")
+    ]
 
 
 def test_the_first_visit_time_is_stored_like_every_other_time(app, make_invitation, monkeypatch):
@@ -133,6 +148,7 @@ def test_the_first_visit_time_is_stored_like_every_other_time(app, make_invitati
     db.session.expire_all()
     assert invitation.opened_at == visited
     if db.engine.dialect.name == "sqlite":
-        stored = db.session.scalar(text("SELECT opened_at FROM invitation WHERE id = :id"),
-                                   {"id": invitation.id})
+        stored = db.session.scalar(
+            text("SELECT opened_at FROM invitation WHERE id = :id"), {"id": invitation.id}
+        )
         assert stored == "2026-11-24 12:00:00.000000"

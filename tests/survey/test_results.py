@@ -30,10 +30,20 @@ pytest_plugins = ["tests.survey.review.factories"]
 def two_responses(make_invitation):
     first = make_invitation(group="mayors")
     second = make_invitation(group="departments", round_=first.round)
-    responses.submit(first, {"doc_timeliness": 5, "city_environment": 2, "comment": "好"},
-                     {"city_environment": "河道脏"}, "k1", utcnow())
-    responses.submit(second, {"doc_timeliness": 3, "city_environment": 4,
-                              "contact_channel": "phone"}, {}, "k2", utcnow())
+    responses.submit(
+        first,
+        {"doc_timeliness": 5, "city_environment": 2, "comment": "好"},
+        {"city_environment": "河道脏"},
+        "k1",
+        utcnow(),
+    )
+    responses.submit(
+        second,
+        {"doc_timeliness": 3, "city_environment": 4, "contact_channel": "phone"},
+        {},
+        "k2",
+        utcnow(),
+    )
     return first.round
 
 
@@ -71,8 +81,10 @@ def test_analyse_prints_the_table_and_json(two_responses, runner):
     assert text.exit_code == 0, text.output
     assert "doc_timeliness" in text.output and "50.0" in text.output
     data = json.loads(runner.invoke(args=["analyse", str(two_responses.id), "--json"]).output)
-    assert {row["question"]: row["rate"] for row in data} == {"doc_timeliness": 0.5,
-                                                              "city_environment": 0.5}
+    assert {row["question"]: row["rate"] for row in data} == {
+        "doc_timeliness": 0.5,
+        "city_environment": 0.5,
+    }
 
 
 def test_analyse_an_unknown_round_fails_clearly(runner, app):
@@ -81,6 +93,7 @@ def test_analyse_an_unknown_round_fails_clearly(runner, app):
 
 
 # --- cached round results ------------------------------------------------------------------
+
 
 def test_round_results_are_cached_until_a_new_response(known_round, answer, monkeypatch):
     loads = []
@@ -131,7 +144,8 @@ def test_a_category_is_labelled_by_its_section_or_its_only_question(office_versi
 
 def test_short_labels_drop_a_closing_parenthesis_and_cut_at_a_word():
     assert short_label("The city's environment (air, water and green space)") == (
-        "The city's environment")
+        "The city's environment"
+    )
 
     assert short_label("城市生态环境（空气、水体、绿化）") == "城市生态环境"
     assert short_label("one two three four", width=10) == "one two…"

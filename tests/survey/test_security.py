@@ -33,20 +33,24 @@ def test_failed_logins_are_throttled_per_account(app, client, make_user):
     user = make_user()
     for _ in range(3):
         assert client.post("/login", data={"email": user.email, "password": "x"}).status_code == 401
-    blocked = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                          headers={"Accept-Language": "en"})
+    blocked = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.text
     other = app.test_client()  # another account from the same address is blocked too
-    assert other.post("/login", data={"email": "x@office.test", "password": "x"}).status_code \
-        == 429
+    assert other.post("/login", data={"email": "x@office.test", "password": "x"}).status_code == 429
 
 
 def test_successful_logins_are_not_counted(client, make_user):
     user = make_user()
     for _ in range(5):
-        assert client.post("/login", data={"email": user.email,
-                                           "password": PASSWORD}).status_code == 302
+        assert (
+            client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code
+            == 302
+        )
         client.post("/logout")
 
 
@@ -57,8 +61,9 @@ def test_wrong_links_are_throttled_on_their_own_counter(client, make_user, make_
     assert client.get("/r/wrong-token-x").status_code == 429
     assert client.get(f"/r/{invitation.token}").status_code == 429
     user = make_user()  # staff logins from the same address still work
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code \
-        == 302
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_login_starts_a_new_session(client, make_user):

@@ -24,8 +24,11 @@ def interface_strings() -> set[str]:
 def test_every_interface_string_has_a_chinese_translation():
     with open(ROOT / "survey/translations/zh/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)
-    translated = {m.id if isinstance(m.id, str) else m.id[0]
-                  for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and m.string and not m.fuzzy
+    }
     missing = sorted(interface_strings() - translated)
     assert missing == [], f"{len(missing)} strings need a translation (make translations)"
 

@@ -19,8 +19,10 @@ def groups(app):
 
 
 def test_import_creates_then_updates_by_code(groups):
-    first = import_units_csv(HEADER + "mayor,respondent,mayors,市长办公室,Mayor's office\n"
-                             "documents,served,,文书处理,Document processing\n")
+    first = import_units_csv(
+        HEADER + "mayor,respondent,mayors,市长办公室,Mayor's office\n"
+        "documents,served,,文书处理,Document processing\n"
+    )
     assert (first.created, first.updated) == (2, 0)
     again = import_units_csv(HEADER + "mayor,respondent,mayors,市长办公室,Office of the Mayor\n")
     assert (again.created, again.updated) == (0, 1)
@@ -30,9 +32,11 @@ def test_import_creates_then_updates_by_code(groups):
 
 @pytest.mark.parametrize(
     ("row", "line", "reason"),
-    [("x,respondent,nobody,名,Name", 3, "unknown respondent group"),
-     ("x,visitor,mayors,名,Name", 3, "kind must be respondent or served"),
-     (",served,,名,Name", 3, "must not be empty")],
+    [
+        ("x,respondent,nobody,名,Name", 3, "unknown respondent group"),
+        ("x,visitor,mayors,名,Name", 3, "kind must be respondent or served"),
+        (",served,,名,Name", 3, "must not be empty"),
+    ],
 )
 def test_a_bad_row_is_refused_with_its_line_and_nothing_is_written(groups, row, line, reason):
     text = HEADER + "ok,served,,文书处理,Docs\n" + row + "\n"

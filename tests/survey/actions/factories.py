@@ -35,19 +35,40 @@ def rate(app):
     of one group to one item: ``satisfied`` of them rate 5, the rest ``low``; the first
     ``len(comments)`` low ratings come with those comments."""
 
-    def add(round_: Round, satisfied: int, n: int, question: str = "doc_timeliness",
-            group: str = "departments", low: int = 3, comments: tuple[str, ...] = ()) -> Round:
-        q = db.session.scalar(select(Question).where(Question.version_id == round_.version_id,
-                                                     Question.code == question))
-        group_id = db.session.scalar(select(RespondentGroup.id)
-                                     .where(RespondentGroup.code == group))
+    def add(
+        round_: Round,
+        satisfied: int,
+        n: int,
+        question: str = "doc_timeliness",
+        group: str = "departments",
+        low: int = 3,
+        comments: tuple[str, ...] = (),
+    ) -> Round:
+        q = db.session.scalar(
+            select(Question).where(
+                Question.version_id == round_.version_id, Question.code == question
+            )
+        )
+        group_id = db.session.scalar(
+            select(RespondentGroup.id).where(RespondentGroup.code == group)
+        )
         for i in range(n):
             low_index = i - satisfied
             comment = comments[low_index] if 0 <= low_index < len(comments) else None
-            answer = Answer(question_id=q.id, question_code=question,
-                            value=5 if i < satisfied else low, comment=comment)
-            db.session.add(Response(round_id=round_.id, group_id=group_id, answers=[answer],
-                                    submission_key=f"test-{next(_keys)}"))
+            answer = Answer(
+                question_id=q.id,
+                question_code=question,
+                value=5 if i < satisfied else low,
+                comment=comment,
+            )
+            db.session.add(
+                Response(
+                    round_id=round_.id,
+                    group_id=group_id,
+                    answers=[answer],
+                    submission_key=f"test-{next(_keys)}",
+                )
+            )
         db.session.commit()
         return round_
 
@@ -61,9 +82,13 @@ def quick_user(app):
     counter = itertools.count(1)
 
     def make(role: str = "designer", unit: str | None = None) -> User:
-        user = User(email=f"{role}.{next(counter)}@actions.test", role=role, display_name=role,
-                    unit=db.session.scalar(select(Unit).where(Unit.code == unit)) if unit else None,
-                    password_hash=generate_password_hash(PASSWORD, "pbkdf2:sha256:1"))
+        user = User(
+            email=f"{role}.{next(counter)}@actions.test",
+            role=role,
+            display_name=role,
+            unit=db.session.scalar(select(Unit).where(Unit.code == unit)) if unit else None,
+            password_hash=generate_password_hash(PASSWORD, "pbkdf2:sha256:1"),
+        )
         db.session.add(user)
         db.session.commit()
         return user
@@ -118,8 +143,11 @@ def next_round(make_round, low_round, rate):
     rating of doc_timeliness."""
 
     def make(satisfied: int, n: int = 10) -> Round:
-        later = make_round(name="2005 spring", opens_at=utcnow() - timedelta(hours=1),
-                           closes_at=utcnow() + timedelta(days=60))
+        later = make_round(
+            name="2005 spring",
+            opens_at=utcnow() - timedelta(hours=1),
+            closes_at=utcnow() + timedelta(days=60),
+        )
         return rate(later, satisfied, n)
 
     return make
@@ -130,13 +158,28 @@ def ready(assigned, owner, next_round) -> CorrectiveAction:
     """An action with everything each step of the loop asks for: owner and due date, root
     cause, a done step, what was done, and a next round that meets the threshold (9 of 10)."""
     now = utcnow()
-    corrective.record(assigned, "investigation", owner, now, containment="Phone the units.",
-                      cause_method="five_whys", root_cause="No deadline tracking.")
-    step = corrective.add_step(assigned, "corrective", "Track deadlines weekly.", owner,
-                               date.today() + timedelta(days=10), owner, now)
+    corrective.record(
+        assigned,
+        "investigation",
+        owner,
+        now,
+        containment="Phone the units.",
+        cause_method="five_whys",
+        root_cause="No deadline tracking.",
+    )
+    step = corrective.add_step(
+        assigned,
+        "corrective",
+        "Track deadlines weekly.",
+        owner,
+        date.today() + timedelta(days=10),
+        owner,
+        now,
+    )
     corrective.update_step(step, True, "Done.", owner, now)
-    corrective.record(assigned, "action_taken", owner, now,
-                      action_taken="Weekly deadline list since May.")
+    corrective.record(
+        assigned, "action_taken", owner, now, action_taken="Weekly deadline list since May."
+    )
     next_round(9)
     db.session.commit()
     return assigned
@@ -173,10 +216,22 @@ def world(ready, served_user, owner, lead):
     """The ``ready`` action with a second step owned by another user of the unit; returns the
     action and the people: lead, owner, step owner, and an uninvolved designer and respondent."""
     helper = served_user()
-    corrective.add_step(ready, "preventive", "Train the clerks.", helper,
-                        date.today() + timedelta(days=5), owner, utcnow())
+    corrective.add_step(
+        ready,
+        "preventive",
+        "Train the clerks.",
+        helper,
+        date.today() + timedelta(days=5),
+        owner,
+        utcnow(),
+    )
     db.session.commit()
-    people = {"quality_lead": lead, "owner": owner, "step_owner": helper,
-              "designer": served_user("meetings"), "respondent": served_user(role="respondent"),
-              "admin": served_user(role="admin")}
+    people = {
+        "quality_lead": lead,
+        "owner": owner,
+        "step_owner": helper,
+        "designer": served_user("meetings"),
+        "respondent": served_user(role="respondent"),
+        "admin": served_user(role="admin"),
+    }
     return ready, people

@@ -24,10 +24,13 @@ def app_config() -> dict:
 
 
 def _upload(client, action_id: int, name: str, content: bytes):
-    return client.post(f"/actions/{action_id}/attachments",
-                       data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data", headers={"Accept-Language": "en"},
-                       follow_redirects=True)
+    return client.post(
+        f"/actions/{action_id}/attachments",
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
 
 
 def test_an_owner_attaches_a_pdf_kept_under_the_instance_folder(client, assigned, owner, login_as):
@@ -50,14 +53,19 @@ def test_a_file_is_served_as_a_download_of_its_checked_type(client, assigned, ow
     assert "sandbox" in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("page.html", b"<html></html>", "Only PDF"),
-    ("image.svg", b"<svg/>", "Only PDF"),
-    ("fake.pdf", b"<html><script></script></html>", "content must match"),
-    ("big.pdf", PDF + b"x" * 4096, "larger than"),
-    ("empty.txt", b"", "empty"),
-])
-def test_a_file_that_is_not_allowed_is_refused(client, assigned, owner, name, content, message, login_as):
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("page.html", b"<html></html>", "Only PDF"),
+        ("image.svg", b"<svg/>", "Only PDF"),
+        ("fake.pdf", b"<html><script></script></html>", "content must match"),
+        ("big.pdf", PDF + b"x" * 4096, "larger than"),
+        ("empty.txt", b"", "empty"),
+    ],
+)
+def test_a_file_that_is_not_allowed_is_refused(
+    client, assigned, owner, name, content, message, login_as
+):
     login_as(owner)
     assert message in _upload(client, assigned.id, name, content).text
     assert db.session.scalar(db.select(ActionAttachment)) is None
@@ -72,11 +80,17 @@ def test_an_uninvolved_user_cannot_download(client, assigned, owner, served_user
     assert client.get(f"/actions/{assigned.id}/attachments/{stored.id}").status_code == 403
 
 
-@pytest.mark.parametrize(("name", "head", "kind"), [
-    ("scan.JPEG", b"\xff\xd8\xff\xe0", "jpg"), ("plan.docx", b"PK\x03\x04", "docx"),
-    ("plan.docx", b"%PDF-", None), ("data.csv", b"a,b\n1,2\n", "csv"),
-    ("bin.txt", b"a\x00b", None), ("noext", b"%PDF-", None),
-])
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("scan.JPEG", b"\xff\xd8\xff\xe0", "jpg"),
+        ("plan.docx", b"PK\x03\x04", "docx"),
+        ("plan.docx", b"%PDF-", None),
+        ("data.csv", b"a,b\n1,2\n", "csv"),
+        ("bin.txt", b"a\x00b", None),
+        ("noext", b"%PDF-", None),
+    ],
+)
 def test_kind_is_decided_by_name_and_content(name, head, kind):
     assert kind_of(name, head) == kind
 

@@ -21,8 +21,7 @@ def _actions() -> list[CorrectiveAction]:
 
 
 def test_a_comment_starting_a_formula_is_kept_as_text(app, make_round, rate):
-    corrective.run_rules(rate(make_round(), 6, 10, low=2, comments=("=1+1", "@SUM(A1)")),
-                         utcnow())
+    corrective.run_rules(rate(make_round(), 6, 10, low=2, comments=("=1+1", "@SUM(A1)")), utcnow())
     with app.test_request_context():
         rows = list(csv.reader(io.StringIO(register.to_csv(_actions(), "en", date.today()))))
     comments = rows[1][register.COLUMNS.index("comments")]
@@ -41,12 +40,13 @@ def test_the_summary_rows_count_open_overdue_closed_and_the_median(app, ready, l
 
 def test_the_workbook_has_the_register_the_history_and_the_summary(app, ready):
     with app.test_request_context():
-        book = openpyxl.load_workbook(io.BytesIO(register.to_xlsx(_actions(), "en",
-                                                                  date.today())))
+        book = openpyxl.load_workbook(io.BytesIO(register.to_xlsx(_actions(), "en", date.today())))
     history = list(book["History"].iter_rows(values_only=True))
     assert history[0] == register.HISTORY_COLUMNS and len(history) == 1 + len(ready.events)
     assert [row[0] for row in book["Summary"].iter_rows(values_only=True)][1:3] == [
-        "open", "overdue"]
+        "open",
+        "overdue",
+    ]
 
 
 def test_a_history_line_says_when_who_what_and_the_status_change(app, ready, lead, force):

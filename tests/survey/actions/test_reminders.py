@@ -19,8 +19,7 @@ def office_today() -> date:
 
 
 def test_the_owner_is_reminded_once_before_the_due_date(assigned, lead):
-    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead,
-                      utcnow())
+    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead, utcnow())
     assert reminders.send(utcnow()).to_owners == [assigned]
     assert reminders.send(utcnow()).to_owners == []
     (message,) = outbox_dir().iterdir()
@@ -46,7 +45,6 @@ def test_an_action_due_later_or_closed_gets_no_reminder(assigned, lead, force):
 def test_a_new_due_date_is_reminded_again(assigned, lead):
     assigned.due_date = office_today() + timedelta(days=1)
     reminders.send(utcnow())
-    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead,
-                      utcnow())
+    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead, utcnow())
     assert reminders.send(utcnow()).to_owners == [assigned]
     assert [e.kind for e in assigned.events].count("reminder") == 2

@@ -20,19 +20,24 @@ def _text(pdf: bytes, tmp_path) -> str:
     require(bool(shutil.which("pdftotext")), "poppler-utils")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_the_report_lists_the_rounds_actions_with_owner_and_due_date(app, assigned, tmp_path):
     with app.test_request_context():
         text = _text(report.build(assigned.round, "en"), tmp_path)
     # Numbered after the method, the analysis and the drivers (no trend: no earlier round).
-    register = " ".join(text[text.index("4. Corrective actions (ISO 9001, 10.2)"):].split())
+    register = " ".join(text[text.index("4. Corrective actions (ISO 9001, 10.2)") :].split())
     assert f"#{assigned.id}" in register
     # Each cell's text in reading order ("-raw"); lines joined, so wrapping does not matter.
-    for cell in ("Satisfaction rate below the threshold: 60.0% (n = 10)", "Open", "designer, due",
-                 assigned.due_date.isoformat()):
+    for cell in (
+        "Satisfaction rate below the threshold: 60.0% (n = 10)",
+        "Open",
+        "designer, due",
+        assigned.due_date.isoformat(),
+    ):
         assert cell in register
     assert "Open: 1; overdue: 0; closed as effective: 0; cancelled: 0" in register
 

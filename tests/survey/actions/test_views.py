@@ -41,14 +41,19 @@ ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("who", [None, "respondent", "designer", "step_owner", "owner",
-                                 "quality_lead", "admin"])
+@pytest.mark.parametrize(
+    "who", [None, "respondent", "designer", "step_owner", "owner", "quality_lead", "admin"]
+)
 def test_permission_matrix_of_every_route(client, world, who, login_as):
     subject, people = world
     if who:
         login_as(people[who])
-    ids = {"a": subject.id, "round": subject.round_id, "own_step": subject.steps[0].id,
-           "helper_step": subject.steps[1].id}
+    ids = {
+        "a": subject.id,
+        "round": subject.round_id,
+        "own_step": subject.steps[0].id,
+        "helper_step": subject.steps[1].id,
+    }
     wrong = []
     for method, path, users in ROUTES:
         status = client.open(path.format(**ids), method=method).status_code
@@ -80,7 +85,9 @@ def test_the_queue_lists_the_most_severe_first(client, lead, make_round, rate, l
     assert page.index("minutes") < page.index("Timeliness of document handling")
 
 
-def test_the_queue_filters_by_served_unit_and_overdue(client, lead, assigned, make_round, rate, login_as):
+def test_the_queue_filters_by_served_unit_and_overdue(
+    client, lead, assigned, make_round, rate, login_as
+):
     corrective.run_rules(rate(make_round(name="other"), 1, 10, question="mtg_minutes"), utcnow())
     assigned.due_date = date.today() - timedelta(days=1)
     db.session.commit()
@@ -111,8 +118,13 @@ def test_the_action_page_shows_evidence_and_history(client, lead, make_round, ra
     db.session.commit()
     login_as(lead)
     page = client.get(f"/actions/{made.id}", headers={"Accept-Language": "en"}).text
-    for text in ("60.0% satisfied (n=10), threshold 80%", "会议纪要太慢", "possible",
-                 "Opened by the low-score rules", f"/actions/{made.id}/chart.png"):
+    for text in (
+        "60.0% satisfied (n=10), threshold 80%",
+        "会议纪要太慢",
+        "possible",
+        "Opened by the low-score rules",
+        f"/actions/{made.id}/chart.png",
+    ):
         assert text in page
     chart = client.get(f"/actions/{made.id}/chart.png")
     assert chart.mimetype == "image/png" and chart.data.startswith(b"\x89PNG")
@@ -124,12 +136,27 @@ def test_the_whole_loop_through_the_pages(client, lead, owner, action, next_roun
     client.post(f"/actions/{action.id}/assign", data={"owner_id": owner.id, "due_date": due})
     client.post("/logout")
     login_as(owner)
-    steps = [("move", {"transition": "start_investigation"}),
-             ("investigation", {"containment": "Called the units", "cause_method": "five_whys",
-                                "root_cause": "Why? No tracking."}),
-             ("steps", {"kind": "corrective", "description": "Weekly list",
-                        "owner_id": owner.id, "due_date": due}),
-             ("move", {"transition": "plan"})]
+    steps = [
+        ("move", {"transition": "start_investigation"}),
+        (
+            "investigation",
+            {
+                "containment": "Called the units",
+                "cause_method": "five_whys",
+                "root_cause": "Why? No tracking.",
+            },
+        ),
+        (
+            "steps",
+            {
+                "kind": "corrective",
+                "description": "Weekly list",
+                "owner_id": owner.id,
+                "due_date": due,
+            },
+        ),
+        ("move", {"transition": "plan"}),
+    ]
     for path, data in steps:
         assert client.post(f"/actions/{action.id}/{path}", data=data).status_code == 302
     step_id = db.session.get(CorrectiveAction, action.id).steps[0].id
@@ -147,16 +174,21 @@ def test_the_whole_loop_through_the_pages(client, lead, owner, action, next_roun
 
 def test_an_illegal_move_is_refused_with_a_message(client, lead, action, login_as):
     login_as(lead)
-    response = client.post(f"/actions/{action.id}/move", data={"transition": "close"},
-                           headers={"Accept-Language": "en"}, follow_redirects=True)
+    response = client.post(
+        f"/actions/{action.id}/move",
+        data={"transition": "close"},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
     assert "not possible while the action is Open" in response.text
     assert db.session.get(CorrectiveAction, action.id).status == "open"
 
 
 def test_an_owner_cannot_assign(client, assigned, owner, login_as):
     login_as(owner)
-    response = client.post(f"/actions/{assigned.id}/assign",
-                           data={"owner_id": owner.id, "due_date": "2030-01-01"})
+    response = client.post(
+        f"/actions/{assigned.id}/assign", data={"owner_id": owner.id, "due_date": "2030-01-01"}
+    )
     assert response.status_code == 403
 
 
@@ -171,18 +203,25 @@ def test_the_register_exports_csv_and_excel(client, lead, make_round, rate, logi
     assert ["open", "1"] in rows and ["closed", "0"] in rows
     book = openpyxl.load_workbook(io.BytesIO(client.get("/actions/register.xlsx").data))
     assert book.sheetnames == ["Register", "History", "Summary"]
-    assert not any(str(c.value).startswith("=") for row in book["Register"].iter_rows()
-                   for c in row if c.value is not None)
+    assert not any(
+        str(c.value).startswith("=")
+        for row in book["Register"].iter_rows()
+        for c in row
+        if c.value is not None
+    )
 
 
-def test_the_lead_publishes_you_said_we_did_for_the_next_invitation(client, lead, ready,
-                                                                    make_invitation, force, login_as):
+def test_the_lead_publishes_you_said_we_did_for_the_next_invitation(
+    client, lead, ready, make_invitation, force, login_as
+):
     force(ready, "verification")
     corrective.move(ready, "close", lead, utcnow())
     db.session.commit()
     login_as(lead)
-    client.post(f"/actions/summaries/{ready.round_id}/departments",
-                data={"you_said": "公文办理慢", "we_did": "每周通报办理进度"})
+    client.post(
+        f"/actions/summaries/{ready.round_id}/departments",
+        data={"you_said": "公文办理慢", "we_did": "每周通报办理进度"},
+    )
     later = corrective.next_round(db.session.get(CorrectiveAction, ready.id).round)
     token = make_invitation(group="departments", round_=later).token
     assert "每周通报办理进度" in client.get(f"/r/{token}", follow_redirects=True).text

@@ -14,11 +14,11 @@ pytest_plugins = ["tests.survey.review.factories"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/rounds", "/api/v1/rounds/{r}/results"])
-@pytest.mark.parametrize(("role", "status"), [(None, 401), ("respondent", 403),
-                                              ("designer", 403), ("quality_lead", 200),
-                                              ("admin", 200)])
-def test_only_quality_leads_and_admins_read_results(client, auth, known_round, path, role,
-                                                    status):
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(None, 401), ("respondent", 403), ("designer", 403), ("quality_lead", 200), ("admin", 200)],
+)
+def test_only_quality_leads_and_admins_read_results(client, auth, known_round, path, role, status):
     if role:
         auth.login(role=role)
     response = client.get(path.format(r=known_round.id))
@@ -31,7 +31,11 @@ def test_rounds_list_their_response_rate(client, auth, known_round):
     auth.login(role="quality_lead")
     (row,) = client.get("/api/v1/rounds").json["rounds"]
     assert (row["id"], row["responses"], row["submitted"], row["response_rate"]) == (
-        known_round.id, 10, 10, 1.0)
+        known_round.id,
+        10,
+        10,
+        1.0,
+    )
     assert row["results_url"] == f"/api/v1/rounds/{known_round.id}/results"
 
 
@@ -50,7 +54,8 @@ def test_results_equal_the_analysis(client, auth, known_round):
     body = client.get(f"/api/v1/rounds/{known_round.id}/results?lang=en").json
     headline = analysis.headline_table(answers_frame(known_round))
     assert {r["category"]: r["rate"] for r in body["categories"]} == pytest.approx(
-        dict(zip(headline["category"].astype(str), headline["rate"])))
+        dict(zip(headline["category"].astype(str), headline["rate"]))
+    )
 
     assert body["categories"][0]["category_label"] == "Document processing"
     assert body["summary"]["respondents"] == 10 and body["previous_round"] is None

@@ -27,8 +27,11 @@ def test_login_then_logout(client, make_user):
 @pytest.mark.parametrize("email", ["nobody@office.test", "known@office.test"])
 def test_wrong_login_says_the_same_for_unknown_and_known_accounts(client, make_user, email):
     make_user(email="known@office.test")
-    response = client.post("/login", data={"email": email, "password": "wrong password"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": "wrong password"},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 401
     assert "The e-mail or password is not correct." in response.text
 
@@ -60,9 +63,17 @@ def test_inactive_account_cannot_log_in(client, make_user):
 
 @pytest.mark.parametrize(
     ("target", "kept"),
-    [("/r/abc", True), ("/?x=1", True), ("//evil.example", False), ("/\\evil.example", False),
-     ("https://evil.example/", False), ("evil", False), ("", False), ("/\r\nSet-Cookie:x", False),
-     ("/\t/evil.example", False)],
+    [
+        ("/r/abc", True),
+        ("/?x=1", True),
+        ("//evil.example", False),
+        ("/\\evil.example", False),
+        ("https://evil.example/", False),
+        ("evil", False),
+        ("", False),
+        ("/\r\nSet-Cookie:x", False),
+        ("/\t/evil.example", False),
+    ],
 )
 def test_next_redirect_stays_on_this_site(target, kept):
     assert (safe_next(target) == target) is kept
@@ -92,8 +103,10 @@ def guarded_app(app):
     return app
 
 
-@pytest.mark.parametrize(("role", "status"), [("respondent", 403), ("designer", 403),
-                                              ("quality_lead", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("respondent", 403), ("designer", 403), ("quality_lead", 200), ("admin", 200)],
+)
 def test_role_required_lets_only_the_roles_through(guarded_app, client, auth, role, status):
     auth.login(role=role)
     assert client.get("/guarded").status_code == status

@@ -60,7 +60,8 @@ def ids(version: QuestionnaireVersion) -> dict[str, int]:
 
 def row(version: QuestionnaireVersion, code: str) -> Question:
     return db.session.scalar(
-        select(Question).where(Question.version_id == version.id, Question.code == code))
+        select(Question).where(Question.version_id == version.id, Question.code == code)
+    )
 
 
 @pytest.mark.parametrize("route", GET_ROUTES + POST_ROUTES)
@@ -108,19 +109,26 @@ def test_an_empty_index_says_what_to_do(client, auth):
 
 def test_a_new_questionnaire_starts_as_a_draft(client, auth, office_version):
     auth.login()
-    response = client.post("/design/questionnaires/new",
-                           data={"code": "residents-2005", "title_zh": "居民", "title_en": ""})
-    version = db.session.scalar(select(QuestionnaireVersion).order_by(
-        QuestionnaireVersion.id.desc()))
+    response = client.post(
+        "/design/questionnaires/new",
+        data={"code": "residents-2005", "title_zh": "居民", "title_en": ""},
+    )
+    version = db.session.scalar(
+        select(QuestionnaireVersion).order_by(QuestionnaireVersion.id.desc())
+    )
     assert response.location.endswith(f"/design/versions/{version.id}")
     assert (version.questionnaire.code, version.status, version.title_en) == (
-        "residents-2005", "draft", "")
+        "residents-2005",
+        "draft",
+        "",
+    )
 
 
 def test_a_used_questionnaire_id_is_refused_next_to_the_field(client, auth, office_version):
     auth.login()
-    page = client.post("/design/questionnaires/new?lang=en",
-                       data={"code": "office-services", "title_zh": "x"}).text
+    page = client.post(
+        "/design/questionnaires/new?lang=en", data={"code": "office-services", "title_zh": "x"}
+    ).text
     assert 'id="code-error">The id office-services is already used' in page
 
 
@@ -141,8 +149,9 @@ def test_importing_pasted_yaml_makes_a_draft_version(client, auth, office_versio
     text = (DEFINITIONS_DIR / "office-services.yaml").read_text("utf-8")
     changed = text.replace("公文办理的及时性", "公文办理的时效", 1)
     response = client.post("/design/questionnaires/import", data={"text": changed})
-    version = db.session.scalar(select(QuestionnaireVersion).where(
-        QuestionnaireVersion.number == 2))
+    version = db.session.scalar(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.number == 2)
+    )
     assert response.location.endswith(f"/design/versions/{version.id}")
     assert version.status == "draft" and office_version.number == 1
 
@@ -167,8 +176,14 @@ def question_form(version: QuestionnaireVersion, code: str, **changes) -> dict:
 def test_editing_a_question_saves_every_field(client, auth, draft):
     auth.login()
     q = row(draft, "overall")
-    data = question_form(draft, "overall", text_en="Overall, how satisfied are you?",
-                         audience=["residents"], required="y", help_zh="请如实填写")
+    data = question_form(
+        draft,
+        "overall",
+        text_en="Overall, how satisfied are you?",
+        audience=["residents"],
+        required="y",
+        help_zh="请如实填写",
+    )
     response = client.post(f"/design/versions/{draft.id}/questions/{q.id}/edit", data=data)
     assert response.status_code == 302 and response.location.endswith("#question-overall")
     saved = to_model(draft).question("overall")
@@ -180,8 +195,7 @@ def test_a_refused_edit_shows_the_loaders_reason_next_to_the_field(client, auth,
     auth.login()
     q = row(draft, "overall")
     data = question_form(draft, "overall", category="City Order")
-    page = client.post(f"/design/versions/{draft.id}/questions/{q.id}/edit?lang=en",
-                       data=data).text
+    page = client.post(f"/design/versions/{draft.id}/questions/{q.id}/edit?lang=en", data=data).text
     assert 'id="category-error">question &#39;overall&#39;: category' in page
     assert to_model(draft).question("overall").category != "City Order"
 
@@ -189,23 +203,36 @@ def test_a_refused_edit_shows_the_loaders_reason_next_to_the_field(client, auth,
 def test_a_choice_question_is_added_with_its_choices(client, auth, draft):
     auth.login()
     section = draft.sections[0]
-    data = {"section": section.id, "code": "contact", "type": "choice", "text_zh": "联系方式",
-            "served_unit": "", "scale": "", "choices": "phone|电话|Telephone\nmail|信件|"}
+    data = {
+        "section": section.id,
+        "code": "contact",
+        "type": "choice",
+        "text_zh": "联系方式",
+        "served_unit": "",
+        "scale": "",
+        "choices": "phone|电话|Telephone\nmail|信件|",
+    }
     response = client.post(f"/design/versions/{draft.id}/questions/new", data=data)
     assert response.status_code == 302
     added = to_model(draft).question("contact")
     assert [(c.code, c.label.get("en")) for c in added.choices] == [
-        ("phone", "Telephone"), ("mail", "信件")]
+        ("phone", "Telephone"),
+        ("mail", "信件"),
+    ]
 
 
 def test_sections_are_added_edited_and_reordered(client, auth, draft):
     auth.login()
-    client.post(f"/design/versions/{draft.id}/sections/new",
-                data={"code": "extra", "title_zh": "补充", "title_en": "More"})
+    client.post(
+        f"/design/versions/{draft.id}/sections/new",
+        data={"code": "extra", "title_zh": "补充", "title_en": "More"},
+    )
     last = draft.sections[-1]
     client.post(f"/design/versions/{draft.id}/sections/{last.id}/move", data={"direction": "up"})
-    client.post(f"/design/versions/{draft.id}/sections/{last.id}/edit",
-                data={"code": "extra", "title_zh": "补充问题", "title_en": "More"})
+    client.post(
+        f"/design/versions/{draft.id}/sections/{last.id}/edit",
+        data={"code": "extra", "title_zh": "补充问题", "title_en": "More"},
+    )
     db.session.expire_all()
     titles = [s.title.zh for s in to_model(draft).sections]
     assert titles[-2] == "补充问题" and len(titles) >= 3
@@ -232,14 +259,16 @@ def test_deleting_a_question_with_answers_is_refused_with_the_reason(client, aut
     response.answers.append(Answer(question_id=q.id, question_code=q.code, value=5))
     db.session.add(response)
     db.session.commit()
-    page = client.post(f"/design/versions/{draft.id}/questions/{q.id}/delete?lang=en",
-                       follow_redirects=True).text
+    page = client.post(
+        f"/design/versions/{draft.id}/questions/{q.id}/delete?lang=en", follow_redirects=True
+    ).text
     assert "This question has answers, so it cannot be deleted" in page
     assert row(draft, q.code) is not None
 
 
-def test_a_frozen_version_offers_a_new_draft_and_keeps_its_questions(client, auth, make_round,
-                                                                     office_version):
+def test_a_frozen_version_offers_a_new_draft_and_keeps_its_questions(
+    client, auth, make_round, office_version
+):
     auth.login()
     make_round()
     before = [(q.id, q.code, q.text_zh) for s in office_version.sections for q in s.questions]
@@ -253,8 +282,9 @@ def test_a_frozen_version_offers_a_new_draft_and_keeps_its_questions(client, aut
     assert response.location.endswith(f"/design/versions/{copy.id}")
     client.post(f"/design/versions/{copy.id}/questions/{row(copy, q.code).id}/delete")
     db.session.expire_all()
-    assert [(q.id, q.code, q.text_zh) for s in office_version.sections
-            for q in s.questions] == before
+    assert [
+        (q.id, q.code, q.text_zh) for s in office_version.sections for q in s.questions
+    ] == before
     assert row(copy, q.code) is None and copy.status == "draft"
 
 
@@ -288,8 +318,16 @@ class _Fields(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag in ("input", "textarea", "select") and attrs.get("name", "").startswith("q_"):
-            self.fields.append((tag, attrs["name"], attrs.get("type"), attrs.get("value"),
-                                attrs.get("id"), "required" in attrs))
+            self.fields.append(
+                (
+                    tag,
+                    attrs["name"],
+                    attrs.get("type"),
+                    attrs.get("value"),
+                    attrs.get("id"),
+                    "required" in attrs,
+                )
+            )
 
 
 def question_fields(html: str) -> list[tuple]:
@@ -303,8 +341,9 @@ def test_the_preview_shows_the_live_form_of_each_group(client, auth, make_invita
     invitation = make_invitation(group=group)
     live = client.get(f"/r/{invitation.token}?lang=en", follow_redirects=True).text
     auth.login()
-    preview = client.get(f"/design/versions/{invitation.round.version_id}/preview"
-                         f"?group={group}&lang=en").text
+    preview = client.get(
+        f"/design/versions/{invitation.round.version_id}/preview?group={group}&lang=en"
+    ).text
     assert question_fields(preview) == question_fields(live)
     assert len(question_fields(live)) > 20
     assert "Preview — answers are not stored" in preview
@@ -331,8 +370,11 @@ class TestWithCsrf:
 
     def test_a_move_needs_the_pages_token(self, client, make_user, draft):
         user = make_user(role="designer")
-        login = {"email": user.email, "password": PASSWORD,
-                 "csrf_token": self.token(client.get("/login").text)}
+        login = {
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": self.token(client.get("/login").text),
+        }
         assert client.post("/login", data=login).status_code == 302
         second = draft.sections[1].questions[1]
         url = f"/design/versions/{draft.id}/questions/{second.id}/move"

@@ -14,23 +14,38 @@ from survey.models import Invitation, Response, Round
 from tests.survey.respond.test_views import complete_answers
 
 ROUTES = [
-    ("GET", "/design/rounds"), ("GET", "/design/rounds/new"), ("POST", "/design/rounds/new"),
-    ("GET", "/design/rounds/{round}"), ("POST", "/design/rounds/{round}/open"),
-    ("POST", "/design/rounds/{round}/close"), ("POST", "/design/rounds/{round}/invitations"),
-    ("GET", "/design/rounds/{round}/invitations.csv"), ("POST", "/design/rounds/{round}/send"),
+    ("GET", "/design/rounds"),
+    ("GET", "/design/rounds/new"),
+    ("POST", "/design/rounds/new"),
+    ("GET", "/design/rounds/{round}"),
+    ("POST", "/design/rounds/{round}/open"),
+    ("POST", "/design/rounds/{round}/close"),
+    ("POST", "/design/rounds/{round}/invitations"),
+    ("GET", "/design/rounds/{round}/invitations.csv"),
+    ("POST", "/design/rounds/{round}/send"),
     ("POST", "/design/invitations/{invitation}/revoke"),
     ("GET", "/design/invitations/{invitation}/key-in/paper"),
-    ("GET", "/design/units"), ("GET", "/design/units/new"), ("GET", "/design/groups/new"),
+    ("GET", "/design/units"),
+    ("GET", "/design/units/new"),
+    ("GET", "/design/groups/new"),
     ("POST", "/design/units/import"),
 ]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-@pytest.mark.parametrize(("role", "allowed"), [(None, False), ("respondent", False),
-                                               ("quality_lead", False), ("designer", True),
-                                               ("admin", True)])
-def test_only_designers_and_admins_reach_the_design_pages(client, auth, make_invitation,
-                                                          method, path, role, allowed):
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        (None, False),
+        ("respondent", False),
+        ("quality_lead", False),
+        ("designer", True),
+        ("admin", True),
+    ],
+)
+def test_only_designers_and_admins_reach_the_design_pages(
+    client, auth, make_invitation, method, path, role, allowed
+):
     invitation = make_invitation()
     url = path.format(round=invitation.round_id, invitation=invitation.id)
     if role:
@@ -46,25 +61,47 @@ def test_only_designers_and_admins_reach_the_design_pages(client, auth, make_inv
 
 def test_create_a_round_for_two_groups(client, auth, office_version):
     auth.login(role="designer")
-    response = client.post("/design/rounds/new", data={
-        "name": "2005 spring", "version_id": office_version.id, "opens_at": "2005-03-01",
-        "closes_at": "2005-04-01", "audience_groups": ["mayors", "cppcc"],
-        "anonymity_threshold": "5", "rate_threshold": "85", "mean_threshold": "3.5",
-        "weights": "mayors=40, cppcc=10"})
+    response = client.post(
+        "/design/rounds/new",
+        data={
+            "name": "2005 spring",
+            "version_id": office_version.id,
+            "opens_at": "2005-03-01",
+            "closes_at": "2005-04-01",
+            "audience_groups": ["mayors", "cppcc"],
+            "anonymity_threshold": "5",
+            "rate_threshold": "85",
+            "mean_threshold": "3.5",
+            "weights": "mayors=40, cppcc=10",
+        },
+    )
     assert response.status_code == 302, response.text
     round_ = db.session.scalar(select(Round))
-    assert (round_.name, round_.status, round_.audience_groups) == ("2005 spring", "draft",
-                                                                   ["mayors", "cppcc"])
+    assert (round_.name, round_.status, round_.audience_groups) == (
+        "2005 spring",
+        "draft",
+        ["mayors", "cppcc"],
+    )
     assert round_.thresholds == {"rate": 0.85, "mean": 3.5}
     assert round_.weights == {"mayors": 0.8, "cppcc": 0.2}
 
 
 def test_round_form_errors_are_shown_next_to_the_field(client, auth, office_version):
     auth.login(role="designer")
-    response = client.post("/design/rounds/new", data={
-        "name": "", "version_id": office_version.id, "opens_at": "2005-04-01",
-        "closes_at": "2005-03-31", "anonymity_threshold": "1", "rate_threshold": "80",
-        "mean_threshold": "3.5", "weights": "nobody=3"}, headers={"Accept-Language": "en"})
+    response = client.post(
+        "/design/rounds/new",
+        data={
+            "name": "",
+            "version_id": office_version.id,
+            "opens_at": "2005-04-01",
+            "closes_at": "2005-03-31",
+            "anonymity_threshold": "1",
+            "rate_threshold": "80",
+            "mean_threshold": "3.5",
+            "weights": "nobody=3",
+        },
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 200
     for field in ("name", "closes_at", "anonymity_threshold", "weights"):
         assert f'id="{field}-error"' in response.text
@@ -77,12 +114,15 @@ def test_issue_open_download_and_watch_the_rate(client, auth, make_round):
     client.post(f"/design/rounds/{round_.id}/invitations", data={"count": "1", "group": ""})
     assert client.post(f"/design/rounds/{round_.id}/open").status_code == 302
     assert db.session.get(Round, round_.id).status == "open"
-    rows = list(csv.reader(io.StringIO(client.get(
-        f"/design/rounds/{round_.id}/invitations.csv").text)))
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/design/rounds/{round_.id}/invitations.csv").text))
+    )
     assert len(rows) == 1 + 30 and rows[0][-1] == "link"
     token = rows[1][-1].rsplit("/", 1)[1]
-    client.post(f"/r/{token}", data={**complete_answers("mayors"), "action": "submit",
-                                     "submission_key": "k"})
+    client.post(
+        f"/r/{token}",
+        data={**complete_answers("mayors"), "action": "submit", "submission_key": "k"},
+    )
     page = client.get(f"/design/rounds/{round_.id}", headers={"Accept-Language": "en"}).text
     assert "1 of 30 invitations answered" in page
 
@@ -99,10 +139,12 @@ def test_staff_key_in_a_paper_questionnaire(client, auth, make_invitation):
     invitation = make_invitation()
     user = auth.login(role="designer")
     url = f"/design/invitations/{invitation.id}/key-in/paper"
-    assert "Keying in a paper questionnaire" in client.get(
-        url, headers={"Accept-Language": "en"}).text
-    response = client.post(url, data={**complete_answers(), "action": "submit",
-                                      "submission_key": "paper-1"})
+    assert (
+        "Keying in a paper questionnaire" in client.get(url, headers={"Accept-Language": "en"}).text
+    )
+    response = client.post(
+        url, data={**complete_answers(), "action": "submit", "submission_key": "paper-1"}
+    )
     assert response.status_code == 302
     stored = db.session.scalar(select(Response))
     assert (stored.source, stored.entered_by_id, len(stored.answers)) == ("paper", user.id, 19)
@@ -119,5 +161,9 @@ def test_closing_stops_answers(client, auth, make_invitation):
     invitation = make_invitation()
     auth.login(role="designer")
     client.post(f"/design/rounds/{invitation.round_id}/close")
-    assert "This survey is not open" in client.get(
-        f"/r/{invitation.token}", headers={"Accept-Language": "en"}, follow_redirects=True).text
+    assert (
+        "This survey is not open"
+        in client.get(
+            f"/r/{invitation.token}", headers={"Accept-Language": "en"}, follow_redirects=True
+        ).text
+    )

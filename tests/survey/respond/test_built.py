@@ -68,8 +68,9 @@ def test_form_classes_are_kept_per_language_and_strictness():
 def test_each_app_keeps_its_own(app):
     from survey import create_app
 
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                        "SECRET_KEY": "other"})
+    other = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "other"}
+    )
     with app.app_context():
         mine = built_versions()
     with other.app_context():
@@ -82,12 +83,15 @@ def test_the_unanswered_page_is_the_page_the_template_renders(app, client, make_
     page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         lang = current_language()
-        built = built_versions().get(invitation.round.version.id, "departments", True,
-                                     lambda: None)
+        built = built_versions().get(invitation.round.version.id, "departments", True, lambda: None)
         assert built.questionnaire is not None, "the page's version was not kept"
-        rendered = render_template("respond/page.html", invitation=invitation, lang=lang,
-                                   questionnaire=built.questionnaire,
-                                   form=built.form_class(lang)(formdata=None))
+        rendered = render_template(
+            "respond/page.html",
+            invitation=invitation,
+            lang=lang,
+            questionnaire=built.questionnaire,
+            form=built.form_class(lang)(formdata=None),
+        )
     assert survey_form(page) == survey_form(rendered)
     assert 'name="q_doc_timeliness"' in page and 'name="submission_key"' in page
 
@@ -118,8 +122,9 @@ def test_errors_are_shown_after_an_unanswered_page_was_kept(client, make_invitat
 def test_each_language_has_its_own_kept_page(client, make_invitation):
     zh = {"Accept-Language": "zh-CN"}
     client.get(f"/r/{make_invitation().token}", follow_redirects=True, headers=zh)
-    page = client.get(f"/r/{make_invitation().token}?lang=en", follow_redirects=True,
-                      headers=zh).text
+    page = client.get(
+        f"/r/{make_invitation().token}?lang=en", follow_redirects=True, headers=zh
+    ).text
     assert "Timeliness of document handling" in page
     assert "公文办理的及时性" not in survey_form(page)
 
@@ -150,8 +155,14 @@ def test_the_page_shows_the_kept_summary(client, make_invitation, monkeypatch):
 def test_how_long_pages_are_kept_is_a_setting():
     from survey import create_app
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "SECRET_KEY": "x", "RESPONDENT_CACHE_SECONDS": 5})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "x",
+            "RESPONDENT_CACHE_SECONDS": 5,
+        }
+    )
     with app.app_context():
         assert built_versions().ttl == 5.0
 
@@ -190,11 +201,14 @@ def test_answers_are_stored_under_the_kept_question_ids(app, client, make_invita
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         stored = db.session.execute(
-            select(Answer.question_code, Question.code, Question.version_id)
-            .join(Question, Answer.question_id == Question.id)).all()
+            select(Answer.question_code, Question.code, Question.version_id).join(
+                Question, Answer.question_id == Question.id
+            )
+        ).all()
     reads = [s for s in statements if s.startswith("SELECT question.code, question.id")]
     assert len(reads) == 1, "the second submit read the question ids again"
     assert len(stored) == 2 * len(complete_answers())
     version_id = first.round.version_id
-    assert all(answered == question and version == version_id
-               for answered, question, version in stored)
+    assert all(
+        answered == question and version == version_id for answered, question, version in stored
+    )

@@ -37,8 +37,13 @@ def make(app, data: dict, group: str = "a", required: bool = True):
 def test_each_type_gets_its_field(app):
     form = make(app, {})
     kinds = {q.code: type(form.field(q)) for q in form.questions}
-    assert kinds == {"rate": RadioField, "data": RadioField, "pick": RadioField,
-                     "many": kinds["many"], "say": TextAreaField}
+    assert kinds == {
+        "rate": RadioField,
+        "data": RadioField,
+        "pick": RadioField,
+        "many": kinds["many"],
+        "say": TextAreaField,
+    }
     assert issubclass(kinds["many"], SelectMultipleField)
     assert form.comment_field(DEFINITION.question("rate")) is not None
 
@@ -49,15 +54,27 @@ def test_a_question_code_cannot_shadow_a_form_attribute(app):
 
 
 def test_valid_answers_parse_to_their_stored_values(app):
-    form = make(app, MultiDict([("q_rate", "2"), ("q_rate__comment", " slow "), ("q_data", "9"),
-                                ("q_pick", "y"), ("q_many", "y"), ("q_many", "x")]))
+    form = make(
+        app,
+        MultiDict(
+            [
+                ("q_rate", "2"),
+                ("q_rate__comment", " slow "),
+                ("q_data", "9"),
+                ("q_pick", "y"),
+                ("q_many", "y"),
+                ("q_many", "x"),
+            ]
+        ),
+    )
     assert form.validate(), form.errors
     assert form.answers() == {"rate": 2, "data": 9, "pick": "y", "many": ("x", "y"), "say": None}
     assert form.comments() == {"rate": "slow"}
 
 
-@pytest.mark.parametrize("bad", [{"q_rate": "6"}, {"q_data": "11"}, {"q_pick": "z"},
-                                 {"q_many": "z"}])
+@pytest.mark.parametrize(
+    "bad", [{"q_rate": "6"}, {"q_data": "11"}, {"q_pick": "z"}, {"q_many": "z"}]
+)
 def test_values_outside_the_definition_are_errors(app, bad):
     form = make(app, {"q_rate": "3", "q_data": "5", "q_pick": "x"} | bad)
     assert not form.validate()

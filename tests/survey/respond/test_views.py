@@ -217,18 +217,23 @@ def test_nul_in_a_comment_is_dropped(client, make_invitation):
 # The POST reads and checks the form before it takes the write lock; whatever another request
 # commits in between (a revoke, a close, a rival submit) must win.
 MEANWHILE = {
-    "revoked": (lambda i: update(Invitation).where(Invitation.id == i.id)
-                .values(status="revoked"), 404),
-    "round closed": (lambda i: update(Round).where(Round.id == i.round_id)
-                     .values(status="closed"), 409),
-    "submitted by a rival": (lambda i: update(Invitation).where(Invitation.id == i.id)
-                             .values(status="submitted"), 200),
+    "revoked": (
+        lambda i: update(Invitation).where(Invitation.id == i.id).values(status="revoked"),
+        404,
+    ),
+    "round closed": (
+        lambda i: update(Round).where(Round.id == i.round_id).values(status="closed"),
+        409,
+    ),
+    "submitted by a rival": (
+        lambda i: update(Invitation).where(Invitation.id == i.id).values(status="submitted"),
+        200,
+    ),
 }
 
 
 @pytest.mark.parametrize("change", MEANWHILE, ids=list(MEANWHILE))
-def test_a_change_between_checking_and_storing_wins(client, make_invitation, monkeypatch,
-                                                    change):
+def test_a_change_between_checking_and_storing_wins(client, make_invitation, monkeypatch, change):
     invitation = make_invitation()
     statement, status = MEANWHILE[change]
     take_lock = responses.begin_write
@@ -359,7 +364,8 @@ def test_two_links_in_one_browser_keep_their_own_pages(client, make_invitation):
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL: SQLite reads as before")
 def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
-        app, client, make_invitation):
+    app, client, make_invitation
+):
     # The link's one read needs no BEGIN and COMMIT; the submits after it, on the same pooled
     # connections (three of each, so that the pool hands every connection round), must still
     # run in a transaction.
@@ -375,8 +381,9 @@ def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
     assert seen == [("SELECT", True)] * 3
     seen.clear()
     for n, link in enumerate(links):
-        posted = client.post(link, data={**complete_answers(), "action": "submit",
-                                         "submission_key": f"k{n}"})
+        posted = client.post(
+            link, data={**complete_answers(), "action": "submit", "submission_key": f"k{n}"}
+        )
         assert posted.status_code == 303
     assert seen.count(("UPDATE", False)) == 3 and seen.count(("INSERT", False)) >= 6
     assert all(autocommit is False for _, autocommit in seen)

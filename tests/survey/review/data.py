@@ -24,6 +24,10 @@ def fill(round_: Round, answer) -> Round:
             values["comment"] = "会议纪要请早些下发"
         answer(round_, "departments", values, comments, source="paper" if i == 5 else "web")
     for i in range(4):
-        answer(round_, "mayors", {code: column[i] for code, column in MAYORS.items()},
-               {"doc_timeliness": "太慢"} if MAYORS["doc_timeliness"][i] == 1 else {})
+        answer(
+            round_,
+            "mayors",
+            {code: column[i] for code, column in MAYORS.items()},
+            {"doc_timeliness": "太慢"} if MAYORS["doc_timeliness"][i] == 1 else {},
+        )
     return round_

@@ -15,6 +15,8 @@ from survey.results import clear_cache
 from tests.survey.review.data import fill
 
 _keys = itertools.count(1)
+
+
 @pytest.fixture(autouse=True)
 def fresh_results_cache():
     """Each test starts without cached results: databases of different tests reuse round ids."""
@@ -27,11 +29,13 @@ def fresh_results_cache():
 def answer(make_invitation):
     """answer(round_, group, answers, comments=None, source="web") stores one response."""
 
-    def add(round_: Round, group: str, answers: dict, comments: dict | None = None,
-            source: str = "web"):
+    def add(
+        round_: Round, group: str, answers: dict, comments: dict | None = None, source: str = "web"
+    ):
         invitation = make_invitation(group=group, round_=round_)
-        return responses.submit(invitation, answers, comments or {}, f"t-{next(_keys)}",
-                                utcnow(), source=source)
+        return responses.submit(
+            invitation, answers, comments or {}, f"t-{next(_keys)}", utcnow(), source=source
+        )
 
     return add
 

@@ -54,8 +54,9 @@ def test_a_new_response_draws_the_chart_again(known_round, answer, draws):
 
 def test_each_language_is_drawn_and_kept_on_its_own(known_round, draws):
     results = round_results(known_round)
-    assert charts.image(results, Chart("rates", "zh")) != charts.image(results,
-                                                                       Chart("rates", "en"))
+    assert charts.image(results, Chart("rates", "zh")) != charts.image(
+        results, Chart("rates", "en")
+    )
 
     assert len(draws) == 2
 

@@ -7,9 +7,15 @@ from werkzeug.datastructures import MultiDict
 from survey.results import Labels
 from survey.review.forms import comment_filter_form
 
-LABELS = Labels(lang="en", questions={"doc_timeliness": "Timeliness"}, categories={},
-                groups={"mayors": "Mayors", "departments": "Departments"}, served_units={},
-                question_order=("doc_timeliness",), category_order=())
+LABELS = Labels(
+    lang="en",
+    questions={"doc_timeliness": "Timeliness"},
+    categories={},
+    groups={"mayors": "Mayors", "departments": "Departments"},
+    served_units={},
+    question_order=("doc_timeliness",),
+    category_order=(),
+)
 
 
 def _form(app, **args):

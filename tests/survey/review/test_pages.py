@@ -11,7 +11,6 @@ from survey.review import pages
 pytest_plugins = ["tests.survey.review.factories"]
 
 
-
 @pytest.fixture
 def request_context(app):
     with app.test_request_context():

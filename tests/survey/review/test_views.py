@@ -24,9 +24,10 @@ ROUTES = [
 
 
 @pytest.mark.parametrize("path", ROUTES)
-@pytest.mark.parametrize(("role", "status"), [(None, 302), ("respondent", 403),
-                                              ("designer", 403), ("quality_lead", 200),
-                                              ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(None, 302), ("respondent", 403), ("designer", 403), ("quality_lead", 200), ("admin", 200)],
+)
 def test_only_quality_leads_and_admins_see_results(client, auth, known_round, path, role, status):
     if role:
         auth.login(role=role)
@@ -133,19 +134,24 @@ def test_charts_are_images_with_alt_text(client, auth, known_round):
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("path", ["/review/rounds/999", "/review/rounds/{r}/categories/nope",
-                                  "/review/rounds/{r}/items/nope", "/review/rounds/{r}/units/x",
-                                  "/review/rounds/{r}/charts/pie.png",
-                                  "/review/rounds/{r}/charts/rates.gif",
-                                  "/review/rounds/{r}/tables/secrets.csv"])
-
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/review/rounds/999",
+        "/review/rounds/{r}/categories/nope",
+        "/review/rounds/{r}/items/nope",
+        "/review/rounds/{r}/units/x",
+        "/review/rounds/{r}/charts/pie.png",
+        "/review/rounds/{r}/charts/rates.gif",
+        "/review/rounds/{r}/tables/secrets.csv",
+    ],
+)
 def test_unknown_things_are_not_found(client, auth, known_round, path):
     auth.login(role="quality_lead")
     assert client.get(path.format(r=known_round.id)).status_code == 404
 
 
-def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, make_round,
-                                                                 answer):
+def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, make_round, answer):
     round_ = make_round()
     for k in range(12):
         rating = 5 - k % 4
@@ -164,7 +170,8 @@ def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, m
 
 
 def test_an_unplaced_item_does_not_hide_that_every_placed_correlation_is_weak(
-        client, auth, make_round, answer):
+    client, auth, make_round, answer
+):
     round_ = make_round()
     for k in range(12):
         # doc_timeliness varies at random against overall (|r| < 0.2); mtg_minutes follows
