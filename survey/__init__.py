@@ -36,6 +36,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
     register_extensions(app)
+    register_listeners()
     register_blueprints(app)
     register_commands(app)
     register_error_handlers(app)
@@ -50,7 +51,7 @@ def configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import database, i18n, security
+    from survey import database, filters, i18n, security
     from survey.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -61,9 +62,16 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     i18n.init_app(app)
+    filters.init_app(app)
     security.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)
+
+
+def register_listeners() -> None:
+    # Imported for what they connect: the corrective-action rules run when a round closes
+    # (survey.rounds.round_closed), and the action register is a section of the PDF report.
+    from survey.corrective import report_section, rules  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

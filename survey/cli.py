@@ -12,7 +12,7 @@ from sqlalchemy import select
 from questionnaires import DEFINITIONS_DIR, QuestionnaireError, load, load_dir
 from survey import audit, backups, corrective, invitations, rounds
 from survey import demo as demo_data
-from survey.actions import reminders
+from survey.corrective import reminders
 from survey.extensions import db
 from survey.invitations import invitation_url
 from survey.models import ROLES, Round, Unit, User, utcnow

@@ -8,7 +8,7 @@ overall satisfaction) and the charts, for the management review (9.3).
 
 The report is a list of sections: functions registered with ``@section(order)`` that take a
 ``ReportContext`` and return ReportLab flowables (an empty list leaves the section out). The
-corrective-action register is such a section, registered by ``survey.actions.report_section``.
+corrective-action register is such a section, registered by ``survey.corrective.report_section``.
 
 Fonts: Latin text in DejaVu Sans (shipped with matplotlib), Chinese in the first CJK TrueType
 font of ``CJK_FONT_FILES`` found (Debian's fonts-wqy-microhei by default). Without one the

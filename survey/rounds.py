@@ -1,17 +1,40 @@
-"""Survey rounds: creating, opening and closing them, and how far their responses have come."""
+"""Survey rounds: creating, opening and closing them, their order, and how far their responses
+have come.
+
+This module owns the order of rounds: ``in_order`` (the rounds of a questionnaire as they ran),
+``previous_round`` (the latest earlier round with responses, never a draft) and
+``earlier_rounds`` for trends, and ``next_round`` for verifying corrective actions. It also owns
+the default thresholds (``analysis.Thresholds``). A round that closes sends ``round_closed``;
+the corrective-action rules listen to it (``survey.corrective.rules``), so this module need not
+know them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from blinker import Namespace
 from sqlalchemy import Select, case, func, select
 
+import analysis
 from survey import audit
 from survey.extensions import db
-from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, utcnow
+from survey.models import (
+    Invitation,
+    QuestionnaireVersion,
+    RespondentGroup,
+    Response,
+    Round,
+    Unit,
+    utcnow,
+)
 
-DEFAULT_THRESHOLDS = {"rate": 0.80, "mean": 3.5}
+_DEFAULTS = analysis.Thresholds()
+DEFAULT_THRESHOLDS = {"rate": _DEFAULTS.rate, "mean": _DEFAULTS.mean}
+
+# Sent with the round and ``now`` when a round closes, by hand or at its close date.
+round_closed = Namespace().signal("round-closed")
 
 
 class RoundError(ValueError):
@@ -68,11 +91,9 @@ def close_round(round_: Round, now: datetime) -> None:
 
 
 def _closed(round_: Round, now: datetime) -> None:
-    """Low scores of a closed round become corrective actions (issue 5)."""
-    from survey import corrective  # deferred: corrective reads rounds through survey.results
-
+    """Audited, then announced: the corrective-action rules run on the closed round."""
     audit.record("round_closed", target=f"round:{round_.id}", automatic=round_.closed_at != now)
-    corrective.run_rules(round_, now)
+    round_closed.send(round_, now=now)
 
 
 def close_due_rounds(now: datetime) -> list[Round]:
@@ -153,3 +174,64 @@ def progress_by_unit(round_: Round) -> list[tuple[Unit, Progress]]:
 
 def newest_first() -> Select:
     return select(Round).order_by(Round.created_at.desc(), Round.id.desc())
+
+
+# --- the order of rounds -------------------------------------------------------------------
+
+
+def _when(round_: Round) -> tuple:
+    # A round runs from its opening date; one never opened counts from its creation.
+    return (round_.opens_at or round_.created_at, round_.id)
+
+
+def in_order(round_: Round) -> list[Round]:
+    """The rounds (not drafts) of the round's questionnaire, in the order they ran: by opening
+    date (creation date where none is set), then id."""
+    query = (
+        select(Round)
+        .join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
+        .where(
+            QuestionnaireVersion.questionnaire_id == round_.version.questionnaire_id,
+            Round.status != "draft",
+        )
+    )
+    return sorted(db.session.scalars(query), key=_when)
+
+
+def earlier_rounds(round_: Round, limit: int | None = None) -> list[Round]:
+    """Up to ``limit`` rounds of the same questionnaire that ran before this one and have
+    responses, newest first; never a draft, so a round is never compared with an empty one."""
+    earlier = [r for r in in_order(round_) if _when(r) < _when(round_)]
+    with_responses = set(
+        db.session.scalars(
+            select(Response.round_id)
+            .where(Response.round_id.in_([r.id for r in earlier]))
+            .group_by(Response.round_id)
+        )
+    )
+    found = [r for r in reversed(earlier) if r.id in with_responses]
+    return found if limit is None else found[:limit]
+
+
+def previous_round(round_: Round) -> Round | None:
+    """The latest earlier round of the same questionnaire with responses (see
+    ``earlier_rounds``): what trends, the drop rule and comparisons read as "last time"."""
+    earlier = earlier_rounds(round_, limit=1)
+    return earlier[0] if earlier else None
+
+
+def next_round(round_: Round) -> Round | None:
+    """The first round of the same questionnaire that ran after this one (not a draft)."""
+    later = [r for r in in_order(round_) if _when(r) > _when(round_)]
+    return later[0] if later else None
+
+
+def thresholds_of(round_: Round) -> analysis.Thresholds:
+    """The round's thresholds (``{"rate": 0.8, "mean": 3.5, "alpha": 0.05}``), defaults for
+    what it does not set."""
+    given = round_.thresholds or {}
+    return analysis.Thresholds(
+        rate=float(given.get("rate", _DEFAULTS.rate)),
+        mean=float(given.get("mean", _DEFAULTS.mean)),
+        alpha=float(given.get("alpha", _DEFAULTS.alpha)),
+    )

@@ -14,8 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from survey.actions import texts
-from survey.corrective import QueueFilter
+from survey.corrective import QueueFilter, texts
 
 LONG_TEXT = Length(max=4000)
 
@@ -39,18 +38,7 @@ class QueueFilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
     def filters(self, default_status: str = "active") -> QueueFilter:
-        return QueueFilter(
-            status=self.status.data or default_status,
-            owner_id=_int(self.owner.data),
-            served_unit=self.served_unit.data or None,
-            category=self.category.data or None,
-            round_id=_int(self.round.data),
-            overdue=bool(self.overdue.data),
-        )
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+        return QueueFilter.from_args(self.data, default_status)
 
 
 class RunRulesForm(FlaskForm):

@@ -13,7 +13,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from survey import corrective
-from survey.actions.forms import QueueFilterForm
 from survey.api import bp
 from survey.extensions import db
 from survey.models import ActionEvent, CorrectiveAction, utcnow
@@ -126,7 +125,7 @@ def actions():
     if not (corrective.is_lead(user) or corrective.involves(user)):
         abort(403)
     today = corrective.local_today(utcnow())
-    filters = QueueFilterForm(formdata=request.args).filters()
+    filters = corrective.QueueFilter.from_args(request.args)
     found = db.session.scalars(corrective.queue(filters, user, today)).all()
     return _with_token({"count": len(found), "actions": [_brief(a, today) for a in found]})
 

@@ -2,27 +2,46 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from survey import rounds
-from survey.actions.views import home_template
+from survey import corrective, rounds
+from survey.corrective import texts
 from survey.extensions import db
 from survey.home import bp
-from survey.models import Invitation, Round
+from survey.i18n import current_language
+from survey.models import CorrectiveAction, Invitation, Round, utcnow
 
 
 @bp.get("/")
 def index():
-    """Each role's start page; respondents see their unit's open invitations."""
+    """Each role's start page; respondents see their unit's open invitations. The lead and
+    owners of actions see the corrective-action block on top."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    if current_user.role == "respondent":
-        return render_template(home_template("home/respondent.html"), invitations=_my_invitations())
     if current_user.role == "quality_lead":
         return redirect(url_for("review.index"))
+    panel = _actions_panel()
+    page = "respondent.html" if current_user.role == "respondent" else "staff.html"
+    template = f"actions/home_{page}" if panel else f"home/{page}"
+    if current_user.role == "respondent":
+        return render_template(template, invitations=_my_invitations(), actions_panel=panel)
     return render_template(
-        home_template("home/staff.html"),
+        template,
         rounds=db.session.scalars(rounds.newest_first()).all(),
         progress=rounds.progress_by_round(),
+        actions_panel=panel,
     )
+
+
+def _actions_panel() -> dict | None:
+    """The lead's register figures, or the user's own open actions; None for everyone else."""
+    today = corrective.local_today(utcnow())
+    if corrective.is_lead(current_user):
+        everything = db.session.scalars(select(CorrectiveAction)).all()
+        return {"lead": True, "stats": corrective.register_stats(everything, today)}
+    mine = corrective.my_actions(current_user)
+    if not mine:
+        return None
+    names = texts.action_names(mine, current_language())
+    return {"lead": False, "mine": mine, "names": names, "today": today}
 
 
 def _my_invitations() -> list[Invitation]:

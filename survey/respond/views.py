@@ -4,7 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from survey import responses
-from survey.actions.summaries import shown_for
+from survey.corrective.summaries import shown_for
 from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
@@ -226,3 +226,10 @@ def done(invitation_id: int):
     if invitation.status != "submitted":
         return redirect(url_for("respond.page", invitation_id=invitation_id))
     return render_template("respond/done.html", invitation=invitation)
+
+
+@bp.app_template_global()
+def you_said_we_did(invitation):
+    """The "you said, we did" summary for an invitation's group, for pages that did not look it
+    up with the built questionnaire (see templates/actions/_you_said_we_did.html)."""
+    return shown_for(invitation) if invitation is not None else None

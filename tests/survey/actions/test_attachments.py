@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from survey.actions.attachments import display_name, folder, kind_of
+from survey.corrective.attachments import display_name, folder, kind_of
 from survey.extensions import db
 from survey.models import ActionAttachment
 

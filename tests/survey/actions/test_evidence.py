@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey.actions import evidence
+from survey.corrective import evidence
 
 pytest_plugins = ["tests.survey.actions.factories"]
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import openpyxl
 
 from survey import corrective
-from survey.actions import register
+from survey.corrective import register
 from survey.extensions import db
 from survey.models import CorrectiveAction, utcnow
 

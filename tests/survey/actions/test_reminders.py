@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from survey import corrective
-from survey.actions import reminders
+from survey.corrective import reminders
 from survey.mail import outbox_dir
 from survey.models import utcnow
 

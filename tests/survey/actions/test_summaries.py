@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from survey import corrective
-from survey.actions import summaries
-from survey.corrective import ActionError
+from survey import corrective, rounds
+from survey.corrective import ActionError, summaries
 from survey.extensions import db
 from survey.models import ActionSummary, Invitation, utcnow
 
@@ -31,7 +30,7 @@ def test_publishing_waits_for_a_closed_action(ready, lead):
 
 def test_a_published_summary_is_shown_on_the_groups_next_invitation(closed, lead, make_invitation):
     summaries.publish_summary(closed.round, "departments", "Slow", "Weekly list", lead, utcnow())
-    later = corrective.next_round(closed.round)
+    later = rounds.next_round(closed.round)
     mine = db.session.get(Invitation, make_invitation(group="departments", round_=later).id)
     other = db.session.get(Invitation, make_invitation(group="mayors", round_=later).id)
     assert summaries.summary_for(mine).we_did == "Weekly list"

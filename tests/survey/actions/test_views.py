@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from survey import corrective
+from survey import corrective, rounds
 from survey.extensions import db
 from survey.models import CorrectiveAction, Invitation, utcnow
 
@@ -222,7 +222,7 @@ def test_the_lead_publishes_you_said_we_did_for_the_next_invitation(
         f"/actions/summaries/{ready.round_id}/departments",
         data={"you_said": "公文办理慢", "we_did": "每周通报办理进度"},
     )
-    later = corrective.next_round(db.session.get(CorrectiveAction, ready.id).round)
+    later = rounds.next_round(db.session.get(CorrectiveAction, ready.id).round)
     token = make_invitation(group="departments", round_=later).token
     assert "每周通报办理进度" in client.get(f"/r/{token}", follow_redirects=True).text
     other = make_invitation(group="mayors", round_=later).token

@@ -144,7 +144,7 @@ def test_the_summary_is_looked_up_once_per_round_even_when_there_is_none():
 
 
 def test_the_page_shows_the_kept_summary(client, make_invitation, monkeypatch):
-    from survey.actions.summaries import Shown
+    from survey.corrective.summaries import Shown
     from survey.respond import views
 
     monkeypatch.setattr(views, "shown_for", lambda invitation: Shown("2004 spring", "慢", "快"))

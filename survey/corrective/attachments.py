@@ -20,7 +20,9 @@ from pathlib import Path
 from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
-from survey.corrective import ActionError, _, add_event, can_view
+from survey.corrective.access import can_view
+from survey.corrective.history import add_event
+from survey.corrective.states import ActionError, _
 from survey.extensions import db
 from survey.models import ActionAttachment, CorrectiveAction, User
 

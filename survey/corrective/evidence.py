@@ -9,7 +9,7 @@ import pandas as pd
 
 import analysis
 from analysis import charts
-from survey import corrective
+from survey import corrective, rounds
 from survey.models import CorrectiveAction
 from survey.results import answers_frame
 
@@ -24,7 +24,7 @@ class Evidence:
 
 def gather(action: CorrectiveAction) -> Evidence:
     """Reads each round's answers once, for the verification and the distribution alike."""
-    later = corrective.next_round(action.round)
+    later = rounds.next_round(action.round)
     before = answers_frame(action.round)
     after = answers_frame(later) if later else analysis.empty_frame()
     check = corrective.verify(action, (before, after))

@@ -9,13 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from survey.corrective import (
-    ActionError,
-    _,
-    is_lead,
-    question_texts,
-    rounds_in_order,
-)
+from survey import rounds
+from survey.corrective.access import is_lead
+from survey.corrective.states import ActionError, _
+from survey.corrective.texts import question_texts
 from survey.extensions import db
 from survey.models import ActionSummary, CorrectiveAction, Invitation, RespondentGroup, Round, User
 
@@ -94,7 +91,7 @@ def summary_for(invitation: Invitation) -> ActionSummary | None:
     same questionnaire: what the group said last time and what the office did."""
     earlier = [
         r.id
-        for r in rounds_in_order(invitation.round)
+        for r in rounds.in_order(invitation.round)
         if (r.opens_at or r.created_at, r.id)
         < (invitation.round.opens_at or invitation.round.created_at, invitation.round.id)
     ]

@@ -15,7 +15,7 @@ from reportlab.platypus import Flowable, Spacer
 from sqlalchemy import func, or_, select
 
 from survey import corrective, report
-from survey.actions import texts
+from survey.corrective import texts
 from survey.extensions import db
 from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
 

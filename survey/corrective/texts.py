@@ -1,8 +1,17 @@
-"""Names of the corrective-action codes in the reader's language (lazy: read in a request)."""
+"""Names of the corrective-action codes in the reader's language: lazy labels read in a
+request, and the names of statuses, questions, units and groups."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import CorrectiveAction, Question, RespondentGroup, Unit
 
 TRANSITION_LABELS = {
     "start_investigation": _l("Start the investigation"),
@@ -78,3 +87,71 @@ FIELD_VALUES = {
     "cause_category": CAUSE_CATEGORIES,
     "elsewhere": {True: _l("Yes"), False: _l("No")},
 }
+
+
+def question_texts(actions: Iterable[CorrectiveAction], lang: str) -> dict[tuple[int, str], str]:
+    """(round id, question code) -> the question's text in its round's version."""
+    actions = list(actions)
+    versions = {a.round.version_id for a in actions}
+    rows = db.session.execute(
+        select(Question.version_id, Question.code, Question.text_zh, Question.text_en).where(
+            Question.version_id.in_(versions)
+        )
+    )
+    by_version = {(v, c): (en if lang == "en" else zh) for v, c, zh, en in rows}
+    return {
+        (a.round_id, a.question_code): by_version.get(
+            (a.round.version_id, a.question_code), a.question_code
+        )
+        for a in actions
+    }
+
+
+def unit_names(lang: str) -> dict[str, str]:
+    rows = db.session.scalars(select(Unit).where(Unit.kind == "served"))
+    return {u.code: u.name(lang) for u in rows}
+
+
+def group_names(lang: str) -> dict[str, str]:
+    return {g.code: g.label(lang) for g in db.session.scalars(select(RespondentGroup))}
+
+
+STATUS_TEXT = {
+    "open": "Open",
+    "investigating": "Investigating",
+    "planned": "Action planned",
+    "implemented": "Implemented",
+    "verification": "Verification",
+    "closed": "Closed (effective)",
+    "cancelled": "Cancelled",
+}
+
+
+def status_labels() -> dict[str, str]:
+    """Status -> its name in the reader's language (English outside a request)."""
+    if not has_request_context():
+        return dict(STATUS_TEXT)
+    # A context of their own: a round is "open" too, and its word differs from an action's.
+    return {
+        "open": pgettext("action status", "Open"),
+        "investigating": pgettext("action status", "Investigating"),
+        "planned": pgettext("action status", "Action planned"),
+        "implemented": pgettext("action status", "Implemented"),
+        "verification": pgettext("action status", "Verification"),
+        "closed": pgettext("action status", "Closed (effective)"),
+        "cancelled": pgettext("action status", "Cancelled"),
+    }
+
+
+def status_label(status: str) -> str:
+    return status_labels()[status]
+
+
+def action_names(actions: Iterable[CorrectiveAction], lang: str) -> dict[str, dict]:
+    """Every name a list of actions shows: question texts, served units, groups, statuses."""
+    return {
+        "questions": question_texts(actions, lang),
+        "units": unit_names(lang),
+        "groups": group_names(lang),
+        "statuses": status_labels(),
+    }

@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from survey import corrective
-from survey.actions import texts
+from survey.corrective import texts
 from survey.models import ActionEvent, CorrectiveAction
 from survey.spreadsheets import safe_cell
 

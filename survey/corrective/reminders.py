@@ -11,7 +11,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from survey import mail
-from survey.corrective import ACTIVE, add_event, local_today
+from survey.corrective.history import add_event
+from survey.corrective.queue import local_today
+from survey.corrective.states import ACTIVE
 from survey.extensions import db
 from survey.models import CorrectiveAction, User
 

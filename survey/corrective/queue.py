@@ -1,0 +1,113 @@
+"""The action queue and the register's figures: filters, overdue actions, counts by state."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, or_, select
+
+from survey.corrective.access import is_lead
+from survey.corrective.states import ACTIVE
+from survey.models import (
+    ActionStep,
+    CorrectiveAction,
+    User,
+)
+
+
+def local_today(now: datetime) -> date:
+    """Today in the office's time zone (due dates are office days), from a naive UTC now."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    return now.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def is_overdue(action: CorrectiveAction, today: date) -> bool:
+    return action.status in ACTIVE and action.due_date is not None and action.due_date < today
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """``status``: one status, ``active`` (default: all but closed and cancelled) or ``all``."""
+
+    status: str = "active"
+    owner_id: int | None = None
+    served_unit: str | None = None
+    category: str | None = None
+    round_id: int | None = None
+    overdue: bool = False
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, object], default_status: str = "active") -> QueueFilter:
+        """The filters of a query string (the queue page and the API): ``status``, ``owner``,
+        ``served_unit``, ``category``, ``round`` and ``overdue`` (any value but "" or "false");
+        an id that is not a number is ignored."""
+        overdue = args.get("overdue")
+        return cls(
+            status=str(args.get("status") or default_status),
+            owner_id=_int(args.get("owner")),
+            served_unit=str(args.get("served_unit") or "") or None,
+            category=str(args.get("category") or "") or None,
+            round_id=_int(args.get("round")),
+            overdue=bool(overdue) and overdue != "false",
+        )
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def queue(filters: QueueFilter, viewer: User, today: date) -> Select:
+    """Actions the viewer may see, filtered, most severe first (severity: how far below the
+    threshold, weighted by sqrt(n), as ``analysis.alerts`` computes it)."""
+    query = select(CorrectiveAction)
+    if not is_lead(viewer):
+        mine = select(ActionStep.action_id).where(ActionStep.owner_id == viewer.id)
+        query = query.where(
+            or_(CorrectiveAction.owner_id == viewer.id, CorrectiveAction.id.in_(mine))
+        )
+    if filters.status == "active":
+        query = query.where(CorrectiveAction.status.in_(ACTIVE))
+    elif filters.status != "all":
+        query = query.where(CorrectiveAction.status == filters.status)
+    for column, value in (
+        (CorrectiveAction.owner_id, filters.owner_id),
+        (CorrectiveAction.served_unit, filters.served_unit),
+        (CorrectiveAction.category, filters.category),
+        (CorrectiveAction.round_id, filters.round_id),
+    ):
+        if value not in (None, ""):
+            query = query.where(column == value)
+    if filters.overdue:
+        query = query.where(CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date < today)
+    return query.order_by(CorrectiveAction.severity.desc(), CorrectiveAction.id)
+
+
+@dataclass(frozen=True)
+class RegisterStats:
+    open: int
+    overdue: int
+    closed: int
+    cancelled: int
+    median_days_to_close: float | None
+
+
+def register_stats(actions: Iterable[CorrectiveAction], today: date) -> RegisterStats:
+    """Counts by state and the median days from opening to closing (closed actions only)."""
+    actions = list(actions)
+    days = [
+        (a.closed_at - a.created_at).total_seconds() / 86400
+        for a in actions
+        if a.status == "closed" and a.closed_at
+    ]
+    return RegisterStats(
+        open=sum(a.status in ACTIVE for a in actions),
+        overdue=sum(is_overdue(a, today) for a in actions),
+        closed=sum(a.status == "closed" for a in actions),
+        cancelled=sum(a.status == "cancelled" for a in actions),
+        median_days_to_close=round(statistics.median(days), 1) if days else None,
+    )
