@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dataset
 from sqlalchemy import select
 
-from survey import chart_cache, responses
+from survey import responses
 from survey.extensions import db
 from survey.models import Invitation, Round, utcnow
-from survey.results import answers_frame, clear_cache
+from survey.results import answers_frame, clear_cache, file_cache
 
 WARM_REPEATS = 20
 TARGET_WARM = 0.200
@@ -95,7 +95,7 @@ def measure(responses_n: int, previous_n: int) -> list[dict]:
         page = f"/review/rounds/{data.round_id}?lang=zh"
         with app.app_context():
             clear_cache()
-            chart_cache.clear()
+            file_cache.clear()
         seconds, status, size = timed_get(client, page)
         row("dashboard cold (both rounds analysed)", seconds, status=status, bytes=size)
         add_one_response(app, data.round_id)

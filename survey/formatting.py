@@ -1,13 +1,41 @@
-"""Plain values for people and for JSON: numbers without NaN, rates as percentages."""
+"""Plain values for people and for JSON: numbers without NaN, tables as rows of plain values,
+rates as percentages."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 
 def plain_number(value: float | None) -> float | None:
     """A float, or None for a missing figure (None or NaN): JSON and the database have no NaN."""
     return None if value is None or math.isnan(value) else float(value)
+
+
+def records(table: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """A summary table's rows as plain dicts for templates and JSON: NaN becomes None, numpy
+    numbers Python numbers, categoricals their code strings."""
+    if columns is not None:
+        table = table[list(columns)]
+    rows = []
+    for row in table.to_dict(orient="records"):
+        rows.append({name: plain_value(value) for name, value in row.items()})
+    return rows
+
+
+def plain_value(value: Any) -> Any:
+    """None for a missing value (None, pd.NA, NaN); numpy scalars as Python numbers."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def percent(value: float | None, digits: int = 1) -> str:

@@ -15,9 +15,10 @@ from werkzeug.exceptions import HTTPException
 from survey import rounds
 from survey.api import bp
 from survey.extensions import db
+from survey.formatting import records
 from survey.i18n import current_language
 from survey.models import Round
-from survey.results import RoundResults, data_versions, records, round_results
+from survey.results import RoundResults, data_versions, round_results
 
 READERS = ("quality_lead", "admin")
 ITEM_COLUMNS = (

@@ -14,10 +14,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 from sqlalchemy import func, or_, select
 
-from survey import corrective, report
+from survey import corrective
 from survey.corrective import texts
 from survey.extensions import db
+from survey.formatting import percent
 from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
+from survey.results import report
+from survey.results.report import tables as report_tables
 
 
 def _of_round(round_: Round):
@@ -93,7 +96,7 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
             ]
         )
     flow.append(
-        report.table(
+        report_tables.table(
             context,
             [
                 "#",
@@ -113,7 +116,7 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
 
 
 def _observed(action: CorrectiveAction) -> str:
-    return f"{action.observed:.2f}" if action.rule == "mean_below" else report.pct(action.observed)
+    return f"{action.observed:.2f}" if action.rule == "mean_below" else percent(action.observed)
 
 
 def _owner_and_due(action: CorrectiveAction) -> str:
@@ -132,7 +135,7 @@ def _verification(action: CorrectiveAction) -> str:
         action.result or "", ""
     )
     figures = (
-        f"{report.pct(action.rate_before)} → {report.pct(action.rate_after)} "
+        f"{percent(action.rate_before)} → {percent(action.rate_after)} "
         f"({action.verification_round.name})"
     )
     return f"{figures} {verdict}".strip()

@@ -10,24 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
-from flask_babel import ngettext
 
-from analysis.drivers import MIN_PAIRS_PLACED, all_weak, unplaced
+from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from survey import rounds
 from survey.extensions import db
+from survey.formatting import records
 from survey.models import Round
 from survey.questionnaire_store import to_model
 from survey.results import (
     Labels,
     RoundResults,
+    charts,
     comments_query,
     data_versions,
-    records,
     round_progress,
     round_results,
 )
-from survey.review import charts
-from survey.review.charts import Chart
+from survey.results.charts import Chart
 
 ROUND_CHARTS = ("rates", "distribution", "heatmap", "trend", "quadrant")
 CATEGORY_CHARTS = ("rates", "distribution")
@@ -62,7 +61,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         comparison=_comparison(results),
         drivers=_drivers(results),
         weak_drivers=all_weak(results.drivers),
-        unplaced_drivers=unplaced_note(results),
+        unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
         charts={kind: chart_info(round_, results, Chart(kind, lang)) for kind in ROUND_CHARTS},
     )
@@ -130,23 +129,6 @@ def _drivers(results: RoundResults) -> list[dict[str, Any]]:
         None: 4,
     }
     return sorted(rows, key=lambda r: (order[r["quadrant"]], -(r["importance"] or 0)))
-
-
-def unplaced_note(results: RoundResults) -> str | None:
-    """Why some items have no quadrant, if some have none (the dashboard's and the report's)."""
-    count = unplaced(results.drivers)
-    if not count:
-        return None
-    return ngettext(
-        "%(num)s item was rated together with the overall item by fewer than %(k)s "
-        "respondents: it has no quadrant, since a correlation over so few answers could be "
-        "anything from weak to strong.",
-        "%(num)s items were rated together with the overall item by fewer than %(k)s "
-        "respondents: they have no quadrant, since a correlation over so few answers could be "
-        "anything from weak to strong.",
-        count,
-        k=MIN_PAIRS_PLACED,
-    )
 
 
 def chart_info(round_: Round, results: RoundResults, chart: Chart) -> dict[str, str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, send_file
 
-from survey import exports, report
 from survey.auth.decorators import role_required
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Round
-from survey.results import round_results
-from survey.review import bp, charts, pages
+from survey.results import charts, exports, report, round_results, workbook
+from survey.review import bp, pages
 from survey.review.forms import comment_filter_form
 
 REVIEWERS = ("quality_lead",)  # admin always passes role_required
@@ -110,9 +109,9 @@ def export_table(round_id: int, table: str):
 @bp.get("/rounds/<int:round_id>/results.xlsx")
 @role_required(*REVIEWERS)
 def export_workbook(round_id: int):
-    path, name = exports.workbook(_round(round_id), _lang())
+    path, name = workbook.workbook(_round(round_id), _lang())
     return send_file(
-        path, as_attachment=True, download_name=name, mimetype=exports.XLSX_MIMETYPE, max_age=0
+        path, as_attachment=True, download_name=name, mimetype=workbook.XLSX_MIMETYPE, max_age=0
     )
 
 

@@ -70,3 +70,42 @@ def test_progress_counts_match_the_invitations(make_invitation):
     assert by_group["mayors"] == rounds.Progress(2, 1, 0)
     assert by_group["departments"].rate == 1.0
     assert rounds.progress_by_round()[round_.id].submitted == 1
+
+
+# --- the order of rounds -------------------------------------------------------------------
+
+
+@pytest.fixture
+def answered(make_invitation):
+    """Give a round one submitted response."""
+
+    def answer(round_) -> None:
+        invitation = make_invitation(group="departments", round_=round_)
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, f"k{round_.id}", utcnow())
+        db.session.commit()
+
+    return answer
+
+
+def test_the_previous_round_is_the_latest_earlier_one_with_responses(make_round, answered):
+    def ran(name: str, days: int, status: str = "closed", responses: bool = True):
+        round_ = make_round(name=name)
+        if responses:
+            answered(round_)
+        # Set after the answers: a draft or a future round accepts none.
+        round_.opens_at, round_.status = utcnow() + timedelta(days=days), status
+        db.session.commit()
+        return round_
+
+    old, last = ran("2002", -700), ran("2003", -300)
+    silent = ran("2003 autumn", -200, responses=False)
+    ran("draft", -100, status="draft")
+    current, later = ran("2004", -1, status="open"), ran("2005", 300, status="open")
+    # A round without responses and a draft are never "last time".
+    assert [r.name for r in rounds.earlier_rounds(current)] == ["2003", "2002"]
+    assert rounds.previous_round(current) == last and rounds.previous_round(old) is None
+    assert rounds.earlier_rounds(later, limit=1) == [current]
+    assert rounds.next_round(last) == silent and rounds.next_round(later) is None
+    assert [r.name for r in rounds.in_order(current)] == [
+        "2002", "2003", "2003 autumn", "2004", "2005"
+    ]  # fmt: skip

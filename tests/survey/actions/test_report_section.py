@@ -7,9 +7,11 @@ import shutil
 import subprocess
 from datetime import date, timedelta
 
-from survey import corrective, report
+from survey import corrective
 from survey.extensions import db
 from survey.models import utcnow
+from survey.results import report
+from survey.results.report import styles
 from tests.system import require
 
 pytest_plugins = ["tests.survey.actions.factories", "tests.survey.review.factories"]
@@ -69,7 +71,7 @@ def test_a_round_without_actions_says_so(app, known_round, tmp_path):
 
 
 def test_the_chinese_report_has_the_register_in_chinese(app, assigned, tmp_path):
-    require(report.cjk_font() is not None, "a CJK font")
+    require(styles.cjk_font() is not None, "a CJK font")
     with app.test_request_context():
         text = _text(report.build(assigned.round, "zh"), tmp_path)
     assert "纠正措施" in text and f"#{assigned.id}" in text

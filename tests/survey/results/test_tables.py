@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
 from survey import responses
-from survey import results as results_module
 from survey.extensions import db
 from survey.models import utcnow
 from survey.results import (
@@ -16,11 +14,11 @@ from survey.results import (
     comments_query,
     data_versions,
     labels_for,
-    previous_rounds,
     round_results,
     satisfaction_table,
     short_label,
 )
+from survey.results import tables as results_module
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
 pytest_plugins = ["tests.survey.review.factories"]
@@ -117,16 +115,6 @@ def test_cached_tables_equal_a_fresh_analysis(known_round):
     fresh = satisfaction_table(known_round)
     assert list(cached.items["question"].astype(str)) == list(fresh["question"].astype(str))
     assert list(cached.items["rate"]) == list(fresh["rate"])
-
-
-def test_the_previous_round_is_the_latest_earlier_one_of_the_questionnaire(make_round):
-    now = utcnow()
-    old = make_round(name="2002", created_at=now - timedelta(days=700))
-    last = make_round(name="2003", created_at=now - timedelta(days=300))
-    current = make_round(name="2004", created_at=now)
-    make_round(name="2005", created_at=now + timedelta(days=300))
-    assert [r.name for r in previous_rounds(current)] == ["2003", "2002"]
-    assert previous_rounds(old) == [] and previous_rounds(last)[0].name == "2002"
 
 
 def test_data_versions_count_responses_and_the_latest_id(known_round, make_round):

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from survey import report
+from survey.results import report
+from survey.results.report import document, styles, tables
 from tests.system import require
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -60,7 +61,7 @@ def test_the_report_has_the_method_the_analysis_and_the_figures(app, known_round
 
 def test_the_chinese_report_embeds_a_cjk_font(app, known_round, tmp_path):
     require(bool(POPPLER), "poppler-utils")
-    require(report.cjk_font() is not None, "a CJK font")
+    require(styles.cjk_font() is not None, "a CJK font")
     with app.test_request_context():
         pdf = report.build(known_round, "zh")
     text = _text(pdf, tmp_path)
@@ -69,7 +70,7 @@ def test_the_chinese_report_embeds_a_cjk_font(app, known_round, tmp_path):
 
 def test_without_a_cjk_font_the_report_is_english(app, known_round, tmp_path, monkeypatch):
     require(bool(POPPLER), "poppler-utils")
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    monkeypatch.setattr(document, "cjk_font", lambda: None)
     with app.test_request_context():
         text = _text(report.build(known_round, "zh"), tmp_path)
     assert "Method of monitoring" in text
@@ -92,7 +93,7 @@ def test_a_round_without_responses_says_so(app, empty_round, tmp_path):
 
 def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, monkeypatch):
     require(bool(POPPLER), "poppler-utils")
-    monkeypatch.setattr(report, "SECTIONS", list(report.SECTIONS))
+    monkeypatch.setattr(document, "SECTIONS", list(document.SECTIONS))
     report.section(45)(lambda context: [context.styles.para("Register of corrective actions")])
     with app.test_request_context():
         text = _text(report.build(known_round, "en"), tmp_path)
@@ -103,8 +104,8 @@ def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, m
 
 def test_the_report_is_made_once_per_data_version(app, known_round, monkeypatch):
     calls = []
-    real = report.build
-    monkeypatch.setattr(report, "build", lambda *a: calls.append(1) or real(*a))
+    real = document.build
+    monkeypatch.setattr(document, "build", lambda *a: calls.append(1) or real(*a))
     with app.test_request_context():
         first, _ = report.pdf(known_round, "en")
         second, name = report.pdf(known_round, "en")
@@ -153,11 +154,11 @@ def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_colu
     widths = [140.0, 30.0, 30.0]
     # Chinese wraps between characters: only the Latin words need their whole width.
     assert (
-        report._fit_header_words(
+        tables._fit_header_words(
             context, ["Category", "2025年度机关服务工作满意度测评 (n)", "n"], widths
         )
         == widths
     )
     # A Latin word too wide for its column gets room from the widest column.
-    fitted = report._fit_header_words(context, ["Category", "Significant", "n"], widths)
+    fitted = tables._fit_header_words(context, ["Category", "Significant", "n"], widths)
     assert fitted[1] > 30 and fitted[0] < 140 and sum(fitted) == pytest.approx(sum(widths))

@@ -9,9 +9,8 @@ import pytest
 from PIL import Image
 
 import analysis
-from survey.results import round_results
-from survey.review import charts
-from survey.review.charts import Chart
+from survey.results import charts, round_results
+from survey.results.charts import Chart
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
 pytest_plugins = ["tests.survey.review.factories"]

@@ -1,8 +1,8 @@
-"""The review's charts: which table each chart draws, in which language, and its cache name.
+"""The charts of the review pages and the report: which table each chart draws, in which language, and its cache name.
 
 Drawing is ``analysis.charts``; this module picks the round's table, orders it as the
 questionnaire does, passes the labels of the current language and keeps the PNG or SVG in
-``survey.chart_cache``, so a page of ten charts draws none of them twice.
+``survey.results.file_cache``, so a page of ten charts draws none of them twice.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from flask_babel import ngettext
 from matplotlib.figure import Figure
 
 import analysis
-from survey import chart_cache
-from survey.results import RoundResults
+from analysis.drivers import MIN_PAIRS_PLACED, unplaced
+from survey.results import file_cache
+from survey.results.tables import RoundResults
 
 KINDS = ("rates", "distribution", "heatmap", "trend", "quadrant")
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -122,6 +124,23 @@ def image(results: RoundResults, chart: Chart, fmt: str = "png", dpi: int = SCRE
             return analysis.charts.to_svg(fig)
         return analysis.charts.to_png(fig, dpi=dpi)
 
-    return chart_cache.cached_bytes(
+    return file_cache.cached_bytes(
         results.round_id, results.version_tag, chart.name(fmt, dpi), draw
+    )
+
+
+def unplaced_note(results: RoundResults) -> str | None:
+    """Why some items have no quadrant, if some have none (the dashboard's and the report's)."""
+    count = unplaced(results.drivers)
+    if not count:
+        return None
+    return ngettext(
+        "%(num)s item was rated together with the overall item by fewer than %(k)s "
+        "respondents: it has no quadrant, since a correlation over so few answers could be "
+        "anything from weak to strong.",
+        "%(num)s items were rated together with the overall item by fewer than %(k)s "
+        "respondents: they have no quadrant, since a correlation over so few answers could be "
+        "anything from weak to strong.",
+        count,
+        k=MIN_PAIRS_PLACED,
     )

@@ -23,25 +23,26 @@ from pathlib import Path
 
 from flask import current_app
 
+import analysis
+
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
-SURVEY = Path(__file__).resolve().parent
+RESULTS = Path(__file__).resolve().parent
 # The code that draws the files: a new release that changes it must not serve old drawings.
+# Whole packages, so that a module added or moved there is covered without a list to keep.
 DRAWING_CODE = (
-    *sorted((SURVEY.parent / "analysis").glob("*.py")),
-    SURVEY / "results.py",
-    SURVEY / "review" / "charts.py",
-    SURVEY / "report.py",
-    SURVEY / "exports.py",
+    *sorted(Path(analysis.__file__).resolve().parent.rglob("*.py")),
+    *sorted(RESULTS.rglob("*.py")),
+    RESULTS.parent / "corrective" / "report_section.py",
 )
 
 
 @functools.cache
 def code_tag() -> str:
-    """A short hash of the drawing code, part of every cache folder's name."""
+    """A short hash of the drawing code, part of every cache folder's name. A file of
+    ``DRAWING_CODE`` that is missing is an error, never silently left out of the hash."""
     digest = hashlib.sha256()
     for path in DRAWING_CODE:
-        if path.exists():
-            digest.update(path.read_bytes())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:8]
 
 

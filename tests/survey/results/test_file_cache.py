@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from survey import chart_cache
+from survey.results import file_cache as chart_cache
 
 
 def test_bytes_are_made_once_per_version(app):
@@ -59,3 +61,24 @@ def test_clear_removes_a_round(app):
     chart_cache.cached_bytes(4, "1-x", "a.png", lambda: b"x")
     chart_cache.clear(4)
     assert not (chart_cache.root() / "round-4").exists()
+
+
+def test_the_code_tag_covers_every_module_that_draws():
+    import analysis
+    import survey.results
+
+    drawn = {path.resolve() for path in chart_cache.DRAWING_CODE}
+    for package in (analysis, survey.results):
+        for path in Path(package.__file__).resolve().parent.rglob("*.py"):
+            assert path in drawn, path
+    assert all(path.exists() for path in drawn)
+
+
+def test_a_missing_drawing_module_is_an_error_not_a_silent_gap(monkeypatch, tmp_path):
+    monkeypatch.setattr(chart_cache, "DRAWING_CODE", (tmp_path / "gone.py",))
+    chart_cache.code_tag.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError):
+            chart_cache.code_tag()
+    finally:
+        chart_cache.code_tag.cache_clear()

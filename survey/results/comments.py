@@ -1,0 +1,59 @@
+"""The comments of a round: follow-up comments and free-text answers, as a select."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import contains_eager
+
+from survey.models import (
+    Answer,
+    Question,
+    RespondentGroup,
+    Response,
+    Round,
+)
+
+
+def comments_query(
+    round_: Round,
+    question: str | None = None,
+    group: str | None = None,
+    rating: int | None = None,
+    hidden_groups: Iterable[str] = (),
+) -> Select:
+    """The round's follow-up comments and free-text answers as a select of Answer rows (each
+    with its response and respondent group loaded), newest response first, to page through.
+
+    Filters: question code, respondent group code, rating value. A group in ``hidden_groups``
+    (below the anonymity threshold) selects nothing when filtered on by itself; its answers
+    still appear in the unfiltered list, where the page does not name the group.
+    """
+    query = (
+        select(Answer)
+        .join(Answer.response)
+        .join(Response.group)
+        .options(contains_eager(Answer.response).contains_eager(Response.group))
+        .where(
+            Response.round_id == round_.id,
+            or_(
+                Answer.comment.is_not(None),
+                Answer.question_id.in_(_text_questions(round_.version_id)),
+            ),
+        )
+        .order_by(Answer.response_id.desc(), Answer.id)
+    )
+    if question:
+        query = query.where(Answer.question_code == question)
+    if group:
+        query = query.where(
+            RespondentGroup.code == group, RespondentGroup.code.not_in(list(hidden_groups))
+        )
+    if rating is not None:
+        query = query.where(Answer.value == rating)
+    return query
+
+
+def _text_questions(version_id: int) -> Select:
+    return select(Question.id).where(Question.version_id == version_id, Question.type == "text")

@@ -1,0 +1,164 @@
+"""The only place where database rows become DataFrames for ``analysis``: a round's answer
+frame, and the plain satisfaction table of ``flask analyse``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, or_, select
+
+import analysis
+from survey.extensions import db
+from survey.models import (
+    Answer,
+    Question,
+    RespondentGroup,
+    Response,
+    Round,
+    Unit,
+)
+
+
+def answers_frame(round_: Round) -> pd.DataFrame:
+    """The tidy answer frame of a round (see analysis.frames): one query for the responses,
+    one for the answers' numbers, one for the few answers with text and one for the version's
+    questions; never a query per answer.
+
+    Question attributes (code, category, served unit, type, scale bounds) come from the
+    round's questionnaire version by question id, so renaming nothing in a later version
+    changes what an old round's answers mean.
+    """
+    responses = _responses(round_.id)
+    response_id, question_id, value = _answer_numbers(round_.id)
+    if len(response_id) == 0:
+        return analysis.empty_frame()
+    questions = _question_table(round_.version_id)
+    # Positions instead of ids, so that every per-response or per-question column is a gather.
+    row = responses.index.get_indexer(response_id)
+    qpos = questions.index.get_indexer(question_id)
+    frame = pd.DataFrame({"round_id": np.full(len(row), round_.id), "response_id": response_id})
+    for name in ("group", "unit", "source"):
+        frame[name] = responses[name].array.take(row)
+    for name in ("question", "category", "served_unit", "type"):
+        frame[name] = questions[name].astype("category").array.take(qpos)
+    frame["value"] = value
+    for name in ("scale_min", "scale_max"):
+        frame[name] = questions[name].to_numpy(dtype="float64").take(qpos)
+    positions = pd.Index(row * len(questions) + qpos)
+    frame["text"], frame["comment"] = _answer_texts(
+        round_.id, positions, responses.index, questions.index
+    )
+    return analysis.answer_frame(frame)
+
+
+def _responses(round_id: int) -> pd.DataFrame:
+    """The round's responses by id: group and unit codes and source, as categoricals."""
+    rows = plain_rows(
+        select(Response.id, RespondentGroup.code, Unit.code, Response.source)
+        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .outerjoin(Unit, Response.unit_id == Unit.id)
+        .where(Response.round_id == round_id)
+    )
+    table = pd.DataFrame.from_records(rows, columns=["id", "group", "unit", "source"])
+    for name in ("group", "unit", "source"):
+        table[name] = table[name].astype("category")
+    return table.set_index("id")
+
+
+def _answer_numbers(round_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(response_id, question_id, value) of every answer of the round as numpy arrays.
+
+    A big round has two million answers, and SQLAlchemy's Row objects then cost more than the
+    query itself; so the typed select runs on the DBAPI cursor of the session's own connection
+    (same transaction) and the plain tuples go straight into numpy.
+    """
+    query = (
+        select(Answer.response_id, Answer.question_id, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .where(Response.round_id == round_id)
+    )
+    rows = plain_rows(query)
+    if not rows:
+        empty = np.zeros(0, dtype="int64")
+        return empty, empty, np.zeros(0)
+    array = np.array(rows, dtype="float64")
+    return array[:, 0].astype("int64"), array[:, 1].astype("int64"), array[:, 2]
+
+
+def plain_rows(query: Select) -> list[tuple]:
+    """All rows of ``query`` as plain tuples, read through the session's DBAPI connection in
+    the session's transaction: for the few queries that return millions of rows, where each
+    SQLAlchemy Row costs a microsecond or more (and pandas checks each for namedtuple
+    fields)."""
+    connection = db.session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    params: Any = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _answer_texts(
+    round_id: int, positions: pd.Index, responses: pd.Index, questions: pd.Index
+) -> tuple[pd.Series, pd.Series]:
+    """Text and comment columns aligned with the answer rows (most answers have neither).
+
+    ``positions`` holds each answer row's response position x number of questions + question
+    position; (response, question) is unique per answer, so it locates every text row.
+    """
+    rows = plain_rows(
+        select(Answer.response_id, Answer.question_id, Answer.text, Answer.comment)
+        .join(Response, Answer.response_id == Response.id)
+        .where(
+            Response.round_id == round_id,
+            or_(Answer.text.is_not(None), Answer.comment.is_not(None)),
+        )
+    )
+    text = np.full(len(positions), None, dtype=object)
+    comment = np.full(len(positions), None, dtype=object)
+    if rows:
+        table = pd.DataFrame.from_records(rows, columns=["response", "question", "text", "comment"])
+        keys = responses.get_indexer(table["response"]) * len(questions) + questions.get_indexer(
+            table["question"]
+        )
+        at = positions.get_indexer(keys)
+        text[at] = table["text"].to_numpy(dtype=object)
+        comment[at] = table["comment"].to_numpy(dtype=object)
+    return pd.Series(text, dtype="str"), pd.Series(comment, dtype="str")
+
+
+def _question_table(version_id: int) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    for q in db.session.scalars(select(Question).where(Question.version_id == version_id)):
+        values = [p["value"] for p in q.scale["points"]] if q.scale else [None]
+        records.append(
+            {
+                "question_id": q.id,
+                "question": q.code,
+                "category": q.category,
+                "served_unit": q.served_unit,
+                "type": q.type,
+                "scale_min": min(values) if q.scale else None,
+                "scale_max": max(values) if q.scale else None,
+            }
+        )
+    return pd.DataFrame.from_records(records).set_index("question_id")
+
+
+def satisfaction_table(round_: Round) -> pd.DataFrame:
+    """Per item: n, satisfied, rate with its 95% Wilson interval and the mean, lowest first."""
+    table = analysis.item_table(answers_frame(round_))
+    return lowest_first(table)
+
+
+def lowest_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Items ordered by rate, lowest first (ties by question code), items without a rate last:
+    the order of ``flask analyse``, the API and the dashboard."""
+    return table.sort_values(["rate", "question"], na_position="last").reset_index(drop=True)

@@ -1,0 +1,25 @@
+"""The management-review report of a round as a PDF, made on the server with ReportLab.
+
+Contents (ISO 9001:2015): the method of monitoring (9.1.2: who was asked, how, when, the
+response rate), the analysis and evaluation (9.1.3: headline figures per category with n and
+95% intervals, the items below the threshold, respondent groups with small groups suppressed,
+served units, the change since the previous round with its significance, the drivers of
+overall satisfaction) and the charts, for the management review (9.3).
+
+The report is a list of sections: functions registered with ``@section(order)`` that take a
+``ReportContext`` and return ReportLab flowables (an empty list leaves the section out). The
+corrective-action register is such a section, registered by ``survey.corrective.report_section``.
+
+Fonts: Latin text in DejaVu Sans (shipped with matplotlib), Chinese in the first CJK TrueType
+font of ``CJK_FONT_FILES`` found (Debian's fonts-wqy-microhei by default). Without one the
+report is written in English and Chinese names from the database are left as they are.
+
+The package: ``styles`` (page, fonts, styles), ``document`` (the context, the section
+registry, ``pdf`` and ``build``), ``tables`` (tables and cell formats), and the sections in
+``sections`` and ``analysis``, registered on import.
+"""
+
+from survey.results.report import analysis, sections  # noqa: F401  (register the sections)
+from survey.results.report.document import ReportContext, build, pdf, section
+
+__all__ = ["ReportContext", "build", "pdf", "section"]

@@ -1,0 +1,185 @@
+"""The report as a document: its context, the registry of sections, and the PDF they make."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+)
+
+from survey import rounds
+from survey.models import Round, utcnow
+from survey.results import charts, file_cache
+from survey.results.charts import Chart
+from survey.results.exports import download_name
+from survey.results.report.styles import (
+    ACCENT,
+    CHART_DPI,
+    CHINESE_NUMERALS,
+    CJK,
+    MARGIN,
+    MUTED,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    TEXT_WIDTH,
+    Styles,
+    cjk_font,
+)
+from survey.results.tables import RoundResults, round_progress, round_results
+
+
+@dataclass
+class ReportContext:
+    """What a section sees: the round, its cached results, the report's language and styles."""
+
+    round: Round
+    results: RoundResults
+    lang: str
+    styles: Styles
+    progress: rounds.Progress
+    group_progress: list
+    figures: int = 0
+    chapters: int = 0
+
+    def chapter(self, title: str) -> Paragraph:
+        """The next numbered chapter heading: "3. Title" in English, "三、Title" in Chinese.
+        Numbered as they come, since a section with nothing to say leaves the report."""
+        self.chapters += 1
+        number = (
+            f"{CHINESE_NUMERALS[self.chapters]}、" if self.lang == "zh" else f"{self.chapters}. "
+        )
+        return self.styles.para(number + title, self.styles.h1)
+
+    @property
+    def labels(self):
+        return self.results.labels[self.lang]
+
+    def chart(self, kind: str) -> list[Flowable]:
+        """A chart of the round (from the chart cache, at print resolution), numbered, with its
+        alt text as the figure's description."""
+        self.figures += 1
+        caption = _("Figure %(n)s.", n=self.figures)
+        chart = Chart(kind, self.lang)
+        png = charts.image(self.results, chart, "png", dpi=CHART_DPI)
+        width, height = ImageReader(io.BytesIO(png)).getSize()
+        shown = min(TEXT_WIDTH, width / CHART_DPI * 72 * 0.85)
+        tallest = PAGE_HEIGHT - 2 * MARGIN - 30 * mm
+        scale = min(shown / width, tallest / height)
+        image = Image(io.BytesIO(png), width=width * scale, height=height * scale)
+        text = f"{caption} {charts.alt(self.results, chart)}"  # the alt text describes it
+        return [KeepTogether([image, self.styles.para(text, self.styles.figure)])]
+
+
+Section = Callable[[ReportContext], list[Flowable]]
+Stamp = Callable[[Round], str]
+SECTIONS: list[tuple[float, Section]] = []
+# What a section shows beyond the round's answers (e.g. the state of its corrective actions)
+# goes into the cached file's name, so that a change to it makes a new report.
+STAMPS: list[Stamp] = []
+
+
+def section(order: float, stamp: Stamp | None = None) -> Callable[[Section], Section]:
+    """Register a report section; sections run in ``order`` (10 title, 20 method, 30
+    analysis, 40 trend, 50 drivers, 60 the corrective-action register). ``stamp(round)``,
+    for a section that shows data other than the round's answers, returns a short text that
+    changes whenever that data does."""
+
+    def register(function: Section) -> Section:
+        SECTIONS.append((order, function))
+        SECTIONS.sort(key=lambda pair: pair[0])
+        if stamp is not None:
+            STAMPS.append(stamp)
+        return function
+
+    return register
+
+
+def pdf(round_: Round, lang: str) -> tuple[Path, str]:
+    """The report's path (made once per data version, section stamp and language) and its
+    download name."""
+    results = round_results(round_)
+    if lang == "zh" and cjk_font() is None:
+        lang = "en"
+    stamps = "".join(f"-{stamp(round_)}" for stamp in STAMPS)
+    path = file_cache.cached_file(
+        round_.id,
+        results.version_tag,
+        f"report-{lang}{stamps}.pdf",
+        lambda target: target.write_bytes(build(round_, lang)),
+    )
+    for older in path.parent.glob(f"report-{lang}-*.pdf"):
+        if older != path:  # made before the last change to the register
+            older.unlink(missing_ok=True)
+    return path, download_name(round_, "report", "pdf")
+
+
+def build(round_: Round, lang: str) -> bytes:
+    """The report as PDF bytes (see the module docstring for its contents)."""
+    cjk = cjk_font()
+    lang = lang if lang == "en" or cjk else "en"
+    with force_locale(lang):
+        results = round_results(round_)
+        context = ReportContext(
+            round_, results, lang, Styles(lang, cjk), *round_progress(round_, results)
+        )
+        story: list[Flowable] = []
+        for _order, function in SECTIONS:
+            story.extend(function(context))
+        buffer = io.BytesIO()
+        title = _("Client satisfaction: management review")
+        document = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN + 4 * mm,
+            bottomMargin=MARGIN,
+            title=f"{title} · {round_.name}",
+            author=_("Shaoxing Municipal Government Office"),
+            subject=round_.name,
+        )
+        decorate = _page_decoration(context, title)
+        document.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def _page_decoration(context: ReportContext, title: str) -> Callable:
+    office = _("Shaoxing Municipal Government Office")
+    generated = _("Generated %(when)s", when=utcnow().strftime("%Y-%m-%d"))
+    font = context.styles.body.fontName
+
+    def decorate(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setStrokeColor(ACCENT)
+        canvas.setLineWidth(1.2)
+        canvas.line(MARGIN, PAGE_HEIGHT - MARGIN, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN)
+        canvas.setFont(font_for(font, office, context), 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(MARGIN, PAGE_HEIGHT - MARGIN + 3, office)
+        header = f"{title} · {context.round.name}"
+        canvas.setFont(font_for(font, header, context), 7.5)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - MARGIN + 3, header)
+        footer = f"{generated} · ISO 9001 9.1.2 / 9.1.3"
+        canvas.setFont(font_for(font, footer, context), 7.5)
+        canvas.drawString(MARGIN, MARGIN - 10, footer)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN - 10, str(document.page))
+        canvas.restoreState()
+
+    return decorate
+
+
+def font_for(font: str, text: str, context: ReportContext) -> str:
+    return context.styles.cjk if context.styles.cjk and CJK.search(text) else font

@@ -1,0 +1,295 @@
+"""A round's analysed results, computed once per data version and kept (see ``cache``)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+import analysis
+from survey import rounds
+from survey.extensions import db
+from survey.models import (
+    RespondentGroup,
+    Response,
+    Round,
+)
+from survey.results.cache import (
+    COMPUTING,
+    COUNTS,
+    PROGRESS,
+    PROGRESS_LOCK,
+    PROGRESS_SECONDS,
+    RESULTS,
+    data_versions,
+)
+from survey.results.frames import answers_frame, lowest_first
+from survey.results.labels import Labels, labels_for
+
+# How many earlier rounds of the same questionnaire the trend shows besides the round itself.
+HISTORY = 4
+# Rounds whose results a process keeps; a dashboard rarely needs more than a handful.
+CACHED_ROUNDS = 16
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """This round against the previous one (``analysis.compare_rounds``), by category and
+    by item."""
+
+    round_id: int
+    name: str
+    categories: pd.DataFrame
+    items: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RoundResults:
+    """Everything the review pages, exports, report and API show for one round.
+
+    Tables are those of ``analysis`` on the round's answer frame; groups are suppressed below
+    the round's anonymity threshold, the rate threshold is the round's (default 0.80).
+    ``items`` is ordered lowest rate first; ``categories`` (the headline table) in the
+    questionnaire's order. ``weighted`` is None unless the round sets group weights, else
+    {"round", "categories", "items"} tables from ``analysis.weighted_table``. ``history`` is
+    the per-category trend over up to ``HISTORY`` earlier rounds of the same questionnaire
+    and this one (oldest first), each row with its change from the round before and the
+    two-proportion test; ``comparison`` compares with the previous round (the latest other
+    round of the same questionnaire created before this one).
+    """
+
+    round_id: int
+    key: tuple
+    threshold: float
+    anonymity_threshold: int
+    summary: analysis.Summary
+    counts: analysis.RatingCounts
+    items: pd.DataFrame
+    categories: pd.DataFrame
+    below: pd.DataFrame
+    groups: pd.DataFrame
+    group_categories: pd.DataFrame
+    group_items: pd.DataFrame
+    served_units: pd.DataFrame
+    unit_categories: pd.DataFrame
+    scorecards: pd.DataFrame
+    drivers: pd.DataFrame
+    weighted: dict[str, pd.DataFrame] | None
+    comparison: Comparison | None
+    history: pd.DataFrame
+    round_names: dict[int, str]
+    group_sizes: dict[str, int]
+    sources: dict[str, int]
+    responses: int
+    first_response: datetime | None
+    last_response: datetime | None
+    labels: dict[str, Labels] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.responses == 0
+
+    def small_groups(self) -> set[str]:
+        """Groups with fewer respondents than the anonymity threshold in the whole round."""
+        return {g for g, n in self.group_sizes.items() if n < self.anonymity_threshold}
+
+    @property
+    def version_tag(self) -> str:
+        """A short, file-name-safe tag of everything the results depend on (responses of this
+        and the earlier rounds, settings), for file caches and URLs."""
+        digest = hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
+        return f"{self.responses}-{digest}"
+
+
+def round_results(round_: Round) -> RoundResults:
+    """The round's results, from the cache when neither its responses, nor those of the rounds
+    it is compared with, nor its settings changed since they were computed.
+
+    Costs one small query when cached. Otherwise the answer frame is loaded once and every
+    table computed from it; earlier rounds are reduced to rating counts once and kept.
+    """
+    earlier = rounds.earlier_rounds(round_, HISTORY)
+    versions = data_versions([round_.id, *(r.id for r in earlier)])
+    key = _key(round_, earlier, versions)
+    cached = RESULTS.get(round_.id)
+    if cached is not None and cached.key == key:
+        return cached
+    # One computation at a time: a second request for the same round then finds it cached.
+    with COMPUTING:
+        cached = RESULTS.get(round_.id)
+        if cached is not None and cached.key == key:
+            return cached
+        results = _compute(round_, earlier, versions, key)
+        RESULTS.put(round_.id, results)
+        return results
+
+
+def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int]]) -> tuple:
+    settings = (
+        round_.anonymity_threshold,
+        repr(sorted((round_.thresholds or {}).items())),
+        repr(sorted((round_.weights or {}).items())),
+        round_.version_id,
+        tuple((r.id, r.name) for r in earlier),
+        round_.name,
+    )
+    return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
+
+
+def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts:
+    cached = COUNTS.get((round_.id, version))
+    if cached is None:
+        cached = analysis.rating_counts(answers_frame(round_))
+        COUNTS.put((round_.id, version), cached)
+    return cached
+
+
+def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) -> RoundResults:
+    frame = answers_frame(round_)
+    counts = analysis.rating_counts(frame)
+    COUNTS.put((round_.id, versions[round_.id]), counts)
+    threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
+    older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
+    facts = _response_facts(round_.id)
+    return RoundResults(
+        round_id=round_.id,
+        key=key,
+        threshold=threshold,
+        anonymity_threshold=k,
+        summary=analysis.summary(counts),
+        counts=counts,
+        items=lowest_first(analysis.item_table(counts)),
+        categories=_in_order(analysis.headline_table(counts, threshold), round_),
+        below=analysis.below_threshold_table(counts, threshold),
+        groups=analysis.by_group(counts, k),
+        group_categories=analysis.by_group_category(counts, k),
+        group_items=analysis.by_group_question(counts, k),
+        served_units=analysis.scorecard_table(counts, threshold, level="unit"),
+        unit_categories=analysis.scorecard_table(counts, threshold, level="category"),
+        scorecards=analysis.scorecard_table(counts, threshold, level="question"),
+        drivers=analysis.driver_table(counts),
+        weighted=_weighted(counts, round_.weights),
+        comparison=_comparison(older[-1] if older else None, counts),
+        history=_history([*older, (round_, counts)]),
+        round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
+        labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
+        **facts,
+    )
+
+
+def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """Categories in the questionnaire's order (codes it does not know last, by code)."""
+    order = {code: i for i, code in enumerate(labels_for(round_.version, "en").category_order)}
+    position = table["category"].astype("str").map(order).fillna(len(order))
+    return (
+        table.assign(_order=position.to_numpy())
+        .sort_values(["_order", "category"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def _weighted(counts: analysis.RatingCounts, weights: dict | None) -> dict | None:
+    if not weights:
+        return None
+    return {
+        "round": analysis.weighted_table(counts, weights, by=()),
+        "categories": analysis.weighted_table(counts, weights, by=("category",)),
+        "items": analysis.weighted_table(counts, weights),
+    }
+
+
+def _comparison(
+    previous: tuple[Round, analysis.RatingCounts] | None, counts: analysis.RatingCounts
+) -> Comparison | None:
+    if previous is None:
+        return None
+    round_, before = previous
+    return Comparison(
+        round_id=round_.id,
+        name=round_.name,
+        categories=analysis.compare_rounds(before, counts, by=("category",)),
+        items=analysis.compare_rounds(before, counts),
+    )
+
+
+def _history(rounds: list[tuple[Round, analysis.RatingCounts]]) -> pd.DataFrame:
+    """Per-category rates per round, oldest first, in the shape of ``analysis.trend_table``;
+    built from each round's counts (and ``compare_rounds`` for the change) so that earlier
+    rounds never need their answers loaded again."""
+    columns = ["category", "n", "satisfied", "rate", "ci_low", "ci_high"]
+    parts, before = [], None
+    for index, (round_, counts) in enumerate(rounds):
+        table = analysis.category_table(counts)[columns].copy()
+        table["category"] = table["category"].astype("str")
+        if before is None:
+            change = pd.DataFrame(
+                {
+                    "category": table["category"],
+                    "difference": np.nan,
+                    "p_value": np.nan,
+                    "significant": False,
+                }
+            )
+        else:
+            change = analysis.compare_rounds(before, counts, by=("category",))[
+                ["category", "difference", "p_value", "significant"]
+            ]
+        table = table.merge(change, on="category", how="left")
+        table.insert(0, "round_index", index)
+        table.insert(0, "round_id", round_.id)
+        parts.append(table)
+        before = counts
+    return pd.concat(parts, ignore_index=True)
+
+
+def _response_facts(round_id: int) -> dict[str, Any]:
+    groups = db.session.execute(
+        select(RespondentGroup.code, func.count(Response.id))
+        .join(Response, Response.group_id == RespondentGroup.id)
+        .where(Response.round_id == round_id)
+        .group_by(RespondentGroup.code)
+    ).all()
+    sources = db.session.execute(
+        select(Response.source, func.count())
+        .where(Response.round_id == round_id)
+        .group_by(Response.source)
+    ).all()
+    first, last = db.session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            Response.round_id == round_id
+        )
+    ).one()
+    return {
+        "group_sizes": {code: int(n) for code, n in groups},
+        "sources": {source: int(n) for source, n in sources},
+        "responses": sum(int(n) for _, n in sources),
+        "first_response": first,
+        "last_response": last,
+    }
+
+
+def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progress, list]:
+    """The round's response rate overall and per respondent group [(group code, Progress)],
+    recounted after ``PROGRESS_SECONDS`` or when a response arrives."""
+    now = time.monotonic()
+    with PROGRESS_LOCK:
+        cached = PROGRESS.get(round_.id)
+    if cached and cached[1] == results.version_tag and now - cached[0] < PROGRESS_SECONDS:
+        return cached[2]
+    groups = [(group.code, p) for group, p in rounds.progress_by_group(round_)]
+    total = rounds.Progress(
+        sum(p.invited for _, p in groups),
+        sum(p.started for _, p in groups),
+        sum(p.submitted for _, p in groups),
+    )
+    with PROGRESS_LOCK:
+        PROGRESS[round_.id] = (now, results.version_tag, (total, groups))
+    return total, groups

@@ -1,0 +1,66 @@
+"""The Excel workbook of a round's results."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from survey.results import workbook as workbook_module
+from tests.survey.review.data import INJECTION
+
+pytest_plugins = ["tests.survey.review.factories"]
+
+
+@pytest.fixture
+def quality_lead(auth):
+    return auth.login(role="quality_lead")
+
+
+@pytest.fixture
+def workbook(client, quality_lead, known_round):
+    response = client.get(f"/review/rounds/{known_round.id}/results.xlsx?lang=en")
+    assert response.mimetype == workbook_module.XLSX_MIMETYPE
+    return load_workbook(io.BytesIO(response.data))
+
+
+def test_the_workbook_has_a_summary_each_breakdown_and_the_raw_data(workbook):
+    assert workbook.sheetnames[:3] == ["Summary", "Categories", "Items"]
+    assert {"Groups", "Group x category", "Served units", "Questions", "Raw data"} <= set(
+        workbook.sheetnames
+    )
+
+    raw = workbook["Raw data"]
+    header = [c.value for c in raw[1]]
+    assert header[:5] == ["response_id", "submitted", "source", "group", "unit"]
+    column = header.index("doc_timeliness") + 1
+    assert raw.cell(2, column).value == 5 and raw.max_row == 11
+
+
+def test_rates_are_numbers_formatted_as_percentages(workbook):
+    sheet = workbook["Categories"]
+    header = [c.value for c in sheet[1]]
+    rate = sheet.cell(2, header.index("rate") + 1)
+    assert rate.value == pytest.approx(0.7) and rate.number_format == "0.0%"
+    assert sheet.column_dimensions["A"].width > 20
+
+
+def test_no_cell_of_the_workbook_is_a_formula(workbook):
+    texts = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                texts.append(cell.value)
+    assert "'" + INJECTION in texts
+
+
+def test_the_workbook_is_made_once_per_data_version(app, known_round, monkeypatch):
+    calls = []
+    real = workbook_module.write_workbook
+    monkeypatch.setattr(workbook_module, "write_workbook", lambda *a: calls.append(1) or real(*a))
+    with app.test_request_context():
+        first, _ = workbook_module.workbook(known_round, "en")
+        second, name = workbook_module.workbook(known_round, "en")
+    assert first == second and len(calls) == 1 and name == "2004-autumn-results.xlsx"
