@@ -46,10 +46,12 @@ test: install lint
 		$(BIN)/python -m pytest --ignore=tests/browser; \
 	fi
 
-# Style: ruff lints and checks the formatting (configured in pyproject.toml).
+# Style (ruff: lint and formatting) and the layers of the architecture (import-linter's
+# contracts): both configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -22,7 +22,8 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
-from survey import create_app, demo
+from survey import create_app
+from survey.cli import demo
 from survey.extensions import db
 from survey.models import (
     Answer,

@@ -98,10 +98,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from survey import cli
-    from survey.design import questionnaire_cli
 
-    for command in cli.COMMANDS + questionnaire_cli.COMMANDS:
-        app.cli.add_command(command)
+    cli.init_app(app)
 
 
 def register_error_handlers(app: Flask) -> None:

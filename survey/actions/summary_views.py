@@ -12,7 +12,6 @@ from survey.actions.forms import (
     SummaryForm,
 )
 from survey.actions.views import LEAD, _rounds
-from survey.auth.decorators import role_required
 from survey.corrective import summaries as group_summaries  # the view below is called summaries
 from survey.extensions import db
 from survey.i18n import current_language
@@ -20,6 +19,7 @@ from survey.models import (
     Round,
     utcnow,
 )
+from survey.permissions import role_required
 
 
 @bp.get("/summaries")

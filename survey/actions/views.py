@@ -18,7 +18,6 @@ from survey.actions.forms import (
     QueueFilterForm,
     RunRulesForm,
 )
-from survey.auth.decorators import role_required
 from survey.corrective import register, texts
 from survey.extensions import db
 from survey.i18n import current_language
@@ -29,6 +28,7 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.permissions import role_required
 
 LEAD = "quality_lead"  # role_required lets admin in as well
 

@@ -2,8 +2,8 @@ from flask import render_template, request
 
 from survey import audit
 from survey.admin import bp
-from survey.auth.decorators import role_required
 from survey.extensions import db
+from survey.permissions import role_required
 
 
 @bp.get("/audit")

@@ -8,9 +8,3 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Log in"))
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for POST-only buttons such as logout."""
-
-    submit = SubmitField()

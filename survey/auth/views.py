@@ -9,10 +9,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey import audit
 from survey.auth import bp
-from survey.auth.forms import EmptyForm, LoginForm
+from survey.auth.forms import LoginForm
 from survey.database import begin_write, reads_first
 from survey.extensions import db, login_manager
 from survey.models import User
+from survey.post_form import EmptyForm
 from survey.security import failed_login, limiter, login_account, login_limit
 
 

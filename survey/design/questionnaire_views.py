@@ -12,8 +12,6 @@ from sqlalchemy import select
 from questionnaires import QuestionnaireError, dump
 from questionnaires import model as qm
 from survey import editing
-from survey.auth.decorators import role_required
-from survey.auth.forms import EmptyForm
 from survey.design import bp
 from survey.design.questionnaire_forms import (
     TYPE_LABELS,
@@ -42,8 +40,10 @@ from survey.models import (
     Unit,
     utcnow,
 )
+from survey.permissions import role_required
+from survey.post_form import EmptyForm
+from survey.questionnaire_form import form_for, restore
 from survey.questionnaire_store import to_model
-from survey.respond.forms import form_for, restore
 
 STAFF = ("designer",)
 TEMPLATES = "design/questionnaires/"

@@ -20,8 +20,6 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from survey import audit, invitations, responses, rounds
-from survey.auth.decorators import role_required
-from survey.auth.forms import EmptyForm
 from survey.design import bp
 from survey.design.round_forms import IssueForm, RoundForm, parse_weights
 from survey.extensions import db
@@ -35,8 +33,10 @@ from survey.models import (
     Unit,
     utcnow,
 )
+from survey.permissions import role_required
+from survey.post_form import EmptyForm
+from survey.questionnaire_form import form_for
 from survey.questionnaire_store import to_model
-from survey.respond.forms import form_for
 
 STAFF = ("designer",)
 

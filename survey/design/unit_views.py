@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey.auth.decorators import role_required
 from survey.design import bp
 from survey.design.unit_forms import GroupForm, ImportForm, UnitForm
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import RespondentGroup, Unit
+from survey.permissions import role_required
 from survey.units import UnitImportError, import_units_csv
 
 

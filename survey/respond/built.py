@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from questionnaires.model import Questionnaire
-from survey.respond.forms import SurveyForm, form_for
+from survey.questionnaire_form import SurveyForm, form_for
 
 TTL_SECONDS = 60.0
 EXTENSION = "survey.respond.built"

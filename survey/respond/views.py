@@ -9,10 +9,10 @@ from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Invitation, QuestionnaireVersion, utcnow
+from survey.questionnaire_form import SurveyForm, restore
 from survey.questionnaire_store import to_model
 from survey.respond import bp
 from survey.respond.built import Built, built_versions
-from survey.respond.forms import SurveyForm, restore
 from survey.respond.visit import Visit, by_token, visit
 from survey.security import limiter, token_limit, unknown_token
 

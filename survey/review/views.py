@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, send_file
 
-from survey.auth.decorators import role_required
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Round
+from survey.permissions import role_required
 from survey.results import charts, exports, report, round_results, workbook
 from survey.review import bp, pages
 from survey.review.forms import comment_filter_form

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint
 
-from survey.auth.decorators import role_required
 from survey.auth.views import safe_next
+from survey.permissions import role_required
 from tests.conftest import PASSWORD
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from questionnaires import DEFINITIONS_DIR, load, loads
 from survey import editing
-from survey.design.questionnaire_cli import export_questionnaire
+from survey.cli.questionnaires import export_questionnaire
 from survey.extensions import db
 
 

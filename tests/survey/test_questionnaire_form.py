@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, TextAreaField
 
 from questionnaires import loads
-from survey.respond.forms import field_name, form_for
+from survey.questionnaire_form import field_name, form_for
 
 DEFINITION = loads("""
 id: forms-test

@@ -1,3 +1,5 @@
+"""Access control for views: ``role_required`` checks the logged-in user's role."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

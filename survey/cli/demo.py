@@ -11,12 +11,15 @@ from datetime import timedelta
 from importlib import resources
 from statistics import NormalDist
 
+import click
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from questionnaires import DEFINITIONS_DIR, load, load_dir
 from questionnaires.model import Question, Questionnaire
 from survey import corrective, invitations, responses, rounds
 from survey.extensions import db
+from survey.invitations import invitation_url
 from survey.models import (
     CorrectiveAction,
     Invitation,
@@ -318,3 +321,31 @@ def _unused_invitation_per_group(round_: Round) -> list[tuple[str, Invitation]]:
             db.session.flush()
         found.append((group.code, invitation))
     return found
+
+
+@click.command("demo")
+@click.option(
+    "--responses",
+    "wanted",
+    default=0,
+    show_default=True,
+    help="Top the demo round up to this many simulated responses.",
+)
+@with_appcontext
+def demo(wanted: int) -> None:
+    """Load the demo: questionnaires, units, one account per role, an open round, invitations."""
+    report = run(responses_wanted=wanted)
+    click.echo(f"# demo loaded; {report.simulated} simulated responses added")
+    for role, email, password in report.logins:
+        click.echo(f"login {role} {email} {password}")
+    click.echo(f"round {report.round.id} {report.round.name}")
+    for group, invitation in report.invites:
+        click.echo(f"invite {group} {invitation_url(invitation)}")
+    if report.previous_round:
+        click.echo(f"previous-round {report.previous_round.id} {report.previous_round.name}")
+    for unit, email, password in report.owners:
+        click.echo(f"owner {unit} {email} {password}")
+    click.echo(f"actions {report.open_actions} open")
+
+
+COMMANDS = (demo,)

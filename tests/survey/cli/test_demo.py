@@ -9,7 +9,7 @@ from statistics import correlation
 import pytest
 
 from questionnaires import DEFINITIONS_DIR, load
-from survey import demo
+from survey.cli import demo
 
 POINTS = [1, 2, 3, 4, 5]
 

@@ -1,4 +1,5 @@
-"""The respondent's form, built at run time from a questionnaire definition.
+"""The form built at run time from a questionnaire definition: the respondent's survey
+(respond) and the designer's preview (design) both use it.
 
 One WTForms field per question, chosen from FIELD_FOR_TYPE; whether a posted value is legal is
 decided by the question type's own `parse` in questionnaires.types, so a tampered value (a rating

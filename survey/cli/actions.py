@@ -1,0 +1,46 @@
+"""Corrective actions from the command line: `run-rules`, `send-reminders`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from survey import corrective
+from survey.cli.rounds import round_or_fail
+from survey.corrective import reminders
+from survey.extensions import db
+from survey.models import utcnow
+
+
+@click.command("run-rules")
+@click.argument("round_id", type=int)
+@with_appcontext
+def run_rules(round_id: int) -> None:
+    """Run the low-score rules on a round: new corrective actions, or a note in the history of
+    an item's open action. Prints one `action ID QUESTION SERVED_UNIT RULE VALUE N` line per
+    new action."""
+    round_ = round_or_fail(round_id)
+    run = corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    click.echo(
+        f"round {round_.id}: {len(run.created)} new actions, "
+        f"{len(run.fired_again)} open actions fired again"
+    )
+    for a in run.created:
+        click.echo(
+            f"action {a.id} {a.question_code} {a.served_unit or '-'} {a.rule} "
+            f"{a.observed:.3f} {a.n}"
+        )
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders() -> None:
+    """E-mail owners of corrective actions due within 3 days, and the quality leads about
+    overdue ones; each once per due date (run it daily from cron)."""
+    sent = reminders.send(utcnow())
+    db.session.commit()
+    click.echo(f"reminders: {len(sent.to_owners)} to owners, {len(sent.to_leads)} to quality leads")
+
+
+COMMANDS = (run_rules, send_reminders)

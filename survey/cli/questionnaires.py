@@ -1,0 +1,51 @@
+"""`flask load-questionnaires` and `flask export-questionnaire`: definition files in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from questionnaires import DEFINITIONS_DIR, QuestionnaireError, dump, load, load_dir
+from survey.editing import find_version
+from survey.extensions import db
+from survey.questionnaire_store import save_version, to_model
+
+
+@click.command("load-questionnaires")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def load_questionnaires(path: Path | None) -> None:
+    """Load questionnaire files (a file or a folder; default: the shipped definitions)."""
+    path = path or DEFINITIONS_DIR
+    try:
+        definitions = load_dir(path) if path.is_dir() else [load(path)]
+    except QuestionnaireError as error:
+        raise click.ClickException(str(error)) from None
+    for definition in definitions:
+        version = save_version(definition)
+        click.echo(f"questionnaire {definition.id} version {version.number}")
+    db.session.commit()
+
+
+@click.command("export-questionnaire")
+@click.argument("code")
+@click.option(
+    "--version",
+    "number",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Version number (default: the latest version, draft or not).",
+)
+@with_appcontext
+def export_questionnaire(code: str, number: int | None) -> None:
+    """Print a questionnaire version as YAML that load-questionnaires reads back unchanged."""
+    version = find_version(code, number)
+    if version is None:
+        which = f"version {number} of " if number else ""
+        raise click.ClickException(f"no {which}questionnaire {code!r}")
+    click.echo(dump(to_model(version)), nl=False)
+
+
+COMMANDS = (load_questionnaires, export_questionnaire)

@@ -1,0 +1,112 @@
+"""Rounds from the command line: `analyse`, `open-round`, `close-round`, `invite`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from survey import invitations, rounds
+from survey.extensions import db
+from survey.models import Round, utcnow
+from survey.results import satisfaction_table
+
+ANALYSE_COLUMNS = (
+    "question",
+    "category",
+    "served_unit",
+    "n",
+    "satisfied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mean",
+    "dissatisfied_share",
+)
+
+
+@click.command("analyse")
+@click.argument("round_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per item, in a list.")
+@with_appcontext
+def analyse(round_id: int, as_json: bool) -> None:
+    """Print a round's satisfaction table: per item n, rate (top two boxes), 95% interval, mean;
+    lowest rate first."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round {round_id}")
+    table = satisfaction_table(round_)[list(ANALYSE_COLUMNS)]
+    if as_json:
+        click.echo(table.to_json(orient="records", force_ascii=False, indent=2))
+        return
+    click.echo(f"# {round_.name}: {len(table)} items")
+    if table.empty:
+        click.echo("no responses yet")
+        return
+    shown = table.assign(**{c: (table[c] * 100).round(1) for c in ("rate", "ci_low", "ci_high")})
+    click.echo(shown.round({"mean": 2, "dissatisfied_share": 3}).to_string(index=False))
+
+
+def round_or_fail(round_id: int) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round {round_id}")
+    return round_
+
+
+@click.command("open-round")
+@click.argument("round_id", type=int)
+@with_appcontext
+def open_round(round_id: int) -> None:
+    """Open a round for answers."""
+    round_ = round_or_fail(round_id)
+    try:
+        rounds.open_round(round_, utcnow())
+    except rounds.RoundError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"round {round_.id} open")
+
+
+@click.command("close-round")
+@click.argument("round_id", type=int, required=False)
+@click.option("--due", is_flag=True, help="Close every open round whose close date has passed.")
+@with_appcontext
+def close_round(round_id: int | None, due: bool) -> None:
+    """Close a round (no more answers), or with --due every round past its close date."""
+    if due:
+        closed = rounds.close_due_rounds(utcnow())
+    elif round_id is not None:
+        closed = [round_or_fail(round_id)]
+        try:
+            rounds.close_round(closed[0], utcnow())
+        except rounds.RoundError as error:
+            raise click.ClickException(str(error)) from None
+    else:
+        raise click.UsageError("name a round or pass --due")
+    db.session.commit()
+    for round_ in closed:
+        click.echo(f"round {round_.id} closed")
+
+
+@click.command("invite")
+@click.argument("round_id", type=int)
+@click.option("--group", default=None, help="Only this respondent group.")
+@click.option(
+    "--count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Invitations per unit; 1 issues only to units that have none yet.",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@with_appcontext
+def invite(round_id: int, group: str | None, count: int, fmt: str) -> None:
+    """Issue invitations for a round's audience and print them as CSV with their links."""
+    round_ = round_or_fail(round_id)
+    made = invitations.issue_for_round(round_, count, group)
+    db.session.commit()
+    for line in invitations.csv_lines(round_, made):
+        click.echo(line, nl=False)
+
+
+COMMANDS = (analyse, open_round, close_round, invite)
