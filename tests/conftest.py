@@ -11,22 +11,20 @@ import contextvars
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
-from questionnaires import DEFINITIONS_DIR, load
 from survey import create_app
 from survey.extensions import db
-from survey.models import Invitation, RespondentGroup, Round, Unit, User, utcnow
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-PASSWORD = "correct horse battery"
+# The factories (users, rounds, answers, actions) for every test.
+pytest_plugins = ["tests.factories"]
 
 
 def _config(url: str, **extra) -> dict:
@@ -134,96 +132,3 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
-
-
-class AuthActions:
-    def __init__(self, client, make_user):
-        self._client = client
-        self._make_user = make_user
-
-    def login(self, role: str = "designer", **kwargs) -> User:
-        user = self._make_user(role=role, **kwargs)
-        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return user
-
-    def logout(self):
-        return self._client.post("/logout")
-
-
-@pytest.fixture
-def make_user(app: Flask):
-    counter = iter(range(1, 10_000))
-
-    def make(role: str = "designer", email: str | None = None, unit: Unit | None = None) -> User:
-        user = User(
-            email=email or f"{role}{next(counter)}@office.test",
-            role=role,
-            display_name=role,
-            unit=unit,
-        )
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def auth(client, make_user) -> AuthActions:
-    return AuthActions(client, make_user)
-
-
-@pytest.fixture
-def office_version(app: Flask):
-    """The shipped office-services questionnaire stored as a published version, with the demo
-    units of the Shaoxing office."""
-    from importlib import resources
-
-    from survey.questionnaire_store import save_version
-    from survey.units import import_units_csv
-
-    version = save_version(load(DEFINITIONS_DIR / "office-services.yaml"))
-    import_units_csv(resources.files("survey.demo_data").joinpath("units.csv").read_text("utf-8"))
-    db.session.commit()
-    return version
-
-
-@pytest.fixture
-def make_round(office_version):
-    def make(status: str = "open", anonymous: bool = False, **kwargs) -> Round:
-        now = utcnow()
-        round_ = Round(
-            name=kwargs.pop("name", "2004 autumn"),
-            version=office_version,
-            status=status,
-            anonymous=anonymous,
-            opens_at=kwargs.pop("opens_at", now - timedelta(days=1)),
-            closes_at=kwargs.pop("closes_at", now + timedelta(days=30)),
-            **kwargs,
-        )
-        office_version.frozen_at = office_version.frozen_at or now
-        db.session.add(round_)
-        db.session.commit()
-        return round_
-
-    return make
-
-
-@pytest.fixture
-def make_invitation(make_round):
-    def make(group: str = "departments", round_: Round | None = None, **kwargs) -> Invitation:
-        round_ = round_ or make_round(**kwargs)
-        unit = db.session.scalar(
-            select(Unit)
-            .join(RespondentGroup)
-            .where(RespondentGroup.code == group)
-            .order_by(Unit.id)
-        )
-        invitation = Invitation(round=round_, unit=unit, group_id=unit.group_id)
-        db.session.add(invitation)
-        db.session.commit()
-        return invitation
-
-    return make

@@ -11,9 +11,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import ActionAttachment, Question, RespondentGroup, Section, Unit
-from tests.conftest import PASSWORD
-
-pytest_plugins = ["tests.survey.actions.factories"]
+from tests.factories import PASSWORD
 
 ROLES = ["anonymous", "link_holder", "respondent", "designer", "quality_lead", "admin", "owner"]
 STAFF = {"designer", "admin"}

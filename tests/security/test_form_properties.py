@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from survey.extensions import db
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 FIELD_NAMES = st.one_of(
     st.sampled_from(

@@ -21,8 +21,6 @@ from survey.questionnaire_store import save_version
 from survey.responses import submit
 from survey.spreadsheets import FORMULA_STARTS, safe_cell
 
-pytest_plugins = ["tests.survey.actions.factories"]
-
 PAYLOADS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from survey import audit, rounds
 from survey.extensions import db
 from survey.models import AuditEvent, utcnow
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def events(action: str | None = None) -> list[AuditEvent]:

@@ -17,7 +17,6 @@ from survey.extensions import db
 from survey.models import CorrectiveAction, Invitation, utcnow
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-pytest_plugins = ["tests.survey.actions.factories"]
 
 # (method, path, who besides the lead and admin may use it)
 ROUTES = [

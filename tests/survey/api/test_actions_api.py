@@ -9,7 +9,6 @@ from survey.extensions import db
 from survey.models import CorrectiveAction
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-pytest_plugins = ["tests.survey.actions.factories"]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import analysis
 from survey.results import answers_frame
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/rounds", "/api/v1/rounds/{r}/results"])

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from survey.auth.views import safe_next
 from survey.permissions import role_required
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_login_page_renders(client):

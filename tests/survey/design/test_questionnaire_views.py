@@ -20,7 +20,7 @@ from survey.models import (
     Round,
 )
 from survey.questionnaire_store import save_version, to_model
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 GET_ROUTES = [
     "/design/",

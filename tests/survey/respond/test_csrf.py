@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Response
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.html import form_values
 from tests.survey.respond.test_views import complete_answers
 

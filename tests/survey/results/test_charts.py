@@ -13,7 +13,6 @@ from survey.results import charts, round_results
 from survey.results.charts import Chart
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from survey.results import exports, round_results
 from tests.survey.review.data import INJECTION, fill
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 
 def _rows(text: str) -> list[dict[str, str]]:

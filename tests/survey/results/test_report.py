@@ -13,7 +13,6 @@ from survey.results.report import document, styles, tables
 from tests.system import require
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 POPPLER = shutil.which("pdftotext") and shutil.which("pdfinfo")
 

@@ -21,7 +21,6 @@ from survey.results import (
 from survey.results import tables as results_module
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from openpyxl import load_workbook
 from survey.results import workbook as workbook_module
 from tests.survey.review.data import INJECTION
 
-pytest_plugins = ["tests.survey.review.factories"]
-
 
 @pytest.fixture
 def quality_lead(auth):

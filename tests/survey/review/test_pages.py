@@ -8,7 +8,6 @@ from werkzeug.exceptions import NotFound
 from survey.review import pages
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from survey.results import answers_frame
 from tests.survey.review.data import INJECTION
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
-pytest_plugins = ["tests.survey.review.factories"]
 
 ROUTES = [
     "/review/", "/review/rounds/{r}", "/review/rounds/{r}/categories/services.documents",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from survey.corrective import evidence
 
-pytest_plugins = ["tests.survey.actions.factories"]
-
 
 def test_the_distribution_has_a_row_per_round_with_answers(action, next_round):
     later = next_round(9)

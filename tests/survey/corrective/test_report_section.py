@@ -14,8 +14,6 @@ from survey.results import report
 from survey.results.report import styles
 from tests.system import require
 
-pytest_plugins = ["tests.survey.actions.factories", "tests.survey.review.factories"]
-
 
 def _text(pdf: bytes, tmp_path) -> str:
     """The text of the PDF in the order it was drawn: a table cell by cell."""

@@ -13,7 +13,6 @@ from survey.extensions import db
 from survey.models import ActionAttachment
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-pytest_plugins = ["tests.survey.actions.factories"]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n"
 

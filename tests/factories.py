@@ -1,6 +1,7 @@
-"""Fixtures for the corrective-action tests: rounds with chosen ratings, users of a served unit,
-an action ready for every step of the loop. Test modules load them with
-``pytest_plugins = ["tests.survey.actions.factories"]``."""
+"""Factories for the app's tests, as fixtures (the shape of Redash's ModelFactory and CTFd's
+gen_*): users and logins, the shipped questionnaire with the demo units, rounds, invitations
+and answers; rounds with known results; corrective actions at every step of the loop. The root
+conftest registers this module, so every test may ask for any of them."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from survey import corrective
+from questionnaires import DEFINITIONS_DIR, load
+from survey import corrective, responses
 from survey.extensions import db
 from survey.models import (
     Answer,
     CorrectiveAction,
+    Invitation,
     Question,
     RespondentGroup,
     Response,
@@ -24,9 +28,160 @@ from survey.models import (
     User,
     utcnow,
 )
-from tests.conftest import PASSWORD
+from survey.results import clear_cache
+from tests.survey.review.data import fill
 
+PASSWORD = "correct horse battery"
 _keys = itertools.count(1)
+
+
+# --- users, the questionnaire, rounds and invitations -------------------------------------------
+
+
+class AuthActions:
+    def __init__(self, client, make_user):
+        self._client = client
+        self._make_user = make_user
+
+    def login(self, role: str = "designer", **kwargs) -> User:
+        user = self._make_user(role=role, **kwargs)
+        response = self._client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return user
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "designer", email: str | None = None, unit: Unit | None = None) -> User:
+        user = User(
+            email=email or f"{role}{next(counter)}@office.test",
+            role=role,
+            display_name=role,
+            unit=unit,
+        )
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth(client, make_user) -> AuthActions:
+    return AuthActions(client, make_user)
+
+
+@pytest.fixture
+def office_version(app: Flask):
+    """The shipped office-services questionnaire stored as a published version, with the demo
+    units of the Shaoxing office."""
+    from importlib import resources
+
+    from survey.questionnaire_store import save_version
+    from survey.units import import_units_csv
+
+    version = save_version(load(DEFINITIONS_DIR / "office-services.yaml"))
+    import_units_csv(resources.files("survey.demo_data").joinpath("units.csv").read_text("utf-8"))
+    db.session.commit()
+    return version
+
+
+@pytest.fixture
+def make_round(office_version):
+    def make(status: str = "open", anonymous: bool = False, **kwargs) -> Round:
+        now = utcnow()
+        round_ = Round(
+            name=kwargs.pop("name", "2004 autumn"),
+            version=office_version,
+            status=status,
+            anonymous=anonymous,
+            opens_at=kwargs.pop("opens_at", now - timedelta(days=1)),
+            closes_at=kwargs.pop("closes_at", now + timedelta(days=30)),
+            **kwargs,
+        )
+        office_version.frozen_at = office_version.frozen_at or now
+        db.session.add(round_)
+        db.session.commit()
+        return round_
+
+    return make
+
+
+@pytest.fixture
+def make_invitation(make_round):
+    def make(group: str = "departments", round_: Round | None = None, **kwargs) -> Invitation:
+        round_ = round_ or make_round(**kwargs)
+        unit = db.session.scalar(
+            select(Unit)
+            .join(RespondentGroup)
+            .where(RespondentGroup.code == group)
+            .order_by(Unit.id)
+        )
+        invitation = Invitation(round=round_, unit=unit, group_id=unit.group_id)
+        db.session.add(invitation)
+        db.session.commit()
+        return invitation
+
+    return make
+
+
+# --- rounds with known results (the results tests) -----------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_results_cache():
+    """Each test starts without cached results: databases of different tests reuse round ids."""
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture
+def answer(make_invitation):
+    """answer(round_, group, answers, comments=None, source="web") stores one response."""
+
+    def add(
+        round_: Round, group: str, answers: dict, comments: dict | None = None, source: str = "web"
+    ):
+        invitation = make_invitation(group=group, round_=round_)
+        return responses.submit(
+            invitation, answers, comments or {}, f"t-{next(_keys)}", utcnow(), source=source
+        )
+
+    return add
+
+
+@pytest.fixture
+def known_round(make_round, answer) -> Round:
+    return fill(make_round(), answer)
+
+
+@pytest.fixture
+def empty_round(make_round) -> Round:
+    return make_round(name="2005 spring")
+
+
+@pytest.fixture
+def weighted_round(make_round, answer) -> Round:
+    return fill(make_round(weights={"departments": 0.5, "mayors": 0.5}), answer)
+
+
+@pytest.fixture
+def two_rounds(make_round, answer) -> tuple[Round, Round]:
+    """A previous round (all satisfied on doc_timeliness) and the known round after it."""
+    before = make_round(name="2003 autumn", created_at=utcnow() - timedelta(days=365))
+    for _ in range(6):
+        answer(before, "departments", {"doc_timeliness": 5, "overall": 5, "mtg_minutes": 4})
+    return before, fill(make_round(), answer)
+
+
+# --- corrective actions at every step of the loop ------------------------------------------
 
 
 @pytest.fixture

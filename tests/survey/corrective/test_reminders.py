@@ -9,8 +9,6 @@ from survey.corrective import reminders
 from survey.mail import outbox_dir
 from survey.models import utcnow
 
-pytest_plugins = ["tests.survey.actions.factories"]
-
 
 def office_today() -> date:
     """The date reminders count from: the office's (Asia/Shanghai), not this machine's. From

@@ -13,8 +13,6 @@ from survey.corrective import register
 from survey.extensions import db
 from survey.models import CorrectiveAction, utcnow
 
-pytest_plugins = ["tests.survey.actions.factories"]
-
 
 def _actions() -> list[CorrectiveAction]:
     return list(db.session.scalars(db.select(CorrectiveAction)))

@@ -13,8 +13,6 @@ from survey.corrective import ActionError, summaries
 from survey.extensions import db
 from survey.models import ActionSummary, Invitation, utcnow
 
-pytest_plugins = ["tests.survey.actions.factories"]
-
 
 @pytest.fixture
 def closed(ready, lead, force):

@@ -1,0 +1,60 @@
+"""`flask run-rules`, `flask send-reminders` and the demo's corrective actions."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from survey import corrective
+from survey.corrective import ACTIVE
+from survey.extensions import db
+from survey.models import ActionEvent, CorrectiveAction
+
+# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
+
+STATUSES = (*ACTIVE, "closed", "cancelled")
+
+
+def _actions() -> list[CorrectiveAction]:
+    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
+
+
+def _kinds(action: CorrectiveAction) -> list[str]:
+    return [
+        e.kind
+        for e in db.session.scalars(
+            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+        )
+    ]
+
+
+def test_run_rules_command_prints_the_new_actions_once(runner, low_round):
+    first = runner.invoke(args=["run-rules", str(low_round.id)])
+    assert first.exit_code == 0, first.output
+    assert "1 new actions" in first.output
+    assert "action 1 doc_timeliness documents rate_below 0.600 10" in first.output
+    assert "0 new actions" in runner.invoke(args=["run-rules", str(low_round.id)]).output
+
+
+def test_send_reminders_command_counts_what_it_sent(runner, assigned):
+    assigned.due_date = date.today() + timedelta(days=1)
+    db.session.commit()
+    result = runner.invoke(args=["send-reminders"])
+    assert "1 to owners, 0 to quality leads" in result.output
+
+
+def test_demo_with_history_has_actions_that_the_next_round_verifies(runner):
+    output = runner.invoke(args=["demo", "--responses", "100"]).output
+    assert re.search(r"^previous-round \d+ 2004 spring$", output, re.MULTILINE)
+    assert re.search(r"^owner documents \S+@shaoxing.example \S+$", output, re.MULTILINE)
+    first = db.session.scalar(
+        select(CorrectiveAction).where(CorrectiveAction.question_code == "doc_timeliness")
+    )
+    assert first.round.name == "2004 spring" and first.round.status == "closed"
+    assert corrective.verify(first).round.name == "2004 autumn"
+    again = runner.invoke(args=["demo", "--responses", "100"]).output
+    assert re.findall(r"^actions \d+ open$", again, re.MULTILINE) == re.findall(
+        r"^actions \d+ open$", output, re.MULTILINE
+    )
