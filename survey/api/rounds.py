@@ -3,7 +3,6 @@ dashboard and ``flask analyse`` (documented in the README)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from survey import rounds
 from survey.api import bp
 from survey.extensions import db
-from survey.formatting import records
+from survey.formatting import plain_value, records
 from survey.i18n import current_language
 from survey.models import Round
 from survey.results import RoundResults, data_versions, round_results
@@ -165,7 +164,7 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
         "data_version": results.version_tag,
         "language": lang,
         "thresholds": {"rate": results.threshold, "anonymity": results.anonymity_threshold},
-        "summary": {name: _number(getattr(summary, name)) for name in summary.__dataclass_fields__},
+        "summary": {name: plain_value(getattr(summary, name)) for name in summary.__dataclass_fields__},
         "categories": _labelled(records(results.categories, CATEGORY_COLUMNS), labels),
         "items": _labelled(records(results.items, ITEM_COLUMNS), labels),
         "below_threshold": _labelled(records(results.below), labels),
@@ -190,10 +189,6 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
         "weighted": _weighted(results, labels),
         "previous_round": _previous(results, labels),
     }
-
-
-def _number(value):
-    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def _labelled(rows: list[dict[str, Any]], labels) -> list[dict[str, Any]]:
