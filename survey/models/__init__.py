@@ -1,0 +1,45 @@
+"""The database schema: typed SQLAlchemy 2.0 models of the architecture's domain model, one
+module per concept (people, questionnaires, rounds, actions, audit). Importing the package
+maps every model and registers the append-only listeners; import the names from here."""
+
+from survey.models.actions import (
+    ACTION_STATUSES,
+    STEP_KINDS,
+    ActionAttachment,
+    ActionEvent,
+    ActionStep,
+    ActionSummary,
+    CorrectiveAction,
+)
+from survey.models.audit import AuditEvent
+from survey.models.base import new_token, utcnow
+from survey.models.people import ROLES, RespondentGroup, Unit, User
+from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
+from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
+
+__all__ = [
+    "ACTION_STATUSES",
+    "RESPONSE_SOURCES",
+    "ROLES",
+    "STEP_KINDS",
+    "ActionAttachment",
+    "ActionEvent",
+    "ActionStep",
+    "ActionSummary",
+    "Answer",
+    "AuditEvent",
+    "CorrectiveAction",
+    "Invitation",
+    "Question",
+    "Questionnaire",
+    "QuestionnaireVersion",
+    "RespondentGroup",
+    "Response",
+    "Round",
+    "Section",
+    "Unit",
+    "User",
+    "accepts",
+    "new_token",
+    "utcnow",
+]

@@ -1,0 +1,94 @@
+"""Organisations and people: respondent groups, units (respondent and served) and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from survey.extensions import db
+from survey.models.base import utcnow
+from survey.text_types import String
+
+ROLES = ("respondent", "designer", "quality_lead", "admin")
+
+
+class RespondentGroup(db.Model):
+    """A group of respondent units that sees its own set of questions (e.g. the mayors)."""
+
+    __tablename__ = "respondent_group"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label_zh: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    units: Mapped[list[Unit]] = relationship(back_populates="group")
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang.startswith("en") else self.label_zh
+
+
+class Unit(db.Model):
+    """An organisation: a respondent unit (in a group) or a served unit of the office."""
+
+    __tablename__ = "unit"
+    __table_args__ = (CheckConstraint("kind IN ('respondent', 'served')", name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("respondent_group.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    group: Mapped[RespondentGroup | None] = relationship(back_populates="units")
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang.startswith("en") else self.name_zh
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('respondent', 'designer', 'quality_lead', 'admin')", name="role"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def shown_name(self) -> str:
+        """How the user is named on pages and records: the display name, else the e-mail."""
+        return self.display_name or self.email
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @classmethod
+    def by_email(cls, email: str):
+        return select(cls).where(cls.email == email.strip().lower())
