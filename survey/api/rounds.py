@@ -164,7 +164,9 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
         "data_version": results.version_tag,
         "language": lang,
         "thresholds": {"rate": results.threshold, "anonymity": results.anonymity_threshold},
-        "summary": {name: plain_value(getattr(summary, name)) for name in summary.__dataclass_fields__},
+        "summary": {
+            name: plain_value(getattr(summary, name)) for name in summary.__dataclass_fields__
+        },
         "categories": _labelled(records(results.categories, CATEGORY_COLUMNS), labels),
         "items": _labelled(records(results.items, ITEM_COLUMNS), labels),
         "below_threshold": _labelled(records(results.below), labels),

@@ -5,5 +5,6 @@ bp = Blueprint("design", __name__, url_prefix="/design")
 from survey.design import (  # noqa: F401  (register the routes)
     questionnaire_views,
     round_views,
+    structure_views,
     unit_views,
 )

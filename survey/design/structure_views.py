@@ -1,0 +1,199 @@
+"""The editor's sections and questions of a draft version: add, edit, delete, move."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from flask_babel import gettext as _
+
+from questionnaires import model as qm
+from survey import editing
+from survey.design import bp
+from survey.design.editor import (
+    STAFF,
+    TEMPLATES,
+    apply_edit,
+    not_editable,
+    question_or_404,
+    saved,
+    section_or_404,
+    to_version,
+    version_or_404,
+)
+from survey.design.questionnaire_forms import (
+    MoveForm,
+    QuestionForm,
+    SectionForm,
+    question_data,
+    question_form,
+    section_data,
+    show_error,
+    version_scales,
+)
+from survey.i18n import current_language
+from survey.models import (
+    Question,
+    QuestionnaireVersion,
+)
+from survey.permissions import role_required
+from survey.post_form import EmptyForm
+from survey.questionnaire_store import to_model
+
+
+@bp.route("/versions/<int:version_id>/sections/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def section_create(version_id: int):
+    version = version_or_404(version_id)
+    if not editing.is_editable(version):
+        return not_editable(version)
+    form = SectionForm()
+    if form.validate_on_submit():
+        try:
+            section = editing.add_section(version, form.section())
+        except editing.EditError as error:
+            show_error(form, error)
+        else:
+            return saved(version, _("Section added. Add its questions."), f"section-{section.code}")
+    return render_template(TEMPLATES + "section.html", form=form, version=version, section=None)
+
+
+@bp.route("/versions/<int:version_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def section_update(version_id: int, section_id: int):
+    section = section_or_404(version_id, section_id)
+    version = section.version
+    if not editing.is_editable(version):
+        return not_editable(version)
+    index = version.sections.index(section)
+    form = SectionForm(data=section_data(to_model(version).sections[index]))
+    if form.validate_on_submit():
+        try:
+            editing.update_section(section, form.section())
+        except editing.EditError as error:
+            show_error(form, error)
+        else:
+            return saved(version, _("Section saved."), f"section-{section.code}")
+    return render_template(
+        TEMPLATES + "section.html", form=form, version=version, section=section, button=EmptyForm()
+    )
+
+
+@bp.post("/versions/<int:version_id>/sections/<int:section_id>/delete")
+@role_required(*STAFF)
+def section_delete(version_id: int, section_id: int):
+    section = section_or_404(version_id, section_id)
+    return apply_edit(
+        section.version, EmptyForm(), lambda: editing.delete_section(section), _("Section deleted.")
+    )
+
+
+@bp.post("/versions/<int:version_id>/sections/<int:section_id>/move")
+@role_required(*STAFF)
+def section_move(version_id: int, section_id: int):
+    section = section_or_404(version_id, section_id)
+    form = MoveForm()
+    return apply_edit(
+        section.version,
+        form,
+        lambda: editing.move_section(section, form.step()),
+        None,
+        f"section-{section.code}",
+    )
+
+
+# ------------------------------------------------------------------------------- questions
+
+
+def _question_form(
+    version: QuestionnaireVersion, definition: qm.Questionnaire, data: dict | None = None
+) -> QuestionForm:
+    return question_form(definition, [s.id for s in version.sections], current_language(), data)
+
+
+def _render_question(
+    form: QuestionForm,
+    version: QuestionnaireVersion,
+    definition: qm.Questionnaire,
+    question: Question | None = None,
+):
+    categories = sorted({q.category for q in definition.questions() if q.category})
+    return render_template(
+        TEMPLATES + "question.html",
+        form=form,
+        version=version,
+        question=question,
+        categories=categories,
+        button=EmptyForm(),
+    )
+
+
+@bp.route("/versions/<int:version_id>/questions/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def question_create(version_id: int):
+    """Add a question at the end of the section chosen (?section=ID preselects one)."""
+    version = version_or_404(version_id)
+    if not editing.is_editable(version):
+        return not_editable(version)
+    if not version.sections:
+        flash(_("Add a section first: every question belongs to one."), "error")
+        return to_version(version)
+    definition = to_model(version)
+    form = _question_form(
+        version, definition, {"section": request.args.get("section", type=int), "required": True}
+    )
+    if form.validate_on_submit():
+        section = next(s for s in version.sections if s.id == form.section.data)
+        try:
+            question = editing.add_question(section, form.question(version_scales(definition)))
+        except editing.EditError as error:
+            show_error(form, error)
+        else:
+            return saved(version, _("Question added."), f"question-{question.code}")
+    return _render_question(form, version, definition)
+
+
+@bp.route("/versions/<int:version_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def question_update(version_id: int, question_id: int):
+    question = question_or_404(version_id, question_id)
+    version = question.version
+    if not editing.is_editable(version):
+        return not_editable(version)
+    definition = to_model(version)
+    data = question_data(definition.question(question.code), question.section_id)
+    form = _question_form(version, definition, data)
+    if form.validate_on_submit():
+        section = next(s for s in version.sections if s.id == form.section.data)
+        try:
+            editing.update_question(question, form.question(version_scales(definition)), section)
+        except editing.EditError as error:
+            show_error(form, error)
+        else:
+            return saved(version, _("Question saved."), f"question-{question.code}")
+    return _render_question(form, version, definition, question)
+
+
+@bp.post("/versions/<int:version_id>/questions/<int:question_id>/delete")
+@role_required(*STAFF)
+def question_delete(version_id: int, question_id: int):
+    question = question_or_404(version_id, question_id)
+    return apply_edit(
+        question.version,
+        EmptyForm(),
+        lambda: editing.delete_question(question),
+        _("Question deleted."),
+        f"section-{question.section.code}",
+    )
+
+
+@bp.post("/versions/<int:version_id>/questions/<int:question_id>/move")
+@role_required(*STAFF)
+def question_move(version_id: int, question_id: int):
+    question = question_or_404(version_id, question_id)
+    form = MoveForm()
+    return apply_edit(
+        question.version,
+        form,
+        lambda: editing.move_question(question, form.step()),
+        None,
+        f"question-{question.code}",
+    )

@@ -1,0 +1,119 @@
+"""The rules every edit follows: a draft only, loadable as a definition file would be, and errors that name the key."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from questionnaires import loads
+from questionnaires import model as qm
+from survey import editing
+from survey.extensions import db
+from survey.models import (
+    Question,
+    QuestionnaireVersion,
+    utcnow,
+)
+from survey.questionnaire_store import save_version, to_model
+
+SMALL = """\
+id: small
+title: {zh: 小问卷, en: Small survey}
+groups:
+  - {code: mayors, label: {zh: 市长, en: Mayors}}
+  - {code: departments, label: {zh: 部门, en: Departments}}
+served_units:
+  - {code: documents, label: {zh: 文书处理, en: Document processing}}
+sections:
+  - code: first
+    title: {zh: 第一部分, en: Part one}
+    questions:
+      - {code: q_one, type: rating, text: {zh: 一, en: One}}
+      - {code: q_two, type: rating, text: {zh: 二, en: Two}}
+      - {code: q_three, type: text, text: {zh: 三, en: Three}}
+  - code: second
+    title: {zh: 第二部分, en: Part two}
+    questions:
+      - {code: q_four, type: choice, text: 四, choices: [{code: a, label: A}]}
+"""
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    """Editing errors are translated into the language of a request; these tests read English."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+@pytest.fixture
+def draft(app) -> QuestionnaireVersion:
+    version = save_version(loads(SMALL), status="draft")
+    db.session.commit()
+    return version
+
+
+def question(version: QuestionnaireVersion, code: str) -> Question:
+    return db.session.scalar(
+        select(Question).where(Question.version_id == version.id, Question.code == code)
+    )
+
+
+def rating(code: str, **fields) -> qm.Question:
+    return qm.Question(code=code, type="rating", text=qm.Label("新", "New"), **fields)
+
+
+def codes(version: QuestionnaireVersion) -> list[list[str]]:
+    return [[q.code for q in s.questions] for s in version.sections]
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        ({"code": "q_two"}, "code", "duplicate question code 'q_two'"),
+        ({"code": "Bad code"}, "code", "is not a valid code"),
+        ({"category": "Services"}, "category", "must be dotted lower-case"),
+        ({"text": qm.Label("", "")}, "text", "is empty"),
+        ({"type": "choice", "scale": None}, "choices", "a choice question needs choices"),
+        (
+            {"type": "text", "scale": None, "follow_up": qm.Label("为什么", "Why")},
+            "follow_up",
+            "follow_up is only for rating questions",
+        ),
+        ({"type": "nps"}, "scale", "a nps question takes no scale"),
+        ({"served_unit": "secretariat"}, "served_unit", "is not declared"),
+    ],
+)
+def test_an_edit_is_refused_by_the_loaders_rule_on_its_key(draft, change, key, reason):
+    row = question(draft, "q_one")
+    edited = replace(to_model(draft).question("q_one"), **change)
+    with pytest.raises(editing.EditError) as refused:
+        editing.update_question(row, edited)
+    assert refused.value.key == key
+    assert reason in str(refused.value)
+    assert "line" not in str(refused.value)  # lines of the generated YAML mean nothing here
+
+
+def test_a_long_block_label_still_points_at_its_key(draft):
+    long_text = qm.Label("很长的问题" * 20, "A long question " * 10)
+    edited = replace(to_model(draft).question("q_one"), text=long_text, category="Wrong")
+    with pytest.raises(editing.EditError) as refused:
+        editing.update_question(question(draft, "q_one"), edited)
+    assert refused.value.key == "category"
+
+
+def test_only_a_draft_can_be_edited(draft):
+    editing.publish(draft, utcnow())
+    with pytest.raises(editing.EditError, match="not a draft"):
+        editing.move_question(question(draft, "q_two"), -1)
+    editing.unpublish(draft)
+    editing.move_question(question(draft, "q_two"), -1)
+    assert codes(draft)[0][0] == "q_two"
+
+
+def test_source_excerpt_numbers_the_lines_around_the_error():
+    text = "a\nb\nc\nd\ne\nf\n"
+    assert editing.source_excerpt(text, 4) == [(2, "b"), (3, "c"), (4, "d"), (5, "e"), (6, "f")]
+    assert editing.source_excerpt(text.encode(), 1, around=1) == [(1, "a"), (2, "b")]
+    assert editing.source_excerpt(text, None) == []
