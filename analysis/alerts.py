@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
-from analysis.counts import RatingCounts, aggregate, as_counts, group_ids, key_tuples, plain_keys
+from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.keys import group_ids, key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import two_proportion_z_tests
 

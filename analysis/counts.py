@@ -14,6 +14,8 @@ counts when computing several tables of a large round. The driver view pairs eac
 rating of an item with their overall rating, so the counts also keep a compact item x response
 matrix of ratings (one byte per response and item). (``trend_table`` splits rounds, so it takes
 the frame itself.)
+
+The keys of cells are in ``analysis.keys``; who answered which cell in ``analysis.respondents``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.frames import empty_frame
+from analysis.keys import KEYS, combined_key, dense_codes, group_ids, split_key
+from analysis.respondents import Rows, who_answered
 
-KEYS = ("question", "category", "served_unit", "group")
 ADDITIVE = ("n", "satisfied", "dissatisfied", "total", "total_sq")
 # Above this many (response x cell) booleans the distinct-respondent bookkeeping switches from a
 # dense matrix to sorted pairs, to stay well under the memory budget.
@@ -151,8 +154,8 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     # consecutive: item_of_cell numbers the items 0..k-1 in cell order.
     item_key = cell_keys // sizes[-1]
     item_of_cell = np.cumsum(np.r_[False, item_key[1:] != item_key[:-1]])[:n_cells]
-    rows = _Rows(frame["response_id"].to_numpy(), cell, code, item_of_cell)
-    answered = _answered(rows, slot, presence_limit)
+    rows = Rows(frame["response_id"].to_numpy(), cell, code, item_of_cell)
+    answered = who_answered(rows, slot, presence_limit)
     if fixed:
         item_scale_max = np.full(rows.n_items, fixed[1], dtype="int64")
     else:
@@ -223,30 +226,6 @@ def _scatter_last(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarra
     return result[:size]
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """Per row of the frame: response id, cell (n_cells: discard), value code (0: none);
-    and the item of each cell."""
-
-    response_id: np.ndarray
-    cell: np.ndarray
-    code: np.ndarray
-    item_of_cell: np.ndarray
-
-    @property
-    def n_cells(self) -> int:
-        return len(self.item_of_cell)
-
-    @property
-    def n_items(self) -> int:
-        return int(self.item_of_cell[-1]) + 1 if self.n_cells else 0
-
-    def items(self) -> np.ndarray:
-        """The item of each row (n_items for the rows that do not count)."""
-        lookup = np.append(self.item_of_cell, self.n_items).astype(np.intp)
-        return lookup.take(self.cell)
-
-
 def rating_mask(frame: pd.DataFrame) -> np.ndarray:
     """True for the rows that count: rating answers with a value."""
     types = frame["type"].array
@@ -299,21 +278,6 @@ def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, obje
     return table
 
 
-def group_ids(table: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The row order of ``table.groupby(by, observed=True, dropna=False, sort=True)`` over
-    categorical columns ``by``: each row's group number (groups sorted by category code,
-    missing codes last) and the first row of each group."""
-    key = np.zeros(len(table), dtype="int64")
-    for name in by:
-        codes = table[name].array.codes.astype("int64")
-        size = int(codes.max(initial=-1)) + 2
-        codes[codes < 0] = size - 1
-        key *= size
-        key += codes
-    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-    return ids.reshape(-1).astype(np.intp), first
-
-
 def _whole_round(counts: RatingCounts, columns: list[str]) -> dict[str, object]:
     cells = counts.cells
     row: dict[str, object] = {c: np.array([int(cells[c].sum())]) for c in columns}
@@ -321,63 +285,6 @@ def _whole_round(counts: RatingCounts, columns: list[str]) -> dict[str, object]:
     row["scale_max"] = np.array([int(cells["scale_max"].max()) if len(cells) else 5])
     row["respondents"] = np.array([counts.rating_respondents])
     return row
-
-
-def combined_key(frame: pd.DataFrame, keys: Sequence[str] = KEYS) -> tuple[np.ndarray, list[int]]:
-    """One integer per row combining the category codes of ``keys`` (missing codes as 0): the
-    narrowest of int16, int32 and int64 that holds the key space (less memory traffic)."""
-    sizes = [len(frame[name].array.categories) + 1 for name in keys]
-    space = int(np.prod(sizes, dtype="int64")) if sizes else 1
-    dtype = next(t for t in ("int16", "int32", "int64") if space < np.iinfo(t).max)
-    key = np.zeros(len(frame), dtype=dtype)
-    for name, size in zip(keys, sizes):
-        key *= size
-        key += frame[name].array.codes
-    # Every code is shifted by 1 (missing -1 -> 0): one constant, added once.
-    key += sum(int(np.prod(sizes[i + 1 :], dtype="int64")) for i in range(len(sizes)))
-    return key, sizes
-
-
-def plain_keys(codes: pd.Series) -> np.ndarray:
-    """A categorical key column as an object array of its strings, None where missing."""
-    array = codes.array
-    return np.append(np.asarray(array.categories, dtype=object), None).take(array.codes)
-
-
-def key_tuples(table: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
-    """Each row's categorical keys ``by`` as a tuple of plain strings (None when missing), to
-    match rows across rounds, whose categories differ; unique for an ``aggregate`` table."""
-    return list(zip(*(plain_keys(table[key]) for key in by))) if by else [()] * len(table)
-
-
-def split_key(keys: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """The per-column codes of ``combined_key`` values (0 = missing)."""
-    parts = []
-    for size in reversed(sizes):
-        keys, part = np.divmod(keys, size)
-        parts.append(part)
-    return parts[::-1]
-
-
-def dense_codes(
-    key: np.ndarray, space: int, valid: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Map the valid keys to 0..k-1 in sorted key order, invalid rows to k.
-
-    Returns (codes, the k sorted distinct valid keys).
-    """
-    valid = np.ones(len(key), dtype=bool) if valid is None else valid
-    if space <= max(4 * len(key), 1 << 20):
-        # A lookup table over the key space is O(n); np.unique would sort the whole column.
-        present = np.bincount(np.where(valid, key, space), minlength=space + 1)[:space] > 0
-        distinct = np.flatnonzero(present)
-        lookup = np.cumsum(present) - 1
-        return np.where(valid, lookup[np.minimum(key, space - 1)], len(distinct)), distinct
-    distinct, inverse = np.unique(np.where(valid, key, -1), return_inverse=True)
-    inverse = inverse.reshape(-1)
-    if len(distinct) and distinct[0] == -1:
-        distinct, inverse = distinct[1:], inverse - 1
-    return np.where(valid, inverse, len(distinct)), distinct
 
 
 def _points(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -412,131 +319,6 @@ def _cells_frame(
     for j, point in enumerate(points):
         data[f"count_{point}"] = counts[:, j]
     return pd.DataFrame(data)
-
-
-def response_codes(response: np.ndarray) -> tuple[np.ndarray, int]:
-    """Response ids as 0..r-1 codes: an offset when ids are dense, else a hash factorisation."""
-    offset, codes, n_responses = _response_offset(response)
-    return (response - offset if codes is None else codes), n_responses
-
-
-def _response_offset(response: np.ndarray) -> tuple[int, np.ndarray | None, int]:
-    """(offset, None, r) when the codes are response - offset (dense ids), else (0, codes, r)."""
-    if len(response) == 0:
-        return 0, None, 0
-    lo, hi = int(response.min()), int(response.max())
-    if hi - lo < 4 * len(response) + 1024:
-        return lo, None, hi - lo + 1
-    codes, uniques = pd.factorize(response)
-    return 0, codes.astype("int64"), len(uniques)
-
-
-def _answered(rows: _Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
-    """Which response answered which cell (see ``RatingCounts``), respondent totals and the
-    item x response ratings. ``buffer`` is an intp array of one slot per row, overwritten."""
-    n_cells = rows.n_cells
-    offset, codes, n_responses = _response_offset(rows.response_id)
-    if n_responses * (n_cells + 1) > limit:
-        return _answered_pairs(rows)
-    # One cell-major matrix: row k holds each response's value code in cell k (0 = none);
-    # the discard cell's row marks every response that has any row in the frame.
-    slot = np.multiply(rows.cell, n_responses, out=buffer, dtype=np.intp)
-    slot += rows.response_id if codes is None else codes
-    slot -= offset
-    matrix = np.zeros((n_cells + 1) * n_responses, dtype=rows.code.dtype)
-    matrix[slot] = rows.code + (rows.code == 0)  # nonzero: the discard cell marks its response
-    matrix = matrix.reshape(n_cells + 1, n_responses)
-    patterns, pattern_counts = _distinct_columns(matrix[:n_cells])
-    return {
-        "patterns": patterns, "pattern_counts": pattern_counts, "pairs": None,
-        "respondents": int(np.count_nonzero(matrix.any(axis=0))),
-        "rating_respondents": int(pattern_counts[patterns.any(axis=1)].sum()),
-        "item_ratings": _merge_cells(matrix[:n_cells], rows),
-    }  # fmt: skip
-
-
-def _merge_cells(matrix: np.ndarray, rows: _Rows) -> np.ndarray:
-    """The item x response ratings from the cell x response codes: an item's cells (one per
-    group) are consecutive rows. A response that rated one item in two groups needs the frame
-    order to keep its last answer, so that (rare) case goes back to the rows."""
-    item_of_cell = rows.item_of_cell
-    bounds = np.flatnonzero(np.r_[True, item_of_cell[1:] != item_of_cell[:-1], True])
-    if rows.n_items == rows.n_cells:
-        return matrix.copy()
-    merged = np.empty((rows.n_items, matrix.shape[1]), dtype=matrix.dtype)
-    for item, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
-        np.add.reduce(matrix[start:stop], axis=0, out=merged[item])
-    # Codes are positive, so a sum over two answers loses a nonzero entry.
-    if np.count_nonzero(merged) < np.count_nonzero(matrix):
-        return _item_ratings(rows)
-    return merged
-
-
-def _item_ratings(rows: _Rows) -> np.ndarray:
-    """Item x response matrix of value codes (0 = not rated), the last answer winning."""
-    response, n_responses = response_codes(rows.response_id)
-    slot = rows.items() * n_responses
-    slot += response
-    # Rows that do not count land in a last, discarded item.
-    flat = np.zeros((rows.n_items + 1) * n_responses, dtype=rows.code.dtype)
-    flat[slot] = rows.code
-    return flat.reshape(rows.n_items + 1, n_responses)[: rows.n_items].copy()
-
-
-def _answered_pairs(rows: _Rows) -> dict[str, object]:
-    """The bookkeeping of ``_answered`` for rounds too large for a presence matrix."""
-    response, _ = response_codes(rows.response_id)
-    n_cells = rows.n_cells
-    width = n_cells + 1  # the discard cell: every row of the frame marks its response
-    pairs = np.unique(response * width + rows.cell)
-    counted = pairs[pairs % width < n_cells]
-    return {
-        "patterns": None, "pattern_counts": None,
-        "pairs": (counted // width) * n_cells + counted % width,
-        "respondents": len(np.unique(pairs // width)),
-        "rating_respondents": len(np.unique(counted // width)),
-        "item_ratings": _item_ratings(rows),
-    }  # fmt: skip
-
-
-def _row_codes(words: np.ndarray) -> np.ndarray:
-    """Number the distinct rows of a uint64 matrix 0, 1, ... in order of first occurrence."""
-    code = pd.factorize(words[:, 0])[0]
-    for column in words.T[1:]:
-        word_code, uniques = pd.factorize(column)
-        code = pd.factorize(code * len(uniques) + word_code)[0]
-    return code
-
-
-def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct columns of ``matrix != 0`` (cells x responses), as rows, and how often
-    each occurs, in order of first occurrence.
-
-    Each column is packed into 64-bit words and the words are factorised one by one (hashing
-    is faster than sorting), so this is linear in the number of responses. np.packbits is slow
-    across rows, so the bits are packed here, one cell row at a time.
-    """
-    n_cells, n_columns = matrix.shape
-    if n_cells == 0 or n_columns == 0:
-        return np.zeros((0, n_cells), dtype=bool), np.zeros(0, dtype="int64")
-    n_bytes = -(-n_cells // 64) * 8
-    n_lanes = -(-n_columns // 8)
-    # Byte j of packed[b] is response j's bits of cells 8b..8b+7; the shifts and ors run on
-    # uint64 words, eight responses (one byte each) at a time.
-    packed = np.zeros((n_bytes, n_lanes), dtype=np.uint64)
-    bit = np.zeros(n_lanes * 8, dtype=bool)
-    lanes = bit.view(np.uint64)
-    for cell in range(n_cells):
-        np.not_equal(matrix[cell], 0, out=bit[:n_columns])
-        packed[cell // 8] |= lanes << np.uint64(cell % 8)
-    columns = packed.view(np.uint8)[:, :n_columns]
-    code = _row_codes(np.ascontiguousarray(columns.T).view(np.uint64))
-    n_codes = int(code.max()) + 1
-    # Columns sharing a code are identical, so any of them can stand for the pattern.
-    last = np.empty(n_codes, dtype="int64")
-    last[code] = np.arange(len(code))
-    counts = np.bincount(code, minlength=n_codes)
-    return np.ascontiguousarray((matrix[:, last] != 0).T), counts.astype("int64")
 
 
 def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.DataFrame:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, as_counts, group_ids
+from analysis.counts import RatingCounts, as_counts
+from analysis.keys import group_ids
 from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"

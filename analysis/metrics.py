@@ -22,7 +22,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, aggregate_columns, as_counts, group_ids
+from analysis.counts import RatingCounts, aggregate_columns, as_counts
+from analysis.keys import group_ids
 
 Z95 = 1.959963984540054
 ITEM_KEYS = ("question", "category", "served_unit")

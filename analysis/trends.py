@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, as_counts, key_tuples
+from analysis.counts import RatingCounts, as_counts
+from analysis.keys import key_tuples
 from analysis.metrics import ITEM_KEYS, metric_table
 
 ALPHA = 0.05

@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts, aggregate, as_counts, group_ids
+from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.keys import group_ids
 from analysis.metrics import ITEM_KEYS, metrics_of, ratio, wilson_intervals
 
 
