@@ -19,6 +19,7 @@ from analysis.alerts import (
     Rule,
     Thresholds,
     action_key,
+    measures,
     one_per_action_key,
     run_rules,
 )
@@ -58,7 +59,7 @@ from analysis.weights import weighted_table
 
 __all__ = [
     "RULES", "Z95", "ActionCandidate", "RatingCounts", "Rule", "Summary", "Thresholds",
-    "action_key", "answer_frame", "below", "below_threshold_table", "breakdown", "by_category",
+    "action_key", "answer_frame", "below", "measures", "below_threshold_table", "breakdown", "by_category",
     "by_group", "by_group_category", "by_group_question", "by_question", "by_served_unit",
     "category_table", "charts", "compare_rounds", "distribution", "driver_table",
     "empty_frame", "headline_table", "item_table", "one_per_action_key", "rating_counts",

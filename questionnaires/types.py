@@ -63,7 +63,17 @@ class QuestionType:
     """
 
     name: str = ""
-    #: The stored value is a number on a scale (counted in satisfaction rates and means).
+    #: What the questionnaire editor calls the type, in both languages.
+    label: Label = Label("", "")
+    #: The kind of form field that asks it: "scale" (one point of a scale), "radio" (one of
+    #: the choices), "checkboxes" (several) or "textarea". Kinds, not WTForms classes: the
+    #: survey app maps each kind to a field, so this package stays free of web code.
+    field: str = ""
+    #: How its answers are tabulated: "satisfaction" (satisfaction rate, mean, distribution and
+    #: the low-score rules), "score" (a 0..10 score, kept apart from satisfaction), "counts"
+    #: (choices counted) or "comments" (free text, read as comments).
+    tabulated_as: str = ""
+    #: The stored value is a number on a scale.
     numeric: bool = False
     has_scale: bool = False
     has_choices: bool = False
@@ -105,6 +115,9 @@ class RatingType(QuestionType):
     """A point on a labelled scale, by default 1..5 from very dissatisfied to very satisfied."""
 
     name = "rating"
+    label = Label("量表评分", "Rating on a scale")
+    field = "scale"
+    tabulated_as = "satisfaction"
     numeric = True
     has_scale = True
     scale_selectable = True
@@ -127,6 +140,8 @@ class NpsType(RatingType):
     """How likely the respondent is to recommend something, 0..10, always on nps11."""
 
     name = "nps"
+    label = Label("推荐意愿（0–10）", "Likelihood to recommend (0–10)")
+    tabulated_as = "score"
     scale_selectable = False
     takes_follow_up = False
     default_scale = NPS11
@@ -136,6 +151,9 @@ class ChoiceType(QuestionType):
     """One of the question's choices, stored as the choice's code."""
 
     name = "choice"
+    label = Label("单选", "One choice")
+    field = "radio"
+    tabulated_as = "counts"
     has_choices = True
 
     def parse_present(self, question: Question, values: list[str]) -> str:
@@ -146,6 +164,9 @@ class MultiType(QuestionType):
     """Any number of the question's choices, stored as codes in the order of the definition."""
 
     name = "multi"
+    label = Label("多选", "Several choices")
+    field = "checkboxes"
+    tabulated_as = "counts"
     has_choices = True
     multiple = True
 
@@ -158,6 +179,9 @@ class TextType(QuestionType):
     """Free text, stripped, at most MAX_TEXT_LENGTH characters; optional unless stated."""
 
     name = "text"
+    label = Label("文字填写", "Free text")
+    field = "textarea"
+    tabulated_as = "comments"
     default_required = False
 
     def parse_present(self, question: Question, values: list[str]) -> str | None:
@@ -184,6 +208,12 @@ def register(question_type: QuestionType) -> QuestionType:
 
 for _type in (RatingType(), NpsType(), ChoiceType(), MultiType(), TextType()):
     register(_type)
+
+
+def tabulated_as(kind: str) -> tuple[str, ...]:
+    """The names of the registered types tabulated as ``kind`` ("satisfaction", "score",
+    "counts", "comments"), in the registry's order."""
+    return tuple(name for name, t in QUESTION_TYPES.items() if t.tabulated_as == kind)
 
 
 def parse_answer(question: Question, raw: Raw) -> Value:

@@ -1,12 +1,20 @@
-"""Template filters every page may use, registered on the app rather than on one blueprint."""
+"""Template filters and globals every page may use, registered on the app rather than on one
+blueprint."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+import analysis
+from questionnaires import QUESTION_TYPES
 from survey.formatting import percent, percent_as_set
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(percent, "pct1")
     app.add_template_filter(percent_as_set, "pct")
+    # The question-type registry, so that a template asks a type what it is (its field kind)
+    # instead of listing type names.
+    app.jinja_env.globals["question_types"] = QUESTION_TYPES
+    # What a low-score rule measures (rate or mean), so pages format its figures accordingly.
+    app.jinja_env.globals["rule_measures"] = analysis.measures

@@ -1,7 +1,7 @@
 """The form built at run time from a questionnaire definition: the respondent's survey
 (respond) and the designer's preview (design) both use it.
 
-One WTForms field per question, chosen from FIELD_FOR_TYPE; whether a posted value is legal is
+One WTForms field per question, the builder of its type's field kind (FIELD_BUILDERS); whether a posted value is legal is
 decided by the question type's own `parse` in questionnaires.types, so a tampered value (a rating
 of 9, a choice not offered) is refused by the same rule everywhere.
 """
@@ -79,12 +79,12 @@ def _text(q: Question, lang: str, validators: list) -> Field:
     return TextAreaField(q.text.get(lang), validators=validators)
 
 
-FIELD_FOR_TYPE: dict[str, Callable[[Question, str, list], Field]] = {
-    "rating": _rating,
-    "nps": _rating,
-    "choice": _choice,
-    "multi": _multi,
-    "text": _text,
+#: The WTForms field of each kind of form field a question type names (``QuestionType.field``).
+FIELD_BUILDERS: dict[str, Callable[[Question, str, list], Field]] = {
+    "scale": _rating,
+    "radio": _choice,
+    "checkboxes": _multi,
+    "textarea": _text,
 }
 
 
@@ -218,7 +218,9 @@ def form_for(
             if required
             else [Optional()]
         )
-        attrs[field_name(q.code)] = FIELD_FOR_TYPE[q.type](q, lang, validators)
+        attrs[field_name(q.code)] = FIELD_BUILDERS[QUESTION_TYPES[q.type].field](
+            q, lang, validators
+        )
         if q.follow_up is not None:
             attrs[field_name(q.code) + COMMENT_SUFFIX] = TextAreaField(
                 q.follow_up.get(lang), validators=[Optional(), Length(max=MAX_COMMENT_LENGTH)]

@@ -12,6 +12,7 @@ from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+import analysis
 from survey import corrective
 from survey.api import bp
 from survey.extensions import db
@@ -39,7 +40,7 @@ def _visible(action_id: int) -> CorrectiveAction:
 
 
 def _brief(action: CorrectiveAction, today) -> dict:
-    rate = None if action.rule == "mean_below" else action.observed
+    rate = None if analysis.measures(action.rule) == "mean" else action.observed
     return {
         "id": action.id,
         "status": action.status,

@@ -259,23 +259,35 @@ def _simulated_value(
     item_shares: dict[str, float] | None = None,
     mood: float = 0.0,
 ):
-    if question.type == "rating":
-        if not question.required and rng.random() < 0.05:
-            return None
-        points = list(question.scale.values)
-        if len(points) != 5:
-            return rng.choice(points)
-        shares = {**ITEM_SATISFIED_SHARE, **(item_shares or {})}
-        share = shares.get(question.code, SATISFIED_SHARE.get(question.category or "", 0.85))
-        return _rated(points, share, _mood_weight(question), mood, rng)
-    if question.type == "nps":
-        return rng.choice(question.scale.values[5:])
-    if question.type == "choice":
-        return rng.choice(question.choices).code
-    if question.type == "multi":
-        picked = [c.code for c in question.choices if rng.random() < 0.4]
-        return tuple(picked or [question.choices[0].code])
-    return rng.choice(("", "", "", "希望继续保持，进一步提高办文效率。")) or None
+    return SIMULATED[question.type](question, rng, item_shares or {}, mood)
+
+
+def _simulated_rating(question: Question, rng: random.Random, item_shares: dict, mood: float):
+    if not question.required and rng.random() < 0.05:
+        return None
+    points = list(question.scale.values)
+    if len(points) != 5:
+        return rng.choice(points)
+    shares = {**ITEM_SATISFIED_SHARE, **item_shares}
+    share = shares.get(question.code, SATISFIED_SHARE.get(question.category or "", 0.85))
+    return _rated(points, share, _mood_weight(question), mood, rng)
+
+
+def _simulated_multi(question: Question, rng: random.Random, *_: object):
+    picked = [c.code for c in question.choices if rng.random() < 0.4]
+    return tuple(picked or [question.choices[0].code])
+
+
+#: A simulated answer per question type (a test ties it to questionnaires.QUESTION_TYPES).
+SIMULATED = {
+    "rating": _simulated_rating,
+    "nps": lambda question, rng, *_: rng.choice(question.scale.values[5:]),
+    "choice": lambda question, rng, *_: rng.choice(question.choices).code,
+    "multi": _simulated_multi,
+    "text": lambda question, rng, *_: (
+        rng.choice(("", "", "", "希望继续保持，进一步提高办文效率。")) or None
+    ),
+}
 
 
 def _mood_weight(question: Question) -> float:

@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 from sqlalchemy import func, or_, select
 
+import analysis
 from survey import corrective
 from survey.corrective import texts
 from survey.extensions import db
@@ -116,7 +117,9 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
 
 
 def _observed(action: CorrectiveAction) -> str:
-    return f"{action.observed:.2f}" if action.rule == "mean_below" else percent(action.observed)
+    if analysis.measures(action.rule) == "mean":
+        return f"{action.observed:.2f}"
+    return percent(action.observed)
 
 
 def _owner_and_due(action: CorrectiveAction) -> str:

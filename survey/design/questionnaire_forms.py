@@ -28,14 +28,6 @@ from survey.design.round_forms import CheckboxesField
 from survey.editing import EditError
 from survey.models import QuestionnaireVersion, RespondentGroup, Unit
 
-#: How each question type is called in the editor; a type missing here shows its name.
-TYPE_LABELS = {
-    "rating": _l("Rating on a scale"),
-    "nps": _l("Likelihood to recommend (0–10)"),
-    "choice": _l("One choice"),
-    "multi": _l("Several choices"),
-    "text": _l("Free text"),
-}
 MAX_TEXT = 4000
 TEXT = [Optional(), Length(max=MAX_TEXT)]
 TITLE = [Optional(), Length(max=300)]
@@ -173,10 +165,7 @@ class QuestionForm(FlaskForm):
         validators=[DataRequired(), Length(max=40)],
         description=_l("Stable id used in analysis and exports, such as doc_timeliness."),
     )
-    type = SelectField(
-        _l("Type"),
-        choices=[SelectChoice(name, TYPE_LABELS.get(name, name)) for name in QUESTION_TYPES],
-    )
+    type = SelectField(_l("Type"))
     text_zh = TextAreaField(_l("Question in Chinese"), validators=TEXT)
     text_en = TextAreaField(_l("Question in English"), validators=TEXT)
     category = StringField(
@@ -278,6 +267,11 @@ def version_scales(definition: qm.Questionnaire) -> dict[str, qm.Scale]:
     return {**BUILTIN_SCALES, **{s.code: s for s in definition.scales}}
 
 
+def type_labels(lang: str) -> dict[str, str]:
+    """What the editor calls each question type (``QuestionType.label``), in ``lang``."""
+    return {name: t.label.get(lang) for name, t in QUESTION_TYPES.items()}
+
+
 def question_form(
     definition: qm.Questionnaire,
     section_ids: list[int],
@@ -286,6 +280,7 @@ def question_form(
 ) -> QuestionForm:
     """A QuestionForm whose choices are the version's sections, groups, units and scales."""
     form = QuestionForm(data=data)
+    form.type.choices = [SelectChoice(name, label) for name, label in type_labels(lang).items()]
     form.section.choices = [
         SelectChoice(sid, s.title.get(lang)) for sid, s in zip(section_ids, definition.sections)
     ]

@@ -19,7 +19,6 @@ from survey.design.editor import (
     version_or_404,
 )
 from survey.design.questionnaire_forms import (
-    TYPE_LABELS,
     ImportForm,
     MoveForm,
     QuestionnaireForm,
@@ -27,6 +26,7 @@ from survey.design.questionnaire_forms import (
     optional_label,
     settings_form,
     show_error,
+    type_labels,
 )
 from survey.extensions import db
 from survey.i18n import current_language
@@ -108,7 +108,7 @@ def version_detail(version_id: int):
         version=version,
         definition=definition,
         rows=list(zip(version.sections, definition.sections)),
-        type_labels=TYPE_LABELS,
+        type_labels=type_labels(current_language()),
         rounds=editing.rounds_by_version().get(version.id, []),
         editable=editing.is_editable(version),
         button=EmptyForm(),

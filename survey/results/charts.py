@@ -7,6 +7,7 @@ questionnaire does, passes the labels of the current language and keeps the PNG 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,7 +19,6 @@ from analysis.drivers import MIN_PAIRS_PLACED, unplaced
 from survey.results import file_cache
 from survey.results.tables import RoundResults
 
-KINDS = ("rates", "distribution", "heatmap", "trend", "quadrant")
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 # Pixels per inch of the PNGs: 100 on screen (a 9-inch chart is 900 px wide), 200 in print.
 SCREEN_DPI = 100
@@ -37,22 +37,32 @@ class Chart:
         return f"{self.kind}{scope}-{self.lang}-{dpi}.{fmt}"
 
 
-def table(results: RoundResults, chart: Chart) -> pd.DataFrame:
-    """The table the chart draws (the alt text describes the same table)."""
-    if chart.kind in ("rates", "distribution"):
-        items = results.items
-        if chart.category:
-            items = items[(items["category"].astype("str") == chart.category).to_numpy()]
-        return items.reset_index(drop=True)
-    if chart.kind == "heatmap":
-        labels = results.labels[chart.lang]
-        return _ordered(
-            results.group_categories,
-            {"group": list(labels.groups), "category": list(labels.category_order)},
-        )
-    if chart.kind == "trend":
-        return results.history
-    return results.drivers
+@dataclass(frozen=True)
+class ChartKind:
+    """A kind of chart and every facet of it: the table it draws (the alt text describes the
+    same table), how it is drawn (``analysis.charts``), and where it appears. Its alt text is
+    ``analysis.charts.alt_text`` of its name."""
+
+    name: str
+    table: Callable[[RoundResults, Chart], pd.DataFrame]
+    draw: Callable[[pd.DataFrame, RoundResults, Chart], Figure]
+    on_round_page: bool = True
+    on_category_page: bool = False
+
+
+def _items(results: RoundResults, chart: Chart) -> pd.DataFrame:
+    items = results.items
+    if chart.category:
+        items = items[(items["category"].astype("str") == chart.category).to_numpy()]
+    return items.reset_index(drop=True)
+
+
+def _group_categories(results: RoundResults, chart: Chart) -> pd.DataFrame:
+    labels = results.labels[chart.lang]
+    return _ordered(
+        results.group_categories,
+        {"group": list(labels.groups), "category": list(labels.category_order)},
+    )
 
 
 def _ordered(frame: pd.DataFrame, orders: dict[str, list[str]]) -> pd.DataFrame:
@@ -65,38 +75,72 @@ def _ordered(frame: pd.DataFrame, orders: dict[str, list[str]]) -> pd.DataFrame:
     return frame.assign(**keys).sort_values(sort, kind="stable").drop(columns=list(keys))
 
 
+def _item_labels(results: RoundResults, chart: Chart) -> dict[str, str]:
+    return results.labels[chart.lang].short("questions", "served_units")
+
+
+def _draw_rates(data: pd.DataFrame, results: RoundResults, chart: Chart) -> Figure:
+    return analysis.charts.rate_chart(
+        data, threshold=results.threshold, lang=chart.lang, labels=_item_labels(results, chart)
+    )
+
+
+def _draw_distribution(data: pd.DataFrame, results: RoundResults, chart: Chart) -> Figure:
+    return analysis.charts.distribution_chart(
+        data, lang=chart.lang, labels=_item_labels(results, chart)
+    )
+
+
+def _draw_heatmap(data: pd.DataFrame, results: RoundResults, chart: Chart) -> Figure:
+    return analysis.charts.heatmap_chart(
+        data,
+        lang=chart.lang,
+        anonymity_threshold=results.anonymity_threshold,
+        labels=results.labels[chart.lang].short("groups", "categories"),
+    )
+
+
+def _draw_trend(data: pd.DataFrame, results: RoundResults, chart: Chart) -> Figure:
+    return analysis.charts.trend_chart(
+        data,
+        round_labels=results.round_names,
+        lang=chart.lang,
+        labels=results.labels[chart.lang].short("categories"),
+    )
+
+
+def _draw_quadrant(data: pd.DataFrame, results: RoundResults, chart: Chart) -> Figure:
+    return analysis.charts.quadrant_chart(
+        data, lang=chart.lang, labels=_item_labels(results, chart)
+    )
+
+
+#: Every chart kind, in the order the round's page shows them.
+CHART_KINDS: dict[str, ChartKind] = {
+    kind.name: kind
+    for kind in (
+        ChartKind("rates", _items, _draw_rates, on_category_page=True),
+        ChartKind("distribution", _items, _draw_distribution, on_category_page=True),
+        ChartKind("heatmap", _group_categories, _draw_heatmap),
+        ChartKind("trend", lambda results, chart: results.history, _draw_trend),
+        ChartKind("quadrant", lambda results, chart: results.drivers, _draw_quadrant),
+    )
+}
+
+
+def kinds_on(page: str) -> list[str]:
+    """The chart kinds a page shows: ``round`` or ``category``."""
+    return [k.name for k in CHART_KINDS.values() if getattr(k, f"on_{page}_page")]
+
+
+def table(results: RoundResults, chart: Chart) -> pd.DataFrame:
+    """The table the chart draws (the alt text describes the same table)."""
+    return CHART_KINDS[chart.kind].table(results, chart)
+
+
 def figure(results: RoundResults, chart: Chart) -> Figure:
     """The matplotlib Figure of the chart, labelled in the chart's language."""
-    labels = results.labels[chart.lang]
-    data = table(results, chart)
-    if chart.kind == "rates":
-        return analysis.charts.rate_chart(
-            data,
-            threshold=results.threshold,
-            lang=chart.lang,
-            labels=labels.short("questions", "served_units"),
-        )
-    if chart.kind == "distribution":
-        return analysis.charts.distribution_chart(
-            data, lang=chart.lang, labels=labels.short("questions", "served_units")
-        )
-    if chart.kind == "heatmap":
-        return analysis.charts.heatmap_chart(
-            data,
-            lang=chart.lang,
-            anonymity_threshold=results.anonymity_threshold,
-            labels=labels.short("groups", "categories"),
-        )
-    if chart.kind == "trend":
-        return analysis.charts.trend_chart(
-            data,
-            round_labels=results.round_names,
-            lang=chart.lang,
-            labels=labels.short("categories"),
-        )
-    return analysis.charts.quadrant_chart(
-        data, lang=chart.lang, labels=labels.short("questions", "served_units")
-    )
+    return CHART_KINDS[chart.kind].draw(table(results, chart), results, chart)
 
 
 def alt(results: RoundResults, chart: Chart) -> str:

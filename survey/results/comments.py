@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager
 
+from questionnaires import tabulated_as
 from survey.models import (
     Answer,
     Question,
@@ -56,4 +57,6 @@ def comments_query(
 
 
 def _text_questions(version_id: int) -> Select:
-    return select(Question.id).where(Question.version_id == version_id, Question.type == "text")
+    return select(Question.id).where(
+        Question.version_id == version_id, Question.type.in_(tabulated_as("comments"))
+    )

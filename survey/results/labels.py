@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from questionnaires import tabulated_as
 from survey.models import (
     QuestionnaireVersion,
 )
@@ -67,7 +68,8 @@ def short_label(text: str, width: int = SHORT_LABEL) -> str:
 def labels_for(version: QuestionnaireVersion, lang: str) -> Labels:
     """The labels of a questionnaire version in ``lang`` (see ``Labels``)."""
     definition = to_model(version)
-    ratings = [q for q in definition.questions() if q.type == "rating"]
+    rated = tabulated_as("satisfaction")
+    ratings = [q for q in definition.questions() if q.type in rated]
     categories: dict[str, str] = {}
     for code in dict.fromkeys(q.category for q in ratings if q.category):
         mine = [q for q in ratings if q.category == code]
@@ -75,7 +77,7 @@ def labels_for(version: QuestionnaireVersion, lang: str) -> Labels:
         only = [
             s
             for s in sections
-            if all(q.category in (code, None) for q in s.questions if q.type == "rating")
+            if all(q.category in (code, None) for q in s.questions if q.type in rated)
         ]
         if len(sections) == 1 and only:
             categories[code] = only[0].title.get(lang)

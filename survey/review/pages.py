@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, url_for
 
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
+from questionnaires import tabulated_as
 from survey import rounds
 from survey.extensions import db
 from survey.formatting import records
@@ -28,8 +29,6 @@ from survey.results import (
 )
 from survey.results.charts import Chart
 
-ROUND_CHARTS = ("rates", "distribution", "heatmap", "trend", "quadrant")
-CATEGORY_CHARTS = ("rates", "distribution")
 COMMENTS_PER_PAGE = 50
 ITEM_KEY = ("question", "served_unit")
 
@@ -63,7 +62,10 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         weak_drivers=all_weak(results.drivers),
         unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
-        charts={kind: chart_info(round_, results, Chart(kind, lang)) for kind in ROUND_CHARTS},
+        charts={
+            kind: chart_info(round_, results, Chart(kind, lang))
+            for kind in charts.kinds_on("round")
+        },
     )
     return page
 
@@ -170,7 +172,7 @@ def category_page(round_: Round, category: str, lang: str) -> dict[str, Any]:
         ),
         charts={
             kind: chart_info(round_, results, Chart(kind, lang, category))
-            for kind in CATEGORY_CHARTS
+            for kind in charts.kinds_on("category")
         },
     )
     return page
@@ -291,4 +293,5 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
 def rating_points(round_: Round) -> list[int]:
     """Every point of the round's rating scales, for the comments' rating filter."""
     questions = to_model(round_.version).questions()
-    return sorted({v for q in questions if q.type == "rating" and q.scale for v in q.scale.values})
+    rated = tabulated_as("satisfaction")
+    return sorted({v for q in questions if q.type in rated and q.scale for v in q.scale.values})

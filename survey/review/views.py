@@ -85,7 +85,11 @@ def chart(round_id: int, kind: str, fmt: str):
     results = round_results(_round(round_id))
     category = request.args.get("category") or None
     known = set(results.categories["category"].astype("str"))
-    if kind not in charts.KINDS or fmt not in charts.FORMATS or category not in known | {None}:
+    if (
+        kind not in charts.CHART_KINDS
+        or fmt not in charts.FORMATS
+        or category not in known | {None}
+    ):
         abort(404)
     data = charts.image(results, charts.Chart(kind, _lang(), category), fmt)
     response = Response(data, mimetype=charts.FORMATS[fmt])

@@ -2,7 +2,15 @@ import math
 
 import pytest
 
-from analysis import RULES, ActionCandidate, Thresholds, empty_frame, one_per_action_key, run_rules
+from analysis import (
+    RULES,
+    ActionCandidate,
+    Thresholds,
+    empty_frame,
+    measures,
+    one_per_action_key,
+    run_rules,
+)
 from analysis.metrics import wilson_interval
 
 
@@ -106,3 +114,13 @@ def test_one_candidate_per_question_and_served_unit(answers, frame_of):
 
 def test_a_round_without_responses_gives_no_candidates():
     assert run_rules(empty_frame(), previous=empty_frame()) == []
+
+
+def test_every_rule_says_what_it_measures():
+    assert {code: rule.measures for code, rule in RULES.items()} == {
+        "rate_below": "rate",
+        "mean_below": "mean",
+        "significant_drop": "rate",
+        "single_low_with_comment": "rate",
+    }
+    assert measures("mean_below") == "mean" and measures("retired_rule") == "rate"

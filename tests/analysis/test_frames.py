@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import questionnaires
 from analysis import answer_frame, empty_frame
 from analysis.frames import COLUMNS
 
@@ -94,3 +95,18 @@ def test_no_records_give_an_empty_frame():
 
 def test_extra_columns_are_dropped(answers):
     assert "respondent_name" not in answer_frame(answers([4], respondent_name="x")).columns
+
+
+def test_what_analysis_knows_of_question_types_matches_the_registry():
+    # analysis does not import questionnaires (test_package), so this test keeps them equal.
+    from analysis import frames
+
+    registry = questionnaires.QUESTION_TYPES
+    assert frames.QUESTION_TYPES == tuple(registry)
+    assert frames.NUMERIC_TYPES == tuple(name for name, t in registry.items() if t.numeric)
+    assert frames.RATED_TYPES == questionnaires.tabulated_as("satisfaction")
+    assert frames.DEFAULT_SCALES == {
+        name: (t.default_scale.values[0], t.default_scale.values[-1])
+        for name, t in registry.items()
+        if t.default_scale and not t.scale_selectable
+    }

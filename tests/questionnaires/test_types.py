@@ -14,6 +14,7 @@ from questionnaires import (
     Scale,
     ScalePoint,
     parse_answer,
+    tabulated_as,
 )
 
 CHANNELS = (
@@ -189,3 +190,23 @@ def test_parse_answer_refuses_an_empty_required_answer():
         parse_answer(question("rating"), "")
     assert parse_answer(question("rating", required=False), "") is None
     assert parse_answer(question("rating"), "4") == 4
+
+
+# --- every facet of a type ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(QUESTION_TYPES))
+def test_every_type_carries_its_label_field_and_tabulation(name):
+    qtype = QUESTION_TYPES[name]
+    assert qtype.name == name
+    assert qtype.label.zh and qtype.label.en and qtype.label.zh != qtype.label.en
+    assert qtype.field in ("scale", "radio", "checkboxes", "textarea")
+    assert qtype.tabulated_as in ("satisfaction", "score", "counts", "comments")
+    # A type that asks a point of a scale stores a number; one that does not, never does.
+    assert qtype.numeric == (qtype.field == "scale") == qtype.has_scale
+
+
+def test_types_are_found_by_how_they_are_tabulated():
+    assert tabulated_as("satisfaction") == ("rating",)
+    assert tabulated_as("counts") == ("choice", "multi")
+    assert tabulated_as("comments") == ("text",) and tabulated_as("nothing") == ()

@@ -6,8 +6,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, TextAreaField
 
-from questionnaires import loads
-from survey.questionnaire_form import field_name, form_for
+from questionnaires import QUESTION_TYPES, loads
+from survey.questionnaire_form import FIELD_BUILDERS, field_name, form_for
 
 DEFINITION = loads("""
 id: forms-test
@@ -90,3 +90,12 @@ def test_other_groups_items_are_not_in_the_form(app):
     form = make(app, {}, group="b")
     assert [q.code for q in form.questions] == ["rate", "pick", "many", "say"]
     assert form.foreign_fields(["q_data", "q_rate", "csrf_token"]) == ["q_data"]
+
+
+def test_every_field_kind_of_the_registry_has_a_builder():
+    assert {t.field for t in QUESTION_TYPES.values()} <= set(FIELD_BUILDERS)
+
+
+def test_the_definition_above_asks_every_registered_type():
+    # So that test_each_type_gets_its_field covers a type as soon as it is registered.
+    assert {q.type for q in DEFINITION.questions()} == set(QUESTION_TYPES)

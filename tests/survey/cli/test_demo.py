@@ -8,7 +8,7 @@ from statistics import correlation
 
 import pytest
 
-from questionnaires import DEFINITIONS_DIR, load
+from questionnaires import DEFINITIONS_DIR, QUESTION_TYPES, Choice, Label, Question, load
 from survey.cli import demo
 
 POINTS = [1, 2, 3, 4, 5]
@@ -73,3 +73,32 @@ def test_the_answers_of_one_response_share_its_mood():
         if answers["doc_timeliness"] is not None and answers["city_order"] is not None:
             pairs.append((answers["doc_timeliness"], answers["city_order"]))
     assert correlation(*zip(*pairs)) > 0.1
+
+
+@pytest.mark.parametrize("name", list(QUESTION_TYPES))
+def test_the_demo_simulates_every_question_type_with_a_valid_answer(name):
+    assert set(demo.SIMULATED) == set(QUESTION_TYPES)
+    definition = load(DEFINITIONS_DIR / "office-services.yaml")
+    asked = [q for q in definition.questions() if q.type == name] or [_stand_in(name)]
+    rng = random.Random(7)
+    for question in asked:
+        for _ in range(20):
+            value = demo.SIMULATED[name](question, rng, {}, 0.0)
+            raw = list(value) if isinstance(value, tuple) else value
+            raw = (
+                None
+                if raw is None
+                else [str(v) for v in raw]
+                if isinstance(raw, list)
+                else str(raw)
+            )
+            assert QUESTION_TYPES[name].parse(question, raw) == value
+
+
+def _stand_in(name: str) -> Question:
+    qtype = QUESTION_TYPES[name]
+    choices = (Choice("x", Label("甲", "X")), Choice("y", Label("乙", "Y")))
+    return Question(
+        code="q", type=name, text=Label("问", "Q"), scale=qtype.default_scale,
+        choices=choices if qtype.has_choices else (),
+    )  # fmt: skip

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 import analysis
@@ -85,3 +87,28 @@ def test_the_trend_has_both_rounds_in_order(two_rounds):
     before, after = two_rounds
     table = charts.table(round_results(after), Chart("trend", "en"))
     assert list(table["round_id"].unique()) == [before.id, after.id]
+
+
+# --- the chart-kind registry -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(charts.CHART_KINDS))
+def test_every_chart_kind_has_a_table_a_figure_and_alt_text(two_rounds, kind):
+    _, current = two_rounds
+    results = round_results(current)
+    chart = Chart(kind, "en")
+    assert isinstance(charts.table(results, chart), pd.DataFrame)
+    assert isinstance(charts.figure(results, chart), Figure)
+    assert charts.alt(results, chart).strip()
+
+
+def test_the_pages_show_registered_kinds_in_the_registrys_order():
+    assert charts.kinds_on("round") == list(charts.CHART_KINDS)
+    assert charts.kinds_on("category") == ["rates", "distribution"]
+    # analysis.charts writes an alt text for exactly the registered kinds.
+    assert set(analysis.charts._ALT_BUILDERS) == set(charts.CHART_KINDS)
+
+
+def test_a_chart_of_an_unregistered_kind_is_refused(client, auth, known_round):
+    auth.login(role="quality_lead")
+    assert client.get(f"/review/rounds/{known_round.id}/charts/pie.png").status_code == 404
