@@ -17,6 +17,7 @@ from questionnaires import DEFINITIONS_DIR, load
 from survey import corrective, responses
 from survey.extensions import db
 from survey.models import (
+    ActionEvent,
     Answer,
     CorrectiveAction,
     Invitation,
@@ -390,3 +391,17 @@ def world(ready, served_user, owner, lead):
         "admin": served_user(role="admin"),
     }
     return ready, people
+
+
+# --- reading back ---------------------------------------------------------------------------
+
+
+def all_actions() -> list[CorrectiveAction]:
+    """Every corrective action, oldest first."""
+    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
+
+
+def event_kinds(action: CorrectiveAction) -> list[str]:
+    """The kinds of an action's history events, in order."""
+    query = select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+    return [event.kind for event in db.session.scalars(query)]

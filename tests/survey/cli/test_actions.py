@@ -8,26 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from survey import corrective
-from survey.corrective import ACTIVE
 from survey.extensions import db
-from survey.models import ActionEvent, CorrectiveAction
-
-# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-
-STATUSES = (*ACTIVE, "closed", "cancelled")
-
-
-def _actions() -> list[CorrectiveAction]:
-    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
-
-
-def _kinds(action: CorrectiveAction) -> list[str]:
-    return [
-        e.kind
-        for e in db.session.scalars(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
-        )
-    ]
+from survey.models import CorrectiveAction
 
 
 def test_run_rules_command_prints_the_new_actions_once(runner, low_round):

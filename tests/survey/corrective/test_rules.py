@@ -5,36 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from survey import corrective, rounds
-from survey.corrective import ACTIVE
-from survey.extensions import db
-from survey.models import ActionEvent, CorrectiveAction, utcnow
-
-# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-
-STATUSES = (*ACTIVE, "closed", "cancelled")
-
-
-def _actions() -> list[CorrectiveAction]:
-    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
-
-
-def _kinds(action: CorrectiveAction) -> list[str]:
-    return [
-        e.kind
-        for e in db.session.scalars(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
-        )
-    ]
+from survey.models import utcnow
+from tests.factories import all_actions, event_kinds
 
 
 @pytest.mark.parametrize(("satisfied", "fires"), [(799, True), (800, False)])
 def test_rate_of_79_9_percent_opens_an_action_and_80_0_does_not(make_round, rate, satisfied, fires):
     round_ = rate(make_round(), satisfied, 1000)
     corrective.run_rules(round_, utcnow())
-    assert [(a.question_code, a.observed) for a in _actions()] == (
+    assert [(a.question_code, a.observed) for a in all_actions()] == (
         [("doc_timeliness", 0.799)] if fires else []
     )
 
@@ -62,28 +43,28 @@ def test_running_the_rules_twice_keeps_one_action_and_one_record(low_round):
     corrective.run_rules(low_round, utcnow())
     again = corrective.run_rules(low_round, utcnow())
     assert (again.created, again.fired_again) == ([], [])
-    assert len(_actions()) == 1 and _kinds(_actions()[0]) == ["created"]
+    assert len(all_actions()) == 1 and event_kinds(all_actions()[0]) == ["created"]
 
 
 def test_a_rule_firing_again_adds_an_event_to_the_open_action(low_round, rate):
     corrective.run_rules(low_round, utcnow())
     rate(low_round, 0, 10)  # more low answers in the same round
     assert len(corrective.run_rules(low_round, utcnow()).fired_again) == 1
-    (only,) = _actions()
-    assert _kinds(only) == ["created", "rule_fired"] and (only.n, only.observed) == (20, 0.3)
+    (only,) = all_actions()
+    assert event_kinds(only) == ["created", "rule_fired"] and (only.n, only.observed) == (20, 0.3)
 
 
 def test_closing_a_round_twice_keeps_one_open_action(low_round):
     rounds.close_round(low_round, utcnow())
     rounds.open_round(low_round, utcnow())
     rounds.close_round(low_round, utcnow())
-    assert [a.status for a in _actions()] == ["open"]
+    assert [a.status for a in all_actions()] == ["open"]
 
 
 def test_closing_due_rounds_runs_the_rules(make_round, rate):
     round_ = rate(make_round(closes_at=utcnow() - timedelta(hours=1)), 6, 10)
     rounds.close_due_rounds(utcnow())
-    assert [a.round_id for a in _actions()] == [round_.id]
+    assert [a.round_id for a in all_actions()] == [round_.id]
 
 
 @pytest.mark.parametrize(("mayors", "expected"), [(4, []), (5, ["mayors"])])
@@ -91,7 +72,7 @@ def test_a_group_below_the_anonymity_threshold_gets_no_action(make_round, rate, 
     round_ = rate(make_round(), 20, 20)
     rate(round_, 0, mayors, group="mayors")  # the whole item stays at or above 80%
     corrective.run_rules(round_, utcnow())
-    assert [a.group_code for a in _actions()] == expected
+    assert [a.group_code for a in all_actions()] == expected
 
 
 def test_the_rules_and_thresholds_are_the_rounds(make_round, rate):

@@ -5,30 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from analysis import two_proportion_z_test
 from survey import corrective
-from survey.corrective import ACTIVE
-from survey.extensions import db
-from survey.models import ActionEvent, CorrectiveAction, utcnow
-
-# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
-
-STATUSES = (*ACTIVE, "closed", "cancelled")
-
-
-def _actions() -> list[CorrectiveAction]:
-    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
-
-
-def _kinds(action: CorrectiveAction) -> list[str]:
-    return [
-        e.kind
-        for e in db.session.scalars(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
-        )
-    ]
+from survey.models import utcnow
 
 
 def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(

@@ -5,29 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from survey import corrective
 from survey.corrective import ACTIVE, TRANSITIONS, ActionError
 from survey.extensions import db
-from survey.models import ActionEvent, CorrectiveAction, utcnow
-
-# The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
+from survey.models import ActionEvent, utcnow
+from tests.factories import event_kinds
 
 STATUSES = (*ACTIVE, "closed", "cancelled")
-
-
-def _actions() -> list[CorrectiveAction]:
-    return list(db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)))
-
-
-def _kinds(action: CorrectiveAction) -> list[str]:
-    return [
-        e.kind
-        for e in db.session.scalars(
-            select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
-        )
-    ]
 
 
 @pytest.mark.parametrize("status", STATUSES)
@@ -115,7 +100,7 @@ def test_the_history_of_a_full_loop_is_complete(ready, owner, lead):
         corrective.move(ready, name, who, utcnow())
     db.session.commit()
     assert (
-        _kinds(ready)
+        event_kinds(ready)
         == ["created", "assigned", "investigation", "step_added", "step_updated", "action_taken"]
         + ["transition"] * 5
     )

@@ -3,66 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from questionnaires import DEFINITIONS_DIR, QuestionnaireError, load, loads
+from questionnaires import DEFINITIONS_DIR, QuestionnaireError, load
 from questionnaires import model as qm
 from survey import editing
 from survey.extensions import db
-from survey.models import (
-    Question,
-    QuestionnaireVersion,
-)
-from survey.questionnaire_store import digest, save_version, to_model
-
-SMALL = """\
-id: small
-title: {zh: 小问卷, en: Small survey}
-groups:
-  - {code: mayors, label: {zh: 市长, en: Mayors}}
-  - {code: departments, label: {zh: 部门, en: Departments}}
-served_units:
-  - {code: documents, label: {zh: 文书处理, en: Document processing}}
-sections:
-  - code: first
-    title: {zh: 第一部分, en: Part one}
-    questions:
-      - {code: q_one, type: rating, text: {zh: 一, en: One}}
-      - {code: q_two, type: rating, text: {zh: 二, en: Two}}
-      - {code: q_three, type: text, text: {zh: 三, en: Three}}
-  - code: second
-    title: {zh: 第二部分, en: Part two}
-    questions:
-      - {code: q_four, type: choice, text: 四, choices: [{code: a, label: A}]}
-"""
-
-
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Editing errors are translated into the language of a request; these tests read English."""
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
-
-
-@pytest.fixture
-def draft(app) -> QuestionnaireVersion:
-    version = save_version(loads(SMALL), status="draft")
-    db.session.commit()
-    return version
-
-
-def question(version: QuestionnaireVersion, code: str) -> Question:
-    return db.session.scalar(
-        select(Question).where(Question.version_id == version.id, Question.code == code)
-    )
-
-
-def rating(code: str, **fields) -> qm.Question:
-    return qm.Question(code=code, type="rating", text=qm.Label("新", "New"), **fields)
-
-
-def codes(version: QuestionnaireVersion) -> list[list[str]]:
-    return [[q.code for q in s.questions] for s in version.sections]
+from survey.questionnaire_store import digest, to_model
+from tests.survey.editing.drafts import question, rating
 
 
 def test_a_new_questionnaire_is_an_empty_draft_for_every_known_group(office_version):
