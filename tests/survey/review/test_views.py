@@ -7,6 +7,7 @@ import re
 import pytest
 
 import analysis
+from survey.extensions import db
 from survey.results import answers_frame
 from tests.survey.review.data import INJECTION
 
@@ -185,3 +186,32 @@ def test_an_unplaced_item_does_not_hide_that_every_placed_correlation_is_weak(
     assert "Every correlation is weak" in page
     item = client.get(f"/review/rounds/{round_.id}/items/mtg_minutes?lang=en").text
     assert "no quadrant: only 4 respondents rated it together with the overall item" in item
+
+
+def _links_answer(client, page, round_id: int) -> list[tuple[str, int]]:
+    """Every link of a page into the round's review pages, with the status it answers."""
+    hrefs = set(re.findall(rf'href="(/review/rounds/{round_id}/[^"]*)"', page.text))
+    return [(href, client.get(href.replace("&amp;", "&")).status_code) for href in sorted(hrefs)]
+
+
+def test_a_rating_item_without_a_category_keeps_the_dashboard(
+    client, auth, make_round, answer, office_version
+):
+    # The editor lets a rating question go without a category.
+    office_version.sections[0].questions[0].category = None
+    db.session.commit()
+    round_ = make_round()
+    answer(round_, "departments", {office_version.sections[0].questions[0].code: 4})
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}?lang=en")
+    assert page.status_code == 200 and "Items without a category" in page.text
+    assert [link for link in _links_answer(client, page, round_.id) if link[1] != 200] == []
+    for download in ("report.pdf", "results.xlsx", "answers.csv"):
+        assert client.get(f"/review/rounds/{round_.id}/{download}?lang=en").status_code == 200
+
+
+def test_every_link_of_the_comments_page_leads_somewhere(client, auth, known_round):
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}/comments?lang=en")
+    assert page.status_code == 200 and "/items/comment" not in page.text
+    assert [link for link in _links_answer(client, page, known_round.id) if link[1] != 200] == []
