@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -84,7 +86,7 @@ class RoundForm(FlaskForm):
 
 def parse_weights(text: str | None, groups: list[str]) -> dict[str, float] | None:
     """`mayors=40, departments=60` -> {"mayors": 0.4, "departments": 0.6}; refuses unknown
-    groups, negative numbers and an all-zero total."""
+    groups, NaN and infinity, negative numbers and an all-zero total."""
     if not text or not text.strip():
         return None
     weights = {}
@@ -97,6 +99,9 @@ def parse_weights(text: str | None, groups: list[str]) -> dict[str, float] | Non
             weights[code] = float(number)
         except ValueError:
             raise ValueError(_("Write group=number pairs for the chosen groups.")) from None
+        # float() reads "nan" and "inf" too; neither is a weight, and both broke every result.
+        if not math.isfinite(weights[code]):
+            raise ValueError(_("A weight is an ordinary number, such as 40 or 0.4."))
         if weights[code] < 0:
             raise ValueError(_("Weights cannot be negative."))
     total = sum(weights.values())
