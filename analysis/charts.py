@@ -171,15 +171,22 @@ class _Style:
         return all(ord(ch) in self._glyphs or ch.isspace() for ch in text)
 
     def label(self, code: object) -> str:
-        """The caller's label for a code, or the code itself if the fonts cannot draw it."""
+        """The caller's label for a code, or the code itself if the fonts cannot draw it;
+        drawn as typed (see ``as_typed``)."""
         code = "–" if code is None or (isinstance(code, float) and np.isnan(code)) else str(code)
         text = str(self.labels.get(code, code))
-        return text if self.drawable(text) else code
+        return as_typed(text if self.drawable(text) else code)
 
     def title(self, title: str | None, default_key: str) -> str:
         if title is not None and self.drawable(title):
-            return title
+            return as_typed(title)
         return self.text(default_key)
+
+
+def as_typed(text: str) -> str:
+    """Text that matplotlib draws as it was typed: a pair of "$" would otherwise start its
+    math mode, and a label such as "$\\frac{$" would stop the chart from being drawn at all."""
+    return text.replace("$", r"\$")
 
 
 def _charmaps(families: list[str]) -> set[int]:

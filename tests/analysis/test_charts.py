@@ -203,3 +203,21 @@ def test_quadrant_chart_labels_of_clustered_items_do_not_overlap():
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     frame = ax.get_window_extent(renderer)
     assert all(frame.contains(b.x0, b.y0) and frame.contains(b.x1, b.y1) for b in boxes)
+
+
+MATHS = {"q1": r"$\frac{$ documents", "q2": "$5 fee $", "mayors": r"$\frac{$", "overall": "$x$"}
+
+
+def test_labels_and_titles_with_dollars_are_drawn_as_typed(items, answers, frame_of):
+    # A pair of "$" starts matplotlib's math mode: "$\frac{$" would not draw at all.
+    frame = frame_of(answers([5, 1], "q1", group="mayors", round_id=1), answers([4, 2], "q2"))
+    figures = [
+        charts.rate_chart(items, labels=MATHS, title="$2004$", lang="en"),
+        charts.distribution_chart(items, labels=MATHS, lang="en"),
+        charts.heatmap_chart(by_group_category(frame, 1), labels=MATHS, lang="en"),
+        charts.trend_chart(trend_table(frame, [1]), round_labels={1: "$1$ $2$"}, lang="en"),
+    ]
+    for fig in figures:
+        assert charts.to_png(fig).startswith(b"\x89PNG")
+    assert r"\$\frac{\$ documents" in _ticks(figures[0].axes[0])
+    assert figures[0].axes[0].get_title() == r"\$2004\$"

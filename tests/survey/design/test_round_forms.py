@@ -19,7 +19,10 @@ def test_weights_are_shares_of_their_total():
 
 @pytest.mark.parametrize("number", ["nan", "NaN", "inf", "-inf", "Infinity", "1e999"])
 def test_a_weight_that_is_not_an_ordinary_number_is_refused(app, number):
-    with app.test_request_context(headers=ENGLISH), pytest.raises(ValueError, match="ordinary number"):
+    with (
+        app.test_request_context(headers=ENGLISH),
+        pytest.raises(ValueError, match="ordinary number"),
+    ):
         parse_weights(f"mayors={number}, departments=1", GROUPS)
 
 
