@@ -51,9 +51,10 @@ def configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import database, filters, i18n, security
+    from survey import converters, database, filters, i18n, security
     from survey.extensions import csrf, db, login_manager, migrate
 
+    converters.init_app(app)
     db.init_app(app)
     # After db.init_app: teardown functions run last-registered first, so this sees the
     # request's session before Flask-SQLAlchemy removes it.

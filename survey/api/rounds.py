@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from survey import rounds
 from survey.api import bp
@@ -93,14 +92,6 @@ def reader_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-@bp.errorhandler(HTTPException)
-def json_error(error: HTTPException):
-    body = {"error": error.name, "status": error.code}
-    if error.code == 401:
-        body["login"] = url_for("auth.login")
-    return jsonify(body), error.code
 
 
 def _lang() -> str:

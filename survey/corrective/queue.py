@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import Select, or_, select
 
+from survey.converters import parse_id
 from survey.corrective.access import is_lead
 from survey.corrective.states import ACTIVE
 from survey.models import (
@@ -49,16 +50,12 @@ class QueueFilter:
         overdue = args.get("overdue")
         return cls(
             status=str(args.get("status") or default_status),
-            owner_id=_int(args.get("owner")),
+            owner_id=parse_id(args.get("owner")),
             served_unit=str(args.get("served_unit") or "") or None,
             category=str(args.get("category") or "") or None,
-            round_id=_int(args.get("round")),
+            round_id=parse_id(args.get("round")),
             overdue=bool(overdue) and overdue != "false",
         )
-
-
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def queue(filters: QueueFilter, viewer: User, today: date) -> Select:

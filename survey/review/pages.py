@@ -30,6 +30,8 @@ from survey.results import (
 from survey.results.charts import Chart
 
 COMMENTS_PER_PAGE = 50
+# Far beyond any round's comments, and small enough that its offset fits any database.
+LAST_PAGE = 1_000_000
 ITEM_KEY = ("question", "served_unit")
 
 

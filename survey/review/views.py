@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, send_file
 
+from survey.converters import parse_id
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Round
@@ -75,7 +76,8 @@ def comments(round_id: int):
         request.args, results.labels[_lang()], results.small_groups(), pages.rating_points(round_)
     )
     filters = form.filters() if form.validate() else {}
-    page = pages.comments_page(round_, filters, request.args.get("page", 1, type=int), _lang())
+    number = min(parse_id(request.args.get("page")) or 1, pages.LAST_PAGE)
+    page = pages.comments_page(round_, filters, number, _lang())
     return render_template("review/comments.html", form=form, **page)
 
 

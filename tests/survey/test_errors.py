@@ -42,3 +42,58 @@ def test_database_gone_answers_503_without_sql(tmp_path, monkeypatch):
     assert response.status_code == 503
     assert "temporarily unavailable" in response.text
     assert "sqlite" not in response.text.lower() and "SELECT" not in response.text
+
+
+HUGE = "99999999999999999999"  # more than 64 bits
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/review/rounds/{HUGE}",
+        f"/review/rounds/{HUGE}/report.pdf",
+        f"/actions/{HUGE}",
+        f"/design/versions/{HUGE}",
+        f"/design/rounds/{HUGE}",
+        f"/api/v1/rounds/{HUGE}/results",
+        f"/api/v1/actions/{HUGE}",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_not_found(client, auth, path):
+    auth.login(role="admin")
+    assert client.get(path).status_code == 404
+
+
+def test_a_filter_id_too_large_for_the_database_is_ignored(client, auth, known_round):
+    auth.login(role="quality_lead")
+    assert client.get(f"/actions/?round={HUGE}&owner={HUGE}").status_code == 200
+    assert client.get(f"/api/v1/actions?round={HUGE}").status_code == 200
+    comments = client.get(f"/review/rounds/{known_round.id}/comments?page={HUGE}")
+    assert comments.status_code in (200, 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/no-such-thing", 404),
+        ("/api/v1/rounds", 401),
+        (f"/api/v1/rounds/{HUGE}/results", 404),
+    ],
+)
+def test_the_api_answers_every_error_in_json(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status and response.is_json
+    assert response.get_json()["status"] == status
+
+
+def test_the_api_answers_a_server_fault_in_json(app, client):
+    bp = Blueprint("broken_api", __name__, url_prefix="/api/v1/broken")
+
+    @bp.get("/")
+    def broken():
+        raise RuntimeError("secret detail")
+
+    app.register_blueprint(bp)
+    response = client.get("/api/v1/broken/")
+    assert response.status_code == 500 and response.is_json
+    assert "incident" in response.get_json() and "secret" not in response.text
