@@ -129,8 +129,11 @@ def assign(action: CorrectiveAction):
 
 
 def _investigation_form(action: CorrectiveAction) -> InvestigationForm:
-    elsewhere = {True: "yes", False: "no"}.get(action.elsewhere, "")
-    return InvestigationForm(formdata=None, obj=action, elsewhere=elsewhere)
+    form = InvestigationForm(formdata=None, obj=action)
+    # Set after obj: WTForms reads ``elsewhere`` from the action (True/False), which matches
+    # none of the choices, so the answer showed as "Not yet checked" and a re-save erased it.
+    form.elsewhere.data = {True: "yes", False: "no"}.get(action.elsewhere, "")
+    return form
 
 
 @bp.post("/<int:action_id>/investigation")

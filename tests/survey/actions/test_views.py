@@ -237,3 +237,19 @@ def test_an_owner_sees_my_actions_after_login(client, assigned, owner, login_as)
 def test_unused_invitation_is_unaffected_without_a_summary(client, make_invitation):
     invitation = db.session.get(Invitation, make_invitation().id)
     assert "You said" not in client.get(f"/r/{invitation.token}", follow_redirects=True).text
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("yes", True), ("no", False)])
+def test_the_same_problem_elsewhere_answer_is_shown_again_and_kept(
+    client, lead, assigned, login_as, answer, stored
+):
+    login_as(lead)
+    data = {"root_cause": "No tracking.", "elsewhere": answer, "elsewhere_note": "Checked"}
+    assert client.post(f"/actions/{assigned.id}/investigation", data=data).status_code == 302
+    page = client.get(f"/actions/{assigned.id}").text
+    assert re.search(rf'<option selected value="{answer}">|<option value="{answer}" selected', page)
+    # Saving the form as shown keeps the answer.
+    data = {"root_cause": "No tracking.", "elsewhere": answer, "elsewhere_note": "Checked"}
+    client.post(f"/actions/{assigned.id}/investigation", data=data)
+    db.session.refresh(assigned)
+    assert assigned.elsewhere is stored
