@@ -20,9 +20,9 @@ from pathlib import Path
 from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
-from survey.corrective.access import can_view
+from survey.corrective.access import can_edit
 from survey.corrective.history import add_event
-from survey.corrective.states import ActionError, _
+from survey.corrective.states import ACTIVE, ActionError, _
 from survey.extensions import db
 from survey.models import ActionAttachment, CorrectiveAction, User
 
@@ -83,8 +83,12 @@ def store(
     action: CorrectiveAction, upload: FileStorage, actor: User, now: datetime
 ) -> ActionAttachment:
     """Check and keep an uploaded file; raises ActionError saying what is wrong with it."""
-    if not can_view(actor, action):
-        raise ActionError(_("Only people working on this action can attach files."))
+    # Evidence belongs to the open loop, added by those who answer for the action: the owner
+    # or the quality lead (the owner of one step updates that step, not the action's file).
+    if not can_edit(actor, action):
+        raise ActionError(_("Only the action's owner or the quality lead can attach files."))
+    if action.status not in ACTIVE:
+        raise ActionError(_("The action is closed or cancelled; reopen it to attach files."))
     content = upload.stream.read(max_bytes() + 1)
     if len(content) > max_bytes():
         raise ActionError(_("The file is larger than %(mb)s MB.", mb=max_bytes() // 2**20))

@@ -4,13 +4,15 @@ kept under the instance folder and served as downloads of a fixed, harmless type
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from survey import corrective
 from survey.corrective.attachments import display_name, folder, kind_of
 from survey.extensions import db
-from survey.models import ActionAttachment
+from survey.models import ActionAttachment, utcnow
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
 
@@ -96,3 +98,25 @@ def test_kind_is_decided_by_name_and_content(name, head, kind):
 
 def test_display_name_drops_folders_and_control_characters():
     assert display_name("C:\\Users\\x\\re\x07port.pdf") == "report.pdf"
+
+
+def test_a_closed_or_cancelled_action_takes_no_file(client, ready, lead, force, login_as):
+    login_as(lead)
+    for status in ("closed", "cancelled"):
+        force(ready, status)
+        page = _upload(client, ready.id, "late.pdf", PDF)
+        assert "File attached" not in page.text and "is closed" in page.text
+        assert 'enctype="multipart/form-data"' not in client.get(f"/actions/{ready.id}").text
+    assert db.session.scalar(db.select(ActionAttachment)) is None
+
+
+def test_the_owner_of_one_step_attaches_no_file_to_the_action(
+    client, ready, owner, served_user, login_as
+):
+    helper = served_user()
+    corrective.add_step(ready, "preventive", "Train.", helper, date.today(), owner, utcnow())
+    db.session.commit()
+    login_as(helper)
+    assert "File attached" not in _upload(client, ready.id, "mine.pdf", PDF).text
+    assert db.session.scalar(db.select(ActionAttachment)) is None
+    assert 'enctype="multipart/form-data"' not in client.get(f"/actions/{ready.id}").text
