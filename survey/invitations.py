@@ -82,8 +82,13 @@ def issue_named(round_: Round, text: str) -> list[Invitation]:
             raise InvitationError(line, f"unit {code!r} is not in this round's audience")
         if not name:
             raise InvitationError(line, "a name is needed")
-        if email and "@" not in email:
-            raise InvitationError(line, f"{email!r} is not an e-mail address")
+        if email:
+            try:
+                email = mail.address(email)
+            except ValueError as error:
+                raise InvitationError(
+                    line, f"{email!r} is not an e-mail address: {error}"
+                ) from None
         rows.append((units[code], name, email or None))
     made = [issue(round_, unit, name, email) for unit, name, email in rows]
     db.session.flush()

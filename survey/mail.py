@@ -8,9 +8,25 @@ import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from survey.models import utcnow
+
+
+def address(text: str) -> str:
+    """One e-mail address as typed, normalised (the domain in lower case); raises ValueError
+    saying why it is not one. A comma, a second address or a line break is refused: each
+    would send a personal link to someone else, or break the message's headers."""
+    try:
+        # No DNS look-up (the server may have no resolver for the office's mail); the tests'
+        # addresses use the reserved .test domain, which email-validator accepts only so.
+        found = validate_email(
+            text.strip(), check_deliverability=False, test_environment=current_app.testing
+        )
+        return found.normalized
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
 
 
 def send(to: str, subject: str, body: str) -> None:

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from survey import audit
+from survey import audit, mail
 from survey.extensions import db
 from survey.models import ROLES, Unit, User
 
@@ -27,7 +27,10 @@ def create_user(email: str, role: str, name: str, unit_code: str | None, passwor
         raise click.BadParameter(
             f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="password"
         )
-    email = email.strip().lower()
+    try:
+        email = mail.address(email).lower()
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="email") from None
     user = db.session.scalar(User.by_email(email))
     if user is None:
         user = User(email=email, role=role)

@@ -79,3 +79,29 @@ def test_a_submitted_invitation_cannot_be_revoked(make_invitation):
     responses.submit(invitation, {"doc_timeliness": 5}, {}, "k", utcnow())
     with pytest.raises(invitations.InvitationError):
         invitations.revoke(invitation)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "wang@sx.example, li@sx.example",
+        "wang@sx.example\r\nBcc: li@sx.example",
+        "wang@sx.example li@sx.example",
+        "wang@",
+        "@sx.example",
+        "wang",
+    ],
+)
+def test_a_named_invitation_takes_exactly_one_valid_address(make_round, email):
+    round_ = make_round()
+    field = '"' + email + '"'
+    with pytest.raises(invitations.InvitationError) as error:
+        invitations.issue_named(
+            round_, f"dept_finance,李科长,wang@sx.example\nmayor,王市长,{field}\n"
+        )
+    assert error.value.line == 2 and invitations.of_round(round_) == []
+
+
+def test_an_address_is_kept_normalised(make_round):
+    made = invitations.issue_named(make_round(), "mayor,王市长, Wang@SX.Example \n")
+    assert made[0].email == "Wang@sx.example"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from survey.extensions import db
@@ -131,3 +132,12 @@ def test_backup_refuses_to_overwrite(runner, tmp_path):
     target.write_text("keep me")
     assert runner.invoke(args=["backup", str(target)]).exit_code != 0
     assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("email", ["a@office.test,b@office.test", "not-an-address", "a@"])
+def test_create_user_refuses_what_is_not_one_address(runner, email):
+    result = runner.invoke(
+        args=["create-user", email, "--role", "designer", "--password", "long enough password"]
+    )
+    assert result.exit_code != 0 and "email" in result.output.lower()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
