@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,6 +13,12 @@ from survey.extensions import db
 from survey.models import RespondentGroup, Unit
 
 CSV_COLUMNS = ("code", "kind", "group", "name_zh", "name_en")
+# The code of a unit or group, as the unit form and the import both require it.
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+CODE_LENGTH = 40
+# What a CSV file may be saved in: UTF-8 (with or without Excel's byte-order mark), or
+# GB18030, which Excel on Chinese Windows saves and which contains GBK.
+ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class UnitImportError(ValueError):
@@ -27,6 +34,16 @@ class ImportResult:
     updated: int
 
 
+def decode_csv(raw: bytes) -> str:
+    """The text of an uploaded CSV file in one of ``ENCODINGS``, tried in that order."""
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnitImportError(1, "the file is neither UTF-8 or GB18030 text; save it as CSV UTF-8")
+
+
 def import_units_csv(text: str) -> ImportResult:
     """Create or update units from CSV with the columns code, kind, group, name_zh, name_en.
 
@@ -36,8 +53,15 @@ def import_units_csv(text: str) -> ImportResult:
     """
     rows = list(csv.DictReader(io.StringIO(text)))
     groups = {g.code: g for g in db.session.scalars(select(RespondentGroup))}
+    first_line: dict[str, int] = {}
     for line, row in enumerate(rows, start=2):
         _check_row(line, row, groups)
+        code = row["code"].strip()
+        if code in first_line:
+            raise UnitImportError(
+                line, f"code {code!r} appears twice (first on line {first_line[code]})"
+            )
+        first_line[code] = line
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     created = updated = 0
     for row in rows:
@@ -62,6 +86,15 @@ def _check_row(line: int, row: dict, groups: dict) -> None:
         raise UnitImportError(line, f"missing column(s): {', '.join(missing)}")
     if not row["code"].strip() or not row["name_zh"].strip():
         raise UnitImportError(line, "code and name_zh must not be empty")
+    code = row["code"].strip()
+    if len(code) > CODE_LENGTH:
+        raise UnitImportError(
+            line, f"code {code[:20]!r}… is longer than at most {CODE_LENGTH} characters"
+        )
+    if not CODE_PATTERN.fullmatch(code):
+        raise UnitImportError(
+            line, f"code {code!r}: lower-case letters, digits and _ only, starting with a letter"
+        )
     if row["kind"].strip() not in ("respondent", "served"):
         raise UnitImportError(line, f"kind must be respondent or served, not {row['kind']!r}")
     if row["kind"].strip() == "respondent" and row["group"].strip() not in groups:

@@ -22,11 +22,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-CODE = Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Lower-case letters, digits and _ only."))
+from survey.units import CODE_LENGTH, CODE_PATTERN
+
+CODE = Regexp(rf"^{CODE_PATTERN.pattern}$", message=_l("Lower-case letters, digits and _ only."))
 
 
 class GroupForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=CODE_LENGTH), CODE])
     label_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=200)])
     label_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(0, 999)])
@@ -34,7 +36,7 @@ class GroupForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=CODE_LENGTH), CODE])
     kind = SelectField(
         _l("Kind"),
         choices=[

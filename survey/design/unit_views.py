@@ -13,7 +13,7 @@ from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import RespondentGroup, Unit
 from survey.permissions import role_required
-from survey.units import UnitImportError, import_units_csv
+from survey.units import UnitImportError, decode_csv, import_units_csv
 
 
 @bp.get("/units")
@@ -78,9 +78,9 @@ def units_import():
     form = ImportForm()
     if form.validate_on_submit():
         try:
-            text = form.file.data.read().decode("utf-8-sig") if form.file.data else form.text.data
+            text = decode_csv(form.file.data.read()) if form.file.data else form.text.data
             result = import_units_csv(text or "")
-        except (UnitImportError, UnicodeDecodeError) as error:
+        except UnitImportError as error:
             db.session.rollback()
             flash(_("Nothing was imported: %(reason)s", reason=str(error)), "error")
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from survey.extensions import db
@@ -80,3 +82,33 @@ def test_a_bad_csv_imports_nothing_and_says_the_line(client, auth, office_versio
     )
     assert "line 3" in response.text
     assert db.session.scalar(select(Unit).where(Unit.code == "a")) is None
+
+
+def test_an_import_file_with_a_repeated_code_is_refused_with_a_message(
+    client, auth, office_version
+):
+    auth.login(role="designer")
+    text = "code,kind,group,name_zh,name_en\nx1,served,,甲,A\nx1,served,,乙,B\n"
+    page = client.post(
+        "/design/units/import",
+        data={"file": (io.BytesIO(text.encode("gb18030")), "units.csv")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200 and "Nothing was imported" in page.text
+    assert "appears twice" in page.text
+
+
+def test_a_units_file_saved_by_excel_on_chinese_windows_is_imported(client, auth, office_version):
+    auth.login(role="designer")
+    text = "code,kind,group,name_zh,name_en\nx1,served,,新服务,New service\n"
+    page = client.post(
+        "/design/units/import",
+        data={"file": (io.BytesIO(text.encode("gb18030")), "units.csv")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert "1 units created" in page.text
+    assert db.session.scalar(select(Unit.name_zh).where(Unit.code == "x1")) == "新服务"
