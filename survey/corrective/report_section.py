@@ -25,9 +25,23 @@ from survey.results.report import tables as report_tables
 
 
 def _of_round(round_: Round):
+    """The actions the round's register lists: opened from its low scores, opened earlier and
+    noted again by its low scores (the rules add an event, never a second action), or
+    verified by it."""
     return or_(
-        CorrectiveAction.round_id == round_.id, CorrectiveAction.verification_round_id == round_.id
+        CorrectiveAction.round_id == round_.id,
+        CorrectiveAction.verification_round_id == round_.id,
+        CorrectiveAction.id.in_(_fired_again(round_)),
     )
+
+
+def _fired_again(round_: Round) -> list[int]:
+    # The round sits in the event's JSON data; the rule_fired events are few, so they are
+    # read rather than queried inside JSON, which SQLite and PostgreSQL spell differently.
+    events = db.session.execute(
+        select(ActionEvent.action_id, ActionEvent.data).where(ActionEvent.kind == "rule_fired")
+    )
+    return sorted({a for a, data in events if (data or {}).get("round_id") == round_.id})
 
 
 def stamp(round_: Round) -> str:
@@ -64,8 +78,8 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
     flow.append(
         s.para(
             _(
-                "The actions opened from this round's low scores, and earlier actions that this round "
-                "verified. Open: %(open)s; overdue: %(overdue)s; closed as effective: %(closed)s; "
+                "The actions opened from this round's low scores, earlier actions that its low "
+                "scores found again, and earlier actions that this round verified. Open: %(open)s; overdue: %(overdue)s; closed as effective: %(closed)s; "
                 "cancelled: %(cancelled)s; median time to close: %(median)s.",
                 open=stats.open,
                 overdue=stats.overdue,

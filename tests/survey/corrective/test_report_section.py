@@ -85,3 +85,17 @@ def test_a_change_to_an_action_makes_a_new_cached_report(app, assigned, owner, t
         assert second != first and not first.exists()  # the stale report is gone
         assert "Investigating" in _text(second.read_bytes(), tmp_path)
         assert report.pdf(assigned.round, "en")[0] == second  # unchanged: served from cache
+
+
+def test_an_earlier_action_that_fired_again_in_the_round_is_in_its_register(
+    app, assigned, next_round, tmp_path
+):
+    # Still low in the next round: the rules add a note to the open action, not a second one.
+    later = next_round(5)
+    run = corrective.run_rules(later, utcnow())
+    db.session.commit()
+    assert run.created == [] and run.fired_again == [assigned]
+    with app.test_request_context():
+        text = " ".join(_text(report.build(later, "en"), tmp_path).split())
+    register = text[text.index("Corrective actions (ISO 9001, 10.2)") :]
+    assert f"#{assigned.id}" in register and "Open: 1;" in register
