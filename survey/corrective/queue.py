@@ -14,6 +14,7 @@ from sqlalchemy import Select, or_, select
 from survey.converters import parse_id
 from survey.corrective.access import is_lead
 from survey.corrective.states import ACTIVE
+from survey.extensions import db
 from survey.models import (
     ActionStep,
     CorrectiveAction,
@@ -82,6 +83,21 @@ def queue(filters: QueueFilter, viewer: User, today: date) -> Select:
     if filters.overdue:
         query = query.where(CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date < today)
     return query.order_by(CorrectiveAction.severity.desc(), CorrectiveAction.id)
+
+
+def actions_of_item(question: str, served_unit: str | None) -> list[CorrectiveAction]:
+    """The corrective actions on an item (question and served unit), active ones first, then
+    the newest: what a result page links to."""
+    served = CorrectiveAction.served_unit
+    query = (
+        select(CorrectiveAction)
+        .where(
+            CorrectiveAction.question_code == question,
+            served.is_(None) if served_unit is None else served == served_unit,
+        )
+        .order_by(CorrectiveAction.status.in_(ACTIVE).desc(), CorrectiveAction.id.desc())
+    )
+    return list(db.session.scalars(query))
 
 
 @dataclass(frozen=True)

@@ -215,3 +215,14 @@ def test_every_link_of_the_comments_page_leads_somewhere(client, auth, known_rou
     page = client.get(f"/review/rounds/{known_round.id}/comments?lang=en")
     assert page.status_code == 200 and "/items/comment" not in page.text
     assert [link for link in _links_answer(client, page, known_round.id) if link[1] != 200] == []
+
+
+def test_an_items_page_links_to_its_corrective_action(client, lead, action, login_as):
+    login_as(lead)
+    page = client.get(f"/review/rounds/{action.round_id}/items/{action.question_code}?lang=en")
+    assert page.status_code == 200
+    assert (
+        f'href="/actions/{action.id}"' in page.text
+        and "Corrective actions on this item" in page.text
+    )
+    assert client.get(f"/actions/{action.id}").status_code == 200
