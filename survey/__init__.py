@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from survey.config import DEFAULTS, database_url, instance_secret_key
+from survey.config import DEFAULTS, database_url, from_environment, instance_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,9 +25,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
-        for name in ("SECRET_KEY", "DATABASE_URL", "BASE_URL", "MAIL_SERVER"):
-            if os.environ.get(name):
-                app.config[name] = os.environ[name]
+        app.config.update(from_environment(os.environ))
         app.config.from_prefixed_env("SURVEY")
     else:
         app.config.update(test_config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULTS = {
@@ -56,3 +57,33 @@ def instance_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(key)
     return key
+
+
+# The settings the README names as plain environment variables (any other Flask setting takes
+# the SURVEY_ prefix), with the type each is read as.
+PLAIN_ENVIRONMENT = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "BASE_URL": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_SENDER": str,
+}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
+    """The settings of ``PLAIN_ENVIRONMENT`` that ``environ`` sets (and not empty), typed: a
+    port is a number, and TLS is on for 1, true, yes or on (so "false" turns it off)."""
+    found: dict[str, object] = {}
+    for name, kind in PLAIN_ENVIRONMENT.items():
+        value = environ.get(name)
+        if not value:
+            continue
+        if kind is bool:
+            found[name] = value.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            found[name] = kind(value)
+    return found

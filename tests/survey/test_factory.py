@@ -78,3 +78,20 @@ def test_sqlite_connections_are_set_for_concurrent_writes(app):
 def test_write_requests_begin_immediate_transactions(app, method, mode):
     with app.test_request_context("/", method=method):
         assert default_begin_mode() == mode
+
+
+def test_the_mail_settings_the_readme_lists_are_read_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    for name, value in {"MAIL_SERVER": "smtp.sx.example", "MAIL_PORT": "2525",
+                        "MAIL_USE_TLS": "false", "MAIL_USERNAME": "survey",
+                        "MAIL_PASSWORD": "secret", "MAIL_SENDER": "survey@sx.example"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    config = create_app().config
+    assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_TLS"]) == (
+        "smtp.sx.example", 2525, False
+    )  # fmt: skip
+    assert (config["MAIL_USERNAME"], config["MAIL_PASSWORD"], config["MAIL_SENDER"]) == (
+        "survey", "secret", "survey@sx.example"
+    )  # fmt: skip
+    monkeypatch.setenv("MAIL_USE_TLS", "yes")
+    assert create_app().config["MAIL_USE_TLS"] is True
