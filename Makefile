@@ -29,10 +29,12 @@ $(STAMP): pyproject.toml constraints.txt
 system-deps:
 	bash scripts/system-deps.sh
 
+# The demo prints invitation links built from BASE_URL: by default the address served here.
+BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app survey init-db
-	$(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
-	$(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
+	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
+	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL names a server (.ci/run sets it).
 # System packages first (Chromium for tests/browser); if they cannot be installed the suite still
