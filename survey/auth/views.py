@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -73,8 +73,12 @@ def login():
             return render_template("auth/login.html", form=form), 401
         audit.record("login", target=f"user:{user.id}", actor=user)
         db.session.commit()
-        # A new session at login: nothing an attacker planted in the old one carries over.
+        # A new session at login: nothing an attacker planted in the old one carries over,
+        # except the language the visitor chose, which is theirs to keep.
+        lang = session.get("lang")
         session.clear()
+        if lang in current_app.config["LANGUAGES"]:
+            session["lang"] = lang
         login_user(user)
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)

@@ -116,3 +116,13 @@ def test_role_required_sends_anonymous_users_to_login(guarded_app, client):
     response = client.get("/guarded")
     assert response.status_code == 302
     assert "/login?next=" in response.headers["Location"]
+
+
+def test_the_language_chosen_before_login_is_kept_after_it(client, make_user):
+    user = make_user(role="designer")
+    client.get("/login?lang=en")
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=True
+    )
+    assert response.status_code == 200 and '<html lang="en"' in response.text
+    assert "Log out" in response.text
