@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +15,8 @@ from survey.extensions import db
 from survey.models import Answer, Invitation, Question, Response, Round, accepts, utcnow
 
 OPEN_STATUSES = ("sent", "started")
+#: What each source of a response (models.RESPONSE_SOURCES) is called, in the reader's language.
+SOURCE_NAMES = {"web": _l("web"), "paper": _l("paper"), "meeting": _l("meeting")}
 # Core statements on the tables: nothing here needs ORM objects, and building and tracking them
 # was most of a submit's cost (bench/profile_submission.py).
 _invitation, _round, _response = Invitation.__table__, Round.__table__, Response.__table__

@@ -254,6 +254,7 @@ def invitation_key_in(invitation_id: int, source: str):
         abort(404)
     questionnaire = to_model(invitation.round.version).for_group(invitation.group.code)
     form = form_for(questionnaire, current_language())()
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and not form.foreign_fields(request.form) and form.validate():
         try:
             responses.submit(
@@ -267,13 +268,18 @@ def invitation_key_in(invitation_id: int, source: str):
                 entered_by=current_user.id,
             )
         except (responses.AlreadySubmitted, responses.NotAccepting):
+            # The form comes back as typed: nothing keyed in is lost while the round reopens.
             flash(
                 _("Nothing was stored: the invitation has answered or the round is not open."),
                 "error",
             )
+            status = 409
         else:
-            flash(_("The response was stored as %(source)s.", source=source), "success")
-        return redirect(url_for("design.round_detail", round_id=invitation.round_id))
+            flash(
+                _("The response was stored as %(source)s.", source=responses.SOURCE_NAMES[source]),
+                "success",
+            )
+            return redirect(url_for("design.round_detail", round_id=invitation.round_id))
     return render_template(
         "respond/page.html",
         invitation=invitation,
@@ -281,5 +287,6 @@ def invitation_key_in(invitation_id: int, source: str):
         form=form,
         lang=current_language(),
         key_in_source=source,
+        accepting=invitation.round.accepts_answers(utcnow()),
         form_action=request.path,
-    ), 400 if request.method == "POST" else 200
+    ), status

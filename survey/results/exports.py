@@ -26,7 +26,6 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Response as HttpResponse
 from flask import abort, stream_with_context
-from flask_babel import lazy_gettext as _l
 from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
@@ -39,7 +38,6 @@ from survey.results.tables import RoundResults, round_results
 from survey.spreadsheets import safe_cell
 
 CHUNK = 2000
-SOURCES = {"web": _l("web"), "paper": _l("paper"), "meeting": _l("meeting")}
 # Number formats by column: shares as percentages, means with two decimals, counts grouped.
 PERCENT = {
     "rate",

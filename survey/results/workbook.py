@@ -24,13 +24,13 @@ from survey import rounds
 from survey.formatting import plain_value
 from survey.models import Round, utcnow
 from survey.questionnaire_store import to_model
+from survey.responses import SOURCE_NAMES
 from survey.results import file_cache
 from survey.results.exports import (
     COUNTS,
     DECIMALS,
     HEADER_FILL,
     PERCENT,
-    SOURCES,
     download_name,
     raw_layout,
     raw_rows,
@@ -139,7 +139,7 @@ def _summary_sheet(book: Workbook, round_: Round, results: RoundResults, lang: s
         (_("Submitted invitations"), progress.submitted, "#,##0"),
         (_("Response rate"), progress.rate, "0.0%"),
         (_("Responses (all sources)"), results.responses, "#,##0"),
-        *[(str(SOURCES.get(s, s)), n, "#,##0") for s, n in sorted(results.sources.items())],
+        *[(str(SOURCE_NAMES.get(s, s)), n, "#,##0") for s, n in sorted(results.sources.items())],
         (_("Anonymous round"), _("yes") if round_.anonymous else _("no"), None),
         (_("Anonymity threshold (respondents)"), results.anonymity_threshold, "0"),
         (_("Satisfaction threshold"), results.threshold, "0%"),

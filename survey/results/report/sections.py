@@ -18,6 +18,7 @@ from reportlab.platypus import (
 )
 
 from survey.formatting import percent, records
+from survey.responses import SOURCE_NAMES
 from survey.results.report.document import ReportContext, section
 from survey.results.report.styles import LINE, STRIPE, TEXT_WIDTH
 from survey.results.report.tables import count, interval, table
@@ -232,7 +233,7 @@ def unit_name(labels, code: str | None) -> str:
 
 
 def _source(code: str) -> str:
-    return {"web": _("web"), "paper": _("paper"), "meeting": _("meeting")}.get(code, code)
+    return str(SOURCE_NAMES.get(code, code))
 
 
 def _date(value: datetime | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -167,3 +168,21 @@ def test_closing_stops_answers(client, auth, make_invitation):
             f"/r/{invitation.token}", headers={"Accept-Language": "en"}, follow_redirects=True
         ).text
     )
+
+
+def test_keying_in_for_a_closed_round_warns_first_and_keeps_what_was_typed(
+    client, auth, make_invitation
+):
+    invitation = make_invitation(status="closed")
+    auth.login(role="designer")
+    url = f"/design/invitations/{invitation.id}/key-in/paper"
+    english = {"Accept-Language": "en"}
+    assert "not taking answers" in client.get(url, headers=english).text
+    typed = {**complete_answers(), "action": "submit", "submission_key": "paper-2"}
+    response = client.post(url, data=typed, headers=english)
+    assert response.status_code == 409 and "Nothing was stored" in response.text
+    # The form comes back with the answers as typed, so nothing has to be keyed in again.
+    for name, value in complete_answers().items():
+        if isinstance(value, str) and value.isdigit():
+            assert re.search(rf'name="{name}"[^>]*value="{value}" checked', response.text), name
+    assert db.session.scalar(select(Response)) is None
