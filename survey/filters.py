@@ -8,6 +8,7 @@ from flask import Flask
 import analysis
 from questionnaires import QUESTION_TYPES
 from survey.formatting import percent, percent_as_set
+from survey.responses import SOURCE_NAMES
 
 
 def init_app(app: Flask) -> None:
@@ -18,3 +19,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["question_types"] = QUESTION_TYPES
     # What a low-score rule measures (rate or mean), so pages format its figures accordingly.
     app.jinja_env.globals["rule_measures"] = analysis.measures
+    app.jinja_env.globals["source_names"] = SOURCE_NAMES
