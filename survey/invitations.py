@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from survey import mail
@@ -145,21 +147,53 @@ def csv_lines(round_: Round, invitations: Iterable[Invitation], lang: str = "zh"
         )
 
 
-def send(invitations: Iterable[Invitation], reminder: bool = False) -> int:
-    """E-mail each open invitation that has an address; returns how many were sent."""
-    sent = 0
+@dataclass(frozen=True)
+class Mailing:
+    """What one sending did: e-mails sent, and the open invitations it did not e-mail, by
+    reason (no address: the link goes out another way; already: e-mailed before)."""
+
+    sent: int
+    no_address: int
+    already: int
+
+
+def send(invitations: Iterable[Invitation], reminder: bool = False) -> Mailing:
+    """E-mail each open invitation that has an address. An invitation is e-mailed once: it is
+    claimed with a conditional UPDATE before its message goes out, so pressing "send" twice,
+    or in two browsers at once, sends nothing twice (a failed send rolls the claim back).
+    Reminders go to every open invitation with an address, each time."""
+    sent = no_address = already = 0
+    now = utcnow()
     for inv in invitations:
-        if not inv.email or inv.status not in OPEN:
+        if inv.status not in OPEN:
+            continue
+        if not inv.email:
+            no_address += 1
+            continue
+        if not reminder and not _claim(inv, now):
+            already += 1
             continue
         subject, body = _message(inv, reminder)
         mail.send(inv.email, subject, body)
         if reminder:
-            inv.reminded_at = utcnow()
+            inv.reminded_at = now
         sent += 1
-    return sent
+    return Mailing(sent, no_address, already)
 
 
-def remind(round_: Round) -> int:
+def _claim(inv: Invitation, now: datetime) -> bool:
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == inv.id, Invitation.emailed_at.is_(None))
+        .values(emailed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        inv.emailed_at = now
+    return bool(claimed)
+
+
+def remind(round_: Round) -> Mailing:
     """A reminder to every invitation of the round that has not submitted (nor been revoked)."""
     return send([i for i in of_round(round_) if i.status in OPEN], reminder=True)
 

@@ -220,13 +220,27 @@ def invitations_send(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     reminder = request.form.get("reminder") == "1"
     if EmptyForm().validate_on_submit():
-        sent = (
+        mailing = (
             invitations.remind(round_)
             if reminder
             else invitations.send(invitations.of_round(round_))
         )
         db.session.commit()
-        flash(_("%(n)s e-mails sent.", n=sent), "success")
+        flash(_("%(n)s e-mails sent.", n=mailing.sent), "success")
+        if mailing.no_address:
+            flash(
+                _(
+                    "%(n)s open invitations have no e-mail address: give them their link from "
+                    "the list or the CSV.",
+                    n=mailing.no_address,
+                ),
+                "info",
+            )
+        if mailing.already:
+            flash(
+                _("%(n)s had been e-mailed before and were not sent again.", n=mailing.already),
+                "info",
+            )
     return redirect(url_for("design.round_detail", round_id=round_id))
 
 

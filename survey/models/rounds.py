@@ -89,6 +89,9 @@ class Invitation(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the invitation itself was e-mailed: it is e-mailed once, however often "send" is
+    # pressed (reminders are separate).
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     round: Mapped[Round] = relationship(back_populates="invitations")
     unit: Mapped[Unit] = relationship()

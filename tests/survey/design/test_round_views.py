@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from survey import invitations
 from survey.extensions import db
 from survey.models import Invitation, Response, Round
 from tests.survey.respond.test_views import complete_answers
@@ -186,3 +187,17 @@ def test_keying_in_for_a_closed_round_warns_first_and_keeps_what_was_typed(
         if isinstance(value, str) and value.isdigit():
             assert re.search(rf'name="{name}"[^>]*value="{value}" checked', response.text), name
     assert db.session.scalar(select(Response)) is None
+
+
+def test_sending_says_what_was_sent_and_what_could_not_be(client, auth, make_round):
+    round_ = make_round()
+    invitations.issue_for_round(round_)
+    invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
+    db.session.commit()
+    auth.login(role="designer")
+    url = f"/design/rounds/{round_.id}/send"
+    english = {"Accept-Language": "en"}
+    first = client.post(url, headers=english, follow_redirects=True).text
+    assert "1 e-mails sent" in first and "have no e-mail address" in first
+    again = client.post(url, headers=english, follow_redirects=True).text
+    assert "0 e-mails sent" in again and "1 had been e-mailed before" in again
