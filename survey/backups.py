@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -24,9 +25,14 @@ def backup_sqlite(engine: Engine, target: Path) -> int:
     source_path = engine.url.database
     if not source_path or source_path == ":memory:":
         raise BackupError("an in-memory database cannot be backed up")
-    if target.exists():
-        raise BackupError(f"{target} exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Made here, empty and for the owner only, before SQLite writes into it: a copy of
+        # every answer must not be world-readable, not even for a moment. O_EXCL: never over
+        # an existing file.
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise BackupError(f"{target} exists; choose a new file name") from None
     source = sqlite3.connect(source_path)
     copy = sqlite3.connect(target)
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey import audit, backups
 from survey.extensions import db
@@ -30,9 +31,14 @@ def backup(path: Path) -> None:
         pages = backups.backup_sqlite(db.engine, path)
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
-    audit.record("backup", target=str(path), pages=pages)
-    db.session.commit()
     click.echo(f"backup {path} ({pages} pages)")
+    try:
+        audit.record("backup", target=str(path), pages=pages)
+        db.session.commit()
+    except SQLAlchemyError as error:
+        # The copy is complete and usable: say that its record is missing, and succeed.
+        db.session.rollback()
+        click.echo(f"warning: the backup's audit record could not be written: {error}", err=True)
 
 
 COMMANDS = (init_db, backup)

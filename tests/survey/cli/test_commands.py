@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import stat
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from survey.extensions import db
 from survey.models import Invitation, QuestionnaireVersion, Response, Round, User
@@ -141,3 +143,28 @@ def test_create_user_refuses_what_is_not_one_address(runner, email):
     )
     assert result.exit_code != 0 and "email" in result.output.lower()
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_backup_is_readable_by_its_owner_only(runner, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL is backed up with pg_dump (the test above checks the message)
+    target = tmp_path / "copy.sqlite"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_complete_backup_succeeds_when_its_audit_record_cannot_be_written(
+    runner, tmp_path, monkeypatch
+):
+    if db.engine.dialect.name != "sqlite":
+        return
+    from survey.cli import database
+
+    def fails(*args, **kwargs):
+        raise OperationalError("INSERT INTO audit_event", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(database.audit, "record", fails)
+    target = tmp_path / "copy.sqlite"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0 and "audit record could not be written" in result.output
