@@ -3,8 +3,9 @@
 A file is stored under ``<instance>/cache/round-<id>/<data version>-<code tag>/<name>``; the
 data version is the tag of ``survey.results.RoundResults`` (count and highest id of the round's
 responses and of the rounds it is compared with, and the round's settings) and the code tag a
-hash of the code that draws, so a new response (or release) makes a new folder and the old one
-is removed the next time a file of the round is stored. Files are written to a temporary
+hash of the code that draws, so a new response (or release) makes a new folder; an older
+folder is removed when a file of the round is stored and no request can still be using it
+(``IN_USE_SECONDS``). Files are written to a temporary
 name and renamed into place, so every process of a server can share the cache and a reader
 never sees half a file. Drawing twice at the same moment is harmless: both write the same
 bytes.
@@ -18,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from flask import current_app
 
 import analysis
 
+# How long a version's folder is kept after it was last written to once a newer one exists:
+# longer than any request that reads from it (a large workbook is sent in seconds).
+IN_USE_SECONDS = 600
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
 RESULTS = Path(__file__).resolve().parent
 # The code that draws the files: a new release that changes it must not serve old drawings.
@@ -105,9 +110,22 @@ def _write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _drop_other_versions(current: Path) -> None:
-    """Remove the folders of the round's older data versions."""
+    """Remove the folders of the round's older data versions that no one can still be using:
+    older than the current one and untouched for ``IN_USE_SECONDS``. Removing any other
+    folder at once made concurrent downloads fail: a worker finishing a request for the
+    previous data deleted the folder another worker was writing or sending the newest file
+    from."""
+    try:
+        newest = current.stat().st_mtime
+    except FileNotFoundError:
+        return
+    cutoff = min(newest, time.time()) - IN_USE_SECONDS
     for folder in current.parent.iterdir():
-        if folder != current and folder.is_dir():
+        try:
+            stale = folder != current and folder.is_dir() and folder.stat().st_mtime < cutoff
+        except FileNotFoundError:
+            continue
+        if stale:
             shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -21,11 +23,29 @@ def test_bytes_are_made_once_per_version(app):
     assert len(calls) == 1
 
 
-def test_a_new_version_replaces_the_old_files(app):
+def _age(folder: Path, seconds: float) -> None:
+    when = time.time() - seconds
+    os.utime(folder, (when, when))
+
+
+def test_a_new_version_replaces_the_old_files_once_no_one_can_be_using_them(app):
     chart_cache.cached_bytes(1, "10-abc", "a.png", lambda: b"old")
+    (old,) = list((chart_cache.root() / "round-1").iterdir())
+    _age(old, chart_cache.IN_USE_SECONDS + 1)
     assert chart_cache.cached_bytes(1, "11-def", "a.png", lambda: b"new") == b"new"
     folders = list((chart_cache.root() / "round-1").iterdir())
     assert len(folders) == 1 and folders[0].name.startswith("11-def")
+
+
+def test_a_request_of_an_older_version_never_removes_a_newer_one(app):
+    # Two workers: one makes the file of the newest data, the other finishes a request that
+    # began before the last response. Neither may remove what the other reads or writes.
+    newer = chart_cache.cached_file(1, "12-new", "report-en.pdf", lambda p: p.write_bytes(b"%PDF"))
+    chart_cache.cached_bytes(1, "11-old", "a.png", lambda: b"old")
+    assert newer.read_bytes() == b"%PDF"
+    # A folder written to moments ago is kept even when it is the older one.
+    chart_cache.cached_bytes(1, "13-newest", "a.png", lambda: b"x")
+    assert newer.exists()
 
 
 def test_rounds_keep_their_own_files(app):
