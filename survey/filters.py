@@ -8,12 +8,15 @@ from flask import Flask
 import analysis
 from questionnaires import QUESTION_TYPES
 from survey.formatting import percent, percent_as_set
+from survey.office_time import last_day
 from survey.responses import SOURCE_NAMES
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(percent, "pct1")
     app.add_template_filter(percent_as_set, "pct")
+    # A round's last day to answer, from the moment its answers stop (24:00 of that day).
+    app.add_template_filter(last_day, "last_day")
     # The question-type registry, so that a template asks a type what it is (its field kind)
     # instead of listing type names.
     app.jinja_env.globals["question_types"] = QUESTION_TYPES

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from survey import mail
+from survey import mail, office_time
 from survey.extensions import db
 from survey.models import Invitation, RespondentGroup, Round, Unit, utcnow
 from survey.rounds import audience_units
@@ -208,7 +208,7 @@ def revoke(invitation: Invitation) -> None:
 def _message(inv: Invitation, reminder: bool) -> tuple[str, str]:
     round_ = inv.round
     title_zh, title_en = round_.version.title_zh, round_.version.title_en
-    deadline = f"{round_.closes_at:%Y-%m-%d}" if round_.closes_at else ""
+    deadline = f"{office_time.last_day(round_.closes_at):%Y-%m-%d}" if round_.closes_at else ""
     prefix = "【提醒】" if reminder else ""
     subject = f"{prefix}{title_zh} / {'Reminder: ' if reminder else ''}{title_en}"
     greeting = inv.person_name or inv.unit.name_zh

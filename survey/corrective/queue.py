@@ -5,12 +5,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import Select, or_, select
 
+from survey import office_time
 from survey.converters import parse_id
 from survey.corrective.access import is_lead
 from survey.corrective.states import ACTIVE
@@ -24,8 +23,7 @@ from survey.models import (
 
 def local_today(now: datetime) -> date:
     """Today in the office's time zone (due dates are office days), from a naive UTC now."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return now.replace(tzinfo=UTC).astimezone(zone).date()
+    return office_time.local_date(now)
 
 
 def is_overdue(action: CorrectiveAction, today: date) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from flask import (
     Response,
     abort,
@@ -19,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey import audit, invitations, responses, rounds
+from survey import audit, invitations, office_time, responses, rounds
 from survey.design import bp
 from survey.design.round_forms import IssueForm, RoundForm, parse_weights
 from survey.extensions import db
@@ -97,8 +95,8 @@ def _round_settings(form: RoundForm) -> dict:
     # Open from the start of the first day to the end of the last day (office time, as typed).
     opens, closes = form.opens_at.data, form.closes_at.data
     return {
-        "opens_at": datetime.combine(opens, time.min) if opens else None,
-        "closes_at": datetime.combine(closes, time(23, 59, 59)) if closes else None,
+        "opens_at": office_time.start_of(opens) if opens else None,
+        "closes_at": office_time.end_of(closes) if closes else None,
         "anonymous": form.anonymous.data,
         "anonymity_threshold": form.anonymity_threshold.data,
         "thresholds": {

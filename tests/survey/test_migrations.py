@@ -17,3 +17,26 @@ def test_models_and_migrations_do_not_differ(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_form_made_round_dates_become_days_at_the_office(app, make_round):
+    from datetime import datetime
+
+    from flask_migrate import downgrade, upgrade
+
+    from survey.models import Round
+
+    old = make_round(opens_at=datetime(2026, 12, 1), closes_at=datetime(2026, 12, 31, 23, 59, 59))
+    by_hand = make_round(opens_at=datetime(2026, 12, 1, 3, 4, 5), closes_at=datetime(2027, 1, 5, 6))
+    ids = (old.id, by_hand.id)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0005")  # 0006's downgrade changes nothing: run its upgrade again
+    upgrade()
+    old, by_hand = (db.session.get(Round, i) for i in ids)
+    # Beijing: 00:00 of Dec 1 and 24:00 of Dec 31 (the form's old 08:00 and next day's 07:59).
+    assert (old.opens_at, old.closes_at) == (datetime(2026, 11, 30, 16), datetime(2026, 12, 31, 16))
+    assert (by_hand.opens_at, by_hand.closes_at) == (
+        datetime(2026, 12, 1, 3, 4, 5),
+        datetime(2027, 1, 5, 6),
+    )

@@ -201,3 +201,21 @@ def test_sending_says_what_was_sent_and_what_could_not_be(client, auth, make_rou
     assert "1 e-mails sent" in first and "have no e-mail address" in first
     again = client.post(url, headers=english, follow_redirects=True).text
     assert "0 e-mails sent" in again and "1 had been e-mailed before" in again
+
+
+def test_a_rounds_dates_are_shown_as_the_days_that_were_set(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post(
+        "/design/rounds/new",
+        data={"name": "2026 winter", "version_id": office_version.id,
+              "opens_at": "2026-12-01", "closes_at": "2026-12-31", "anonymity_threshold": 5,
+              "rate_threshold": 80, "mean_threshold": 3.5},
+        headers={"Accept-Language": "en"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.text
+    round_ = db.session.scalar(select(Round).where(Round.name == "2026 winter"))
+    page = client.get(f"/design/rounds/{round_.id}", headers={"Accept-Language": "en"}).text
+    assert "December 1, 2026" in page and "December 31, 2026" in page
+    assert "January 1, 2027" not in page and "November 30, 2026" not in page
+    listing = client.get("/design/rounds", headers={"Accept-Language": "en"}).text
+    assert "Dec 31, 2026" in listing and "Jan 1, 2027" not in listing
