@@ -21,14 +21,27 @@ def index():
     panel = _actions_panel()
     page = "respondent.html" if current_user.role == "respondent" else "staff.html"
     template = f"actions/home_{page}" if panel else f"home/{page}"
+    scorecards = _scorecard_rounds()
     if current_user.role == "respondent":
-        return render_template(template, invitations=_my_invitations(), actions_panel=panel)
+        return render_template(
+            template, invitations=_my_invitations(), actions_panel=panel, scorecards=scorecards
+        )
     return render_template(
         template,
         rounds=db.session.scalars(rounds.newest_first()).all(),
         progress=rounds.progress_by_round(),
         actions_panel=panel,
+        scorecards=scorecards,
     )
+
+
+def _scorecard_rounds() -> list[Round]:
+    """For the staff of a served unit (a division): the rounds whose scorecard of their unit
+    they may open; none for anyone else."""
+    unit = current_user.unit
+    if unit is None or unit.kind != "served":
+        return []
+    return [r for r in db.session.scalars(rounds.newest_first()) if r.status != "draft"]
 
 
 def _actions_panel() -> dict | None:

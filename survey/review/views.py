@@ -4,6 +4,7 @@ and downloads. Each view parses the URL, calls one function and renders."""
 from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, send_file
+from flask_login import current_user, login_required
 
 from survey.converters import parse_id
 from survey.extensions import db
@@ -61,10 +62,16 @@ def group(round_id: int, group: str):
 
 
 @bp.get("/rounds/<int:round_id>/units/<served_unit>")
-@role_required(*REVIEWERS)
+@login_required
 def unit(round_id: int, served_unit: str):
+    """A served unit's scorecard: for the quality lead, and for the staff of that unit (a
+    division sees its own scorecard, and no other page of the results)."""
+    reviewer = current_user.role in (*REVIEWERS, "admin")
+    own = current_user.unit is not None and current_user.unit.code == served_unit
+    if not (reviewer or own):
+        abort(403)
     page = pages.unit_page(_round(round_id), served_unit, _lang())
-    return render_template("review/unit.html", **page)
+    return render_template("review/unit.html", reviewer=reviewer, **page)
 
 
 @bp.get("/rounds/<int:round_id>/comments")

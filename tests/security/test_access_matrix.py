@@ -39,6 +39,9 @@ BY_ENDPOINT = {
     "api.rounds_index": LEADS,
     "api.round_results_json": LEADS,
     "home.index": EVERYONE - {"anonymous", "link_holder"},
+    # A division sees its own scorecard: the owner and the respondent of this matrix are both
+    # staff of the served unit in the URL (see people_for_roles); a designer is not.
+    "review.unit": OWNER_ACTION | {"respondent"},
     "auth.logout": EVERYONE,
 }
 BY_PREFIX = [

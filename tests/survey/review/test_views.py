@@ -226,3 +226,20 @@ def test_an_items_page_links_to_its_corrective_action(client, lead, action, logi
         and "Corrective actions on this item" in page.text
     )
     assert client.get(f"/actions/{action.id}").status_code == 200
+
+
+def test_a_division_sees_its_own_scorecard_and_nothing_else(
+    client, known_round, served_user, login_as
+):
+    division = served_user(unit="documents", role="respondent")
+    login_as(division)
+    home = client.get("/?lang=en").text
+    own = f"/review/rounds/{known_round.id}/units/documents"
+    assert f'href="{own}"' in home
+    page = client.get(own)
+    assert page.status_code == 200 and "Scorecard" in page.text
+    # Every link of the page opens for them; the whole round's pages and downloads do not.
+    assert [link for link in _links_answer(client, page, known_round.id) if link[1] != 200] == []
+    assert client.get(f"/review/rounds/{known_round.id}/units/meetings").status_code == 403
+    assert client.get(f"/review/rounds/{known_round.id}").status_code == 403
+    assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
