@@ -84,18 +84,23 @@ def test_a_bad_csv_imports_nothing_and_says_the_line(client, auth, office_versio
     assert db.session.scalar(select(Unit).where(Unit.code == "a")) is None
 
 
-def test_an_import_file_with_a_repeated_code_is_refused_with_a_message(
-    client, auth, office_version
-):
-    auth.login(role="designer")
-    text = "code,kind,group,name_zh,name_en\nx1,served,,甲,A\nx1,served,,乙,B\n"
-    page = client.post(
+def _upload_gb18030(client, text: str):
+    """Upload a units file as Excel on Chinese Windows saves it."""
+    return client.post(
         "/design/units/import",
         data={"file": (io.BytesIO(text.encode("gb18030")), "units.csv")},
         content_type="multipart/form-data",
         headers={"Accept-Language": "en"},
         follow_redirects=True,
     )
+
+
+def test_an_import_file_with_a_repeated_code_is_refused_with_a_message(
+    client, auth, office_version
+):
+    auth.login(role="designer")
+    text = "code,kind,group,name_zh,name_en\nx1,served,,甲,A\nx1,served,,乙,B\n"
+    page = _upload_gb18030(client, text)
     assert page.status_code == 200 and "Nothing was imported" in page.text
     assert "appears twice" in page.text
 
@@ -103,12 +108,6 @@ def test_an_import_file_with_a_repeated_code_is_refused_with_a_message(
 def test_a_units_file_saved_by_excel_on_chinese_windows_is_imported(client, auth, office_version):
     auth.login(role="designer")
     text = "code,kind,group,name_zh,name_en\nx1,served,,新服务,New service\n"
-    page = client.post(
-        "/design/units/import",
-        data={"file": (io.BytesIO(text.encode("gb18030")), "units.csv")},
-        content_type="multipart/form-data",
-        headers={"Accept-Language": "en"},
-        follow_redirects=True,
-    )
+    page = _upload_gb18030(client, text)
     assert "1 units created" in page.text
     assert db.session.scalar(select(Unit.name_zh).where(Unit.code == "x1")) == "新服务"
