@@ -31,9 +31,7 @@ ANALYSE_COLUMNS = (
 def analyse(round_id: int, as_json: bool) -> None:
     """Print a round's satisfaction table: per item n, rate (top two boxes), 95% interval, mean;
     lowest rate first."""
-    round_ = db.session.get(Round, round_id)
-    if round_ is None:
-        raise click.ClickException(f"no round {round_id}")
+    round_ = round_or_fail(round_id)
     table = satisfaction_table(round_)[list(ANALYSE_COLUMNS)]
     if as_json:
         click.echo(table.to_json(orient="records", force_ascii=False, indent=2))
@@ -103,10 +101,22 @@ def close_round(round_id: int | None, due: bool) -> None:
 def invite(round_id: int, group: str | None, count: int, fmt: str) -> None:
     """Issue invitations for a round's audience and print them as CSV with their links."""
     round_ = round_or_fail(round_id)
+    groups = sorted({unit.group.code for unit in rounds.audience_units(round_)})
+    if group is not None and group not in groups:
+        # A mistyped group would otherwise issue nothing and look like success.
+        raise click.ClickException(
+            f"group {group!r} is not in this round's audience ({', '.join(groups)})"
+        )
     made = invitations.issue_for_round(round_, count, group)
     db.session.commit()
     for line in invitations.csv_lines(round_, made):
         click.echo(line, nl=False)
+    if not made:
+        click.echo(
+            "no invitation issued: every unit of the audience has one already; "
+            "--count N issues N more per unit",
+            err=True,
+        )
 
 
 COMMANDS = (analyse, open_round, close_round, invite)

@@ -1,0 +1,83 @@
+"""Rounds from the command line, as the README's table promises them to a cron or a script."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Invitation, utcnow
+
+
+def _rows(output: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(output)))
+
+
+def _invitations(round_) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.round_id == round_.id)
+    )
+
+
+def test_invite_prints_one_link_per_unit_of_the_group(runner, make_round):
+    round_ = make_round()
+    result = runner.invoke(args=["invite", str(round_.id), "--group", "mayors"])
+    assert result.exit_code == 0, result.output
+    rows = _rows(result.stdout)
+    assert rows and {r["group"] for r in rows} == {"mayors"}
+    assert all(r["link"].startswith("https://survey.test/r/") for r in rows)
+    assert len(rows) == _invitations(round_)
+
+
+def test_inviting_again_issues_nothing_and_says_why(runner, make_round):
+    round_ = make_round()
+    runner.invoke(args=["invite", str(round_.id), "--group", "mayors"])
+    before = _invitations(round_)
+    again = runner.invoke(args=["invite", str(round_.id), "--group", "mayors"])
+    assert again.exit_code == 0, again.output
+    assert _rows(again.stdout) == []
+    assert "every unit" in again.stderr and "--count" in again.stderr
+    assert _invitations(round_) == before
+
+
+def test_invite_with_a_count_issues_that_many_more_per_unit(runner, make_round):
+    round_ = make_round()
+    first = _rows(runner.invoke(args=["invite", str(round_.id), "--group", "mayors"]).stdout)
+    more = runner.invoke(args=["invite", str(round_.id), "--group", "mayors", "--count", "2"])
+    assert len(_rows(more.stdout)) == 2 * len(first)
+
+
+def test_invite_refuses_a_group_that_is_not_in_the_audience(runner, make_round):
+    round_ = make_round()
+    result = runner.invoke(args=["invite", str(round_.id), "--group", "nobody"])
+    assert result.exit_code != 0
+    assert "nobody" in result.output
+    assert _invitations(round_) == 0
+
+
+def test_open_and_close_a_round(runner, make_round):
+    round_ = make_round(status="draft")
+    opened = runner.invoke(args=["open-round", str(round_.id)])
+    assert opened.exit_code == 0, opened.output
+    assert round_.status == "open"
+    closed = runner.invoke(args=["close-round", str(round_.id)])
+    assert closed.exit_code == 0, closed.output
+    assert round_.status == "closed"
+
+
+def test_close_round_due_closes_only_rounds_past_their_last_day(runner, make_round):
+    past = make_round(name="past", closes_at=utcnow() - timedelta(hours=1))
+    current = make_round(name="current")
+    result = runner.invoke(args=["close-round", "--due"])
+    assert result.exit_code == 0, result.output
+    assert (past.status, current.status) == ("closed", "open")
+
+
+def test_a_missing_round_is_an_error_not_a_traceback(runner):
+    for command in ("analyse", "open-round", "close-round", "invite", "run-rules"):
+        result = runner.invoke(args=[command, "999"])
+        assert result.exit_code != 0
+        assert "no round 999" in result.output, (command, result.output)
