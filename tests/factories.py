@@ -6,7 +6,7 @@ conftest registers this module, so every test may ask for any of them."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -187,8 +187,8 @@ def two_rounds(make_round, answer) -> tuple[Round, Round]:
 
 @pytest.fixture
 def rate(app):
-    """rate(round_, satisfied, n, question=..., group=..., low=3, comments=()) stores n responses
-    of one group to one item: ``satisfied`` of them rate 5, the rest ``low``; the first
+    """rate(round_, satisfied, n, question=..., group=..., low=3, comments=(), at=now) stores n
+    responses of one group to one item, submitted ``at``: ``satisfied`` of them rate 5, the rest ``low``; the first
     ``len(comments)`` low ratings come with those comments."""
 
     def add(
@@ -199,6 +199,7 @@ def rate(app):
         group: str = "departments",
         low: int = 3,
         comments: tuple[str, ...] = (),
+        at: datetime | None = None,
     ) -> Round:
         q = db.session.scalar(
             select(Question).where(
@@ -223,6 +224,7 @@ def rate(app):
                     group_id=group_id,
                     answers=[answer],
                     submission_key=f"test-{next(_keys)}",
+                    submitted_at=at or utcnow(),
                 )
             )
         db.session.commit()
@@ -295,16 +297,16 @@ def assigned(action, owner, lead) -> CorrectiveAction:
 
 @pytest.fixture
 def next_round(make_round, low_round, rate):
-    """next_round(satisfied, n=10): the following round of the same questionnaire, with that
-    rating of doc_timeliness."""
+    """next_round(satisfied, n=10, at=now): the following round of the same questionnaire, with
+    that rating of doc_timeliness, submitted ``at``."""
 
-    def make(satisfied: int, n: int = 10) -> Round:
+    def make(satisfied: int, n: int = 10, at: datetime | None = None) -> Round:
         later = make_round(
             name="2005 spring",
             opens_at=utcnow() - timedelta(hours=1),
             closes_at=utcnow() + timedelta(days=60),
         )
-        return rate(later, satisfied, n)
+        return rate(later, satisfied, n, at=at)
 
     return make
 
@@ -312,7 +314,8 @@ def next_round(make_round, low_round, rate):
 @pytest.fixture
 def ready(assigned, owner, next_round) -> CorrectiveAction:
     """An action with everything each step of the loop asks for: owner and due date, root
-    cause, a done step, what was done, and a next round that meets the threshold (9 of 10)."""
+    cause, a done step, what was done, and a next round that meets the threshold (9 of 10)
+    with answers submitted tomorrow, after the implementation the test makes today."""
     now = utcnow()
     corrective.record(
         assigned,
@@ -336,7 +339,7 @@ def ready(assigned, owner, next_round) -> CorrectiveAction:
     corrective.record(
         assigned, "action_taken", owner, now, action_taken="Weekly deadline list since May."
     )
-    next_round(9)
+    next_round(9, at=utcnow() + timedelta(days=1))
     db.session.commit()
     return assigned
 
@@ -347,6 +350,11 @@ def force():
     moves through corrective.move())."""
 
     def put(action: CorrectiveAction, status: str) -> CorrectiveAction:
+        if status in ("implemented", "verification", "closed") and not (
+            corrective.implemented_at(action)
+        ):
+            # The app reaches these only through "implement", whose time verification reads.
+            mark_implemented(action, utcnow() - timedelta(days=1))
         action.status = status
         key = corrective.open_key(action.question_code, action.served_unit)
         action.open_key = key if status in corrective.ACTIVE else None
@@ -354,6 +362,21 @@ def force():
         return action
 
     return put
+
+
+def mark_implemented(action: CorrectiveAction, at: datetime) -> None:
+    """Record that the action was marked implemented ``at`` (test set-up only)."""
+    db.session.add(
+        ActionEvent(
+            action=action,
+            kind="transition",
+            at=at,
+            from_status="planned",
+            to_status="implemented",
+            data={"transition": "implement"},
+        )
+    )
+    db.session.flush()
 
 
 @pytest.fixture

@@ -42,8 +42,14 @@ def detail(action: CorrectiveAction):
     return _render_detail(action)
 
 
+def _chosen_round() -> Round | None:
+    """The later round the reader picked to verify against (``?verify=``), if any."""
+    chosen = request.args.get("verify", type=int)
+    return db.session.get(Round, chosen) if chosen and chosen < 2**63 else None
+
+
 def _render_detail(action: CorrectiveAction, status: int = 200, **forms):
-    lang, found = current_language(), evidence.gather(action)
+    lang, found = current_language(), evidence.gather(action, _chosen_round())
     forms.setdefault("assign_form", _assign_form(action, filled=True))
     forms.setdefault("investigation_form", _investigation_form(action))
     forms.setdefault("step_form", _step_form(action))
@@ -235,7 +241,12 @@ def move(action: CorrectiveAction):
     return _apply(
         action,
         lambda: corrective.move(
-            action, form.transition.data, current_user, utcnow(), form.text.data or ""
+            action,
+            form.transition.data,
+            current_user,
+            utcnow(),
+            form.text.data or "",
+            db.session.get(Round, int(form.against.data)) if form.against.data else None,
         ),
         _("The action is now: %(status)s.", status=corrective.status_label(transition.target))
         if transition

@@ -12,7 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from survey.corrective import QueueFilter, texts
 
@@ -122,6 +122,8 @@ class ActionTakenForm(FlaskForm):
 class TransitionForm(FlaskForm):
     transition = HiddenField(validators=[DataRequired()])
     text = TextAreaField(_l("Note"), validators=[Optional(), LONG_TEXT])
+    # The later round the page showed the verification against (a verdict is made on it).
+    against = HiddenField(validators=[Optional(), Regexp(r"^\d{1,18}$")])
 
 
 class AttachmentForm(FlaskForm):

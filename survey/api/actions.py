@@ -16,7 +16,7 @@ import analysis
 from survey import corrective
 from survey.api import bp
 from survey.extensions import db
-from survey.models import ActionEvent, CorrectiveAction, utcnow
+from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
 
 
 def _user():
@@ -115,7 +115,24 @@ def _full(action: CorrectiveAction) -> dict:
         "steps": steps,
         "history": [_event(e) for e in action.events],
         "transitions": [t.name for t in corrective.allowed_moves(current_user, action)],
+        "verification_round_id": action.verification_round_id,
+        "implemented_at": _iso(corrective.implemented_at(action)),
+        "verification_rounds": [
+            {
+                "round_id": c.round.id,
+                "name": c.round.name,
+                "status": c.round.status,
+                "responses_after": c.responses_after,
+                "usable": c.usable,
+                "reason": c.reason,
+            }
+            for c in corrective.candidates(action)
+        ],
     }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 @bp.get("/actions")
@@ -136,9 +153,23 @@ def action(action_id: int):
     return _with_token(_full(_visible(action_id)))
 
 
+def _round_of(value) -> Round | None:
+    """The round a verdict names (``"round": id``); a round that does not exist is a 404."""
+    if value is None:
+        return None
+    try:
+        round_id = int(value)
+    except (TypeError, ValueError):
+        abort(400)
+    if not 0 < round_id < 2**63:
+        abort(404)
+    return db.get_or_404(Round, round_id)
+
+
 @bp.post("/actions/<int:action_id>/transitions")
 def action_transition(action_id: int):
-    """Body ``{"transition": "start_investigation", "text": "..."}``. 403 when the user may not
+    """Body ``{"transition": "start_investigation", "text": "..."}``; a verdict (``close``,
+    ``not_effective``) may name the later round it is made on, ``"round": 3``. 403 when the user may not
     make this move, 409 with the reason when the action's state does not allow it."""
     found = _visible(action_id)
     body = request.get_json(silent=True) or {}
@@ -150,7 +181,14 @@ def action_transition(action_id: int):
     if not corrective.can_move(current_user, found, transition):
         abort(403)
     try:
-        corrective.move(found, transition.name, current_user, utcnow(), str(body.get("text", "")))
+        corrective.move(
+            found,
+            transition.name,
+            current_user,
+            utcnow(),
+            str(body.get("text", "")),
+            _round_of(body.get("round")),
+        )
     except corrective.ActionError as error:
         db.session.rollback()
         return jsonify({"error": str(error), "status": 409}), 409

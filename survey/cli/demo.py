@@ -50,6 +50,8 @@ OWNERS = (
 # The spring round: document timeliness was weak and was put right by autumn; the minutes of
 # meetings and the feedback on supervised matters were weak and stay so.
 SPRING_ITEM_SATISFIED_SHARE = {"doc_timeliness": 0.62, "mtg_minutes": 0.65, "sup_feedback": 0.67}
+# The spring item whose action the demo takes round the loop before autumn (the fix above).
+SUMMER_FIX = "doc_timeliness"
 ACCOUNTS = (
     ("admin", "admin@shaoxing.example", "demo-admin-2004", "系统管理员", None),
     ("designer", "designer@shaoxing.example", "demo-designer-2004", "办公室问卷设计", None),
@@ -127,6 +129,8 @@ def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
             version, respondent_units, responses_wanted, random.Random(seed - 1)
         )
         report.owners = [_owner(*o) for o in OWNERS]
+        db.session.flush()
+        _fixed_over_the_summer(report.previous_round)
     round_ = _round(version)
     invitations.issue_per_unit(round_, list(respondent_units))
     db.session.commit()
@@ -168,6 +172,50 @@ def _previous_round(version, units, wanted: int, rng: random.Random) -> Round:
     rounds.close_round(round_, round_.closes_at)
     db.session.commit()
     return round_
+
+
+def _fixed_over_the_summer(spring: Round) -> None:
+    """Spring's document-timeliness action went round the loop over the summer and waits for
+    verification, so that the demo shows one: every autumn answer comes after its fix. Only
+    the action as the rules left it is moved, so a second run changes nothing."""
+    action = db.session.scalar(
+        select(CorrectiveAction).where(
+            CorrectiveAction.round_id == spring.id,
+            CorrectiveAction.question_code == SUMMER_FIX,
+            CorrectiveAction.status == "open",
+            CorrectiveAction.owner_id.is_(None),
+        )
+    )
+    if action is None:
+        return
+    lead = db.session.scalar(User.by_email(ACCOUNTS[2][1]))
+    owner = db.session.scalar(User.by_email(OWNERS[1][1]))
+    day = spring.closes_at + timedelta(days=5)
+
+    def on(days: int):
+        return day + timedelta(days=days)
+
+    corrective.assign(action, owner, (utcnow() + timedelta(days=30)).date(), lead, on(0))
+    db.session.flush()  # the owner's id, which the owner's moves are checked against
+    corrective.move(action, "start_investigation", owner, on(1))
+    corrective.record(
+        action,
+        "investigation",
+        owner,
+        on(2),
+        containment="逐一电话催办逾期公文",
+        cause_method="five_whys",
+        root_cause="公文流转没有办理时限跟踪，逾期无人提醒",
+        elsewhere=False,
+    )
+    step = corrective.add_step(
+        action, "corrective", "建立每周公文办理时限清单并通报", owner, on(30).date(), owner, on(3)
+    )
+    corrective.move(action, "plan", owner, on(3))
+    corrective.update_step(step, True, "自六月起每周一通报", owner, on(28))
+    corrective.record(action, "action_taken", owner, on(29), action_taken="每周一通报逾期公文清单")
+    corrective.move(action, "implement", owner, on(30))
+    corrective.move(action, "request_verification", owner, on(31))
 
 
 def _owner(unit_code: str, email: str, password: str, name: str) -> tuple[str, str, str]:

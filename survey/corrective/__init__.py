@@ -62,7 +62,16 @@ from survey.corrective.texts import (
     status_labels,
     unit_names,
 )
-from survey.corrective.verification import Verification, item_frame, verify
+from survey.corrective.verification import (
+    Candidate,
+    Verification,
+    after_frame,
+    candidates,
+    default_round,
+    implemented_at,
+    item_frame,
+    verify,
+)
 from survey.corrective.workflow import (
     add_step,
     allowed_moves,
@@ -82,12 +91,14 @@ __all__ = [
     "LEAD_ROLES",
     "TRANSITIONS",
     "ActionError",
+    "Candidate",
     "QueueFilter",
     "RegisterStats",
     "RuleRun",
     "Transition",
     "Verification",
     "add_event",
+    "after_frame",
     "add_step",
     "allowed_moves",
     "assign",
@@ -95,7 +106,10 @@ __all__ = [
     "can_edit_step",
     "can_move",
     "can_view",
+    "candidates",
+    "default_round",
     "group_names",
+    "implemented_at",
     "involves",
     "is_lead",
     "is_overdue",

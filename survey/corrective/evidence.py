@@ -1,5 +1,6 @@
 """What an action's page shows as evidence: the item's figures and answer distribution in the
-source round and, once there is one, the next round (the verification)."""
+source round and, once there is one, the later round it is verified against (only the answers
+given after the action was implemented)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,34 @@ import pandas as pd
 
 import analysis
 from analysis import charts
-from survey import corrective, rounds
-from survey.models import CorrectiveAction
+from survey import corrective
+from survey.models import CorrectiveAction, Round
 from survey.results import answers_frame
 
 
 @dataclass(frozen=True)
 class Evidence:
     verification: corrective.Verification
+    # The later rounds the lead may choose from, with why one cannot serve.
+    candidates: list[corrective.Candidate]
     # One item_table row per round shown; "question" holds a key of ``labels`` (the round).
     table: pd.DataFrame
     labels: dict[str, str]
 
 
-def gather(action: CorrectiveAction) -> Evidence:
-    """Reads each round's answers once, for the verification and the distribution alike."""
-    later = rounds.next_round(action.round)
+def gather(action: CorrectiveAction, chosen: Round | None = None) -> Evidence:
+    """Reads each round's answers once, for the verification and the distribution alike.
+    ``chosen``: the later round to verify against, when the reader picked one of the
+    candidates; otherwise ``corrective.default_round``."""
+    options = corrective.candidates(action)
+    if chosen is None and action.status == "closed":
+        chosen = action.verification_round  # the round the verdict was made on
+    if chosen is None or chosen not in [c.round for c in options]:
+        chosen = corrective.default_round(options)
+    later = chosen
     before = answers_frame(action.round)
-    after = answers_frame(later) if later else analysis.empty_frame()
-    check = corrective.verify(action, (before, after))
+    after = corrective.after_frame(later, action)
+    check = corrective.verify(action, (before, after), later)
     parts, labels = [], {}
     for round_, frame, group in (
         (action.round, before, action.group_code),
@@ -41,7 +51,7 @@ def gather(action: CorrectiveAction) -> Evidence:
         parts.append(rows.assign(question=key, served_unit=None, category=None))
     empty = analysis.item_table(analysis.empty_frame())
     table = pd.concat(parts, ignore_index=True) if parts else empty
-    return Evidence(check, table, labels)
+    return Evidence(check, options, table, labels)
 
 
 def chart_png(evidence: Evidence, lang: str, title: str) -> bytes:

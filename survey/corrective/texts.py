@@ -68,9 +68,9 @@ EVIDENCE_LABELS = {
     "possible": _l("Possible: only the observed value is below the threshold"),
 }
 PROPOSALS = {
-    "effective": _l("Effective: the next round meets the threshold"),
-    "not_effective": _l("Not effective: the next round is still below the threshold"),
-    "no_data": _l("No figure yet: the next round has no answers to this item"),
+    "effective": _l("Effective: the answers after the fix meet the threshold"),
+    "not_effective": _l("Not effective: the answers after the fix are still below the threshold"),
+    "no_data": _l("No figure yet: no answers to this item since the fix"),
 }
 FIELD_LABELS = {
     "containment": _l("Immediate containment"),

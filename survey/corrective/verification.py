@@ -1,26 +1,35 @@
-"""Was an action effective? Its item's rate in the source round against a later round."""
+"""Was an action effective? Its item's rate in the source round against a later round,
+counting only the answers given after the action was implemented (ISO 9001:2015 10.2.1 d:
+the effectiveness of what was done, not of what was there before)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
+from sqlalchemy import select
 
 import analysis
 from analysis.metrics import below
+from survey.corrective.states import _
+from survey.extensions import db
 from survey.formatting import plain_number
 from survey.models import (
+    ActionEvent,
     CorrectiveAction,
+    Response,
     Round,
 )
 from survey.results import answers_frame
-from survey.rounds import next_round, thresholds_of
+from survey.rounds import in_order, thresholds_of
 
 
 @dataclass(frozen=True)
 class Verification:
-    """Before (the source round) and after (the next round of the same questionnaire) for the
-    action's item, served unit and, where it fired for one, respondent group."""
+    """Before (the source round) and after (a later round of the same questionnaire, only its
+    answers submitted after ``since``) for the action's item, served unit and, where it fired
+    for one, respondent group."""
 
     round: Round | None
     group: str | None
@@ -31,6 +40,7 @@ class Verification:
     threshold: float
     z: float | None
     p_value: float | None
+    since: datetime | None = None
 
     @property
     def rate_before(self) -> float | None:
@@ -42,7 +52,7 @@ class Verification:
 
     @property
     def proposal(self) -> str:
-        """``effective`` only when the next round's rate meets the threshold (exactly: 80.0%
+        """``effective`` only when the later round's rate meets the threshold (exactly: 80.0%
         meets 80%); ``not_effective`` when it is below; ``no_data`` without answers."""
         if not self.n_after:
             return "no_data"
@@ -50,31 +60,116 @@ class Verification:
         return "effective" if met else "not_effective"
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A later round the action could be verified against: how many of its responses came
+    after the implementation, and why it cannot serve when it cannot (``reason``)."""
+
+    round: Round
+    responses_after: int
+    reason: str | None
+
+    @property
+    def usable(self) -> bool:
+        return self.reason is None
+
+
+def implemented_at(action: CorrectiveAction) -> datetime | None:
+    """When the action was last marked implemented: after "not effective" and a new fix, the
+    new fix's time, so that only answers to the new fix count."""
+    return db.session.scalar(
+        select(ActionEvent.at)
+        .where(
+            ActionEvent.action_id == action.id,
+            ActionEvent.kind == "transition",
+            ActionEvent.to_status == "implemented",
+        )
+        .order_by(ActionEvent.at.desc(), ActionEvent.id.desc())
+        .limit(1)
+    )
+
+
+def later_rounds(action: CorrectiveAction) -> list[Round]:
+    """The rounds of the same questionnaire that ran after the action's source round."""
+    order = in_order(action.round)
+    ids = [r.id for r in order]
+    if action.round_id not in ids:
+        return []
+    return order[ids.index(action.round_id) + 1 :]
+
+
+def _responses_after(round_: Round, since: datetime) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Response.id).where(Response.round_id == round_.id, Response.submitted_at > since)
+        )
+    )
+
+
+def candidates(action: CorrectiveAction) -> list[Candidate]:
+    """Every later round, each usable only once the action is implemented and the round has
+    answers to the item submitted after that."""
+    since = implemented_at(action)
+    found = []
+    for round_ in later_rounds(action):
+        if since is None:
+            found.append(Candidate(round_, 0, _("The action is not implemented yet.")))
+            continue
+        after = _after_frame(round_, since)
+        answered = int(item_frame(after, action, None)["response_id"].nunique())
+        reason = (
+            None
+            if answered
+            else _("No answers to this item were submitted after the action was implemented.")
+        )
+        found.append(Candidate(round_, answered, reason))
+    return found
+
+
+def default_round(options: list[Candidate]) -> Round | None:
+    """The earliest usable closed round (its figures are final), else the earliest usable one,
+    else the first later round (to show why it cannot serve yet)."""
+    usable = [c for c in options if c.usable]
+    closed = [c for c in usable if c.round.status == "closed"]
+    chosen = closed or usable or options
+    return chosen[0].round if chosen else None
+
+
+def _after_frame(round_: Round, since: datetime) -> pd.DataFrame:
+    frame = answers_frame(round_)
+    if frame.empty:
+        return frame
+    return frame[frame["response_id"].isin(_responses_after(round_, since))]
+
+
 def verify(
-    action: CorrectiveAction, frames: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    action: CorrectiveAction,
+    frames: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    round_: Round | None = None,
 ) -> Verification:
-    """The rate threshold is the source round's. A group-specific action is checked on that
-    group when it reaches the next round's anonymity threshold, else on the whole item.
-    ``frames``: the answer frames of the source and the next round, when the caller has them."""
-    after_round = next_round(action.round)
+    """The action against ``round_`` (default: ``default_round``), counting only the answers
+    submitted after the implementation; nothing counts before the action is implemented. The
+    rate threshold is the source round's. A group-specific action is checked on that group when
+    its answers after the implementation reach the later round's anonymity threshold, else on
+    the whole item. ``frames``: the source round's answer frame and the later round's answers
+    after the implementation, when the caller has them."""
+    since = implemented_at(action)
+    if round_ is None:
+        round_ = default_round(candidates(action))
     if frames is None:
         frames = (
             answers_frame(action.round),
-            answers_frame(after_round) if after_round else analysis.empty_frame(),
+            _after_frame(round_, since) if round_ and since else analysis.empty_frame(),
         )
     before, after = frames
     group = action.group_code
-    if (
-        group
-        and after_round
-        and _respondents(after, action, group) < (after_round.anonymity_threshold)
-    ):
+    if group and round_ and _respondents(after, action, group) < round_.anonymity_threshold:
         group = None
     n0, x0 = _counts(before, action, group)
     n1, x1 = _counts(after, action, group)
     z, p = analysis.two_proportion_z_test(x0, n0, x1, n1) if n0 and n1 else (None, None)
     return Verification(
-        after_round,
+        round_,
         group,
         n0,
         x0,
@@ -83,7 +178,16 @@ def verify(
         thresholds_of(action.round).rate,
         plain_number(z),
         plain_number(p),
+        since,
     )
+
+
+def after_frame(round_: Round | None, action: CorrectiveAction) -> pd.DataFrame:
+    """The later round's answers that count for the action (see ``verify``)."""
+    since = implemented_at(action)
+    if round_ is None or since is None:
+        return analysis.empty_frame()
+    return _after_frame(round_, since)
 
 
 def item_frame(frame: pd.DataFrame, action: CorrectiveAction, group: str | None) -> pd.DataFrame:

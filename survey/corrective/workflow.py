@@ -30,18 +30,31 @@ from survey.corrective.states import (
     open_key,
 )
 from survey.corrective.texts import status_label
-from survey.corrective.verification import Verification, verify
+from survey.corrective.verification import Verification, later_rounds, verify
 from survey.extensions import db
 from survey.models import (
     ActionStep,
     CorrectiveAction,
+    Round,
     Unit,
     User,
 )
 
+# The moves that record a verdict on the action's effectiveness.
+VERDICTS = {"close": "effective", "not_effective": "not_effective"}
 
-def move(action: CorrectiveAction, name: str, actor: User, now: datetime, text: str = "") -> None:
-    """Apply the transition ``name`` or raise ActionError saying why it is refused."""
+
+def move(
+    action: CorrectiveAction,
+    name: str,
+    actor: User,
+    now: datetime,
+    text: str = "",
+    against: Round | None = None,
+) -> None:
+    """Apply the transition ``name`` or raise ActionError saying why it is refused.
+    ``against``: for a verdict, the later round chosen to verify against (default: see
+    ``verification.default_round``)."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ActionError(_("There is no step called %(name)s.", name=name))
@@ -57,16 +70,22 @@ def move(action: CorrectiveAction, name: str, actor: User, now: datetime, text: 
     text = (text or "").strip()
     if transition.needs_text and not text:
         raise ActionError(_("Please give a reason."))
-    reason = unmet(action, transition)
+    if against is not None and against not in later_rounds(action):
+        raise ActionError(_("Verify against a later round of the same questionnaire."))
+    check = verify(action, round_=against) if name in VERDICTS else None
+    reason = unmet(action, transition, check.proposal if check else None)
     if reason:
         raise ActionError(reason)
+    data = {"transition": name}
+    if check is not None:
+        data["verification"] = _verification_record(check, VERDICTS[name])
     add_event(
         action,
         "transition",
         actor,
         now,
         text=text,
-        data={"transition": name},
+        data=data,
         to_status=transition.target,
     )
     action.status = transition.target
@@ -75,7 +94,7 @@ def move(action: CorrectiveAction, name: str, actor: User, now: datetime, text: 
         if (transition.target in ACTIVE)
         else None
     )
-    _after_move(action, transition, text, now)
+    _after_move(action, transition, text, now, check)
     audit.record(
         "action_changed",
         target=f"action:{action.id}",
@@ -102,8 +121,8 @@ def unmet(
         return _("Every step of the plan must be done first.")
     if name == "close" and (proposal or verify(action).proposal) != "effective":
         return _(
-            "The next round does not show the item at or above its threshold: mark the "
-            "action not effective, or wait for the next round."
+            "The answers given after the action was implemented do not show the item at or "
+            "above its threshold: mark the action not effective, or wait for a later round."
         )
     if name == "reopen" and db.session.scalar(
         select(CorrectiveAction.id).where(
@@ -114,16 +133,38 @@ def unmet(
     return None
 
 
-def _after_move(action: CorrectiveAction, transition: Transition, text: str, now: datetime) -> None:
+def _after_move(
+    action: CorrectiveAction,
+    transition: Transition,
+    text: str,
+    now: datetime,
+    check: Verification | None,
+) -> None:
+    if check is not None:
+        _store_verification(action, check, VERDICTS[transition.name])
     if transition.name == "close":
-        _store_verification(action, verify(action), "effective")
         action.closed_at = now
-    elif transition.name == "not_effective":
-        _store_verification(action, verify(action), "not_effective")
     elif transition.name == "cancel":
         action.cancel_reason, action.closed_at = text, now
     elif transition.name == "reopen":
         action.closed_at, action.result = None, None
+
+
+def _verification_record(check: Verification, result: str) -> dict:
+    """What the history keeps of each verdict, so that every attempt stays on record after a
+    later verification replaces the action's own figures."""
+    return {
+        "round_id": check.round.id if check.round else None,
+        "round": check.round.name if check.round else None,
+        "since": check.since.isoformat() if check.since else None,
+        "group": check.group,
+        "n_before": check.n_before,
+        "rate_before": check.rate_before,
+        "n_after": check.n_after,
+        "rate_after": check.rate_after,
+        "p_value": check.p_value,
+        "result": result,
+    }
 
 
 def _store_verification(action: CorrectiveAction, check: Verification, result: str) -> None:

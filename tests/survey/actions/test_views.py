@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from survey import corrective, rounds
 from survey.extensions import db
-from survey.models import CorrectiveAction, Invitation, utcnow
+from survey.models import CorrectiveAction, Invitation, Round, utcnow
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
 
@@ -253,3 +253,33 @@ def test_the_same_problem_elsewhere_answer_is_shown_again_and_kept(
     client.post(f"/actions/{assigned.id}/investigation", data=data)
     db.session.refresh(assigned)
     assert assigned.elsewhere is stored
+
+
+def test_the_lead_verifies_against_the_later_round_chosen_on_the_page(
+    client, ready, lead, make_round, rate, force, login_as
+):
+    spring = db.session.scalar(select(Round).where(Round.name == "2005 spring"))
+    closed = rate(
+        make_round(name="2006 spring", status="closed", opens_at=utcnow()),
+        5,
+        10,
+        at=utcnow() + timedelta(days=1),
+    )
+    force(ready, "verification")
+    login_as(lead)
+    page = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
+    # The closed round is the default; its 50% cannot close the action.
+    assert f'name="against" value="{closed.id}"' in page
+    assert "Verify against" in page and "2005 spring (still open)" in page
+    chosen = client.get(f"/actions/{ready.id}?verify={spring.id}").text
+    assert f'name="against" value="{spring.id}"' in chosen and "90.0%" in chosen
+    response = client.post(
+        f"/actions/{ready.id}/move", data={"transition": "close", "against": spring.id}
+    )
+    assert response.status_code == 302
+    done = db.session.get(CorrectiveAction, ready.id)
+    assert (done.status, done.verification_round_id, done.rate_after) == (
+        "closed",
+        spring.id,
+        0.9,
+    )

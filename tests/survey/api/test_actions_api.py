@@ -86,3 +86,25 @@ def test_a_post_needs_the_sessions_csrf_token(app, client, owner, assigned, logi
         url, json={"transition": "start_investigation"}, headers={"X-CSRFToken": token}
     )
     assert moved.status_code == 200 and moved.json["status"] == "investigating"
+
+
+def test_a_verdict_names_its_round_and_a_missing_round_is_a_json_404(
+    client, ready, lead, force, login_as
+):
+    force(ready, "verification")
+    login_as(lead)
+    url = f"/api/v1/actions/{ready.id}/transitions"
+    body = client.get(f"/api/v1/actions/{ready.id}").json
+    (later,) = body["verification_rounds"]
+    assert later["usable"] and later["responses_after"] == 10 and body["implemented_at"]
+    missing = client.post(url, json={"transition": "close", "round": 10**6})
+    assert missing.status_code == 404 and missing.is_json
+    own = client.post(
+        url,
+        json={"transition": "close", "round": ready.round_id},
+        headers={"Accept-Language": "en"},
+    )
+    assert own.status_code == 409 and "later round" in own.json["error"]
+    closed = client.post(url, json={"transition": "close", "round": later["round_id"]})
+    assert closed.json["status"] == "closed"
+    assert closed.json["verification_round_id"] == later["round_id"]

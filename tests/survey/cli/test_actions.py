@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey import corrective
 from survey.extensions import db
-from survey.models import CorrectiveAction
+from survey.models import Answer, CorrectiveAction, Response
 
 
 def test_run_rules_command_prints_the_new_actions_once(runner, low_round):
@@ -35,8 +35,18 @@ def test_demo_with_history_has_actions_that_the_next_round_verifies(runner):
         select(CorrectiveAction).where(CorrectiveAction.question_code == "doc_timeliness")
     )
     assert first.round.name == "2004 spring" and first.round.status == "closed"
-    assert corrective.verify(first).round.name == "2004 autumn"
+    # Fixed over the summer, it waits for verification; every autumn answer came after the fix.
+    assert first.status == "verification"
+    check = corrective.verify(first)
+    assert check.round.name == "2004 autumn" and check.proposal == "effective"
+    assert check.n_after == db.session.scalar(
+        select(func.count(Answer.id))
+        .join(Response)
+        .where(Response.round_id == check.round.id, Answer.question_code == "doc_timeliness")
+    )
+    events = len(first.events)
     again = runner.invoke(args=["demo", "--responses", "100"]).output
+    assert len(first.events) == events
     assert re.findall(r"^actions \d+ open$", again, re.MULTILINE) == re.findall(
         r"^actions \d+ open$", output, re.MULTILINE
     )

@@ -1,4 +1,5 @@
-"""Verification of an action against the next round: same item, unit and group."""
+"""Verification of an action against a later round: same item, unit and group, and only the
+answers submitted after the action was implemented."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import pytest
 from analysis import two_proportion_z_test
 from survey import corrective
 from survey.models import utcnow
+from tests.factories import mark_implemented
+
+LAST_WEEK = timedelta(days=7)
 
 
 def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(
     action, next_round, rate, make_round
 ):
+    mark_implemented(action, utcnow() - LAST_WEEK)
     later = next_round(9)
     rate(later, 0, 10, question="doc_accuracy")  # another item of the same unit
     rate(make_round(name="2005 autumn", opens_at=utcnow() + timedelta(days=90)), 0, 10)
@@ -27,6 +32,7 @@ def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(
 def test_effective_is_proposed_only_when_the_new_rate_meets_the_threshold(
     action, next_round, satisfied, proposal
 ):
+    mark_implemented(action, utcnow() - LAST_WEEK)
     next_round(satisfied)
     assert corrective.verify(action).proposal == proposal
 
@@ -40,3 +46,63 @@ def test_closing_stores_the_verification(ready, lead, force):
     corrective.move(ready, "close", lead, utcnow())
     assert (ready.result, ready.rate_before, ready.rate_after) == ("effective", 0.6, 0.9)
     assert ready.closed_at is not None and ready.open_key is None
+
+
+def test_answers_submitted_before_the_implementation_do_not_count(action, next_round, rate):
+    implemented = utcnow() - LAST_WEEK
+    mark_implemented(action, implemented)
+    later = next_round(0, n=10, at=implemented - timedelta(hours=1))  # before the fix
+    rate(later, 9, 10, at=implemented + timedelta(hours=1))
+    check = corrective.verify(action)
+    assert (check.n_after, check.rate_after, check.proposal) == (10, 0.9, "effective")
+    assert check.since == implemented
+
+
+def test_nothing_counts_before_the_action_is_implemented(action, next_round):
+    later = next_round(9)
+    check = corrective.verify(action)
+    assert (check.round.id, check.n_after, check.proposal) == (later.id, 0, "no_data")
+    (candidate,) = corrective.candidates(action)
+    assert not candidate.usable and "not implemented" in candidate.reason
+
+
+def test_a_later_round_without_answers_after_the_fix_is_listed_but_cannot_serve(action, next_round):
+    implemented = utcnow() - LAST_WEEK
+    mark_implemented(action, implemented)
+    next_round(9, at=implemented - timedelta(days=1))
+    (candidate,) = corrective.candidates(action)
+    assert candidate.responses_after == 0
+    assert "after the action was implemented" in candidate.reason
+
+
+def test_any_later_round_can_serve_and_a_closed_one_is_preferred(
+    action, next_round, make_round, rate
+):
+    mark_implemented(action, utcnow() - LAST_WEEK)
+    still_open = next_round(5)
+    closed = rate(make_round(name="2006", status="closed", opens_at=utcnow()), 9, 10)
+    assert [c.round.id for c in corrective.candidates(action)] == [still_open.id, closed.id]
+    assert corrective.verify(action).round.id == closed.id
+    assert corrective.verify(action, round_=still_open).rate_after == 0.5
+
+
+def test_the_newest_implementation_sets_the_cut_off(action, next_round, rate):
+    first, second = utcnow() - timedelta(days=30), utcnow() - LAST_WEEK
+    mark_implemented(action, first)
+    mark_implemented(action, second)
+    later = next_round(0, at=second - timedelta(days=1))  # answers to the first, failed fix
+    rate(later, 8, 10, at=second + timedelta(days=1))
+    assert corrective.verify(action).rate_after == 0.8
+
+
+def test_a_group_below_the_threshold_after_the_fix_is_checked_on_the_whole_item(
+    action, next_round, rate
+):
+    implemented = utcnow() - LAST_WEEK
+    mark_implemented(action, implemented)
+    action.group_code = "departments"
+    later = next_round(9, at=implemented - timedelta(days=1))  # before: do not count
+    rate(later, 2, 2, at=implemented + timedelta(days=1))  # 2 < the anonymity threshold
+    rate(later, 4, 4, group="mayors", at=implemented + timedelta(days=1))
+    check = corrective.verify(action)
+    assert (check.group, check.n_after) == (None, 6)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from survey import corrective
 from survey.corrective import ACTIVE, TRANSITIONS, ActionError
@@ -43,7 +44,7 @@ def test_an_owner_cannot_make_the_leads_moves(ready, owner, name, force):
         ("action", "start_investigation", "assigns an owner"),
         ("assigned", "plan", "root cause"),
         ("assigned", "implement", "what was done"),
-        ("assigned", "close", "next round"),
+        ("assigned", "close", "after the action was implemented"),
         ("assigned", "cancel", "reason"),
     ],
 )
@@ -124,3 +125,57 @@ def test_the_history_cannot_be_changed_or_deleted(action):
     db.session.delete(db.session.get(ActionEvent, event.id))
     with pytest.raises(ValueError, match="cannot be changed"):
         db.session.commit()
+
+
+def _verdicts(action) -> list[dict]:
+    query = select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
+    return [
+        e.data["verification"]
+        for e in db.session.scalars(query)
+        if e.data and "verification" in e.data
+    ]
+
+
+def test_not_effective_goes_back_into_the_loop_and_a_later_round_verifies_the_new_fix(
+    ready, owner, lead, make_round, rate
+):
+    now = utcnow()
+    for name in ("start_investigation", "plan", "implement", "request_verification"):
+        corrective.move(ready, name, owner, now)
+    corrective.move(ready, "not_effective", lead, now, "Still slow in the districts.")
+    assert ready.status == "investigating" and ready.result == "not_effective"
+
+    # A second fix, two days later: the next round's answers (tomorrow) came before it.
+    second = now + timedelta(days=2)
+    for name in ("plan", "implement", "request_verification"):
+        corrective.move(ready, name, owner, second)
+    with pytest.raises(ActionError, match="after the action was implemented"):
+        corrective.move(ready, "close", lead, second)
+
+    later = rate(
+        make_round(name="2006 spring", status="closed", opens_at=now + timedelta(days=3)),
+        9,
+        10,
+        at=now + timedelta(days=4),
+    )
+    corrective.move(ready, "close", lead, now + timedelta(days=5), against=later)
+    assert (ready.status, ready.result, ready.verification_round_id) == (
+        "closed",
+        "effective",
+        later.id,
+    )
+    first, last = _verdicts(ready)
+    assert (first["round"], first["result"], first["rate_after"]) == (
+        "2005 spring",
+        "not_effective",
+        0.9,
+    )
+    assert (last["round_id"], last["result"], last["n_after"]) == (later.id, "effective", 10)
+    assert last["since"] == second.isoformat()
+
+
+def test_a_verdict_against_a_round_that_is_not_later_is_refused(ready, owner, lead, force):
+    force(ready, "verification")
+    with pytest.raises(ActionError, match="later round"):
+        corrective.move(ready, "close", lead, utcnow(), against=ready.round)
+    assert ready.status == "verification"
