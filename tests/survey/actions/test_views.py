@@ -283,3 +283,5 @@ def test_the_lead_verifies_against_the_later_round_chosen_on_the_page(
         spring.id,
         0.9,
     )
+    history = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
+    assert "verified against 2005 spring" in history and "90.0% (n=10)" in history
