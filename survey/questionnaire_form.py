@@ -39,7 +39,12 @@ FIELD_PREFIX = "q_"
 COMMENT_SUFFIX = "__comment"
 MAX_COMMENT_LENGTH = 4000
 # Fields every respondent form carries besides the questions.
-CONTROL_FIELDS = frozenset({"csrf_token", "submission_key", "action"})
+# Beside the questions the respondent's page posts a reference to its invitation (answers
+# posted after the session was lost are still saved: survey.responses.draft_ref) and the
+# fingerprint of the saved draft the page was built from (a save from a second device is
+# merged, not overwritten).
+REF_FIELD, BASE_FIELD = "ref", "draft_base"
+CONTROL_FIELDS = frozenset({"csrf_token", "submission_key", "action", REF_FIELD, BASE_FIELD})
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -48,7 +52,22 @@ _MARK_OPENED = (
         ),
     )
 )
-_SAVE_DRAFT = update(_invitation).where(*_OPEN_INVITATION).values(status="started")
+# Saving also records the first opening when the page's own mark could not be written.
+_SAVE_DRAFT = (
+    update(_invitation)
+    .where(*_OPEN_INVITATION)
+    .values(
+        status="started",
+        opened_at=func.coalesce(
+            _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
+        ),
+    )
+)
+_DRAFT_FOR_UPDATE = (
+    select(_invitation.c.draft)
+    .where(_invitation.c.id == bindparam("invitation_id"))
+    .with_for_update()
+)
 # In an anonymous round the invitation keeps no time: with it, the order of submissions would
 # pair invitations with responses (submitted_at is a parameter, None there).
 _SUBMITTED = update(_invitation).where(*_OPEN_INVITATION).values(status="submitted", draft=None)
@@ -97,15 +116,73 @@ def mark_opened(invitation_id: int) -> None:
     db.session.commit()
 
 
-def save_draft(invitation: Invited, draft: Mapping[str, Any], now: datetime) -> None:
-    """Keep what was typed on the invitation; refused once it is submitted or the round closed."""
+@dataclass(frozen=True)
+class DraftMerge:
+    """What saving did to answers saved from elsewhere (another device, another tab) since the
+    page was loaded: field names ``kept`` from there, and ``replaced`` by this save."""
+
+    kept: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.kept or self.replaced)
+
+
+def draft_ref(invitation_id: int, token: str) -> str:
+    """What the survey form carries so that answers posted after the session was lost are saved
+    to their invitation: keyed by the personal link's secret, not by the site's key (another
+    server may have another), and not the secret itself (the page never shows the link's
+    token). It can save a draft, never submit or open the survey."""
+    mac = hmac.new(token.encode(), f"draft:{invitation_id}".encode(), hashlib.sha256)
+    return f"{invitation_id}.{mac.hexdigest()[:32]}"
+
+
+def draft_ref_matches(ref: str, invitation_id: int, token: str) -> bool:
+    return hmac.compare_digest(ref.encode(), draft_ref(invitation_id, token).encode())
+
+
+def draft_fingerprint(draft: Mapping[str, Any] | None) -> str:
+    """Names the saved draft a page was built from, so that a save can tell whether another
+    device saved in between."""
+    text = json.dumps(dict(draft or {}), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def merge_drafts(
+    saved: Mapping[str, Any] | None, posted: Mapping[str, Any], base: str | None
+) -> tuple[dict[str, Any], DraftMerge]:
+    """The draft to keep. When the page was built from the draft still saved (``base``), the
+    posted one replaces it (an answer cleared on the page stays cleared). When another device
+    saved in between, both are kept: every answer of the other device, and this device's
+    answers on top, its answer winning where both answered the same question."""
+    saved = dict(saved or {})
+    if base is None or draft_fingerprint(saved) == base:
+        return dict(posted), DraftMerge()
+    kept = tuple(sorted(name for name in saved if name not in posted))
+    replaced = tuple(
+        sorted(name for name in saved if name in posted and saved[name] != posted[name])
+    )
+    return {**saved, **posted}, DraftMerge(kept, replaced)
+
+
+def save_draft(
+    invitation: Invited, draft: Mapping[str, Any], now: datetime, base: str | None = None
+) -> DraftMerge:
+    """Keep what was typed on the invitation, merged with what another device saved since the
+    page was built from the draft ``base`` (see ``merge_drafts``; None: replace it). Refused
+    once the invitation is submitted or the round closed."""
     connection = begin_write(db.session)
     _check_open(connection.execute(_ROUND_BY_ID, {"round_id": invitation.round_id}).one(), now)
-    result = connection.execute(_SAVE_DRAFT, {"invitation_id": invitation.id, "draft": dict(draft)})
+    saved = connection.execute(_DRAFT_FOR_UPDATE, {"invitation_id": invitation.id}).first()
+    merged, merge = merge_drafts(saved.draft if saved else None, draft, base)
+    result = connection.execute(
+        _SAVE_DRAFT, {"invitation_id": invitation.id, "draft": merged, "now": now}
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySubmitted
     db.session.commit()
+    return merge
 
 
 def submit(

@@ -1,7 +1,19 @@
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey import responses
 from survey.corrective.summaries import shown_for
@@ -9,7 +21,14 @@ from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Invitation, QuestionnaireVersion, utcnow
-from survey.questionnaire_form import SurveyForm, restore
+from survey.questionnaire_form import (
+    BASE_FIELD,
+    COMMENT_SUFFIX,
+    REF_FIELD,
+    SurveyForm,
+    field_name,
+    restore,
+)
 from survey.questionnaire_store import to_model
 from survey.respond import bp
 from survey.respond.built import Built, built_versions
@@ -38,10 +57,13 @@ def _by_token(token: str) -> int:
     found = by_token(token)
     if found is None or found.status == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
-    invitation_id = found.id
+    _remember(found.id)
+    return found.id
+
+
+def _remember(invitation_id: int) -> None:
     remembered = [i for i in session.get(SESSION_KEY, []) if i != invitation_id]
     session[SESSION_KEY] = (remembered + [invitation_id])[-MAX_REMEMBERED:]
-    return invitation_id
 
 
 def _load(invitation_id: int) -> Visit:
@@ -52,10 +74,23 @@ def _load(invitation_id: int) -> Visit:
 
 
 def _invitation(invitation_id: int) -> Visit:
-    """An invitation this browser opened by its link; any other id is answered as unknown."""
+    """An invitation this browser opened by its link. Any other id gets the page that asks for
+    the personal link again, the same whether the id exists or not (a bookmark, or a session
+    that ended)."""
     if invitation_id not in session.get(SESSION_KEY, []):
-        abort(404)
+        abort(Response(render_template("respond/expired.html"), 404))
     return _load(invitation_id)
+
+
+def _recovered(invitation_id: int) -> Visit | None:
+    """The invitation of answers posted after this browser's session was lost (browser
+    restarted, another server): the form's reference to it (survey.responses.draft_ref), or
+    None when it does not match."""
+    ref = request.form.get(REF_FIELD, "")
+    found = visit(invitation_id) if ref else None
+    if found is None or found.status == "revoked":
+        return None
+    return found if responses.draft_ref_matches(ref, found.id, found.token) else None
 
 
 @bp.get("/<token>")
@@ -87,10 +122,12 @@ def _form(invitation: Visit, final: bool) -> SurveyForm:
     return _built(invitation).form_class(current_language(), enforce_required=final)()
 
 
-def _render(invitation: Visit, form: SurveyForm, status: int = 200):
+def _render(invitation: Visit, form: SurveyForm, status: int = 200, base: str | None = None):
     built, lang = _built(invitation), current_language()
     context = {
         "form": form,
+        "draft_ref": responses.draft_ref(invitation.id, invitation.token),
+        "draft_base": base if base is not None else _posted_base(invitation),
         "questionnaire": built.questionnaire,
         "lang": lang,
         "you_said": built.summary(
@@ -130,11 +167,30 @@ def page(invitation_id: int):
         form = restore(_built(invitation).form_class(current_language()), invitation.draft)
     else:
         form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
-    page = _render(invitation, form)
+    page = _render(invitation, form, base=responses.draft_fingerprint(invitation.draft))
     if invitation.status == "sent":
-        # Written once the page is built (on SQLite in a short write transaction of its own).
-        responses.mark_opened(invitation.id)
+        _mark_opened(invitation)
     return page
+
+
+def _mark_opened(invitation: Visit) -> None:
+    """Written once the page is built (on SQLite in a short write transaction of its own).
+    Showing the survey needs no write: when this one fails (the write lock busy for too long,
+    a full disk) the page is served all the same, and the first save or submit marks it."""
+    try:
+        responses.mark_opened(invitation.id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning(
+            "invitation %s: the first opening could not be recorded", invitation.id, exc_info=True
+        )
+
+
+def _posted_base(invitation: Visit) -> str:
+    """The draft fingerprint the page was built from, carried through a page shown again."""
+    if request.method == "POST" and BASE_FIELD in request.form:
+        return request.form[BASE_FIELD]
+    return responses.draft_fingerprint(invitation.draft)
 
 
 # POSTs read and validate in a read transaction; survey.responses takes the write lock only to
@@ -151,7 +207,32 @@ def submit_by_token(token: str):
 @bp.post("/i/<int:invitation_id>")
 @reads_first
 def submit(invitation_id: int):
+    if invitation_id not in session.get(SESSION_KEY, []):
+        found = _recovered(invitation_id)
+        if found is None:
+            return _invitation(invitation_id)  # the page asking for the link again
+        return _keep_after_lost_session(found)
     return _handle_post(_invitation(invitation_id))
+
+
+def _keep_after_lost_session(invitation: Visit):
+    """Answers posted after the session was lost: nothing is submitted (the session and its
+    CSRF token are gone, and the reference can only save), what was typed is saved as the
+    draft, merged with any other, and the page says to open the personal link again."""
+    if invitation.status == "submitted":
+        return _submitted(invitation)
+    form = _built(invitation).form_class(current_language(), enforce_required=False)(
+        meta={"csrf": False}
+    )
+    if form.foreign_fields(request.form.keys()) or not form.validate():
+        return render_template("respond/expired.html", saved=False), 400
+    try:
+        responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
+    except responses.AlreadySubmitted:
+        return _submitted(_load(invitation.id))
+    except responses.NotAccepting:
+        return _not_open(_load(invitation.id), 409)
+    return render_template("respond/expired.html", saved=True), 200
 
 
 def _handle_post(invitation: Visit):
@@ -185,8 +266,8 @@ def _submit(invitation: Visit, form: SurveyForm):
         # Refused only for unanswered questions? Then what was typed is saved all the same.
         draft_form = _form(invitation, final=False)
         if draft_form.validate():
-            responses.save_draft(invitation, draft_form.draft(), utcnow())
-        return _render(invitation, form, 400)
+            _saved(invitation, draft_form)
+        return _render(invitation, form, 400, base=_base_after_save(invitation))
     version_id = invitation.round.version_id
     try:
         responses.submit(
@@ -211,13 +292,52 @@ def _save(invitation: Visit, form: SurveyForm, action: str):
     """Save and continue later; also the language switch, which saves before it reloads."""
     if not form.validate():
         return _render(invitation, form, 400)
-    responses.save_draft(invitation, form.draft(), utcnow())
+    merge = _saved(invitation, form)
     lang = action.removeprefix(SWITCH_PREFIX) if action.startswith(SWITCH_PREFIX) else None
-    if lang is None:
+    if merge:
+        flash(_merge_message(form, merge), "warning")
+    elif lang is None:
         flash(
             _("Your answers are saved. You can come back with the same link to finish."), "success"
         )
     return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang))
+
+
+def _saved(invitation: Visit, form: SurveyForm) -> responses.DraftMerge:
+    merge = responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
+    g.saved_draft = True
+    return merge
+
+
+def _base_after_save(invitation: Visit) -> str | None:
+    """After a save the page shows what this device typed; the next save from it replaces the
+    merged draft only if nothing else was saved in between."""
+    if not g.get("saved_draft"):
+        return None
+    fresh = visit(invitation.id)
+    return responses.draft_fingerprint(fresh.draft if fresh else None)
+
+
+def _merge_message(form: SurveyForm, merge: responses.DraftMerge) -> str:
+    """Tells the second device that answers were saved elsewhere too, and which of them it
+    replaced, by the questions' texts."""
+    lang = current_language()
+    texts = {}
+    for q in form.questions:
+        texts[field_name(q.code)] = texts[field_name(q.code) + COMMENT_SUFFIX] = q.text.get(lang)
+    kept = {texts.get(name, name) for name in merge.kept}
+    replaced = sorted({texts.get(name, name) for name in merge.replaced})
+    message = _(
+        "Answers were also saved from another device or window since this page was opened. "
+        "Both are kept: %(kept)s answers from there were added. Please check them below.",
+        kept=len(kept),
+    )
+    if replaced:
+        message += " " + _(
+            "Where both answered the same question, this page's answer was kept: %(questions)s.",
+            questions="; ".join(replaced),
+        )
+    return message
 
 
 @bp.get("/i/<int:invitation_id>/done")

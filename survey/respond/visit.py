@@ -29,6 +29,7 @@ _invitation, _round, _version, _group, _unit = (
 _BY_ID = (
     select(
         _invitation.c.id,
+        _invitation.c.token,
         _invitation.c.round_id,
         _invitation.c.unit_id,
         _invitation.c.group_id,
@@ -87,6 +88,9 @@ class Visit:
     ``Invitation``, so that the templates serve both)."""
 
     id: int
+    # The personal link's secret: the survey form carries it, so that answers posted after the
+    # session was lost still reach their invitation (and nobody else's).
+    token: str
     round_id: int
     unit_id: int
     group_id: int
@@ -106,6 +110,7 @@ def visit(invitation_id: int) -> Visit | None:
         return None
     return Visit(
         id=row.id,
+        token=row.token,
         round_id=row.round_id,
         unit_id=row.unit_id,
         group_id=row.group_id,

@@ -10,6 +10,7 @@ from flask import render_template
 from questionnaires import DEFINITIONS_DIR, load
 from survey.i18n import current_language
 from survey.respond.built import BuiltVersions, built_versions
+from survey.responses import draft_fingerprint, draft_ref
 from tests.html import form_values
 from tests.survey.respond.test_views import complete_answers, submit
 
@@ -91,6 +92,8 @@ def test_the_unanswered_page_is_the_page_the_template_renders(app, client, make_
             lang=lang,
             questionnaire=built.questionnaire,
             form=built.form_class(lang)(formdata=None),
+            draft_ref=draft_ref(invitation.id, invitation.token),  # the page's own fields
+            draft_base=draft_fingerprint(None),
         )
     assert survey_form(page) == survey_form(rendered)
     assert 'name="q_doc_timeliness"' in page and 'name="submission_key"' in page

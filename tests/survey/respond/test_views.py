@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -388,3 +389,142 @@ def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
     assert seen.count(("UPDATE", False)) == 3 and seen.count(("INSERT", False)) >= 6
     assert all(autocommit is False for _, autocommit in seen)
     assert db.session.scalar(select(func.count()).select_from(Response)) == 3
+
+
+# --- a lost session, two devices, an opening that cannot be written ------------------------
+
+
+def _hidden(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', html))
+
+
+def _opened(client, invitation) -> dict[str, object]:
+    """Open the personal link in ``client`` and return the survey form's answers and hidden
+    fields."""
+    html = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    return {**_hidden(html), **form_values(html)}
+
+
+def test_answers_posted_after_the_session_was_lost_are_saved_and_come_back(
+    app, client, make_invitation
+):
+    invitation = make_invitation()
+    fields = _opened(client, invitation)
+    restarted = app.test_client()  # the browser was closed: no session cookie any more
+    typed = {"q_doc_timeliness": "2", "q_doc_timeliness__comment": "太慢", "q_mtg_notice": "4"}
+    posted = {"ref": fields["ref"], "draft_base": fields["draft_base"], **typed}
+    response = restarted.post(
+        f"/r/i/{invitation.id}",
+        data={**posted, "action": "submit"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 200
+    assert "Everything you typed is saved" in response.text
+    db.session.expire_all()
+    stored = db.session.get(Invitation, invitation.id)
+    assert stored.status != "submitted" and response_count() == 0  # a reference never submits
+    assert {k: str(v) for k, v in stored.draft.items()} == typed
+    again = _opened(restarted, invitation)
+    assert {k: again[k] for k in typed} == typed
+
+
+def test_a_wrong_reference_saves_nothing_and_asks_for_the_link(app, client, make_invitation):
+    invitation, other = make_invitation(), make_invitation()
+    fields = _opened(client, other)  # a real reference, of another invitation
+    response = app.test_client().post(
+        f"/r/i/{invitation.id}",
+        data={"ref": fields["ref"], "q_doc_timeliness": "1", "action": "save"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 404
+    assert "open your personal link again" in response.text
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).draft is None
+
+
+def test_the_page_never_shows_the_links_token(client, make_invitation):
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    assert invitation.token not in page and 'name="ref"' in page
+
+
+def test_a_bookmarked_page_asks_for_the_personal_link_the_same_for_any_id(
+    app, client, make_invitation
+):
+    invitation = make_invitation()
+    browser = app.test_client()
+    bookmarked = browser.get(f"/r/i/{invitation.id}", headers={"Accept-Language": "en"})
+    unknown = browser.get(f"/r/i/{invitation.id + 1000}", headers={"Accept-Language": "en"})
+    assert bookmarked.status_code == unknown.status_code == 404
+    assert "Please open your personal link again" in bookmarked.text
+    # The same page (but for the language link to itself): whether an id exists is not told.
+    assert bookmarked.text.replace(f"/r/i/{invitation.id}?", "/r/i/X?") == unknown.text.replace(
+        f"/r/i/{invitation.id + 1000}?", "/r/i/X?"
+    )
+
+
+def _save(client, invitation, fields, answers):
+    return client.post(
+        f"/r/i/{invitation.id}",
+        data={
+            "ref": fields["ref"],
+            "draft_base": fields["draft_base"],
+            "action": "save",
+            **answers,
+        },
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+
+
+def test_saves_from_two_devices_are_merged_and_the_second_is_told(app, make_invitation):
+    invitation = make_invitation()
+    phone, desk = app.test_client(), app.test_client()
+    on_phone, on_desk = _opened(phone, invitation), _opened(desk, invitation)
+    first = _save(phone, invitation, on_phone, {"q_doc_timeliness": "5", "q_doc_accuracy": "4"})
+    assert "Your answers are saved" in first.text
+    second = _save(desk, invitation, on_desk, {"q_doc_accuracy": "2", "q_mtg_notice": "3"})
+    db.session.expire_all()
+    draft = db.session.get(Invitation, invitation.id).draft
+    assert {k: str(v) for k, v in draft.items()} == {
+        "q_doc_timeliness": "5",  # the phone's, kept
+        "q_doc_accuracy": "2",  # both answered: the later save wins
+        "q_mtg_notice": "3",
+    }
+    assert "also saved from another device" in second.text
+    assert "Accuracy" in second.text.split("answer was kept")[1]
+    assert form_values(second.text)["q_doc_timeliness"] == "5"
+
+
+def test_on_one_device_a_cleared_answer_stays_cleared(client, make_invitation):
+    invitation = make_invitation()
+    fields = _opened(client, invitation)
+    _save(client, invitation, fields, {"q_doc_timeliness": "5", "q_doc_accuracy": "4"})
+    fields = _opened(client, invitation)
+    again = _save(client, invitation, fields, {"q_doc_accuracy": "4"})
+    db.session.expire_all()
+    draft = db.session.get(Invitation, invitation.id).draft
+    assert {k: str(v) for k, v in draft.items()} == {"q_doc_accuracy": "4"}
+    assert "another device" not in again.text
+
+
+def test_the_survey_is_shown_when_its_opening_cannot_be_written(
+    client, make_invitation, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    def locked(invitation_id):
+        raise OperationalError("UPDATE invitation", {}, Exception("database is locked"))
+
+    invitation = make_invitation()
+    monkeypatch.setattr(responses, "mark_opened", locked)
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True)
+    assert page.status_code == 200 and 'name="q_doc_timeliness"' in page.text
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == "sent"
+    monkeypatch.undo()
+    fields = {**_hidden(page.text), **form_values(page.text)}
+    _save(client, invitation, fields, {"q_doc_timeliness": "5"})
+    db.session.expire_all()
+    saved = db.session.get(Invitation, invitation.id)
+    assert saved.status == "started" and saved.opened_at is not None
