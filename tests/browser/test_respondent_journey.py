@@ -87,6 +87,24 @@ def test_respondent_saves_comes_back_and_submits_on_a_phone(new_page, invitation
     shot(page, "second-visit-already-submitted")
 
 
+def test_answers_sent_after_the_session_ended_come_back_with_the_link(new_page, invitation, shot):
+    link, locale = invitation(), "zh-CN"
+    page = new_page(locale, **PHONE)
+    _open(page, link, locale)
+    _tap_some_ratings(page, shot)
+    page.context.clear_cookies()  # the browser was restarted: the session is gone
+    button(page, locale, "submit").tap()
+    expect(page.locator("h1")).to_have_text("请重新打开您的个人链接")
+    expect(page.locator(".notice--success")).to_contain_text("您填写的所有内容均已保存")
+    assert horizontal_overflow(page) == 0
+    shot(page, "session-ended-answers-saved")
+    page.go_back()  # Back does not lose them either: the page asks for the link
+    expect(page.locator("h1")).to_have_text("请重新打开您的个人链接")
+    _open(page, link, locale)
+    _answers_are_back(page)
+    shot(page, "answers-back-after-opening-the-link")
+
+
 def test_rating_with_the_keyboard_only(new_page, invitation, shot):
     page = new_page("en-US", **PHONE)
     _open(page, invitation(), "en-US")
