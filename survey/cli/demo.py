@@ -88,13 +88,23 @@ MOOD_WEIGHT_OVERALL = 0.9
 SATISFIED_SPLIT = (0.45, 0.55)
 OTHER_SPLIT = (0.55, 0.3, 0.15)
 _NORMAL = NormalDist()
-LOW_COMMENTS = (
-    "会议纪要下发太慢，影响贯彻落实。",
-    "督办事项反馈不及时，希望定期通报进展。",
-    "部分公文格式不够规范，需要退回修改。",
-    "城区河道和背街小巷的环境卫生仍需加强。",
-    "夜间施工噪声扰民，希望加强管理。",
-)
+# What a low rating's comment says, by the item's category: a comment about the minutes under
+# document timeliness would puzzle whoever reads the action it explains.
+LOW_COMMENTS = {
+    "services.documents": (
+        "公文办理时限过长，多次催办才有结果。",
+        "部分公文格式不够规范，需要退回修改。",
+    ),
+    "services.meetings": ("会议纪要下发太慢，影响贯彻落实。", "会议通知太临时，来不及准备材料。"),
+    "services.implementation": ("督办事项反馈不及时，希望定期通报进展。",),
+    "services.information": ("信息报送渠道不够畅通，反馈较慢。",),
+    "services.liaison": ("联络沟通不够及时，希望有固定的联系人。",),
+    "services.attitude": ("个别工作人员答复不够耐心。",),
+    "city.order": ("夜间施工噪声扰民，希望加强管理。",),
+    "city.environment": ("城区河道和背街小巷的环境卫生仍需加强。",),
+    "city.appearance": ("部分街道广告牌杂乱，影响市容。",),
+}
+OTHER_LOW_COMMENTS = ("希望进一步提高服务效率。",)
 
 
 @dataclass
@@ -297,7 +307,9 @@ def _simulated_answers(
         value = answers[question.code]
         low = question.follow_up and isinstance(value, int) and question.scale.is_low(value)
         if low and rng.random() < 0.6:
-            comments[question.code] = rng.choice(LOW_COMMENTS)
+            comments[question.code] = rng.choice(
+                LOW_COMMENTS.get(question.category or "", OTHER_LOW_COMMENTS)
+            )
     return answers, comments
 
 

@@ -102,3 +102,16 @@ def _stand_in(name: str) -> Question:
         code="q", type=name, text=Label("问", "Q"), scale=qtype.default_scale,
         choices=choices if qtype.has_choices else (),
     )  # fmt: skip
+
+
+def test_a_low_ratings_comment_speaks_of_its_items_category():
+    questionnaire = load(DEFINITIONS_DIR / "office-services.yaml")
+    by_code = {q.code: q for q in questionnaire.questions()}
+    rng, seen = random.Random(3), set()
+    for _ in range(300):
+        _answers, comments = demo._simulated_answers(questionnaire, rng, {"doc_timeliness": 0.3})
+        for code, text in comments.items():
+            category = by_code[code].category or ""
+            assert text in demo.LOW_COMMENTS.get(category, demo.OTHER_LOW_COMMENTS), (code, text)
+            seen.add(category)
+    assert "services.documents" in seen and len(seen) > 3
