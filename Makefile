@@ -78,7 +78,7 @@ audit: install
 	$(BIN)/pip-audit --strict -r constraints.txt
 
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o survey/translations/messages.pot .
 	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations
 
 clean:

@@ -69,6 +69,7 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .messages import N_, Message, message
 from .model import (
     Choice,
     Group,
@@ -95,23 +96,30 @@ _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _KIND_OF_TAG = {
-    _INT: "a number",
-    "tag:yaml.org,2002:float": "a number",
-    _BOOL: "true/false",
-    _NULL: "empty",
-    "tag:yaml.org,2002:timestamp": "a date",
-    "tag:yaml.org,2002:merge": "a merge key (<<)",
+    _INT: N_("a number"),
+    "tag:yaml.org,2002:float": N_("a number"),
+    _BOOL: N_("true/false"),
+    _NULL: N_("empty"),
+    "tag:yaml.org,2002:timestamp": N_("a date"),
+    "tag:yaml.org,2002:merge": N_("a merge key (<<)"),
 }
+# The message of a repeated code; the editor, which shows no line numbers, uses the second.
+DUPLICATE = N_("%(context)sduplicate %(kind)s %(value)s (first defined on line %(first)s)")
+DUPLICATE_WITHOUT_LINE = N_("%(context)sduplicate %(kind)s %(value)s")
 
 
 class QuestionnaireError(ValueError):
-    """A definition that cannot be loaded: `filename`, `line` (1-based or None) and `reason`."""
+    """A definition that cannot be loaded: `filename`, `line` (1-based or None) and `reason`.
 
-    def __init__(self, filename: str, line: int | None, reason: str) -> None:
-        super().__init__(filename, line, reason)
+    `reason` is English text; `message` is the same reason as a Message the app translates.
+    """
+
+    def __init__(self, filename: str, line: int | None, reason: Message) -> None:
+        super().__init__(filename, line, str(reason))
         self.filename = filename
         self.line = line
-        self.reason = reason
+        self.message = reason
+        self.reason = str(reason)
 
     def __str__(self) -> str:
         where = self.filename if self.line is None else f"{self.filename}:{self.line}"
@@ -130,7 +138,9 @@ def load(path: str | Path) -> Questionnaire:
     try:
         data = Path(path).read_bytes()
     except OSError as err:
-        raise QuestionnaireError(str(path), None, f"cannot read the file: {err.strerror}") from None
+        raise QuestionnaireError(
+            str(path), None, message(N_("cannot read the file: %(error)s"), error=err.strerror)
+        ) from None
     return loads(data, filename=str(path))
 
 
@@ -143,7 +153,7 @@ def loads(text: str | bytes, filename: str = "<string>") -> Questionnaire:
         root = _compose(_decoded(text))
         return _questionnaire(root)
     except _Invalid as err:
-        raise QuestionnaireError(filename, err.line, err.reason) from None
+        raise QuestionnaireError(filename, err.line, err.message) from None
 
 
 def load_dir(path: str | Path) -> list[Questionnaire]:
@@ -157,7 +167,7 @@ def load_dir(path: str | Path) -> list[Questionnaire]:
         files = sorted(p for p in Path(path).iterdir() if p.suffix in SUFFIXES and p.is_file())
     except OSError as err:
         raise QuestionnaireError(
-            str(path), None, f"cannot read the folder: {err.strerror}"
+            str(path), None, message(N_("cannot read the folder: %(error)s"), error=err.strerror)
         ) from None
     loaded: dict[str, Path] = {}
     result = []
@@ -165,7 +175,11 @@ def load_dir(path: str | Path) -> list[Questionnaire]:
         questionnaire = load(file)
         if questionnaire.id in loaded:
             first = loaded[questionnaire.id]
-            reason = f"questionnaire id {questionnaire.id!r} is already used by {first}"
+            reason = message(
+                N_("questionnaire id %(id)s is already used by %(file)s"),
+                id=repr(questionnaire.id),
+                file=str(first),
+            )
             raise QuestionnaireError(str(file), None, reason)
         loaded[questionnaire.id] = file
         result.append(questionnaire)
@@ -196,10 +210,10 @@ def dump(questionnaire: Questionnaire) -> str:
 class _Invalid(Exception):
     """A problem found while reading; `loads` adds the file name and re-raises it."""
 
-    def __init__(self, line: int | None, reason: str) -> None:
+    def __init__(self, line: int | None, reason: Message) -> None:
         super().__init__(line, reason)
         self.line = line
-        self.reason = reason
+        self.message = reason
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -208,7 +222,9 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: object) -> Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            reason = "anchors and aliases (& and *) are not allowed; write the text out instead"
+            reason = message(
+                N_("anchors and aliases (& and *) are not allowed; write the text out instead")
+            )
             raise _Invalid(event.start_mark.line + 1, reason)
         return super().compose_node(parent, index)
 
@@ -220,7 +236,10 @@ def _decoded(text: str | bytes) -> str:
         return text.decode("utf-8")
     except UnicodeDecodeError as err:
         line = text[: err.start].count(b"\n") + 1
-        raise _Invalid(line, f"the file is not UTF-8 text (byte 0x{text[err.start]:02x})") from None
+        reason = message(
+            N_("the file is not UTF-8 text (byte %(byte)s)"), byte=f"0x{text[err.start]:02x}"
+        )
+        raise _Invalid(line, reason) from None
 
 
 def _compose(text: str) -> Node:
@@ -233,17 +252,20 @@ def _compose(text: str) -> Node:
         raise _Invalid(_mark_line(err), _yaml_reason(err)) from None
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
-        reason = f"invalid YAML: character #x{err.character:04x} is not allowed"
+        reason = message(
+            N_("invalid YAML: character %(character)s is not allowed"),
+            character=f"#x{err.character:04x}",
+        )
         raise _Invalid(line, reason) from None
     except yaml.YAMLError as err:  # pragma: no cover - every PyYAML error above has a position
-        raise _Invalid(None, f"invalid YAML: {err}") from None
+        raise _Invalid(None, message(N_("invalid YAML: %(problem)s"), problem=str(err))) from None
     except RecursionError:
-        raise _Invalid(None, "invalid YAML: nested too deeply") from None
+        raise _Invalid(None, message(N_("invalid YAML: nested too deeply"))) from None
     finally:
         if loader is not None:
             loader.dispose()
     if root is None:
-        raise _Invalid(None, "the file is empty")
+        raise _Invalid(None, message(N_("the file is empty")))
     return root
 
 
@@ -252,9 +274,12 @@ def _mark_line(err: yaml.MarkedYAMLError) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
-def _yaml_reason(err: yaml.MarkedYAMLError) -> str:
-    reason = f"invalid YAML: {err.problem}"
-    return f"{reason} ({err.context})" if err.context else reason
+def _yaml_reason(err: yaml.MarkedYAMLError) -> Message:
+    # PyYAML's own wording stays English: it is quoted, not translated.
+    if err.context:
+        template = N_("invalid YAML: %(problem)s (%(context)s)")
+        return message(template, problem=err.problem, context=err.context)
+    return message(N_("invalid YAML: %(problem)s"), problem=err.problem)
 
 
 # ------------------------------------------------------------------------ reading single nodes
@@ -264,13 +289,25 @@ def _line(node: Node) -> int:
     return node.start_mark.line + 1
 
 
-def _kind(node: Node) -> str:
+def _part(what: Message, key: str) -> Message:
+    """A key of the thing `what` names: "question 'a' text". The key is the file's own word."""
+    return message(N_("%(what)s %(key)s"), what=what, key=key)
+
+
+_QUESTIONNAIRE = message(N_("questionnaire"))
+
+
+def _kind(node: Node) -> Message:
     """How a node is named in an error message: 'a list', 'a number', ..."""
     if isinstance(node, MappingNode):
-        return "a mapping"
+        return message(N_("a mapping"))
     if isinstance(node, SequenceNode):
-        return "a list"
-    return _KIND_OF_TAG.get(node.tag, "text" if node.tag == _STR else f"tagged {node.tag!r}")
+        return message(N_("a list"))
+    if node.tag in _KIND_OF_TAG:
+        return message(_KIND_OF_TAG[node.tag])
+    if node.tag == _STR:
+        return message(N_("text"))
+    return message(N_("tagged %(tag)s"), tag=repr(node.tag))
 
 
 def _shown(text: str, limit: int = 50) -> str:
@@ -282,58 +319,75 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL
 
 
-def _text(node: Node, what: str) -> str:
+def _text(node: Node, what: Message) -> str:
     """The stripped string of a text scalar; numbers, dates and true/false must be quoted."""
     if not isinstance(node, ScalarNode) or node.tag != _STR:
-        hint = "; put it in quotes if it is meant as text" if isinstance(node, ScalarNode) else ""
-        raise _Invalid(_line(node), f"{what} must be text, not {_kind(node)}{hint}")
+        if isinstance(node, ScalarNode):
+            template = N_(
+                "%(what)s must be text, not %(kind)s; put it in quotes if it is meant as text"
+            )
+        else:
+            template = N_("%(what)s must be text, not %(kind)s")
+        raise _Invalid(_line(node), message(template, what=what, kind=_kind(node)))
     return node.value.strip()
 
 
-def _integer(node: Node, what: str) -> int:
+def _integer(node: Node, what: Message) -> int:
     if not isinstance(node, ScalarNode) or node.tag != _INT:
-        raise _Invalid(_line(node), f"{what} must be a whole number, not {_kind(node)}")
+        reason = message(
+            N_("%(what)s must be a whole number, not %(kind)s"), what=what, kind=_kind(node)
+        )
+        raise _Invalid(_line(node), reason)
     try:
         # SafeConstructor knows YAML's integer spellings (1_000, 0x10, ...).
         return yaml.constructor.SafeConstructor().construct_yaml_int(node)
     except ValueError:  # an explicit !!int tag on text, or more digits than int() accepts
-        raise _Invalid(_line(node), f"{what} must be a whole number") from None
+        raise _Invalid(
+            _line(node), message(N_("%(what)s must be a whole number"), what=what)
+        ) from None
 
 
-def _boolean(node: Node, what: str) -> bool:
+def _boolean(node: Node, what: Message) -> bool:
     # YAML 1.1 also reads yes/no/on/off as booleans; only true/false are unambiguous.
     if not isinstance(node, ScalarNode) or node.value.lower() not in ("true", "false"):
         shown = _shown(node.value) if isinstance(node, ScalarNode) else _kind(node)
-        raise _Invalid(_line(node), f"{what} must be true or false, not {shown}")
+        reason = message(
+            N_("%(what)s must be true or false, not %(value)s"), what=what, value=shown
+        )
+        raise _Invalid(_line(node), reason)
     return node.value.lower() == "true"
 
 
-def _code(node: Node, what: str) -> str:
+def _code(node: Node, what: Message) -> str:
     """A code: ``[a-z][a-z0-9_]*``, at most MAX_CODE_LENGTH characters."""
     code = _text(node, what)
     if not CODE.fullmatch(code):
-        reason = f"{what} {_shown(code)} is not a valid code (a-z first, then a-z, 0-9 or _)"
+        template = N_("%(what)s %(code)s is not a valid code (a-z first, then a-z, 0-9 or _)")
+        reason = message(template, what=what, code=_shown(code))
         raise _Invalid(_line(node), reason)
     if len(code) > MAX_CODE_LENGTH:
-        reason = f"{what} {_shown(code)} is longer than {MAX_CODE_LENGTH} characters"
+        template = N_("%(what)s %(code)s is longer than %(n)s characters")
+        reason = message(template, what=what, code=_shown(code), n=MAX_CODE_LENGTH)
         raise _Invalid(_line(node), reason)
     return code
 
 
-def _label(node: Node, what: str) -> Label:
+def _label(node: Node, what: Message) -> Label:
     """A label: ``{zh: ..., en: ...}`` with at least one language, or one string for both."""
     if isinstance(node, ScalarNode):
         text = _text(node, what)
         if not text:
-            raise _Invalid(_line(node), f"{what} is empty")
+            raise _Invalid(_line(node), message(N_("%(what)s is empty"), what=what))
         return Label(text, text)
     if not isinstance(node, MappingNode):
-        reason = f"{what} must be text or {{zh: ..., en: ...}}, not {_kind(node)}"
+        template = N_("%(what)s must be text or {zh: ..., en: ...}, not %(kind)s")
+        reason = message(template, what=what, kind=_kind(node))
         raise _Invalid(_line(node), reason)
     fields = _fields(node, what, _Keys(optional=("zh", "en")))
-    zh, en = (_text(fields[k], f"{what} {k}") if k in fields else "" for k in ("zh", "en"))
+    zh, en = (_text(fields[k], _part(what, k)) if k in fields else "" for k in ("zh", "en"))
     if not zh and not en:
-        raise _Invalid(_line(node), f"{what} has no text in either language (zh or en)")
+        template = N_("%(what)s has no text in either language (zh or en)")
+        raise _Invalid(_line(node), message(template, what=what))
     return Label(zh, en)
 
 
@@ -347,52 +401,63 @@ class _Keys:
         return self.required + self.optional
 
 
-def _fields(node: Node, what: str, keys: _Keys) -> dict[str, Node]:
+def _fields(node: Node, what: Message, keys: _Keys) -> dict[str, Node]:
     """The values of a mapping by key, refusing unknown, duplicate and missing keys.
 
     Optional keys whose value is empty (null) are left out, as if they were absent.
     """
     if not isinstance(node, MappingNode):
-        reason = f"{what} must be a mapping of keys to values, not {_kind(node)}"
+        template = N_("%(what)s must be a mapping of keys to values, not %(kind)s")
+        reason = message(template, what=what, kind=_kind(node))
         raise _Invalid(_line(node), reason)
     found: dict[str, Node] = {}
     for key_node, value_node in node.value:
-        key = _text(key_node, f"{what}: a key")
+        key = _text(key_node, message(N_("%(what)s: a key"), what=what))
         if key in found:
-            raise _Invalid(_line(key_node), f"{what}: duplicate key {_shown(key)}")
+            reason = message(N_("%(what)s: duplicate key %(key)s"), what=what, key=_shown(key))
+            raise _Invalid(_line(key_node), reason)
         if key not in keys.allowed:
-            raise _Invalid(_line(key_node), f"{what}: unknown key {_shown(key)}{_hint(key, keys)}")
+            reason = message(
+                N_("%(what)s: unknown key %(key)s %(hint)s"),
+                what=what,
+                key=_shown(key),
+                hint=_hint(key, keys),
+            )
+            raise _Invalid(_line(key_node), reason)
         found[key] = value_node
     for key in keys.required:
         if key not in found:
-            raise _Invalid(_line(node), f"{what}: missing required key {key!r}")
+            reason = message(N_("%(what)s: missing required key %(key)s"), what=what, key=repr(key))
+            raise _Invalid(_line(node), reason)
         if _is_null(found[key]):
-            raise _Invalid(_line(found[key]), f"{what}: {key!r} is empty")
+            reason = message(N_("%(what)s: %(key)s is empty"), what=what, key=repr(key))
+            raise _Invalid(_line(found[key]), reason)
     return {key: value for key, value in found.items() if not _is_null(value)}
 
 
-def _hint(key: str, keys: _Keys) -> str:
+def _hint(key: str, keys: _Keys) -> Message:
     close = difflib.get_close_matches(key, keys.allowed, n=1)
     if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (expected one of {', '.join(keys.allowed)})"
+        return message(N_("(did you mean %(key)s?)"), key=repr(close[0]))
+    return message(N_("(expected one of %(keys)s)"), keys=", ".join(keys.allowed))
 
 
-def _items(node: Node, what: str) -> list[Node]:
+def _items(node: Node, what: Message) -> list[Node]:
     if not isinstance(node, SequenceNode):
-        raise _Invalid(_line(node), f"{what} must be a list, not {_kind(node)}")
+        reason = message(N_("%(what)s must be a list, not %(kind)s"), what=what, kind=_kind(node))
+        raise _Invalid(_line(node), reason)
     return list(node.value)
 
 
-def _named(node: Node, kind: str, position: int) -> str:
+def _named(node: Node, kind: str, position: int) -> Message:
     """What to call a coded item in messages: "question 'x'", or "question 3" before its code
     is known to be usable."""
     if isinstance(node, MappingNode):
         for key, value in node.value:
             is_code = key.value == "code" and isinstance(value, ScalarNode) and value.tag == _STR
             if is_code and CODE.fullmatch(value.value) and len(value.value) <= MAX_CODE_LENGTH:
-                return f"{kind} {value.value!r}"
-    return f"{kind} {position}"
+                return message(N_("%(kind)s %(code)s"), kind=message(kind), code=repr(value.value))
+    return message(N_("%(kind)s %(position)s"), kind=message(kind), position=position)
 
 
 T = TypeVar("T")
@@ -402,29 +467,37 @@ class _Unique:
     """Remembers the line where each value of one kind was first seen, to refuse repeats."""
 
     def __init__(self, kind: str) -> None:
-        self.kind = kind
+        self.kind = message(kind)
         self.lines: dict[object, int] = {}
 
-    def add(self, value: object, node: Node, context: str = "") -> None:
+    def add(self, value: object, node: Node, context: Message | str = "") -> None:
         if value in self.lines:
-            first = self.lines[value]
-            reason = f"duplicate {self.kind} {value!r} (first defined on line {first})"
-            raise _Invalid(_line(node), f"{context}{reason}")
+            reason = message(
+                DUPLICATE,
+                context=context,
+                kind=self.kind,
+                value=repr(value),
+                first=self.lines[value],
+            )
+            raise _Invalid(_line(node), reason)
         self.lines[value] = _line(node)
 
 
 def _coded_items(
     node: Node | None,
-    kind: str,
-    build: Callable[[Node, str], tuple[str, Node, T]],
-    context: str = "",
+    kinds: tuple[str, str, str],
+    build: Callable[[Node, Message], tuple[str, Node, T]],
+    context: Message | str = "",
 ) -> tuple[T, ...]:
-    """Build each item of a list of coded mappings, refusing a code used twice."""
+    """Build each item of a list of coded mappings, refusing a code used twice. `kinds` names
+    one item, the list and the code (three templates, since languages differ in plurals)."""
     if node is None:
         return ()
-    seen = _Unique(f"{kind} code")
+    kind, plural, code_kind = kinds
+    seen = _Unique(code_kind)
     result = []
-    for position, item in enumerate(_items(node, f"{context}{kind}s"), start=1):
+    listed = message(N_("%(context)s%(items)s"), context=context, items=message(plural))
+    for position, item in enumerate(_items(node, listed), start=1):
         code, code_node, built = build(item, _named(item, kind, position))
         seen.add(code, code_node, context)
         result.append(built)
@@ -441,7 +514,7 @@ class _Declared:
     groups: frozenset[str]
     served_units: frozenset[str]
     scales: dict[str, Scale]
-    question_codes: _Unique = field(default_factory=lambda: _Unique("question code"))
+    question_codes: _Unique = field(default_factory=lambda: _Unique(N_("question code")))
 
 
 _QUESTIONNAIRE_KEYS = _Keys(
@@ -468,14 +541,14 @@ _QUESTION_KEYS = _Keys(
 
 
 def _questionnaire(root: Node) -> Questionnaire:
-    fields = _fields(root, "questionnaire", _QUESTIONNAIRE_KEYS)
+    fields = _fields(root, _QUESTIONNAIRE, _QUESTIONNAIRE_KEYS)
     # Read in the order of the file, so the first problem reported is the first one there.
     qid = _questionnaire_id(fields["id"])
-    title = _label(fields["title"], "questionnaire title")
-    description = _optional_label(fields, "description", "questionnaire description")
-    groups = _coded_items(fields.get("groups"), "group", _code_label(Group))
-    served_units = _coded_items(fields.get("served_units"), "served unit", _code_label(ServedUnit))
-    scales = _coded_items(fields.get("scales"), "scale", _scale)
+    title = _label(fields["title"], _part(_QUESTIONNAIRE, "title"))
+    description = _optional_label(fields, "description", _part(_QUESTIONNAIRE, "description"))
+    groups = _coded_items(fields.get("groups"), _GROUPS, _code_label(Group))
+    served_units = _coded_items(fields.get("served_units"), _SERVED_UNITS, _code_label(ServedUnit))
+    scales = _coded_items(fields.get("scales"), _SCALES, _scale)
     declared = _Declared(
         groups=frozenset(g.code for g in groups),
         served_units=frozenset(u.code for u in served_units),
@@ -492,135 +565,159 @@ def _questionnaire(root: Node) -> Questionnaire:
     )
 
 
+_GROUPS = (N_("group"), N_("groups"), N_("group code"))
+_SERVED_UNITS = (N_("served unit"), N_("served units"), N_("served unit code"))
+_SCALES = (N_("scale"), N_("scales"), N_("scale code"))
+_SECTIONS = (N_("section"), N_("sections"), N_("section code"))
+_CHOICES = (N_("choice"), N_("choices"), N_("choice code"))
+
+
 def _questionnaire_id(node: Node) -> str:
-    qid = _text(node, "questionnaire id")
+    qid = _text(node, _part(_QUESTIONNAIRE, "id"))
     if not QUESTIONNAIRE_ID.fullmatch(qid) or len(qid) > MAX_ID_LENGTH:
-        rule = f"[a-z][a-z0-9_-]*, at most {MAX_ID_LENGTH} characters"
-        reason = f"questionnaire id {_shown(qid)} must match {rule}"
+        template = N_("questionnaire id %(id)s must match %(rule)s, at most %(n)s characters")
+        reason = message(template, id=_shown(qid), rule="[a-z][a-z0-9_-]*", n=MAX_ID_LENGTH)
         raise _Invalid(_line(node), reason)
     return qid
 
 
-def _optional_label(fields: dict[str, Node], key: str, what: str) -> Label | None:
+def _optional_label(fields: dict[str, Node], key: str, what: Message) -> Label | None:
     return _label(fields[key], what) if key in fields else None
 
 
-def _code_label(cls: Callable[[str, Label], T]) -> Callable[[Node, str], tuple[str, Node, T]]:
+def _code_label(
+    cls: Callable[[str, Label], T],
+) -> Callable[[Node, Message], tuple[str, Node, T]]:
     """A builder for the ``{code, label}`` items of groups and served_units."""
 
-    def build(node: Node, what: str) -> tuple[str, Node, T]:
+    def build(node: Node, what: Message) -> tuple[str, Node, T]:
         fields = _fields(node, what, _CODE_LABEL_KEYS)
-        code = _code(fields["code"], f"{what} code")
-        return code, fields["code"], cls(code, _label(fields["label"], f"{what} label"))
+        code = _code(fields["code"], _part(what, "code"))
+        return code, fields["code"], cls(code, _label(fields["label"], _part(what, "label")))
 
     return build
 
 
-def _scale(node: Node, what: str) -> tuple[str, Node, Scale]:
+def _scale(node: Node, what: Message) -> tuple[str, Node, Scale]:
     fields = _fields(node, what, _SCALE_KEYS)
-    code = _code(fields["code"], f"{what} code")
+    code = _code(fields["code"], _part(what, "code"))
     if code in BUILTIN_SCALES:
-        reason = f"scale code {code!r} is built in; give the declared scale another code"
-        raise _Invalid(_line(fields["code"]), reason)
-    items = _items(fields["points"], f"{what} points")
+        template = N_("scale code %(code)s is built in; give the declared scale another code")
+        raise _Invalid(_line(fields["code"]), message(template, code=repr(code)))
+    items = _items(fields["points"], _part(what, "points"))
     if len(items) < 2:
-        reason = f"{what} has {len(items)} point(s); a scale needs at least 2"
-        raise _Invalid(_line(fields["points"]), reason)
-    values = _Unique("value")
+        template = N_("%(what)s has %(n)s point(s); a scale needs at least 2")
+        raise _Invalid(_line(fields["points"]), message(template, what=what, n=len(items)))
+    values = _Unique(N_("value"))
     points = []
     for position, item in enumerate(items, start=1):
-        point = _scale_point(item, f"{what} point {position}")
-        values.add(point.value, item, f"{what}: ")
+        point = _scale_point(item, message(N_("%(what)s point %(n)s"), what=what, n=position))
+        values.add(point.value, item, _context(what))
         points.append(point)
     return code, fields["code"], Scale(code, tuple(points))
 
 
-def _scale_point(node: Node, what: str) -> ScalePoint:
+def _scale_point(node: Node, what: Message) -> ScalePoint:
     fields = _fields(node, what, _POINT_KEYS)
-    value = _integer(fields["value"], f"{what} value")
-    return ScalePoint(value, _label(fields["label"], f"{what} label"))
+    value = _integer(fields["value"], _part(what, "value"))
+    return ScalePoint(value, _label(fields["label"], _part(what, "label")))
+
+
+def _context(what: Message) -> Message:
+    """`what` as the start of a message about one of its parts: "question 'a': "."""
+    return message(N_("%(what)s: "), what=what)
 
 
 def _sections(node: Node, declared: _Declared) -> tuple[Section, ...]:
-    def build(item: Node, what: str) -> tuple[str, Node, Section]:
+    def build(item: Node, what: Message) -> tuple[str, Node, Section]:
         return _section(item, what, declared)
 
-    sections = _coded_items(node, "section", build)
+    sections = _coded_items(node, _SECTIONS, build)
     if not sections:
-        raise _Invalid(_line(node), "the questionnaire has no sections")
+        raise _Invalid(_line(node), message(N_("the questionnaire has no sections")))
     return sections
 
 
-def _section(node: Node, what: str, declared: _Declared) -> tuple[str, Node, Section]:
+def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node, Section]:
     fields = _fields(node, what, _SECTION_KEYS)
-    code = _code(fields["code"], f"{what} code")
-    items = _items(fields["questions"], f"{what} questions")
+    code = _code(fields["code"], _part(what, "code"))
+    items = _items(fields["questions"], _part(what, "questions"))
     if not items:
-        raise _Invalid(_line(fields["questions"]), f"{what} has no questions")
+        reason = message(N_("%(what)s has no questions"), what=what)
+        raise _Invalid(_line(fields["questions"]), reason)
     questions = []
     for position, item in enumerate(items, start=1):
-        questions.append(_question(item, _named(item, "question", position), declared, what))
+        questions.append(_question(item, _named(item, N_("question"), position), declared, what))
     section = Section(
         code=code,
-        title=_label(fields["title"], f"{what} title"),
+        title=_label(fields["title"], _part(what, "title")),
         questions=tuple(questions),
-        description=_optional_label(fields, "description", f"{what} description"),
+        description=_optional_label(fields, "description", _part(what, "description")),
     )
     return code, fields["code"], section
 
 
-def _question(node: Node, what: str, declared: _Declared, section: str) -> Question:
-    if not what.startswith("question '"):  # no usable code yet: say where the item is
-        what = f"{what} of {section}"
+def _question(node: Node, what: Message, declared: _Declared, section: Message) -> Question:
+    if "position" in what.params:  # no usable code yet: say where the item is
+        what = message(N_("%(what)s of %(section)s"), what=what, section=section)
     fields = _fields(node, what, _QUESTION_KEYS)
-    code = _code(fields["code"], f"{what} code")
+    code = _code(fields["code"], _part(what, "code"))
     declared.question_codes.add(code, fields["code"])
     qtype = _question_type(fields["type"], what)
     _check_type_keys(fields, qtype, what)
     return Question(
         code=code,
         type=qtype.name,
-        text=_label(fields["text"], f"{what} text"),
+        text=_label(fields["text"], _part(what, "text")),
         category=_category(fields, what),
         served_unit=_declared_code(fields, "served_unit", declared.served_units, what),
         required=_required(fields, qtype, what),
         audience=_audience(fields, declared.groups, what),
         scale=_question_scale(fields, qtype, declared.scales, what),
         choices=_choices(fields, what),
-        follow_up=_optional_label(fields, "follow_up", f"{what} follow_up"),
-        help=_optional_label(fields, "help", f"{what} help"),
+        follow_up=_optional_label(fields, "follow_up", _part(what, "follow_up")),
+        help=_optional_label(fields, "help", _part(what, "help")),
         line=_line(node),
     )
 
 
-def _required(fields: dict[str, Node], qtype: QuestionType, what: str) -> bool:
+def _required(fields: dict[str, Node], qtype: QuestionType, what: Message) -> bool:
     if "required" not in fields:
         return qtype.default_required
-    return _boolean(fields["required"], f"{what}: required")
+    return _boolean(fields["required"], message(N_("%(what)s: required"), what=what))
 
 
-def _question_type(node: Node, what: str) -> QuestionType:
-    name = _text(node, f"{what} type")
+def _question_type(node: Node, what: Message) -> QuestionType:
+    name = _text(node, _part(what, "type"))
     if name not in QUESTION_TYPES:
-        expected = ", ".join(sorted(QUESTION_TYPES))
-        reason = f"{what}: unknown type {_shown(name)} (expected one of {expected})"
+        template = N_("%(what)s: unknown type %(type)s (expected one of %(types)s)")
+        types = ", ".join(sorted(QUESTION_TYPES))
+        reason = message(template, what=what, type=_shown(name), types=types)
         raise _Invalid(_line(node), reason)
     return QUESTION_TYPES[name]
 
 
-def _check_type_keys(fields: dict[str, Node], qtype: QuestionType, what: str) -> None:
+def _check_type_keys(fields: dict[str, Node], qtype: QuestionType, what: Message) -> None:
     """Refuse keys the question's type has no use for, and require choices where needed."""
     name = qtype.name
     if "choices" in fields and not qtype.has_choices:
-        raise _Invalid(_line(fields["choices"]), f"{what}: a {name} question takes no choices")
+        template = N_("%(what)s: a %(type)s question takes no choices")
+        raise _Invalid(_line(fields["choices"]), message(template, what=what, type=name))
     if qtype.has_choices and "choices" not in fields:
-        raise _Invalid(_line_of(fields), f"{what}: a {name} question needs choices")
+        template = N_("%(what)s: a %(type)s question needs choices")
+        raise _Invalid(_line_of(fields), message(template, what=what, type=name))
     if "scale" in fields and not qtype.scale_selectable:
-        fixed = f" (it always uses {qtype.default_scale.code})" if qtype.default_scale else ""
-        raise _Invalid(_line(fields["scale"]), f"{what}: a {name} question takes no scale{fixed}")
+        if qtype.default_scale:
+            template = N_("%(what)s: a %(type)s question takes no scale (it always uses %(scale)s)")
+            reason = message(template, what=what, type=name, scale=qtype.default_scale.code)
+        else:
+            template = N_("%(what)s: a %(type)s question takes no scale")
+            reason = message(template, what=what, type=name)
+        raise _Invalid(_line(fields["scale"]), reason)
     if "follow_up" in fields and not qtype.takes_follow_up:
         takers = " or ".join(sorted(t.name for t in QUESTION_TYPES.values() if t.takes_follow_up))
-        reason = f"{what}: follow_up is only for {takers} questions, not {name}"
+        template = N_("%(what)s: follow_up is only for %(types)s questions, not %(type)s")
+        reason = message(template, what=what, types=takers, type=name)
         raise _Invalid(_line(fields["follow_up"]), reason)
 
 
@@ -629,66 +726,72 @@ def _line_of(fields: dict[str, Node]) -> int:
     return _line(fields["code"])
 
 
-def _category(fields: dict[str, Node], what: str) -> str | None:
+def _category(fields: dict[str, Node], what: Message) -> str | None:
     if "category" not in fields:
         return None
-    category = _text(fields["category"], f"{what} category")
+    category = _text(fields["category"], _part(what, "category"))
     if not CATEGORY.fullmatch(category) or len(category) > MAX_CATEGORY_LENGTH:
-        example = "like services.documents"
-        reason = f"{what}: category {_shown(category)} must be dotted lower-case, {example}"
+        template = N_("%(what)s: category %(category)s must be dotted lower-case, like %(example)s")
+        reason = message(
+            template, what=what, category=_shown(category), example="services.documents"
+        )
         raise _Invalid(_line(fields["category"]), reason)
     return category
 
 
 def _declared_code(
-    fields: dict[str, Node], key: str, declared: frozenset[str], what: str
+    fields: dict[str, Node], key: str, declared: frozenset[str], what: Message
 ) -> str | None:
     if key not in fields:
         return None
-    code = _code(fields[key], f"{what} {key}")
+    code = _code(fields[key], _part(what, key))
     if code not in declared:
-        reason = f"{what}: {key.replace('_', ' ')} {code!r} is not declared in {key}s"
+        template = N_("%(what)s: %(kind)s %(code)s is not declared in %(key)s")
+        kind = key.replace("_", " ")
+        reason = message(template, what=what, kind=kind, code=repr(code), key=f"{key}s")
         raise _Invalid(_line(fields[key]), reason)
     return code
 
 
-def _audience(fields: dict[str, Node], groups: frozenset[str], what: str) -> tuple[str, ...]:
+def _audience(fields: dict[str, Node], groups: frozenset[str], what: Message) -> tuple[str, ...]:
     """The groups that see the question; absent means all. An empty list is refused, since it
     would read as "nobody" but mean "everybody"."""
     if "audience" not in fields:
         return ()
-    items = _items(fields["audience"], f"{what} audience")
+    items = _items(fields["audience"], _part(what, "audience"))
     if not items:
-        reason = f"{what}: audience is empty; leave it out to ask every group"
-        raise _Invalid(_line(fields["audience"]), reason)
-    seen = _Unique("audience group")  # its lines keep the order of the file
+        template = N_("%(what)s: audience is empty; leave it out to ask every group")
+        raise _Invalid(_line(fields["audience"]), message(template, what=what))
+    seen = _Unique(N_("audience group"))  # its lines keep the order of the file
     for item in items:
-        group = _code(item, f"{what} audience group")
+        group = _code(item, message(N_("%(what)s audience group"), what=what))
         if group not in groups:
-            reason = f"{what}: audience group {group!r} is not declared in groups"
-            raise _Invalid(_line(item), reason)
-        seen.add(group, item, f"{what}: ")
+            template = N_("%(what)s: audience group %(group)s is not declared in groups")
+            raise _Invalid(_line(item), message(template, what=what, group=repr(group)))
+        seen.add(group, item, _context(what))
     return tuple(seen.lines)
 
 
 def _question_scale(
-    fields: dict[str, Node], qtype: QuestionType, scales: dict[str, Scale], what: str
+    fields: dict[str, Node], qtype: QuestionType, scales: dict[str, Scale], what: Message
 ) -> Scale | None:
     if "scale" not in fields:
         return qtype.default_scale
-    code = _code(fields["scale"], f"{what} scale")
+    code = _code(fields["scale"], _part(what, "scale"))
     if code not in scales:
-        reason = f"{what}: scale {code!r} is not declared in scales (nor built in)"
+        template = N_("%(what)s: scale %(code)s is not declared in scales (nor built in)")
+        reason = message(template, what=what, code=repr(code))
         raise _Invalid(_line(fields["scale"]), reason)
     return scales[code]
 
 
-def _choices(fields: dict[str, Node], what: str) -> tuple[Choice, ...]:
+def _choices(fields: dict[str, Node], what: Message) -> tuple[Choice, ...]:
     if "choices" not in fields:
         return ()
-    choices = _coded_items(fields["choices"], "choice", _code_label(Choice), f"{what}: ")
+    choices = _coded_items(fields["choices"], _CHOICES, _code_label(Choice), _context(what))
     if not choices:
-        raise _Invalid(_line(fields["choices"]), f"{what}: choices is an empty list")
+        reason = message(N_("%(what)s: choices is an empty list"), what=what)
+        raise _Invalid(_line(fields["choices"]), reason)
     return choices
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
+from questionnaires.messages import Message
 from survey.extensions import babel
 
 
@@ -38,3 +39,9 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(remember_language)
     app.jinja_env.globals["current_language"] = current_language
+    app.add_template_filter(translated, "translated")
+
+
+def translated(message: Message) -> str:
+    """A message from a pure package (the questionnaire loader) in the user's language."""
+    return message.render(gettext)

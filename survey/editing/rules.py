@@ -7,12 +7,16 @@ import copy
 import re
 from dataclasses import replace
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
 from questionnaires import QuestionnaireError, dump, loads
 from questionnaires import model as qm
+from questionnaires.loader import DUPLICATE, DUPLICATE_WITHOUT_LINE
+from questionnaires.messages import Message
 from survey.extensions import db
+from survey.i18n import translated
 from survey.models import (
     Answer,
     Question,
@@ -56,9 +60,15 @@ def check(definition: qm.Questionnaire, complete: bool = False) -> None:
     try:
         loads(text, filename=f"{definition.id}.yaml")
     except QuestionnaireError as error:
-        # The line numbers a reason may quote are those of the generated YAML, not shown.
-        reason = _LINE_REFERENCE.sub("", error.reason)
-        raise EditError(reason, _key_at(text, error.line, error.reason)) from None
+        key = _key_at(text, error.line, error.reason)
+        raise EditError(LazyString(translated, _without_line(error.message)), key) from None
+
+
+def _without_line(reason: Message) -> Message:
+    # The line numbers a reason may quote are those of the generated YAML, not shown.
+    if reason.template == DUPLICATE:
+        return Message(DUPLICATE_WITHOUT_LINE, reason.params)
+    return reason
 
 
 def _with_placeholders(definition: qm.Questionnaire) -> qm.Questionnaire:
@@ -73,7 +83,6 @@ def _with_placeholders(definition: qm.Questionnaire) -> qm.Questionnaire:
     return replace(definition, sections=sections)
 
 
-_LINE_REFERENCE = re.compile(r" \(first defined on line \d+\)")
 _KEY = re.compile(r"([a-z_]+):(?:\s|$)")
 # Reasons the loader reports on the line of the question's code, though another key is missing.
 _REASON_KEYS = {"needs choices": "choices"}

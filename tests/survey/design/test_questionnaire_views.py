@@ -144,6 +144,18 @@ def test_importing_a_broken_file_shows_the_file_line_and_reason(client, auth):
     assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
 
 
+def test_importing_a_broken_file_in_chinese_gives_the_reason_in_chinese(client, auth):
+    auth.login()
+    text = (DEFINITIONS_DIR / "city-residents.yaml").read_text("utf-8")
+    broken = text.replace("type: rating", "type: ratting", 1)
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if "ratting" in x)) + 1
+    upload = (io.BytesIO(broken.encode()), "residents.yaml")
+    page = client.post("/design/questionnaires/import?lang=zh", data={"file": upload}).text
+    assert f"residents.yaml, 第 {line} 行:" in page
+    assert "未知的题型 &#39;ratting&#39;（应为以下之一：" in page
+    assert "unknown type" not in page
+
+
 def test_importing_pasted_yaml_makes_a_draft_version(client, auth, office_version):
     auth.login()
     text = (DEFINITIONS_DIR / "office-services.yaml").read_text("utf-8")
@@ -198,6 +210,14 @@ def test_a_refused_edit_shows_the_loaders_reason_next_to_the_field(client, auth,
     page = client.post(f"/design/versions/{draft.id}/questions/{q.id}/edit?lang=en", data=data).text
     assert 'id="category-error">question &#39;overall&#39;: category' in page
     assert to_model(draft).question("overall").category != "City Order"
+
+
+def test_a_refused_edit_in_chinese_gives_the_loaders_reason_in_chinese(client, auth, draft):
+    auth.login()
+    q = row(draft, "overall")
+    data = question_form(draft, "overall", category="City Order")
+    page = client.post(f"/design/versions/{draft.id}/questions/{q.id}/edit?lang=zh", data=data).text
+    assert 'id="category-error">问题 &#39;overall&#39;：类别 &#39;City Order&#39; 必须是' in page
 
 
 def test_a_choice_question_is_added_with_its_choices(client, auth, draft):

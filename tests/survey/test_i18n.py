@@ -1,0 +1,40 @@
+"""Messages of the pure packages are shown in the user's language, parts and all."""
+
+from __future__ import annotations
+
+import pytest
+
+from questionnaires import QuestionnaireError, loads
+from survey.i18n import translated
+
+
+def refusal(text: str) -> QuestionnaireError:
+    with pytest.raises(QuestionnaireError) as caught:
+        loads(text, filename="office.yaml")
+    return caught.value
+
+
+BROKEN = """\
+id: office
+title: 办公室
+sections:
+  - code: main
+    title: 主要
+    questions:
+      - code: contact
+        type: choice
+        text: 联系方式
+"""
+
+
+def test_a_loader_reason_is_translated_with_every_nested_part(app):
+    error = refusal(BROKEN)
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert translated(error.message) == "问题 'contact'：choice 题型需要选项"
+
+
+def test_the_loader_reason_stays_english_for_the_cli(app):
+    error = refusal(BROKEN)
+    assert (error.line, error.reason) == (7, "question 'contact': a choice question needs choices")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert translated(error.message) == error.reason
