@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from questionnaires.messages import N_, Message, message
 from survey.extensions import db
 from survey.models import RespondentGroup, Unit
 
@@ -22,10 +23,14 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class UnitImportError(ValueError):
-    def __init__(self, line: int, reason: str):
+    """A refused file: `line` and `message`, which the page shows in its reader's language;
+    `reason` is the English text."""
+
+    def __init__(self, line: int, reason: Message):
         super().__init__(f"line {line}: {reason}")
         self.line = line
-        self.reason = reason
+        self.message = reason
+        self.reason = str(reason)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,8 @@ def decode_csv(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise UnitImportError(1, "the file is neither UTF-8 or GB18030 text; save it as CSV UTF-8")
+    reason = N_("the file is neither UTF-8 or GB18030 text; save it as CSV UTF-8")
+    raise UnitImportError(1, message(reason))
 
 
 def import_units_csv(text: str) -> ImportResult:
@@ -58,9 +64,8 @@ def import_units_csv(text: str) -> ImportResult:
         _check_row(line, row, groups)
         code = row["code"].strip()
         if code in first_line:
-            raise UnitImportError(
-                line, f"code {code!r} appears twice (first on line {first_line[code]})"
-            )
+            reason = N_("code %(code)s appears twice (first on line %(first)s)")
+            raise UnitImportError(line, message(reason, code=repr(code), first=first_line[code]))
         first_line[code] = line
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     created = updated = 0
@@ -83,19 +88,20 @@ def import_units_csv(text: str) -> ImportResult:
 def _check_row(line: int, row: dict, groups: dict) -> None:
     missing = [c for c in CSV_COLUMNS if c not in row or row[c] is None]
     if missing:
-        raise UnitImportError(line, f"missing column(s): {', '.join(missing)}")
+        reason = message(N_("missing column(s): %(columns)s"), columns=", ".join(missing))
+        raise UnitImportError(line, reason)
     if not row["code"].strip() or not row["name_zh"].strip():
-        raise UnitImportError(line, "code and name_zh must not be empty")
+        raise UnitImportError(line, message(N_("code and name_zh must not be empty")))
     code = row["code"].strip()
     if len(code) > CODE_LENGTH:
-        raise UnitImportError(
-            line, f"code {code[:20]!r}… is longer than at most {CODE_LENGTH} characters"
-        )
+        reason = N_("code %(code)s… is longer than at most %(n)s characters")
+        raise UnitImportError(line, message(reason, code=repr(code[:20]), n=CODE_LENGTH))
     if not CODE_PATTERN.fullmatch(code):
-        raise UnitImportError(
-            line, f"code {code!r}: lower-case letters, digits and _ only, starting with a letter"
-        )
+        reason = N_("code %(code)s: lower-case letters, digits and _ only, starting with a letter")
+        raise UnitImportError(line, message(reason, code=repr(code)))
     if row["kind"].strip() not in ("respondent", "served"):
-        raise UnitImportError(line, f"kind must be respondent or served, not {row['kind']!r}")
+        reason = N_("kind must be respondent or served, not %(kind)s")
+        raise UnitImportError(line, message(reason, kind=repr(row["kind"])))
     if row["kind"].strip() == "respondent" and row["group"].strip() not in groups:
-        raise UnitImportError(line, f"unknown respondent group {row['group']!r}")
+        reason = N_("unknown respondent group %(group)s")
+        raise UnitImportError(line, message(reason, group=repr(row["group"])))

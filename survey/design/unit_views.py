@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from survey.design import bp
 from survey.design.unit_forms import GroupForm, ImportForm, UnitForm
 from survey.extensions import db
-from survey.i18n import current_language
+from survey.i18n import current_language, translated
 from survey.models import RespondentGroup, Unit
 from survey.permissions import role_required
 from survey.units import UnitImportError, decode_csv, import_units_csv
@@ -82,7 +82,11 @@ def units_import():
             result = import_units_csv(text or "")
         except UnitImportError as error:
             db.session.rollback()
-            flash(_("Nothing was imported: %(reason)s", reason=str(error)), "error")
+            reason = translated(error.message)
+            flash(
+                _("Nothing was imported: line %(n)s: %(reason)s", n=error.line, reason=reason),
+                "error",
+            )
         else:
             db.session.commit()
             flash(

@@ -84,6 +84,18 @@ def test_a_bad_csv_imports_nothing_and_says_the_line(client, auth, office_versio
     assert db.session.scalar(select(Unit).where(Unit.code == "a")) is None
 
 
+def test_a_bad_csv_in_chinese_says_the_line_and_reason_in_chinese(client, auth, office_version):
+    auth.login(role="designer")
+    response = client.post(
+        "/design/units/import",
+        follow_redirects=True,
+        data={"text": "code,kind,group,name_zh,name_en\na,served,,甲,A\nb,visitor,,乙,B\n"},
+        headers={"Accept-Language": "zh"},
+    )
+    assert "未导入任何内容：第 3 行：kind（类型）必须是 respondent" in response.text
+    assert "line 3" not in response.text and "must be respondent" not in response.text
+
+
 def _upload_gb18030(client, text: str):
     """Upload a units file as Excel on Chinese Windows saves it."""
     return client.post(
