@@ -22,6 +22,8 @@ ACTIONS = (
     "round_created",
     "round_opened",
     "round_closed",
+    "round_changed",
+    "round_deleted",
     "export",
     "action_changed",
     "backup",

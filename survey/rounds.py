@@ -16,11 +16,13 @@ from datetime import datetime
 
 from blinker import Namespace
 from sqlalchemy import Select, case, func, select
+from sqlalchemy import delete as sa_delete
 
 import analysis
 from survey import audit
 from survey.extensions import db
 from survey.models import (
+    AuditEvent,
     Invitation,
     QuestionnaireVersion,
     RespondentGroup,
@@ -55,11 +57,7 @@ class Progress:
 def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
     """A draft round of a published version. The version is frozen from now on: editing it
     makes a new draft version, so this round's results keep their meaning."""
-    if version.status != "published":
-        raise RoundError("Only a published questionnaire version can be used for a round.")
-    foreign = set(settings.get("audience_groups") or ()) - set(version.group_codes)
-    if foreign:
-        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+    _check_version(version, settings.get("audience_groups"))
     round_ = Round(
         name=name.strip(),
         version=version,
@@ -72,6 +70,114 @@ def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
     db.session.flush()
     audit.record("round_created", target=f"round:{round_.id}", version=version.id)
     return round_
+
+
+# The settings a round's results depend on, in the order its history lists them.
+RESULT_SETTINGS = (
+    "name",
+    "version_id",
+    "opens_at",
+    "closes_at",
+    "anonymous",
+    "anonymity_threshold",
+    "thresholds",
+    "weights",
+    "audience_groups",
+    "audience_units",
+)
+
+
+ROUND_EVENTS = ("round_created", "round_changed", "round_opened", "round_closed")
+
+
+def has_responses(round_: Round) -> bool:
+    first = select(Response.id).where(Response.round_id == round_.id).limit(1)
+    return db.session.scalar(first) is not None
+
+
+def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) -> dict:
+    """Change a round's settings; returns {setting: (old, new)} for those that changed, also
+    recorded in the audit log (the round's history).
+
+    Once anyone has answered, what the respondents were told stands: an anonymous round stays
+    anonymous, the smallest group reported on its own cannot shrink, and the questionnaire
+    version cannot change (the answers belong to its questions)."""
+    new = {"name": name.strip(), "version_id": version.id, **settings}
+    if "thresholds" in new:
+        new["thresholds"] = new["thresholds"] or dict(DEFAULT_THRESHOLDS)
+    _check_version(version, new.get("audience_groups"))
+    if has_responses(round_):
+        _keep_promises(round_, new)
+    changes = {
+        key: (getattr(round_, key), value)
+        for key, value in new.items()
+        if key in RESULT_SETTINGS and getattr(round_, key) != value
+    }
+    for key, (_old, value) in changes.items():
+        setattr(round_, key, value)
+    if "version_id" in changes:
+        round_.version = version
+        version.frozen_at = version.frozen_at or utcnow()
+    if changes:
+        audit.record(
+            "round_changed",
+            target=f"round:{round_.id}",
+            changes={key: [_plain(old), _plain(value)] for key, (old, value) in changes.items()},
+        )
+    return changes
+
+
+def _check_version(version: QuestionnaireVersion, groups) -> None:
+    if version.status != "published":
+        raise RoundError("Only a published questionnaire version can be used for a round.")
+    foreign = set(groups or ()) - set(version.group_codes)
+    if foreign:
+        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+
+
+def _keep_promises(round_: Round, new: dict) -> None:
+    if round_.anonymous and not new.get("anonymous", True):
+        raise RoundError(
+            "The round has responses given anonymously; it cannot become a named round."
+        )
+    if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
+        raise RoundError(
+            "The round has responses; the smallest group reported on its own cannot be lowered "
+            f"below {round_.anonymity_threshold}."
+        )
+    if new["version_id"] != round_.version_id:
+        raise RoundError(
+            "The round has responses to its questionnaire version; the version cannot change."
+        )
+
+
+def _plain(value):
+    """A setting as JSON can keep it in the audit log."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def delete(round_: Round) -> None:
+    """Remove a draft round nobody has answered, with its unused invitations."""
+    if round_.status != "draft":
+        raise RoundError("Only a draft round can be deleted; close or archive a round that ran.")
+    if has_responses(round_):
+        raise RoundError("The round has responses; it cannot be deleted.")
+    audit.record("round_deleted", target=f"round:{round_.id}", name=round_.name)
+    db.session.execute(sa_delete(Invitation).where(Invitation.round_id == round_.id))
+    # In SQL: the round's invitations are a write-only collection the ORM will not load.
+    db.session.execute(sa_delete(Round).where(Round.id == round_.id))
+    db.session.expunge(round_)
+
+
+def history(round_: Round) -> list[AuditEvent]:
+    """What happened to the round's settings and status, oldest first, from the audit log."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target == f"round:{round_.id}", AuditEvent.action.in_(ROUND_EVENTS))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def open_round(round_: Round, now: datetime) -> None:
