@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 from sqlalchemy import delete as sa_delete
 
@@ -138,16 +139,19 @@ def _check_version(version: QuestionnaireVersion, groups) -> None:
 def _keep_promises(round_: Round, new: dict) -> None:
     if round_.anonymous and not new.get("anonymous", True):
         raise RoundError(
-            "The round has responses given anonymously; it cannot become a named round."
+            _l("The round has responses given anonymously; it cannot become a named round.")
         )
     if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
         raise RoundError(
-            "The round has responses; the smallest group reported on its own cannot be lowered "
-            f"below {round_.anonymity_threshold}."
+            _l(
+                "The round has responses; the smallest group reported on its own cannot be "
+                "lowered below %(n)s.",
+                n=round_.anonymity_threshold,
+            )
         )
     if new["version_id"] != round_.version_id:
         raise RoundError(
-            "The round has responses to its questionnaire version; the version cannot change."
+            _l("The round has responses to its questionnaire version; the version cannot change.")
         )
 
 
@@ -156,12 +160,20 @@ def _plain(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def deletion_refused(round_: Round) -> str | None:
+    """Why the round cannot be deleted, or None when it can."""
+    if round_.status != "draft":
+        return _l("Only a draft round can be deleted; a round that ran keeps its record.")
+    if has_responses(round_):
+        return _l("The round has responses; it cannot be deleted.")
+    return None
+
+
 def delete(round_: Round) -> None:
     """Remove a draft round nobody has answered, with its unused invitations."""
-    if round_.status != "draft":
-        raise RoundError("Only a draft round can be deleted; close or archive a round that ran.")
-    if has_responses(round_):
-        raise RoundError("The round has responses; it cannot be deleted.")
+    refusal = deletion_refused(round_)
+    if refusal:
+        raise RoundError(refusal)
     audit.record("round_deleted", target=f"round:{round_.id}", name=round_.name)
     db.session.execute(sa_delete(Invitation).where(Invitation.round_id == round_.id))
     # In SQL: the round's invitations are a write-only collection the ORM will not load.
@@ -184,7 +196,7 @@ def open_round(round_: Round, now: datetime) -> None:
     if round_.status == "open":
         raise RoundError("The round is already open.")
     if round_.closes_at and round_.closes_at <= now:
-        raise RoundError("The close date has passed; set a later close date first.")
+        raise RoundError(_l("The close date has passed; set a later close date first."))
     round_.status, round_.opened_at, round_.closed_at = "open", now, None
     audit.record("round_opened", target=f"round:{round_.id}")
 

@@ -115,6 +115,13 @@ def test_the_previous_round_is_the_latest_earlier_one_with_responses(make_round,
 # --- changing a round ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def in_request(app):
+    """The refusals are translated messages, read in a request."""
+    with app.test_request_context():
+        yield
+
+
 def _settings(round_, **changed) -> dict:
     settings = {
         key: getattr(round_, key)
@@ -156,7 +163,7 @@ def test_dates_are_recorded_as_text(make_round):
     assert new == later.isoformat() and old < new
 
 
-def test_an_anonymous_round_with_responses_stays_anonymous(make_invitation):
+def test_an_anonymous_round_with_responses_stays_anonymous(make_invitation, in_request):
     invitation = make_invitation(anonymous=True)
     responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
     round_ = invitation.round
@@ -165,7 +172,9 @@ def test_an_anonymous_round_with_responses_stays_anonymous(make_invitation):
     assert round_.anonymous and rounds.history(round_) == []
 
 
-def test_the_anonymity_threshold_of_a_round_with_responses_can_rise_but_not_fall(make_invitation):
+def test_the_anonymity_threshold_of_a_round_with_responses_can_rise_but_not_fall(
+    make_invitation, in_request
+):
     invitation = make_invitation(anonymity_threshold=5)
     responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
     round_ = invitation.round
@@ -188,7 +197,9 @@ def test_a_round_without_responses_may_become_named_or_lower_its_threshold(make_
     assert (round_.anonymous, round_.anonymity_threshold) == (False, 3)
 
 
-def test_the_version_of_a_round_with_responses_cannot_change(make_invitation, office_version):
+def test_the_version_of_a_round_with_responses_cannot_change(
+    make_invitation, in_request, office_version
+):
     from questionnaires import DEFINITIONS_DIR, load
     from survey.questionnaire_store import save_version
 
@@ -201,7 +212,7 @@ def test_the_version_of_a_round_with_responses_cannot_change(make_invitation, of
     assert round_.version_id == office_version.id
 
 
-def test_reopening_after_a_later_close_date(make_round):
+def test_reopening_after_a_later_close_date(make_round, in_request):
     now = utcnow()
     round_ = make_round(status="closed", closes_at=now - timedelta(days=1))
     with pytest.raises(rounds.RoundError, match="set a later close date"):
@@ -229,8 +240,10 @@ def test_a_draft_round_nobody_answered_can_be_deleted(make_invitation):
     )
 
 
-def test_a_round_that_ran_or_has_responses_cannot_be_deleted(make_invitation, make_round):
-    with pytest.raises(rounds.RoundError, match="Only a draft round"):
+def test_a_round_that_ran_or_has_responses_cannot_be_deleted(
+    make_invitation, in_request, make_round
+):
+    with pytest.raises(rounds.RoundError, match="Only a draft round can be deleted"):
         rounds.delete(make_round(status="closed"))
     invitation = make_invitation(status="open")
     responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
