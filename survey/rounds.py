@@ -105,14 +105,17 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
     version cannot change (the answers belong to its questions)."""
     new = {"name": name.strip(), "version_id": version.id, **settings}
     if "thresholds" in new:
-        new["thresholds"] = new["thresholds"] or dict(DEFAULT_THRESHOLDS)
+        # The form sets rate and mean; anything else set by hand (the test's alpha) stays.
+        new["thresholds"] = _thresholds(round_) | (new["thresholds"] or {})
     _check_version(version, new.get("audience_groups"))
     if has_responses(round_):
         _keep_promises(round_, new)
+    # An empty threshold setting means the defaults: the history names them.
+    old = {key: getattr(round_, key) for key in new} | {"thresholds": _thresholds(round_)}
     changes = {
-        key: (getattr(round_, key), value)
+        key: (old[key], value)
         for key, value in new.items()
-        if key in RESULT_SETTINGS and getattr(round_, key) != value
+        if key in RESULT_SETTINGS and old[key] != value
     }
     for key, (_old, value) in changes.items():
         setattr(round_, key, value)
@@ -126,6 +129,10 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
             changes={key: [_plain(old), _plain(value)] for key, (old, value) in changes.items()},
         )
     return changes
+
+
+def _thresholds(round_: Round) -> dict:
+    return dict(DEFAULT_THRESHOLDS) | (round_.thresholds or {})
 
 
 def _check_version(version: QuestionnaireVersion, groups) -> None:

@@ -130,8 +130,7 @@ def round_edit(round_id: int):
         _fill(form, round_)
     if form.validate_on_submit():
         settings = _round_settings(form)
-        if form.weights.data == weights_text(round_.weights):
-            settings["weights"] = round_.weights  # untouched: no rounding noise in the history
+        _keep_untouched(form, round_, settings)
         version = db.get_or_404(QuestionnaireVersion, form.version_id.data)
         try:
             changes = rounds.update(round_, form.name.data, version, **settings)
@@ -142,6 +141,17 @@ def round_edit(round_id: int):
             flash(_("The settings are saved.") if changes else _("Nothing was changed."), "success")
             return redirect(url_for("design.round_detail", round_id=round_id))
     return render_template("design/round_edit.html", form=form, round=round_)
+
+
+def _keep_untouched(form: RoundForm, round_: Round, settings: dict) -> None:
+    """Settings shown rounded (a weight, a moment as its day) and posted back unchanged keep
+    their exact value, so that saving records no change nobody made."""
+    if form.weights.data == weights_text(round_.weights):
+        settings["weights"] = round_.weights
+    if round_.opens_at and form.opens_at.data == office_time.local_date(round_.opens_at):
+        settings["opens_at"] = round_.opens_at
+    if round_.closes_at and form.closes_at.data == office_time.last_day(round_.closes_at):
+        settings["closes_at"] = round_.closes_at
 
 
 def _fill(form: RoundForm, round_: Round) -> None:

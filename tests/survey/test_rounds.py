@@ -250,3 +250,23 @@ def test_a_round_that_ran_or_has_responses_cannot_be_deleted(
     invitation.round.status = "draft"
     with pytest.raises(rounds.RoundError, match="has responses"):
         rounds.delete(invitation.round)
+
+
+def test_a_round_on_the_default_thresholds_records_them_as_the_old_value(make_round):
+    round_ = make_round(status="draft", thresholds={})
+    rounds.update(
+        round_, round_.name, round_.version, **_settings(round_, thresholds={"rate": 0.85})
+    )
+    old, new = rounds.history(round_)[0].detail["changes"]["thresholds"]
+    assert old == {"rate": 0.8, "mean": 3.5} and new == {"rate": 0.85, "mean": 3.5}
+
+
+def test_thresholds_the_form_does_not_show_are_kept(make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5, "alpha": 0.01})
+    rounds.update(
+        round_,
+        round_.name,
+        round_.version,
+        **_settings(round_, thresholds={"rate": 0.9, "mean": 3.5}),
+    )
+    assert round_.thresholds == {"rate": 0.9, "mean": 3.5, "alpha": 0.01}

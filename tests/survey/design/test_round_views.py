@@ -350,3 +350,21 @@ def test_a_round_that_ran_is_not_deleted_and_the_reason_is_given(client, auth, m
     ).text
     assert "Only a draft round can be deleted" in page
     assert db.session.get(Round, round_.id) is not None
+
+
+def test_saving_the_form_unchanged_records_no_change(client, auth, make_round):
+    round_ = make_round(status="draft", weights={"departments": 2 / 3, "mayors": 1 / 3})
+    before = (round_.opens_at, round_.closes_at, round_.weights)
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}/edit").text
+    data = {
+        name: re.search(rf'id="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("name", "opens_at", "closes_at", "anonymity_threshold", "rate_threshold",
+                     "mean_threshold", "weights")
+    }  # fmt: skip
+    data["version_id"] = round_.version_id
+    response = client.post(f"/design/rounds/{round_.id}/edit", data=data, headers=ENGLISH)
+    assert response.status_code == 302
+    assert (round_.opens_at, round_.closes_at, round_.weights) == before
+    page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
+    assert "Nothing has changed since the round was made." in page
