@@ -24,6 +24,8 @@ ACTIONS = (
     "round_closed",
     "round_changed",
     "round_deleted",
+    "round_archived",
+    "round_unarchived",
     "export",
     "action_changed",
     "backup",

@@ -88,7 +88,15 @@ RESULT_SETTINGS = (
 )
 
 
-ROUND_EVENTS = ("round_created", "round_changed", "round_opened", "round_closed")
+ROUND_EVENTS = (
+    "round_created",
+    "round_changed",
+    "round_opened",
+    "round_closed",
+    "round_archived",
+    "round_unarchived",
+)
+ARCHIVED = _l("The round is archived and cannot change; unarchive it first.")
 
 
 def has_responses(round_: Round) -> bool:
@@ -103,6 +111,8 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
     Once anyone has answered, what the respondents were told stands: an anonymous round stays
     anonymous, the smallest group reported on its own cannot shrink, and the questionnaire
     version cannot change (the answers belong to its questions)."""
+    if round_.archived_at:
+        raise RoundError(ARCHIVED)
     new = {"name": name.strip(), "version_id": version.id, **settings}
     if "thresholds" in new:
         # The form sets rate and mean; anything else set by hand (the test's alpha) stays.
@@ -199,7 +209,26 @@ def history(round_: Round) -> list[AuditEvent]:
     )
 
 
+def archive(round_: Round, now: datetime) -> None:
+    """Put a closed round away: its results and actions stay, it leaves the default lists."""
+    if round_.archived_at:
+        raise RoundError(_l("The round is already archived."))
+    if round_.status != "closed":
+        raise RoundError(_l("Only a closed round can be archived."))
+    round_.archived_at = now
+    audit.record("round_archived", target=f"round:{round_.id}")
+
+
+def unarchive(round_: Round, now: datetime) -> None:
+    if not round_.archived_at:
+        raise RoundError(_l("The round is not archived."))
+    round_.archived_at = None
+    audit.record("round_unarchived", target=f"round:{round_.id}")
+
+
 def open_round(round_: Round, now: datetime) -> None:
+    if round_.archived_at:
+        raise RoundError(ARCHIVED)
     if round_.status == "open":
         raise RoundError("The round is already open.")
     if round_.closes_at and round_.closes_at <= now:
@@ -297,8 +326,10 @@ def progress_by_unit(round_: Round) -> list[tuple[Unit, Progress]]:
     return [(u, rows[u.id]) for u in units]
 
 
-def newest_first() -> Select:
-    return select(Round).order_by(Round.created_at.desc(), Round.id.desc())
+def newest_first(archived: bool = False) -> Select:
+    """The rounds, newest first: those in use, or with ``archived`` the archived ones."""
+    kept = Round.archived_at.is_not(None) if archived else Round.archived_at.is_(None)
+    return select(Round).where(kept).order_by(Round.created_at.desc(), Round.id.desc())
 
 
 # --- the order of rounds -------------------------------------------------------------------

@@ -18,6 +18,8 @@ EVENT_NAMES = {
     "round_opened": _l("Opened"),
     "round_closed": _l("Closed"),
     "round_changed": _l("Settings changed"),
+    "round_archived": _l("Archived"),
+    "round_unarchived": _l("Unarchived"),
 }
 SETTING_NAMES = {
     "name": _l("Name"),

@@ -47,9 +47,11 @@ STAFF = ("designer",)
 def rounds_index():
     rounds.close_due_rounds(utcnow())
     db.session.commit()
+    archived = request.args.get("archived") == "1"
     return render_template(
         "design/rounds.html",
-        rounds=db.session.scalars(rounds.newest_first()),
+        rounds=db.session.scalars(rounds.newest_first(archived)),
+        archived=archived,
         progress=rounds.progress_by_round(),
         empty_progress=rounds.Progress(0, 0, 0),
     )
@@ -124,6 +126,9 @@ def round_edit(round_id: int):
     """The creation form, filled with the round's settings; the domain refuses what would break
     a promise made to those who answered."""
     round_ = db.get_or_404(Round, round_id)
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+        return redirect(url_for("design.round_detail", round_id=round_id))
     form = _round_form(round_)
     form.submit.label.text = _("Save changes")
     if request.method == "GET":
@@ -244,6 +249,18 @@ def round_open(round_id: int):
 @role_required(*STAFF)
 def round_close(round_id: int):
     return _change_state(round_id, rounds.close_round, _("The round is closed."))
+
+
+@bp.post("/rounds/<int:round_id>/archive")
+@role_required(*STAFF)
+def round_archive(round_id: int):
+    return _change_state(round_id, rounds.archive, _("The round is archived."))
+
+
+@bp.post("/rounds/<int:round_id>/unarchive")
+@role_required(*STAFF)
+def round_unarchive(round_id: int):
+    return _change_state(round_id, rounds.unarchive, _("The round is back in the list."))
 
 
 def _change_state(round_id: int, change, message: str):

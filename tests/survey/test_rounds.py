@@ -270,3 +270,33 @@ def test_thresholds_the_form_does_not_show_are_kept(make_round):
         **_settings(round_, thresholds={"rate": 0.9, "mean": 3.5}),
     )
     assert round_.thresholds == {"rate": 0.9, "mean": 3.5, "alpha": 0.01}
+
+
+# --- archiving ------------------------------------------------------------------------------
+
+
+def test_a_closed_round_is_archived_out_of_the_lists_and_back(make_round, in_request):
+    round_ = make_round(status="closed")
+    kept = make_round(status="closed", name="2005 spring")
+    rounds.archive(round_, utcnow())
+    assert list(db.session.scalars(rounds.newest_first())) == [kept]
+    assert list(db.session.scalars(rounds.newest_first(archived=True))) == [round_]
+    rounds.unarchive(round_, utcnow())
+    assert round_.archived_at is None and len(db.session.scalars(rounds.newest_first()).all()) == 2
+    assert [e.action for e in rounds.history(round_)] == ["round_archived", "round_unarchived"]
+
+
+def test_only_a_closed_round_is_archived(make_round, in_request):
+    for status in ("draft", "open"):
+        with pytest.raises(rounds.RoundError, match="Only a closed round"):
+            rounds.archive(make_round(status=status), utcnow())
+
+
+def test_an_archived_round_is_read_only(make_round, in_request):
+    round_ = make_round(status="closed", closes_at=utcnow() + timedelta(days=3))
+    rounds.archive(round_, utcnow())
+    with pytest.raises(rounds.RoundError, match="archived"):
+        rounds.open_round(round_, utcnow())
+    with pytest.raises(rounds.RoundError, match="archived"):
+        rounds.update(round_, "renamed", round_.version, **_settings(round_))
+    assert (round_.status, round_.name) == ("closed", "2004 autumn")

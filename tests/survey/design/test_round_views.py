@@ -27,6 +27,8 @@ ROUTES = [
     ("POST", "/design/rounds/{round}/edit"),
     ("GET", "/design/rounds/{round}/delete"),
     ("POST", "/design/rounds/{round}/delete"),
+    ("POST", "/design/rounds/{round}/archive"),
+    ("POST", "/design/rounds/{round}/unarchive"),
     ("POST", "/design/rounds/{round}/invitations"),
     ("GET", "/design/rounds/{round}/invitations.csv"),
     ("POST", "/design/rounds/{round}/send"),
@@ -368,3 +370,26 @@ def test_saving_the_form_unchanged_records_no_change(client, auth, make_round):
     assert (round_.opens_at, round_.closes_at, round_.weights) == before
     page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
     assert "Nothing has changed since the round was made." in page
+
+
+def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
+    client, auth, make_round, answer
+):
+    round_ = make_round(name="2003 spring")
+    answer(round_, "departments", {"overall": 4})
+    round_.status = "closed"
+    db.session.commit()
+    auth.login(role="admin")
+    page = client.post(
+        f"/design/rounds/{round_.id}/archive", headers=ENGLISH, follow_redirects=True
+    ).text
+    assert "Archived on" in page and "Edit settings" not in page and "Unarchive" in page
+    assert "2003 spring" not in client.get("/design/rounds").text
+    assert "2003 spring" in client.get("/design/rounds?archived=1").text
+    assert "2003 spring" not in client.get("/review/").text
+    assert "2003 spring" in client.get("/review/?archived=1").text
+    assert client.get(f"/review/rounds/{round_.id}").status_code == 200  # results are kept
+    edit = client.get(f"/design/rounds/{round_.id}/edit", headers=ENGLISH, follow_redirects=True)
+    assert "archived and cannot change" in edit.text
+    client.post(f"/design/rounds/{round_.id}/unarchive")
+    assert "2003 spring" in client.get("/design/rounds").text
