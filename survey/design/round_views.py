@@ -280,6 +280,9 @@ def _change_state(round_id: int, change, message: str):
 @role_required(*STAFF)
 def invitations_issue(round_id: int):
     round_ = db.get_or_404(Round, round_id)
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+        return redirect(url_for("design.round_detail", round_id=round_id))
     form = IssueForm()
     form.group.choices = _group_choices(round_)
     if not form.validate_on_submit():
@@ -320,7 +323,9 @@ def invitations_csv(round_id: int):
 def invitations_send(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     reminder = request.form.get("reminder") == "1"
-    if EmptyForm().validate_on_submit():
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+    elif EmptyForm().validate_on_submit():
         mailing = (
             invitations.remind(round_)
             if reminder

@@ -391,5 +391,13 @@ def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
     assert client.get(f"/review/rounds/{round_.id}").status_code == 200  # results are kept
     edit = client.get(f"/design/rounds/{round_.id}/edit", headers=ENGLISH, follow_redirects=True)
     assert "archived and cannot change" in edit.text
+    issued = client.post(f"/design/rounds/{round_.id}/invitations", data={"count": "1"})
+    assert (
+        issued.status_code == 302
+        and db.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.round_id == round_.id)
+        )
+        == 1
+    )  # only the answered one
     client.post(f"/design/rounds/{round_.id}/unarchive")
     assert "2003 spring" in client.get("/design/rounds").text
