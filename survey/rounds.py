@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from blinker import Namespace
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
+from sqlalchemy import delete as sa_delete
 
 import analysis
 from survey import audit
 from survey.extensions import db
 from survey.models import (
+    AuditEvent,
     Invitation,
     QuestionnaireVersion,
     RespondentGroup,
@@ -55,11 +58,7 @@ class Progress:
 def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
     """A draft round of a published version. The version is frozen from now on: editing it
     makes a new draft version, so this round's results keep their meaning."""
-    if version.status != "published":
-        raise RoundError("Only a published questionnaire version can be used for a round.")
-    foreign = set(settings.get("audience_groups") or ()) - set(version.group_codes)
-    if foreign:
-        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+    _check_version(version, settings.get("audience_groups"))
     round_ = Round(
         name=name.strip(),
         version=version,
@@ -74,11 +73,166 @@ def create(name: str, version: QuestionnaireVersion, **settings) -> Round:
     return round_
 
 
+# The settings a round's results depend on, in the order its history lists them.
+RESULT_SETTINGS = (
+    "name",
+    "version_id",
+    "opens_at",
+    "closes_at",
+    "anonymous",
+    "anonymity_threshold",
+    "thresholds",
+    "weights",
+    "audience_groups",
+    "audience_units",
+)
+
+
+ROUND_EVENTS = (
+    "round_created",
+    "round_changed",
+    "round_opened",
+    "round_closed",
+    "round_archived",
+    "round_unarchived",
+)
+ARCHIVED = _l("The round is archived and cannot change; unarchive it first.")
+
+
+def has_responses(round_: Round) -> bool:
+    first = select(Response.id).where(Response.round_id == round_.id).limit(1)
+    return db.session.scalar(first) is not None
+
+
+def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) -> dict:
+    """Change a round's settings; returns {setting: (old, new)} for those that changed, also
+    recorded in the audit log (the round's history).
+
+    Once anyone has answered, what the respondents were told stands: an anonymous round stays
+    anonymous, the smallest group reported on its own cannot shrink, and the questionnaire
+    version cannot change (the answers belong to its questions)."""
+    if round_.archived_at:
+        raise RoundError(ARCHIVED)
+    new = {"name": name.strip(), "version_id": version.id, **settings}
+    if "thresholds" in new:
+        # The form sets rate and mean; anything else set by hand (the test's alpha) stays.
+        new["thresholds"] = _thresholds(round_) | (new["thresholds"] or {})
+    _check_version(version, new.get("audience_groups"))
+    if has_responses(round_):
+        _keep_promises(round_, new)
+    # An empty threshold setting means the defaults: the history names them.
+    old = {key: getattr(round_, key) for key in new} | {"thresholds": _thresholds(round_)}
+    changes = {
+        key: (old[key], value)
+        for key, value in new.items()
+        if key in RESULT_SETTINGS and old[key] != value
+    }
+    for key, (_old, value) in changes.items():
+        setattr(round_, key, value)
+    if "version_id" in changes:
+        round_.version = version
+        version.frozen_at = version.frozen_at or utcnow()
+    if changes:
+        audit.record(
+            "round_changed",
+            target=f"round:{round_.id}",
+            changes={key: [_plain(old), _plain(value)] for key, (old, value) in changes.items()},
+        )
+    return changes
+
+
+def _thresholds(round_: Round) -> dict:
+    return dict(DEFAULT_THRESHOLDS) | (round_.thresholds or {})
+
+
+def _check_version(version: QuestionnaireVersion, groups) -> None:
+    if version.status != "published":
+        raise RoundError("Only a published questionnaire version can be used for a round.")
+    foreign = set(groups or ()) - set(version.group_codes)
+    if foreign:
+        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+
+
+def _keep_promises(round_: Round, new: dict) -> None:
+    if round_.anonymous and not new.get("anonymous", True):
+        raise RoundError(
+            _l("The round has responses given anonymously; it cannot become a named round.")
+        )
+    if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
+        raise RoundError(
+            _l(
+                "The round has responses; the smallest group reported on its own cannot be "
+                "lowered below %(n)s.",
+                n=round_.anonymity_threshold,
+            )
+        )
+    if new["version_id"] != round_.version_id:
+        raise RoundError(
+            _l("The round has responses to its questionnaire version; the version cannot change.")
+        )
+
+
+def _plain(value):
+    """A setting as JSON can keep it in the audit log."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def deletion_refused(round_: Round) -> str | None:
+    """Why the round cannot be deleted, or None when it can."""
+    if round_.status != "draft":
+        return _l("Only a draft round can be deleted; a round that ran keeps its record.")
+    if has_responses(round_):
+        return _l("The round has responses; it cannot be deleted.")
+    return None
+
+
+def delete(round_: Round) -> None:
+    """Remove a draft round nobody has answered, with its unused invitations."""
+    refusal = deletion_refused(round_)
+    if refusal:
+        raise RoundError(refusal)
+    audit.record("round_deleted", target=f"round:{round_.id}", name=round_.name)
+    db.session.execute(sa_delete(Invitation).where(Invitation.round_id == round_.id))
+    # In SQL: the round's invitations are a write-only collection the ORM will not load.
+    db.session.execute(sa_delete(Round).where(Round.id == round_.id))
+    db.session.expunge(round_)
+
+
+def history(round_: Round) -> list[AuditEvent]:
+    """What happened to the round's settings and status, oldest first, from the audit log."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target == f"round:{round_.id}", AuditEvent.action.in_(ROUND_EVENTS))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def archive(round_: Round, now: datetime) -> None:
+    """Put a closed round away: its results and actions stay, it leaves the default lists."""
+    if round_.archived_at:
+        raise RoundError(_l("The round is already archived."))
+    if round_.status != "closed":
+        raise RoundError(_l("Only a closed round can be archived."))
+    round_.archived_at = now
+    audit.record("round_archived", target=f"round:{round_.id}")
+
+
+def unarchive(round_: Round, now: datetime) -> None:
+    if not round_.archived_at:
+        raise RoundError(_l("The round is not archived."))
+    round_.archived_at = None
+    audit.record("round_unarchived", target=f"round:{round_.id}")
+
+
 def open_round(round_: Round, now: datetime) -> None:
+    if round_.archived_at:
+        raise RoundError(ARCHIVED)
     if round_.status == "open":
         raise RoundError("The round is already open.")
     if round_.closes_at and round_.closes_at <= now:
-        raise RoundError("The close date has passed; set a later close date first.")
+        raise RoundError(_l("The close date has passed; set a later close date first."))
     round_.status, round_.opened_at, round_.closed_at = "open", now, None
     audit.record("round_opened", target=f"round:{round_.id}")
 
@@ -172,8 +326,10 @@ def progress_by_unit(round_: Round) -> list[tuple[Unit, Progress]]:
     return [(u, rows[u.id]) for u in units]
 
 
-def newest_first() -> Select:
-    return select(Round).order_by(Round.created_at.desc(), Round.id.desc())
+def newest_first(archived: bool = False) -> Select:
+    """The rounds, newest first: those in use, or with ``archived`` the archived ones."""
+    kept = Round.archived_at.is_not(None) if archived else Round.archived_at.is_(None)
+    return select(Round).where(kept).order_by(Round.created_at.desc(), Round.id.desc())
 
 
 # --- the order of rounds -------------------------------------------------------------------

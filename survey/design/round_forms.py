@@ -110,6 +110,11 @@ def parse_weights(text: str | None, groups: list[str]) -> dict[str, float] | Non
     return {code: value / total for code, value in weights.items()}
 
 
+def weights_text(weights: dict[str, float] | None) -> str:
+    """{"mayors": 0.4, "departments": 0.6} -> `mayors=40, departments=60`, as the form takes it."""
+    return ", ".join(f"{code}={weight * 100:.4g}" for code, weight in (weights or {}).items())
+
+
 class IssueForm(FlaskForm):
     group = SelectField(_l("Group"), validators=[Optional()])
     count = IntegerField(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import (
     Response,
     abort,
@@ -19,7 +21,8 @@ from wtforms import SelectChoice
 
 from survey import audit, invitations, office_time, responses, rounds
 from survey.design import bp
-from survey.design.round_forms import IssueForm, RoundForm, parse_weights
+from survey.design.round_forms import IssueForm, RoundForm, parse_weights, weights_text
+from survey.design.round_presenters import history_entries
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import (
@@ -44,15 +47,17 @@ STAFF = ("designer",)
 def rounds_index():
     rounds.close_due_rounds(utcnow())
     db.session.commit()
+    archived = request.args.get("archived") == "1"
     return render_template(
         "design/rounds.html",
-        rounds=db.session.scalars(rounds.newest_first()),
+        rounds=db.session.scalars(rounds.newest_first(archived)),
+        archived=archived,
         progress=rounds.progress_by_round(),
         empty_progress=rounds.Progress(0, 0, 0),
     )
 
 
-def _round_form() -> RoundForm:
+def _round_form(round_: Round | None = None) -> RoundForm:
     form = RoundForm()
     lang = current_language()
     published = db.session.scalars(
@@ -60,9 +65,12 @@ def _round_form() -> RoundForm:
         .where(QuestionnaireVersion.status == "published")
         .order_by(QuestionnaireVersion.id.desc())
     )
+    versions = list(published)
+    if round_ is not None and round_.version not in versions:
+        versions.append(round_.version)
     form.version_id.choices = [
         SelectChoice(v.id, f"{v.title_zh if lang == 'zh' else v.title_en} · v{v.number}")
-        for v in published
+        for v in versions
     ]
     groups = db.session.scalars(select(RespondentGroup).order_by(RespondentGroup.position))
     form.audience_groups.choices = [SelectChoice(g.code, g.label(lang)) for g in groups]
@@ -112,6 +120,85 @@ def _round_settings(form: RoundForm) -> dict:
     }
 
 
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def round_edit(round_id: int):
+    """The creation form, filled with the round's settings; the domain refuses what would break
+    a promise made to those who answered."""
+    round_ = db.get_or_404(Round, round_id)
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+        return redirect(url_for("design.round_detail", round_id=round_id))
+    form = _round_form(round_)
+    form.submit.label.text = _("Save changes")
+    if request.method == "GET":
+        _fill(form, round_)
+    if form.validate_on_submit():
+        settings = _round_settings(form)
+        _keep_untouched(form, round_, settings)
+        version = db.get_or_404(QuestionnaireVersion, form.version_id.data)
+        try:
+            changes = rounds.update(round_, form.name.data, version, **settings)
+        except rounds.RoundError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The settings are saved.") if changes else _("Nothing was changed."), "success")
+            return redirect(url_for("design.round_detail", round_id=round_id))
+    return render_template("design/round_edit.html", form=form, round=round_)
+
+
+def _keep_untouched(form: RoundForm, round_: Round, settings: dict) -> None:
+    """Settings shown rounded (a weight, a moment as its day) and posted back unchanged keep
+    their exact value, so that saving records no change nobody made."""
+    if form.weights.data == weights_text(round_.weights):
+        settings["weights"] = round_.weights
+    if round_.opens_at and form.opens_at.data == office_time.local_date(round_.opens_at):
+        settings["opens_at"] = round_.opens_at
+    if round_.closes_at and form.closes_at.data == office_time.last_day(round_.closes_at):
+        settings["closes_at"] = round_.closes_at
+
+
+def _fill(form: RoundForm, round_: Round) -> None:
+    thresholds = rounds.thresholds_of(round_)
+    form.name.data, form.version_id.data = round_.name, round_.version_id
+    form.opens_at.data = office_time.local_date(round_.opens_at) if round_.opens_at else None
+    form.closes_at.data = office_time.last_day(round_.closes_at) if round_.closes_at else None
+    form.anonymous.data = round_.anonymous
+    form.anonymity_threshold.data = round_.anonymity_threshold
+    form.rate_threshold.data = Decimal(f"{thresholds.rate * 100:.1f}")
+    form.mean_threshold.data = Decimal(f"{thresholds.mean:.2f}")
+    form.weights.data = weights_text(round_.weights)
+    form.audience_groups.data = list(round_.audience_groups or [])
+    form.audience_units.data = list(round_.audience_units or [])
+
+
+@bp.route("/rounds/<int:round_id>/delete", methods=["GET", "POST"])
+@role_required(*STAFF)
+def round_delete(round_id: int):
+    """A confirmation page first; the round goes only on its POST."""
+    round_ = db.get_or_404(Round, round_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        name = round_.name
+        try:
+            rounds.delete(round_)
+        except rounds.RoundError as error:
+            flash(str(error), "error")
+            return redirect(url_for("design.round_detail", round_id=round_id))
+        db.session.commit()
+        flash(_("The round %(name)s is deleted.", name=name), "success")
+        return redirect(url_for("design.rounds_index"))
+    refusal = rounds.deletion_refused(round_)
+    return render_template(
+        "design/round_delete.html",
+        round=round_,
+        button=form,
+        refusal=refusal,
+        progress=rounds.progress_of(round_),
+    )
+
+
 @bp.get("/rounds/<int:round_id>")
 @role_required(*STAFF)
 def round_detail(round_id: int):
@@ -132,6 +219,10 @@ def round_detail(round_id: int):
         issue_form=issue_form,
         button=EmptyForm(),
         invitation_url=invitations.invitation_url,
+        history=history_entries(rounds.history(round_)),
+        past_close=round_.status != "open"
+        and round_.closes_at is not None
+        and round_.closes_at <= utcnow(),
     )
 
 
@@ -160,6 +251,18 @@ def round_close(round_id: int):
     return _change_state(round_id, rounds.close_round, _("The round is closed."))
 
 
+@bp.post("/rounds/<int:round_id>/archive")
+@role_required(*STAFF)
+def round_archive(round_id: int):
+    return _change_state(round_id, rounds.archive, _("The round is archived."))
+
+
+@bp.post("/rounds/<int:round_id>/unarchive")
+@role_required(*STAFF)
+def round_unarchive(round_id: int):
+    return _change_state(round_id, rounds.unarchive, _("The round is back in the list."))
+
+
 def _change_state(round_id: int, change, message: str):
     round_ = db.get_or_404(Round, round_id)
     if EmptyForm().validate_on_submit():
@@ -177,6 +280,9 @@ def _change_state(round_id: int, change, message: str):
 @role_required(*STAFF)
 def invitations_issue(round_id: int):
     round_ = db.get_or_404(Round, round_id)
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+        return redirect(url_for("design.round_detail", round_id=round_id))
     form = IssueForm()
     form.group.choices = _group_choices(round_)
     if not form.validate_on_submit():
@@ -217,7 +323,9 @@ def invitations_csv(round_id: int):
 def invitations_send(round_id: int):
     round_ = db.get_or_404(Round, round_id)
     reminder = request.form.get("reminder") == "1"
-    if EmptyForm().validate_on_submit():
+    if round_.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+    elif EmptyForm().validate_on_submit():
         mailing = (
             invitations.remind(round_)
             if reminder

@@ -49,6 +49,8 @@ class Round(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # An archived round is closed and done with: out of the default lists, read-only.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     version: Mapped[QuestionnaireVersion] = relationship()
     invitations: WriteOnlyMapped[Invitation] = relationship(back_populates="round")

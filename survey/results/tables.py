@@ -139,6 +139,12 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
         round_.version_id,
         tuple((r.id, r.name) for r in earlier),
         round_.name,
+        # The workbook's and the report's cover list these: an edited round must not keep
+        # serving the old dates, status or anonymity.
+        round_.status,
+        round_.opens_at,
+        round_.closes_at,
+        round_.anonymous,
     )
     return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
 

@@ -37,9 +37,10 @@ LAST_PAGE = 1_000_000
 ITEM_KEY = ("question", "served_unit")
 
 
-def index_page() -> dict[str, Any]:
-    """Every round, newest first, with its response rate and number of responses."""
-    rows = list(db.session.scalars(rounds.newest_first()))
+def index_page(archived: bool = False) -> dict[str, Any]:
+    """Every round in use (or every archived one), newest first, with its response rate and
+    number of responses."""
+    rows = list(db.session.scalars(rounds.newest_first(archived)))
     return {
         "rounds": rows,
         "progress": rounds.progress_by_round(),

@@ -30,7 +30,8 @@ def _lang() -> str:
 @bp.get("/")
 @role_required(*REVIEWERS)
 def index():
-    return render_template("review/index.html", **pages.index_page())
+    archived = request.args.get("archived") == "1"
+    return render_template("review/index.html", **pages.index_page(archived), archived=archived)
 
 
 @bp.get("/rounds/<int:round_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from survey import responses, rounds
 from survey.extensions import db
@@ -109,3 +110,193 @@ def test_the_previous_round_is_the_latest_earlier_one_with_responses(make_round,
     assert [r.name for r in rounds.in_order(current)] == [
         "2002", "2003", "2003 autumn", "2004", "2005"
     ]  # fmt: skip
+
+
+# --- changing a round ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_request(app):
+    """The refusals are translated messages, read in a request."""
+    with app.test_request_context():
+        yield
+
+
+def _settings(round_, **changed) -> dict:
+    settings = {
+        key: getattr(round_, key)
+        for key in ("opens_at", "closes_at", "anonymous", "anonymity_threshold", "thresholds")
+    }
+    settings.update(weights=round_.weights, audience_groups=[], audience_units=[])
+    return settings | changed
+
+
+def test_a_change_is_applied_and_recorded_old_to_new(make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5})
+    changes = rounds.update(
+        round_,
+        "2005 spring",
+        round_.version,
+        **_settings(round_, thresholds={"rate": 0.9, "mean": 3.5}),
+    )
+    assert round_.thresholds == {"rate": 0.9, "mean": 3.5} and round_.name == "2005 spring"
+    assert set(changes) == {"name", "thresholds"}
+    [event] = rounds.history(round_)
+    assert event.action == "round_changed"
+    assert event.detail["changes"]["thresholds"] == [
+        {"rate": 0.8, "mean": 3.5},
+        {"rate": 0.9, "mean": 3.5},
+    ]
+
+
+def test_saving_without_a_change_records_nothing(make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5})
+    assert rounds.update(round_, round_.name, round_.version, **_settings(round_)) == {}
+    assert rounds.history(round_) == []
+
+
+def test_dates_are_recorded_as_text(make_round):
+    round_ = make_round(status="draft")
+    later = round_.closes_at + timedelta(days=7)
+    rounds.update(round_, round_.name, round_.version, **_settings(round_, closes_at=later))
+    old, new = rounds.history(round_)[0].detail["changes"]["closes_at"]
+    assert new == later.isoformat() and old < new
+
+
+def test_an_anonymous_round_with_responses_stays_anonymous(make_invitation, in_request):
+    invitation = make_invitation(anonymous=True)
+    responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
+    round_ = invitation.round
+    with pytest.raises(rounds.RoundError, match="cannot become a named round"):
+        rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymous=False))
+    assert round_.anonymous and rounds.history(round_) == []
+
+
+def test_the_anonymity_threshold_of_a_round_with_responses_can_rise_but_not_fall(
+    make_invitation, in_request
+):
+    invitation = make_invitation(anonymity_threshold=5)
+    responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
+    round_ = invitation.round
+    with pytest.raises(rounds.RoundError, match="cannot be lowered below 5"):
+        rounds.update(
+            round_, round_.name, round_.version, **_settings(round_, anonymity_threshold=3)
+        )
+    rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymity_threshold=8))
+    assert round_.anonymity_threshold == 8
+
+
+def test_a_round_without_responses_may_become_named_or_lower_its_threshold(make_round):
+    round_ = make_round(status="draft", anonymous=True, anonymity_threshold=5)
+    rounds.update(
+        round_,
+        round_.name,
+        round_.version,
+        **_settings(round_, anonymous=False, anonymity_threshold=3),
+    )
+    assert (round_.anonymous, round_.anonymity_threshold) == (False, 3)
+
+
+def test_the_version_of_a_round_with_responses_cannot_change(
+    make_invitation, in_request, office_version
+):
+    from questionnaires import DEFINITIONS_DIR, load
+    from survey.questionnaire_store import save_version
+
+    invitation = make_invitation()
+    responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
+    newer = save_version(load(DEFINITIONS_DIR / "city-residents.yaml"))
+    round_ = invitation.round
+    with pytest.raises(rounds.RoundError, match="version cannot change"):
+        rounds.update(round_, round_.name, newer, **_settings(round_, audience_groups=[]))
+    assert round_.version_id == office_version.id
+
+
+def test_reopening_after_a_later_close_date(make_round, in_request):
+    now = utcnow()
+    round_ = make_round(status="closed", closes_at=now - timedelta(days=1))
+    with pytest.raises(rounds.RoundError, match="set a later close date"):
+        rounds.open_round(round_, now)
+    rounds.update(
+        round_, round_.name, round_.version, **_settings(round_, closes_at=now + timedelta(days=5))
+    )
+    rounds.open_round(round_, now)
+    assert round_.status == "open"
+    assert [e.action for e in rounds.history(round_)] == ["round_changed", "round_opened"]
+
+
+def test_a_draft_round_nobody_answered_can_be_deleted(make_invitation):
+    invitation = make_invitation(status="draft")
+    round_id = invitation.round_id
+    rounds.delete(invitation.round)
+    db.session.commit()
+    from survey.models import AuditEvent, Invitation, Round
+
+    assert db.session.get(Round, round_id) is None
+    assert db.session.scalar(select(Invitation).where(Invitation.round_id == round_id)) is None
+    assert (
+        db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()))
+        == "round_deleted"
+    )
+
+
+def test_a_round_that_ran_or_has_responses_cannot_be_deleted(
+    make_invitation, in_request, make_round
+):
+    with pytest.raises(rounds.RoundError, match="Only a draft round can be deleted"):
+        rounds.delete(make_round(status="closed"))
+    invitation = make_invitation(status="open")
+    responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
+    invitation.round.status = "draft"
+    with pytest.raises(rounds.RoundError, match="has responses"):
+        rounds.delete(invitation.round)
+
+
+def test_a_round_on_the_default_thresholds_records_them_as_the_old_value(make_round):
+    round_ = make_round(status="draft", thresholds={})
+    rounds.update(
+        round_, round_.name, round_.version, **_settings(round_, thresholds={"rate": 0.85})
+    )
+    old, new = rounds.history(round_)[0].detail["changes"]["thresholds"]
+    assert old == {"rate": 0.8, "mean": 3.5} and new == {"rate": 0.85, "mean": 3.5}
+
+
+def test_thresholds_the_form_does_not_show_are_kept(make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5, "alpha": 0.01})
+    rounds.update(
+        round_,
+        round_.name,
+        round_.version,
+        **_settings(round_, thresholds={"rate": 0.9, "mean": 3.5}),
+    )
+    assert round_.thresholds == {"rate": 0.9, "mean": 3.5, "alpha": 0.01}
+
+
+# --- archiving ------------------------------------------------------------------------------
+
+
+def test_a_closed_round_is_archived_out_of_the_lists_and_back(make_round, in_request):
+    round_ = make_round(status="closed")
+    kept = make_round(status="closed", name="2005 spring")
+    rounds.archive(round_, utcnow())
+    assert list(db.session.scalars(rounds.newest_first())) == [kept]
+    assert list(db.session.scalars(rounds.newest_first(archived=True))) == [round_]
+    rounds.unarchive(round_, utcnow())
+    assert round_.archived_at is None and len(db.session.scalars(rounds.newest_first()).all()) == 2
+    assert [e.action for e in rounds.history(round_)] == ["round_archived", "round_unarchived"]
+
+
+def test_only_a_closed_round_is_archived(make_round, in_request):
+    for status in ("draft", "open"):
+        with pytest.raises(rounds.RoundError, match="Only a closed round"):
+            rounds.archive(make_round(status=status), utcnow())
+
+
+def test_an_archived_round_is_read_only(make_round, in_request):
+    round_ = make_round(status="closed", closes_at=utcnow() + timedelta(days=3))
+    rounds.archive(round_, utcnow())
+    with pytest.raises(rounds.RoundError, match="archived"):
+        rounds.open_round(round_, utcnow())
+    with pytest.raises(rounds.RoundError, match="archived"):
+        rounds.update(round_, "renamed", round_.version, **_settings(round_))
+    assert (round_.status, round_.name) == ("closed", "2004 autumn")

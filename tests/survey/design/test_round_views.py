@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from survey import invitations
+from survey import invitations, responses
 from survey.extensions import db
-from survey.models import Invitation, Response, Round
+from survey.models import Invitation, Response, Round, utcnow
 from tests.survey.respond.test_views import complete_answers
 
 ROUTES = [
@@ -22,6 +23,12 @@ ROUTES = [
     ("GET", "/design/rounds/{round}"),
     ("POST", "/design/rounds/{round}/open"),
     ("POST", "/design/rounds/{round}/close"),
+    ("GET", "/design/rounds/{round}/edit"),
+    ("POST", "/design/rounds/{round}/edit"),
+    ("GET", "/design/rounds/{round}/delete"),
+    ("POST", "/design/rounds/{round}/delete"),
+    ("POST", "/design/rounds/{round}/archive"),
+    ("POST", "/design/rounds/{round}/unarchive"),
     ("POST", "/design/rounds/{round}/invitations"),
     ("GET", "/design/rounds/{round}/invitations.csv"),
     ("POST", "/design/rounds/{round}/send"),
@@ -219,3 +226,178 @@ def test_a_rounds_dates_are_shown_as_the_days_that_were_set(client, auth, office
     assert "January 1, 2027" not in page and "November 30, 2026" not in page
     listing = client.get("/design/rounds", headers={"Accept-Language": "en"}).text
     assert "Dec 31, 2026" in listing and "Jan 1, 2027" not in listing
+
+
+# --- changing, reopening and deleting a round ----------------------------------------------
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+def _edit_data(round_, **changed) -> dict:
+    data = {
+        "name": round_.name,
+        "version_id": round_.version_id,
+        "opens_at": "2026-12-01",
+        "closes_at": "2026-12-31",
+        "anonymity_threshold": round_.anonymity_threshold,
+        "rate_threshold": "80",
+        "mean_threshold": "3.5",
+    }
+    if round_.anonymous:
+        data["anonymous"] = "y"
+    return data | changed
+
+
+def test_the_edit_form_shows_the_rounds_settings(client, auth, make_round):
+    round_ = make_round(
+        status="draft", anonymity_threshold=7, thresholds={"rate": 0.85, "mean": 3.2},
+        weights={"departments": 0.75, "mayors": 0.25},
+    )  # fmt: skip
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}/edit", headers=ENGLISH).text
+    assert 'value="2004 autumn"' in page and 'value="7"' in page
+    assert 'value="85.0"' in page and 'value="3.20"' in page
+    assert "departments=75, mayors=25" in page and "Save changes" in page
+
+
+def test_a_change_is_saved_and_shown_in_the_rounds_history(client, auth, make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5})
+    auth.login(role="designer")
+    response = client.post(
+        f"/design/rounds/{round_.id}/edit", data=_edit_data(round_, rate_threshold="90")
+    )
+    assert response.status_code == 302
+    assert round_.thresholds == {"rate": 0.9, "mean": 3.5}
+    page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
+    history = page[page.index('id="history"') :]
+    assert "Settings changed" in history
+    assert "Low-score thresholds" in history
+    assert "satisfied 80%, mean 3.5 → satisfied 90%, mean 3.5" in history
+    assert "Last day to answer" in history and "December 31, 2026" in history
+    assert "{" not in history  # no raw JSON
+
+
+def test_the_edit_form_validates_as_creation_does(client, auth, make_round):
+    round_ = make_round(status="draft")
+    auth.login(role="designer")
+    response = client.post(
+        f"/design/rounds/{round_.id}/edit",
+        data=_edit_data(round_, opens_at="2026-12-31", closes_at="2026-12-01", weights="x=1"),
+        headers=ENGLISH,
+    )
+    assert response.status_code == 200
+    assert 'id="closes_at-error"' in response.text and 'id="weights-error"' in response.text
+    db.session.refresh(round_)
+    assert round_.closes_at.year != 2026
+
+
+def test_an_anonymous_round_with_responses_cannot_be_made_named(client, auth, make_invitation):
+    invitation = make_invitation(anonymous=True)
+    responses.submit(invitation, {"overall": 4}, {}, "k1", utcnow())
+    db.session.commit()
+    round_ = invitation.round
+    auth.login(role="designer")
+    data = _edit_data(round_)
+    del data["anonymous"]
+    page = client.post(
+        f"/design/rounds/{round_.id}/edit", data=data, headers=ENGLISH, follow_redirects=True
+    ).text
+    assert "it cannot become a named round" in page
+    db.session.refresh(round_)
+    assert round_.anonymous
+
+
+def test_a_round_past_its_close_date_is_reopened_after_a_later_date_is_set(
+    client, auth, make_round
+):
+    round_ = make_round(status="closed", closes_at=utcnow() - timedelta(days=2))
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
+    assert f'href="/design/rounds/{round_.id}/edit#closes_at"' in page
+    refused = client.post(
+        f"/design/rounds/{round_.id}/open", headers=ENGLISH, follow_redirects=True
+    ).text
+    assert "set a later close date first" in refused and round_.status == "closed"
+    later = (utcnow() + timedelta(days=10)).date().isoformat()
+    client.post(f"/design/rounds/{round_.id}/edit", data=_edit_data(round_, closes_at=later))
+    client.post(f"/design/rounds/{round_.id}/open")
+    db.session.refresh(round_)
+    assert round_.status == "open"
+    page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
+    assert "edit#closes_at" not in page
+    history = page[page.index('id="history"') :]
+    assert history.index("Settings changed") < history.index("Opened")
+
+
+def test_a_draft_round_is_deleted_after_confirmation(client, auth, make_invitation):
+    invitation = make_invitation(status="draft")
+    round_id = invitation.round_id
+    auth.login(role="designer")
+    confirm = client.get(f"/design/rounds/{round_id}/delete", headers=ENGLISH).text
+    assert "1 unused invitations are removed" in confirm
+    assert db.session.get(Round, round_id) is not None
+    response = client.post(f"/design/rounds/{round_id}/delete")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/design/rounds")
+    db.session.expire_all()
+    assert db.session.get(Round, round_id) is None
+
+
+def test_a_round_that_ran_is_not_deleted_and_the_reason_is_given(client, auth, make_round):
+    round_ = make_round(status="closed")
+    auth.login(role="designer")
+    confirm = client.get(f"/design/rounds/{round_.id}/delete", headers=ENGLISH).text
+    assert "Only a draft round can be deleted" in confirm and "button--danger" not in confirm
+    page = client.post(
+        f"/design/rounds/{round_.id}/delete", headers=ENGLISH, follow_redirects=True
+    ).text
+    assert "Only a draft round can be deleted" in page
+    assert db.session.get(Round, round_.id) is not None
+
+
+def test_saving_the_form_unchanged_records_no_change(client, auth, make_round):
+    round_ = make_round(status="draft", weights={"departments": 2 / 3, "mayors": 1 / 3})
+    before = (round_.opens_at, round_.closes_at, round_.weights)
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}/edit").text
+    data = {
+        name: re.search(rf'id="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("name", "opens_at", "closes_at", "anonymity_threshold", "rate_threshold",
+                     "mean_threshold", "weights")
+    }  # fmt: skip
+    data["version_id"] = round_.version_id
+    response = client.post(f"/design/rounds/{round_.id}/edit", data=data, headers=ENGLISH)
+    assert response.status_code == 302
+    assert (round_.opens_at, round_.closes_at, round_.weights) == before
+    page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
+    assert "Nothing has changed since the round was made." in page
+
+
+def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
+    client, auth, make_round, answer
+):
+    round_ = make_round(name="2003 spring")
+    answer(round_, "departments", {"overall": 4})
+    round_.status = "closed"
+    db.session.commit()
+    auth.login(role="admin")
+    page = client.post(
+        f"/design/rounds/{round_.id}/archive", headers=ENGLISH, follow_redirects=True
+    ).text
+    assert "Archived on" in page and "Edit settings" not in page and "Unarchive" in page
+    assert "2003 spring" not in client.get("/design/rounds").text
+    assert "2003 spring" in client.get("/design/rounds?archived=1").text
+    assert "2003 spring" not in client.get("/review/").text
+    assert "2003 spring" in client.get("/review/?archived=1").text
+    assert client.get(f"/review/rounds/{round_.id}").status_code == 200  # results are kept
+    edit = client.get(f"/design/rounds/{round_.id}/edit", headers=ENGLISH, follow_redirects=True)
+    assert "archived and cannot change" in edit.text
+    issued = client.post(f"/design/rounds/{round_.id}/invitations", data={"count": "1"})
+    assert (
+        issued.status_code == 302
+        and db.session.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.round_id == round_.id)
+        )
+        == 1
+    )  # only the answered one
+    client.post(f"/design/rounds/{round_.id}/unarchive")
+    assert "2003 spring" in client.get("/design/rounds").text

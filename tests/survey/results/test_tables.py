@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -143,3 +144,24 @@ def test_comments_of_a_small_group_are_not_selected_by_that_group(known_round):
     assert db.session.scalars(query).all() == []
     everything = db.session.scalars(comments_query(known_round)).all()
     assert {a.response.group.code for a in everything} == {"departments", "mayors"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "closed"},
+        {"anonymous": True},
+        {"opens_at": datetime(2004, 9, 1)},
+        {"closes_at": datetime(2004, 12, 1)},
+        {"anonymity_threshold": 7},
+        {"weights": {"departments": 1.0}},
+        {"thresholds": {"rate": 0.9, "mean": 3.5}},
+    ],
+)
+def test_every_setting_the_files_show_gives_a_new_cache_tag(known_round, change):
+    """Charts, the workbook and the PDF are stored under this tag: an edited round never
+    serves a file made before the edit."""
+    before = round_results(known_round).version_tag
+    for key, value in change.items():
+        setattr(known_round, key, value)
+    assert round_results(known_round).version_tag != before

@@ -62,3 +62,28 @@ def test_the_workbook_is_made_once_per_data_version(app, known_round, monkeypatc
         first, _ = workbook_module.workbook(known_round, "en")
         second, name = workbook_module.workbook(known_round, "en")
     assert first == second and len(calls) == 1 and name == "2004-autumn-results.xlsx"
+
+
+def _summary_facts(path) -> dict:
+    return {row[0]: row[1] for row in load_workbook(path)["Summary"].iter_rows(values_only=True)}
+
+
+def test_a_new_close_date_or_status_makes_a_new_workbook_at_once(app, known_round):
+    from datetime import timedelta
+
+    from survey import rounds
+
+    with app.test_request_context():
+        before, _ = workbook_module.workbook(known_round, "en")
+        later = known_round.closes_at + timedelta(days=10)
+        rounds.update(
+            known_round,
+            known_round.name,
+            known_round.version,
+            closes_at=later,
+        )
+        rounds.close_round(known_round, later)
+        after, _ = workbook_module.workbook(known_round, "en")
+    facts = _summary_facts(after)
+    assert after != before
+    assert str(facts["Closes"]).startswith(later.date().isoformat()) and facts["Status"] == "closed"

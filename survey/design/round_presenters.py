@@ -1,0 +1,94 @@
+"""The round's history as sentences: the audit events of a round, with translated setting
+names and values instead of the JSON they are stored as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from survey.models import AuditEvent
+from survey.office_time import last_day, local_date
+
+EVENT_NAMES = {
+    "round_created": _l("Round created"),
+    "round_opened": _l("Opened"),
+    "round_closed": _l("Closed"),
+    "round_changed": _l("Settings changed"),
+    "round_archived": _l("Archived"),
+    "round_unarchived": _l("Unarchived"),
+}
+SETTING_NAMES = {
+    "name": _l("Name"),
+    "version_id": _l("Questionnaire version"),
+    "opens_at": _l("Opens on"),
+    "closes_at": _l("Last day to answer"),
+    "anonymous": _l("Anonymous"),
+    "anonymity_threshold": _l("Smallest group reported on its own"),
+    "thresholds": _l("Low-score thresholds"),
+    "weights": _l("Weights per group"),
+    "audience_groups": _l("Respondent groups"),
+    "audience_units": _l("Only these units"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    setting: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    when: datetime
+    who: str
+    what: str
+    changes: list[Change]
+
+
+def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            when=event.at,
+            who=event.actor,
+            what=_what(event),
+            changes=[
+                Change(str(SETTING_NAMES.get(key, key)), _value(key, old), _value(key, new))
+                for key, (old, new) in (event.detail or {}).get("changes", {}).items()
+            ],
+        )
+        for event in events
+    ]
+
+
+def _what(event: AuditEvent) -> str:
+    if event.action == "round_closed" and (event.detail or {}).get("automatic"):
+        return str(_l("Closed at its close date"))
+    return str(EVENT_NAMES.get(event.action, event.action))
+
+
+def _value(key: str, value: Any) -> str:
+    if value is None or value == [] or value == {}:
+        return "–"
+    if key in ("opens_at", "closes_at"):
+        moment = datetime.fromisoformat(value)
+        day = last_day(moment) if key == "closes_at" else local_date(moment)
+        return format_date(day, "long")
+    if key == "anonymous":
+        return str(_l("yes") if value else _l("no"))
+    if key == "thresholds":
+        parts = []
+        if "rate" in value:
+            parts.append(str(_l("satisfied %(rate)s%%", rate=f"{value['rate'] * 100:g}")))
+        if "mean" in value:
+            parts.append(str(_l("mean %(mean)s", mean=f"{value['mean']:g}")))
+        return ", ".join(parts)
+    if key == "weights":
+        return ", ".join(f"{code} {weight * 100:.0f}%" for code, weight in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
