@@ -117,8 +117,9 @@ def test_the_previous_round_is_the_latest_earlier_one_with_responses(make_round,
 
 @pytest.fixture
 def in_request(app):
-    """The refusals are translated messages, read in a request."""
-    with app.test_request_context():
+    """The refusals are translated messages, read in a request (in English here: the office's
+    default language is Chinese)."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield
 
 
