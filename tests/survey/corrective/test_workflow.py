@@ -179,3 +179,17 @@ def test_a_verdict_against_a_round_that_is_not_later_is_refused(ready, owner, le
     with pytest.raises(ActionError, match="later round"):
         corrective.move(ready, "close", lead, utcnow(), against=ready.round)
     assert ready.status == "verification"
+
+
+@pytest.mark.parametrize("name", ["close", "not_effective"])
+def test_a_verdict_against_a_round_still_open_is_refused(
+    ready, lead, make_round, rate, force, name
+):
+    # Its answers after the fix meet the threshold, but its figures are not final yet.
+    still_open = rate(
+        make_round(name="2006 spring", opens_at=utcnow()), 9, 10, at=utcnow() + timedelta(days=1)
+    )
+    force(ready, "verification")
+    with pytest.raises(ActionError, match="still open"):
+        corrective.move(ready, name, lead, utcnow(), "Too early to tell.", against=still_open)
+    assert (ready.status, ready.result) == ("verification", None)
