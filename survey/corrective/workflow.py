@@ -125,6 +125,10 @@ def unmet(
         return _("Record what was done first.")
     if name == "implement" and any(step.done_at is None for step in action.steps):
         return _("Every step of the plan must be done first.")
+    if name in VERDICTS:
+        options = candidates(action)
+        if options and not any(c.usable for c in options):
+            return options[0].reason
     if name == "close" and (proposal or verify(action).proposal) != "effective":
         return _(
             "The answers given after the action was implemented do not show the item at or "

@@ -193,3 +193,12 @@ def test_a_verdict_against_a_round_still_open_is_refused(
     with pytest.raises(ActionError, match="still open"):
         corrective.move(ready, name, lead, utcnow(), "Too early to tell.", against=still_open)
     assert (ready.status, ready.result) == ("verification", None)
+
+
+def test_no_verdict_is_offered_while_every_later_round_is_still_open(ready, lead, force):
+    # The fixture's next round is closed and meets the threshold; here it still takes answers.
+    later = corrective.candidates(ready)[0].round
+    later.status = "open"
+    force(ready, "verification")
+    for name in ("close", "not_effective"):
+        assert "still open" in corrective.unmet(ready, TRANSITIONS[name])
