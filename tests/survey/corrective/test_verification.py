@@ -110,3 +110,16 @@ def test_a_group_below_the_threshold_after_the_fix_is_checked_on_the_whole_item(
     rate(later, 4, 4, group="mayors", at=implemented + timedelta(days=1))
     check = corrective.verify(action)
     assert (check.group, check.n_after) == (None, 6)
+
+
+def test_in_an_anonymous_round_the_day_of_the_fix_does_not_count(action, make_round, rate):
+    # An anonymous round keeps only the day of a response (00:00 UTC), so an answer from the
+    # day of the fix may have come before it: only the days after count.
+    fixed = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - LAST_WEEK
+    mark_implemented(action, fixed)
+    day = fixed.replace(hour=0)
+    later = make_round(name="2005 spring", status="closed", anonymous=True, opens_at=utcnow())
+    rate(later, 0, 10, at=day)
+    rate(later, 9, 10, at=day + timedelta(days=1))
+    check = corrective.verify(action)
+    assert (check.round.id, check.n_after, check.rate_after) == (later.id, 10, 0.9)
