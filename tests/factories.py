@@ -297,12 +297,15 @@ def assigned(action, owner, lead) -> CorrectiveAction:
 
 @pytest.fixture
 def next_round(make_round, low_round, rate):
-    """next_round(satisfied, n=10, at=now): the following round of the same questionnaire, with
-    that rating of doc_timeliness, submitted ``at``."""
+    """next_round(satisfied, n=10, at=now, status="closed"): the following round of the same
+    questionnaire, with that rating of doc_timeliness, submitted ``at``."""
 
-    def make(satisfied: int, n: int = 10, at: datetime | None = None) -> Round:
+    def make(
+        satisfied: int, n: int = 10, at: datetime | None = None, status: str = "closed"
+    ) -> Round:
         later = make_round(
             name="2005 spring",
+            status=status,
             opens_at=utcnow() - timedelta(hours=1),
             closes_at=utcnow() + timedelta(days=60),
         )

@@ -107,8 +107,9 @@ def _responses_after(round_: Round, since: datetime) -> set[int]:
 
 
 def candidates(action: CorrectiveAction) -> list[Candidate]:
-    """Every later round, each usable only once the action is implemented and the round has
-    answers to the item submitted after that."""
+    """Every later round, each usable only once the action is implemented, the round is closed
+    (an open round's figures still change, and a verdict on them could not be repeated) and it
+    has answers to the item submitted after the implementation."""
     since = implemented_at(action)
     found = []
     for round_ in later_rounds(action):
@@ -117,21 +118,19 @@ def candidates(action: CorrectiveAction) -> list[Candidate]:
             continue
         after = _after_frame(round_, since)
         answered = int(item_frame(after, action, None)["response_id"].nunique())
-        reason = (
-            None
-            if answered
-            else _("No answers to this item were submitted after the action was implemented.")
-        )
+        if not answered:
+            reason = _("No answers to this item were submitted after the action was implemented.")
+        elif round_.status != "closed":
+            reason = _("The round is still open: it can serve once it is closed.")
+        else:
+            reason = None
         found.append(Candidate(round_, answered, reason))
     return found
 
 
 def default_round(options: list[Candidate]) -> Round | None:
-    """The earliest usable closed round (its figures are final), else the earliest usable one,
-    else the first later round (to show why it cannot serve yet)."""
-    usable = [c for c in options if c.usable]
-    closed = [c for c in usable if c.round.status == "closed"]
-    chosen = closed or usable or options
+    """The earliest usable round, else the first later round (to show why it cannot serve)."""
+    chosen = [c for c in options if c.usable] or options
     return chosen[0].round if chosen else None
 
 

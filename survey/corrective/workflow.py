@@ -30,7 +30,7 @@ from survey.corrective.states import (
     open_key,
 )
 from survey.corrective.texts import status_label
-from survey.corrective.verification import Verification, later_rounds, verify
+from survey.corrective.verification import Verification, candidates, later_rounds, verify
 from survey.extensions import db
 from survey.models import (
     ActionStep,
@@ -73,6 +73,12 @@ def move(
     if against is not None and against not in later_rounds(action):
         raise ActionError(_("Verify against a later round of the same questionnaire."))
     check = verify(action, round_=against) if name in VERDICTS else None
+    if check is not None and check.round is not None:
+        # A verdict rests on a round that can serve (closed, answers after the fix): the
+        # figures it records must be the ones anyone re-checking it later would find.
+        why = next((c.reason for c in candidates(action) if c.round.id == check.round.id), None)
+        if why:
+            raise ActionError(why)
     reason = unmet(action, transition, check.proposal if check else None)
     if reason:
         raise ActionError(reason)
@@ -119,6 +125,10 @@ def unmet(
         return _("Record what was done first.")
     if name == "implement" and any(step.done_at is None for step in action.steps):
         return _("Every step of the plan must be done first.")
+    if name in VERDICTS:
+        options = candidates(action)
+        if options and not any(c.usable for c in options):
+            return options[0].reason
     if name == "close" and (proposal or verify(action).proposal) != "effective":
         return _(
             "The answers given after the action was implemented do not show the item at or "

@@ -221,7 +221,10 @@ def test_the_lead_publishes_you_said_we_did_for_the_next_invitation(
         f"/actions/summaries/{ready.round_id}/departments",
         data={"you_said": "公文办理慢", "we_did": "每周通报办理进度"},
     )
+    # The summary is shown on the invitations of the following round once it takes answers.
     later = rounds.next_round(db.session.get(CorrectiveAction, ready.id).round)
+    later.status = "open"
+    db.session.commit()
     token = make_invitation(group="departments", round_=later).token
     assert "每周通报办理进度" in client.get(f"/r/{token}", follow_redirects=True).text
     other = make_invitation(group="mayors", round_=later).token
@@ -259,20 +262,21 @@ def test_the_lead_verifies_against_the_later_round_chosen_on_the_page(
     client, ready, lead, make_round, rate, force, login_as
 ):
     spring = db.session.scalar(select(Round).where(Round.name == "2005 spring"))
-    closed = rate(
-        make_round(name="2006 spring", status="closed", opens_at=utcnow()),
-        5,
-        10,
-        at=utcnow() + timedelta(days=1),
+    still_open = rate(
+        make_round(name="2006 spring", opens_at=utcnow()), 9, 10, at=utcnow() + timedelta(days=1)
     )
     force(ready, "verification")
     login_as(lead)
     page = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
-    # The closed round is the default; its 50% cannot close the action.
-    assert f'name="against" value="{closed.id}"' in page
-    assert "Verify against" in page and "2005 spring (still open)" in page
-    chosen = client.get(f"/actions/{ready.id}?verify={spring.id}").text
-    assert f'name="against" value="{spring.id}"' in chosen and "90.0%" in chosen
+    # The earliest closed round is the default; an open round is listed with why it cannot serve.
+    assert f'name="against" value="{spring.id}"' in page and "90.0%" in page
+    assert "Verify against" in page and "2006 spring (still open)" in page
+    assert "it can serve once it is closed" in page
+    refused = client.post(
+        f"/actions/{ready.id}/move", data={"transition": "close", "against": still_open.id}
+    )
+    assert refused.status_code == 302
+    assert db.session.get(CorrectiveAction, ready.id).status == "verification"
     response = client.post(
         f"/actions/{ready.id}/move", data={"transition": "close", "against": spring.id}
     )

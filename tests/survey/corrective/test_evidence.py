@@ -37,6 +37,6 @@ def test_the_reader_chooses_the_round_among_the_candidates(action, next_round, m
     mark_implemented(action, utcnow() - timedelta(days=1))
     first = next_round(5)
     third = rate(make_round(name="2006", opens_at=utcnow(), status="closed"), 9, 10)
-    assert evidence.gather(action).verification.round.id == third.id  # closed comes first
-    chosen = evidence.gather(action, first).verification
-    assert (chosen.round.id, chosen.rate_after) == (first.id, 0.5)
+    assert evidence.gather(action).verification.round.id == first.id  # the earliest comes first
+    chosen = evidence.gather(action, third).verification
+    assert (chosen.round.id, chosen.rate_after) == (third.id, 0.9)

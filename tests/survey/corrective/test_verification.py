@@ -75,15 +75,19 @@ def test_a_later_round_without_answers_after_the_fix_is_listed_but_cannot_serve(
     assert "after the action was implemented" in candidate.reason
 
 
-def test_any_later_round_can_serve_and_a_closed_one_is_preferred(
+def test_any_later_closed_round_can_serve_and_an_open_one_is_listed_but_cannot(
     action, next_round, make_round, rate
 ):
     mark_implemented(action, utcnow() - LAST_WEEK)
-    still_open = next_round(5)
+    still_open = next_round(5, status="open")
     closed = rate(make_round(name="2006", status="closed", opens_at=utcnow()), 9, 10)
-    assert [c.round.id for c in corrective.candidates(action)] == [still_open.id, closed.id]
+    third = rate(make_round(name="2007", status="closed", opens_at=utcnow() + LAST_WEEK), 4, 10)
+    options = corrective.candidates(action)
+    assert [c.round.id for c in options] == [still_open.id, closed.id, third.id]
+    assert [c.usable for c in options] == [False, True, True]
+    assert options[0].responses_after == 10 and "still open" in options[0].reason
     assert corrective.verify(action).round.id == closed.id
-    assert corrective.verify(action, round_=still_open).rate_after == 0.5
+    assert corrective.verify(action, round_=third).rate_after == 0.4
 
 
 def test_the_newest_implementation_sets_the_cut_off(action, next_round, rate):
@@ -106,3 +110,16 @@ def test_a_group_below_the_threshold_after_the_fix_is_checked_on_the_whole_item(
     rate(later, 4, 4, group="mayors", at=implemented + timedelta(days=1))
     check = corrective.verify(action)
     assert (check.group, check.n_after) == (None, 6)
+
+
+def test_in_an_anonymous_round_the_day_of_the_fix_does_not_count(action, make_round, rate):
+    # An anonymous round keeps only the day of a response (00:00 UTC), so an answer from the
+    # day of the fix may have come before it: only the days after count.
+    fixed = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - LAST_WEEK
+    mark_implemented(action, fixed)
+    day = fixed.replace(hour=0)
+    later = make_round(name="2005 spring", status="closed", anonymous=True, opens_at=utcnow())
+    rate(later, 0, 10, at=day)
+    rate(later, 9, 10, at=day + timedelta(days=1))
+    check = corrective.verify(action)
+    assert (check.round.id, check.n_after, check.rate_after) == (later.id, 10, 0.9)

@@ -179,3 +179,26 @@ def test_a_verdict_against_a_round_that_is_not_later_is_refused(ready, owner, le
     with pytest.raises(ActionError, match="later round"):
         corrective.move(ready, "close", lead, utcnow(), against=ready.round)
     assert ready.status == "verification"
+
+
+@pytest.mark.parametrize("name", ["close", "not_effective"])
+def test_a_verdict_against_a_round_still_open_is_refused(
+    ready, lead, make_round, rate, force, name
+):
+    # Its answers after the fix meet the threshold, but its figures are not final yet.
+    still_open = rate(
+        make_round(name="2006 spring", opens_at=utcnow()), 9, 10, at=utcnow() + timedelta(days=1)
+    )
+    force(ready, "verification")
+    with pytest.raises(ActionError, match="still open"):
+        corrective.move(ready, name, lead, utcnow(), "Too early to tell.", against=still_open)
+    assert (ready.status, ready.result) == ("verification", None)
+
+
+def test_no_verdict_is_offered_while_every_later_round_is_still_open(ready, lead, force):
+    # The fixture's next round is closed and meets the threshold; here it still takes answers.
+    later = corrective.candidates(ready)[0].round
+    later.status = "open"
+    force(ready, "verification")
+    for name in ("close", "not_effective"):
+        assert "still open" in corrective.unmet(ready, TRANSITIONS[name])
