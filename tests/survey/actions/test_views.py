@@ -285,3 +285,21 @@ def test_the_lead_verifies_against_the_later_round_chosen_on_the_page(
     )
     history = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
     assert "verified against 2005 spring" in history and "90.0% (n=10)" in history
+
+
+def test_a_verdict_naming_a_round_that_no_longer_exists_is_refused(
+    client, ready, lead, force, login_as
+):
+    # A form naming an unknown round (altered, or from a database restored since): the verdict
+    # must not silently fall back to another round's figures.
+    force(ready, "verification")
+    login_as(lead)
+    response = client.post(
+        f"/actions/{ready.id}/move",
+        data={"transition": "close", "against": "987654"},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert "The round to verify against no longer exists" in response.text
+    kept = db.session.get(CorrectiveAction, ready.id)
+    assert (kept.status, kept.verification_round_id, kept.result) == ("verification", None, None)
