@@ -3,6 +3,8 @@ blueprint."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 
 import analysis
@@ -17,6 +19,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(percent_as_set, "pct")
     # A round's last day to answer, from the moment its answers stop (24:00 of that day).
     app.add_template_filter(last_day, "last_day")
+    # A moment kept as ISO text in an event's JSON data, back to the datetime that
+    # ``datetimeformat`` shows at the office like every other time on the page.
+    app.add_template_filter(datetime.fromisoformat, "from_iso")
     # The question-type registry, so that a template asks a type what it is (its field kind)
     # instead of listing type names.
     app.jinja_env.globals["question_types"] = QUESTION_TYPES

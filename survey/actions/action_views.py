@@ -238,6 +238,12 @@ def move(action: CorrectiveAction):
     if not form.validate_on_submit():
         flash(_("The request could not be read; please try again."), "error")
         return redirect(url_for("actions.detail", action_id=action.id))
+    against = db.session.get(Round, int(form.against.data)) if form.against.data else None
+    if form.against.data and against is None:
+        # A verdict is made on the figures the page showed; another round's would be a
+        # different verdict than the one the lead confirmed.
+        flash(_("The round to verify against no longer exists; please choose again."), "error")
+        return redirect(url_for("actions.detail", action_id=action.id, _anchor="verification"))
     return _apply(
         action,
         lambda: corrective.move(
@@ -246,7 +252,7 @@ def move(action: CorrectiveAction):
             current_user,
             utcnow(),
             form.text.data or "",
-            db.session.get(Round, int(form.against.data)) if form.against.data else None,
+            against,
         ),
         _("The action is now: %(status)s.", status=corrective.status_label(transition.target))
         if transition

@@ -27,11 +27,13 @@ from survey.results.report import tables as report_tables
 def _of_round(round_: Round):
     """The actions the round's register lists: opened from its low scores, opened earlier and
     noted again by its low scores (the rules add an event, never a second action), or
-    verified by it."""
+    verified by it, also when a later round verified them again after this one found them
+    not effective."""
     return or_(
         CorrectiveAction.round_id == round_.id,
         CorrectiveAction.verification_round_id == round_.id,
         CorrectiveAction.id.in_(_fired_again(round_)),
+        CorrectiveAction.id.in_(_verdicts_on(round_)),
     )
 
 
@@ -42,6 +44,22 @@ def _fired_again(round_: Round) -> list[int]:
         select(ActionEvent.action_id, ActionEvent.data).where(ActionEvent.kind == "rule_fired")
     )
     return sorted({a for a, data in events if (data or {}).get("round_id") == round_.id})
+
+
+def _verdicts_on(round_: Round) -> dict[int, dict]:
+    """Each action's latest verdict against the round, as the history keeps it: the action's
+    own figures are only its latest verdict's, which may be another round's."""
+    events = db.session.execute(
+        select(ActionEvent.action_id, ActionEvent.data)
+        .where(ActionEvent.kind == "transition")
+        .order_by(ActionEvent.at, ActionEvent.id)
+    )
+    found = {}
+    for action_id, data in events:
+        record = (data or {}).get("verification")
+        if record and record.get("round_id") == round_.id:
+            found[action_id] = record
+    return found
 
 
 def stamp(round_: Round) -> str:
@@ -91,6 +109,7 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
     )
     statuses = corrective.status_labels()
     names = corrective.question_texts(actions, context.lang)
+    verdicts = _verdicts_on(context.round)
     body, marked = [], set()
     for index, action in enumerate(actions):
         overdue = corrective.is_overdue(action, today)
@@ -107,7 +126,7 @@ def action_register(context: report.ReportContext) -> list[Flowable]:
                 f"{_observed(action)} (n = {action.n})",
                 status,
                 _owner_and_due(action),
-                _verification(action),
+                _verification(action, verdicts.get(action.id)),
             ]
         )
     flow.append(
@@ -145,14 +164,20 @@ def _owner_and_due(action: CorrectiveAction) -> str:
     return _("%(owner)s, due %(day)s", owner=owner, day=action.due_date.isoformat())
 
 
-def _verification(action: CorrectiveAction) -> str:
-    if action.rate_after is None or action.verification_round is None:
+def _verification(action: CorrectiveAction, on_round: dict | None) -> str:
+    """The verdict made against the report's round when there is one (a later round may have
+    verified the action again since), else the action's latest."""
+    if on_round is not None:
+        before, after = on_round.get("rate_before"), on_round.get("rate_after")
+        name, result = on_round.get("round"), on_round.get("result")
+    elif action.verification_round is not None:
+        before, after = action.rate_before, action.rate_after
+        name, result = action.verification_round.name, action.result
+    else:
+        return "–"
+    if after is None:
         return "–"
     verdict = {"effective": _("effective"), "not_effective": _("not effective")}.get(
-        action.result or "", ""
+        result or "", ""
     )
-    figures = (
-        f"{percent(action.rate_before)} → {percent(action.rate_after)} "
-        f"({action.verification_round.name})"
-    )
-    return f"{figures} {verdict}".strip()
+    return f"{percent(before)} → {percent(after)} ({name}) {verdict}".strip()

@@ -6,15 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from babel.dates import format_datetime
 from sqlalchemy import select
 
 from survey import corrective, rounds
 from survey.extensions import db
 from survey.models import CorrectiveAction, Invitation, Round, utcnow
+from tests.factories import mark_implemented
 
 # The fixtures of the corrective-action tests (rounds with chosen ratings, owners, actions).
 
@@ -289,3 +292,44 @@ def test_the_lead_verifies_against_the_later_round_chosen_on_the_page(
     )
     history = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
     assert "verified against 2005 spring" in history and "90.0% (n=10)" in history
+
+
+def test_a_verdict_naming_a_round_that_no_longer_exists_is_refused(
+    client, ready, lead, force, login_as
+):
+    # A form naming an unknown round (altered, or from a database restored since): the verdict
+    # must not silently fall back to another round's figures.
+    force(ready, "verification")
+    login_as(lead)
+    response = client.post(
+        f"/actions/{ready.id}/move",
+        data={"transition": "close", "against": "987654"},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
+    assert "The round to verify against no longer exists" in response.text
+    kept = db.session.get(CorrectiveAction, ready.id)
+    assert (kept.status, kept.verification_round_id, kept.result) == ("verification", None, None)
+
+
+def test_the_history_gives_a_verdicts_cut_off_at_the_office_like_every_other_time(
+    client, ready, lead, make_round, rate, force, login_as
+):
+    # 20:00 UTC is 04:00 the next day in Shaoxing: the cut-off's day is the office's.
+    since = (utcnow() - timedelta(days=1)).replace(hour=20, minute=0, second=0, microsecond=0)
+    mark_implemented(ready, since)
+    force(ready, "verification")
+    later = rate(
+        make_round(name="2006 spring", status="closed", opens_at=utcnow()),
+        9,
+        10,
+        at=utcnow() + timedelta(days=1),
+    )
+    login_as(lead)
+    client.post(f"/actions/{ready.id}/move", data={"transition": "close", "against": later.id})
+    history = client.get(f"/actions/{ready.id}", headers={"Accept-Language": "en"}).text
+    office = format_datetime(
+        since.replace(tzinfo=UTC), "short", tzinfo=ZoneInfo("Asia/Shanghai"), locale="en"
+    )
+    expected = " ".join(f"verified against 2006 spring, answers after {office}".split())
+    assert expected in " ".join(history.split())

@@ -99,3 +99,37 @@ def test_an_earlier_action_that_fired_again_in_the_round_is_in_its_register(
         text = " ".join(_text(report.build(later, "en"), tmp_path).split())
     register = text[text.index("Corrective actions (ISO 9001, 10.2)") :]
     assert f"#{assigned.id}" in register and "Open: 1;" in register
+
+
+def test_a_round_that_found_an_action_not_effective_keeps_that_verdict_in_its_register(
+    app, ready, owner, lead, make_round, rate, tmp_path
+):
+    # Found not effective against the next round, fixed again and verified by a later one.
+    now = utcnow()
+    for name in ("start_investigation", "plan", "implement", "request_verification"):
+        corrective.move(ready, name, owner, now)
+    first = corrective.verify(ready).round
+    first.status = "closed"
+    rate(first, 0, 6, at=now + timedelta(days=1))  # 9 of 16 after the fix: below 80%
+    corrective.move(ready, "not_effective", lead, now, "Still slow.", against=first)
+    second = now + timedelta(days=2)
+    for name in ("plan", "implement", "request_verification"):
+        corrective.move(ready, name, owner, second)
+    later = rate(
+        make_round(name="2006 spring", status="closed", opens_at=now + timedelta(days=3)),
+        9,
+        10,
+        at=now + timedelta(days=4),
+    )
+    corrective.move(ready, "close", lead, now + timedelta(days=5), against=later)
+    db.session.commit()
+    assert ready.verification_round_id == later.id
+    with app.test_request_context():
+        failed = " ".join(_text(report.build(first, "en"), tmp_path).split())
+        latest = " ".join(_text(report.build(later, "en"), tmp_path).split())
+    # The round that found it not effective still lists it, with its own figures and verdict.
+    assert f"#{ready.id}" in failed
+    assert "60.0% → 56.2% (2005 spring) not effective" in failed
+    # The round that verified the new fix shows that one.
+    assert f"#{ready.id}" in latest
+    assert "60.0% → 90.0% (2006 spring) effective" in latest
