@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 
 from survey import responses
 from survey.corrective.summaries import shown_for
@@ -24,6 +25,7 @@ from survey.models import Invitation, QuestionnaireVersion, utcnow
 from survey.questionnaire_form import (
     BASE_FIELD,
     COMMENT_SUFFIX,
+    CONTROL_FIELDS,
     REF_FIELD,
     SurveyForm,
     field_name,
@@ -266,8 +268,17 @@ def _submit(invitation: Visit, form: SurveyForm):
         # Refused only for unanswered questions? Then what was typed is saved all the same.
         draft_form = _form(invitation, final=False)
         if draft_form.validate():
-            _saved(invitation, draft_form)
+            merge = _saved(invitation, draft_form)
+            if merge:
+                return _merged(invitation, merge, 400)
         return _render(invitation, form, 400, base=_base_after_save(invitation))
+    unseen = responses.merge_drafts(invitation.draft, form.draft(), request.form.get(BASE_FIELD))
+    if unseen[1].kept:
+        # Another device saved answers this page never showed, and the submit would drop them
+        # without a word: they are merged into the draft and shown, and nothing is submitted
+        # until the respondent has seen them. (A save between this check and the submit, a
+        # few milliseconds, is not caught: the respondent pressed submit on what they saw.)
+        return _merged(invitation, _saved(invitation, form), 409)
     version_id = invitation.round.version_id
     try:
         responses.submit(
@@ -307,6 +318,26 @@ def _saved(invitation: Visit, form: SurveyForm) -> responses.DraftMerge:
     merge = responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
     g.saved_draft = True
     return merge
+
+
+def _merged(invitation: Visit, merge: responses.DraftMerge, status: int):
+    """The page again, showing the draft just saved with another device's answers merged in
+    (this page's own showed only what was typed here: a save from it would then have erased
+    the others), and saying what came from there."""
+    saved = visit(invitation.id)
+    draft = (saved.draft if saved else None) or {}
+    formdata = MultiDict(
+        (name, value) for name, value in request.form.items(multi=True) if name in CONTROL_FIELDS
+    )
+    for name, value in draft.items():
+        formdata.setlist(name, value if isinstance(value, list) else [value])
+    form = _built(invitation).form_class(current_language())(formdata=formdata)
+    form.validate()  # the questions still unanswered are marked as on any refused submit
+    message = _merge_message(form, merge)
+    if status == 409:
+        message += " " + _("Nothing was submitted yet: please check them and submit again.")
+    flash(message, "warning")
+    return _render(invitation, form, status, base=responses.draft_fingerprint(draft))
 
 
 def _base_after_save(invitation: Visit) -> str | None:
