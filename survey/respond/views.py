@@ -217,16 +217,20 @@ def submit(invitation_id: int):
     return _handle_post(_invitation(invitation_id))
 
 
-def _keep_after_lost_session(invitation: Visit):
+def _keep_after_lost_session(invitation: Visit, reopened: bool = False):
     """Answers posted after the session was lost: nothing is submitted (the session and its
     CSRF token are gone, and the reference can only save), what was typed is saved as the
-    draft, merged with any other, and the page says to open the personal link again."""
+    draft, merged with any other, and the page says to open the personal link again; or,
+    ``reopened`` (the link was opened again in this browser meanwhile, so only the page's
+    token is of the ended session), shows the survey again with them."""
     if invitation.status == "submitted":
         return _submitted(invitation)
     form = _built(invitation).form_class(current_language(), enforce_required=False)(
         meta={"csrf": False}
     )
     if form.foreign_fields(request.form.keys()) or not form.validate():
+        if reopened:
+            return None  # the page again with what is wrong, the refused token included
         return render_template("respond/expired.html", saved=False), 400
     try:
         responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
@@ -234,6 +238,16 @@ def _keep_after_lost_session(invitation: Visit):
         return _submitted(_load(invitation.id))
     except responses.NotAccepting:
         return _not_open(_load(invitation.id), 409)
+    if reopened:
+        flash(
+            _(
+                "Your session had ended (the browser was closed, or the page was open for a "
+                "long time), so your answers were not submitted. Everything you typed is "
+                "saved: please check it below and submit again."
+            ),
+            "warning",
+        )
+        return redirect(url_for("respond.page", invitation_id=invitation.id), code=303)
     return render_template("respond/expired.html", saved=True), 200
 
 
@@ -251,6 +265,10 @@ def _handle_post(invitation: Visit):
             "error",
         )
         return _render(invitation, form, 400)
+    if _token_refused(form) and _recovered(invitation.id) is not None:
+        kept = _keep_after_lost_session(invitation, reopened=True)
+        if kept is not None:
+            return kept
     try:
         if action == "submit":
             return _submit(invitation, form)
@@ -261,6 +279,13 @@ def _handle_post(invitation: Visit):
         return _submitted(_load(invitation.id))
     except responses.NotAccepting:
         return _not_open(_load(invitation.id), 409)
+
+
+def _token_refused(form: SurveyForm) -> bool:
+    """The CSRF token is of another session: a page left open across a browser restart, sent
+    after the link was opened again (the token is checked again by validate())."""
+    field = form._fields.get("csrf_token")
+    return field is not None and not field.validate(form)
 
 
 def _submit(invitation: Visit, form: SurveyForm):
