@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
@@ -573,3 +575,25 @@ def test_a_submit_that_would_drop_another_devices_answers_shows_them_first(app, 
     assert again.status_code == 303 and response_count() == 1
     comment = db.session.scalar(select(Answer.text).where(Answer.question_code == "comment"))
     assert comment == "请提前发会议材料"
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's one write lock")
+def test_the_survey_is_shown_at_once_while_another_writer_holds_the_lock(
+    client, make_invitation, database_url
+):
+    invitation = make_invitation()
+    db.session.commit()
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # e.g. a backup, or a long import
+    try:
+        started = time.monotonic()
+        page = client.get(f"/r/{invitation.token}", follow_redirects=True)
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert page.status_code == 200 and 'name="q_doc_timeliness"' in page.text
+    # The "opened" mark may wait a moment for the lock, never SQLite's 5 s busy timeout.
+    assert waited < 3.0
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == "sent"  # marked on the first save
