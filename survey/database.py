@@ -28,6 +28,10 @@ BUSY_TIMEOUT_MS = 5000
 # transaction of one millisecond often slept five or ten more.
 LOCK_POLL_SECONDS = 0.001
 LOCK_POLL_FOR_SECONDS = 1.0
+# A write that may be skipped (the first opening of a personal link: the page needs no write,
+# and the next save records it) asks for the lock this long, then gives up rather than keep
+# the respondent waiting up to BUSY_TIMEOUT_MS behind a backup or an import.
+SKIPPABLE_WAIT_SECONDS = 0.2
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -92,18 +96,31 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 
 def _on_begin(conn: Connection) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin") or default_begin_mode()
-    if mode != "DEFERRED" and _poll_for_write_lock(conn.connection.dbapi_connection, mode):
+    options = conn.get_execution_options()
+    mode = options.get("sqlite_begin") or default_begin_mode()
+    wait = options.get("sqlite_lock_wait")
+    dbapi_connection = conn.connection.dbapi_connection
+    if mode != "DEFERRED" and _poll_for_write_lock(dbapi_connection, mode, wait):
+        return
+    if mode != "DEFERRED" and wait is not None:
+        # Skippable: one more try without SQLite's busy handler, so that a lock still taken
+        # fails now (as SQLAlchemy's OperationalError), not after BUSY_TIMEOUT_MS.
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _poll_for_write_lock(dbapi_connection, mode: str) -> bool:
+def _poll_for_write_lock(dbapi_connection, mode: str, wait: float | None = None) -> bool:
     """BEGIN `mode` on the raw connection, asking every LOCK_POLL_SECONDS while the lock is
-    taken; False if it was still taken after LOCK_POLL_FOR_SECONDS (nothing begun)."""
+    taken; False if it was still taken after `wait` seconds (LOCK_POLL_FOR_SECONDS by default;
+    nothing begun)."""
     dbapi_connection.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + LOCK_POLL_FOR_SECONDS
+        deadline = time.monotonic() + (LOCK_POLL_FOR_SECONDS if wait is None else wait)
         while True:
             try:
                 dbapi_connection.execute(f"BEGIN {mode}")
@@ -127,18 +144,22 @@ def write_options() -> dict[str, str]:
     return {"sqlite_begin": "IMMEDIATE"}
 
 
-def begin_write(session) -> Connection:
+def begin_write(session, skippable: bool = False) -> Connection:
     """End the session's read transaction and begin a write transaction (BEGIN IMMEDIATE on
     SQLite), for a write from a request that began by only reading: a GET that records a first
     visit, or a login that checks a password before anything is written. Pending changes are
     committed first; on PostgreSQL a transaction that has only read goes on instead. Returns
-    the session's connection, for Core statements."""
+    the session's connection, for Core statements. A ``skippable`` write waits at most
+    SKIPPABLE_WAIT_SECONDS for SQLite's lock, then raises OperationalError."""
     if wrote_nothing(session):
         # PostgreSQL: the read transaction simply goes on writing (row locks, not one write
         # lock): a commit, a pool ping and a BEGIN fewer.
         return session.connection()
     session.commit()
-    return session.connection(execution_options=write_options())
+    options = write_options()
+    if skippable:
+        options["sqlite_lock_wait"] = SKIPPABLE_WAIT_SECONDS
+    return session.connection(execution_options=options)
 
 
 def reads_first(view):

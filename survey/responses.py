@@ -111,8 +111,11 @@ class Conflict(Exception):
 
 def mark_opened(invitation_id: int) -> None:
     """Record the first visit of a link ("started" in response tracking) from a GET, once the
-    page is read: a short write transaction of its own on SQLite (see begin_write)."""
-    begin_write(db.session).execute(_MARK_OPENED, {"invitation_id": invitation_id, "now": utcnow()})
+    page is read: a short write transaction of its own on SQLite (see begin_write), which
+    gives up soon when the lock is taken (the caller serves the page all the same)."""
+    begin_write(db.session, skippable=True).execute(
+        _MARK_OPENED, {"invitation_id": invitation_id, "now": utcnow()}
+    )
     db.session.commit()
 
 

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 
 from survey import responses
 from survey.corrective.summaries import shown_for
@@ -24,6 +25,7 @@ from survey.models import Invitation, QuestionnaireVersion, utcnow
 from survey.questionnaire_form import (
     BASE_FIELD,
     COMMENT_SUFFIX,
+    CONTROL_FIELDS,
     REF_FIELD,
     SurveyForm,
     field_name,
@@ -215,16 +217,20 @@ def submit(invitation_id: int):
     return _handle_post(_invitation(invitation_id))
 
 
-def _keep_after_lost_session(invitation: Visit):
+def _keep_after_lost_session(invitation: Visit, reopened: bool = False):
     """Answers posted after the session was lost: nothing is submitted (the session and its
     CSRF token are gone, and the reference can only save), what was typed is saved as the
-    draft, merged with any other, and the page says to open the personal link again."""
+    draft, merged with any other, and the page says to open the personal link again; or,
+    ``reopened`` (the link was opened again in this browser meanwhile, so only the page's
+    token is of the ended session), shows the survey again with them."""
     if invitation.status == "submitted":
         return _submitted(invitation)
     form = _built(invitation).form_class(current_language(), enforce_required=False)(
         meta={"csrf": False}
     )
     if form.foreign_fields(request.form.keys()) or not form.validate():
+        if reopened:
+            return None  # the page again with what is wrong, the refused token included
         return render_template("respond/expired.html", saved=False), 400
     try:
         responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
@@ -232,6 +238,16 @@ def _keep_after_lost_session(invitation: Visit):
         return _submitted(_load(invitation.id))
     except responses.NotAccepting:
         return _not_open(_load(invitation.id), 409)
+    if reopened:
+        flash(
+            _(
+                "Your session had ended (the browser was closed, or the page was open for a "
+                "long time), so your answers were not submitted. Everything you typed is "
+                "saved: please check it below and submit again."
+            ),
+            "warning",
+        )
+        return redirect(url_for("respond.page", invitation_id=invitation.id), code=303)
     return render_template("respond/expired.html", saved=True), 200
 
 
@@ -249,6 +265,10 @@ def _handle_post(invitation: Visit):
             "error",
         )
         return _render(invitation, form, 400)
+    if _token_refused(form) and _recovered(invitation.id) is not None:
+        kept = _keep_after_lost_session(invitation, reopened=True)
+        if kept is not None:
+            return kept
     try:
         if action == "submit":
             return _submit(invitation, form)
@@ -261,13 +281,29 @@ def _handle_post(invitation: Visit):
         return _not_open(_load(invitation.id), 409)
 
 
+def _token_refused(form: SurveyForm) -> bool:
+    """The CSRF token is of another session: a page left open across a browser restart, sent
+    after the link was opened again (the token is checked again by validate())."""
+    field = form._fields.get("csrf_token")
+    return field is not None and not field.validate(form)
+
+
 def _submit(invitation: Visit, form: SurveyForm):
     if not form.validate():
         # Refused only for unanswered questions? Then what was typed is saved all the same.
         draft_form = _form(invitation, final=False)
         if draft_form.validate():
-            _saved(invitation, draft_form)
+            merge = _saved(invitation, draft_form)
+            if merge:
+                return _merged(invitation, merge, 400)
         return _render(invitation, form, 400, base=_base_after_save(invitation))
+    unseen = responses.merge_drafts(invitation.draft, form.draft(), request.form.get(BASE_FIELD))
+    if unseen[1].kept:
+        # Another device saved answers this page never showed, and the submit would drop them
+        # without a word: they are merged into the draft and shown, and nothing is submitted
+        # until the respondent has seen them. (A save between this check and the submit, a
+        # few milliseconds, is not caught: the respondent pressed submit on what they saw.)
+        return _merged(invitation, _saved(invitation, form), 409)
     version_id = invitation.round.version_id
     try:
         responses.submit(
@@ -307,6 +343,26 @@ def _saved(invitation: Visit, form: SurveyForm) -> responses.DraftMerge:
     merge = responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
     g.saved_draft = True
     return merge
+
+
+def _merged(invitation: Visit, merge: responses.DraftMerge, status: int):
+    """The page again, showing the draft just saved with another device's answers merged in
+    (this page's own showed only what was typed here: a save from it would then have erased
+    the others), and saying what came from there."""
+    saved = visit(invitation.id)
+    draft = (saved.draft if saved else None) or {}
+    formdata = MultiDict(
+        (name, value) for name, value in request.form.items(multi=True) if name in CONTROL_FIELDS
+    )
+    for name, value in draft.items():
+        formdata.setlist(name, value if isinstance(value, list) else [value])
+    form = _built(invitation).form_class(current_language())(formdata=formdata)
+    form.validate()  # the questions still unanswered are marked as on any refused submit
+    message = _merge_message(form, merge)
+    if status == 409:
+        message += " " + _("Nothing was submitted yet: please check them and submit again.")
+    flash(message, "warning")
+    return _render(invitation, form, status, base=responses.draft_fingerprint(draft))
 
 
 def _base_after_save(invitation: Visit) -> str | None:

@@ -105,6 +105,46 @@ def test_answers_sent_after_the_session_ended_come_back_with_the_link(new_page, 
     shot(page, "answers-back-after-opening-the-link")
 
 
+def test_a_submit_from_a_second_device_first_shows_what_the_first_saved(new_page, invitation, shot):
+    link, locale = invitation(), "en-US"
+    phone, desk = new_page(locale, **PHONE), new_page(locale, **DESKTOP)
+    _open(phone, link, locale)
+    _open(desk, link, locale)  # opened before the phone saves
+    phone.locator("#q_comment").fill("Please send meeting papers a day earlier.")
+    button(phone, locale, "save").tap()
+    expect(phone.locator(".notice--success")).to_contain_text(TEXT[locale]["saved"])
+    answer_the_rest(desk)
+    button(desk, locale, "submit").click()
+    # Not submitted yet: the phone's comment is shown, and the page says where it came from.
+    expect(desk.locator(".notice--warning")).to_contain_text("another device")
+    expect(desk.locator("#q_comment")).to_have_value("Please send meeting papers a day earlier.")
+    expect(desk.locator("#progress-count")).to_have_text("20")
+    shot(desk, "second-device-shown-the-first-devices-answers")
+    desk.set_viewport_size(PHONE["viewport"])
+    assert horizontal_overflow(desk) == 0
+    shot(desk, "second-device-notice-at-phone-size")
+    button(desk, locale, "submit").click()
+    expect(desk.locator("h1")).to_have_text(TEXT[locale]["thanks"])
+
+
+def test_an_old_tab_sent_after_the_link_was_opened_again_keeps_its_answers(
+    new_page, invitation, shot
+):
+    link, locale = invitation(), "en-US"
+    old_tab = new_page(locale, **PHONE)
+    _open(old_tab, link, locale)
+    _tap_some_ratings(old_tab, shot)
+    old_tab.context.clear_cookies()  # the browser was restarted...
+    new_tab = old_tab.context.new_page()
+    _open(new_tab, link, locale)  # ...and the link opened again: a new session
+    new_tab.close()
+    button(old_tab, locale, "submit").tap()  # the old tab's form carries the old session's token
+    expect(old_tab.locator(".notice--warning")).to_contain_text("Everything you typed is saved")
+    _answers_are_back(old_tab)
+    assert horizontal_overflow(old_tab) == 0
+    shot(old_tab, "old-tab-answers-saved-check-and-submit")
+
+
 def test_rating_with_the_keyboard_only(new_page, invitation, shot):
     page = new_page("en-US", **PHONE)
     _open(page, invitation(), "en-US")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import Response
+from survey.models import Invitation, Response
 from tests.factories import PASSWORD
 from tests.html import form_values
 from tests.survey.respond.test_views import complete_answers
@@ -56,3 +56,43 @@ def test_staff_login_without_csrf_token_is_refused(client, make_user):
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/").headers["Location"].endswith("/login")
+
+
+def _hidden(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input[^>]*name="([\w-]+)"[^>]*type="hidden" value="([^"]*)"', html))
+
+
+def _page_fields(browser, invitation) -> dict[str, str]:
+    page = browser.get(f"/r/{invitation.token}", follow_redirects=True).text
+    found = _hidden(page)
+    found.update(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', page))
+    return found
+
+
+def test_a_page_of_an_ended_session_saves_its_answers_once_the_link_is_open_again(
+    app, make_invitation
+):
+    """The browser was restarted and the link opened again in a new tab; then the old tab,
+    whose CSRF token belongs to the ended session, sends its answers."""
+    invitation = make_invitation()
+    old_tab = _page_fields(app.test_client(), invitation)
+    browser = app.test_client()
+    _page_fields(browser, invitation)  # the new session knows the invitation
+    data = complete_answers() | {**old_tab, "q_comment": "我的意见", "action": "submit"}
+    sent = browser.post(f"/r/i/{invitation.id}", data=data, headers={"Accept-Language": "en"})
+    assert sent.status_code == 303  # never accepted as a submission: its token was refused
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+    page = browser.get(sent.headers["Location"], headers={"Accept-Language": "en"})
+    assert "Everything you typed is saved" in page.text
+    assert form_values(page.text)["q_comment"] == "我的意见"
+
+
+def test_a_refused_token_without_the_pages_reference_saves_nothing(app, make_invitation):
+    invitation = make_invitation()
+    old_tab = _page_fields(app.test_client(), invitation)
+    browser = app.test_client()
+    _page_fields(browser, invitation)
+    data = complete_answers() | {**old_tab, "ref": "1.forged", "action": "save"}
+    sent = browser.post(f"/r/i/{invitation.id}", data=data)
+    assert sent.status_code == 400
+    assert db.session.get(Invitation, invitation.id).draft is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
@@ -528,3 +530,70 @@ def test_the_survey_is_shown_when_its_opening_cannot_be_written(
     db.session.expire_all()
     saved = db.session.get(Invitation, invitation.id)
     assert saved.status == "started" and saved.opened_at is not None
+
+
+def _post(client, invitation, fields, answers, action):
+    data = {"ref": fields["ref"], "draft_base": fields["draft_base"], "action": action, **answers}
+    if "csrf_token" in fields:
+        data["csrf_token"] = fields["csrf_token"]
+    return client.post(f"/r/i/{invitation.id}", data=data, headers={"Accept-Language": "en"})
+
+
+def test_a_refused_submit_shows_what_another_device_saved_and_keeps_it(app, make_invitation):
+    invitation = make_invitation()
+    phone, desk = app.test_client(), app.test_client()
+    on_phone, on_desk = _opened(phone, invitation), _opened(desk, invitation)
+    _save(phone, invitation, on_phone, {"q_doc_timeliness": "5", "q_doc_accuracy": "4"})
+    refused = _post(desk, invitation, on_desk, {"q_mtg_notice": "3"}, "submit")
+    assert refused.status_code == 400  # required questions are still unanswered
+    shown = form_values(refused.text)
+    assert (shown["q_doc_timeliness"], shown["q_mtg_notice"]) == ("5", "3")
+    assert "also saved from another device" in refused.text
+    # Saving what the page now shows never erases the phone's answers.
+    _post(desk, invitation, {**on_desk, **_hidden(refused.text)}, shown, "save")
+    db.session.expire_all()
+    draft = db.session.get(Invitation, invitation.id).draft
+    assert {k: str(v) for k, v in draft.items()} == {
+        "q_doc_timeliness": "5",
+        "q_doc_accuracy": "4",
+        "q_mtg_notice": "3",
+    }
+
+
+def test_a_submit_that_would_drop_another_devices_answers_shows_them_first(app, make_invitation):
+    invitation = make_invitation()
+    phone, desk = app.test_client(), app.test_client()
+    on_phone, on_desk = _opened(phone, invitation), _opened(desk, invitation)
+    _save(phone, invitation, on_phone, {"q_comment": "请提前发会议材料"})
+    held = _post(desk, invitation, on_desk, complete_answers(), "submit")
+    assert held.status_code == 409 and response_count() == 0
+    assert "also saved from another device" in held.text
+    assert form_values(held.text)["q_comment"] == "请提前发会议材料"
+    again = _post(
+        desk, invitation, {**on_desk, **_hidden(held.text)}, form_values(held.text), "submit"
+    )
+    assert again.status_code == 303 and response_count() == 1
+    comment = db.session.scalar(select(Answer.text).where(Answer.question_code == "comment"))
+    assert comment == "请提前发会议材料"
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's one write lock")
+def test_the_survey_is_shown_at_once_while_another_writer_holds_the_lock(
+    client, make_invitation, database_url
+):
+    invitation = make_invitation()
+    db.session.commit()
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # e.g. a backup, or a long import
+    try:
+        started = time.monotonic()
+        page = client.get(f"/r/{invitation.token}", follow_redirects=True)
+        waited = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert page.status_code == 200 and 'name="q_doc_timeliness"' in page.text
+    # The "opened" mark may wait a moment for the lock, never SQLite's 5 s busy timeout.
+    assert waited < 3.0
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == "sent"  # marked on the first save
