@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -383,10 +384,12 @@ def _merge_message(form: SurveyForm, merge: responses.DraftMerge) -> str:
         texts[field_name(q.code)] = texts[field_name(q.code) + COMMENT_SUFFIX] = q.text.get(lang)
     kept = {texts.get(name, name) for name in merge.kept}
     replaced = sorted({texts.get(name, name) for name in merge.replaced})
-    message = _(
+    message = ngettext(
         "Answers were also saved from another device or window since this page was opened. "
-        "Both are kept: %(kept)s answers from there were added. Please check them below.",
-        kept=len(kept),
+        "Both are kept: %(num)d answer from there was added. Please check it below.",
+        "Answers were also saved from another device or window since this page was opened. "
+        "Both are kept: %(num)d answers from there were added. Please check them below.",
+        len(kept),
     )
     if replaced:
         message += " " + _(
