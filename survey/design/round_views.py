@@ -24,6 +24,7 @@ from survey.design import bp
 from survey.design.round_forms import IssueForm, RoundForm, parse_weights, weights_text
 from survey.design.round_presenters import history_entries
 from survey.extensions import db
+from survey.form_errors import error_text
 from survey.i18n import current_language
 from survey.models import (
     RESPONSE_SOURCES,
@@ -286,7 +287,9 @@ def invitations_issue(round_id: int):
     form = IssueForm()
     form.group.choices = _group_choices(round_)
     if not form.validate_on_submit():
-        flash(_("Please check the invitation settings: %(errors)s", errors=form.errors), "error")
+        flash(
+            _("Please check the invitation settings: %(errors)s", errors=error_text(form)), "error"
+        )
         return redirect(url_for("design.round_detail", round_id=round_id))
     try:
         made = (
