@@ -6,30 +6,58 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
 
 from survey.extensions import db
 from survey.models import AuditEvent, User
 
-ACTIONS = (
-    "login",
-    "login_failed",
-    "logout",
-    "role_changed",
-    "user_created",
-    "questionnaire_published",
-    "round_created",
-    "round_opened",
-    "round_closed",
-    "round_changed",
-    "round_deleted",
-    "round_archived",
-    "round_unarchived",
-    "export",
-    "action_changed",
-    "backup",
-)
+# The event kinds and how the audit trail names them; the stored code never changes.
+ACTION_LABELS = {
+    "login": _l("Logged in"),
+    "login_failed": _l("Login failed"),
+    "logout": _l("Logged out"),
+    "role_changed": _l("Role changed"),
+    "user_created": _l("User created"),
+    "questionnaire_published": _l("Questionnaire published"),
+    "round_created": _l("Round created"),
+    "round_opened": _l("Round opened"),
+    "round_closed": _l("Round closed"),
+    "round_changed": _l("Round settings changed"),
+    "round_deleted": _l("Round deleted"),
+    "round_archived": _l("Round archived"),
+    "round_unarchived": _l("Round taken out of the archive"),
+    "export": _l("Export"),
+    "action_changed": _l("Corrective action changed"),
+    "backup": _l("Backup"),
+}
+ACTIONS = tuple(ACTION_LABELS)
+# The names of the details events carry (keyword arguments of record()).
+DETAIL_LABELS = {
+    "version": _l("version"),
+    "automatic": _l("automatic"),
+    "kind": _l("kind"),
+    "count": _l("count"),
+    "transition": _l("step"),
+    "status": _l("status"),
+    "owner": _l("owner"),
+    "due_date": _l("due date"),
+    "role": _l("role"),
+    "before": _l("before"),
+    "after": _l("after"),
+    "pages": _l("pages"),
+    "questionnaire": _l("questionnaire"),
+    "number": _l("number"),
+    "changes": _l("changes"),
+    "name": _l("name"),
+}
+# What an export event's "kind" names.
+EXPORT_KINDS = {
+    "invitations": _l("invitation links (CSV)"),
+    "csv": _l("CSV"),
+    "xlsx": _l("Excel"),
+}
 
 
 def record(

@@ -9,8 +9,10 @@ from flask import Flask
 
 import analysis
 from questionnaires import QUESTION_TYPES
+from survey import invitations, rounds
 from survey.formatting import percent, percent_as_set
 from survey.office_time import last_day
+from survey.questionnaire_store import scale_name
 from survey.responses import SOURCE_NAMES
 
 
@@ -28,3 +30,6 @@ def init_app(app: Flask) -> None:
     # What a low-score rule measures (rate or mean), so pages format its figures accordingly.
     app.jinja_env.globals["rule_measures"] = analysis.measures
     app.jinja_env.globals["source_names"] = SOURCE_NAMES
+    app.jinja_env.globals["invitation_statuses"] = invitations.STATUS_LABELS
+    app.jinja_env.globals["round_statuses"] = rounds.STATUS_LABELS
+    app.jinja_env.globals["scale_name"] = scale_name

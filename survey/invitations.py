@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +21,13 @@ from survey.spreadsheets import safe_cell
 
 CSV_HEADER = ("round", "group", "unit_code", "unit", "person", "email", "status", "link")
 OPEN = ("sent", "started")
+# An invitation's statuses and how pages name them; the CSV keeps the codes.
+STATUS_LABELS = {
+    "sent": _l("Not opened"),
+    "started": _l("Started"),
+    "submitted": _l("Submitted"),
+    "revoked": _l("Revoked"),
+}
 
 
 class InvitationError(ValueError):

@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,16 @@ from survey.models import (
     Unit,
     utcnow,
 )
+
+# The built-in scales by name; a questionnaire's own scales are named by their code.
+BUILTIN_SCALE_LABELS = {
+    "satisfaction5": _l("Satisfaction, 1 to 5"),
+    "nps11": _l("Likelihood to recommend, 0 to 10"),
+}
+
+
+def scale_name(code: str) -> str:
+    return str(BUILTIN_SCALE_LABELS.get(code, code))
 
 
 def digest(q: qm.Questionnaire) -> str:

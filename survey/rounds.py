@@ -35,6 +35,8 @@ from survey.models import (
 
 _DEFAULTS = analysis.Thresholds()
 DEFAULT_THRESHOLDS = {"rate": _DEFAULTS.rate, "mean": _DEFAULTS.mean}
+# A round's statuses and how pages name them.
+STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
 
 # Sent with the round and ``now`` when a round closes, by hand or at its close date.
 round_closed = Namespace().signal("round-closed")
@@ -53,6 +55,21 @@ class Progress:
     @property
     def rate(self) -> float | None:
         return self.submitted / self.invited if self.invited else None
+
+
+# How a round's settings are named where people read them (its history, the audit trail).
+SETTING_LABELS = {
+    "name": _l("Name"),
+    "version_id": _l("Questionnaire version"),
+    "opens_at": _l("Opens on"),
+    "closes_at": _l("Last day to answer"),
+    "anonymous": _l("Anonymous"),
+    "anonymity_threshold": _l("Smallest group reported on its own"),
+    "thresholds": _l("Low-score thresholds"),
+    "weights": _l("Weights per group"),
+    "audience_groups": _l("Respondent groups"),
+    "audience_units": _l("Only these units"),
+}
 
 
 def create(name: str, version: QuestionnaireVersion, **settings) -> Round:

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey import audit, corrective
+from survey import audit, corrective, rounds
 from survey.actions import bp
 from survey.actions.forms import (
     QueueFilterForm,
@@ -102,8 +102,9 @@ def _filter_form() -> QueueFilterForm:
     categories = db.session.scalars(
         select(CorrectiveAction.category).distinct().where(CorrectiveAction.category.is_not(None))
     )
+    category_names = texts.category_names(lang)
     form.category.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(c, c) for c in sorted(categories)
+        SelectChoice(c, category_names.get(c, c)) for c in sorted(categories)
     ]
     form.round.choices = [SelectChoice("", _("All"))] + [
         SelectChoice(str(r.id), r.name) for r in _rounds(with_actions=True)
@@ -127,7 +128,7 @@ def _run_rules_form() -> RunRulesForm:
 
 
 def _status_word(status: str) -> str:
-    return {"open": _("open"), "closed": _("closed")}.get(status, status)
+    return str(rounds.STATUS_LABELS.get(status, status))
 
 
 def _names(actions) -> dict:

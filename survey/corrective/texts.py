@@ -11,7 +11,8 @@ from flask_babel import pgettext
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import CorrectiveAction, Question, RespondentGroup, Unit
+from survey.models import CorrectiveAction, Question, RespondentGroup, Round, Unit
+from survey.results.labels import labels_for
 
 TRANSITION_LABELS = {
     "start_investigation": _l("Start the investigation"),
@@ -105,6 +106,20 @@ def question_texts(actions: Iterable[CorrectiveAction], lang: str) -> dict[tuple
         )
         for a in actions
     }
+
+
+def category_names(lang: str) -> dict[str, str]:
+    """Category code -> its label (a section title or question text, see results.labels), for
+    the categories of all actions; the label of the newest round's questionnaire wins."""
+    rounds = db.session.scalars(
+        select(Round)
+        .where(Round.id.in_(select(CorrectiveAction.round_id).distinct()))
+        .order_by(Round.created_at, Round.id)
+    )
+    names: dict[str, str] = {}
+    for version in dict.fromkeys(r.version for r in rounds):
+        names.update(labels_for(version, lang).categories)
+    return names
 
 
 def unit_names(lang: str) -> dict[str, str]:

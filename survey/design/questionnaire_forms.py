@@ -27,6 +27,7 @@ from questionnaires import model as qm
 from survey.design.round_forms import CheckboxesField
 from survey.editing import EditError
 from survey.models import QuestionnaireVersion, RespondentGroup, Unit
+from survey.questionnaire_store import scale_name
 
 MAX_TEXT = 4000
 TEXT = [Optional(), Length(max=MAX_TEXT)]
@@ -300,9 +301,7 @@ def question_form(
 
 def _scale_label(scale: qm.Scale, lang: str) -> str:
     first, last = scale.points[0], scale.points[-1]
-    return (
-        f"{scale.code}: {first.value} {first.label.get(lang)} … {last.value} {last.label.get(lang)}"
-    )
+    return f"{scale_name(scale.code)}: {first.value} {first.label.get(lang)} … {last.value} {last.label.get(lang)}"
 
 
 class MoveForm(FlaskForm):

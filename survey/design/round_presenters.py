@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from survey import rounds
 from survey.models import AuditEvent
 from survey.office_time import last_day, local_date
 
@@ -21,18 +22,8 @@ EVENT_NAMES = {
     "round_archived": _l("Archived"),
     "round_unarchived": _l("Unarchived"),
 }
-SETTING_NAMES = {
-    "name": _l("Name"),
-    "version_id": _l("Questionnaire version"),
-    "opens_at": _l("Opens on"),
-    "closes_at": _l("Last day to answer"),
-    "anonymous": _l("Anonymous"),
-    "anonymity_threshold": _l("Smallest group reported on its own"),
-    "thresholds": _l("Low-score thresholds"),
-    "weights": _l("Weights per group"),
-    "audience_groups": _l("Respondent groups"),
-    "audience_units": _l("Only these units"),
-}
+# The names of the settings, shared with the audit trail.
+SETTING_NAMES = rounds.SETTING_LABELS
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -20,7 +21,14 @@ from survey.extensions import db
 from survey.models.base import utcnow
 from survey.text_types import String
 
-ROLES = ("respondent", "designer", "quality_lead", "admin")
+# The roles and how pages name them; the stored code never changes.
+ROLE_LABELS = {
+    "respondent": _l("Respondent account"),
+    "designer": _l("Designer"),
+    "quality_lead": _l("Quality lead"),
+    "admin": _l("Administrator"),
+}
+ROLES = tuple(ROLE_LABELS)
 
 
 class RespondentGroup(db.Model):
