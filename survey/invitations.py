@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from survey import mail, office_time
 from survey.extensions import db
+from survey.messages import N_, TranslatedError, translate
 from survey.models import Invitation, RespondentGroup, Round, Unit, utcnow
 from survey.rounds import audience_units
 from survey.spreadsheets import safe_cell
@@ -30,10 +31,23 @@ STATUS_LABELS = {
 }
 
 
-class InvitationError(ValueError):
-    def __init__(self, line: int | None, reason: str):
-        super().__init__(f"line {line}: {reason}" if line else reason)
-        self.line, self.reason = line, reason
+class InvitationError(TranslatedError):
+    """A refused invitation: the line of the pasted list it is about (or None) and why."""
+
+    def __init__(self, line: int | None, reason: str, **params) -> None:
+        super().__init__(reason, **params)
+        self.line = line
+
+    @property
+    def reason(self) -> str:
+        return translate(self.template, self.params)
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.reason
+        return translate(
+            N_("line %(line)s: %(reason)s"), {"line": self.line, "reason": self.reason}
+        )
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -47,7 +61,7 @@ def issue(
 ) -> Invitation:
     """A new invitation of `unit` (optionally for a named person of it) to `round_`."""
     if unit.kind != "respondent" or unit.group_id is None:
-        raise InvitationError(None, f"unit {unit.code} is not a respondent unit")
+        raise InvitationError(None, N_("unit %(code)s is not a respondent unit"), code=unit.code)
     invitation = Invitation(
         round=round_, unit=unit, group_id=unit.group_id, person_name=person_name, email=email
     )
@@ -89,15 +103,20 @@ def issue_named(round_: Round, text: str) -> list[Invitation]:
             continue
         code, name, email = (list(map(str.strip, row)) + ["", ""])[:3]
         if code not in units:
-            raise InvitationError(line, f"unit {code!r} is not in this round's audience")
+            raise InvitationError(
+                line, N_("unit %(code)s is not in this round's audience"), code=repr(code)
+            )
         if not name:
-            raise InvitationError(line, "a name is needed")
+            raise InvitationError(line, N_("a name is needed"))
         if email:
             try:
                 email = mail.address(email)
             except ValueError as error:
                 raise InvitationError(
-                    line, f"{email!r} is not an e-mail address: {error}"
+                    line,
+                    N_("%(email)s is not an e-mail address: %(error)s"),
+                    email=repr(email),
+                    error=error,
                 ) from None
         rows.append((units[code], name, email or None))
     made = [issue(round_, unit, name, email) for unit, name, email in rows]
@@ -209,7 +228,7 @@ def remind(round_: Round) -> Mailing:
 def revoke(invitation: Invitation) -> None:
     """The link stops working at once; a submitted invitation keeps its response."""
     if invitation.status == "submitted":
-        raise InvitationError(None, "A submitted invitation cannot be revoked.")
+        raise InvitationError(None, N_("A submitted invitation cannot be revoked."))
     invitation.status, invitation.revoked_at = "revoked", utcnow()
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete as sa_delete
 import analysis
 from survey import audit
 from survey.extensions import db
+from survey.messages import N_, TranslatedError
 from survey.models import (
     AuditEvent,
     Invitation,
@@ -42,7 +43,7 @@ STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed"
 round_closed = Namespace().signal("round-closed")
 
 
-class RoundError(ValueError):
+class RoundError(TranslatedError):
     """A round operation that the round's state does not allow, with a message to show."""
 
 
@@ -113,7 +114,7 @@ ROUND_EVENTS = (
     "round_archived",
     "round_unarchived",
 )
-ARCHIVED = _l("The round is archived and cannot change; unarchive it first.")
+ARCHIVED = N_("The round is archived and cannot change; unarchive it first.")
 
 
 def has_responses(round_: Round) -> bool:
@@ -164,28 +165,31 @@ def _thresholds(round_: Round) -> dict:
 
 def _check_version(version: QuestionnaireVersion, groups) -> None:
     if version.status != "published":
-        raise RoundError("Only a published questionnaire version can be used for a round.")
+        raise RoundError(N_("Only a published questionnaire version can be used for a round."))
     foreign = set(groups or ()) - set(version.group_codes)
     if foreign:
-        raise RoundError(f"The questionnaire has no questions for: {', '.join(sorted(foreign))}.")
+        raise RoundError(
+            N_("The questionnaire has no questions for: %(groups)s."),
+            groups=", ".join(sorted(foreign)),
+        )
 
 
 def _keep_promises(round_: Round, new: dict) -> None:
     if round_.anonymous and not new.get("anonymous", True):
         raise RoundError(
-            _l("The round has responses given anonymously; it cannot become a named round.")
+            N_("The round has responses given anonymously; it cannot become a named round.")
         )
     if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
         raise RoundError(
-            _l(
+            N_(
                 "The round has responses; the smallest group reported on its own cannot be "
-                "lowered below %(n)s.",
-                n=round_.anonymity_threshold,
-            )
+                "lowered below %(n)s."
+            ),
+            n=round_.anonymity_threshold,
         )
     if new["version_id"] != round_.version_id:
         raise RoundError(
-            _l("The round has responses to its questionnaire version; the version cannot change.")
+            N_("The round has responses to its questionnaire version; the version cannot change.")
         )
 
 
@@ -197,9 +201,9 @@ def _plain(value):
 def deletion_refused(round_: Round) -> str | None:
     """Why the round cannot be deleted, or None when it can."""
     if round_.status != "draft":
-        return _l("Only a draft round can be deleted; a round that ran keeps its record.")
+        return N_("Only a draft round can be deleted; a round that ran keeps its record.")
     if has_responses(round_):
-        return _l("The round has responses; it cannot be deleted.")
+        return N_("The round has responses; it cannot be deleted.")
     return None
 
 
@@ -229,16 +233,16 @@ def history(round_: Round) -> list[AuditEvent]:
 def archive(round_: Round, now: datetime) -> None:
     """Put a closed round away: its results and actions stay, it leaves the default lists."""
     if round_.archived_at:
-        raise RoundError(_l("The round is already archived."))
+        raise RoundError(N_("The round is already archived."))
     if round_.status != "closed":
-        raise RoundError(_l("Only a closed round can be archived."))
+        raise RoundError(N_("Only a closed round can be archived."))
     round_.archived_at = now
     audit.record("round_archived", target=f"round:{round_.id}")
 
 
 def unarchive(round_: Round, now: datetime) -> None:
     if not round_.archived_at:
-        raise RoundError(_l("The round is not archived."))
+        raise RoundError(N_("The round is not archived."))
     round_.archived_at = None
     audit.record("round_unarchived", target=f"round:{round_.id}")
 
@@ -247,16 +251,16 @@ def open_round(round_: Round, now: datetime) -> None:
     if round_.archived_at:
         raise RoundError(ARCHIVED)
     if round_.status == "open":
-        raise RoundError("The round is already open.")
+        raise RoundError(N_("The round is already open."))
     if round_.closes_at and round_.closes_at <= now:
-        raise RoundError(_l("The close date has passed; set a later close date first."))
+        raise RoundError(N_("The close date has passed; set a later close date first."))
     round_.status, round_.opened_at, round_.closed_at = "open", now, None
     audit.record("round_opened", target=f"round:{round_.id}")
 
 
 def close_round(round_: Round, now: datetime) -> None:
     if round_.status != "open":
-        raise RoundError("Only an open round can be closed.")
+        raise RoundError(N_("Only an open round can be closed."))
     round_.status, round_.closed_at = "closed", now
     _closed(round_, now)
 

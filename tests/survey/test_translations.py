@@ -8,8 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-# As in babel.cfg and the Makefile: the questionnaire loader marks its messages with N_ (it
-# cannot import Flask-Babel), and the app translates them where it shows them.
+# As in babel.cfg and the Makefile: the questionnaire loader and domain errors mark their
+# messages with N_ (they are read in English outside a request), translated where shown.
 METHODS = [
     ("survey/**.py", "python"),
     ("questionnaires/**.py", "python"),
