@@ -110,6 +110,7 @@ def round_json(round_: Round, progress: rounds.Progress, responses: int) -> dict
         "opens_at": _iso(round_.opens_at),
         "closes_at": _iso(round_.closes_at),
         "anonymous": round_.anonymous,
+        "archived_at": _iso(round_.archived_at),
         "invited": progress.invited,
         "submitted": progress.submitted,
         "response_rate": progress.rate,
@@ -126,7 +127,9 @@ def _iso(value) -> str | None:
 @bp.get("/rounds")
 @reader_required
 def rounds_index():
-    listed = list(db.session.scalars(rounds.newest_first()))
+    # As on the results page: archived rounds only when asked for, so a client can still find them.
+    archived = request.args.get("archived") == "1"
+    listed = list(db.session.scalars(rounds.newest_first(archived)))
     progress = rounds.progress_by_round()
     counts = data_versions([r.id for r in listed])
     empty = rounds.Progress(0, 0, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from survey import invitations, rounds
+from survey import invitations, office_time, rounds
 from survey.extensions import db
 from survey.models import Round, utcnow
 from survey.results import satisfaction_table
@@ -53,14 +53,29 @@ def round_or_fail(round_id: int) -> Round:
 
 @click.command("open-round")
 @click.argument("round_id", type=int)
+@click.option(
+    "--last-day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First set the last day to answer (YYYY-MM-DD, office calendar), e.g. to reopen a "
+    "round whose close date has passed; the change is kept in the round's history.",
+)
 @with_appcontext
-def open_round(round_id: int) -> None:
+def open_round(round_id: int, last_day) -> None:
     """Open a round for answers."""
     round_ = round_or_fail(round_id)
+    now = utcnow()
     try:
-        rounds.open_round(round_, utcnow())
+        if last_day is not None:
+            closes_at = office_time.end_of(last_day.date())
+            if round_.opens_at and closes_at <= round_.opens_at:
+                raise rounds.RoundError("The last day is before the round's first day.")
+            rounds.update(round_, round_.name, round_.version, closes_at=closes_at)
+        rounds.open_round(round_, now)
     except rounds.RoundError as error:
-        raise click.ClickException(str(error)) from None
+        db.session.rollback()
+        passed = round_.closes_at is not None and round_.closes_at <= now
+        hint = " (--last-day YYYY-MM-DD sets a later one)" if passed else ""
+        raise click.ClickException(f"{error}{hint}") from None
     db.session.commit()
     click.echo(f"round {round_.id} open")
 

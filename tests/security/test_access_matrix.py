@@ -5,12 +5,13 @@ answered as the table below says. Then the object-level checks (IDOR)."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import ActionAttachment, Question, RespondentGroup, Section, Unit
+from survey.models import ActionAttachment, Question, RespondentGroup, Round, Section, Unit
 from tests.factories import PASSWORD
 
 ROLES = ["anonymous", "link_holder", "respondent", "designer", "quality_lead", "admin", "owner"]
@@ -227,3 +228,75 @@ def test_unknown_ids_are_not_found_even_for_an_admin(app, client, people_for_rol
         if (status := client.get(path).status_code) != 404:
             wrong.append(f"GET {path}: {status}")
     assert wrong == [], "\n".join(wrong)
+
+
+# --- changing a round: only staff, only by POST, only with the page's CSRF token -----------------
+
+ROUND_CHANGES = ["edit", "archive", "unarchive", "delete", "open", "close"]
+
+
+def _round_state(round_id: int) -> tuple | None:
+    db.session.expire_all()
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        return None
+    return (round_.name, round_.status, round_.archived_at, round_.closes_at, round_.weights)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "respondent", "quality_lead"])
+def test_who_may_not_design_changes_no_round(client, role, make_round, people_for_roles, login_as):
+    draft, closed = make_round(status="draft"), make_round(status="closed", name="Spring")
+    enter_as(client, role, people_for_roles, login_as)
+    before = {r.id: _round_state(r.id) for r in (draft, closed)}
+    for round_ in (draft, closed):
+        for change in ROUND_CHANGES:
+            response = client.post(f"/design/rounds/{round_.id}/{change}", data={"name": "Renamed"})
+            assert verdict(response) == ("login" if role == "anonymous" else "denied"), change
+    assert {r: _round_state(r) for r in before} == before
+
+
+def test_a_round_changes_only_by_post(client, make_round, people_for_roles, login_as):
+    login_as(people_for_roles["people"]["admin"])
+    closed = make_round(status="closed")
+    before = _round_state(closed.id)
+    for change in ("archive", "unarchive", "open", "close"):
+        assert client.get(f"/design/rounds/{closed.id}/{change}").status_code == 405, change
+    # The delete page only asks; the round stays until its button is pressed.
+    assert client.get(f"/design/rounds/{closed.id}/delete").status_code == 200
+    assert _round_state(closed.id) == before
+
+
+class TestRoundChangesNeedTheToken:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    @staticmethod
+    def token(page: str) -> str:
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+    def test_without_the_pages_token_nothing_changes(self, client, make_round, make_user):
+        designer = make_user(role="designer")
+        login = {"email": designer.email, "password": PASSWORD}
+        login["csrf_token"] = self.token(client.get("/login").text)
+        assert client.post("/login", data=login).status_code == 302
+        draft, closed = make_round(status="draft").id, make_round(status="closed", name="x").id
+        for round_id in (draft, closed):
+            before = _round_state(round_id)
+            for change in ROUND_CHANGES:
+                url = f"/design/rounds/{round_id}/{change}"
+                assert client.post(url, data={"name": "Renamed"}).status_code == 400, url
+            assert _round_state(round_id) == before
+
+        page = client.get(f"/design/rounds/{closed}").text
+        archived = client.post(
+            f"/design/rounds/{closed}/archive", data={"csrf_token": self.token(page)}
+        )
+        assert archived.status_code == 302
+        assert _round_state(closed)[2] is not None
+        page = client.get(f"/design/rounds/{draft}/delete").text
+        deleted = client.post(
+            f"/design/rounds/{draft}/delete", data={"csrf_token": self.token(page)}
+        )
+        assert deleted.status_code == 302
+        assert _round_state(draft) is None

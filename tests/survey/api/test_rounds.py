@@ -7,6 +7,9 @@ import json
 import pytest
 
 import analysis
+from survey import rounds
+from survey.extensions import db
+from survey.models import utcnow
 from survey.results import answers_frame
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -83,3 +86,14 @@ def test_an_unknown_round_is_a_json_404(client, auth, app):
     auth.login(role="quality_lead")
     response = client.get("/api/v1/rounds/999/results")
     assert response.status_code == 404 and response.json["status"] == 404
+
+
+def test_an_archived_round_is_listed_only_when_asked_for(client, auth, known_round):
+    known_round.status = "closed"
+    rounds.archive(known_round, utcnow())
+    db.session.commit()
+    auth.login(role="quality_lead")
+    assert client.get("/api/v1/rounds").json["rounds"] == []
+    (row,) = client.get("/api/v1/rounds?archived=1").json["rounds"]
+    assert row["id"] == known_round.id
+    assert row["archived_at"] == known_round.archived_at.isoformat()

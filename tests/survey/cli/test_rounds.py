@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from survey import office_time, rounds
 from survey.extensions import db
 from survey.models import Invitation, utcnow
 
@@ -66,6 +67,32 @@ def test_open_and_close_a_round(runner, make_round):
     closed = runner.invoke(args=["close-round", str(round_.id)])
     assert closed.exit_code == 0, closed.output
     assert round_.status == "closed"
+
+
+def test_a_round_past_its_close_date_is_reopened_with_a_later_last_day(runner, make_round):
+    round_ = make_round(status="closed", closes_at=utcnow() - timedelta(days=2))
+    refused = runner.invoke(args=["open-round", str(round_.id)])
+    assert refused.exit_code != 0
+    assert "--last-day" in refused.output
+    assert round_.status == "closed"
+
+    day = office_time.local_date(utcnow()) + timedelta(days=7)
+    opened = runner.invoke(args=["open-round", str(round_.id), "--last-day", day.isoformat()])
+    assert opened.exit_code == 0, opened.output
+    assert round_.status == "open"
+    assert office_time.last_day(round_.closes_at) == day
+    changed = [e for e in rounds.history(round_) if e.action == "round_changed"]
+    assert [list(e.detail["changes"]) for e in changed] == [["closes_at"]]
+
+
+def test_a_last_day_before_the_first_day_is_refused(runner, make_round):
+    round_ = make_round(status="closed", closes_at=utcnow() - timedelta(days=2))
+    before = office_time.local_date(round_.opens_at) - timedelta(days=1)
+    result = runner.invoke(args=["open-round", str(round_.id), "--last-day", before.isoformat()])
+    assert result.exit_code != 0
+    assert "first day" in result.output
+    db.session.expire_all()
+    assert round_.status == "closed" and round_.closes_at < utcnow()
 
 
 def test_close_round_due_closes_only_rounds_past_their_last_day(runner, make_round):

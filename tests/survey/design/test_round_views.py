@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from survey import invitations, responses
+from survey import invitations, office_time, responses
 from survey.extensions import db
 from survey.models import Invitation, Response, Round, utcnow
 from tests.survey.respond.test_views import complete_answers
@@ -401,3 +401,21 @@ def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
     )  # only the answered one
     client.post(f"/design/rounds/{round_.id}/unarchive")
     assert "2003 spring" in client.get("/design/rounds").text
+
+
+def test_a_threshold_saved_on_the_edit_page_changes_the_results_at_once(client, auth, known_round):
+    auth.login(role="admin")  # designs the round and reads its results
+    before = client.get(f"/api/v1/rounds/{known_round.id}/results").json
+    data = _edit_data(
+        known_round,
+        # The days as the form shows them, so that only the thresholds change.
+        opens_at=office_time.local_date(known_round.opens_at).isoformat(),
+        closes_at=office_time.last_day(known_round.closes_at).isoformat(),
+        rate_threshold="10",
+        mean_threshold="1",
+    )
+    assert client.post(f"/design/rounds/{known_round.id}/edit", data=data).status_code == 302
+    after = client.get(f"/api/v1/rounds/{known_round.id}/results").json
+    assert (before["thresholds"]["rate"], after["thresholds"]["rate"]) == (0.8, 0.1)
+    assert len(after["below_threshold"]) < len(before["below_threshold"])
+    assert after["data_version"] != before["data_version"]
