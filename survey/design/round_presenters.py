@@ -16,8 +16,8 @@ from survey.office_time import last_day, local_date
 
 EVENT_NAMES = {
     "round_created": _l("Round created"),
-    "round_opened": _l("Opened"),
-    "round_closed": _l("Closed"),
+    "round_opened": _l("Round opened"),
+    "round_closed": _l("Round closed"),
     "round_changed": _l("Settings changed"),
     "round_archived": _l("Archived"),
     "round_unarchived": _l("Unarchived"),

@@ -326,7 +326,7 @@ def test_a_round_past_its_close_date_is_reopened_after_a_later_date_is_set(
     page = client.get(f"/design/rounds/{round_.id}", headers=ENGLISH).text
     assert "edit#closes_at" not in page
     history = page[page.index('id="history"') :]
-    assert history.index("Settings changed") < history.index("Opened")
+    assert history.index("Settings changed") < history.index("Round opened")
 
 
 def test_a_draft_round_is_deleted_after_confirmation(client, auth, make_invitation):
