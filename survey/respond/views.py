@@ -44,6 +44,10 @@ token_guard = limiter.limit(token_limit, deduct_when=unknown_token, scope="invit
 SWITCH_PREFIX = "switch-"
 # Invitations this browser has opened by their link; pages address them by id, never token.
 SESSION_KEY = "invitations"
+# Beside each id, a mark of the link it was opened with: an id alone would let a browser reach
+# another invitation that later got the same id (SQLite reuses the highest id of a deleted
+# draft round's invitations).
+REFS_KEY = "invitation_refs"
 MAX_REMEMBERED = 20
 
 
@@ -60,13 +64,22 @@ def _by_token(token: str) -> int:
     found = by_token(token)
     if found is None or found.status == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
-    _remember(found.id)
+    _remember(found.id, token)
     return found.id
 
 
-def _remember(invitation_id: int) -> None:
+def _link_mark(invitation_id: int, token: str) -> str:
+    return responses.draft_ref(invitation_id, token)[-16:]
+
+
+def _remember(invitation_id: int, token: str) -> None:
     remembered = [i for i in session.get(SESSION_KEY, []) if i != invitation_id]
-    session[SESSION_KEY] = (remembered + [invitation_id])[-MAX_REMEMBERED:]
+    kept = (remembered + [invitation_id])[-MAX_REMEMBERED:]
+    refs = session.get(REFS_KEY, {})
+    session[SESSION_KEY] = kept
+    session[REFS_KEY] = {str(i): refs[str(i)] for i in kept if str(i) in refs} | {
+        str(invitation_id): _link_mark(invitation_id, token)
+    }
 
 
 def _load(invitation_id: int) -> Visit:
@@ -82,7 +95,10 @@ def _invitation(invitation_id: int) -> Visit:
     that ended)."""
     if invitation_id not in session.get(SESSION_KEY, []):
         abort(Response(render_template("respond/expired.html"), 404))
-    return _load(invitation_id)
+    found = _load(invitation_id)
+    if session.get(REFS_KEY, {}).get(str(invitation_id)) != _link_mark(found.id, found.token):
+        abort(Response(render_template("respond/expired.html"), 404))
+    return found
 
 
 def _recovered(invitation_id: int) -> Visit | None:

@@ -597,3 +597,24 @@ def test_the_survey_is_shown_at_once_while_another_writer_holds_the_lock(
     assert waited < 3.0
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).status == "sent"  # marked on the first save
+
+
+def test_a_browser_cannot_reach_another_invitation_that_got_the_id_of_one_it_opened(
+    client, make_invitation, make_round
+):
+    # SQLite gives a deleted row's id to the next row: a deleted draft round's invitation id
+    # can come back as another unit's invitation.
+    opened = make_invitation(round_=make_round(status="draft"))
+    client.get(f"/r/{opened.token}")
+    old_id = opened.id
+    db.session.delete(opened)
+    db.session.commit()
+    other = make_invitation(group="mayors")
+    db.session.execute(update(Invitation).where(Invitation.id == other.id).values(id=old_id))
+    db.session.commit()
+    page = client.get(f"/r/i/{old_id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 404 and "open your personal link again" in page.text
+    posted = client.post(f"/r/i/{old_id}", data={"q_overall": "1", "action": "save"})
+    assert posted.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Invitation, old_id).draft is None
