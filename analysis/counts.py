@@ -95,6 +95,44 @@ class RatingCounts:
         columns = [*ADDITIVE, *self.count_columns]
         return np.column_stack([self.cells[name].to_numpy(dtype="int64") for name in columns])
 
+    def without_items(self, withheld: np.ndarray) -> RatingCounts:
+        """These counts without the items whose cells are marked in ``withheld`` (one flag per
+        cell; an item's cells are all marked or none): what the tables of a round may sum
+        once items with too few respondents are withheld (``analysis.disclosure``)."""
+        keep = ~np.asarray(withheld, dtype=bool)
+        if keep.all():
+            return self
+        new_index = np.cumsum(keep) - 1
+        n_kept = int(keep.sum())
+        patterns, pattern_counts, pairs = self.patterns, self.pattern_counts, self.pairs
+        if patterns is not None:
+            patterns = np.ascontiguousarray(patterns[:, keep])
+            rating_respondents = int(pattern_counts[patterns.any(axis=1)].sum())
+        else:
+            response, cell = np.divmod(pairs, len(self.cells))
+            kept = keep[cell]
+            pairs = response[kept] * n_kept + new_index[cell[kept]]
+            rating_respondents = len(np.unique(response[kept]))
+        comments = self.comments[keep[self.comments["cell"].to_numpy()]].copy()
+        comments["cell"] = new_index[comments["cell"].to_numpy()].astype(np.intp)
+        # Items are numbered in the order of their first cell; a withheld item loses its row.
+        rank, _ = group_ids(self.cells, ("question", "category", "served_unit"))
+        first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
+        kept_items = keep[first]
+        return RatingCounts(
+            cells=self.cells[keep].reset_index(drop=True),
+            points=self.points,
+            patterns=patterns,
+            pattern_counts=pattern_counts,
+            pairs=pairs,
+            comments=comments.reset_index(drop=True),
+            respondents=self.respondents,
+            rating_respondents=rating_respondents,
+            answers=self.answers,
+            item_ratings=self.item_ratings[kept_items],
+            item_scale_max=self.item_scale_max[kept_items],
+        )
+
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:
         """Distinct responses per group of cells (``cell_group[k]`` = group id of cell k)."""
         if n_groups == 0 or len(cell_group) == 0:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.disclosure import Disclosure
 from analysis.keys import group_ids
 from analysis.metrics import ITEM_KEYS, metrics_of, ratio, wilson_intervals
 
@@ -43,7 +44,7 @@ def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
 
 
 def weighted_table(
-    data: pd.DataFrame | RatingCounts,
+    data: pd.DataFrame | RatingCounts | Disclosure,
     weights: Mapping[str, float],
     by: Sequence[str] = ITEM_KEYS,
 ) -> pd.DataFrame:
@@ -52,12 +53,19 @@ def weighted_table(
     Columns: the ``by`` keys, n, satisfied, rate, ci_low, ci_high (unweighted, all groups),
     weighted_n (answers of weighted groups), weighted_rate, weighted_ci_low, weighted_ci_high
     and n_eff. ``by=()`` gives one row for the whole round.
+
+    Given what a round may publish (an ``analysis.disclosure.Disclosure``), the table is
+    computed from its counts and the group cells it hides in a row are *collapsed* into one
+    stratum, weighted with their shares together: the weighted figure then says nothing about
+    a hidden group that the unweighted totals do not already say.
     """
     weights = check_weights(weights)
-    counts = as_counts(data)
+    counts = data.counts if isinstance(data, Disclosure) else as_counts(data)
     by = list(by)
     plain = metrics_of(counts, tuple(by))
-    weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by, len(plain))
+    per_group = aggregate(counts, [*by, "group"])
+    hidden = data.hidden([*by, "group"]) if isinstance(data, Disclosure) else None
+    weighted = _weighted(per_group, weights, by, len(plain), hidden)
     # One frame from the columns: copying and assigning column by column costs more.
     table = {
         name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low", "ci_high"]
@@ -71,19 +79,36 @@ def weighted_table(
 
 
 def _weighted(
-    per_group: pd.DataFrame, weights: dict[str, float], by: list[str], n_rows: int
+    per_group: pd.DataFrame,
+    weights: dict[str, float],
+    by: list[str],
+    n_rows: int,
+    hidden: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Weighted rate, n_eff and weighted_n for each of the ``n_rows`` rows of ``aggregate(counts,
-    by)``, in its order (``by=()``: one row, even for a round without ratings)."""
+    by)``, in its order (``by=()``: one row, even for a round without ratings), from the rows
+    of ``aggregate(counts, [*by, "group"])``; the ``hidden`` ones of a row form one stratum."""
     n = per_group["n"].to_numpy(dtype="float64")
+    satisfied = per_group["satisfied"].to_numpy(dtype="float64")
     groups = per_group["group"].array
     # The weight of each group code (the last one: a missing group, weight 0).
     of_code = np.array([weights.get(str(g), 0.0) for g in groups.categories] + [0.0])
     w = np.where(n > 0, of_code.take(groups.codes), 0.0)
     row = _row_ids(per_group, by)
+    if hidden is not None and hidden.any():
+        # Only weighted groups' answers go into a collapsed stratum, as into any other.
+        merged = hidden & (w > 0)
+        keep = ~hidden
+
+        def collapse(values: np.ndarray) -> np.ndarray:
+            together = np.bincount(row[merged], weights=values[merged], minlength=n_rows)
+            return np.concatenate([values[keep], together])
+
+        n, satisfied, w = collapse(n), collapse(satisfied), collapse(w)
+        row = np.concatenate([row[keep], np.arange(n_rows)]).astype(np.intp)
     share = ratio(w, np.bincount(row, weights=w, minlength=n_rows)[row])
     share = np.nan_to_num(share)
-    rate_g = ratio(per_group["satisfied"], n)
+    rate_g = ratio(satisfied, n)
     contribution = np.where(share > 0, share * np.nan_to_num(rate_g), 0.0)
     inverse_n_eff = np.where(share > 0, ratio(share * share, n), 0.0)
     total_share = np.bincount(row, weights=share, minlength=n_rows)

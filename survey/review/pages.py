@@ -221,7 +221,9 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
         ),
         driver=_row_of(results.drivers, question=question, served_unit=item["served_unit"]),
         min_pairs_placed=MIN_PAIRS_PLACED,
-        comments=db.session.scalars(comments_query(round_, question=question).limit(5)).all(),
+        comments=db.session.scalars(
+            comments_query(round_, question=question, **_undisclosed(results)).limit(5)
+        ).all(),
         actions=actions_of_item(question, item["served_unit"]),
         action_statuses=status_labels(),
     )
@@ -286,8 +288,7 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
     anonymity threshold are never named (nor offered as a filter)."""
     results = round_results(round_)
     labels = results.labels[lang]
-    hidden = results.small_groups()
-    query = comments_query(round_, hidden_groups=hidden, **filters)
+    query = comments_query(round_, **_undisclosed(results), **filters)
     page = _common(round_, results, labels, lang)
     page.update(
         filters={k: v for k, v in filters.items() if v is not None},
@@ -295,6 +296,15 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
         comments=db.paginate(query, page=page_number, per_page=COMMENTS_PER_PAGE, error_out=False),
     )
     return page
+
+
+def _undisclosed(results: RoundResults) -> dict[str, Any]:
+    """What a comment list leaves out or does not attribute (see ``comments_query``)."""
+    return {
+        "hidden_groups": results.small_groups(),
+        "withheld_questions": results.withheld_questions,
+        "hidden_cells": results.hidden_cells,
+    }
 
 
 def rating_points(round_: Round) -> list[int]:
