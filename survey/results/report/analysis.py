@@ -107,13 +107,12 @@ def below_threshold(context: ReportContext) -> list[Flowable]:
 
 def groups_section(context: ReportContext) -> list[Flowable]:
     s, results, labels = context.styles, context.results, context.labels
-    k = results.anonymity_threshold
     body = []
     for r in records(results.groups):
         name = labels.groups.get(r["group"], r["group"])
         if r["suppressed"]:
             body.append(
-                [name, _("fewer than %(k)s respondents: in the totals only", k=k), "", "", ""]
+                [name, _("not shown on its own (anonymity): in the totals only"), "", "", ""]
             )
         else:
             body.append(
