@@ -12,10 +12,13 @@ Rule (post-stratification by respondent group):
   without answers in a row has its share spread over the others in proportion to theirs.
 - Groups absent from ``weights`` (or weighted 0) are left out of the weighted figures; they
   still count in the unweighted ones, which are always returned beside the weighted ones.
-- The weighted interval is the Wilson interval at the Kish effective sample size
-  n_eff = (sum w)² / sum w² = 1 / sum_g (w_g² / n_g) (normalised weights), with
-  weighted_rate * n_eff successes. Answers of one respondent are treated as independent.
-- A row with no weighted group has NaN weighted figures and n_eff 0.
+- The weighted interval is the Wilson interval at the effective n of the weighted rate,
+  ``weighted_n_eff``, with weighted_rate * weighted_n_eff successes. Respondents are clusters:
+  the variance is the linearisation over respondents (respondent i of group g weighs
+  w_g / n_g per answer), ``weighted_deff`` its ratio to p(1-p) over the weighted answers, and
+  the effective n is never more than Kish's effective number of respondents
+  1 / sum_g (w_g^2 / r_g), itself at most the respondents (see ``analysis.clusters``).
+- A row with no weighted group has NaN weighted figures and weighted_n_eff 0.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.clusters import weighted_design
 from analysis.counts import RatingCounts, aggregate, as_counts
 from analysis.keys import group_ids
 from analysis.metrics import ITEM_KEYS, metrics_of, ratio, wilson_intervals
@@ -49,32 +53,39 @@ def weighted_table(
 ) -> pd.DataFrame:
     """Unweighted and weighted satisfaction per combination of ``by`` (see the module rules).
 
-    Columns: the ``by`` keys, n, satisfied, rate, ci_low, ci_high (unweighted, all groups),
-    weighted_n (answers of weighted groups), weighted_rate, weighted_ci_low, weighted_ci_high
-    and n_eff. ``by=()`` gives one row for the whole round.
+    Columns: the ``by`` keys, n, respondents, satisfied, rate, ci_low, ci_high, deff, n_eff
+    (unweighted, all groups, as in ``analysis.metrics``), weighted_n (answers of weighted
+    groups), weighted_respondents (their respondents), weighted_rate, weighted_ci_low,
+    weighted_ci_high, weighted_deff and weighted_n_eff. ``by=()`` gives one row for the whole
+    round.
     """
     weights = check_weights(weights)
     counts = as_counts(data)
     by = list(by)
     plain = metrics_of(counts, tuple(by))
-    weighted = _weighted(aggregate(counts, [*by, "group"]), weights, by, len(plain))
+    weighted = _weighted(counts, aggregate(counts, [*by, "group"]), weights, by, len(plain))
     # One frame from the columns: copying and assigning column by column costs more.
-    table = {
-        name: plain[name].array for name in [*by, "n", "satisfied", "rate", "ci_low", "ci_high"]
-    }
-    table["weighted_n"], table["weighted_rate"] = weighted["weighted_n"], weighted["weighted_rate"]
+    plain_columns = [*by, "n", "respondents", "satisfied", "rate", "ci_low", "ci_high", "deff"]
+    table = {name: plain[name].array for name in [*plain_columns, "n_eff"]}
+    for name in ("weighted_n", "weighted_respondents", "weighted_rate"):
+        table[name] = weighted[name]
     table["weighted_ci_low"], table["weighted_ci_high"] = wilson_intervals(
         weighted["weighted_rate"] * weighted["n_eff"], weighted["n_eff"]
     )
-    table["n_eff"] = weighted["n_eff"]
+    table["weighted_deff"], table["weighted_n_eff"] = weighted["deff"], weighted["n_eff"]
     return pd.DataFrame(table)
 
 
 def _weighted(
-    per_group: pd.DataFrame, weights: dict[str, float], by: list[str], n_rows: int
+    counts: RatingCounts,
+    per_group: pd.DataFrame,
+    weights: dict[str, float],
+    by: list[str],
+    n_rows: int,
 ) -> dict[str, np.ndarray]:
-    """Weighted rate, n_eff and weighted_n for each of the ``n_rows`` rows of ``aggregate(counts,
-    by)``, in its order (``by=()``: one row, even for a round without ratings)."""
+    """Weighted rate, deff, n_eff, weighted_n and weighted_respondents for each of the
+    ``n_rows`` rows of ``aggregate(counts, by)``, in its order (``by=()``: one row, even for a
+    round without ratings)."""
     n = per_group["n"].to_numpy(dtype="float64")
     groups = per_group["group"].array
     # The weight of each group code (the last one: a missing group, weight 0).
@@ -85,14 +96,22 @@ def _weighted(
     share = np.nan_to_num(share)
     rate_g = ratio(per_group["satisfied"], n)
     contribution = np.where(share > 0, share * np.nan_to_num(rate_g), 0.0)
-    inverse_n_eff = np.where(share > 0, ratio(share * share, n), 0.0)
     total_share = np.bincount(row, weights=share, minlength=n_rows)
     has_weight = total_share > 0
     rate = np.where(has_weight, np.bincount(row, weights=contribution, minlength=n_rows), np.nan)
-    inverse_total = np.bincount(row, weights=inverse_n_eff, minlength=n_rows)
-    n_eff = np.where(has_weight, ratio(np.ones(n_rows), inverse_total), 0.0)
     weighted_n = np.bincount(row, weights=np.where(w > 0, n, 0.0), minlength=n_rows)
-    return {"weighted_rate": rate, "n_eff": n_eff, "weighted_n": weighted_n.astype("int64")}
+    respondents = per_group["respondents"].to_numpy(dtype="float64")
+    weighted_respondents = np.bincount(
+        row, weights=np.where(w > 0, respondents, 0.0), minlength=n_rows
+    )
+    deff, n_eff = weighted_design(counts, by, per_group, row, share, rate, weighted_n)
+    return {
+        "weighted_rate": rate,
+        "deff": deff,
+        "n_eff": n_eff,
+        "weighted_n": weighted_n.astype("int64"),
+        "weighted_respondents": weighted_respondents.astype("int64"),
+    }
 
 
 def _row_ids(per_group: pd.DataFrame, by: list[str]) -> np.ndarray:
