@@ -10,7 +10,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from analysis.drivers import WEAK_CORRELATION, all_weak
+from analysis.drivers import RESAMPLES, STABLE_SHARE, WEAK_CORRELATION, all_weak
 from survey.formatting import percent, records
 from survey.results.charts import unplaced_note
 from survey.results.report.document import ReportContext, section
@@ -242,6 +242,16 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
                 "item; performance is its satisfaction rate. Items of high importance and "
                 "low performance are where improvement matters most."
             )
+        ),
+        s.para(
+            _(
+                "Each importance has a 95%% bootstrap interval (%(b)s resamples of the "
+                "respondents, fixed seed); an item is placed in a quadrant only where it falls "
+                "in the same quadrant in at least %(p)s of the resamples.",
+                b=f"{RESAMPLES:,}",
+                p=f"{STABLE_SHARE:.0%}",
+            ),
+            s.small,
         ),
     ]
     if all_weak(results.drivers):
