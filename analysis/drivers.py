@@ -132,9 +132,11 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
 
 
 def all_weak(drivers: pd.DataFrame) -> bool:
-    """Whether every placed item's correlation with the overall item is weak (|r| < 0.2), so
-    that the quadrants say little; an unplaced item's r, over too few pairs, says nothing."""
-    importance = drivers["importance"].where(drivers["quadrant"].notna()).abs()
+    """Whether every candidate item's correlation with the overall item is weak (|r| < 0.2),
+    so that the quadrants say little; candidates are the items with a correlation over enough
+    pairs (``point_quadrant``), placed or not; a correlation over too few pairs says nothing."""
+    column = "point_quadrant" if "point_quadrant" in drivers else "quadrant"
+    importance = drivers["importance"].where(drivers[column].notna()).abs()
     return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
 
 
