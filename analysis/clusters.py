@@ -81,14 +81,23 @@ def item_of_cell(cells: pd.DataFrame) -> np.ndarray:
 
 
 def _matrices(counts: RatingCounts) -> tuple[np.ndarray, np.ndarray]:
-    """items x responses: satisfied (0/1) and answered (0/1) ratings, as uint8, kept."""
+    """items x responses: satisfied (0/1) and answered (0/1) ratings, as uint8, kept. The
+    responses are in the order of their group (``response_groups``), so that a group's
+    responses are a slice (``_columns_of``); sums over all responses do not mind the order."""
     if "matrices" not in counts._clusters:
         ratings = counts.item_ratings
+        groups = response_groups(counts)
+        # A stable sort of small integers (a radix sort in numpy).
+        order = np.argsort(groups.astype(np.int16), kind="stable")
         top = satisfied_codes(counts.points, counts.item_scale_max).astype(np.uint8)
         satisfied = np.empty(ratings.shape, dtype=np.uint8)
+        answered = np.empty(ratings.shape, dtype=np.uint8)
         for item, codes in enumerate(ratings):
+            codes = codes.take(order)
             top[item].take(codes, out=satisfied[item])
-        counts._clusters["matrices"] = satisfied, (ratings != 0).view(np.uint8)
+            np.not_equal(codes, 0, out=answered[item].view(bool))
+        counts._clusters["matrices"] = satisfied, answered
+        counts._clusters["sorted_groups"] = groups.take(order)
     return counts._clusters["matrices"]
 
 
@@ -118,13 +127,11 @@ def response_groups(counts: RatingCounts) -> np.ndarray:
 
 
 def _columns_of(counts: RatingCounts, group: int) -> tuple[np.ndarray, np.ndarray]:
-    """The satisfied and answered matrices restricted to the responses of one group, kept."""
-    key = ("group", group)
-    if key not in counts._clusters:
-        satisfied, answered = _matrices(counts)
-        columns = np.flatnonzero(response_groups(counts) == group)
-        counts._clusters[key] = satisfied.take(columns, axis=1), answered.take(columns, axis=1)
-    return counts._clusters[key]
+    """The satisfied and answered matrices restricted to the responses of one group (views)."""
+    satisfied, answered = _matrices(counts)
+    groups = counts._clusters["sorted_groups"]
+    start, stop = np.searchsorted(groups, [group, group + 1])
+    return satisfied[:, start:stop], answered[:, start:stop]
 
 
 def respondent_moments(
@@ -159,9 +166,15 @@ def respondent_moments(
             satisfied, answered = _columns_of(counts, int(cell_group[in_row[0]]))
         else:
             satisfied, answered = _matrices(counts)
-        s = satisfied.take(items, axis=0).sum(axis=0, dtype="int64")
-        m = answered.take(items, axis=0).sum(axis=0, dtype="int64")
-        moments[:, row] = s @ s, s @ m, m @ m
+        # Summed in place, item by item (a gather of the rows would copy them first).
+        s = np.zeros(satisfied.shape[1], dtype=np.int32)
+        m = np.zeros(satisfied.shape[1], dtype=np.int32)
+        for one in items:
+            np.add(s, satisfied[one], out=s)
+            np.add(m, answered[one], out=m)
+        # Integer sums, exact (no BLAS dot: its threads stall on a busy machine).
+        s, m = s.astype("int64"), m.astype("int64")
+        moments[:, row] = np.sum(s * s), np.sum(s * m), np.sum(m * m)
     return moments
 
 

@@ -61,7 +61,7 @@ REASONS = ("no_correlation", "too_few_pairs", "may_not_matter", "unstable")
 RESAMPLES = 1000
 SEED = 20041
 STABLE_SHARE = 0.8
-MAX_CLUSTERS = 500
+MAX_CLUSTERS = 250
 
 
 def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> pd.DataFrame:
