@@ -226,16 +226,22 @@ def _bootstrap(
     per_code = np.stack([
         both, both * x_value, both * y_value, both * x_value**2, both * y_value**2,
         both * x_value * y_value, np.broadcast_to(np.arange(n_codes)[:, None] > 0, both.shape),
-        np.zeros(both.shape),
-    ], axis=-1)  # fmt: skip
+    ], axis=-1).reshape(n_codes * n_codes, 7)  # fmt: skip
     base = cluster * (n_codes * n_codes) + y
-    features = np.empty((n_clusters, n_items, 8))
+    joints = np.empty((n_items, n_clusters, n_codes * n_codes))
     for item in range(n_items):
-        per_code[..., 7] = top[item][:, None]
         code = base + ratings[item].take(active).astype(np.intp) * n_codes
-        joint = np.bincount(code, minlength=n_clusters * n_codes * n_codes)
-        joint = joint.reshape(n_clusters, n_codes * n_codes).astype("float64")
-        features[:, item] = joint @ per_code.reshape(n_codes * n_codes, 8)
+        counted = np.bincount(code, minlength=n_clusters * n_codes * n_codes)
+        joints[item] = counted.reshape(n_clusters, n_codes * n_codes)
+    # One matrix product for every item (many small ones stall on BLAS's threads).
+    features = np.empty((n_clusters, n_items, 8))
+    features[..., :7] = (
+        (joints.reshape(-1, n_codes * n_codes) @ per_code)
+        .reshape(n_items, n_clusters, 7)
+        .transpose(1, 0, 2)
+    )
+    satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
+    features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
     picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
     offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
     weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
