@@ -212,21 +212,25 @@ def weighted_design(
     by: Sequence[str],
     per_group: pd.DataFrame,
     row: np.ndarray,
-    share: np.ndarray,
+    answer_weight: np.ndarray,
+    respondent_weight: np.ndarray,
     weighted_rate: np.ndarray,
     weighted_n: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(deff, n_eff) of each weighted row (see the module rules).
 
-    ``per_group`` is ``aggregate(counts, [*by, "group"])``; ``row`` its row of the table,
-    ``share`` the renormalised weight of its group in that row (0: not weighted),
-    ``weighted_rate`` and ``weighted_n`` per row of the table.
+    ``per_group`` is ``aggregate(counts, [*by, "group"])`` and ``row`` its row of the table;
+    per row of ``per_group``, ``answer_weight`` is the weight of each of its answers (w_g / n_g;
+    0: not weighted) and ``respondent_weight`` that of each of its respondents for Kish's cap
+    (w_g / r_g). Groups weighted together as one stratum (w_H / n_H, w_H / r_H for each of
+    them) fit the same formulas. ``weighted_rate`` and ``weighted_n`` are per row of the table.
     """
     n_rows = len(weighted_rate)
     n = per_group["n"].to_numpy(dtype="float64")
     r = per_group["respondents"].to_numpy(dtype="float64")
     satisfied = per_group["satisfied"].to_numpy(dtype="float64")
-    weighted = share > 0
+    answer_weight = np.asarray(answer_weight, dtype="float64")
+    weighted = answer_weight > 0
     q = np.nan_to_num(np.asarray(weighted_rate, dtype="float64")).take(row)
     # sum over the group's respondents of (s_i - q m_i)^2: exact when each has one rating
     # (s_i = 0 or 1, m_i = 1), from the respondents' sums otherwise.
@@ -239,9 +243,8 @@ def weighted_design(
         s2, sm, m2 = (np.where(pooled, moment, value) for moment, value in
                       zip(moments, (s2, sm, m2)))  # fmt: skip
     spread = np.clip(s2 - 2 * q * sm + q * q * m2, 0, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z2 = np.where(weighted, share * share * spread / (n * n), 0.0)
-        kish_part = np.where(weighted, share * share / r, 0.0)
+    z2 = np.where(weighted, answer_weight * answer_weight * spread, 0.0)
+    kish_part = np.where(weighted, np.asarray(respondent_weight, dtype="float64") ** 2 * r, 0.0)
     respondents = np.bincount(row, weights=np.where(weighted, r, 0.0), minlength=n_rows)
     total = np.bincount(row, weights=z2, minlength=n_rows)
     # The small-sample factor r / (r - 1) of clusters, as for unweighted pooled rows; a row in

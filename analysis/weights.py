@@ -104,7 +104,11 @@ def _weighted(
     weighted_respondents = np.bincount(
         row, weights=np.where(w > 0, respondents, 0.0), minlength=n_rows
     )
-    deff, n_eff = weighted_design(counts, by, per_group, row, share, rate, weighted_n)
+    respondents_g = per_group["respondents"].to_numpy(dtype="float64")
+    deff, n_eff = weighted_design(
+        counts, by, per_group, row, np.where(share > 0, ratio(share, n), 0.0),
+        np.where(share > 0, ratio(share, respondents_g), 0.0), rate, weighted_n,
+    )  # fmt: skip
     return {
         "weighted_rate": rate,
         "deff": deff,
