@@ -59,7 +59,11 @@ class RatingCounts:
       as an item x response matrix of value - points[0] + 1, 0 when not rated; a response rating
       an item twice keeps its last answer (frame order). Items are numbered in the order of
       their first row in ``cells``; ``item_scale_max`` is the scale_max of each item's last
-      counted row. ``analysis.drivers`` pairs an item with the overall item from these.
+      counted row. ``analysis.drivers`` pairs an item with the overall item from these, and
+      ``analysis.clusters`` sums each respondent's satisfied and answered ratings per row.
+    - ``response_pattern``: the row of ``patterns`` of each response (the columns of
+      ``item_ratings``); None when ``pairs`` are kept instead. ``analysis.clusters`` finds each
+      response's group from it.
 
     ``aggregate`` keeps each table it computes on the counts (a few rows each) and hands out
     copies: the review pages ask for the item and category sums several times per round;
@@ -77,10 +81,15 @@ class RatingCounts:
     answers: int
     item_ratings: np.ndarray
     item_scale_max: np.ndarray
+    response_pattern: np.ndarray | None = None
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _metrics: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Per-respondent matrices and sums of ``analysis.clusters``, computed once.
+    _clusters: dict[object, object] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -131,6 +140,8 @@ class RatingCounts:
             answers=self.answers,
             item_ratings=self.item_ratings[kept_items],
             item_scale_max=self.item_scale_max[kept_items],
+            # The same responses in the same order: each keeps its pattern (now narrower).
+            response_pattern=self.response_pattern,
         )
 
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -88,7 +88,7 @@ def _common(round_: Round, results: RoundResults, labels: Labels, lang: str) -> 
 
 
 def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...]) -> list:
-    """Rows of ``table`` with the weighted rate, interval and n_eff beside the unweighted ones
+    """Rows of ``table`` with the weighted rate, interval and effective n beside the unweighted ones
     when the round sets group weights."""
     rows = records(table)
     if not results.weighted:
@@ -96,7 +96,7 @@ def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...
     weighted = {tuple(r[k] for k in keys): r for r in records(results.weighted[kind])}
     for row in rows:
         extra = weighted.get(tuple(row[k] for k in keys), {})
-        for name in ("weighted_rate", "weighted_ci_low", "weighted_ci_high", "n_eff"):
+        for name in ("weighted_rate", "weighted_ci_low", "weighted_ci_high", "weighted_n_eff"):
             row[name] = extra.get(name)
     return rows
 

@@ -168,9 +168,11 @@ def test_an_item_with_too_few_pairs_is_listed_without_a_quadrant(client, auth, m
     drivers = page.split('id="drivers"')[1].split('id="downloads"')[0]
     assert "1 item was rated together with the overall item by fewer than 10 respondents" in drivers
     row = next(r for r in drivers.split("<tr>") if "/items/mtg_minutes" in r)
-    assert "<td>–</td>" in row  # no quadrant
+    assert "No quadrant: too few respondents rated it with the overall item" in row
     placed = next(r for r in drivers.split("<tr>") if "/items/doc_timeliness" in r)
-    assert "<td>–</td>" not in placed
+    assert "No quadrant" not in placed and "Keep up the good work" in placed
+    # its importance is 1 in every resample: interval 1.00 – 1.00, stable in all of them
+    assert "1.00 – 1.00" in placed and "100%" in placed
 
 
 def test_an_unplaced_item_does_not_hide_that_every_placed_correlation_is_weak(
