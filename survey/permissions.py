@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-
 from typing import Any
 
 from flask import abort, current_app

@@ -6,12 +6,11 @@ import csv
 import io
 
 import pytest
-
 from sqlalchemy import select
 
 from survey import invitations
 from survey.extensions import db
-from survey.models import Invitation, Response, Round, Unit
+from survey.models import Response, Round, Unit
 from survey.results import exports, round_results
 from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, fill, person
 

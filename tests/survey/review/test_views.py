@@ -263,9 +263,7 @@ def _downloads() -> list:
 
     return list(
         db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.action.in_(DOWNLOAD_EVENTS))
-            .order_by(AuditEvent.id)
+            select(AuditEvent).where(AuditEvent.action.in_(DOWNLOAD_EVENTS)).order_by(AuditEvent.id)
         )
     )
 
