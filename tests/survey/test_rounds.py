@@ -342,3 +342,15 @@ def test_a_round_answered_by_units_cannot_become_anonymous(make_invitation, in_r
     with pytest.raises(rounds.RoundError, match="cannot become anonymous"):
         rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymous=True))
     assert not round_.anonymous and rounds.history(round_) == []
+
+
+def test_a_closed_round_made_anonymous_forgets_its_invitees_at_once(make_round, in_request):
+    from survey import invitations
+
+    round_ = make_round(status="closed")
+    (invitation,) = invitations.issue_named(round_, "mayor,甲,a@sx.example")
+    db.session.commit()
+    rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymous=True))
+    db.session.commit()
+    db.session.expire_all()
+    assert (invitation.person_name, invitation.email, invitation.status) == (None, None, "sent")
