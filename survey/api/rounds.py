@@ -16,7 +16,7 @@ from survey.extensions import db
 from survey.formatting import plain_value, records
 from survey.i18n import current_language
 from survey.models import Round
-from survey.results import RoundResults, data_versions, round_results
+from survey.results import RoundResults, data_versions, exports, round_results
 
 READERS = ("quality_lead", "admin")
 ITEM_COLUMNS = (
@@ -153,6 +153,8 @@ def round_results_json(round_id: int):
     results = round_results(round_)
     body = results_json(results, _lang())
     body["round"] = round_json(round_, rounds.progress_of(round_), results.responses)
+    # Audited once per request, like every other download of results.
+    exports.record_download(round_, "json", language=body["language"])
     return jsonify(body)
 
 

@@ -31,6 +31,7 @@ from survey.results.cache import (
 )
 from survey.results.frames import answers_frame, lowest_first
 from survey.results.labels import Labels, labels_for
+from survey.results.other_groups import merged_groups
 
 # How many earlier rounds of the same questionnaire the trend shows besides the round itself.
 HISTORY = 4
@@ -147,6 +148,11 @@ def round_results(round_: Round) -> RoundResults:
         return results
 
 
+def _unnamed(round_: Round) -> frozenset[str]:
+    """The groups an anonymous round never names, whatever their size: those of one unit."""
+    return merged_groups(round_) if round_.anonymous else frozenset()
+
+
 def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int]]) -> tuple:
     settings = (
         round_.anonymity_threshold,
@@ -161,6 +167,8 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
         round_.opens_at,
         round_.closes_at,
         round_.anonymous,
+        # Issuing or revoking invitations changes which groups have a single unit.
+        tuple(sorted(_unnamed(round_))),
     )
     return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
 
@@ -170,7 +178,7 @@ def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts
     cached = COUNTS.get((round_.id, version))
     if cached is None:
         all_counts = analysis.rating_counts(answers_frame(round_))
-        cached = analysis.disclose(all_counts, round_.anonymity_threshold).counts
+        cached = analysis.disclose(all_counts, round_.anonymity_threshold, _unnamed(round_)).counts
         COUNTS.put((round_.id, version), cached)
     return cached
 
@@ -180,7 +188,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
     # Every table is computed from what the round may publish: withheld items left out of
     # all totals, group rows hidden where a small cell could otherwise be worked out.
-    disclosure = analysis.disclose(analysis.rating_counts(frame), k)
+    disclosure = analysis.disclose(analysis.rating_counts(frame), k, _unnamed(round_))
     counts = disclosure.counts
     COUNTS.put((round_.id, versions[round_.id]), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]

@@ -97,3 +97,41 @@ def test_an_archived_round_is_listed_only_when_asked_for(client, auth, known_rou
     (row,) = client.get("/api/v1/rounds?archived=1").json["rounds"]
     assert row["id"] == known_round.id
     assert row["archived_at"] == known_round.archived_at.isoformat()
+
+
+# --- the API serves no raw answers, and every results answer is audited --------------------
+
+
+def test_each_results_request_is_in_the_audit_log_once(client, auth, known_round):
+    from survey import audit
+
+    user = auth.login(role="quality_lead")
+    client.get("/api/v1/rounds")  # the list of rounds is no download of results
+    client.get(f"/api/v1/rounds/{known_round.id}/results?lang=en")
+    client.get(f"/api/v1/rounds/{known_round.id}/results?lang=zh")
+    events = list(db.session.scalars(audit.newest_first("results_downloaded")))
+    assert [(e.actor, e.target, e.detail) for e in events] == [
+        (user.email, f"round:{known_round.id}", {"format": "json", "language": lang})
+        for lang in ("zh", "en")
+    ]
+    assert list(db.session.scalars(audit.newest_first("raw_answers_downloaded"))) == []
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_the_api_names_no_respondent_unit_or_invitee(app, client, auth, make_round, anonymous):
+    from tests.survey.review.data import AUDIENCE, audience_round, person
+
+    # A reader without the permission to take identified answers: the API holds none to give.
+    app.config["RAW_ANSWER_ROLES"] = []
+    round_ = audience_round(make_round, anonymous=anonymous)
+    routes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/rounds")}
+    assert routes == {"api.rounds_index", "api.round_results_json"}
+    auth.login(role="designer")
+    assert client.get(f"/api/v1/rounds/{round_.id}/results").status_code == 403
+    auth.logout()
+    auth.login(role="quality_lead")
+    text = client.get(f"/api/v1/rounds/{round_.id}/results?lang=en").text
+    text += client.get("/api/v1/rounds").text
+    people = [t for k in range(sum(AUDIENCE.values())) for t in person(k)]
+    units = ["cppcc_office", "vmayor_exec", "dept_drc", "Office of the Mayor"]
+    assert [t for t in people + units if t in text] == []
