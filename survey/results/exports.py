@@ -65,6 +65,7 @@ DECIMALS = {
     "n_eff": "0.0",
     "z": "0.00",
     "p_value": "0.0000",
+    "p_adjusted": "0.0000",
 }
 COUNTS = {
     "n",

@@ -124,6 +124,15 @@ def test_the_previous_round_is_compared_with_p_values(client, auth, two_rounds):
     assert "2003 autumn" in comparison and "p " in comparison and "significant" in comparison
 
 
+def test_the_comparison_names_the_exact_test_and_shows_adjusted_p_values(client, auth, two_rounds):
+    _before, after = two_rounds
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{after.id}?lang=en").text
+    comparison = page.split('id="comparison"')[1].split('id="drivers"')[0]
+    # Documents, 6 of 6 -> 7 of 10: Fisher's exact test; its adjusted p beside the p-value.
+    assert "(exact test) · adjusted p" in comparison and "Benjamini" in comparison
+
+
 def test_charts_are_images_with_alt_text(client, auth, known_round):
     auth.login(role="quality_lead")
     page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
