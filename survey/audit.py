@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "round_unarchived": _l("Round taken out of the archive"),
     "export": _l("Export"),
     "action_changed": _l("Corrective action changed"),
+    "action_opened_from_note": _l("Corrective action opened from a note"),
     "backup": _l("Backup"),
 }
 ACTIONS = tuple(ACTION_LABELS)
@@ -51,6 +52,7 @@ DETAIL_LABELS = {
     "number": _l("number"),
     "changes": _l("changes"),
     "name": _l("name"),
+    "note": _l("note"),
 }
 # What an export event's "kind" names.
 EXPORT_KINDS = {

@@ -1,5 +1,6 @@
 """The schema comes from the Alembic migrations, and they match the models."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -40,3 +41,22 @@ def test_form_made_round_dates_become_days_at_the_office(app, make_round):
         datetime(2026, 12, 1, 3, 4, 5),
         datetime(2027, 1, 5, 6),
     )
+
+
+def test_actions_stored_before_0008_get_severities_on_the_new_scale(app, action):
+    import math
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from survey.models import CorrectiveAction
+
+    action_id = action.id  # 6 of 10 against 80%: the old severity was 0.2 * sqrt(10)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0007")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE corrective_action SET severity = 0.632"))
+    upgrade()
+    certainty = 0.5 * (1 + math.erf((0.2 / math.sqrt(0.8 * 0.2 / 10)) / math.sqrt(2)))
+    assert db.session.get(CorrectiveAction, action_id).severity == pytest.approx(0.2 * certainty)
