@@ -36,8 +36,9 @@ response_id.
 
 The same item can fire several rules and appear once for the round and once per group; an
 item needs at most one open corrective action, so callers keep one candidate per
-``action_key`` (question, served_unit): ``one_per_action_key`` keeps the first, and
-``run_rules`` lists the most severe first (see its docstring).
+``action_key`` (question, served_unit): ``one_per_action_key`` keeps the first whole-round
+candidate (else the first group one), and ``run_rules`` lists the most severe first (see its
+docstring).
 """
 
 from __future__ import annotations
@@ -275,15 +276,20 @@ def action_key(candidate: ActionCandidate) -> tuple[str, str | None]:
 
 
 def one_per_action_key(candidates: Iterable[ActionCandidate]) -> list[ActionCandidate]:
-    """The first candidate of each ``action_key``, in the given order (so, with the order of
-    ``run_rules``, the most severe)."""
-    seen: set[tuple[str, str | None]] = set()
-    kept = []
+    """One candidate per ``action_key``, in the order of each key's first candidate: the
+    first whole-round candidate of the key, else its first group candidate (``source_of``).
+    With the order of ``run_rules``, the most severe finding on the whole item: an action on
+    the item is verified on the whole item unless only a group cell fired."""
+    found: dict[tuple[str, str | None], list[ActionCandidate]] = {}
     for candidate in candidates:
-        if action_key(candidate) not in seen:
-            seen.add(action_key(candidate))
-            kept.append(candidate)
-    return kept
+        found.setdefault(action_key(candidate), []).append(candidate)
+    return [source_of(group) for group in found.values()]
+
+
+def source_of(candidates: list[ActionCandidate]) -> ActionCandidate:
+    """Of one item's candidates (in ``run_rules`` order), the one an action starts from: the
+    first whole-round candidate, else the first."""
+    return next((c for c in candidates if c.group is None), candidates[0])
 
 
 def _ordered(candidates: list[ActionCandidate], codes: list[str]) -> list[ActionCandidate]:

@@ -42,6 +42,8 @@ from survey.corrective.queue import (
     RegisterStats,
     is_overdue,
     local_today,
+    open_actions_by_item,
+    open_notes,
     queue,
     register_stats,
 )
@@ -119,6 +121,8 @@ __all__ = [
     "local_today",
     "move",
     "note_to_action",
+    "open_actions_by_item",
+    "open_notes",
     "my_actions",
     "open_key",
     "owner_candidates",

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 import analysis
 from survey import audit
 from survey.corrective.history import add_event
-from survey.corrective.states import ActionError, _, open_key
+from survey.corrective.states import ActionError, _, note_key, open_key
 from survey.extensions import db
 from survey.formatting import plain_number
 from survey.models import (
@@ -49,8 +49,9 @@ class RuleRun:
 
 def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRun:
     """Run the round's enabled rules (``Round.thresholds["rules"]``, default all) and turn
-    the candidates into actions, one per (question, served unit): the first candidate in
-    ``analysis.run_rules`` order (the most severe) is the action's source; the other rules
+    the candidates into actions, one per (question, served unit): the first whole-round
+    candidate in ``analysis.run_rules`` order (the most severe; a group cell's only when no
+    whole-round row fired) is the action's source; the other rules
     that fired for the item are named in its event. A lowest rating with a comment becomes a
     note on the item, not an action. Flushes; the caller commits."""
     previous = previous_round(round_)
@@ -74,9 +75,9 @@ def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRu
     for candidate in noted.values():
         _note(round_, candidate, now, run)
     for found in fired.values():
-        _apply(
-            round_, found[0], sorted({c.rule for c in found[1:]} - {found[0].rule}), now, actor, run
-        )
+        source = analysis.source_of(found)
+        also = sorted({c.rule for c in found if c is not source} - {source.rule})
+        _apply(round_, source, also, now, actor, run)
     db.session.flush()
     return run
 
@@ -210,11 +211,6 @@ def _note(round_: Round, candidate: analysis.ActionCandidate, now: datetime, run
     else:
         return
     run.notes.append(note)
-
-
-def note_key(round_id: int, question: str, served_unit: str | None) -> str:
-    """The key a note holds, unique among notes: one note per round and item."""
-    return f"{round_id}|{question}|{served_unit or ''}"
 
 
 def note_to_action(note: ItemNote, actor: User, now: datetime) -> CorrectiveAction:

@@ -252,3 +252,19 @@ def test_a_division_sees_its_own_scorecard_and_nothing_else(
     assert client.get(f"/review/rounds/{known_round.id}/units/meetings").status_code == 403
     assert client.get(f"/review/rounds/{known_round.id}").status_code == 403
     assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
+
+
+def test_an_items_note_shows_its_comment_and_the_button_to_make_it_an_action(
+    client, auth, make_round, rate
+):
+    from survey import corrective
+    from survey.extensions import db
+    from survey.models import utcnow
+
+    round_ = rate(make_round(), 9, 10, low=1, comments=("文件丢了",))
+    corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}/items/doc_timeliness?lang=en").text
+    note = page.split('id="note"')[1].split("</section>")[0]
+    assert "文件丢了" in note and "Make it a corrective action" in note
