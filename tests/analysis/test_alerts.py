@@ -270,6 +270,6 @@ def test_an_items_action_starts_from_the_whole_round_even_when_a_group_cell_is_w
 ):
     frame = frame_of(answers([1] * 6, group="mayors"), answers([5] * 10 + [3] * 4, start=10))
     candidates = run_rules(frame, enabled=["rate_below"])  # mayors 0%, the item 50%
-    assert [c.group for c in candidates] == ["mayors", None]  # the worse cell ranks first
+    assert candidates[0].group == "mayors"  # the worse cell ranks first
     (kept,) = one_per_action_key(candidates)
     assert (kept.group, kept.n) == (None, 20)
