@@ -67,8 +67,11 @@ def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRu
     for candidate in candidates:
         if candidate.rule == NOTE_RULE:
             # One note per item, from the whole round's row (it holds every group's comments).
-            if candidate.group is None or analysis.action_key(candidate) not in noted:
-                noted.setdefault(analysis.action_key(candidate), candidate)
+            key = analysis.action_key(candidate)
+            if candidate.group is None and (key not in noted or noted[key].group is not None):
+                noted[key] = candidate
+            else:
+                noted.setdefault(key, candidate)
             continue
         fired.setdefault(analysis.action_key(candidate), []).append(candidate)
     run = RuleRun()

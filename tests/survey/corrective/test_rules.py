@@ -185,3 +185,11 @@ def test_a_significant_drop_keeps_its_test_and_adjusted_p_value(make_round, rate
     assert (action.p_value, action.p_adjusted) == (pytest.approx(p), pytest.approx(p))
     low, high = action.events[0].data["difference_ci"]
     assert high < 0 and action.evidence == "confirmed"
+
+
+def test_an_items_note_is_made_from_the_whole_round_with_every_groups_comments(make_round, rate):
+    round_ = rate(make_round(), 5, 5, question="doc_accuracy")  # another item, all satisfied
+    rate(round_, 94, 100, low=1, comments=("slow",))  # departments: 94%
+    rate(round_, 0, 5, group="mayors", low=1, comments=("lost",))  # mayors' cell: 0%, worse
+    (note,) = corrective.run_rules(round_, utcnow()).notes
+    assert note.group_code is None and sorted(note.comments) == ["lost", "slow"]
