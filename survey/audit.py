@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "results_downloaded": _l("Results downloaded"),
     "raw_answers_downloaded": _l("Raw answers downloaded"),
     "action_changed": _l("Corrective action changed"),
+    "action_opened_from_note": _l("Corrective action opened from a note"),
     "backup": _l("Backup"),
 }
 ACTIONS = tuple(ACTION_LABELS)
@@ -57,6 +58,7 @@ DETAIL_LABELS = {
     "table": _l("table"),
     "language": _l("language"),
     "unit_codes": _l("unit codes"),
+    "note": _l("note"),
 }
 # What a download's "format" names.
 DOWNLOAD_FORMATS = {

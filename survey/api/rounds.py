@@ -82,6 +82,8 @@ CHANGE_COLUMNS = (
     "difference",
     "z",
     "p_value",
+    "test",
+    "p_adjusted",
     "significant",
     "direction",
 )

@@ -75,6 +75,7 @@ DECIMALS = {
     "weighted_deff": "0.00",
     "z": "0.00",
     "p_value": "0.0000",
+    "p_adjusted": "0.0000",
 }
 COUNTS = {
     "n",

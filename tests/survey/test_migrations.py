@@ -1,5 +1,6 @@
 """The schema comes from the Alembic migrations, and they match the models."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -109,3 +110,22 @@ def test_anonymous_rounds_lose_what_older_releases_kept_of_their_respondents(app
     named_response = kept(named)[0]
     assert named_response[0] == made[named][0] and named_response[1] is not None
     assert kept(named)[1] == ("王市长", "wang@sx.example", "submitted")
+
+
+def test_actions_stored_before_0009_get_severities_on_the_new_scale(app, action):
+    import math
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from survey.models import CorrectiveAction
+
+    action_id = action.id  # 6 of 10 against 80%: the old severity was 0.2 * sqrt(10)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0008")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE corrective_action SET severity = 0.632"))
+    upgrade()
+    certainty = 0.5 * (1 + math.erf((0.2 / math.sqrt(0.8 * 0.2 / 10)) / math.sqrt(2)))
+    assert db.session.get(CorrectiveAction, action_id).severity == pytest.approx(0.2 * certainty)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from scipy.stats import fisher_exact
+from statsmodels.stats.multitest import multipletests
 
 import analysis
 from survey import rounds
@@ -70,16 +72,21 @@ def test_a_small_group_has_no_figures(client, auth, known_round):
     assert mayors["suppressed"] and mayors["rate"] is None and mayors["n"] is None
 
 
-def test_the_previous_round_comes_with_the_z_test(client, auth, two_rounds):
+def test_the_previous_round_comes_with_the_test_and_the_adjusted_p_value(client, auth, two_rounds):
     before, after = two_rounds
     auth.login(role="quality_lead")
     previous = client.get(f"/api/v1/rounds/{after.id}/results").json["previous_round"]
     assert previous["id"] == before.id
     documents = next(r for r in previous["categories"] if r["category"] == "services.documents")
-    # 6 of 6 satisfied before, 7 of 10 after.
-    z, p = analysis.two_proportion_z_test(6, 6, 7, 10)
+    # 6 of 6 satisfied before, 7 of 10 after: an expected count of 1.1, so Fisher's exact test.
+    z, _ = analysis.two_proportion_z_test(6, 6, 7, 10)
     assert documents["rate_before"] == 1.0 and documents["rate_after"] == 0.7
-    assert documents["z"] == pytest.approx(z) and documents["p_value"] == pytest.approx(p)
+    assert documents["z"] == pytest.approx(z) and documents["test"] == "fisher"
+    assert documents["p_value"] == pytest.approx(fisher_exact([[6, 0], [7, 3]]).pvalue)
+    tested = [r for r in previous["categories"] if r["p_value"] is not None]
+    q = multipletests([r["p_value"] for r in tested], method="fdr_bh")[1]
+    assert [r["p_adjusted"] for r in tested] == pytest.approx(q)
+    assert [r["significant"] for r in tested] == (q < 0.05).tolist()
 
 
 def test_an_unknown_round_is_a_json_404(client, auth, app):

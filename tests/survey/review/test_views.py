@@ -128,6 +128,15 @@ def test_the_previous_round_is_compared_with_p_values(client, auth, two_rounds):
     assert "2003 autumn" in comparison and "p " in comparison and "significant" in comparison
 
 
+def test_the_comparison_names_the_exact_test_and_shows_adjusted_p_values(client, auth, two_rounds):
+    _before, after = two_rounds
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{after.id}?lang=en").text
+    comparison = page.split('id="comparison"')[1].split('id="drivers"')[0]
+    # Documents, 6 of 6 -> 7 of 10: Fisher's exact test; its adjusted p beside the p-value.
+    assert "(exact test) · adjusted p" in comparison and "Benjamini" in comparison
+
+
 def test_charts_are_images_with_alt_text(client, auth, known_round):
     auth.login(role="quality_lead")
     page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
@@ -329,3 +338,19 @@ def test_without_the_permission_a_reader_gets_no_raw_answers_of_a_named_round(
     auth.logout()
     auth.login(role="admin")
     assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 200
+
+
+def test_an_items_note_shows_its_comment_and_the_button_to_make_it_an_action(
+    client, auth, make_round, rate
+):
+    from survey import corrective
+    from survey.extensions import db
+    from survey.models import utcnow
+
+    round_ = rate(make_round(), 9, 10, low=1, comments=("文件丢了",))
+    corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}/items/doc_timeliness?lang=en").text
+    note = page.split('id="note"')[1].split("</section>")[0]
+    assert "文件丢了" in note and "Make it a corrective action" in note
