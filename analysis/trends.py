@@ -23,6 +23,11 @@ Rules (each row is an item by default, or whatever ``by`` names):
   (``scipy.stats.false_discovery_control``): ``p_adjusted`` is each row's q-value, and a change
   is *significant* when p_adjusted < alpha (default 0.05), which keeps the expected share of
   false alarms among the significant changes at alpha or below.
+- *Respondents, not answers.* A pooled row (a category, a group, the round: one respondent
+  gives several of its ratings, and they go together) is tested at its effective sample size
+  (``n_eff``, see ``analysis.clusters``): x = rate x n_eff satisfied of n_eff, both rounded to
+  whole answers, as if its respondents had given one rating each. An item's n_eff is its n, so
+  items are tested on their answers as they are.
 - Rows missing from one round, with n = 0 in one, or below the anonymity threshold get NaN z,
   p_value and p_adjusted, no test, and are never significant. When both rounds are all
   satisfied (or all not), the rates are equal: p = 1.
@@ -179,7 +184,7 @@ def compare_rounds(
     table: dict[str, object] = {
         name: pd.array([key[i] for key in union], dtype="str") for i, name in enumerate(by)
     }
-    respondents = []
+    respondents, effective = [], []
     for part, keys, suffix in ((old, keys_old, "_before"), (new, keys_new, "_after")):
         position = dict(zip(keys, range(len(keys))))
         found = np.array([position.get(key, -1) for key in union], dtype=np.intp)
@@ -189,19 +194,28 @@ def compare_rounds(
                 values = np.nan_to_num(values).astype("int64")
             table[f"{name}{suffix}"] = values
         respondents.append(np.append(part["respondents"].to_numpy(), 0).take(found))
+        effective.append(effective_counts(part).take(found, axis=1))
     tested = (respondents[0] >= anonymity_threshold) & (respondents[1] >= anonymity_threshold)
-    return _add_change(table, alpha, tested)
+    return _add_change(table, alpha, tested, effective)
 
 
-def _add_change(table: dict[str, object], alpha: float, tested: np.ndarray) -> pd.DataFrame:
+def effective_counts(table: pd.DataFrame) -> np.ndarray:
+    """2 x (rows + 1): each row's satisfied and answers at its effective sample size (rate x
+    n_eff of n_eff, rounded; n and satisfied themselves where the table has no ``n_eff``), and
+    a last column of zeros for rows missing from the table."""
+    n = table["n"].to_numpy(dtype="float64")
+    if "n_eff" in table:
+        n = np.round(np.nan_to_num(table["n_eff"].to_numpy(dtype="float64")))
+    satisfied = np.round(np.nan_to_num(table["rate"].to_numpy(dtype="float64")) * n)
+    return np.column_stack([np.stack([satisfied, n]), np.zeros((2, 1))])
+
+
+def _add_change(
+    table: dict[str, object], alpha: float, tested: np.ndarray, effective: list[np.ndarray]
+) -> pd.DataFrame:
     difference = table["rate_after"] - table["rate_before"]
-    z, p, test = proportion_tests(
-        table["satisfied_before"],
-        table["n_before"],
-        table["satisfied_after"],
-        table["n_after"],
-        tested,
-    )
+    (x1, n1), (x2, n2) = effective
+    z, p, test = proportion_tests(x1, n1, x2, n2, tested)
     table["difference"], table["z"], table["p_value"] = difference, z, p
     table["test"] = pd.array(test, dtype="str")
     table["p_adjusted"] = q = adjust_bh(p)
@@ -234,7 +248,8 @@ def trend_table(
     round_ids = frame["round_id"].to_numpy()
     for index, round_id in enumerate(order):
         table = metric_table(frame[round_ids == round_id], tuple(by))
-        table = table[[*by, *CHANGE_COLUMNS, "respondents"]]
+        x_eff, n_eff = effective_counts(table)[:, :-1]
+        table = table[[*by, *CHANGE_COLUMNS, "respondents"]].assign(x_eff=x_eff, n_eff=n_eff)
         table.insert(0, "round_index", index)
         table.insert(0, "round_id", round_id)
         parts.append(table)
@@ -255,15 +270,15 @@ def _add_previous_change(
 ) -> pd.DataFrame:
     previous = table.copy()
     previous["round_index"] += 1
-    previous = previous[["round_index", *by, "satisfied", "n", "rate", "respondents"]].rename(
-        columns={"satisfied": "x0", "n": "n0", "rate": "rate0", "respondents": "r0"}
+    previous = previous[["round_index", *by, "x_eff", "n_eff", "rate", "respondents"]].rename(
+        columns={"x_eff": "x0", "n_eff": "n0", "rate": "rate0", "respondents": "r0"}
     )
     table = table.merge(previous, on=["round_index", *by], how="left")
     table["difference"] = table["rate"] - table["rate0"]
     tested = (table["r0"].fillna(0).to_numpy() >= anonymity_threshold) & (
         table["respondents"].to_numpy() >= anonymity_threshold
     )
-    _, p, test = proportion_tests(table["x0"], table["n0"], table["satisfied"], table["n"], tested)
+    _, p, test = proportion_tests(table["x0"], table["n0"], table["x_eff"], table["n_eff"], tested)
     table["p_value"] = p
     table["test"] = pd.array(test, dtype="str")
     q = np.full(len(table), np.nan)
@@ -272,4 +287,4 @@ def _add_previous_change(
         q[index == pair] = adjust_bh(p[index == pair])
     table["p_adjusted"] = q
     table["significant"] = np.nan_to_num(q, nan=1.0) < alpha
-    return table.drop(columns=["x0", "n0", "rate0", "r0", "respondents"])
+    return table.drop(columns=["x0", "n0", "rate0", "r0", "respondents", "x_eff", "n_eff"])

@@ -7,7 +7,13 @@ from scipy.stats.contingency import expected_freq
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from analysis import compare_rounds, empty_frame, trend_table, two_proportion_z_test
+from analysis import (
+    category_table,
+    compare_rounds,
+    empty_frame,
+    trend_table,
+    two_proportion_z_test,
+)
 from analysis.trends import adjust_bh, newcombe_intervals
 
 
@@ -209,3 +215,25 @@ def test_newcombe_interval_matches_statsmodels(generated):
         # statsmodels gives the interval of count1/nobs1 - count2/nobs2: the after round first.
         reference = confint_proportions_2indep(x2, n2, x1, n1, method="newcomb", compare="diff")
         assert (low, high) == pytest.approx(reference, abs=1e-12)
+
+
+def test_a_category_is_tested_on_its_respondents_not_on_its_answers(answers, frame_of):
+    # 20 respondents rate four items of one category, each all alike: 10 then 15 of them
+    # satisfied. Counted as answers, 40 of 80 against 60 of 80 looks certain (p < 0.01); the
+    # evidence is 20 people, and their effective n is what the test may use.
+    def round_of(satisfied: int, round_id: int):
+        parts = []
+        for item in ("q1", "q2", "q3", "q4"):
+            values = [5] * satisfied + [2] * (20 - satisfied)
+            parts.append(answers(values, item, round_id=round_id))
+        return frame_of(*parts)
+
+    before, after = round_of(10, 1), round_of(15, 2)
+    (row,) = compare_rounds(before, after, by=("category",)).to_dict("records")
+    answers_p = proportions_ztest([40, 60], [80, 80])[1]
+    effective = [category_table(f).iloc[0] for f in (before, after)]
+    x = [round(r["rate"] * round(r["n_eff"])) for r in effective]
+    n = [round(r["n_eff"]) for r in effective]
+    assert n[0] <= 20 and n[1] <= 20
+    assert row["test"] == "z" and row["p_value"] == pytest.approx(proportions_ztest(x, n)[1])
+    assert answers_p < 0.01 < 0.05 < row["p_value"]
