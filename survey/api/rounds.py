@@ -196,6 +196,12 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
             labels,
         ),
         "served_units": _labelled(records(results.served_units, UNIT_COLUMNS), labels),
+        # Items too few answered to publish (left out of every figure above), and the groups
+        # only ever reported together: what the anonymity rule held back.
+        "withheld_items": _labelled(
+            records(results.disclosure.withheld) if results.disclosure else [], labels
+        ),
+        "other_groups": sorted(results.small_groups()),
         "weighted": _weighted(results, labels),
         "previous_round": _previous(results, labels),
     }

@@ -59,6 +59,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         headline=_weighted_rows(results, results.categories, "categories", ("category",)),
         below=records(results.below),
         items=_weighted_rows(results, results.items, "items", ITEM_KEY),
+        withheld=records(results.disclosure.withheld) if results.disclosure else [],
         groups=records(results.groups),
         heat=heat_rows(results, labels),
         units=records(results.served_units),

@@ -72,6 +72,20 @@ def test_a_small_group_has_no_figures(client, auth, known_round):
     assert mayors["suppressed"] and mayors["rate"] is None and mayors["n"] is None
 
 
+def test_what_the_anonymity_rule_holds_back_is_named(client, auth, known_round, answer):
+    # Two departments answer the liaison item: too few to publish it, or count it anywhere.
+    for _ in range(2):
+        answer(known_round, "departments", {"liaison_contact": 1})
+    auth.login(role="quality_lead")
+    body = client.get(f"/api/v1/rounds/{known_round.id}/results?lang=en").json
+    assert [w["question"] for w in body["withheld_items"]] == ["liaison_contact"]
+    assert "liaison_contact" not in {i["question"] for i in body["items"]}
+    # The 4 mayors, and the departments hidden with them (the round minus one is the other).
+    assert body["other_groups"] == ["departments", "mayors"]
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    assert "Not shown: 1 item was answered by fewer than 5 respondents" in page
+
+
 def test_the_previous_round_comes_with_the_test_and_the_adjusted_p_value(client, auth, two_rounds):
     before, after = two_rounds
     auth.login(role="quality_lead")
