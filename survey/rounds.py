@@ -232,11 +232,24 @@ def delete(round_: Round) -> None:
 
 
 def history(round_: Round) -> list[AuditEvent]:
-    """What happened to the round's settings and status, oldest first, from the audit log."""
+    """What happened to the round's settings and status, oldest first, from the audit log.
+
+    SQLite gives a new round the id of a deleted draft round that had the highest id, so only
+    the events after the last deletion of a round with this id are this round's."""
+    target = f"round:{round_.id}"
+    deleted = db.session.scalar(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.target == target, AuditEvent.action == "round_deleted"
+        )
+    )
     return list(
         db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.target == f"round:{round_.id}", AuditEvent.action.in_(ROUND_EVENTS))
+            .where(
+                AuditEvent.target == target,
+                AuditEvent.action.in_(ROUND_EVENTS),
+                AuditEvent.id > (deleted or 0),
+            )
             .order_by(AuditEvent.id)
         )
     )

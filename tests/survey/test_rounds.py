@@ -241,6 +241,20 @@ def test_a_draft_round_nobody_answered_can_be_deleted(make_invitation):
     )
 
 
+def test_a_new_round_does_not_inherit_the_history_of_a_deleted_one(make_round):
+    from survey import audit
+
+    old = make_round(status="draft")
+    audit.record("round_changed", target=f"round:{old.id}", changes={"name": ["a", "b"]})
+    rounds.delete(old)
+    db.session.commit()
+    new = make_round(status="draft")
+    # SQLite hands the deleted round's id to the next one; PostgreSQL does not.
+    audit.record("round_opened", target=f"round:{new.id}")
+    db.session.commit()
+    assert [e.action for e in rounds.history(new)] == ["round_opened"]
+
+
 def test_a_round_that_ran_or_has_responses_cannot_be_deleted(
     make_invitation, in_request, make_round
 ):
