@@ -127,9 +127,11 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
     """Change a round's settings; returns {setting: (old, new)} for those that changed, also
     recorded in the audit log (the round's history).
 
-    Once anyone has answered, what the respondents were told stands: an anonymous round stays
-    anonymous, the smallest group reported on its own cannot shrink, and the questionnaire
-    version cannot change (the answers belong to its questions)."""
+    Once the round has been opened (respondents may have read its survey page and saved
+    drafts) or anyone has answered, what the respondents were told stands: an anonymous round
+    stays anonymous, the smallest group reported on its own cannot shrink, and the
+    questionnaire version cannot change (the answers and drafts belong to its questions). A
+    named round with responses cannot become anonymous (its responses keep their units)."""
     if round_.archived_at:
         raise RoundError(ARCHIVED)
     new = {"name": name.strip(), "version_id": version.id, **settings}
@@ -137,8 +139,9 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
         # The form sets rate and mean; anything else set by hand (the test's alpha) stays.
         new["thresholds"] = _thresholds(round_) | (new["thresholds"] or {})
     _check_version(version, new.get("audience_groups"))
-    if has_responses(round_):
-        _keep_promises(round_, new)
+    responded = has_responses(round_)
+    if responded or round_.status != "draft":
+        _keep_promises(round_, new, responded)
     # An empty threshold setting means the defaults: the history names them.
     old = {key: getattr(round_, key) for key in new} | {"thresholds": _thresholds(round_)}
     changes = {
@@ -177,12 +180,12 @@ def _check_version(version: QuestionnaireVersion, groups) -> None:
         )
 
 
-def _keep_promises(round_: Round, new: dict) -> None:
+def _keep_promises(round_: Round, new: dict, responded: bool) -> None:
     if round_.anonymous and not new.get("anonymous", True):
         raise RoundError(
-            N_("The round has responses given anonymously; it cannot become a named round.")
+            N_("Respondents were told this round is anonymous; it cannot become a named round.")
         )
-    if not round_.anonymous and new.get("anonymous", False):
+    if responded and not round_.anonymous and new.get("anonymous", False):
         # Its responses keep their unit and invitation: anonymous, it would promise what it
         # does not hold.
         raise RoundError(
@@ -194,14 +197,17 @@ def _keep_promises(round_: Round, new: dict) -> None:
     if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
         raise RoundError(
             N_(
-                "The round has responses; the smallest group reported on its own cannot be "
-                "lowered below %(n)s."
+                "Respondents were told no group smaller than %(n)s is reported on its own; "
+                "the threshold cannot be lowered below %(n)s."
             ),
             n=round_.anonymity_threshold,
         )
     if new["version_id"] != round_.version_id:
         raise RoundError(
-            N_("The round has responses to its questionnaire version; the version cannot change.")
+            N_(
+                "The round has been opened on its questionnaire version (respondents may have "
+                "answered or saved drafts); the version cannot change."
+            )
         )
 
 

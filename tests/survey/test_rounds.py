@@ -187,6 +187,16 @@ def test_the_anonymity_threshold_of_a_round_with_responses_can_rise_but_not_fall
     assert round_.anonymity_threshold == 8
 
 
+@pytest.mark.parametrize("status", ["open", "closed"])
+def test_an_opened_round_keeps_its_promises_before_anyone_has_answered(make_round, status):
+    # Respondents may have read "anonymous" on the survey page and saved a draft.
+    round_ = make_round(status=status, anonymous=True, anonymity_threshold=5)
+    for change in ({"anonymous": False}, {"anonymity_threshold": 3}):
+        with pytest.raises(rounds.RoundError, match="Respondents were told"):
+            rounds.update(round_, round_.name, round_.version, **_settings(round_, **change))
+    assert (round_.anonymous, round_.anonymity_threshold) == (True, 5)
+
+
 def test_a_round_without_responses_may_become_named_or_lower_its_threshold(make_round):
     round_ = make_round(status="draft", anonymous=True, anonymity_threshold=5)
     rounds.update(
