@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from blinker import Namespace
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 from sqlalchemy import delete as sa_delete
@@ -34,6 +36,7 @@ from survey.models import (
     Unit,
     utcnow,
 )
+from survey.office_time import last_day, local_date
 
 _DEFAULTS = analysis.Thresholds()
 DEFAULT_THRESHOLDS = {"rate": _DEFAULTS.rate, "mean": _DEFAULTS.mean}
@@ -72,6 +75,31 @@ SETTING_LABELS = {
     "audience_groups": _l("Respondent groups"),
     "audience_units": _l("Only these units"),
 }
+
+
+def setting_text(key: str, value: Any) -> str:
+    """A round setting's value as a person reads it (as the audit log stores it: dates as ISO
+    strings, thresholds as fractions): the round's history and the audit trail both use it."""
+    if value is None or value == [] or value == {}:
+        return "–"
+    if key in ("opens_at", "closes_at"):
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        day = last_day(moment) if key == "closes_at" else local_date(moment)
+        return format_date(day, "long")
+    if key == "anonymous" or isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if key == "thresholds":
+        parts = []
+        if "rate" in value:
+            parts.append(str(_l("satisfied %(rate)s%%", rate=f"{value['rate'] * 100:g}")))
+        if "mean" in value:
+            parts.append(str(_l("mean %(mean)s", mean=f"{value['mean']:g}")))
+        return ", ".join(parts)
+    if key == "weights":
+        return ", ".join(f"{code} {weight * 100:.0f}%" for code, weight in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def create(name: str, version: QuestionnaireVersion, **settings) -> Round:

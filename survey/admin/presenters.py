@@ -36,23 +36,12 @@ def _value(key: str, value) -> str:
     if key == "changes" and isinstance(value, dict):
         # A round's settings: "最后答题日: 2026-12-31 → 2027-01-15; …"
         return "; ".join(
-            f"{rounds.SETTING_LABELS.get(name, name)}: {_plain(pair[0])} → {_plain(pair[1])}"
+            f"{rounds.SETTING_LABELS.get(name, name)}: "
+            f"{rounds.setting_text(name, pair[0])} → {rounds.setting_text(name, pair[1])}"
             for name, pair in value.items()
         )
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if names is not None and isinstance(value, str):
         return str(names.get(value, value))
-    return str(value)
-
-
-def _plain(value) -> str:
-    if value is None or value in ([], {}):
-        return "–"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
     return str(value)

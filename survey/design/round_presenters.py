@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from survey import rounds
 from survey.models import AuditEvent
-from survey.office_time import last_day, local_date
 
 EVENT_NAMES = {
     "round_created": _l("Round created"),
@@ -48,7 +45,11 @@ def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
             who=event.actor,
             what=_what(event),
             changes=[
-                Change(str(SETTING_NAMES.get(key, key)), _value(key, old), _value(key, new))
+                Change(
+                    str(SETTING_NAMES.get(key, key)),
+                    rounds.setting_text(key, old),
+                    rounds.setting_text(key, new),
+                )
                 for key, (old, new) in (event.detail or {}).get("changes", {}).items()
             ],
         )
@@ -60,26 +61,3 @@ def _what(event: AuditEvent) -> str:
     if event.action == "round_closed" and (event.detail or {}).get("automatic"):
         return str(_l("Closed at its close date"))
     return str(EVENT_NAMES.get(event.action, event.action))
-
-
-def _value(key: str, value: Any) -> str:
-    if value is None or value == [] or value == {}:
-        return "–"
-    if key in ("opens_at", "closes_at"):
-        moment = datetime.fromisoformat(value)
-        day = last_day(moment) if key == "closes_at" else local_date(moment)
-        return format_date(day, "long")
-    if key == "anonymous":
-        return str(_l("yes") if value else _l("no"))
-    if key == "thresholds":
-        parts = []
-        if "rate" in value:
-            parts.append(str(_l("satisfied %(rate)s%%", rate=f"{value['rate'] * 100:g}")))
-        if "mean" in value:
-            parts.append(str(_l("mean %(mean)s", mean=f"{value['mean']:g}")))
-        return ", ".join(parts)
-    if key == "weights":
-        return ", ".join(f"{code} {weight * 100:.0f}%" for code, weight in value.items())
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)

@@ -86,3 +86,23 @@ def test_downloads_read_in_the_audit_trail(client, auth, known_round):
     assert "Raw answers downloaded" in page and "Results downloaded" in page
     assert "format=Excel, language=en, unit codes=yes" in page
     assert "format=CSV, table=items, language=en" in page
+
+
+def test_a_rounds_changed_settings_read_in_the_audit_trail_as_on_its_history(
+    client, auth, make_round
+):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5})
+    audit.record(
+        "round_changed",
+        target=f"round:{round_.id}",
+        changes={
+            "closes_at": ["2027-01-15T15:59:59", "2027-01-31T15:59:59"],
+            "thresholds": [{"rate": 0.8, "mean": 3.5}, {"rate": 0.825, "mean": 3.5}],
+        },
+    )
+    db.session.commit()
+    auth.login(role="admin")
+    page = client.get("/admin/audit?lang=en").text
+    assert "2027-01-31T15:59:59" not in page and "0.825" not in page
+    # The last day to answer in the office's time zone (15:59:59 UTC is 23:59:59 in Shaoxing).
+    assert "January 31, 2027" in page and "satisfied 82.5%" in page
