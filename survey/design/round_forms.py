@@ -56,7 +56,8 @@ class RoundForm(FlaskForm):
     rate_threshold = DecimalField(
         _l("Low-score threshold: satisfied (%)"),
         default=80,
-        places=1,
+        # Shown as set (see round_views): a fixed number of places would round it.
+        places=None,
         validators=[InputRequired(), NumberRange(0, 100)],
     )
     mean_threshold = DecimalField(

@@ -167,7 +167,9 @@ def _fill(form: RoundForm, round_: Round) -> None:
     form.closes_at.data = office_time.last_day(round_.closes_at) if round_.closes_at else None
     form.anonymous.data = round_.anonymous
     form.anonymity_threshold.data = round_.anonymity_threshold
-    form.rate_threshold.data = Decimal(f"{thresholds.rate * 100:.1f}")
+    # As many decimals as stored (82.25 stays 82.25, not 82.2 saved back by an unrelated edit).
+    percent = f"{thresholds.rate * 100:.4f}".rstrip("0")
+    form.rate_threshold.data = Decimal(percent + "0" if percent.endswith(".") else percent)
     form.mean_threshold.data = Decimal(f"{thresholds.mean:.2f}")
     form.weights.data = weights_text(round_.weights)
     form.audience_groups.data = list(round_.audience_groups or [])

@@ -260,6 +260,16 @@ def test_the_edit_form_shows_the_rounds_settings(client, auth, make_round):
     assert "departments=75, mayors=25" in page and "Save changes" in page
 
 
+def test_a_threshold_with_two_decimals_survives_an_unrelated_edit(client, auth, make_round):
+    round_ = make_round(status="draft", thresholds={"rate": 0.8225, "mean": 3.5})
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}/edit", headers=ENGLISH).text
+    assert 'value="82.25"' in page
+    data = _edit_data(round_, name="2004 autumn (renamed)", rate_threshold="82.25")
+    assert client.post(f"/design/rounds/{round_.id}/edit", data=data).status_code == 302
+    assert round_.thresholds["rate"] == pytest.approx(0.8225)
+
+
 def test_a_change_is_saved_and_shown_in_the_rounds_history(client, auth, make_round):
     round_ = make_round(status="draft", thresholds={"rate": 0.8, "mean": 3.5})
     auth.login(role="designer")
