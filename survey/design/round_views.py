@@ -359,7 +359,9 @@ def invitations_send(round_id: int):
 @role_required(*STAFF)
 def invitation_revoke(invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id)
-    if EmptyForm().validate_on_submit():
+    if invitation.round.archived_at:
+        flash(str(rounds.ARCHIVED), "error")
+    elif EmptyForm().validate_on_submit():
         try:
             invitations.revoke(invitation)
         except invitations.InvitationError as error:

@@ -383,7 +383,7 @@ def test_saving_the_form_unchanged_records_no_change(client, auth, make_round):
 
 
 def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
-    client, auth, make_round, answer
+    client, auth, make_round, answer, make_invitation
 ):
     round_ = make_round(name="2003 spring")
     answer(round_, "departments", {"overall": 4})
@@ -409,6 +409,9 @@ def test_an_archived_round_leaves_the_lists_and_can_be_found_and_restored(
         )
         == 1
     )  # only the answered one
+    kept = make_invitation(group="departments", round_=round_)
+    client.post(f"/design/invitations/{kept.id}/revoke")
+    assert db.session.get(Invitation, kept.id).status != "revoked"
     client.post(f"/design/rounds/{round_.id}/unarchive")
     assert "2003 spring" in client.get("/design/rounds").text
 
