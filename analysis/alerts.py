@@ -11,7 +11,8 @@ Threshold comparisons are exact (``analysis.metrics.below``): with a rate thresh
 
 ``evidence`` is ``confirmed`` when the whole 95% interval lies below the threshold and
 ``possible`` when only the point estimate does. ``comments`` holds the comments given with
-ratings in the bottom two boxes of that item (and group), ordered by response_id.
+dissatisfied ratings of that item (and group: the bottom two points of its scale, or as the
+scale declares, see ``analysis.metrics``), ordered by response_id.
 
 The same item can fire several rules and appear once for the round and once per group; an
 item needs at most one open corrective action, so callers keep one candidate per
@@ -252,9 +253,10 @@ def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
 def _comments_per_row(
     counts: RatingCounts, keys: tuple[str, ...], n_rows: int, texts: np.ndarray
 ) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """Each row's bottom-two-box comments (a tuple, by response_id) and the count of its lowest
-    ratings (scale_min) that came with a comment; the rows are those of ``aggregate(counts,
-    keys)``, in the order of the cells' groupby over ``keys``. ``texts``: the comments' texts."""
+    """Each row's comments given with dissatisfied ratings (a tuple, by response_id) and the
+    count of its lowest ratings (scale_min) that came with a comment; the rows are those of
+    ``aggregate(counts, keys)``, in the order of the cells' groupby over ``keys``. ``texts``:
+    the comments' texts."""
     row_of_cell, _ = group_ids(counts.cells, keys)
     comments = counts.comments
     row = row_of_cell[comments["cell"].to_numpy()]

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts
+from analysis.frames import SCALE_COLUMNS
 from analysis.metrics import ITEM_KEYS, category_table, item_table, metric_table
 
 ANONYMITY_THRESHOLD = 5
 RESPONDENT_KEYS = ("group",)
 # Columns that describe a row rather than report on its respondents.
-NOT_FIGURES = ("scale_min", "scale_max")
+NOT_FIGURES = SCALE_COLUMNS
 
 
 def suppress(
@@ -34,7 +35,8 @@ def suppress(
 
     ``counts`` gives the distinct respondents of each row (a column name, or values aligned
     with the rows). Rows with counts < threshold get NaN in every numeric column except
-    ``scale_min``/``scale_max`` and ``suppressed = True``; the others ``suppressed = False``.
+    the scale columns (``scale_min`` ...) and ``suppressed = True``; the others
+    ``suppressed = False``.
     Returns a copy; the caller's totals are not changed (suppressed rows still count in them).
     """
     values = table[counts] if isinstance(counts, str) else counts

@@ -6,7 +6,8 @@ Rules:
   satisfaction rating (question code ``overall`` by default), over the respondents
   (response_id) who answered both. Fewer than 3 such pairs, or no variation in either rating
   among them, gives NaN.
-- *Performance* is the item's satisfaction rate (top two boxes, see ``analysis.metrics``).
+- *Performance* is the item's satisfaction rate (the share of satisfied ratings, see
+  ``analysis.metrics``).
 - Quadrants split both axes at the median over the items placed: those with a correlation
   over at least 10 pairs (``MIN_PAIRS_PLACED``). An item with fewer keeps its importance but
   gets no quadrant and does not move the medians: over so few respondents a correlation could
@@ -66,8 +67,8 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     values = np.arange(len(counts.points) + 1, dtype="int64") + (counts.points[0] - 1)
     rated = joint.sum(axis=2)
     n = rated[:, 1:].sum(axis=1)
-    # Satisfied = top two boxes of the item's own scale, as in analysis.metrics.
-    top = values[None, :] >= (counts.item_scale_max - 1)[:, None]
+    # Satisfied = from the item's own satisfied_from up, as in analysis.metrics.
+    top = values[None, :] >= counts.item_satisfied_from[:, None]
     top[:, 0] = False
     importance, pairs = _correlations(joint[:, 1:, 1:], values[1:])
     # The rows in key order, missing keys last (the cells sort them first), overall left out.

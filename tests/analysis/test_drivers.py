@@ -6,6 +6,7 @@ import pytest
 
 from analysis import driver_table, empty_frame, rating_counts
 from analysis.drivers import quadrants
+from tests.analysis.conftest import SCALES, satisfied_sets
 
 
 def test_importance_is_the_pearson_correlation_with_overall(answers, frame_of):
@@ -71,9 +72,9 @@ def test_a_round_without_responses_gives_an_empty_table():
 def _brute_force(frame: pd.DataFrame, overall: str = "overall") -> pd.DataFrame:
     """The driver figures the slow way: each respondent's last rating of each item, pandas corr."""
     rated = frame[(frame["type"] == "rating") & frame["value"].notna()].astype({"question": str})
-    last = rated.groupby(["response_id", "question"])[["value", "scale_max"]].last()
+    last = rated.groupby(["response_id", "question"])[["value", "satisfied_from"]].last()
     values = last["value"].unstack()
-    top = last["scale_max"].groupby("question").last() - 1
+    top = last["satisfied_from"].groupby("question").last()
     rows = []
     for question in values.columns.drop(overall, errors="ignore"):
         x = values[question]
@@ -147,3 +148,19 @@ def test_an_item_with_fewer_than_ten_pairs_keeps_its_importance_but_no_quadrant(
     placed = table.drop(index="q_small")
     assert list(placed["quadrant"]) == list(quadrants(placed["importance"], placed["rate"]))
     assert placed["quadrant"].notna().all()
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["one_scale", "two_scales"])
+@pytest.mark.parametrize("name", list(SCALES))
+def test_driver_rates_count_the_scales_own_satisfied_points(scale_round, name, mixed):
+    frame = scale_round(name, mixed=mixed)
+    rated = satisfied_sets(name, frame)
+    table = driver_table(frame)
+    drivers = rated[rated["question"] != "overall"]
+    assert table["question"].astype(str).tolist() == sorted(drivers["question"].unique())
+    per_item = drivers.groupby("question")["is_satisfied"]
+    np.testing.assert_allclose(table["rate"], per_item.mean())
+    assert table["n"].tolist() == per_item.size().tolist()
+    values = rated.pivot(index="response_id", columns="question", values="value")
+    expected = [values[q].corr(values["overall"]) for q in sorted(drivers["question"].unique())]
+    np.testing.assert_allclose(table["importance"], expected, atol=1e-12)
