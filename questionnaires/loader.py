@@ -13,9 +13,11 @@ A definition file holds one questionnaire::
         label: {zh: 文书处理, en: Document processing}
     scales:                           # optional; rating questions default to satisfaction5
       - code: agree5
-        points:
+        points:                       # 2 to 11 points, values -100..100, higher is better
           - {value: 1, label: {zh: 很不同意, en: Strongly disagree}}
           - ...
+        satisfied: [5]                # optional: default the top two points (one of 3 or fewer)
+        dissatisfied: [1, 2]          # optional: default the bottom two points (likewise)
     sections:                         # at least one
       - code: documents
         title: {zh: 公文处理, en: Document processing}
@@ -46,9 +48,15 @@ Rules:
   or a plain string used for both languages. Text is stripped of surrounding white space.
 - A rating question without ``scale`` uses the built-in ``satisfaction5`` scale (1 很不满意 /
   Very dissatisfied .. 5 很满意 / Very satisfied); an nps question always uses ``nps11`` (0..10).
-  Declared scales need at least two points with distinct whole-number values and a label each;
-  the built-in codes are reserved.
-- ``follow_up`` is asked when a rating falls in the bottom two points of its scale.
+  Declared scales need 2 to 11 points with distinct whole-number values from -100 to 100 and a
+  label each (the analysis counts every whole number between a round's lowest and highest
+  value); the built-in codes are reserved.
+- A rating is *satisfied* when it is one of the top two points of its scale and *dissatisfied*
+  when one of the bottom two, whatever their values (7 or 9 of 1, 3, 5, 7, 9); the top and the
+  bottom point only on a scale of 3 points or fewer. A scale may list its ``satisfied`` and
+  ``dissatisfied`` values instead: at least one each, the highest (lowest) points without a gap,
+  since the analysis counts from a value up (down), and never the same point in both.
+- ``follow_up`` is asked when a rating is one of its scale's dissatisfied points.
 - An optional key left empty (``help:`` with nothing after it) counts as absent.
 - Unknown keys are refused (typo protection), and so are YAML anchors and aliases, which a
   definition never needs and which would let a small file expand into a huge one.
