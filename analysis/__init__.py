@@ -34,6 +34,7 @@ from analysis.breakdowns import (
     suppress,
 )
 from analysis.counts import RatingCounts, rating_counts
+from analysis.disclosure import Disclosure, disclose
 from analysis.drivers import driver_table
 from analysis.frames import answer_frame, empty_frame
 from analysis.metrics import (
@@ -58,7 +59,7 @@ from analysis.trends import (
 from analysis.weights import weighted_table
 
 __all__ = [
-    "RULES", "Z95", "ActionCandidate", "RatingCounts", "Rule", "Summary", "Thresholds",
+    "RULES", "Z95", "ActionCandidate", "Disclosure", "disclose", "RatingCounts", "Rule", "Summary", "Thresholds",
     "action_key", "answer_frame", "below", "measures", "below_threshold_table", "breakdown", "by_category",
     "by_group", "by_group_category", "by_group_question", "by_question", "by_served_unit",
     "category_table", "charts", "compare_rounds", "distribution", "driver_table",

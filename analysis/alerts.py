@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.breakdowns import ANONYMITY_THRESHOLD
 from analysis.counts import RatingCounts, aggregate, as_counts
+from analysis.disclosure import ANONYMITY_THRESHOLD, disclose
 from analysis.keys import group_ids, key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import two_proportion_z_tests
@@ -227,9 +227,13 @@ def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
 
     The frame is built once from numpy columns, keys as plain strings (None when missing):
     pandas' concat, astype and column-by-column assignment on these few hundred rows cost more
-    than every rule together."""
+    than every rule together. Only what the round may publish is seen (``analysis.disclosure``):
+    a candidate is shown to the lead with its figures, so withheld items and hidden group
+    cells get none."""
+    published = disclose(counts, anonymity_threshold)
+    counts = published.counts
     whole, groups = metrics_of(counts, ITEM_KEYS), metrics_of(counts, ROW_KEYS)
-    shown = np.flatnonzero(groups["respondents"].to_numpy() >= anonymity_threshold)
+    shown = np.flatnonzero(~published.hidden(ROW_KEYS))
     texts = counts.comments["comment"].to_numpy(dtype=object)
     whole_comments, whole_lowest = _comments_per_row(counts, ITEM_KEYS, len(whole), texts)
     group_comments, group_lowest = _comments_per_row(counts, ROW_KEYS, len(groups), texts)
@@ -275,9 +279,11 @@ def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple
     group cell (question, served_unit, group): matched without the category, which a new
     questionnaire version may rename. Missing keys are None. The keys are unique: ``aggregate``
     gives one row per combination, and a group row's group is never missing."""
+    published = disclose(counts, anonymity_threshold)
+    counts = published.counts
     whole = aggregate(counts, MATCH_KEYS[:2])
-    groups = aggregate(counts, MATCH_KEYS)
-    shown = groups["respondents"].to_numpy() >= anonymity_threshold
+    groups = aggregate(counts, ROW_KEYS)
+    shown = ~published.hidden(ROW_KEYS)
     figures = {(*key, None): figure for key, figure in
                zip(key_tuples(whole, MATCH_KEYS[:2]), _figures(whole))}  # fmt: skip
     figures.update(

@@ -1,12 +1,14 @@
 """Breakdowns of the satisfaction metrics, with small-group suppression.
 
-Anonymity rule: a row that reports a respondent group on its own (any breakdown whose keys
-include ``group``) is *suppressed* when fewer distinct respondents (response_id) than the round's
-anonymity threshold (default 5) answered a rating in that row: its figures become NaN and its
-``suppressed`` flag True. Counting respondents per row, not per group in the whole round, also
-hides a large group's cell that only a few of its members answered. Suppressed answers still
-count in every total: item, category and served-unit tables and the round summary. With a
-threshold of 5, a row with 4 respondents is suppressed and one with 5 is shown.
+Anonymity rule (``analysis.disclosure``): a breakdown is computed from what the round may
+publish: items with fewer distinct respondents than the round's anonymity threshold (default
+5) are withheld from every table and total; a row that reports a respondent group (any
+breakdown whose keys include ``group``) is *suppressed* when it has fewer respondents than the
+threshold, when its group is too small in the round (or hidden with such a group as "other
+groups"), or when showing it would let a reader work out a suppressed row by subtraction
+(complementary suppression). A suppressed row's figures become NaN and its ``suppressed`` flag
+True; its answers still count in the totals. With a threshold of 5, a row with 4 respondents
+is suppressed and one with 5 may be shown.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.counts import RatingCounts
+from analysis.counts import RatingCounts, as_counts
+from analysis.disclosure import ANONYMITY_THRESHOLD, Disclosure, disclose
 from analysis.frames import SCALE_COLUMNS
 from analysis.metrics import ITEM_KEYS, category_table, item_table, metric_table
 
-ANONYMITY_THRESHOLD = 5
-RESPONDENT_KEYS = ("group",)
 # Columns that describe a row rather than report on its respondents.
 NOT_FIGURES = SCALE_COLUMNS
 
@@ -30,17 +31,18 @@ def suppress(
     table: pd.DataFrame,
     counts: pd.Series | np.ndarray | str = "respondents",
     threshold: int = ANONYMITY_THRESHOLD,
+    hidden: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Hide the rows with fewer than ``threshold`` respondents.
+    """Hide the rows with fewer than ``threshold`` respondents, or the rows ``hidden`` marks.
 
     ``counts`` gives the distinct respondents of each row (a column name, or values aligned
-    with the rows). Rows with counts < threshold get NaN in every numeric column except
-    the scale columns (``scale_min`` ...) and ``suppressed = True``; the others
-    ``suppressed = False``.
+    with the rows). Hidden rows get NaN in every numeric column except the scale columns
+    (``scale_min`` ...) and ``suppressed = True``; the others ``suppressed = False``.
     Returns a copy; the caller's totals are not changed (suppressed rows still count in them).
     """
-    values = table[counts] if isinstance(counts, str) else counts
-    hidden = np.asarray(values, dtype="float64") < threshold
+    if hidden is None:
+        values = table[counts] if isinstance(counts, str) else counts
+        hidden = np.asarray(values, dtype="float64") < threshold
     # Column by column into one new frame: a copy plus setting each column costs more.
     data = {}
     for column in table.columns:
@@ -57,21 +59,21 @@ def suppress(
 
 
 def breakdown(
-    data: pd.DataFrame | RatingCounts,
+    data: pd.DataFrame | RatingCounts | Disclosure,
     by: Sequence[str],
     anonymity_threshold: int = ANONYMITY_THRESHOLD,
 ) -> pd.DataFrame:
-    """Metrics (see ``analysis.metrics``) per combination of ``by``, a subset of question,
-    category, served_unit and group.
+    """Metrics (see ``analysis.metrics``) per combination of ``by``, one of the published
+    breakdowns (``analysis.disclosure.PUBLISHED``), under the anonymity rule of the module.
 
-    When ``by`` includes ``group`` the anonymity rule applies (rows with fewer respondents than
-    ``anonymity_threshold`` are suppressed); every breakdown has a ``suppressed`` column.
+    ``data`` is an answer frame, its counts, or what the round may publish (a ``Disclosure``,
+    whose threshold then applies). Every breakdown has a ``suppressed`` column.
     """
-    table = metric_table(data, tuple(by))
-    if any(key in RESPONDENT_KEYS for key in by):
-        return suppress(table, "respondents", anonymity_threshold)
-    table["suppressed"] = False
-    return table
+    published = data if isinstance(data, Disclosure) else disclose(
+        as_counts(data), anonymity_threshold
+    )  # fmt: skip
+    table = metric_table(published.counts, tuple(by))
+    return suppress(table, hidden=published.hidden(tuple(by)))
 
 
 def by_category(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
@@ -88,27 +90,30 @@ def by_question(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
     return table
 
 
-def by_served_unit(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
-    """One row per served unit (the office whose service was rated), never suppressed."""
-    return breakdown(data, ("served_unit",))
+def by_served_unit(
+    data: pd.DataFrame | RatingCounts | Disclosure, anonymity_threshold: int = ANONYMITY_THRESHOLD
+) -> pd.DataFrame:
+    """One row per served unit (the office whose service was rated), from the published items
+    only (every row then has at least ``anonymity_threshold`` respondents)."""
+    return breakdown(data, ("served_unit",), anonymity_threshold)
 
 
 def by_group(
-    data: pd.DataFrame | RatingCounts, anonymity_threshold: int = ANONYMITY_THRESHOLD
+    data: pd.DataFrame | RatingCounts | Disclosure, anonymity_threshold: int = ANONYMITY_THRESHOLD
 ) -> pd.DataFrame:
     """One row per respondent group; groups below the anonymity threshold are suppressed."""
     return breakdown(data, ("group",), anonymity_threshold)
 
 
 def by_group_category(
-    data: pd.DataFrame | RatingCounts, anonymity_threshold: int = ANONYMITY_THRESHOLD
+    data: pd.DataFrame | RatingCounts | Disclosure, anonymity_threshold: int = ANONYMITY_THRESHOLD
 ) -> pd.DataFrame:
     """One row per (group, category); a cell below the anonymity threshold is suppressed."""
     return breakdown(data, ("group", "category"), anonymity_threshold)
 
 
 def by_group_question(
-    data: pd.DataFrame | RatingCounts, anonymity_threshold: int = ANONYMITY_THRESHOLD
+    data: pd.DataFrame | RatingCounts | Disclosure, anonymity_threshold: int = ANONYMITY_THRESHOLD
 ) -> pd.DataFrame:
     """One row per (group, item); a cell below the anonymity threshold is suppressed."""
     return breakdown(data, ("group", *ITEM_KEYS), anonymity_threshold)

@@ -69,13 +69,15 @@ STRINGS: Mapping[str, Mapping[str, str]] = {
         "below": "Below threshold",
         "meets": "At or above threshold",
         "threshold": "Threshold {pct}",
-        "hidden": "n<{k}",
+        "hidden": "hidden",
         "no_data": "No answers",
         "concentrate_here": "Concentrate here",
         "keep_up_the_good_work": "Keep up the good work",
         "low_priority": "Low priority",
         "possible_overkill": "Possible overkill",
         "median": "Median",
+        "unplaced": "○ not placed: its quadrant is not stable across bootstrap resamples of the "
+        "respondents,\nor its correlation may be none. Bars: 95% interval of importance.",
     },
     "zh": {
         "distribution_title": "各项目评价分布",
@@ -95,13 +97,15 @@ STRINGS: Mapping[str, Mapping[str, str]] = {
         "below": "低于目标值",
         "meets": "达到目标值",
         "threshold": "目标值 {pct}",
-        "hidden": "n<{k}",
+        "hidden": "不单列",
         "no_data": "无答案",
         "concentrate_here": "重点改进",
         "keep_up_the_good_work": "继续保持",
         "low_priority": "次要改进",
         "possible_overkill": "可能过度投入",
         "median": "中位数",
+        "unplaced": "○ 未归类：按答卷人重抽样（bootstrap）时所属象限不稳定，或相关性可能为零。\n"
+        "竖线：重要性的95%区间。",
     },
 }
 CLASSES = ("very_dissatisfied", "dissatisfied", "neutral", "satisfied", "very_satisfied")
@@ -502,20 +506,33 @@ def quadrant_chart(
     title: str | None = None,
 ) -> Figure:
     """Importance (y) against performance (x, satisfaction rate) per item of a
-    ``driver_table``, split at the medians into the four named quadrants. Items without a
-    quadrant (no importance, or too few pairs to place) are left out."""
+    ``driver_table``, split at the medians into the four named quadrants. The candidates of
+    the quadrants are drawn (``point_quadrant``: a correlation over enough pairs), each with
+    the 95% bootstrap interval of its importance when the table has it; an item placed in a
+    quadrant (``quadrant``, stable) is filled in its quadrant's colour, an unplaced one is an
+    empty grey circle. Items without a correlation or with too few pairs are left out."""
     style = _Style(lang, labels)
     fig = _figure(9, 7)
     shown = drivers[drivers["importance"].notna() & drivers["rate"].notna()]
-    if "quadrant" in shown:
-        shown = shown[shown["quadrant"].notna()]
+    candidates = "point_quadrant" if "point_quadrant" in shown else "quadrant"
+    if candidates in shown:
+        shown = shown[shown[candidates].notna()]
     if shown.empty:
         return _empty(fig, style, style.title(title, "quadrant_title"))
     ax = fig.add_subplot()
     x = shown["rate"].to_numpy(dtype="float64") * 100
     y = shown["importance"].to_numpy(dtype="float64")
-    colours = [SERIES_COLOURS[QUADRANTS.index(q)] for q in shown["quadrant"].astype("str")]
-    ax.scatter(x, y, c=colours, s=40, zorder=3)
+    placed = shown["quadrant"].notna().to_numpy()
+    colours = [SERIES_COLOURS[QUADRANTS.index(q)] if q in QUADRANTS else MUTED_TEXT
+               for q in shown["quadrant"].astype("object")]  # fmt: skip
+    ax.scatter(x, y, c=np.where(placed, colours, "none"), edgecolors=colours, s=40, zorder=3)
+    if {"importance_low", "importance_high"} <= set(shown.columns):
+        low = shown["importance_low"].to_numpy(dtype="float64")
+        high = shown["importance_high"].to_numpy(dtype="float64")
+        bars = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0).clip(min=0)
+        ax.errorbar(x, y, yerr=bars, fmt="none", ecolor=MUTED_TEXT, elinewidth=0.8,
+                    alpha=0.6, zorder=2)  # fmt: skip
+
     ax.axvline(np.median(x), color=MUTED_TEXT, linestyle="--", linewidth=1)
     ax.axhline(np.median(y), color=MUTED_TEXT, linestyle="--", linewidth=1)
     corners = {"concentrate_here": (0.02, 0.98, "left", "top"),
@@ -527,7 +544,9 @@ def quadrant_chart(
                 color=MUTED_TEXT, fontsize=10)  # fmt: skip
     _pad_limits(ax, x, y)
     ax.xaxis.set_major_formatter(FuncFormatter(_percent))
-    ax.set_xlabel(style.text("rate"))
+    # An unplaced item's empty circle is explained under the axis.
+    note = "" if placed.all() else "\n" + style.text("unplaced")
+    ax.set_xlabel(style.text("rate") + note)
     ax.set_ylabel(style.text("importance"))
     ax.set_title(style.title(title, "quadrant_title"))
     ax.spines[["top", "right"]].set_visible(False)
@@ -635,7 +654,7 @@ ALT: Mapping[str, Mapping[str, str]] = {
         "trend": "Satisfaction rate of {k} series across {r} round(s); lowest in the latest "
         "round: {name} {rate}.",
         "heatmap": "Satisfaction rate by respondent group and category, {g} groups x {c} "
-        "categories; {h} cells hidden (fewer than {t} respondents).",
+        "categories; {h} cells hidden to protect groups of fewer than {t} respondents.",
         "heatmap_lowest": " Lowest shown: {name} {rate}.",
         "quadrant": "Importance against performance for {k} items; concentrate here: {names}.",
         "empty": "No answers to show.",
@@ -647,7 +666,7 @@ ALT: Mapping[str, Mapping[str, str]] = {
         "rates_below": "{b}项低于目标值{t}。",
         "distribution": "{k}个项目的评价分布；不满意比例最高：{name}，不满意{share}（n={n}）。",
         "trend": "{k}个系列在{r}轮调查中的满意率；最近一轮最低：{name} {rate}。",
-        "heatmap": "各类服务对象分类满意率，{g}类对象×{c}个分类；{h}个单元格因答卷人少于{t}人未显示。",
+        "heatmap": "各类服务对象分类满意率，{g}类对象×{c}个分类；为保护答卷人少于{t}人的群体，{h}个单元格未单列显示。",
         "heatmap_lowest": "显示的最低值：{name} {rate}。",
         "quadrant": "{k}个项目的重要性与表现；重点改进：{names}。",
         "empty": "没有可显示的答案。",

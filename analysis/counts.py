@@ -62,9 +62,12 @@ class RatingCounts:
     - ``item_ratings``: each response's rating of each item (question, category, served_unit)
       as an item x response matrix of value - points[0] + 1, 0 when not rated; a response rating
       an item twice keeps its last answer (frame order). Items are numbered in the order of
-      their first row in ``cells``; ``item_satisfied_from`` is the satisfied_from of each
-      item's last counted row. ``analysis.drivers`` pairs an item with the overall item from
-      these.
+      their first row in ``cells``; ``item_satisfied_from`` is the satisfied_from of each item's
+      last counted row. ``analysis.drivers`` pairs an item with the overall item from these, and
+      ``analysis.clusters`` sums each respondent's satisfied and answered ratings per row.
+    - ``response_pattern``: the row of ``patterns`` of each response (the columns of
+      ``item_ratings``); None when ``pairs`` are kept instead. ``analysis.clusters`` finds each
+      response's group from it.
 
     ``aggregate`` keeps each table it computes on the counts (a few rows each) and hands out
     copies: the review pages ask for the item and category sums several times per round;
@@ -82,10 +85,15 @@ class RatingCounts:
     answers: int
     item_ratings: np.ndarray
     item_satisfied_from: np.ndarray
+    response_pattern: np.ndarray | None = None
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _metrics: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Per-respondent matrices and sums of ``analysis.clusters``, computed once.
+    _clusters: dict[object, object] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -99,6 +107,46 @@ class RatingCounts:
         int64 matrix of cells x columns, for ``aggregate`` to sum in one pass."""
         columns = [*ADDITIVE, *self.count_columns]
         return np.column_stack([self.cells[name].to_numpy(dtype="int64") for name in columns])
+
+    def without_items(self, withheld: np.ndarray) -> RatingCounts:
+        """These counts without the items whose cells are marked in ``withheld`` (one flag per
+        cell; an item's cells are all marked or none): what the tables of a round may sum
+        once items with too few respondents are withheld (``analysis.disclosure``)."""
+        keep = ~np.asarray(withheld, dtype=bool)
+        if keep.all():
+            return self
+        new_index = np.cumsum(keep) - 1
+        n_kept = int(keep.sum())
+        patterns, pattern_counts, pairs = self.patterns, self.pattern_counts, self.pairs
+        if patterns is not None:
+            patterns = np.ascontiguousarray(patterns[:, keep])
+            rating_respondents = int(pattern_counts[patterns.any(axis=1)].sum())
+        else:
+            response, cell = np.divmod(pairs, len(self.cells))
+            kept = keep[cell]
+            pairs = response[kept] * n_kept + new_index[cell[kept]]
+            rating_respondents = len(np.unique(response[kept]))
+        comments = self.comments[keep[self.comments["cell"].to_numpy()]].copy()
+        comments["cell"] = new_index[comments["cell"].to_numpy()].astype(np.intp)
+        # Items are numbered in the order of their first cell; a withheld item loses its row.
+        rank, _ = group_ids(self.cells, ("question", "category", "served_unit"))
+        first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
+        kept_items = keep[first]
+        return RatingCounts(
+            cells=self.cells[keep].reset_index(drop=True),
+            points=self.points,
+            patterns=patterns,
+            pattern_counts=pattern_counts,
+            pairs=pairs,
+            comments=comments.reset_index(drop=True),
+            respondents=self.respondents,
+            rating_respondents=rating_respondents,
+            answers=self.answers,
+            item_ratings=self.item_ratings[kept_items],
+            item_satisfied_from=self.item_satisfied_from[kept_items],
+            # The same responses in the same order: each keeps its pattern (now narrower).
+            response_pattern=self.response_pattern,
+        )
 
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:
         """Distinct responses per group of cells (``cell_group[k]`` = group id of cell k)."""

@@ -8,24 +8,47 @@ Rules:
   among them, gives NaN.
 - *Performance* is the item's satisfaction rate (the share of satisfied ratings, see
   ``analysis.metrics``).
-- Quadrants split both axes at the median over the items placed: those with a correlation
-  over at least 10 pairs (``MIN_PAIRS_PLACED``). An item with fewer keeps its importance but
-  gets no quadrant and does not move the medians: over so few respondents a correlation could
-  be anything from weak to strong (an item asked of one small group, say). An item exactly
-  at a median counts as high:
+- Quadrants split both axes at the median over the candidate items: those with a correlation
+  over at least 10 pairs (``MIN_PAIRS_PLACED``). An item exactly at a median counts as high:
     high importance, low performance  -> ``concentrate_here``
     high importance, high performance -> ``keep_up_the_good_work``
     low importance,  low performance  -> ``low_priority``
     low importance,  high performance -> ``possible_overkill``
-  Items without a correlation, or with too few pairs, get no quadrant (NaN).
+  That is the item's ``point_quadrant``.
+- *Bootstrap* (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993): the respondents
+  are resampled with replacement ``RESAMPLES`` (1,000) times with a fixed seed, so the same
+  answers always give the same figures. In each resample every item's correlation and rate
+  are computed again, the medians over the candidate items too, and each item gets a quadrant.
+  ``importance_low``/``importance_high`` are the 2.5% and 97.5% percentiles of its
+  correlation (the 95% percentile interval); ``stability`` is the share of resamples in which
+  the item falls in its ``point_quadrant``. Rounds of more than ``MAX_CLUSTERS`` respondents
+  resample that many random groups of respondents instead (Wolter's random groups: each
+  group's sums are sums of independent respondents, so resampling groups varies the totals as
+  resampling respondents does), which keeps the cost fixed.
+- An item is *placed* (``quadrant``) only where its quadrant is stable: the same quadrant in at
+  least 80% of the resamples (``STABLE_SHARE``) and, for a high-importance quadrant, an
+  importance interval above 0. The others get no quadrant and a ``reason``:
+    ``no_correlation``  no correlation could be computed (no overall item, fewer than 3 pairs,
+                        or no variation in the ratings);
+    ``too_few_pairs``   fewer than 10 respondents rated it together with the overall item: a
+                        correlation over so few could be anything from weak to strong; it does
+                        not move the medians;
+    ``may_not_matter``  its importance is above the median but its interval reaches 0: the
+                        correlation may be none at all;
+    ``unstable``        its quadrant changes in more than 20% of the resamples.
+  A placed item's reason is NaN. So a correlation of 0.02 from 25 respondents is never
+  labelled ``concentrate_here``.
 - The overall item itself is not a driver and is left out of the table.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from analysis.clusters import satisfied_codes
 from analysis.counts import RatingCounts, as_counts
 from analysis.keys import group_ids
 from analysis.metrics import ITEM_KEYS, ratio
@@ -35,6 +58,11 @@ MIN_PAIRS = 3
 MIN_PAIRS_PLACED = 10
 WEAK_CORRELATION = 0.2
 QUADRANTS = ("concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill")
+REASONS = ("no_correlation", "too_few_pairs", "may_not_matter", "unstable")
+RESAMPLES = 1000
+SEED = 20041
+STABLE_SHARE = 0.8
+MAX_CLUSTERS = 250
 
 
 def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> pd.DataFrame:
@@ -43,9 +71,12 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     ``data`` is an answer frame or its ``RatingCounts`` (pass the counts when the round's
     other tables use them too). Columns: question, category, served_unit, n (respondents who
     rated the item), rate (satisfaction rate, as in ``analysis.metrics``), importance (Pearson
-    r with the overall item), pairs (respondents who answered both), quadrant. If the overall
-    item was not asked, every importance is NaN. Vectorised over the counts' item x response
-    matrix; a respondent rating an item twice counts once (the last answer).
+    r with the overall item), importance_low, importance_high (its 95% bootstrap interval),
+    pairs (respondents who answered both), point_quadrant (at the point estimates), stability
+    (share of resamples in that quadrant), quadrant (placed: stable) and reason (why not
+    placed; see the module rules). If the overall item was not asked, every importance is NaN.
+    Vectorised over the counts' item x response matrix; a respondent rating an item twice
+    counts once (the last answer).
     """
     counts = as_counts(data)
     # The items in the order of item_ratings' rows: an item's cells are consecutive (the group
@@ -68,31 +99,53 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     rated = joint.sum(axis=2)
     n = rated[:, 1:].sum(axis=1)
     # Satisfied = from the item's own satisfied_from up, as in analysis.metrics.
-    top = values[None, :] >= counts.item_satisfied_from[:, None]
-    top[:, 0] = False
+    top = satisfied_codes(counts.points, counts.item_satisfied_from)
     importance, pairs = _correlations(joint[:, 1:, 1:], values[1:])
+    rate = ratio((rated * top).sum(axis=1), n)
+    candidate = (pairs >= MIN_PAIRS_PLACED) & ~np.isnan(importance) & ~is_overall
+    point = np.asarray(quadrants(pd.Series(np.where(candidate, importance, np.nan)),
+                                 pd.Series(rate)), dtype=object)  # fmt: skip
+    boot = _bootstrap(ratings, target, values, top, candidate)
+    low, high, stability = _intervals(boot, point, candidate)
+    low[np.isnan(importance)], high[np.isnan(importance)] = np.nan, np.nan
+    high_importance = np.isin(point, QUADRANTS[:2])
+    reason = np.select(
+        [np.isnan(importance), pairs < MIN_PAIRS_PLACED, high_importance & ~(low > 0),
+         ~(stability >= STABLE_SHARE)],
+        list(REASONS), default="",
+    )  # fmt: skip
     # The rows in key order, missing keys last (the cells sort them first), overall left out.
     order = np.argsort(rank.take(first), kind="stable")
     kept = order[~is_overall.take(order)]
     table = {key: codes.take(kept) for key, codes in keys.items()}
     table["n"] = n.take(kept)
-    table["rate"] = ratio((rated * top).sum(axis=1), n).take(kept)
+    table["rate"] = rate.take(kept)
     table["importance"], table["pairs"] = importance.take(kept), pairs.take(kept)
-    placed = np.where(table["pairs"] >= MIN_PAIRS_PLACED, table["importance"], np.nan)
-    table["quadrant"] = quadrants(pd.Series(placed), pd.Series(table["rate"]))
+    table["importance_low"], table["importance_high"] = low.take(kept), high.take(kept)
+    table["point_quadrant"] = pd.Categorical(point.take(kept), categories=QUADRANTS)
+    table["stability"] = stability.take(kept)
+    placed = reason.take(kept) == ""
+    table["quadrant"] = pd.Categorical(
+        np.where(placed, point.take(kept), None), categories=QUADRANTS
+    )
+    table["reason"] = pd.Categorical(np.where(placed, None, reason.take(kept)), categories=REASONS)
     return pd.DataFrame(table)
 
 
 def all_weak(drivers: pd.DataFrame) -> bool:
-    """Whether every placed item's correlation with the overall item is weak (|r| < 0.2), so
-    that the quadrants say little; an unplaced item's r, over too few pairs, says nothing."""
-    importance = drivers["importance"].where(drivers["quadrant"].notna()).abs()
+    """Whether every candidate item's correlation with the overall item is weak (|r| < 0.2),
+    so that the quadrants say little; candidates are the items with a correlation over enough
+    pairs (``point_quadrant``), placed or not; a correlation over too few pairs says nothing."""
+    column = "point_quadrant" if "point_quadrant" in drivers else "quadrant"
+    importance = drivers["importance"].where(drivers[column].notna()).abs()
     return bool(importance.notna().any() and importance.max() < WEAK_CORRELATION)
 
 
-def unplaced(drivers: pd.DataFrame) -> int:
-    """How many items have a correlation but too few pairs to be placed in a quadrant."""
-    return int((drivers["importance"].notna() & drivers["quadrant"].isna()).sum())
+def unplaced(drivers: pd.DataFrame) -> dict[str, int]:
+    """How many items have a correlation but no quadrant, by reason (``REASONS`` but
+    ``no_correlation``), leaving out the reasons no item has."""
+    reasons = drivers["reason"][drivers["importance"].notna()].value_counts()
+    return {reason: int(reasons[reason]) for reason in REASONS[1:] if reasons.get(reason, 0)}
 
 
 def quadrants(importance: pd.Series, performance: pd.Series) -> pd.Categorical:
@@ -146,3 +199,93 @@ def _correlations(joint: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
     ok = (pairs >= MIN_PAIRS) & (spread > 0)
     r[ok] = covariance[ok] / np.sqrt(spread[ok])
     return np.clip(r, -1.0, 1.0), pairs
+
+
+def _bootstrap(
+    ratings: np.ndarray,
+    target: np.ndarray,
+    values: np.ndarray,
+    top: np.ndarray,
+    candidate: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Importance, rate and quadrant of every item in each of ``RESAMPLES`` resamples of the
+    respondents (resamples x items; see the module rules)."""
+    n_items, n_codes = len(ratings), len(values)
+    rng = np.random.default_rng(SEED)
+    # Respondents with any rating; above MAX_CLUSTERS, random groups of them.
+    active = np.flatnonzero(ratings.any(axis=0) | (target > 0))
+    if len(active) > MAX_CLUSTERS:
+        cluster, n_clusters = rng.permutation(len(active)) % MAX_CLUSTERS, MAX_CLUSTERS
+    else:
+        cluster, n_clusters = np.arange(len(active)), len(active)
+    # Per cluster and item, the sums the figures need, from joint counts of (item, target)
+    # codes: pairs, sum x, sum y, sum x^2, sum y^2, sum xy, rated, satisfied.
+    y = target.take(active).astype(np.intp)
+    x_value, y_value = np.meshgrid(values.astype("float64"), values, indexing="ij")
+    both = np.zeros((n_codes, n_codes))
+    both[1:, 1:] = 1
+    per_code = np.stack([
+        both, both * x_value, both * y_value, both * x_value**2, both * y_value**2,
+        both * x_value * y_value, np.broadcast_to(np.arange(n_codes)[:, None] > 0, both.shape),
+    ], axis=-1).reshape(n_codes * n_codes, 7)  # fmt: skip
+    base = cluster * (n_codes * n_codes) + y
+    joints = np.empty((n_items, n_clusters, n_codes * n_codes))
+    for item in range(n_items):
+        code = base + ratings[item].take(active).astype(np.intp) * n_codes
+        counted = np.bincount(code, minlength=n_clusters * n_codes * n_codes)
+        joints[item] = counted.reshape(n_clusters, n_codes * n_codes)
+    # One matrix product for every item (many small ones stall on BLAS's threads).
+    features = np.empty((n_clusters, n_items, 8))
+    features[..., :7] = (
+        (joints.reshape(-1, n_codes * n_codes) @ per_code)
+        .reshape(n_items, n_clusters, 7)
+        .transpose(1, 0, 2)
+    )
+    satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
+    features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
+    picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
+    offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
+    weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
+    weights = weights.reshape(RESAMPLES, n_clusters).astype("float64")
+    sums = (weights @ features.reshape(n_clusters, n_items * 8)).reshape(RESAMPLES, n_items, 8)
+    pairs, sx, sy, sxx, syy, sxy, rated, satisfied = np.moveaxis(sums, -1, 0)
+    covariance = pairs * sxy - sx * sy
+    spread = (pairs * sxx - sx * sx) * (pairs * syy - sy * sy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Integer sums (whole-number ratings times resample counts), exact in float64 here:
+        # no variation gives a spread of exactly 0.
+        ok = (pairs >= MIN_PAIRS) & (spread > 0)
+        importance = np.clip(covariance / np.sqrt(np.where(ok, spread, 1.0)), -1.0, 1.0)
+        importance[~ok] = np.nan
+        rate = np.where(rated > 0, satisfied / np.maximum(rated, 1), np.nan)
+    known = candidate[None, :] & ~np.isnan(importance) & ~np.isnan(rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no candidate known
+        median_importance = np.nanmedian(np.where(known, importance, np.nan), axis=1)
+        median_rate = np.nanmedian(np.where(known, rate, np.nan), axis=1)
+    high_importance = importance >= median_importance[:, None]
+    high_rate = rate >= median_rate[:, None]
+    quadrant = np.select(
+        [high_importance & ~high_rate, high_importance & high_rate, ~high_importance & ~high_rate],
+        [0, 1, 2], default=3,
+    )  # fmt: skip
+    quadrant = np.where(known, quadrant, -1)
+    return {"importance": importance, "quadrant": quadrant}
+
+
+def _intervals(
+    boot: dict[str, np.ndarray], point: np.ndarray, candidate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each item's 95% percentile interval of importance and the share of resamples in its
+    point quadrant (NaN for an item that is no candidate)."""
+    importance = boot["importance"]
+    n_items = importance.shape[1]
+    low, high = np.full(n_items, np.nan), np.full(n_items, np.nan)
+    computed = (~np.isnan(importance)).sum(axis=0) > 0
+    if computed.any():
+        low[computed], high[computed] = np.nanpercentile(
+            importance[:, computed], [2.5, 97.5], axis=0
+        )
+    code = np.array([QUADRANTS.index(q) if q in QUADRANTS else -2 for q in point])
+    stability = np.where(candidate, (boot["quadrant"] == code[None, :]).mean(axis=0), np.nan)
+    return low, high, stability

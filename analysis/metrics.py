@@ -11,7 +11,12 @@ Rules used everywhere in ``analysis``:
   satisfied / n; with n = 0 it is NaN.
 - *Dissatisfied*: the bottom two points likewise (1 or 2 of 5; the bottom one on 3 points or
   fewer, or as declared): value <= ``dissatisfied_to``; the share is dissatisfied / n.
-- The 95% interval of a rate is the Wilson score interval with z = 1.959963984540054.
+- The 95% interval of a rate is the Wilson score interval with z = 1.959963984540054, at the
+  row's effective n: ``n_eff`` = n for an item (one rating per respondent), and for a pooled
+  row (the round, a category, a group: several ratings per respondent) n / ``deff``, the design
+  effect of respondents as clusters, never more than the row's respondents (see
+  ``analysis.clusters``). ``n`` stays the number of answered ratings, ``respondents`` the
+  distinct respondents who rated in the row.
 - The mean is the plain mean of the values; ``sd`` the sample standard deviation (n - 1 in the
   denominator, NaN for n < 2). Means of rows mixing scales are not rescaled.
 - Comparisons with a threshold are exact: ``below(satisfied, n, 0.8)`` compares
@@ -26,6 +31,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from analysis.clusters import design_effects
 from analysis.counts import RatingCounts, aggregate_columns, as_counts
 from analysis.frames import SCALE_COLUMNS
 from analysis.keys import group_ids
@@ -33,14 +39,18 @@ from analysis.keys import group_ids
 Z95 = 1.959963984540054
 ITEM_KEYS = ("question", "category", "served_unit")
 METRIC_COLUMNS = (
-    "n", "respondents", "satisfied", "rate", "ci_low", "ci_high",
+    "n", "respondents", "satisfied", "rate", "ci_low", "ci_high", "deff", "n_eff",
     "mean", "sd", "dissatisfied", "dissatisfied_share",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Headline figures of one round (all answered ratings of all items and groups)."""
+    """Headline figures of one round (all answered ratings of all items and groups).
+
+    ``n`` counts answered ratings, ``rating_respondents`` the respondents who gave them; the
+    interval is the Wilson interval at ``n_eff`` (n / ``deff``, at most the respondents: see
+    ``analysis.clusters``)."""
 
     respondents: int
     rating_respondents: int
@@ -51,6 +61,8 @@ class Summary:
     rate: float
     ci_low: float
     ci_high: float
+    deff: float
+    n_eff: float
     mean: float
     dissatisfied_share: float
 
@@ -117,7 +129,8 @@ def below(
 
 def with_metrics(data: dict[str, object]) -> dict[str, object]:
     """``data`` (columns n, satisfied, dissatisfied, total, total_sq as arrays) with rate,
-    Wilson interval, mean, sd and dissatisfied share added."""
+    Wilson interval over n (answers taken as independent: see ``with_clustered_interval``),
+    mean, sd and dissatisfied share added."""
     n = np.asarray(data["n"])
     satisfied = np.asarray(data["satisfied"])
     total = np.asarray(data["total"])
@@ -126,6 +139,22 @@ def with_metrics(data: dict[str, object]) -> dict[str, object]:
     data["mean"] = ratio(total, n)
     data["sd"] = _sample_sd(total, np.asarray(data["total_sq"]), n)
     data["dissatisfied_share"] = ratio(data["dissatisfied"], n)
+    return data
+
+
+def with_clustered_interval(
+    counts: RatingCounts, by: tuple[str, ...], data: dict[str, object]
+) -> dict[str, object]:
+    """``data`` (``with_metrics`` of ``aggregate_columns(counts, by)``) with ``deff`` and
+    ``n_eff`` added and the interval taken at n_eff: respondents as clusters (see
+    ``analysis.clusters``); an item's row keeps its plain Wilson interval."""
+    deff, n_eff = design_effects(counts, by, data["n"], data["rate"], data["respondents"])
+    data["deff"], data["n_eff"] = deff, n_eff
+    pooled = np.asarray(data["n"]) != n_eff
+    if pooled.any():
+        low, high = wilson_intervals(np.asarray(data["rate"]) * n_eff, n_eff)
+        data["ci_low"] = np.where(pooled, low, data["ci_low"])
+        data["ci_high"] = np.where(pooled, high, data["ci_high"])
     return data
 
 
@@ -148,7 +177,8 @@ def metrics_of(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
 def _metrics_frame(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
     """The kept frame of ``metrics_of`` itself: callers select from it, never change it."""
     if by not in counts._metrics:
-        counts._metrics[by] = pd.DataFrame(with_metrics(aggregate_columns(counts, by)))
+        data = with_metrics(aggregate_columns(counts, by))
+        counts._metrics[by] = pd.DataFrame(with_clustered_interval(counts, by, data))
     return counts._metrics[by]
 
 
@@ -184,8 +214,11 @@ def category_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
     """One row per category: all answered ratings of the category's items pooled.
 
     The rate is satisfied answers / answered ratings of all its items (so an item with more
-    answers weighs more), with the Wilson interval over those answers; ``items`` counts the
-    category's items. Answers without a category form their own row (category NaN).
+    answers weighs more); ``n`` counts those answers, ``respondents`` the respondents who gave
+    them. One respondent rates several items of a category, so the interval is the Wilson
+    interval at the effective n (``n_eff`` = n / ``deff``, at most the respondents; see
+    ``analysis.clusters``), not over the answers. ``items`` counts the category's items.
+    Answers without a category form their own row (category NaN).
     """
     counts = as_counts(data)
     table = metric_table(counts, ("category",))
@@ -199,7 +232,8 @@ def category_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
 
 
 def summary(data: pd.DataFrame | RatingCounts) -> Summary:
-    """The whole round: all answered ratings pooled (rate, Wilson interval, mean, shares).
+    """The whole round: all answered ratings pooled (rate, Wilson interval at the effective n,
+    design effect, mean, shares; see ``Summary``).
 
     ``respondents`` counts every distinct response_id in the frame; ``rating_respondents`` those
     with at least one answered rating; ``items`` the items with at least one answered rating.
@@ -207,8 +241,8 @@ def summary(data: pd.DataFrame | RatingCounts) -> Summary:
     """
     counts = as_counts(data)
     # The one row's columns, without making a frame of them.
-    row = {name: values[0] for name, values in
-           with_metrics(aggregate_columns(counts, ())).items()}  # fmt: skip
+    data = with_clustered_interval(counts, (), with_metrics(aggregate_columns(counts, ())))
+    row = {name: values[0] for name, values in data.items()}
     return Summary(
         respondents=counts.respondents,
         rating_respondents=counts.rating_respondents,
@@ -219,6 +253,8 @@ def summary(data: pd.DataFrame | RatingCounts) -> Summary:
         rate=float(row["rate"]),
         ci_low=float(row["ci_low"]),
         ci_high=float(row["ci_high"]),
+        deff=float(row["deff"]),
+        n_eff=float(row["n_eff"]),
         mean=float(row["mean"]),
         dissatisfied_share=float(row["dissatisfied_share"]),
     )

@@ -17,13 +17,16 @@ from analysis.metrics import category_table, item_table
 from analysis.scorecards import DEFAULT_THRESHOLD, status_against
 from analysis.trends import ALPHA, compare_rounds
 
-HEADLINE_COLUMNS = ("category", "items", "n", "respondents", "rate", "ci_low", "ci_high", "mean")
+HEADLINE_COLUMNS = (
+    "category", "items", "n", "respondents", "rate", "ci_low", "ci_high", "deff", "n_eff", "mean",
+)  # fmt: skip
 
 
 def headline_table(
     data: pd.DataFrame | RatingCounts, threshold: float = DEFAULT_THRESHOLD
 ) -> pd.DataFrame:
-    """Per category: items, n, respondents, rate, ci_low, ci_high, mean and status against
+    """Per category: items, n, respondents, rate, ci_low, ci_high (at the effective n), deff,
+    n_eff, mean and status against
     the threshold (``below`` when the whole interval is below it, ``possibly_below`` when only
     the rate is, else ``meets``; exact comparison)."""
     table = category_table(as_counts(data))

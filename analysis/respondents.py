@@ -66,9 +66,10 @@ def who_answered(rows: Rows, buffer: np.ndarray, limit: int) -> dict[str, object
     matrix = np.zeros((n_cells + 1) * n_responses, dtype=rows.code.dtype)
     matrix[slot] = rows.code + (rows.code == 0)  # nonzero: the discard cell marks its response
     matrix = matrix.reshape(n_cells + 1, n_responses)
-    patterns, pattern_counts = _distinct_columns(matrix[:n_cells])
+    patterns, pattern_counts, response_pattern = _distinct_columns(matrix[:n_cells])
     return {
         "patterns": patterns, "pattern_counts": pattern_counts, "pairs": None,
+        "response_pattern": response_pattern,
         "respondents": int(np.count_nonzero(matrix.any(axis=0))),
         "rating_respondents": int(pattern_counts[patterns.any(axis=1)].sum()),
         "item_ratings": _merge_cells(matrix[:n_cells], rows),
@@ -112,7 +113,7 @@ def _answered_pairs(rows: Rows) -> dict[str, object]:
     counted = pairs[pairs % width < n_cells]
     return {
         "patterns": None, "pattern_counts": None,
-        "pairs": (counted // width) * n_cells + counted % width,
+        "pairs": (counted // width) * n_cells + counted % width, "response_pattern": None,
         "respondents": len(np.unique(pairs // width)),
         "rating_respondents": len(np.unique(counted // width)),
         "item_ratings": _item_ratings(rows),
@@ -128,9 +129,9 @@ def _row_codes(words: np.ndarray) -> np.ndarray:
     return code
 
 
-def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct columns of ``matrix != 0`` (cells x responses), as rows, and how often
-    each occurs, in order of first occurrence.
+def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct columns of ``matrix != 0`` (cells x responses), as rows, how often each
+    occurs, in order of first occurrence, and the pattern of each response (column).
 
     Each column is packed into 64-bit words and the words are factorised one by one (hashing
     is faster than sorting), so this is linear in the number of responses. np.packbits is slow
@@ -138,7 +139,8 @@ def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n_cells, n_columns = matrix.shape
     if n_cells == 0 or n_columns == 0:
-        return np.zeros((0, n_cells), dtype=bool), np.zeros(0, dtype="int64")
+        empty = np.zeros(0, dtype="int64")
+        return np.zeros((0, n_cells), dtype=bool), empty, np.zeros(n_columns, dtype="int64")
     n_bytes = -(-n_cells // 64) * 8
     n_lanes = -(-n_columns // 8)
     # Byte j of packed[b] is response j's bits of cells 8b..8b+7; the shifts and ors run on
@@ -156,4 +158,4 @@ def _distinct_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     last = np.empty(n_codes, dtype="int64")
     last[code] = np.arange(len(code))
     counts = np.bincount(code, minlength=n_codes)
-    return np.ascontiguousarray((matrix[:, last] != 0).T), counts.astype("int64")
+    return np.ascontiguousarray((matrix[:, last] != 0).T), counts.astype("int64"), code

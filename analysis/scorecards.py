@@ -37,7 +37,9 @@ def scorecard_table(
 
     ``level`` is ``question`` (served unit x category x question), ``category`` (served unit x
     category) or ``unit`` (one row per served unit). Columns: the keys, n, respondents,
-    satisfied, rate, ci_low, ci_high, mean, dissatisfied_share, threshold, gap, status.
+    satisfied, rate, ci_low, ci_high, deff, n_eff, mean, dissatisfied_share, threshold, gap,
+    status (the interval of a served unit's or category's pooled ratings is taken at the
+    effective n: see ``analysis.clusters``).
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -51,6 +53,8 @@ def scorecard_table(
         "rate",
         "ci_low",
         "ci_high",
+        "deff",
+        "n_eff",
         "mean",
         "dissatisfied_share",
     ]

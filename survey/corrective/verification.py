@@ -118,14 +118,31 @@ def candidates(action: CorrectiveAction) -> list[Candidate]:
             continue
         after = _after_frame(round_, since)
         answered = int(item_frame(after, action, None)["response_id"].nunique())
+        k = round_.anonymity_threshold
         if not answered:
             reason = _("No answers to this item were submitted after the action was implemented.")
+        elif answered < k or 0 < _answered_before(round_, action, answered) < k:
+            # The figures after the fix are published with the verdict, and the round's
+            # whole item on its results page: either alone, or the one minus the other, would
+            # show the answers of fewer people than the anonymity threshold.
+            reason = _(
+                "Too few respondents answered this item before or after the action was "
+                "implemented (fewer than %(k)s): their figures cannot be shown.",
+                k=k,
+            )
         elif round_.status != "closed":
             reason = _("The round is still open: it can serve once it is closed.")
         else:
             reason = None
         found.append(Candidate(round_, answered, reason))
     return found
+
+
+def _answered_before(round_: Round, action: CorrectiveAction, answered_after: int) -> int:
+    """Respondents of the action's item in ``round_`` who answered before the implementation."""
+    return int(item_frame(answers_frame(round_), action, None)["response_id"].nunique()) - (
+        answered_after
+    )
 
 
 def default_round(options: list[Candidate]) -> Round | None:

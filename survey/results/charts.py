@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from matplotlib.figure import Figure
 
 import analysis
-from analysis.drivers import MIN_PAIRS_PLACED, unplaced
+from analysis.drivers import MIN_PAIRS_PLACED, RESAMPLES, STABLE_SHARE, unplaced
 from survey.results import file_cache
 from survey.results.tables import RoundResults
 
@@ -174,10 +174,40 @@ def image(results: RoundResults, chart: Chart, fmt: str = "png", dpi: int = SCRE
 
 
 def unplaced_note(results: RoundResults) -> str | None:
-    """Why some items have no quadrant, if some have none (the dashboard's and the report's)."""
-    count = unplaced(results.drivers)
-    if not count:
+    """Why some items with a correlation have no quadrant, if some have none (the dashboard's
+    and the report's): one sentence per reason (``analysis.drivers.REASONS``)."""
+    counts = unplaced(results.drivers)
+    if not counts:
         return None
+    notes = []
+    if counts.get("too_few_pairs"):
+        notes.append(_too_few_pairs(counts["too_few_pairs"]))
+    if counts.get("may_not_matter"):
+        notes.append(
+            ngettext(
+                "%(num)s item has no quadrant: its importance is above the median, but its 95%% "
+                "bootstrap interval reaches 0, so it may not matter at all.",
+                "%(num)s items have no quadrant: their importance is above the median, but "
+                "their 95%% bootstrap intervals reach 0, so they may not matter at all.",
+                counts["may_not_matter"],
+            )
+        )
+    if counts.get("unstable"):
+        notes.append(
+            ngettext(
+                "%(num)s item has no quadrant: in more than %(p)s of %(b)s bootstrap resamples "
+                "of the respondents it fell in another quadrant.",
+                "%(num)s items have no quadrant: in more than %(p)s of %(b)s bootstrap "
+                "resamples of the respondents they fell in another quadrant.",
+                counts["unstable"],
+                p=f"{1 - STABLE_SHARE:.0%}",
+                b=f"{RESAMPLES:,}",
+            )
+        )
+    return " ".join(notes)
+
+
+def _too_few_pairs(count: int) -> str:
     return ngettext(
         "%(num)s item was rated together with the overall item by fewer than %(k)s "
         "respondents: it has no quadrant, since a correlation over so few answers could be "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import contains_eager
 
 from questionnaires import tabulated_as
@@ -23,13 +23,18 @@ def comments_query(
     group: str | None = None,
     rating: int | None = None,
     hidden_groups: Iterable[str] = (),
+    withheld_questions: Iterable[str] = (),
+    hidden_cells: Iterable[tuple[str | None, str]] = (),
 ) -> Select:
     """The round's follow-up comments and free-text answers as a select of Answer rows (each
     with its response and respondent group loaded), newest response first, to page through.
 
-    Filters: question code, respondent group code, rating value. A group in ``hidden_groups``
-    (below the anonymity threshold) selects nothing when filtered on by itself; its answers
-    still appear in the unfiltered list, where the page does not name the group.
+    Filters: question code, respondent group code, rating value. What the round may not
+    publish (``analysis.disclosure``) stays out: a group in ``hidden_groups`` selects nothing
+    when filtered on by itself, nor does a group's hidden cell of a question (``hidden_cells``:
+    (group, question)); their answers still appear in the unfiltered list, where the page
+    names no group ("other groups"). The rated comments of ``withheld_questions`` (items with
+    too few respondents to publish) are left out altogether: a rating is a figure.
     """
     query = (
         select(Answer)
@@ -45,12 +50,22 @@ def comments_query(
         )
         .order_by(Answer.response_id.desc(), Answer.id)
     )
+    withheld = list(withheld_questions)
+    if withheld:
+        query = query.where(
+            not_(and_(Answer.value.is_not(None), Answer.question_code.in_(withheld)))
+        )
     if question:
         query = query.where(Answer.question_code == question)
     if group:
         query = query.where(
             RespondentGroup.code == group, RespondentGroup.code.not_in(list(hidden_groups))
         )
+        hidden_questions = [q for g, q in hidden_cells if g == group]
+        if hidden_questions:
+            query = query.where(
+                not_(and_(Answer.value.is_not(None), Answer.question_code.in_(hidden_questions)))
+            )
     if rating is not None:
         query = query.where(Answer.value == rating)
     return query

@@ -63,6 +63,9 @@ DECIMALS = {
     "sd": "0.00",
     "importance": "0.00",
     "n_eff": "0.0",
+    "deff": "0.00",
+    "weighted_n_eff": "0.0",
+    "weighted_deff": "0.00",
     "z": "0.00",
     "p_value": "0.0000",
 }
@@ -77,6 +80,7 @@ COUNTS = {
     "satisfied_before",
     "satisfied_after",
     "weighted_n",
+    "weighted_respondents",
     "pairs",
     "count",
 }

@@ -90,6 +90,8 @@ class RoundResults:
     responses: int
     first_response: datetime | None
     last_response: datetime | None
+    disclosure: analysis.Disclosure | None = None
+    hidden_cells: frozenset[tuple[str | None, str]] = frozenset()
     labels: dict[str, Labels] = field(default_factory=dict)
 
     @property
@@ -97,8 +99,22 @@ class RoundResults:
         return self.responses == 0
 
     def small_groups(self) -> set[str]:
-        """Groups with fewer respondents than the anonymity threshold in the whole round."""
-        return {g for g, n in self.group_sizes.items() if n < self.anonymity_threshold}
+        """The groups never reported on their own ("other groups"): those with fewer
+        respondents than the anonymity threshold, and the smallest others hidden with them so
+        that they cannot be told apart (``analysis.disclosure``)."""
+        return {g for g in self.disclosure.hidden_groups if g is not None}
+
+    def names_group(self, group: str | None, question: str) -> bool:
+        """Whether an answer of ``group`` to ``question`` may be attributed to its group: not
+        when the group, or its cell of that question, is hidden."""
+        return group not in self.disclosure.hidden_groups and (group, question) not in (
+            self.hidden_cells
+        )
+
+    @property
+    def withheld_questions(self) -> set[str]:
+        """Questions with an item withheld for having too few respondents."""
+        return {str(q) for q in self.disclosure.withheld["question"]}
 
     @property
     def version_tag(self) -> str:
@@ -150,18 +166,23 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
 
 
 def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts:
+    """The round's published counts (``analysis.disclosure``: without withheld items)."""
     cached = COUNTS.get((round_.id, version))
     if cached is None:
-        cached = analysis.rating_counts(answers_frame(round_))
+        all_counts = analysis.rating_counts(answers_frame(round_))
+        cached = analysis.disclose(all_counts, round_.anonymity_threshold).counts
         COUNTS.put((round_.id, version), cached)
     return cached
 
 
 def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) -> RoundResults:
     frame = answers_frame(round_)
-    counts = analysis.rating_counts(frame)
-    COUNTS.put((round_.id, versions[round_.id]), counts)
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
+    # Every table is computed from what the round may publish: withheld items left out of
+    # all totals, group rows hidden where a small cell could otherwise be worked out.
+    disclosure = analysis.disclose(analysis.rating_counts(frame), k)
+    counts = disclosure.counts
+    COUNTS.put((round_.id, versions[round_.id]), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
     facts = _response_facts(round_.id)
     return RoundResults(
@@ -174,18 +195,20 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         items=lowest_first(analysis.item_table(counts)),
         categories=_in_order(analysis.headline_table(counts, threshold), round_),
         below=analysis.below_threshold_table(counts, threshold),
-        groups=analysis.by_group(counts, k),
-        group_categories=analysis.by_group_category(counts, k),
-        group_items=analysis.by_group_question(counts, k),
+        groups=analysis.by_group(disclosure),
+        group_categories=analysis.by_group_category(disclosure),
+        group_items=analysis.by_group_question(disclosure),
         served_units=analysis.scorecard_table(counts, threshold, level="unit"),
         unit_categories=analysis.scorecard_table(counts, threshold, level="category"),
         scorecards=analysis.scorecard_table(counts, threshold, level="question"),
         drivers=analysis.driver_table(counts),
-        weighted=_weighted(counts, round_.weights),
+        weighted=_weighted(disclosure, round_.weights),
         comparison=_comparison(older[-1] if older else None, counts),
         history=_history([*older, (round_, counts)]),
         round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
         labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
+        disclosure=disclosure,
+        hidden_cells=_hidden_cells(disclosure),
         **facts,
     )
 
@@ -202,14 +225,22 @@ def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:
     )
 
 
-def _weighted(counts: analysis.RatingCounts, weights: dict | None) -> dict | None:
+def _weighted(disclosure: analysis.Disclosure, weights: dict | None) -> dict | None:
     if not weights:
         return None
     return {
-        "round": analysis.weighted_table(counts, weights, by=()),
-        "categories": analysis.weighted_table(counts, weights, by=("category",)),
-        "items": analysis.weighted_table(counts, weights),
+        "round": analysis.weighted_table(disclosure, weights, by=()),
+        "categories": analysis.weighted_table(disclosure, weights, by=("category",)),
+        "items": analysis.weighted_table(disclosure, weights),
     }
+
+
+def _hidden_cells(disclosure: analysis.Disclosure) -> frozenset[tuple[str | None, str]]:
+    """(group, question) of every hidden group cell, for the comment lists."""
+    cells = disclosure.counts.cells
+    hidden = disclosure.hidden_cells
+    groups = cells["group"].astype("object").where(cells["group"].notna(), None)
+    return frozenset(zip(groups[hidden].tolist(), cells["question"].astype("str")[hidden].tolist()))
 
 
 def _comparison(

@@ -147,6 +147,9 @@ def _summary_sheet(book: Workbook, round_: Round, results: RoundResults, lang: s
         (_("95% CI, low"), summary.ci_low, "0.0%"),
         (_("95% CI, high"), summary.ci_high, "0.0%"),
         (_("Answered ratings (n)"), summary.n, "#,##0"),
+        (_("Respondents who rated"), summary.rating_respondents, "#,##0"),
+        (_("Design effect (respondents as clusters)"), summary.deff, "0.00"),
+        (_("Effective n (the interval's n)"), summary.n_eff, "#,##0.0"),
         (_("Generated"), utcnow().replace(microsecond=0), "yyyy-mm-dd hh:mm"),
     ]  # fmt: skip
     for label, value, number_format in facts:

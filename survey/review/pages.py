@@ -90,7 +90,7 @@ def _common(round_: Round, results: RoundResults, labels: Labels, lang: str) -> 
 
 
 def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...]) -> list:
-    """Rows of ``table`` with the weighted rate, interval and n_eff beside the unweighted ones
+    """Rows of ``table`` with the weighted rate, interval and effective n beside the unweighted ones
     when the round sets group weights."""
     rows = records(table)
     if not results.weighted:
@@ -98,7 +98,7 @@ def _weighted_rows(results: RoundResults, table, kind: str, keys: tuple[str, ...
     weighted = {tuple(r[k] for k in keys): r for r in records(results.weighted[kind])}
     for row in rows:
         extra = weighted.get(tuple(row[k] for k in keys), {})
-        for name in ("weighted_rate", "weighted_ci_low", "weighted_ci_high", "n_eff"):
+        for name in ("weighted_rate", "weighted_ci_low", "weighted_ci_high", "weighted_n_eff"):
             row[name] = extra.get(name)
     return rows
 
@@ -224,7 +224,9 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
         ),
         driver=_row_of(results.drivers, question=question, served_unit=item["served_unit"]),
         min_pairs_placed=MIN_PAIRS_PLACED,
-        comments=db.session.scalars(comments_query(round_, question=question).limit(5)).all(),
+        comments=db.session.scalars(
+            comments_query(round_, question=question, **_undisclosed(results)).limit(5)
+        ).all(),
         actions=actions_of_item(question, item["served_unit"]),
         action_statuses=status_labels(),
     )
@@ -289,8 +291,7 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
     anonymity threshold are never named (nor offered as a filter)."""
     results = round_results(round_)
     labels = results.labels[lang]
-    hidden = results.small_groups()
-    query = comments_query(round_, hidden_groups=hidden, **filters)
+    query = comments_query(round_, **_undisclosed(results), **filters)
     page = _common(round_, results, labels, lang)
     page.update(
         filters={k: v for k, v in filters.items() if v is not None},
@@ -298,6 +299,15 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
         comments=db.paginate(query, page=page_number, per_page=COMMENTS_PER_PAGE, error_out=False),
     )
     return page
+
+
+def _undisclosed(results: RoundResults) -> dict[str, Any]:
+    """What a comment list leaves out or does not attribute (see ``comments_query``)."""
+    return {
+        "hidden_groups": results.small_groups(),
+        "withheld_questions": results.withheld_questions,
+        "hidden_cells": results.hidden_cells,
+    }
 
 
 def rating_points(round_: Round) -> list[int]:

@@ -5,7 +5,6 @@ from analysis import (
     by_category,
     by_group,
     by_group_category,
-    by_question,
     by_served_unit,
     empty_frame,
     item_table,
@@ -46,21 +45,27 @@ def test_suppressed_group_still_counts_in_the_totals(answers, frame_of):
 
 
 def test_few_respondents_of_a_large_group_hide_that_cell(answers, frame_of):
+    # q2 has 9 respondents, so it is published; only 3 of them are departments.
+    meetings = {"category": "services.meetings"}
     frame = frame_of(
         answers([5] * 10, "q1", group="departments"),
-        answers([5, 4, 1], "q2", group="departments", category="services.meetings"),
+        answers([5] * 10, "q1", group="mayors", start=50),
+        answers([5, 4, 1], "q2", group="departments", **meetings),
+        answers([5] * 6, "q2", group="mayors", start=50, **meetings),
     )
-    table = by_group_category(frame)
-    shown = table.set_index("category")["suppressed"].to_dict()
-    assert shown == {"services.documents": False, "services.meetings": True}
+    table = by_group_category(frame).set_index(["group", "category"])["suppressed"]
+    assert table[("departments", "services.meetings")]
+    # Its complement: the meetings total minus the mayors' cell would give the departments'.
+    assert table[("mayors", "services.meetings")]
 
 
 def test_respondents_are_distinct_people_not_answers(answers, frame_of):
     # 3 mayors answer 2 items of one category: 6 answers but only 3 respondents.
     frame = frame_of(answers([5, 5, 5], "q1", group="mayors"),
-                     answers([4, 4, 4], "q2", group="mayors"))  # fmt: skip
-    row = by_group_category(frame, anonymity_threshold=4).iloc[0]
-    assert row["suppressed"]
+                     answers([4, 4, 4], "q2", group="mayors"),
+                     answers([5] * 6, "q1", start=10), answers([5] * 6, "q2", start=10))  # fmt: skip
+    table = by_group_category(frame, anonymity_threshold=4).set_index("group")
+    assert table.loc["mayors", "suppressed"]
 
 
 def test_suppress_replaces_figures_with_nan_and_keeps_the_keys():
@@ -74,11 +79,16 @@ def test_suppress_replaces_figures_with_nan_and_keeps_the_keys():
     assert table.loc[0, "rate"] == 1.0  # the caller's table is not changed
 
 
-def test_breakdowns_without_respondent_groups_are_never_suppressed(answers, frame_of):
-    frame = frame_of(answers([5, 1], served_unit="reception"))
-    assert not by_served_unit(frame)["suppressed"].any()
-    assert not by_question(frame)["suppressed"].any()
-    assert by_served_unit(frame).iloc[0]["n"] == 2
+def test_an_item_with_fewer_respondents_than_the_threshold_is_withheld_from_every_total(
+    answers, frame_of
+):
+    frame = frame_of(answers([5, 1], "q1", served_unit="reception"),
+                     answers([5] * 5, "q2", served_unit="reception", start=10))  # fmt: skip
+    units = by_served_unit(frame)
+    assert not units["suppressed"].any()
+    # q1's two answers would be the reception total minus q2: they are in no total.
+    assert units.iloc[0]["n"] == 5
+    assert by_served_unit(frame_of(answers([5] * 5, served_unit="reception"))).iloc[0]["n"] == 5
 
 
 def test_a_round_without_responses_gives_empty_breakdowns():

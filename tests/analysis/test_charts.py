@@ -103,12 +103,15 @@ def test_without_a_cjk_font_charts_fall_back_to_english(items, monkeypatch):
 
 
 def test_heat_map_hides_suppressed_cells(answers, frame_of):
+    # The 4 mayors are hidden with the next smallest group (6 congress offices): the round
+    # total minus the departments would otherwise give the mayors' figures.
     table = by_group_category(frame_of(answers([5] * 4, group="mayors", start=50),
+                                       answers([5] * 6, group="congress", start=80),
                                        answers([5] * 9 + [1])))  # fmt: skip
     ax = charts.heatmap_chart(table, lang="en").axes[0]
     texts = [t.get_text() for t in ax.texts]
-    assert texts == ["90%", "n<5"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["departments", "mayors"]
+    assert texts == ["hidden", "90%", "hidden"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["congress", "departments", "mayors"]
 
 
 def test_trend_chart_plots_each_category_per_round(answers, frame_of):

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis import (
@@ -171,17 +172,30 @@ def test_writing_into_a_tables_key_column_leaves_the_next_table_as_computed(answ
 
 
 def _expected_metrics(rated, by: list[str]) -> pd.DataFrame:
-    """n, satisfied, dissatisfied, Wilson interval (statsmodels), mean and sd per ``by``."""
-    groups = rated.groupby(by, sort=True)
-    table = pd.DataFrame({
-        "n": groups.size(), "satisfied": groups["is_satisfied"].sum(),
-        "dissatisfied": groups["is_dissatisfied"].sum(), "mean": groups["value"].mean(),
-        "sd": groups["value"].std(ddof=1), "respondents": groups["response_id"].nunique(),
-    }).reset_index()  # fmt: skip
-    table["ci_low"], table["ci_high"] = proportion_confint(
-        table["satisfied"], table["n"], alpha=0.05, method="wilson"
-    )
-    return table
+    """n, satisfied, dissatisfied, mean, sd per ``by`` and the 95% Wilson interval from
+    statsmodels: at n for a row of one rating per respondent, else at the effective n of the
+    respondent-clustered variance (OLS of the satisfied indicator, clustered by respondent;
+    see ``analysis.clusters``)."""
+    rows = []
+    for _key, part in rated.groupby(by, sort=True):
+        n, respondents = len(part), part["response_id"].nunique()
+        satisfied = int(part["is_satisfied"].sum())
+        n_eff, successes = n, satisfied
+        if n > respondents:
+            y = part["is_satisfied"].to_numpy(dtype="float64")
+            fit = sm.OLS(y, np.ones(n)).fit(
+                cov_type="cluster", cov_kwds={"groups": part["response_id"].to_numpy()}
+            )
+            p = satisfied / n
+            n_eff = min(n / (float(fit.bse[0]) ** 2 / (p * (1 - p) / n)), respondents)
+            successes = p * n_eff
+        low, high = proportion_confint(successes, n_eff, alpha=0.05, method="wilson")
+        rows.append({
+            "n": n, "satisfied": satisfied, "dissatisfied": int(part["is_dissatisfied"].sum()),
+            "mean": part["value"].mean(), "sd": part["value"].std(ddof=1),
+            "respondents": respondents, "n_eff": n_eff, "ci_low": low, "ci_high": high,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _assert_figures(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -191,8 +205,8 @@ def _assert_figures(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     np.testing.assert_allclose(
         actual["dissatisfied_share"], expected["dissatisfied"] / expected["n"]
     )
-    for column in ("ci_low", "ci_high", "mean", "sd"):
-        np.testing.assert_allclose(actual[column], expected[column], rtol=1e-12, err_msg=column)
+    for column in ("n_eff", "ci_low", "ci_high", "mean", "sd"):
+        np.testing.assert_allclose(actual[column], expected[column], rtol=1e-9, err_msg=column)
 
 
 @pytest.mark.parametrize("mixed", [False, True], ids=["one_scale", "two_scales"])
@@ -212,8 +226,8 @@ def test_item_category_and_summary_count_the_scales_own_satisfied_points(scale_r
     pooled = _expected_metrics(rated.assign(all=1), ["all"]).iloc[0]
     assert (whole.n, whole.satisfied) == (pooled["n"], pooled["satisfied"])
     assert whole.rate == pytest.approx(pooled["satisfied"] / pooled["n"], rel=1e-12)
-    assert (whole.ci_low, whole.ci_high) == pytest.approx(
-        (pooled["ci_low"], pooled["ci_high"]), rel=1e-12
+    assert (whole.n_eff, whole.ci_low, whole.ci_high) == pytest.approx(
+        (pooled["n_eff"], pooled["ci_low"], pooled["ci_high"]), rel=1e-9
     )
     assert whole.mean == pytest.approx(pooled["mean"], rel=1e-12)
     assert whole.dissatisfied_share == pytest.approx(pooled["dissatisfied"] / pooled["n"])

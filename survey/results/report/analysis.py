@@ -10,7 +10,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
-from analysis.drivers import WEAK_CORRELATION, all_weak
+from analysis.drivers import RESAMPLES, STABLE_SHARE, WEAK_CORRELATION, all_weak
 from survey.formatting import percent, records
 from survey.results.charts import unplaced_note
 from survey.results.report.document import ReportContext, section
@@ -32,7 +32,7 @@ def analysis_section(context: ReportContext) -> list[Flowable]:
         if results.weighted
         else {}
     )
-    head = [_("Category"), _("Items"), _("n"), _("Satisfied"), _("95% CI"), _("Status")]
+    head = [_("Category"), _("Items"), _("n (effective)"), _("Satisfied"), _("95% CI"), _("Status")]
     widths = [58, 12, 18, 18, 28, 34]
     if weighted:
         head.insert(5, _("Weighted (n_eff)"))
@@ -42,14 +42,16 @@ def analysis_section(context: ReportContext) -> list[Flowable]:
         line = [
             labels.categories.get(row["category"], row["category"]),
             row["items"],
-            count(row["n"]),
+            f"{count(row['n'])} ({count(row['n_eff'])})",
             percent(row["rate"]),
             interval(row["ci_low"], row["ci_high"]),
             status_text(row["status"]),
         ]
         if weighted:
             w = weighted.get(row["category"], {})
-            line.insert(5, f"{percent(w.get('weighted_rate'))} ({w.get('n_eff') or 0:.0f})")
+            line.insert(
+                5, f"{percent(w.get('weighted_rate'))} ({w.get('weighted_n_eff') or 0:.0f})"
+            )
         rows.append(line)
         if row["status"] == "below":
             marked.add(index)
@@ -62,6 +64,17 @@ def analysis_section(context: ReportContext) -> list[Flowable]:
                 "Below threshold: the whole 95%% interval lies below %(t)s; possibly "
                 "below: only the rate does.",
                 t=percent(results.threshold, 0),
+            ),
+            s.small,
+        )
+    )
+    flow.append(
+        s.para(
+            _(
+                "n counts answered ratings; one respondent rates several items of a category "
+                "and their ratings go together, so each interval is taken at the effective n "
+                "in brackets (n divided by the design effect, never more than the "
+                "respondents): it counts respondents, not answers."
             ),
             s.small,
         )
@@ -107,13 +120,12 @@ def below_threshold(context: ReportContext) -> list[Flowable]:
 
 def groups_section(context: ReportContext) -> list[Flowable]:
     s, results, labels = context.styles, context.results, context.labels
-    k = results.anonymity_threshold
     body = []
     for r in records(results.groups):
         name = labels.groups.get(r["group"], r["group"])
         if r["suppressed"]:
             body.append(
-                [name, _("fewer than %(k)s respondents: in the totals only", k=k), "", "", ""]
+                [name, _("not shown on its own (anonymity): in the totals only"), "", "", ""]
             )
         else:
             body.append(
@@ -229,6 +241,16 @@ def drivers_section(context: ReportContext) -> list[Flowable]:
                 "item; performance is its satisfaction rate. Items of high importance and "
                 "low performance are where improvement matters most."
             )
+        ),
+        s.para(
+            _(
+                "Each importance has a 95%% bootstrap interval (%(b)s resamples of the "
+                "respondents, fixed seed); an item is placed in a quadrant only where it falls "
+                "in the same quadrant in at least %(p)s of the resamples.",
+                b=f"{RESAMPLES:,}",
+                p=f"{STABLE_SHARE:.0%}",
+            ),
+            s.small,
         ),
     ]
     if all_weak(results.drivers):

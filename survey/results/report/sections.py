@@ -49,9 +49,11 @@ def title_block(context: ReportContext) -> list[Flowable]:
         (
             percent(summary.rate),
             _(
-                "of all ratings satisfied (95%% interval %(ci)s, n = %(n)s)",
+                "of all ratings satisfied (95%% interval %(ci)s, n = %(n)s ratings, "
+                "effective n = %(e)s)",
                 ci=interval(summary.ci_low, summary.ci_high),
                 n=count(summary.n),
+                e=count(summary.n_eff),
             ),
         ),
         (

@@ -75,6 +75,22 @@ def test_a_later_round_without_answers_after_the_fix_is_listed_but_cannot_serve(
     assert "after the action was implemented" in candidate.reason
 
 
+@pytest.mark.parametrize(("before", "after"), [(0, 3), (2, 10)])
+def test_a_round_whose_answers_before_or_after_the_fix_are_too_few_to_show_cannot_serve(
+    action, next_round, rate, before, after
+):
+    # The verdict shows the figures after the fix and the round's results page the whole
+    # item: 3 answers after it, or the whole minus the 10 after it leaving 2, would show the
+    # answers of fewer people than the anonymity threshold (5).
+    implemented = utcnow() - LAST_WEEK
+    mark_implemented(action, implemented)
+    later = next_round(after, n=after, at=implemented + timedelta(days=1))
+    if before:
+        rate(later, 0, before, at=implemented - timedelta(days=1))
+    (candidate,) = corrective.candidates(action)
+    assert not candidate.usable and "Too few respondents" in candidate.reason
+
+
 def test_any_later_closed_round_can_serve_and_an_open_one_is_listed_but_cannot(
     action, next_round, make_round, rate
 ):

@@ -1,0 +1,362 @@
+"""Which rows of a round's published tables are hidden, so that nobody can work out the answers
+of fewer respondents than the anonymity threshold: not from one table, and not by subtracting
+published rows from each other, across any of the round's tables.
+
+Every published figure (n, satisfied, the count of each scale point, sums for the mean) is a
+sum over the round's *cells*: (question, category, served unit, respondent group) combinations
+(see ``analysis.counts``). A published row is therefore a set of cells, and a reader who has
+several rows can add and subtract them: the round's total minus the groups shown gives the
+hidden group; an item asked of two groups, one hidden, gives the hidden one by difference.
+Statistical offices protect such tables by *secondary (complementary) suppression* (Hundepool
+et al., Statistical Disclosure Control, 2012, ch. 4; the rules of tau-argus and sdcTable);
+this module does the same, in three steps:
+
+1. **Items too small to publish.** An item (a question, or a question about one served unit)
+   answered by fewer than ``k`` distinct respondents is *withheld*: not shown, and its answers
+   left out of every published total (round, category, served unit, group), since any total
+   that included them would give them away by subtraction, or force hiding whole categories
+   to prevent it. Every published item then has at least ``k`` respondents, and so does every
+   total of items. (Typically: liaison questions asked only of two one-office groups.)
+2. **Groups too small for the round.** A respondent group with fewer than ``k`` respondents
+   in the whole round is hidden in every table that reports groups. If that leaves a single
+   hidden group, or hidden groups with fewer than ``k`` respondents together, the smallest
+   shown groups are hidden with them until neither is true: their answers are then only ever
+   reported together, as "other groups", whose figures are the round's minus the groups shown.
+   Within the groups shown, a row (a group's item, a group's category) with fewer than ``k``
+   respondents is hidden too (*primary suppression*).
+3. **Complementary suppression.** For every published row (a *margin*) and every finer
+   published table that splits it (an item into its groups, a category into its items, a
+   group into its categories, ...), the hidden parts of the margin must be none, or at least
+   two whose respondents together reach ``k``; otherwise the smallest shown part is hidden too
+   (the margin itself when no part is left). Hiding one row can break another margin, so the
+   rule runs until nothing changes.
+
+The result is then checked the way an attacker would: a set of cells can be worked out from
+the published rows exactly when its indicator vector lies in their linear span. Every row of
+every combination of the four keys (published or not) with fewer than ``k`` respondents is
+tested; should one still be derivable (the margin rule is a heuristic), the published row with
+the fewest respondents that takes part in a derivation is hidden and the steps run again.
+Rounds too large for that check (more than ``EXACT_CHECK_CELLS`` cells) rely on the margin
+rule alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from analysis.counts import RatingCounts
+from analysis.keys import KEYS, group_ids
+from analysis.metrics import ITEM_KEYS
+
+ANONYMITY_THRESHOLD = 5
+# The tables a round's pages, exports, report and API publish, as sets of their key columns
+# (the order of the keys does not change which cells a row sums).
+PUBLISHED: tuple[frozenset[str], ...] = tuple(
+    frozenset(keys)
+    for keys in (
+        (),
+        ("category",),
+        ITEM_KEYS,
+        ("served_unit",),
+        ("served_unit", "category"),
+        ("group",),
+        ("group", "category"),
+        KEYS,
+    )
+)
+# Above this many cells the exact (linear algebra) check would cost seconds per round.
+EXACT_CHECK_CELLS = 1500
+
+
+@dataclass(frozen=True)
+class _Table:
+    ids: np.ndarray  # the row of each cell
+    first: np.ndarray  # a cell of each row
+    respondents: np.ndarray  # distinct respondents of each row
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What a round may publish at anonymity threshold ``threshold``.
+
+    ``counts`` are the round's counts without the withheld items: every published table is
+    computed from them. ``withheld`` lists the withheld items (question, category,
+    served_unit). ``hidden_groups`` are the respondent groups never reported on their own (group codes, None
+    for answers without a group): reported together they are "other groups". ``hidden(by)``
+    says which rows of ``aggregate(counts, by)`` (in its order) are hidden; ``by`` must be one
+    of the ``PUBLISHED`` key sets. ``hidden_cells`` marks each of the counts' cells whose own
+    figures are hidden in the finest table (the group cells).
+    """
+
+    threshold: int
+    counts: RatingCounts
+    withheld: pd.DataFrame
+    hidden_groups: frozenset[str | None]
+    _tables: dict[frozenset[str], _Table]
+    _hidden: dict[frozenset[str], np.ndarray]
+
+    def hidden(self, by: Sequence[str]) -> np.ndarray:
+        keys = frozenset(by)
+        if keys not in self._hidden:
+            raise ValueError(
+                f"{tuple(by)} is not a published breakdown; published: "
+                + ", ".join(str(tuple(sorted(k))) for k in PUBLISHED)
+            )
+        if not len(self.counts.cells):
+            return np.ones(0 if by else 1, dtype=bool)
+        # The rows of ``by`` in its own order are the canonical rows in another order.
+        _, first = group_ids(self.counts.cells, tuple(by))
+        return self._hidden[keys].take(self._tables[keys].ids.take(first))
+
+    @property
+    def hidden_cells(self) -> np.ndarray:
+        return self._hidden[frozenset(KEYS)].take(self._tables[frozenset(KEYS)].ids)
+
+    def published_sets(self) -> list[np.ndarray]:
+        """Each published row as the indices of its cells (for checks and tests)."""
+        return [
+            np.flatnonzero(table.ids == row)
+            for keys, table in self._tables.items()
+            for row in np.flatnonzero(~self._hidden[keys])
+        ]
+
+
+def disclose(counts: RatingCounts, threshold: int = ANONYMITY_THRESHOLD) -> Disclosure:
+    """What the round may publish (see the module rules), computed once per threshold and kept
+    on the counts."""
+    kept = counts._aggregates.get(("__disclosure__", threshold))
+    if kept is None:
+        kept = _compute(counts, threshold)
+        counts._aggregates[("__disclosure__", threshold)] = kept
+    return kept
+
+
+def _compute(all_counts: RatingCounts, k: int) -> Disclosure:
+    items = _table(all_counts, ITEM_KEYS)
+    withheld_items = items.respondents < k
+    withheld = pd.DataFrame(
+        {key: all_counts.cells[key].array.take(items.first[withheld_items]) for key in ITEM_KEYS}
+    )
+    counts = all_counts.without_items(withheld_items.take(items.ids))
+    cells = counts.cells
+    tables = {keys: _table(counts, keys) for keys in PUBLISHED}
+    hidden = {keys: table.respondents < k for keys, table in tables.items()}
+    groups = _hidden_groups(counts, tables[frozenset(["group"])], k)
+    group_codes = cells["group"].array.codes
+    hidden_group_cells = np.isin(group_codes, groups) if len(groups) else np.zeros(len(cells), bool)
+    for keys, table in tables.items():
+        if "group" in keys and len(groups):
+            rows = np.unique(table.ids[hidden_group_cells])
+            hidden[keys][rows] = True
+    relations = [(parent, child) for parent in PUBLISHED for child in PUBLISHED if parent < child]
+    state = _State.of(tables, hidden, k)
+    check = len(cells) <= EXACT_CHECK_CELLS
+    targets = _small_sets(counts, k) if check else []
+    for _ in range(len(cells) * len(PUBLISHED) + 1):
+        _complete(counts, state, relations, k)
+        if not check:
+            break
+        row = _derivation_breaker(state, targets, len(cells))
+        if row is None:
+            break
+        state.hide(*row)
+    categories = cells["group"].array.categories
+    names = frozenset(None if code < 0 else str(categories[code]) for code in groups)
+    return Disclosure(k, counts, withheld, names, tables, state.hidden)
+
+
+def _table(counts: RatingCounts, keys: Iterable[str]) -> _Table:
+    by = tuple(key for key in KEYS if key in keys)
+    if not len(counts.cells):
+        empty = np.zeros(0, dtype=np.intp)
+        return _Table(empty, empty, np.zeros(0, dtype="int64"))
+    ids, first = group_ids(counts.cells, by)
+    return _Table(ids, first, counts.distinct_respondents(ids, len(first)))
+
+
+def _respondents_of(counts: RatingCounts, members: np.ndarray, n_sets: int) -> np.ndarray:
+    """Distinct respondents of each of ``n_sets`` disjoint cell sets (``members[c]`` is the set
+    of cell c, ``n_sets`` for cells in none)."""
+    return counts.distinct_respondents(members, n_sets + 1)[:n_sets]
+
+
+def _hidden_groups(counts: RatingCounts, groups: _Table, k: int) -> np.ndarray:
+    """Category codes (-1: no group) of the groups hidden in every group table (step 2)."""
+    cells = counts.cells
+    if not len(cells):
+        return np.zeros(0, dtype="int64")
+    codes = cells["group"].array.codes.astype("int64").take(groups.first)
+    hidden = groups.respondents < k
+    order = np.argsort(groups.respondents, kind="stable")
+    while hidden.any() and not hidden.all():
+        members = np.where(hidden.take(groups.ids), 0, 1)
+        together = _respondents_of(counts, members, 1)[0]
+        if hidden.sum() >= 2 and together >= k:
+            break
+        hidden[next(i for i in order if not hidden[i])] = True
+    return codes[hidden]
+
+
+@dataclass
+class _State:
+    """The hidden rows of every table while complements are chosen. Rows of different tables
+    summing the same cells (a group that alone answered an item, a category of one item) are
+    one row to a reader: hiding one hides them all. Rows *pinned* to the tables without groups
+    (items, categories, served units, the round) are never chosen as complements: those tables
+    stay whole, and a group row equal to one of their rows is published by it anyway."""
+
+    tables: dict[frozenset[str], _Table]
+    hidden: dict[frozenset[str], np.ndarray]
+    pinned: dict[frozenset[str], np.ndarray]
+    same: dict[frozenset[str], np.ndarray]
+    members: list[list[tuple[frozenset[str], int]]]
+
+    @classmethod
+    def of(cls, tables: dict[frozenset[str], _Table], hidden: dict, k: int) -> _State:
+        ids: dict[tuple, int] = {}
+        same = {}
+        for keys, table in tables.items():
+            sigs = [tuple(np.flatnonzero(table.ids == row)) for row in range(len(table.first))]
+            same[keys] = np.array([ids.setdefault(sig, len(ids)) for sig in sigs], dtype=np.intp)
+        members: list[list[tuple[frozenset[str], int]]] = [[] for _ in ids]
+        for keys, classes in same.items():
+            for row, c in enumerate(classes.tolist()):
+                members[c].append((keys, row))
+        plain = np.zeros(len(ids), dtype=bool)
+        for keys, classes in same.items():
+            if "group" not in keys:
+                plain[classes] = True
+        pinned = {keys: plain[classes] for keys, classes in same.items()}
+        # Start from nothing hidden, then hide (with their twins) the rows below the threshold
+        # and the rows of the hidden groups, except pinned ones: a pinned group row's figures
+        # are published by its twin anyway (below the threshold, the twin is hidden too).
+        state = cls(tables, {keys: np.zeros_like(h) for keys, h in hidden.items()}, pinned,
+                    same, members)  # fmt: skip
+        for keys, table in tables.items():
+            start = (table.respondents < k) | (hidden[keys] & ~pinned[keys])
+            for row in np.flatnonzero(start).tolist():
+                state.hide(keys, row)
+        return state
+
+    def hide(self, keys: frozenset[str], row: int) -> None:
+        for twin_keys, twin in self.members[self.same[keys][row]]:
+            self.hidden[twin_keys][twin] = True
+
+
+def _complete(
+    counts: RatingCounts,
+    state: _State,
+    relations: list[tuple[frozenset[str], frozenset[str]]],
+    k: int,
+) -> None:
+    """Step 3, until no margin changes: the hidden parts of a shown margin are none, or at
+    least two reaching ``k`` respondents together. The complement is the smallest part that is
+    not pinned; failing that the margin itself, if not pinned; failing that the smallest
+    part."""
+    tables, hidden, pinned = state.tables, state.hidden, state.pinned
+    changed = True
+    while changed:
+        changed = False
+        for parent_keys, child_keys in relations:
+            parent, child = tables[parent_keys], tables[child_keys]
+            shown_parent, hidden_child = ~hidden[parent_keys], hidden[child_keys]
+            n_parents = len(parent.first)
+            # The parent row of each child row, and how many hidden parts each parent has.
+            parent_of = parent.ids.take(child.first)
+            n_hidden = np.bincount(parent_of[hidden_child], minlength=n_parents)
+            candidates = shown_parent & (n_hidden > 0)
+            if not candidates.any():
+                continue
+            in_hidden_part = hidden_child.take(child.ids)
+            members = np.where(in_hidden_part, parent.ids, n_parents)
+            together = _respondents_of(counts, members, n_parents)
+            unsafe = np.flatnonzero(candidates & ((n_hidden < 2) | (together < k)))
+            for row in unsafe.tolist():
+                parts = np.flatnonzero((parent_of == row) & ~hidden_child)
+                free = parts[~pinned[child_keys].take(parts)]
+                if len(free):
+                    state.hide(child_keys, int(free[np.argmin(child.respondents.take(free))]))
+                elif not pinned[parent_keys][row] or not len(parts):
+                    state.hide(parent_keys, row)
+                else:
+                    state.hide(child_keys, int(parts[np.argmin(child.respondents.take(parts))]))
+                changed = True
+                # The flags of this relation changed under the loop: look at it again.
+                break
+
+
+def _small_sets(counts: RatingCounts, k: int) -> np.ndarray:
+    """Every row of every combination of the keys with fewer than ``k`` respondents, as a
+    (distinct) sets x cells 0/1 matrix: what must never be derivable."""
+    n_cells = len(counts.cells)
+    found: dict[tuple[int, ...], None] = {}
+    for size in range(len(KEYS) + 1):
+        for keys in combinations(KEYS, size):
+            table = _table(counts, keys)
+            small = np.flatnonzero(table.respondents < k)
+            if len(small):
+                order = np.argsort(table.ids, kind="stable")
+                bounds = np.searchsorted(table.ids[order], np.arange(len(table.first) + 1))
+                for row in small.tolist():
+                    found.setdefault(tuple(order[bounds[row] : bounds[row + 1]].tolist()))
+    matrix = np.zeros((len(found), n_cells))
+    for i, cells in enumerate(found):
+        matrix[i, list(cells)] = 1.0
+    return matrix
+
+
+def _published_matrix(
+    tables: dict[frozenset[str], _Table], hidden: dict[frozenset[str], np.ndarray], n_cells: int
+) -> tuple[np.ndarray, list[tuple[frozenset[str], int]]]:
+    rows, names = [], []
+    for keys, table in tables.items():
+        for row in np.flatnonzero(~hidden[keys]).tolist():
+            rows.append(table.ids == row)
+            names.append((keys, row))
+    return np.array(rows, dtype="float64").reshape(len(rows), n_cells), names
+
+
+def derivable(published: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Which target sets (rows of 0/1 over cells) are linear combinations of the published
+    rows: exactly what adding and subtracting published figures can reveal."""
+    if not len(targets):
+        return np.zeros(0, dtype=bool)
+    if not published.size:
+        return np.zeros(len(targets), dtype=bool)
+    # The row space of the published rows is spanned by the eigenvectors of PᵀP with a
+    # nonzero eigenvalue (cells x cells: cheaper than an SVD of the taller P). The rows are
+    # 0/1, so a nonzero eigenvalue is far from rounding noise.
+    # One BLAS thread: several web workers share the cores, and a multithreaded
+    # eigendecomposition of this size on busy cores takes ten times longer, not less.
+    with threadpool_limits(1):
+        values, vectors = np.linalg.eigh(published.T @ published)
+    basis = vectors[:, values > max(values.max(), 1.0) * 1e-9]
+    residual = targets - (targets @ basis) @ basis.T
+    return np.abs(residual).max(axis=1) < 1e-6
+
+
+def _derivation_breaker(
+    state: _State, targets: np.ndarray, n_cells: int
+) -> tuple[frozenset[str], int] | None:
+    """A published row to hide because a small set can be derived with it, or None."""
+    if not len(targets):
+        return None
+    published, names = _published_matrix(state.tables, state.hidden, n_cells)
+    found = derivable(published, targets)
+    if not found.any():
+        return None
+    target = targets[np.flatnonzero(found)[0]]
+    # The minimum-norm combination of published rows giving the target: its rows take part.
+    weights = np.linalg.lstsq(published.T, target, rcond=None)[0]
+    taking_part = np.flatnonzero(np.abs(weights) > 1e-9)
+    outside = [i for i in taking_part if not (published[i] @ target)]
+    free = [i for i in outside if not state.pinned[names[i][0]][names[i][1]]]
+    choice = free or outside or list(taking_part)
+    respondents = [state.tables[names[i][0]].respondents[names[i][1]] for i in choice]
+    return names[choice[int(np.argmin(respondents))]]
