@@ -22,6 +22,7 @@ from analysis.alerts import (
     measures,
     one_per_action_key,
     run_rules,
+    source_of,
 )
 from analysis.breakdowns import (
     breakdown,
@@ -64,7 +65,7 @@ __all__ = [
     "by_group", "by_group_category", "by_group_question", "by_question", "by_served_unit",
     "category_table", "charts", "compare_rounds", "distribution", "driver_table",
     "empty_frame", "headline_table", "item_table", "one_per_action_key", "rating_counts",
-    "run_rules", "scorecard", "scorecard_table", "scorecards", "summary", "suppress",
+    "run_rules", "source_of", "scorecard", "scorecard_table", "scorecards", "summary", "suppress",
     "trend_summary", "trend_table", "two_proportion_z_test", "two_proportion_z_tests",
     "weighted_table", "wilson_interval", "wilson_intervals",
 ]  # fmt: skip

@@ -9,15 +9,36 @@ group never gets a candidate of its own, though its answers count in the whole-r
 Threshold comparisons are exact (``analysis.metrics.below``): with a rate threshold of 0.80,
 799 of 1000 fires and 800 of 1000 (or 4 of 5) does not.
 
-``evidence`` is ``confirmed`` when the whole 95% interval lies below the threshold and
-``possible`` when only the point estimate does. ``comments`` holds the comments given with
-dissatisfied ratings of that item (and group: the bottom two points of its scale, or as the
-scale declares, see ``analysis.metrics``), ordered by response_id.
+The drop rule tests each row's change from the previous round as ``analysis.trends`` does:
+only rows with at least ``anonymity_threshold`` respondents in both rounds, Fisher's exact
+test where an expected count is below 5, else the pooled z-test, and the Benjamini-Hochberg
+correction across all the round's drop tests (the items and the shown group cells together):
+it fires when the rate fell and the adjusted p-value (``p_adjusted``) is below alpha.
+
+``evidence`` says how sure the finding is:
+
+- rate and mean below the threshold: ``confirmed`` when the whole 95% interval lies below the
+  threshold and the row has at least ``anonymity_threshold`` respondents, else ``possible``;
+- significant drop: ``confirmed`` when, besides the corrected test, the 95% interval of the
+  change (Newcombe's hybrid score interval, which takes both rounds' uncertainty into
+  account) lies wholly below zero, else ``possible``;
+- a rating at the bottom of the scale with a comment: always ``possible``; it is a note on the
+  item for the quality lead, not evidence of a nonconformity by itself.
+
+``severity`` ranks the candidates on one scale, the size of the gap times how certain it is:
+``gap`` is the shortfall on a 0..1 scale (threshold - rate; (threshold - mean) / the scale's
+range; previous rate - rate) and ``certainty`` the confidence that the true figure is below
+(the normal probability of the distance from the threshold in standard errors: (t - rate) /
+sqrt(t (1 - t) / n) for a rate, (t - mean) / (sd / sqrt n) for a mean; 1 - p_adjusted for a
+drop). A comment on an item that meets the threshold has gap 0. ``comments`` holds the
+comments given with dissatisfied ratings of that item (and group: the bottom two points of its
+scale, or as the scale declares, see ``analysis.metrics``), ordered by response_id.
 
 The same item can fire several rules and appear once for the round and once per group; an
 item needs at most one open corrective action, so callers keep one candidate per
-``action_key`` (question, served_unit): ``one_per_action_key`` keeps the first, and
-``run_rules`` lists the most important first (see its docstring).
+``action_key`` (question, served_unit): ``one_per_action_key`` keeps the first whole-round
+candidate (else the first group one), and ``run_rules`` lists the most severe first (see its
+docstring).
 """
 
 from __future__ import annotations
@@ -28,12 +49,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from analysis.counts import RatingCounts, aggregate, as_counts
 from analysis.disclosure import ANONYMITY_THRESHOLD, disclose
 from analysis.keys import group_ids, key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
-from analysis.trends import two_proportion_z_tests
+from analysis.trends import adjust_bh, newcombe_intervals, proportion_tests
 
 ROW_KEYS = (*ITEM_KEYS, "group")
 MATCH_KEYS = ("question", "served_unit", "group")
@@ -67,6 +89,15 @@ class ActionCandidate:
     evidence: str
     comments: tuple[str, ...] = ()
     p_value: float | None = None
+    # The drop rule's Benjamini-Hochberg adjusted p-value, the test that gave p_value ("z" or
+    # "fisher") and the 95% Newcombe interval of the change (this round - the previous one).
+    p_adjusted: float | None = None
+    test: str | None = None
+    difference_ci: tuple[float, float] | None = None
+    # severity = gap x certainty (see the module docstring); respondents of the row.
+    gap: float = math.nan
+    certainty: float = math.nan
+    respondents: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,11 +105,13 @@ class RuleContext:
     """What a rule sees: one row per item (group NaN) and per shown group cell, with metrics
     (``analysis.metrics.METRIC_COLUMNS``), ``mean_ci_low``/``mean_ci_high``, ``lowest_commented``
     (ratings at scale_min with a comment), ``comments``, and the previous round's ``prev_*``
-    columns (NaN when there is no previous round or row). A rule returns ``candidates(...)``
-    for the rows it fires on."""
+    columns (NaN when there is no previous round or row) with the test of the change
+    (``p_value``, ``test``, ``p_adjusted``, ``diff_low``/``diff_high``). A rule returns
+    ``candidates(...)`` for the rows it fires on."""
 
     rows: pd.DataFrame
     thresholds: Thresholds
+    anonymity_threshold: int = ANONYMITY_THRESHOLD
     _lists: dict[str, list] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def values(self, name: str) -> np.ndarray:
@@ -105,45 +138,86 @@ class Rule:
 
 
 def _rate_below(context: RuleContext) -> list[ActionCandidate]:
-    """Rate below threshold t: satisfied / n < t. Severity (t - rate) * sqrt(n)."""
+    """Rate below threshold t: satisfied / n < t. Gap t - rate; certainty the normal
+    probability of (t - rate) / sqrt(t (1 - t) / n), the score test's distance from t."""
     t, n = context.thresholds.rate, context.values("n")
     fired = below(context.values("satisfied"), n, t)
-    severity = (t - context.values("rate")) * np.sqrt(n)
-    return candidates(context, "rate_below", fired, "rate", "ci_low", "ci_high", t, severity)
+    gap = t - context.values("rate")
+    certainty = _certainty(gap, np.sqrt(t * (1 - t) / _positive(n)))
+    return candidates(
+        context, "rate_below", fired, "rate", "ci_low", "ci_high", t, gap, certainty,
+        evidence=_interval_below(context, "ci_high", t),
+    )  # fmt: skip
 
 
 def _mean_below(context: RuleContext) -> list[ActionCandidate]:
-    """Mean below threshold t: sum / n < t. Severity (t - mean) * sqrt(n); the interval is
-    mean ± 1.96 sd / sqrt(n) (NaN for n < 2, so such a row is only ever ``possible``)."""
+    """Mean below threshold t: sum / n < t. Gap (t - mean) / (scale_max - scale_min);
+    certainty the normal probability of (t - mean) / (sd / sqrt n) (0 for n < 2: one answer
+    says nothing of the spread). The interval is mean ± 1.96 sd / sqrt(n) (NaN for n < 2, so
+    such a row is only ever ``possible``)."""
     t, n = context.thresholds.mean, context.values("n")
     fired = below(context.values("total"), n, t)
-    severity = (t - context.values("mean")) * np.sqrt(n)
+    shortfall = t - context.values("mean")
+    span = context.values("scale_max").astype("float64") - context.values("scale_min")
+    gap = shortfall / np.where(span > 0, span, 1.0)
+    certainty = _certainty(shortfall, context.values("sd") / np.sqrt(_positive(n)))
     return candidates(
-        context, "mean_below", fired, "mean", "mean_ci_low", "mean_ci_high", t, severity
-    )
+        context, "mean_below", fired, "mean", "mean_ci_low", "mean_ci_high", t, gap, certainty,
+        evidence=_interval_below(context, "mean_ci_high", t),
+    )  # fmt: skip
 
 
 def _significant_drop(context: RuleContext) -> list[ActionCandidate]:
-    """Rate lower than the previous round's for the same question, served unit (and group)
-    with two-sided pooled z-test p < alpha. Threshold = the previous rate; severity
-    (previous rate - rate) * sqrt(n)."""
+    """Rate lower than the previous round's for the same question, served unit (and group),
+    with the Benjamini-Hochberg adjusted p-value of the change below alpha (Fisher's exact
+    test or the z-test, rows with enough respondents in both rounds only). Threshold = the
+    previous rate; gap previous rate - rate; certainty 1 - p_adjusted; ``confirmed`` when the
+    Newcombe interval of the change lies wholly below 0."""
     rate, before = context.values("rate"), context.values("prev_rate")
-    fired = (rate < before) & (context.values("p_value") < context.thresholds.alpha)
-    severity = (before - rate) * np.sqrt(context.values("n"))
+    q = context.values("p_adjusted")
+    fired = (rate < before) & (np.nan_to_num(q, nan=1.0) < context.thresholds.alpha)
+    evidence = np.where(context.values("diff_high") < 0, "confirmed", "possible")
     return candidates(
-        context, "significant_drop", fired, "rate", "ci_low", "ci_high", before, severity
-    )
+        context, "significant_drop", fired, "rate", "ci_low", "ci_high", before, before - rate,
+        1 - q, evidence=evidence,
+    )  # fmt: skip
 
 
 def _single_low_with_comment(context: RuleContext) -> list[ActionCandidate]:
     """Any rating at scale_min (1 of 5) given with a non-empty comment. Observed is the item's
-    rate with its interval; threshold NaN; severity the number of such ratings; evidence is
-    always ``confirmed`` (a respondent said what went wrong)."""
-    lowest = context.values("lowest_commented")
+    rate with its interval; threshold NaN; gap and certainty those of the rate against the
+    rate threshold, the gap never below 0 (a comment on an item that meets the threshold
+    weighs nothing); evidence always ``possible``: one respondent's word is a note on the
+    item, not a confirmed finding."""
+    t, n = context.thresholds.rate, context.values("n")
+    gap = t - context.values("rate")
+    certainty = _certainty(gap, np.sqrt(t * (1 - t) / _positive(n)))
     return candidates(
-        context, "single_low_with_comment", lowest > 0, "rate", "ci_low", "ci_high", math.nan,
-        lowest.astype("float64"), evidence="confirmed",
+        context, "single_low_with_comment", context.values("lowest_commented") > 0, "rate",
+        "ci_low", "ci_high", math.nan, np.clip(gap, 0.0, None), certainty, evidence="possible",
     )  # fmt: skip
+
+
+def _positive(n: np.ndarray) -> np.ndarray:
+    n = np.asarray(n, dtype="float64")
+    return np.where(n > 0, n, np.nan)
+
+
+def _certainty(shortfall: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """The normal probability of shortfall / se: how sure the true figure is below the
+    threshold. se = 0 (all answers alike): 1 when below; se NaN (too few answers): 0."""
+    shortfall, se = np.asarray(shortfall, dtype="float64"), np.asarray(se, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        certainty = ndtr(shortfall / se)
+    certainty = np.where(se == 0, (shortfall > 0).astype("float64"), certainty)
+    return np.nan_to_num(certainty, nan=0.0)
+
+
+def _interval_below(context: RuleContext, high: str, threshold: float) -> np.ndarray:
+    """``confirmed`` where the interval's high end is below the threshold and the row has at
+    least the anonymity threshold's respondents, else ``possible``."""
+    enough = context.values("respondents") >= context.anonymity_threshold
+    return np.where((context.values(high) < threshold) & enough, "confirmed", "possible")
 
 
 RULES: dict[str, Rule] = {
@@ -177,9 +251,10 @@ def run_rules(
     """Evaluate the enabled rules (all of ``RULES`` by default) on one round.
 
     ``previous`` is the previous round (frame or counts) for ``significant_drop``; without it
-    that rule never fires. Candidates are ordered by rule (registry order, or the order of
-    ``enabled``), whole-round rows before group rows, then by severity (largest first), then
-    by question, served unit and group. An empty round gives no candidates.
+    that rule never fires. Candidates are ordered by severity (gap x certainty, largest
+    first, whatever the rule), then whole-round rows before group rows, the rules in registry
+    order (or the order of ``enabled``), question, served unit and group. An empty round gives
+    no candidates.
     """
     codes = list(RULES) if enabled is None else list(enabled)
     unknown = [code for code in codes if code not in RULES]
@@ -187,12 +262,12 @@ def run_rules(
         raise ValueError(f"unknown rule(s): {', '.join(unknown)}; known: {', '.join(RULES)}")
     rows = _rule_rows(as_counts(frame), anonymity_threshold)
     old = None if previous is None else _previous_rows(as_counts(previous), anonymity_threshold)
-    rows = _with_previous(rows, old)
-    context = RuleContext(rows=rows, thresholds=thresholds)
+    rows = _with_previous(rows, old, anonymity_threshold)
+    context = RuleContext(rows=rows, thresholds=thresholds, anonymity_threshold=anonymity_threshold)
     result: list[ActionCandidate] = []
     for code in codes:
-        result.extend(_ordered(RULES[code].check(context)))
-    return result
+        result.extend(RULES[code].check(context))
+    return _ordered(result, codes)
 
 
 def action_key(candidate: ActionCandidate) -> tuple[str, str | None]:
@@ -201,23 +276,29 @@ def action_key(candidate: ActionCandidate) -> tuple[str, str | None]:
 
 
 def one_per_action_key(candidates: Iterable[ActionCandidate]) -> list[ActionCandidate]:
-    """The first candidate of each ``action_key``, in the given order (so, with the order of
-    ``run_rules``, the first enabled rule that fired, preferring the whole-round row)."""
-    seen: set[tuple[str, str | None]] = set()
-    kept = []
+    """One candidate per ``action_key``, in the order of each key's first candidate: the
+    first whole-round candidate of the key, else its first group candidate (``source_of``).
+    With the order of ``run_rules``, the most severe finding on the whole item: an action on
+    the item is verified on the whole item unless only a group cell fired."""
+    found: dict[tuple[str, str | None], list[ActionCandidate]] = {}
     for candidate in candidates:
-        if action_key(candidate) not in seen:
-            seen.add(action_key(candidate))
-            kept.append(candidate)
-    return kept
+        found.setdefault(action_key(candidate), []).append(candidate)
+    return [source_of(group) for group in found.values()]
 
 
-def _ordered(candidates: list[ActionCandidate]) -> list[ActionCandidate]:
+def source_of(candidates: list[ActionCandidate]) -> ActionCandidate:
+    """Of one item's candidates (in ``run_rules`` order), the one an action starts from: the
+    first whole-round candidate, else the first."""
+    return next((c for c in candidates if c.group is None), candidates[0])
+
+
+def _ordered(candidates: list[ActionCandidate], codes: list[str]) -> list[ActionCandidate]:
+    rank = {code: i for i, code in enumerate(codes)}
     return sorted(
         candidates,
         key=lambda c: (
-            c.group is not None, -c.severity if c.severity == c.severity else 0.0,
-            c.question, c.served_unit or "", c.group or "",
+            -c.severity if c.severity == c.severity else 0.0, c.group is not None,
+            rank[c.rule], c.question, c.served_unit or "", c.group or "",
         ),
     )  # fmt: skip
 
@@ -275,7 +356,7 @@ def _comments_per_row(
 
 
 def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple, tuple]:
-    """The previous round's (n, satisfied) per (question, served_unit, None) and per shown
+    """The previous round's (n, satisfied, respondents) per (question, served_unit, None) and per shown
     group cell (question, served_unit, group): matched without the category, which a new
     questionnaire version may rename. Missing keys are None. The keys are unique: ``aggregate``
     gives one row per combination, and a group row's group is never missing."""
@@ -295,25 +376,38 @@ def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple
 
 
 def _figures(table: pd.DataFrame) -> zip:
-    """Each row's (n, satisfied)."""
-    return zip(table["n"].tolist(), table["satisfied"].tolist())
+    """Each row's (n, satisfied, respondents)."""
+    return zip(table["n"].tolist(), table["satisfied"].tolist(), table["respondents"].tolist())
 
 
-def _with_previous(rows: pd.DataFrame, previous: dict[tuple, tuple] | None) -> pd.DataFrame:
-    """Add prev_n, prev_satisfied, prev_rate (NaN without a previous row) and the z-test
-    p_value of the change. Missing keys match each other."""
+def _with_previous(
+    rows: pd.DataFrame, previous: dict[tuple, tuple] | None, anonymity_threshold: int
+) -> pd.DataFrame:
+    """Add prev_n, prev_satisfied, prev_respondents, prev_rate (NaN without a previous row)
+    and the test of the change: p_value and test (rows with at least ``anonymity_threshold``
+    respondents in both rounds only), p_adjusted (Benjamini-Hochberg over all the rows'
+    tests) and the Newcombe interval diff_low, diff_high. Missing keys match each other."""
     # The frame stores the key strings as pandas' str dtype, whose missing value is NaN.
     keys = zip(*(rows[key].tolist() for key in MATCH_KEYS))
+    missing = (math.nan, math.nan, math.nan)
     found = [
-        (previous or {}).get(tuple(None if v != v else v for v in key), (math.nan, math.nan))
-        for key in keys
+        (previous or {}).get(tuple(None if v != v else v for v in key), missing) for key in keys
     ]
-    prev = np.array(found, dtype="float64").reshape(len(rows), 2)
+    prev = np.array(found, dtype="float64").reshape(len(rows), 3)
     rows = rows.copy()
     rows["prev_n"], rows["prev_satisfied"] = prev[:, 0], prev[:, 1]
+    rows["prev_respondents"] = prev[:, 2]
     rows["prev_rate"] = ratio(prev[:, 1], prev[:, 0])
-    _, rows["p_value"] = two_proportion_z_tests(
-        rows["prev_satisfied"], rows["prev_n"], rows["satisfied"], rows["n"]
+    tested = (np.nan_to_num(prev[:, 2]) >= anonymity_threshold) & (
+        rows["respondents"].to_numpy() >= anonymity_threshold
+    )
+    x0, n0, x1, n1 = rows["prev_satisfied"], rows["prev_n"], rows["satisfied"], rows["n"]
+    _, p, test = proportion_tests(x0, n0, x1, n1, tested)
+    rows["p_value"], rows["test"], rows["p_adjusted"] = p, test, adjust_bh(p)
+    low, high = newcombe_intervals(x0, n0, x1, n1)
+    rows["diff_low"], rows["diff_high"] = (
+        np.where(tested, low, np.nan),
+        np.where(tested, high, np.nan),
     )
     return rows
 
@@ -326,16 +420,21 @@ def candidates(
     low: str,
     high: str,
     threshold: float | np.ndarray,
-    severity: np.ndarray,
-    evidence: str | None = None,
+    gap: np.ndarray,
+    certainty: np.ndarray,
+    evidence: str | np.ndarray | None = None,
 ) -> list[ActionCandidate]:
     """The candidates of ``rule`` for the rows where ``fired`` is True: the observed figure and
     its interval from the columns ``observed``, ``low`` and ``high``; ``threshold`` (one value
-    or one per row) and ``severity`` (one per row); ``evidence`` confirmed when the interval's
-    high end is below the threshold, unless given."""
+    or one per row), ``gap`` and ``certainty`` (one per row; severity is their product);
+    ``evidence`` (one value or one per row) confirmed when the interval's high end is below
+    the threshold, unless given. A drop candidate carries the test of the change."""
     n_rows = len(context.rows)
     thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (n_rows,))
-    severities = np.asarray(severity, dtype="float64")
+    gaps = np.broadcast_to(np.asarray(gap, dtype="float64"), (n_rows,))
+    certainties = np.broadcast_to(np.asarray(certainty, dtype="float64"), (n_rows,))
+    given = None if evidence is None else np.broadcast_to(np.asarray(evidence), (n_rows,))
+    drop = rule == "significant_drop"
     # Whole columns as Python lists, made once for every rule: per-row access to the frame
     # costs more than all the rule arithmetic.
     column = context.column
@@ -343,6 +442,7 @@ def candidates(
     for i in np.flatnonzero(fired).tolist():
         limit = float(thresholds[i])
         ci_high = float(column(high)[i])
+        size, sure = float(gaps[i]), float(certainties[i])
         result.append(
             ActionCandidate(
                 rule=rule,
@@ -355,12 +455,21 @@ def candidates(
                 ci_low=float(column(low)[i]),
                 ci_high=ci_high,
                 threshold=limit,
-                severity=float(severities[i]),
-                evidence=evidence or ("confirmed" if ci_high < limit else "possible"),
+                severity=size * sure,
+                evidence=str(given[i]) if given is not None else (
+                    "confirmed" if ci_high < limit else "possible"
+                ),
                 comments=tuple(column("comments")[i]),
-                p_value=float(column("p_value")[i]) if rule == "significant_drop" else None,
+                p_value=float(column("p_value")[i]) if drop else None,
+                p_adjusted=float(column("p_adjusted")[i]) if drop else None,
+                test=column("test")[i] if drop else None,
+                difference_ci=(float(column("diff_low")[i]), float(column("diff_high")[i]))
+                if drop else None,
+                gap=size,
+                certainty=sure,
+                respondents=int(column("respondents")[i]),
             )
-        )
+        )  # fmt: skip
     return result
 
 

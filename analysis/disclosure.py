@@ -22,6 +22,7 @@ this module does the same, in three steps:
    hidden group, or hidden groups with fewer than ``k`` respondents together, the smallest
    shown groups are hidden with them until neither is true: their answers are then only ever
    reported together, as "other groups", whose figures are the round's minus the groups shown.
+   (An anonymous round also hides its groups of a single unit this way, whatever their size.)
    Within the groups shown, a row (a group's item, a group's category) with fewer than ``k``
    respondents is hidden too (*primary suppression*).
 3. **Complementary suppression.** For every published row (a *margin*) and every finer
@@ -127,17 +128,23 @@ class Disclosure:
         ]
 
 
-def disclose(counts: RatingCounts, threshold: int = ANONYMITY_THRESHOLD) -> Disclosure:
+def disclose(
+    counts: RatingCounts,
+    threshold: int = ANONYMITY_THRESHOLD,
+    unnamed_groups: Iterable[str] = (),
+) -> Disclosure:
     """What the round may publish (see the module rules), computed once per threshold and kept
-    on the counts."""
-    kept = counts._aggregates.get(("__disclosure__", threshold))
+    on the counts. ``unnamed_groups`` are hidden in step 2 whatever their size (an anonymous
+    round's groups of a single unit: their answers are that unit's)."""
+    key = ("__disclosure__", threshold, tuple(sorted(unnamed_groups)))
+    kept = counts._aggregates.get(key)
     if kept is None:
-        kept = _compute(counts, threshold)
-        counts._aggregates[("__disclosure__", threshold)] = kept
+        kept = _compute(counts, threshold, frozenset(unnamed_groups))
+        counts._aggregates[key] = kept
     return kept
 
 
-def _compute(all_counts: RatingCounts, k: int) -> Disclosure:
+def _compute(all_counts: RatingCounts, k: int, unnamed: frozenset[str]) -> Disclosure:
     items = _table(all_counts, ITEM_KEYS)
     withheld_items = items.respondents < k
     withheld = pd.DataFrame(
@@ -147,7 +154,7 @@ def _compute(all_counts: RatingCounts, k: int) -> Disclosure:
     cells = counts.cells
     tables = {keys: _table(counts, keys) for keys in PUBLISHED}
     hidden = {keys: table.respondents < k for keys, table in tables.items()}
-    groups = _hidden_groups(counts, tables[frozenset(["group"])], k)
+    groups = _hidden_groups(counts, tables[frozenset(["group"])], k, unnamed)
     group_codes = cells["group"].array.codes
     hidden_group_cells = np.isin(group_codes, groups) if len(groups) else np.zeros(len(cells), bool)
     for keys, table in tables.items():
@@ -186,13 +193,17 @@ def _respondents_of(counts: RatingCounts, members: np.ndarray, n_sets: int) -> n
     return counts.distinct_respondents(members, n_sets + 1)[:n_sets]
 
 
-def _hidden_groups(counts: RatingCounts, groups: _Table, k: int) -> np.ndarray:
+def _hidden_groups(
+    counts: RatingCounts, groups: _Table, k: int, unnamed: frozenset[str]
+) -> np.ndarray:
     """Category codes (-1: no group) of the groups hidden in every group table (step 2)."""
     cells = counts.cells
     if not len(cells):
         return np.zeros(0, dtype="int64")
     codes = cells["group"].array.codes.astype("int64").take(groups.first)
-    hidden = groups.respondents < k
+    names = np.asarray(cells["group"].array.categories, dtype=object)
+    named = np.array([code >= 0 and str(names[code]) in unnamed for code in codes.tolist()])
+    hidden = (groups.respondents < k) | named.astype(bool)
     order = np.argsort(groups.respondents, kind="stable")
     while hidden.any() and not hidden.all():
         members = np.where(hidden.take(groups.ids), 0, 1)

@@ -29,7 +29,10 @@ ACTION_LABELS = {
     "round_archived": _l("Round archived"),
     "round_unarchived": _l("Round taken out of the archive"),
     "export": _l("Export"),
+    "results_downloaded": _l("Results downloaded"),
+    "raw_answers_downloaded": _l("Raw answers downloaded"),
     "action_changed": _l("Corrective action changed"),
+    "action_opened_from_note": _l("Corrective action opened from a note"),
     "backup": _l("Backup"),
 }
 ACTIONS = tuple(ACTION_LABELS)
@@ -51,6 +54,18 @@ DETAIL_LABELS = {
     "number": _l("number"),
     "changes": _l("changes"),
     "name": _l("name"),
+    "format": _l("format"),
+    "table": _l("table"),
+    "language": _l("language"),
+    "unit_codes": _l("unit codes"),
+    "note": _l("note"),
+}
+# What a download's "format" names.
+DOWNLOAD_FORMATS = {
+    "csv": _l("CSV"),
+    "xlsx": _l("Excel"),
+    "pdf": _l("PDF report"),
+    "json": _l("API (JSON)"),
 }
 # What an export event's "kind" names.
 EXPORT_KINDS = {

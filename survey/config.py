@@ -20,6 +20,9 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "ANONYMITY_THRESHOLD": 5,
+    # Who may download a named round's raw answers with unit codes (admins always may);
+    # SURVEY_RAW_ANSWER_ROLES='[]' keeps them to admins.
+    "RAW_ANSWER_ROLES": ("quality_lead",),
     # How long each worker keeps what a survey page builds from a frozen questionnaire version
     # (survey/respond/built.py): the lag of a renamed group or unit, or a new "you said, we did".
     "RESPONDENT_CACHE_SECONDS": 60.0,

@@ -202,7 +202,8 @@ def send(invitations: Iterable[Invitation], reminder: bool = False) -> Mailing:
             continue
         subject, body = _message(inv, reminder)
         mail.send(inv.email, subject, body)
-        if reminder:
+        if reminder and not inv.round.anonymous:
+            # Not in an anonymous round: who was still reminded when says who answered after.
             inv.reminded_at = now
         sent += 1
     return Mailing(sent, no_address, already)

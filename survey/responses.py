@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey.database import begin_write
@@ -42,34 +42,34 @@ _OPEN_INVITATION = (
     _invitation.c.id == bindparam("invitation_id"),
     _invitation.c.status.in_(OPEN_STATUSES),
 )
+# The first opening's time, kept only in a named round: in an anonymous round a named invitee's
+# first opening, often the time of the answers too, would pair the invitation with a response.
+_OPENED_AT = case(
+    (
+        select(_round.c.anonymous).where(_round.c.id == _invitation.c.round_id).scalar_subquery(),
+        null(),
+    ),
+    else_=func.coalesce(
+        _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
+    ),
+)
 _MARK_OPENED = (
     update(_invitation)
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
-    .values(
-        status="started",
-        opened_at=func.coalesce(
-            _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
-        ),
-    )
+    .values(status="started", opened_at=_OPENED_AT)
 )
 # Saving also records the first opening when the page's own mark could not be written.
 _SAVE_DRAFT = (
-    update(_invitation)
-    .where(*_OPEN_INVITATION)
-    .values(
-        status="started",
-        opened_at=func.coalesce(
-            _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
-        ),
-    )
+    update(_invitation).where(*_OPEN_INVITATION).values(status="started", opened_at=_OPENED_AT)
 )
 _DRAFT_FOR_UPDATE = (
     select(_invitation.c.draft)
     .where(_invitation.c.id == bindparam("invitation_id"))
     .with_for_update()
 )
-# In an anonymous round the invitation keeps no time: with it, the order of submissions would
-# pair invitations with responses (submitted_at is a parameter, None there).
+# In an anonymous round the invitation keeps no time, of its opening (above) or of its
+# answers: with them, the order of submissions would pair invitations with responses
+# (submitted_at is a parameter, None there).
 _SUBMITTED = update(_invitation).where(*_OPEN_INVITATION).values(status="submitted", draft=None)
 _INSERT_RESPONSE = insert(_response)
 _INSERT_ANSWERS = insert(Answer.__table__)
@@ -112,7 +112,9 @@ class Conflict(Exception):
 def mark_opened(invitation_id: int) -> None:
     """Record the first visit of a link ("started" in response tracking) from a GET, once the
     page is read: a short write transaction of its own on SQLite (see begin_write), which
-    gives up soon when the lock is taken (the caller serves the page all the same)."""
+    gives up soon when the lock is taken (the caller serves the page all the same). In an
+    anonymous round only the status changes: the time of a named invitee's first opening,
+    often that of the answers, is not kept."""
     begin_write(db.session, skippable=True).execute(
         _MARK_OPENED, {"invitation_id": invitation_id, "now": utcnow()}
     )

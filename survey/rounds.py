@@ -18,6 +18,7 @@ from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import update as sa_update
 
 import analysis
 from survey import audit
@@ -150,6 +151,8 @@ def update(round_: Round, name: str, version: QuestionnaireVersion, **settings) 
     if "version_id" in changes:
         round_.version = version
         version.frozen_at = version.frozen_at or utcnow()
+    if "anonymous" in changes and round_.anonymous and round_.status == "closed":
+        forget_invitees(round_)
     if changes:
         audit.record(
             "round_changed",
@@ -178,6 +181,15 @@ def _keep_promises(round_: Round, new: dict) -> None:
     if round_.anonymous and not new.get("anonymous", True):
         raise RoundError(
             N_("The round has responses given anonymously; it cannot become a named round.")
+        )
+    if not round_.anonymous and new.get("anonymous", False):
+        # Its responses keep their unit and invitation: anonymous, it would promise what it
+        # does not hold.
+        raise RoundError(
+            N_(
+                "The round has responses linked to their units; it cannot become anonymous. "
+                "Make a new anonymous round instead."
+            )
         )
     if new.get("anonymity_threshold", round_.anonymity_threshold) < round_.anonymity_threshold:
         raise RoundError(
@@ -220,11 +232,24 @@ def delete(round_: Round) -> None:
 
 
 def history(round_: Round) -> list[AuditEvent]:
-    """What happened to the round's settings and status, oldest first, from the audit log."""
+    """What happened to the round's settings and status, oldest first, from the audit log.
+
+    SQLite gives a new round the id of a deleted draft round that had the highest id, so only
+    the events after the last deletion of a round with this id are this round's."""
+    target = f"round:{round_.id}"
+    deleted = db.session.scalar(
+        select(func.max(AuditEvent.id)).where(
+            AuditEvent.target == target, AuditEvent.action == "round_deleted"
+        )
+    )
     return list(
         db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.target == f"round:{round_.id}", AuditEvent.action.in_(ROUND_EVENTS))
+            .where(
+                AuditEvent.target == target,
+                AuditEvent.action.in_(ROUND_EVENTS),
+                AuditEvent.id > (deleted or 0),
+            )
             .order_by(AuditEvent.id)
         )
     )
@@ -266,9 +291,34 @@ def close_round(round_: Round, now: datetime) -> None:
 
 
 def _closed(round_: Round, now: datetime) -> None:
-    """Audited, then announced: the corrective-action rules run on the closed round."""
+    """Audited, then announced: the corrective-action rules run on the closed round. An
+    anonymous round forgets who its invitees were (``forget_invitees``)."""
     audit.record("round_closed", target=f"round:{round_.id}", automatic=round_.closed_at != now)
+    if round_.anonymous:
+        forget_invitees(round_)
     round_closed.send(round_, now=now)
+
+
+def forget_invitees(round_: Round) -> None:
+    """Erase what links an anonymous round's invitations to people, times and answers: the
+    names and e-mail addresses (needed only to invite and remind while the round is open), any
+    time of sending, reminding, opening or answering, and the answers saved but never sent.
+    Each invitation keeps its unit, group and status, from which the response rate is
+    counted, and its link."""
+    db.session.execute(
+        sa_update(Invitation)
+        .where(Invitation.round_id == round_.id)
+        .values(
+            person_name=None,
+            email=None,
+            emailed_at=None,
+            reminded_at=None,
+            opened_at=None,
+            submitted_at=None,
+            draft=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def close_due_rounds(now: datetime) -> list[Round]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from numbers import Number
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or Sheets
@@ -10,8 +11,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0", "＝", "＋", "－", "�
 
 
 def safe_cell(value: object) -> object:
-    """Numbers stay numbers; text that would start a formula gets a leading apostrophe."""
-    if value is None or isinstance(value, Number):
+    """Numbers and dates stay numbers and dates; text that would start a formula gets a
+    leading apostrophe."""
+    if value is None or isinstance(value, Number | date):
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text

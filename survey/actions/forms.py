@@ -46,6 +46,12 @@ class RunRulesForm(FlaskForm):
     submit = SubmitField(_l("Run the rules"))
 
 
+class NoteActionForm(FlaskForm):
+    """Turn a note on an item (a lowest rating with a comment) into a corrective action."""
+
+    submit = SubmitField(_l("Make it a corrective action"))
+
+
 class AssignForm(FlaskForm):
     owner_id = SelectField(
         _l("Owner"),

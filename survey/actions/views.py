@@ -15,6 +15,7 @@ from wtforms import SelectChoice
 from survey import audit, corrective, rounds
 from survey.actions import bp
 from survey.actions.forms import (
+    NoteActionForm,
     QueueFilterForm,
     RunRulesForm,
 )
@@ -23,6 +24,7 @@ from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import (
     CorrectiveAction,
+    ItemNote,
     Round,
     Unit,
     User,
@@ -66,14 +68,19 @@ def index():
     everything = db.session.scalars(
         corrective.queue(corrective.QueueFilter(status="all"), current_user, today)
     ).all()
+    lead = corrective.is_lead(current_user)
+    notes = db.session.scalars(corrective.open_notes()).all() if lead else []
     return render_template(
         "actions/index.html",
         page=page,
         form=form,
         today=today,
         stats=corrective.register_stats(everything, today),
-        names=_names(page.items),
-        run_form=_run_rules_form() if corrective.is_lead(current_user) else None,
+        names=_names([*page.items, *notes]),
+        notes=notes,
+        note_form=NoteActionForm() if lead else None,
+        open_actions=corrective.open_actions_by_item(notes),
+        run_form=_run_rules_form() if lead else None,
         filtered=any(v for k, v in request.args.items() if k != "page"),
     )
 
@@ -146,16 +153,35 @@ def run_rules():
         flash(
             _(
                 "Rules run on %(round)s: %(created)s new actions; %(again)s open actions "
-                "fired again.",
+                "fired again; %(notes)s new or changed notes on items.",
                 round=round_.name,
                 created=len(run.created),
                 again=len(run.fired_again),
+                notes=len(run.notes),
             ),
             "success",
         )
     else:
         flash(_("Choose a round to run the rules on."), "error")
     return redirect(url_for("actions.index"))
+
+
+@bp.post("/notes/<int:note_id>/action")
+@role_required(LEAD)
+def note_to_action(note_id: int):
+    """The lead turns a note on an item into a corrective action (history and audit trail)."""
+    note = db.get_or_404(ItemNote, note_id)
+    if not NoteActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action = corrective.note_to_action(note, current_user, utcnow())
+    except corrective.ActionError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("actions.index", _anchor="notes"))
+    db.session.commit()
+    flash(_("The note is now corrective action #%(id)s.", id=action.id), "success")
+    return redirect(url_for("actions.detail", action_id=action.id))
 
 
 @bp.get("/register.<fmt>")

@@ -1,5 +1,6 @@
 """How an audit event reads: its kind and details by name, with codes among the values
-(statuses, steps, roles, export kinds) in the reader's language."""
+(statuses, steps, roles, export kinds,
+download formats) in the reader's language."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _value(key: str, value) -> str:
         "before": ROLE_LABELS,
         "after": ROLE_LABELS,
         "kind": audit.EXPORT_KINDS,
+        "format": audit.DOWNLOAD_FORMATS,
     }.get(key)
     if key == "changes" and isinstance(value, dict):
         # A round's settings: "最后答题日: 2026-12-31 → 2027-01-15; …"

@@ -16,7 +16,7 @@ from survey.extensions import db
 from survey.formatting import plain_value, records
 from survey.i18n import current_language
 from survey.models import Round
-from survey.results import RoundResults, data_versions, round_results
+from survey.results import RoundResults, data_versions, exports, round_results
 
 READERS = ("quality_lead", "admin")
 ITEM_COLUMNS = (
@@ -82,6 +82,8 @@ CHANGE_COLUMNS = (
     "difference",
     "z",
     "p_value",
+    "test",
+    "p_adjusted",
     "significant",
     "direction",
 )
@@ -153,6 +155,8 @@ def round_results_json(round_id: int):
     results = round_results(round_)
     body = results_json(results, _lang())
     body["round"] = round_json(round_, rounds.progress_of(round_), results.responses)
+    # Audited once per request, like every other download of results.
+    exports.record_download(round_, "json", language=body["language"])
     return jsonify(body)
 
 
@@ -192,6 +196,12 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
             labels,
         ),
         "served_units": _labelled(records(results.served_units, UNIT_COLUMNS), labels),
+        # Items too few answered to publish (left out of every figure above), and the groups
+        # only ever reported together: what the anonymity rule held back.
+        "withheld_items": _labelled(
+            records(results.disclosure.withheld) if results.disclosure else [], labels
+        ),
+        "other_groups": sorted(results.small_groups()),
         "weighted": _weighted(results, labels),
         "previous_round": _previous(results, labels),
     }

@@ -17,20 +17,23 @@ from survey.models import utcnow
 @with_appcontext
 def run_rules(round_id: int) -> None:
     """Run the low-score rules on a round: new corrective actions, or a note in the history of
-    an item's open action. Prints one `action ID QUESTION SERVED_UNIT RULE VALUE N` line per
-    new action."""
+    an item's open action; a lowest rating with a comment becomes a note on the item. Prints
+    one `action ID QUESTION SERVED_UNIT RULE VALUE N` line per new action and one
+    `note ID QUESTION SERVED_UNIT RATE N` line per new or changed note."""
     round_ = round_or_fail(round_id)
     run = corrective.run_rules(round_, utcnow())
     db.session.commit()
     click.echo(
         f"round {round_.id}: {len(run.created)} new actions, "
-        f"{len(run.fired_again)} open actions fired again"
+        f"{len(run.fired_again)} open actions fired again, {len(run.notes)} notes on items"
     )
     for a in run.created:
         click.echo(
             f"action {a.id} {a.question_code} {a.served_unit or '-'} {a.rule} "
             f"{a.observed:.3f} {a.n}"
         )
+    for n in run.notes:
+        click.echo(f"note {n.id} {n.question_code} {n.served_unit or '-'} {n.observed:.3f} {n.n}")
 
 
 @click.command("send-reminders")

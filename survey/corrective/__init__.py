@@ -7,10 +7,12 @@ reason. A transition not in the table, or one whose precondition is unmet, raise
 
 Rules to actions: ``run_rules(round_)`` runs ``analysis.run_rules`` on the round (thresholds
 and enabled rules from ``Round.thresholds``, the previous round of the same questionnaire for
-the drop rule) and keeps one candidate per (question, served unit). An item with an open
-action gets an event, never a second action (``CorrectiveAction.open_key`` is unique); an item
-whose action from the same round was closed or cancelled is left alone, so that running the
-rules again never brings back what the lead already dealt with.
+the drop rule) and keeps one candidate per (question, served unit), the most severe. An item
+with an open action gets an event, never a second action (``CorrectiveAction.open_key`` is
+unique); an item whose action from the same round was closed or cancelled, or whose action was
+closed as effective on this round's answers, is left alone, so that running the rules again
+never brings back what the lead already dealt with. A lowest rating with a comment becomes a
+note on the item (``ItemNote``), which the lead may turn into an action (``note_to_action``).
 
 Every change appends an ``ActionEvent`` (who, when, status from and to, text); no function here
 changes or deletes one, and the model refuses to.
@@ -40,10 +42,12 @@ from survey.corrective.queue import (
     RegisterStats,
     is_overdue,
     local_today,
+    open_actions_by_item,
+    open_notes,
     queue,
     register_stats,
 )
-from survey.corrective.rules import RuleRun, run_rules
+from survey.corrective.rules import RuleRun, note_to_action, run_rules
 from survey.corrective.states import (
     ACTIVE,
     CAUSE_CATEGORIES,
@@ -116,6 +120,9 @@ __all__ = [
     "item_frame",
     "local_today",
     "move",
+    "note_to_action",
+    "open_actions_by_item",
+    "open_notes",
     "my_actions",
     "open_key",
     "owner_candidates",

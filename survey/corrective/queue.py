@@ -12,11 +12,13 @@ from sqlalchemy import Select, or_, select
 from survey import office_time
 from survey.converters import parse_id
 from survey.corrective.access import is_lead
-from survey.corrective.states import ACTIVE
+from survey.corrective.states import ACTIVE, note_key, open_key
 from survey.extensions import db
 from survey.models import (
     ActionStep,
     CorrectiveAction,
+    ItemNote,
+    Round,
     User,
 )
 
@@ -58,8 +60,9 @@ class QueueFilter:
 
 
 def queue(filters: QueueFilter, viewer: User, today: date) -> Select:
-    """Actions the viewer may see, filtered, most severe first (severity: how far below the
-    threshold, weighted by sqrt(n), as ``analysis.alerts`` computes it)."""
+    """Actions the viewer may see, filtered, most severe first (severity: the size of the gap
+    times how certain it is, as ``analysis.alerts`` computes it, the same scale for every
+    rule)."""
     query = select(CorrectiveAction)
     if not is_lead(viewer):
         mine = select(ActionStep.action_id).where(ActionStep.owner_id == viewer.id)
@@ -81,6 +84,34 @@ def queue(filters: QueueFilter, viewer: User, today: date) -> Select:
     if filters.overdue:
         query = query.where(CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date < today)
     return query.order_by(CorrectiveAction.severity.desc(), CorrectiveAction.id)
+
+
+def open_notes() -> Select:
+    """The notes on items (a lowest rating with a comment) the lead has not made actions of,
+    newest round first, then the most severe (gap x certainty, as actions): the queue lists
+    them below the actions."""
+    return (
+        select(ItemNote)
+        .join(ItemNote.round)
+        .where(ItemNote.action_id.is_(None))
+        .order_by(Round.created_at.desc(), ItemNote.severity.desc(), ItemNote.id)
+    )
+
+
+def open_actions_by_item(notes: Iterable[ItemNote]) -> dict[str, CorrectiveAction]:
+    """The open action of each note's item, by ``open_key``: such a note cannot become a
+    second action, so the queue links to the open one instead."""
+    keys = {open_key(n.question_code, n.served_unit) for n in notes}
+    if not keys:
+        return {}
+    found = db.session.scalars(select(CorrectiveAction).where(CorrectiveAction.open_key.in_(keys)))
+    return {a.open_key: a for a in found}
+
+
+def note_of_item(round_id: int, question: str, served_unit: str | None) -> ItemNote | None:
+    """The round's note on an item (a lowest rating with a comment), if the rules made one."""
+    key = note_key(round_id, question, served_unit)
+    return db.session.scalar(select(ItemNote).where(ItemNote.note_key == key))
 
 
 def actions_of_item(question: str, served_unit: str | None) -> list[CorrectiveAction]:

@@ -22,7 +22,8 @@ from survey.spreadsheets import safe_cell
 
 COLUMNS = (
     "id", "status", "round", "question", "question_text", "category", "served_unit", "group",
-    "rule", "observed", "n", "ci_low", "ci_high", "threshold", "evidence", "severity",
+    "rule", "observed", "n", "ci_low", "ci_high", "threshold", "evidence", "p_value",
+    "p_adjusted", "test", "severity",
     "comments", "owner",
     "due_date", "overdue", "opened", "closed", "days_to_close", "containment", "cause_method",
     "cause_category", "root_cause", "elsewhere", "elsewhere_note", "action_taken",
@@ -75,6 +76,9 @@ def row(action: CorrectiveAction, question_text: str, today: date) -> list[objec
         action.ci_high,
         action.threshold,
         action.evidence,
+        action.p_value,
+        action.p_adjusted,
+        action.p_test,
         round(action.severity, 3),
         "\n".join(action.comments),
         owner,

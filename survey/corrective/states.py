@@ -56,3 +56,8 @@ TRANSITIONS: dict[str, Transition] = {
 def open_key(question: str, served_unit: str | None) -> str:
     """The key an active action holds, unique among actions: one open action per item."""
     return f"{question}|{served_unit or ''}"
+
+
+def note_key(round_id: int, question: str, served_unit: str | None) -> str:
+    """The key a note on an item holds, unique among notes: one note per round and item."""
+    return f"{round_id}|{question}|{served_unit or ''}"

@@ -65,9 +65,32 @@ RULE_LABELS = {
 }
 EVIDENCE_LABELS = {
     # "95% i" would read as a printf placeholder: the percentage goes in as a value.
-    "confirmed": _l("Confirmed: the whole %(ci)s interval is below the threshold", ci="95%"),
-    "possible": _l("Possible: only the observed value is below the threshold"),
+    "confirmed": _l(
+        "Confirmed: the whole %(ci)s interval is below the threshold, from enough respondents",
+        ci="95%",
+    ),
+    "possible": _l(
+        "Possible: the observed value is below the threshold, but the interval reaches it "
+        "or too few people answered"
+    ),
 }
+# What "confirmed" and "possible" mean for a drop from the previous round, and for a note.
+DROP_EVIDENCE_LABELS = {
+    "confirmed": _l(
+        "Confirmed: significant after the correction for many tests, and the whole %(ci)s "
+        "interval of the change lies below zero",
+        ci="95%",
+    ),
+    "possible": _l(
+        "Possible: significant after the correction for many tests, but the %(ci)s interval "
+        "of the change reaches zero",
+        ci="95%",
+    ),
+}
+NOTE_EVIDENCE = _l(
+    "Possible: one respondent's rating and comment are never confirmed by themselves"
+)
+TEST_LABELS = {"z": _l("two-proportion z-test"), "fisher": _l("Fisher's exact test")}
 PROPOSALS = {
     "effective": _l("Effective: the answers after the fix meet the threshold"),
     "not_effective": _l("Not effective: the answers after the fix are still below the threshold"),
@@ -88,6 +111,14 @@ FIELD_VALUES = {
     "cause_category": CAUSE_CATEGORIES,
     "elsewhere": {True: _l("Yes"), False: _l("No")},
 }
+
+
+def evidence_label(rule: str, evidence: str) -> str:
+    """What the evidence class of an action found by ``rule`` means."""
+    if rule == "single_low_with_comment":
+        return str(NOTE_EVIDENCE)
+    labels = DROP_EVIDENCE_LABELS if rule == "significant_drop" else EVIDENCE_LABELS
+    return str(labels.get(evidence, evidence))
 
 
 def question_texts(actions: Iterable[CorrectiveAction], lang: str) -> dict[tuple[int, str], str]:

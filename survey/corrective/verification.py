@@ -1,6 +1,8 @@
 """Was an action effective? Its item's rate in the source round against a later round,
 counting only the answers given after the action was implemented (ISO 9001:2015 10.2.1 d:
-the effectiveness of what was done, not of what was there before)."""
+the effectiveness of what was done, not of what was there before). The change is tested as
+``analysis.trends`` tests one: Fisher's exact test where an expected count is below 5, else the
+pooled z-test (one test: no correction); the proposal itself reads only the threshold."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 import analysis
 from analysis.metrics import below
+from analysis.trends import proportion_tests
 from survey.corrective.states import _
 from survey.extensions import db
 from survey.formatting import plain_number
@@ -41,6 +44,9 @@ class Verification:
     z: float | None
     p_value: float | None
     since: datetime | None = None
+    # The test of p_value: "fisher" where an expected count is below 5, else "z" (see
+    # analysis.trends); None without figures in both rounds.
+    test: str | None = None
 
     @property
     def rate_before(self) -> float | None:
@@ -183,7 +189,9 @@ def verify(
         group = None
     n0, x0 = _counts(before, action, group)
     n1, x1 = _counts(after, action, group)
-    z, p = analysis.two_proportion_z_test(x0, n0, x1, n1) if n0 and n1 else (None, None)
+    z, p, test = (None, None, None)
+    if n0 and n1:
+        (z,), (p,), (test,) = proportion_tests([x0], [n0], [x1], [n1])
     return Verification(
         round_,
         group,
@@ -195,6 +203,7 @@ def verify(
         plain_number(z),
         plain_number(p),
         since,
+        test,
     )
 
 

@@ -173,6 +173,7 @@ def _verification_record(check: Verification, result: str) -> dict:
         "n_after": check.n_after,
         "rate_after": check.rate_after,
         "p_value": check.p_value,
+        "test": check.test,
         "result": result,
     }
 

@@ -10,6 +10,7 @@ from survey.models.actions import (
     ActionStep,
     ActionSummary,
     CorrectiveAction,
+    ItemNote,
 )
 from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "CorrectiveAction",
     "Invitation",
+    "ItemNote",
     "Question",
     "Questionnaire",
     "QuestionnaireVersion",

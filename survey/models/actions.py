@@ -70,6 +70,10 @@ class CorrectiveAction(db.Model):
     severity: Mapped[float]
     evidence: Mapped[str] = mapped_column(String(20))
     p_value: Mapped[float | None]
+    # The drop rule's Benjamini-Hochberg adjusted p-value and the test of p_value ("z" or
+    # "fisher"); None for the other rules and for actions found before they were recorded.
+    p_adjusted: Mapped[float | None]
+    p_test: Mapped[str | None] = mapped_column(String(10))
     comments: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "question|served_unit" while the action is open, NULL once closed or cancelled: the unique
     # constraint keeps at most one open action per item (NULLs never collide).
@@ -111,6 +115,41 @@ class CorrectiveAction(db.Model):
     attachments: Mapped[list[ActionAttachment]] = relationship(
         back_populates="action", order_by="ActionAttachment.id"
     )
+
+
+class ItemNote(db.Model):
+    """A rating at the bottom of the scale given with a comment, on an item of a round: a note
+    for the quality lead, never a corrective action by itself (one respondent's word). The
+    lead may turn it into an action (``action``, ``turned_by``, ``turned_at``). One note per
+    round and item (question and served unit), ``note_key`` unique; running the rules again
+    updates its figures and comments."""
+
+    __tablename__ = "item_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(80))
+    served_unit: Mapped[str | None] = mapped_column(String(40))
+    group_code: Mapped[str | None] = mapped_column(String(40))
+    # "round_id|question|served_unit": one note per round and item (NULLs would not collide).
+    note_key: Mapped[str] = mapped_column(String(100), unique=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    # The item's satisfaction rate, n and 95% interval in the round, and the rule's severity.
+    observed: Mapped[float]
+    n: Mapped[int] = mapped_column(Integer)
+    ci_low: Mapped[float | None]
+    ci_high: Mapped[float | None]
+    severity: Mapped[float]
+    comments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("corrective_action.id"))
+    turned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    turned_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    round: Mapped[Round] = relationship()
+    action: Mapped[CorrectiveAction | None] = relationship()
+    turned_by: Mapped[User | None] = relationship()
 
 
 class ActionEvent(db.Model):

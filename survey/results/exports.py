@@ -3,9 +3,13 @@
 
 - Raw answers: one row per response and one column per question (the question's code), so a
   round of 100,000 responses fits one sheet; ratings stay numbers, choices are their codes,
-  comments sit in ``<code>_comment`` columns; ``source`` says web, paper or meeting. An
-  anonymous round has no unit column. The rows are read from the database in chunks of
-  ``CHUNK`` responses and streamed, never held all at once.
+  comments sit in ``<code>_comment`` columns; ``source`` says web, paper or meeting. The rows
+  are read from the database in chunks of ``CHUNK`` responses and streamed, never held all at
+  once. A named round's rows carry their unit and time: only the users of
+  ``survey.permissions.may_take_identified_answers`` get them. An anonymous round's rows carry
+  neither (its responses keep none), only the day, and a respondent group with fewer than
+  ``MIN_GROUP_UNITS`` units invited is reported as "other groups" (``merged_groups``).
+- Every download of results is recorded in the audit log (``record_download``).
 - Every text cell passes through ``survey.spreadsheets.safe_cell``, so no comment becomes a
   formula in Excel, LibreOffice or Sheets; the workbook also drops the control characters the
   xlsx format cannot hold.
@@ -26,14 +30,17 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Response as HttpResponse
 from flask import abort, stream_with_context
+from flask_babel import force_locale
 from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
+from survey import audit
 from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
 from survey.questionnaire_store import to_model
 from survey.results.frames import plain_rows
+from survey.results.other_groups import OTHER_GROUPS, merged_groups
 from survey.results.tables import RoundResults, round_results
 from survey.spreadsheets import safe_cell
 
@@ -68,6 +75,7 @@ DECIMALS = {
     "weighted_deff": "0.00",
     "z": "0.00",
     "p_value": "0.0000",
+    "p_adjusted": "0.0000",
 }
 COUNTS = {
     "n",
@@ -100,11 +108,15 @@ FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 @dataclass(frozen=True)
 class RawLayout:
     """The columns of the raw export: response facts, then per question its answer (and
-    ``<code>_comment`` for a question that asks for a comment)."""
+    ``<code>_comment`` for a question that asks for a comment). ``merged`` are the group codes
+    written as ``other_groups`` (the label in the export's language)."""
 
     with_unit: bool
     questions: tuple[str, ...]
     comments: tuple[str, ...]
+    days_only: bool = False
+    merged: frozenset[str] = frozenset()
+    other_groups: str = "other groups"
 
     @property
     def header(self) -> list[str]:
@@ -119,13 +131,19 @@ class RawLayout:
         return facts + answers
 
 
-def raw_layout(round_: Round) -> RawLayout:
+def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
     definition = to_model(round_.version)
     questions = definition.questions()
+    anonymous = bool(round_.anonymous)
+    with force_locale(lang):
+        other = str(OTHER_GROUPS)
     return RawLayout(
-        with_unit=not round_.anonymous,
+        with_unit=not anonymous,
         questions=tuple(q.code for q in questions),
         comments=tuple(q.code for q in questions if q.follow_up),
+        days_only=anonymous,
+        merged=merged_groups(round_) if anonymous else frozenset(),
+        other_groups=other,
     )
 
 
@@ -148,7 +166,9 @@ def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
             return
         answers = _answers_by_response(responses[0][0], responses[-1][0], round_.id)
         for rid, submitted, source, group, unit in responses:
-            when = submitted.date() if round_.anonymous else submitted.replace(microsecond=0)
+            when = submitted.date() if layout.days_only else submitted.replace(microsecond=0)
+            if group in layout.merged:
+                group = layout.other_groups
             facts = [rid, when, source, group] + ([unit] if layout.with_unit else [])
             yield facts + _answer_cells(answers.get(rid, {}), layout)
         last = responses[-1][0]
@@ -176,12 +196,12 @@ def _answer_cells(answers: dict[str, tuple], layout: RawLayout) -> list[Any]:
     return cells
 
 
-def answers_csv(round_: Round) -> Iterator[str]:
+def answers_csv(round_: Round, lang: str = "zh") -> Iterator[str]:
     """The raw export as CSV text chunks: a UTF-8 byte-order mark (so Excel reads Chinese),
     the header, then a chunk per ``CHUNK`` responses."""
     # A streamed body runs after the view's session has ended: load the round afresh.
     round_ = db.session.get(Round, round_.id)
-    layout = raw_layout(round_)
+    layout = raw_layout(round_, lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(layout.header)
@@ -206,13 +226,32 @@ def _csv_cell(value: Any) -> Any:
     return safe_cell(value if isinstance(value, int | float) else str(value))
 
 
-def answers_csv_response(round_: Round) -> HttpResponse:
+def answers_csv_response(round_: Round, lang: str = "zh") -> HttpResponse:
     """The raw export streamed as a download (the first bytes leave at once)."""
     response = HttpResponse(
-        stream_with_context(answers_csv(round_)), content_type="text/csv; charset=utf-8"
+        stream_with_context(answers_csv(round_, lang)), content_type="text/csv; charset=utf-8"
     )
     response.headers["Content-Disposition"] = _attachment(round_, "answers", "csv")
     return response
+
+
+def identifies_units(round_: Round) -> bool:
+    """Whether the round's raw answers name each response's unit (a named round's do)."""
+    return not round_.anonymous
+
+
+def record_download(round_: Round, fmt: str, raw: bool = False, **detail: Any) -> None:
+    """Record a download of the round's results in the audit log (who, which round, which
+    format, and whether it held the raw answers with unit codes), committed before the file
+    leaves, so that a download is never without its record."""
+    audit.record(
+        "raw_answers_downloaded" if raw else "results_downloaded",
+        target=f"round:{round_.id}",
+        format=fmt,
+        **detail,
+        **({"unit_codes": identifies_units(round_)} if raw else {}),
+    )
+    db.session.commit()
 
 
 def _attachment(round_: Round, what: str, extension: str) -> str:

@@ -31,6 +31,7 @@ from survey.results.cache import (
 )
 from survey.results.frames import answers_frame, lowest_first
 from survey.results.labels import Labels, labels_for
+from survey.results.other_groups import merged_groups
 
 # How many earlier rounds of the same questionnaire the trend shows besides the round itself.
 HISTORY = 4
@@ -147,6 +148,11 @@ def round_results(round_: Round) -> RoundResults:
         return results
 
 
+def _unnamed(round_: Round) -> frozenset[str]:
+    """The groups an anonymous round never names, whatever their size: those of one unit."""
+    return merged_groups(round_) if round_.anonymous else frozenset()
+
+
 def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int]]) -> tuple:
     settings = (
         round_.anonymity_threshold,
@@ -161,6 +167,8 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
         round_.opens_at,
         round_.closes_at,
         round_.anonymous,
+        # Issuing or revoking invitations changes which groups have a single unit.
+        tuple(sorted(_unnamed(round_))),
     )
     return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
 
@@ -170,7 +178,7 @@ def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts
     cached = COUNTS.get((round_.id, version))
     if cached is None:
         all_counts = analysis.rating_counts(answers_frame(round_))
-        cached = analysis.disclose(all_counts, round_.anonymity_threshold).counts
+        cached = analysis.disclose(all_counts, round_.anonymity_threshold, _unnamed(round_)).counts
         COUNTS.put((round_.id, version), cached)
     return cached
 
@@ -180,7 +188,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
     # Every table is computed from what the round may publish: withheld items left out of
     # all totals, group rows hidden where a small cell could otherwise be worked out.
-    disclosure = analysis.disclose(analysis.rating_counts(frame), k)
+    disclosure = analysis.disclose(analysis.rating_counts(frame), k, _unnamed(round_))
     counts = disclosure.counts
     COUNTS.put((round_.id, versions[round_.id]), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
@@ -194,7 +202,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         counts=counts,
         items=lowest_first(analysis.item_table(counts)),
         categories=_in_order(analysis.headline_table(counts, threshold), round_),
-        below=analysis.below_threshold_table(counts, threshold),
+        below=analysis.below_threshold_table(counts, threshold, k),
         groups=analysis.by_group(disclosure),
         group_categories=analysis.by_group_category(disclosure),
         group_items=analysis.by_group_question(disclosure),
@@ -203,8 +211,8 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         scorecards=analysis.scorecard_table(counts, threshold, level="question"),
         drivers=analysis.driver_table(counts),
         weighted=_weighted(disclosure, round_.weights),
-        comparison=_comparison(older[-1] if older else None, counts),
-        history=_history([*older, (round_, counts)]),
+        comparison=_comparison(older[-1] if older else None, counts, k),
+        history=_history([*older, (round_, counts)], k),
         round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
         labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
         disclosure=disclosure,
@@ -244,23 +252,25 @@ def _hidden_cells(disclosure: analysis.Disclosure) -> frozenset[tuple[str | None
 
 
 def _comparison(
-    previous: tuple[Round, analysis.RatingCounts] | None, counts: analysis.RatingCounts
+    previous: tuple[Round, analysis.RatingCounts] | None, counts: analysis.RatingCounts, k: int
 ) -> Comparison | None:
+    """Each table is one family of tests (Benjamini-Hochberg); rows with fewer than ``k``
+    respondents in either round are not tested."""
     if previous is None:
         return None
     round_, before = previous
     return Comparison(
         round_id=round_.id,
         name=round_.name,
-        categories=analysis.compare_rounds(before, counts, by=("category",)),
-        items=analysis.compare_rounds(before, counts),
+        categories=analysis.compare_rounds(before, counts, by=("category",), anonymity_threshold=k),
+        items=analysis.compare_rounds(before, counts, anonymity_threshold=k),
     )
 
 
-def _history(rounds: list[tuple[Round, analysis.RatingCounts]]) -> pd.DataFrame:
+def _history(rounds: list[tuple[Round, analysis.RatingCounts]], k: int) -> pd.DataFrame:
     """Per-category rates per round, oldest first, in the shape of ``analysis.trend_table``;
-    built from each round's counts (and ``compare_rounds`` for the change) so that earlier
-    rounds never need their answers loaded again."""
+    built from each round's counts (and ``compare_rounds`` for the change, one family of
+    tests per pair of rounds) so that earlier rounds never need their answers loaded again."""
     columns = ["category", "n", "satisfied", "rate", "ci_low", "ci_high"]
     parts, before = [], None
     for index, (round_, counts) in enumerate(rounds):
@@ -272,13 +282,15 @@ def _history(rounds: list[tuple[Round, analysis.RatingCounts]]) -> pd.DataFrame:
                     "category": table["category"],
                     "difference": np.nan,
                     "p_value": np.nan,
+                    "test": None,
+                    "p_adjusted": np.nan,
                     "significant": False,
                 }
             )
         else:
-            change = analysis.compare_rounds(before, counts, by=("category",))[
-                ["category", "difference", "p_value", "significant"]
-            ]
+            change = analysis.compare_rounds(
+                before, counts, by=("category",), anonymity_threshold=k
+            )[["category", "difference", "p_value", "test", "p_adjusted", "significant"]]
         table = table.merge(change, on="category", how="left")
         table.insert(0, "round_index", index)
         table.insert(0, "round_id", round_.id)

@@ -1,13 +1,15 @@
 """Everything of a round's results as one Excel workbook.
 
 The workbook is written in openpyxl's write-only mode to a file in the round's cache folder
-(``survey.results.file_cache``), once per data version and language, and sent from there.
+(``survey.results.file_cache``), once per data version, language and variant (with or without
+the raw answers; an anonymous round's groups reported as "other groups"), and sent from there.
 Text cells pass through ``survey.spreadsheets.safe_cell`` and lose the control characters the
 xlsx format cannot hold.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from survey.results.exports import (
     HEADER_FILL,
     PERCENT,
     download_name,
+    merged_groups,
     raw_layout,
     raw_rows,
     summary_tables,
@@ -43,27 +46,43 @@ from survey.spreadsheets import safe_cell
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def workbook(round_: Round, lang: str) -> tuple[Path, str]:
-    """The workbook's path (made once per data version and language) and its download name."""
+def workbook(round_: Round, lang: str, raw: bool = True) -> tuple[Path, str]:
+    """The workbook's path (made once per data version, language and variant) and its download
+    name; without ``raw`` it has no Raw data sheet."""
     results = round_results(round_)
     path = file_cache.cached_file(
         round_.id,
         results.version_tag,
-        f"results-{lang}.xlsx",
-        lambda target: write_workbook(round_, results, lang, target),
+        f"results-{lang}{_variant(round_, raw)}.xlsx",
+        lambda target: write_workbook(round_, results, lang, target, raw),
     )
     return path, download_name(round_, "results", "xlsx")
 
 
-def write_workbook(round_: Round, results: RoundResults, lang: str, path: Path) -> None:
-    """Write the workbook: Summary, one sheet per summary table, Questions, Raw data."""
+def _variant(round_: Round, raw: bool) -> str:
+    """What the file name adds to the data version: no raw sheet, or the groups an anonymous
+    round reports as "other groups" (they follow its invitations, which the version does not)."""
+    if not raw:
+        return "-aggregated"
+    if not round_.anonymous:
+        return ""
+    merged = ",".join(sorted(merged_groups(round_)))
+    return "-" + hashlib.sha256(merged.encode()).hexdigest()[:8]
+
+
+def write_workbook(
+    round_: Round, results: RoundResults, lang: str, path: Path, raw: bool = True
+) -> None:
+    """Write the workbook: Summary, one sheet per summary table, Questions, Raw data (when
+    ``raw``)."""
     book = Workbook(write_only=True)
     with force_locale(lang):
         _summary_sheet(book, round_, results, lang)
         for name, table in summary_tables(results, lang).items():
             _table_sheet(book, SHEET_TITLES.get(name, name), table)
         _questions_sheet(book, round_, lang)
-        _raw_sheet(book, round_)
+        if raw:
+            _raw_sheet(book, round_, lang)
     book.save(path)
 
 
@@ -192,16 +211,16 @@ def _questions_sheet(book: Workbook, round_: Round, lang: str) -> None:
         )
 
 
-def _raw_sheet(book: Workbook, round_: Round) -> None:
+def _raw_sheet(book: Workbook, round_: Round, lang: str) -> None:
     sheet = book.create_sheet(_("Raw data")[:31])
-    layout = raw_layout(round_)
+    layout = raw_layout(round_, lang)
     _widths(
         sheet,
         [12, 18, 10, 14] + ([18] if layout.with_unit else []) + [14] * (len(layout.header) - 5),
     )
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, layout.header))
-    date_format = "yyyy-mm-dd" if round_.anonymous else "yyyy-mm-dd hh:mm:ss"
+    date_format = "yyyy-mm-dd" if layout.days_only else "yyyy-mm-dd hh:mm:ss"
     for row in raw_rows(round_, layout):
         # Plain values (no style object per cell): two million cells stay fast.
         row[1] = _cell(sheet, row[1], date_format)

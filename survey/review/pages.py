@@ -14,7 +14,7 @@ from flask import abort, url_for
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from questionnaires import tabulated_as
 from survey import rounds
-from survey.corrective.queue import actions_of_item
+from survey.corrective.queue import actions_of_item, note_of_item
 from survey.corrective.texts import status_labels
 from survey.extensions import db
 from survey.formatting import records
@@ -60,6 +60,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         headline=_weighted_rows(results, results.categories, "categories", ("category",)),
         below=records(results.below),
         items=_weighted_rows(results, results.items, "items", ITEM_KEY),
+        withheld=records(results.disclosure.withheld) if results.disclosure else [],
         groups=records(results.groups),
         heat=heat_rows(results, labels),
         units=records(results.served_units),
@@ -228,6 +229,7 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
             comments_query(round_, question=question, **_undisclosed(results)).limit(5)
         ).all(),
         actions=actions_of_item(question, item["served_unit"]),
+        note=note_of_item(round_.id, question, item["served_unit"]),
         action_statuses=status_labels(),
     )
     return page

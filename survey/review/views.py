@@ -10,7 +10,7 @@ from survey.converters import parse_id
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Round
-from survey.permissions import role_required
+from survey.permissions import may_take_identified_answers, role_required
 from survey.results import charts, exports, report, round_results, workbook
 from survey.review import bp, pages
 from survey.review.forms import comment_filter_form
@@ -108,22 +108,39 @@ def chart(round_id: int, kind: str, fmt: str):
     return response
 
 
+# Every download below is recorded in the audit log before it leaves (exports.record_download).
+
+
 @bp.get("/rounds/<int:round_id>/answers.csv")
 @role_required(*REVIEWERS)
 def export_answers(round_id: int):
-    return exports.answers_csv_response(_round(round_id))
+    """The raw answers: a named round's name each response's unit, so they need the permission
+    to take identified answers (403 without it); an anonymous round's keep no unit."""
+    round_ = _round(round_id)
+    if exports.identifies_units(round_) and not may_take_identified_answers(current_user):
+        abort(403)
+    lang = _lang()
+    exports.record_download(round_, "csv", raw=True, language=lang)
+    return exports.answers_csv_response(round_, lang)
 
 
 @bp.get("/rounds/<int:round_id>/tables/<table>.csv")
 @role_required(*REVIEWERS)
 def export_table(round_id: int, table: str):
-    return exports.table_csv_response(_round(round_id), table, _lang())
+    round_, lang = _round(round_id), _lang()
+    response = exports.table_csv_response(round_, table, lang)
+    exports.record_download(round_, "csv", table=table, language=lang)
+    return response
 
 
 @bp.get("/rounds/<int:round_id>/results.xlsx")
 @role_required(*REVIEWERS)
 def export_workbook(round_id: int):
-    path, name = workbook.workbook(_round(round_id), _lang())
+    """The workbook; its Raw data sheet only for those who may take the round's raw answers."""
+    round_, lang = _round(round_id), _lang()
+    raw = not exports.identifies_units(round_) or may_take_identified_answers(current_user)
+    path, name = workbook.workbook(round_, lang, raw=raw)
+    exports.record_download(round_, "xlsx", raw=raw, language=lang)
     return send_file(
         path, as_attachment=True, download_name=name, mimetype=workbook.XLSX_MIMETYPE, max_age=0
     )
@@ -132,7 +149,9 @@ def export_workbook(round_id: int):
 @bp.get("/rounds/<int:round_id>/report.pdf")
 @role_required(*REVIEWERS)
 def report_pdf(round_id: int):
-    path, name = report.pdf(_round(round_id), _lang())
+    round_, lang = _round(round_id), _lang()
+    path, name = report.pdf(round_, lang)
+    exports.record_download(round_, "pdf", language=lang)
     return send_file(
         path, as_attachment=False, download_name=name, mimetype="application/pdf", max_age=0
     )

@@ -27,3 +27,15 @@ def test_trend_summary_flags_significant_changes(counted):
 
 def test_report_tables_of_an_empty_round_are_empty():
     assert headline_table(empty_frame()).empty and below_threshold_table(empty_frame()).empty
+
+
+def test_an_item_below_the_anonymity_threshold_is_never_confirmed_below(answers, frame_of):
+    frame = frame_of(answers([1, 1, 1, 1]), answers([1] * 5, "q2"))  # both intervals below 80%
+    table = below_threshold_table(frame)
+    assert dict(zip(table["question"], table["evidence"])) == {"q1": "possible", "q2": "confirmed"}
+
+
+def test_trend_summary_names_the_test_and_the_adjusted_p_value(counted):
+    row = trend_summary(counted(11, 12, round_id=1), counted(6, 12, round_id=2)).iloc[0]
+    assert (row["test"], row["significant"]) == ("fisher", False)
+    assert row["p_adjusted"] == row["p_value"]  # a family of one

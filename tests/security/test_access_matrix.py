@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import ActionAttachment, Question, RespondentGroup, Round, Section, Unit
+from survey.models import (
+    ActionAttachment,
+    ItemNote,
+    Question,
+    RespondentGroup,
+    Round,
+    Section,
+    Unit,
+)
 from tests.factories import PASSWORD
 
 ROLES = ["anonymous", "link_holder", "respondent", "designer", "quality_lead", "admin", "owner"]
@@ -104,8 +112,14 @@ def objects(world, make_invitation, app):
         data={"file": (io.BytesIO(b"evidence"), "notes.txt")},
     )
     question = db.session.scalar(select(Question).where(Question.version_id == round_.version_id))
+    note = ItemNote(round=round_, question_code=question.code, note_key=f"{round_.id}|note",
+                    rule="single_low_with_comment", observed=0.9, n=10, severity=0.0,
+                    comments=["rude"])  # fmt: skip
+    db.session.add(note)
+    db.session.commit()
     return {
         "action_id": action.id,
+        "note_id": note.id,
         "step_id": action.steps[0].id,
         "attachment_id": db.session.scalar(select(ActionAttachment.id)),
         "round_id": round_.id,

@@ -76,3 +76,13 @@ def test_the_audit_page_is_for_auditors(client, auth, role, status):
     assert response.status_code == status
     if status == 200:
         assert "login" in response.text
+
+
+def test_downloads_read_in_the_audit_trail(client, auth, known_round):
+    auth.login(role="quality_lead")
+    client.get(f"/review/rounds/{known_round.id}/results.xlsx?lang=en")
+    client.get(f"/review/rounds/{known_round.id}/tables/items.csv?lang=en")
+    page = client.get("/admin/audit?lang=en").text
+    assert "Raw answers downloaded" in page and "Results downloaded" in page
+    assert "format=Excel, language=en, unit codes=yes" in page
+    assert "format=CSV, table=items, language=en" in page

@@ -122,3 +122,11 @@ def test_a_reminder_report_says_who_could_not_be_reminded(make_round):
     invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
     report = invitations.remind(round_)
     assert report.sent == 1 and report.no_address == len(invitations.of_round(round_)) - 1
+
+
+def test_reminders_of_an_anonymous_round_keep_no_time(make_round):
+    # Who was still being reminded when would say who answered after it.
+    round_ = make_round(anonymous=True)
+    (waiting,) = invitations.issue_named(round_, "mayor,乙,b@sx.example")
+    assert invitations.remind(round_).sent == 1
+    assert waiting.reminded_at is None

@@ -1,5 +1,6 @@
 """The schema comes from the Alembic migrations, and they match the models."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -40,3 +41,91 @@ def test_form_made_round_dates_become_days_at_the_office(app, make_round):
         datetime(2026, 12, 1, 3, 4, 5),
         datetime(2027, 1, 5, 6),
     )
+
+
+def test_anonymous_rounds_lose_what_older_releases_kept_of_their_respondents(app, make_round):
+    from datetime import datetime
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import update
+
+    from survey import invitations, responses
+    from survey.models import Invitation, Response, utcnow
+
+    anonymous, closed, named = (
+        make_round(anonymous=True),
+        make_round(anonymous=True),
+        make_round(),
+    )
+    made = {}
+    for round_ in (anonymous, closed, named):
+        (invitation,) = invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
+        db.session.commit()
+        response_id = responses.submit(
+            invitation, {"doc_timeliness": 4}, {}, f"m{round_.id}", utcnow()
+        )
+        made[round_.id] = (invitation.id, response_id)
+    closed.status = "closed"
+    # As an older release stored them: the unit, the invitation and every time.
+    at = datetime(2026, 12, 3, 14, 35, 12)
+    for round_ in (anonymous, closed):
+        invitation_id, response_id = made[round_.id]
+        db.session.execute(
+            update(Response)
+            .where(Response.id == response_id)
+            .values(
+                invitation_id=invitation_id,
+                unit_id=db.session.get(Invitation, invitation_id).unit_id,
+                submitted_at=at,
+            )
+        )
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id)
+            .values(opened_at=at, submitted_at=at, reminded_at=at, emailed_at=at)
+        )
+    db.session.commit()
+    anonymous, closed, named = anonymous.id, closed.id, named.id
+    db.session.close()
+    downgrade(revision="0007")
+    upgrade()
+
+    def kept(round_id):
+        invitation_id, response_id = made[round_id]
+        response = db.session.get(Response, response_id)
+        invitation = db.session.get(Invitation, invitation_id)
+        return (
+            (response.invitation_id, response.unit_id, response.submitted_at),
+            (invitation.person_name, invitation.email, invitation.status),
+            (invitation.opened_at, invitation.submitted_at, invitation.reminded_at),
+        )
+
+    day = datetime(2026, 12, 3)
+    assert kept(anonymous) == (
+        (None, None, day),
+        ("王市长", "wang@sx.example", "submitted"),  # still open: its invitees may be reminded
+        (None, None, None),
+    )
+    assert kept(closed) == ((None, None, day), (None, None, "submitted"), (None, None, None))
+    named_response = kept(named)[0]
+    assert named_response[0] == made[named][0] and named_response[1] is not None
+    assert kept(named)[1] == ("王市长", "wang@sx.example", "submitted")
+
+
+def test_actions_stored_before_0009_get_severities_on_the_new_scale(app, action):
+    import math
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from survey.models import CorrectiveAction
+
+    action_id = action.id  # 6 of 10 against 80%: the old severity was 0.2 * sqrt(10)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0008")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE corrective_action SET severity = 0.632"))
+    upgrade()
+    certainty = 0.5 * (1 + math.erf((0.2 / math.sqrt(0.8 * 0.2 / 10)) / math.sqrt(2)))
+    assert db.session.get(CorrectiveAction, action_id).severity == pytest.approx(0.2 * certainty)

@@ -152,3 +152,30 @@ def test_the_first_visit_time_is_stored_like_every_other_time(app, make_invitati
             text("SELECT opened_at FROM invitation WHERE id = :id"), {"id": invitation.id}
         )
         assert stored == "2026-11-24 12:00:00.000000"
+
+
+def test_an_anonymous_round_keeps_no_time_or_unit_of_a_named_invitee(app, make_round, client):
+    # The promise of the survey page: "your answers are stored without your name or unit".
+    round_ = make_round(anonymous=True)
+    (invitation,) = invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
+    db.session.commit()
+    page = client.get(f"/r/{invitation.token}?lang=en", follow_redirects=True)
+    assert "your answers are stored without your name or unit" in page.text
+    db.session.expire_all()
+    assert (invitation.status, invitation.opened_at) == ("started", None)
+    responses.save_draft(invitation, {"doc_timeliness": "3"}, utcnow())
+    now = utcnow()
+    response_id = responses.submit(invitation, {"doc_timeliness": 4}, {}, "anon-1", now)
+    db.session.expire_all()
+    assert (invitation.status, invitation.opened_at, invitation.submitted_at) == (
+        "submitted",
+        None,
+        None,
+    )
+    stored = db.session.get(Response, response_id)
+    assert (stored.invitation_id, stored.unit_id, stored.group_id, stored.submitted_at) == (
+        None,
+        None,
+        invitation.group_id,
+        datetime(now.year, now.month, now.day),
+    )

@@ -241,6 +241,20 @@ def test_a_draft_round_nobody_answered_can_be_deleted(make_invitation):
     )
 
 
+def test_a_new_round_does_not_inherit_the_history_of_a_deleted_one(make_round):
+    from survey import audit
+
+    old = make_round(status="draft")
+    audit.record("round_changed", target=f"round:{old.id}", changes={"name": ["a", "b"]})
+    rounds.delete(old)
+    db.session.commit()
+    new = make_round(status="draft")
+    # SQLite hands the deleted round's id to the next one; PostgreSQL does not.
+    audit.record("round_opened", target=f"round:{new.id}")
+    db.session.commit()
+    assert [e.action for e in rounds.history(new)] == ["round_opened"]
+
+
 def test_a_round_that_ran_or_has_responses_cannot_be_deleted(
     make_invitation, in_request, make_round
 ):
@@ -301,3 +315,56 @@ def test_an_archived_round_is_read_only(make_round, in_request):
     with pytest.raises(rounds.RoundError, match="archived"):
         rounds.update(round_, "renamed", round_.version, **_settings(round_))
     assert (round_.status, round_.name) == ("closed", "2004 autumn")
+
+
+def test_closing_an_anonymous_round_forgets_who_its_invitees_were(make_round):
+    from survey import invitations
+
+    round_ = make_round(anonymous=True)
+    done, waiting = invitations.issue_named(round_, "mayor,甲,a@sx.example\nmayor,乙,b@sx.example")
+    invitations.send([done, waiting])
+    responses.save_draft(waiting, {"doc_timeliness": "2"}, utcnow())
+    responses.submit(done, {"doc_timeliness": 5}, {}, "k", utcnow())
+    rounds.close_round(round_, utcnow())
+    db.session.commit()
+    db.session.expire_all()
+    kept = [
+        (i.unit.code, i.status, i.person_name, i.email, i.emailed_at, i.opened_at, i.draft)
+        for i in (done, waiting)
+    ]
+    assert kept == [
+        ("mayor", "submitted", None, None, None, None, None),
+        ("mayor", "started", None, None, None, None, None),
+    ]
+    assert rounds.progress_of(round_) == rounds.Progress(2, 2, 1)
+
+
+def test_a_named_round_keeps_its_invitees_when_it_closes(make_round):
+    from survey import invitations
+
+    round_ = make_round()
+    (invitation,) = invitations.issue_named(round_, "mayor,甲,a@sx.example")
+    rounds.close_round(round_, utcnow())
+    db.session.commit()
+    assert (invitation.person_name, invitation.email) == ("甲", "a@sx.example")
+
+
+def test_a_round_answered_by_units_cannot_become_anonymous(make_invitation, in_request):
+    invitation = make_invitation()
+    responses.submit(invitation, {"doc_timeliness": 4}, {}, "named-1", utcnow())
+    round_ = invitation.round
+    with pytest.raises(rounds.RoundError, match="cannot become anonymous"):
+        rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymous=True))
+    assert not round_.anonymous and rounds.history(round_) == []
+
+
+def test_a_closed_round_made_anonymous_forgets_its_invitees_at_once(make_round, in_request):
+    from survey import invitations
+
+    round_ = make_round(status="closed")
+    (invitation,) = invitations.issue_named(round_, "mayor,甲,a@sx.example")
+    db.session.commit()
+    rounds.update(round_, round_.name, round_.version, **_settings(round_, anonymous=True))
+    db.session.commit()
+    db.session.expire_all()
+    assert (invitation.person_name, invitation.email, invitation.status) == (None, None, "sent")

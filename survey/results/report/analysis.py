@@ -115,6 +115,16 @@ def below_threshold(context: ReportContext) -> list[Flowable]:
             {2, 3, 4},
         )
     )
+    flow.append(
+        s.para(
+            _(
+                "“Confirmed”: the whole 95%% interval lies below the threshold and at least "
+                "%(k)s people answered. “Possible”: the rate is below, but the interval reaches "
+                "the threshold or too few answered to be sure.",
+                k=results.anonymity_threshold,
+            )
+        )
+    )
     return flow
 
 
@@ -187,21 +197,28 @@ def trend_section(context: ReportContext) -> list[Flowable]:
     flow.append(
         s.para(
             _(
-                "Against “%(name)s”. The change of each category is tested with a "
-                "pooled two-proportion z-test; it is significant when p < 0.05.",
+                "Against “%(name)s”. The change of each category is tested with the pooled "
+                "two-proportion z-test, or with Fisher's exact test (marked *) where an "
+                "expected count is below 5; a category with fewer than %(k)s respondents in "
+                "either round is not tested. The p-values are adjusted for the number of "
+                "tests (Benjamini–Hochberg); a change is significant when the adjusted p is "
+                "below 0.05.",
                 name=comparison.name,
+                k=results.anonymity_threshold,
             )
         )
     )
     body, marked = [], set()
     for index, r in enumerate(records(comparison.categories)):
+        exact = " *" if r.get("test") == "fisher" else ""
         body.append(
             [
                 labels.categories.get(r["category"], r["category"]),
                 f"{percent(r['rate_before'])} ({count(r['n_before'])})",
                 f"{percent(r['rate_after'])} ({count(r['n_after'])})",
                 signed_points(r["difference"]),
-                pvalue(r["p_value"]),
+                pvalue(r["p_value"]) + exact,
+                pvalue(r.get("p_adjusted")),
                 _("yes") if r["significant"] else _("no"),
             ]
         )
@@ -216,11 +233,12 @@ def trend_section(context: ReportContext) -> list[Flowable]:
                 f"{context.round.name} (n)",
                 _("Change"),
                 _("p-value"),
+                _("Adjusted p"),
                 _("Significant"),
             ],
             body,
-            [50, 30, 30, 22, 18, 24],
-            {1, 2, 3, 4},
+            [44, 28, 28, 20, 18, 18, 18],
+            {1, 2, 3, 4, 5},
             marked,
         )
     )

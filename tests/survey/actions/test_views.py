@@ -333,3 +333,49 @@ def test_the_history_gives_a_verdicts_cut_off_at_the_office_like_every_other_tim
     )
     expected = " ".join(f"verified against 2006 spring, answers after {office}".split())
     assert expected in " ".join(history.split())
+
+
+def test_a_62_percent_item_ranks_above_a_93_percent_item_with_one_angry_comment(
+    client, lead, make_round, rate, login_as
+):
+    round_ = rate(make_round(), 62, 100)
+    rate(round_, 93, 100, question="mtg_minutes", low=1, comments=("态度恶劣",))
+    run = corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    assert [a.question_code for a in run.created] == ["doc_timeliness"]
+    login_as(lead)
+    page = client.get("/actions/", headers={"Accept-Language": "en"}).text
+    notes = page.split('id="notes"')[1]
+    assert "态度恶劣" in notes and "Make it a corrective action" in notes
+    assert "minutes" not in page.split('id="notes"')[0].split("action-table")[1]
+    assert "“Confirmed”" in page  # what the evidence classes mean, beside them
+    (note,) = run.notes
+    response = client.post(f"/actions/notes/{note.id}/action")
+    made = db.session.scalar(
+        select(CorrectiveAction).where(CorrectiveAction.id != run.created[0].id)
+    )
+    assert response.headers["Location"].endswith(f"/actions/{made.id}")
+    assert (made.question_code, made.evidence) == ("mtg_minutes", "possible")
+    queue = client.get("/actions/", headers={"Accept-Language": "en"}).text
+    assert queue.index("Timeliness of document handling") < queue.index("minutes")
+    assert 'id="notes"' in queue and "态度恶劣" not in queue.split('id="notes"')[1]
+
+
+def test_only_the_lead_turns_a_note_into_an_action(client, make_round, rate, owner, login_as):
+    round_ = rate(make_round(), 9, 10, low=1, comments=("slow",))
+    (note,) = corrective.run_rules(round_, utcnow()).notes
+    db.session.commit()
+    login_as(owner)  # a user of the item's served unit
+    assert client.post(f"/actions/notes/{note.id}/action").status_code == 403
+    assert db.session.scalars(select(CorrectiveAction)).all() == []
+
+
+def test_a_drop_shows_its_test_and_adjusted_p_value(client, lead, make_round, rate, login_as):
+    rate(make_round(name="2004 spring", opens_at=utcnow() - timedelta(days=200)), 40, 40)
+    after = rate(make_round(thresholds={"rules": ["significant_drop"]}), 28, 40)
+    (made,) = corrective.run_rules(after, utcnow()).created
+    db.session.commit()
+    login_as(lead)
+    page = client.get(f"/actions/{made.id}", headers={"Accept-Language": "en"}).text
+    for text in ("two-proportion z-test", "Adjusted p-value", "interval of the change"):
+        assert text in page

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from scipy.stats import fisher_exact
+from statsmodels.stats.multitest import multipletests
 
 import analysis
 from survey import rounds
@@ -70,16 +72,35 @@ def test_a_small_group_has_no_figures(client, auth, known_round):
     assert mayors["suppressed"] and mayors["rate"] is None and mayors["n"] is None
 
 
-def test_the_previous_round_comes_with_the_z_test(client, auth, two_rounds):
+def test_what_the_anonymity_rule_holds_back_is_named(client, auth, known_round, answer):
+    # Two departments answer the liaison item: too few to publish it, or count it anywhere.
+    for _ in range(2):
+        answer(known_round, "departments", {"liaison_contact": 1})
+    auth.login(role="quality_lead")
+    body = client.get(f"/api/v1/rounds/{known_round.id}/results?lang=en").json
+    assert [w["question"] for w in body["withheld_items"]] == ["liaison_contact"]
+    assert "liaison_contact" not in {i["question"] for i in body["items"]}
+    # The 4 mayors, and the departments hidden with them (the round minus one is the other).
+    assert body["other_groups"] == ["departments", "mayors"]
+    page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
+    assert "Not shown: 1 item was answered by fewer than 5 respondents" in page
+
+
+def test_the_previous_round_comes_with_the_test_and_the_adjusted_p_value(client, auth, two_rounds):
     before, after = two_rounds
     auth.login(role="quality_lead")
     previous = client.get(f"/api/v1/rounds/{after.id}/results").json["previous_round"]
     assert previous["id"] == before.id
     documents = next(r for r in previous["categories"] if r["category"] == "services.documents")
-    # 6 of 6 satisfied before, 7 of 10 after.
-    z, p = analysis.two_proportion_z_test(6, 6, 7, 10)
+    # 6 of 6 satisfied before, 7 of 10 after: an expected count of 1.1, so Fisher's exact test.
+    z, _ = analysis.two_proportion_z_test(6, 6, 7, 10)
     assert documents["rate_before"] == 1.0 and documents["rate_after"] == 0.7
-    assert documents["z"] == pytest.approx(z) and documents["p_value"] == pytest.approx(p)
+    assert documents["z"] == pytest.approx(z) and documents["test"] == "fisher"
+    assert documents["p_value"] == pytest.approx(fisher_exact([[6, 0], [7, 3]]).pvalue)
+    tested = [r for r in previous["categories"] if r["p_value"] is not None]
+    q = multipletests([r["p_value"] for r in tested], method="fdr_bh")[1]
+    assert [r["p_adjusted"] for r in tested] == pytest.approx(q)
+    assert [r["significant"] for r in tested] == (q < 0.05).tolist()
 
 
 def test_an_unknown_round_is_a_json_404(client, auth, app):
@@ -116,3 +137,41 @@ def test_results_of_a_round_on_another_scale_count_its_own_satisfied_points(
         assert row["dissatisfied_share"] == pytest.approx(dissatisfied / n)
     summary = response.json["summary"]
     assert summary["satisfied"] == sum(row[1] for row in expected.values())
+
+
+# --- the API serves no raw answers, and every results answer is audited --------------------
+
+
+def test_each_results_request_is_in_the_audit_log_once(client, auth, known_round):
+    from survey import audit
+
+    user = auth.login(role="quality_lead")
+    client.get("/api/v1/rounds")  # the list of rounds is no download of results
+    client.get(f"/api/v1/rounds/{known_round.id}/results?lang=en")
+    client.get(f"/api/v1/rounds/{known_round.id}/results?lang=zh")
+    events = list(db.session.scalars(audit.newest_first("results_downloaded")))
+    assert [(e.actor, e.target, e.detail) for e in events] == [
+        (user.email, f"round:{known_round.id}", {"format": "json", "language": lang})
+        for lang in ("zh", "en")
+    ]
+    assert list(db.session.scalars(audit.newest_first("raw_answers_downloaded"))) == []
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_the_api_names_no_respondent_unit_or_invitee(app, client, auth, make_round, anonymous):
+    from tests.survey.review.data import AUDIENCE, audience_round, person
+
+    # A reader without the permission to take identified answers: the API holds none to give.
+    app.config["RAW_ANSWER_ROLES"] = []
+    round_ = audience_round(make_round, anonymous=anonymous)
+    routes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/rounds")}
+    assert routes == {"api.rounds_index", "api.round_results_json"}
+    auth.login(role="designer")
+    assert client.get(f"/api/v1/rounds/{round_.id}/results").status_code == 403
+    auth.logout()
+    auth.login(role="quality_lead")
+    text = client.get(f"/api/v1/rounds/{round_.id}/results?lang=en").text
+    text += client.get("/api/v1/rounds").text
+    people = [t for k in range(sum(AUDIENCE.values())) for t in person(k)]
+    units = ["cppcc_office", "vmayor_exec", "dept_drc", "Office of the Mayor"]
+    assert [t for t in people + units if t in text] == []

@@ -20,6 +20,13 @@ def test_run_rules_command_prints_the_new_actions_once(runner, low_round):
     assert "0 new actions" in runner.invoke(args=["run-rules", str(low_round.id)]).output
 
 
+def test_run_rules_command_prints_the_notes_on_items(runner, make_round, rate):
+    round_ = rate(make_round(), 9, 10, low=1, comments=("rude",))
+    result = runner.invoke(args=["run-rules", str(round_.id)])
+    assert "0 new actions" in result.output and "1 notes on items" in result.output
+    assert re.search(r"^note \d+ doc_timeliness documents 0\.900 10$", result.output, re.M)
+
+
 def test_send_reminders_command_counts_what_it_sent(runner, assigned):
     assigned.due_date = date.today() + timedelta(days=1)
     db.session.commit()

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from statsmodels.stats.proportion import proportions_ztest
 
 from survey import corrective, rounds
-from survey.models import utcnow
+from survey.extensions import db
+from survey.models import AuditEvent, ItemNote, utcnow
 from tests.factories import all_actions, event_kinds
 
 
@@ -83,3 +86,110 @@ def test_the_rules_and_thresholds_are_the_rounds(make_round, rate):
 def test_an_action_dealt_with_is_not_brought_back_by_its_round(action, lead, low_round):
     corrective.move(action, "cancel", lead, utcnow(), "a one-off during the move")
     assert corrective.run_rules(low_round, utcnow()).created == []
+
+
+# --- no re-open on the answers that verified the fix; notes; the ranking ------------------
+
+
+def _verified_effective(ready, lead, force, rate):
+    """Close ``ready`` as effective against the next round, whose answers after the fix are
+    9 of 10 satisfied but whose answers before it (0 of 10) pull the round's rate to 45%."""
+    force(ready, "verification")  # implemented a day ago
+    (later,) = [c.round for c in corrective.candidates(ready)]
+    rate(later, 0, 10, at=utcnow() - timedelta(days=2))  # given before the fix
+    corrective.move(ready, "close", lead, utcnow())
+    assert (ready.status, ready.result, ready.verification_round_id) == (
+        "closed",
+        "effective",
+        later.id,
+    )
+    return later
+
+
+def test_an_action_closed_as_effective_is_not_reopened_on_the_same_rounds_answers(
+    ready, lead, force, rate
+):
+    later = _verified_effective(ready, lead, force, rate)
+    # Running the rules again on that round (by hand, or closing it again) opens nothing.
+    assert corrective.run_rules(later, utcnow()).created == []
+    later.status = "open"
+    rounds.close_round(later, utcnow())
+    assert [(a.id, a.status) for a in all_actions()] == [(ready.id, "closed")]
+
+
+def test_a_later_rounds_answers_may_open_a_new_action_on_the_item(
+    ready, lead, force, rate, make_round
+):
+    _verified_effective(ready, lead, force, rate)
+    autumn = rate(make_round(name="2005 autumn", opens_at=utcnow() + timedelta(days=1)), 5, 10)
+    (made,) = corrective.run_rules(autumn, utcnow()).created
+    assert (made.round_id, made.question_code, made.status) == (autumn.id, "doc_timeliness", "open")
+
+
+def test_a_lowest_rating_with_a_comment_is_a_note_not_an_action(make_round, rate):
+    round_ = rate(make_round(), 9, 10, low=1, comments=("态度很差",))  # 90% satisfied
+    run = corrective.run_rules(round_, utcnow())
+    assert run.created == [] and all_actions() == []
+    (note,) = run.notes
+    assert (note.question_code, note.rule, note.comments, note.action_id) == (
+        "doc_timeliness",
+        "single_low_with_comment",
+        ["态度很差"],
+        None,
+    )
+    again = corrective.run_rules(round_, utcnow())
+    assert again.notes == [] and len(db.session.scalars(select(ItemNote)).all()) == 1
+
+
+def test_the_lead_turns_a_note_into_an_action_once_and_it_is_audited(make_round, rate, lead):
+    round_ = rate(make_round(), 9, 10, low=1, comments=("lost my file",))
+    (note,) = corrective.run_rules(round_, utcnow()).notes
+    action = corrective.note_to_action(note, lead, utcnow())
+    db.session.commit()
+    assert (action.rule, action.evidence, action.status, action.comments) == (
+        "single_low_with_comment",
+        "possible",
+        "open",
+        ["lost my file"],
+    )
+    assert note.action_id == action.id and note.turned_by_id == lead.id
+    assert event_kinds(action) == ["created"] and action.events[0].actor_id == lead.id
+    (entry,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "action_opened_from_note")
+    ).all()
+    assert (entry.target, entry.detail, entry.actor_id) == (
+        f"action:{action.id}",
+        {"note": note.id},
+        lead.id,
+    )
+    with pytest.raises(corrective.ActionError):
+        corrective.note_to_action(note, lead, utcnow())
+
+
+def test_a_note_on_an_item_with_an_open_action_does_not_make_a_second_one(make_round, rate, lead):
+    round_ = rate(make_round(), 5, 10, low=1, comments=("slow",))  # 50%: rate_below too
+    run = corrective.run_rules(round_, utcnow())
+    (action,) = run.created
+    assert action.rule == "rate_below" and len(run.notes) == 1
+    with pytest.raises(corrective.ActionError, match="open corrective action"):
+        corrective.note_to_action(run.notes[0], lead, utcnow())
+
+
+def test_a_significant_drop_keeps_its_test_and_adjusted_p_value(make_round, rate):
+    rate(make_round(name="2004 spring", opens_at=utcnow() - timedelta(days=200)), 40, 40)
+    after = rate(make_round(thresholds={"rules": ["significant_drop"]}), 28, 40)
+    (action,) = corrective.run_rules(after, utcnow()).created
+    # Two tests, the item and its one group cell (the same figures): q = p.
+    p = proportions_ztest([28, 40], [40, 40])[1]
+    assert (action.rule, action.p_test) == ("significant_drop", "z")
+    assert (action.p_value, action.p_adjusted) == (pytest.approx(p), pytest.approx(p))
+    low, high = action.events[0].data["difference_ci"]
+    assert high < 0 and action.evidence == "confirmed"
+
+
+def test_an_items_note_is_made_from_the_whole_round_with_every_groups_comments(make_round, rate):
+    round_ = rate(make_round(), 5, 5, question="doc_accuracy")  # another item, all satisfied
+    rate(round_, 94, 100, low=1, comments=("slow",))  # departments: 94%
+    rate(round_, 0, 5, group="mayors", low=1, comments=("lost",))  # mayors' cell: 0%, worse
+    (note,) = corrective.run_rules(round_, utcnow()).notes
+    assert note.group_code is None and sorted(note.comments) == ["lost", "slow"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from scipy.stats import fisher_exact
 
 from analysis import two_proportion_z_test
 from survey import corrective
@@ -25,7 +26,9 @@ def test_verification_reads_the_next_rounds_figure_for_the_same_item_and_unit(
     check = corrective.verify(action)
     assert check.round.id == later.id
     assert (check.rate_before, check.rate_after, check.n_after) == (0.6, 0.9, 10)
-    assert check.p_value == pytest.approx(two_proportion_z_test(6, 10, 9, 10)[1])
+    # 6 of 10 -> 9 of 10: an expected count of 2.5, so Fisher's exact test.
+    assert check.test == "fisher"
+    assert check.p_value == pytest.approx(fisher_exact([[6, 4], [9, 1]]).pvalue, rel=1e-12)
 
 
 @pytest.mark.parametrize(("satisfied", "proposal"), [(8, "effective"), (7, "not_effective")])
@@ -139,3 +142,14 @@ def test_in_an_anonymous_round_the_day_of_the_fix_does_not_count(action, make_ro
     rate(later, 9, 10, at=day + timedelta(days=1))
     check = corrective.verify(action)
     assert (check.round.id, check.n_after, check.rate_after) == (later.id, 10, 0.9)
+
+
+def test_verification_uses_the_z_test_when_the_answers_are_many(make_round, rate):
+    source = rate(make_round(), 60, 100)
+    (made,) = corrective.run_rules(source, utcnow()).created
+    mark_implemented(made, utcnow() - LAST_WEEK)
+    later = make_round(name="2005 spring", status="closed", opens_at=utcnow() - timedelta(hours=1))
+    rate(later, 90, 100)
+    check = corrective.verify(made)
+    assert (check.round.id, check.test) == (later.id, "z")
+    assert (check.z, check.p_value) == pytest.approx(two_proportion_z_test(60, 100, 90, 100))

@@ -419,3 +419,18 @@ def test_a_threshold_saved_on_the_edit_page_changes_the_results_at_once(client, 
     assert (before["thresholds"]["rate"], after["thresholds"]["rate"]) == (0.8, 0.1)
     assert len(after["below_threshold"]) < len(before["below_threshold"])
     assert after["data_version"] != before["data_version"]
+
+
+def test_a_closed_anonymous_round_lists_its_invitations_without_names(client, auth, make_round):
+    round_ = make_round(anonymous=True)
+    invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
+    db.session.commit()
+    auth.login(role="designer")
+    page = client.get(f"/design/rounds/{round_.id}?lang=en").text
+    assert "王市长" in page and "wang@sx.example" in page  # open: it may be reminded
+    assert "names, e-mail addresses and saved drafts of invitees are erased" in page
+    client.post(f"/design/rounds/{round_.id}/close")
+    page = client.get(f"/design/rounds/{round_.id}?lang=en").text
+    assert "王市长" not in page and "wang@sx.example" not in page and "Office of the Mayor" in page
+    csv_text = client.get(f"/design/rounds/{round_.id}/invitations.csv").text
+    assert "王市长" not in csv_text and "wang@sx.example" not in csv_text

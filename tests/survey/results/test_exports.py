@@ -6,10 +6,13 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
-from survey.models import Round
+from survey import invitations
+from survey.extensions import db
+from survey.models import Response, Round, Unit
 from survey.results import exports, round_results
-from tests.survey.review.data import INJECTION, fill
+from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, fill, person
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
 
@@ -71,3 +74,77 @@ def test_summary_tables_follow_the_round(known_round: Round):
     tables = exports.summary_tables(round_results(known_round), "en")
     assert "comparison_categories" not in tables and "weighted_items" not in tables
     assert tables["items"]["question_label"].notna().all()
+
+
+# --- anonymous rounds: nothing in the raw answers names a unit or a person ------------------
+
+
+def _identifiers(round_: Round) -> set[str]:
+    """What would tie a response of the round to a unit or a person: the codes and names of
+    its invited units, its invitees' names and addresses, its invitation ids and tokens."""
+    found = set()
+    for invitation in invitations.of_round(round_):
+        unit = invitation.unit
+        found |= {unit.code, unit.name_zh, unit.name_en, invitation.token}
+    return found | {text for k in range(sum(AUDIENCE.values())) for text in person(k)}
+
+
+def test_an_anonymous_rounds_raw_answers_name_no_unit_invitation_or_person(
+    client, quality_lead, make_round
+):
+    round_ = audience_round(make_round)
+    text = client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text
+    rows = _rows(text)
+    assert len(rows) == sum(AUDIENCE.values())
+    header = set(rows[0])
+    assert {"unit", "invitation", "invitation_id", "person", "email"}.isdisjoint(header)
+    cells = {cell for row in rows for cell in row.values()}
+    assert cells & _identifiers(round_) == set()
+    assert [i for i in _identifiers(round_) if len(i) > len("mayors") and i in text] == []
+    # The responses keep no invitation either: no id of one could be exported.
+    stored = db.session.execute(
+        select(Response.invitation_id, Response.unit_id).where(Response.round_id == round_.id)
+    ).all()
+    assert set(stored) == {(None, None)}
+    # Days only: the time of a submission could be matched with who was seen to answer when.
+    assert {len(r["submitted"]) for r in rows} == {len("2026-12-06")}
+
+
+def test_a_group_of_one_unit_is_reported_as_other_groups(client, quality_lead, make_round):
+    # The CPPCC office is the only unit of its group: its group would name it.
+    round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1})
+    en = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
+    assert sorted({r["group"] for r in en}) == ["departments", "mayors", "other groups"]
+    liaison = [r for r in en if r["liaison_contact"]]
+    assert len(liaison) == 2 and {r["group"] for r in liaison} == {"other groups"}
+    zh = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=zh").text)
+    assert {r["group"] for r in zh} == {"departments", "mayors", "其他组别"}
+
+
+def test_a_lone_small_group_takes_the_smallest_named_group_with_it(make_round):
+    # "Other groups" holding the CPPCC office alone would still be the CPPCC office.
+    round_ = audience_round(make_round, audience={"mayors": 2, "departments": 3, "cppcc": 1})
+    assert exports.merged_groups(round_) == {"cppcc", "mayors"}
+
+
+def test_revoked_invitations_do_not_count_as_units_of_a_group(make_round):
+    round_ = audience_round(
+        make_round, audience={"mayors": 3, "departments": 1, "cppcc": 1, "congress": 1}
+    )
+    assert exports.merged_groups(round_) == {"departments", "cppcc", "congress"}
+    # A second department invited (not answered yet): its group has two units.
+    police = db.session.scalar(select(Unit).where(Unit.code == "dept_police"))
+    spare = invitations.issue(round_, police)
+    db.session.commit()
+    assert exports.merged_groups(round_) == {"cppcc", "congress"}
+    invitations.revoke(spare)  # it can no longer answer: one department again
+    db.session.commit()
+    assert exports.merged_groups(round_) == {"departments", "cppcc", "congress"}
+
+
+def test_a_named_round_keeps_its_groups_and_units(client, quality_lead, make_round):
+    round_ = audience_round(make_round, anonymous=False)
+    rows = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
+    assert {r["group"] for r in rows} == {"mayors", "departments", "cppcc"}
+    assert "cppcc_office" in {r["unit"] for r in rows}
+    assert all(len(r["submitted"]) == len("2026-12-06 10:00:00") for r in rows)

@@ -185,3 +185,30 @@ def test_every_setting_the_files_show_gives_a_new_cache_tag(known_round, change)
     for key, value in change.items():
         setattr(known_round, key, value)
     assert round_results(known_round).version_tag != before
+
+
+@pytest.mark.parametrize("anonymous", [True, False])
+def test_an_anonymous_round_never_names_a_group_of_one_unit_however_many_answer(
+    make_round, anonymous
+):
+    from sqlalchemy import select
+
+    from survey import invitations
+    from survey.models import RespondentGroup, Unit
+
+    # Six departments and six mayors' offices, and six people of the single CPPCC office.
+    round_ = make_round(anonymous=anonymous)
+    k = 0
+    for group, n_units in (("departments", 6), ("mayors", 6), ("cppcc", 1)):
+        units = db.session.scalars(
+            select(Unit).join(RespondentGroup).where(RespondentGroup.code == group).limit(n_units)
+        ).all()
+        for unit in units * (6 // len(units)):
+            invitation = invitations.issue(round_, unit, f"Person {k}", f"p{k}@office.test")
+            db.session.commit()
+            responses.submit(invitation, {"doc_timeliness": 4}, {}, f"one-unit-{k}", utcnow())
+            k += 1
+    groups = round_results(round_).groups.set_index("group")["suppressed"].to_dict()
+    # Named, six respondents are enough; anonymous, the CPPCC's six are its one office's.
+    assert bool(groups["cppcc"]) == anonymous
+    assert not all(groups.values())

@@ -87,3 +87,31 @@ def test_a_new_close_date_or_status_makes_a_new_workbook_at_once(app, known_roun
     facts = _summary_facts(after)
     assert after != before
     assert str(facts["Closes"]).startswith(later.date().isoformat()) and facts["Status"] == "closed"
+
+
+def test_an_anonymous_rounds_raw_sheet_names_no_unit_or_person(client, quality_lead, make_round):
+    from tests.survey.review.data import AUDIENCE, audience_round, person
+
+    round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1})
+    book = load_workbook(
+        io.BytesIO(client.get(f"/review/rounds/{round_.id}/results.xlsx?lang=en").data)
+    )
+    rows = list(book["Raw data"].iter_rows(values_only=True))
+    header, cells = rows[0], {cell for row in rows[1:] for cell in row}
+    assert header[:4] == ("response_id", "submitted", "source", "group") and "unit" not in header
+    people = {text for k in range(len(rows) - 1) for text in person(k)}
+    units = {"cppcc_office", "congress_office", "mayor", "市政协办公室"}
+    assert cells & (people | units) == set()
+    assert {row[3] for row in rows[1:]} == {"mayors", "departments", "other groups"}
+    # Days only, as dates (not text) without a time of day.
+    assert {(row[1].hour, row[1].minute, row[1].second) for row in rows[1:]} == {(0, 0, 0)}
+    assert book["Raw data"].cell(2, 2).number_format == "yyyy-mm-dd"
+
+
+def test_without_the_raw_sheet_the_workbook_is_another_file(app, known_round):
+    with app.test_request_context():
+        full, _ = workbook_module.workbook(known_round, "en")
+        aggregated, _ = workbook_module.workbook(known_round, "en", raw=False)
+    assert full != aggregated
+    assert "Raw data" in load_workbook(full).sheetnames
+    assert "Raw data" not in load_workbook(aggregated).sheetnames

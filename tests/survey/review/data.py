@@ -31,3 +31,48 @@ def fill(round_: Round, answer) -> Round:
             {"doc_timeliness": "太慢"} if MAYORS["doc_timeliness"][i] == 1 else {},
         )
     return round_
+
+
+# --- a round answered by named people of distinct units (the anonymity tests) --------------
+
+# Three mayors' offices, three departments and the CPPCC office, the only unit of its group.
+AUDIENCE = {"mayors": 3, "departments": 3, "cppcc": 1}
+
+
+def person(k: int) -> tuple[str, str]:
+    """The name and e-mail address of the audience round's k-th invitee."""
+    return f"Invitee Zhang {k}", f"invitee.zhang.{k}@office.test"
+
+
+def audience_round(make_round, anonymous: bool = True, audience=None, **kwargs) -> Round:
+    """A round in which named people of distinct units (``AUDIENCE`` units per group) each
+    answered from their personal invitation: ratings of 4, and the CPPCC and congress offices a
+    2 on their liaison item."""
+    from sqlalchemy import select
+
+    from survey import invitations, responses
+    from survey.extensions import db
+    from survey.models import RespondentGroup, Unit, utcnow
+
+    round_ = make_round(anonymous=anonymous, **kwargs)
+    k = 0
+    for group, count in (audience or AUDIENCE).items():
+        units = db.session.scalars(
+            select(Unit)
+            .join(RespondentGroup)
+            .where(RespondentGroup.code == group)
+            .order_by(Unit.id)
+            .limit(count)
+        ).all()
+        for unit in units:
+            name, email = person(k)
+            invitation = invitations.issue(round_, unit, name, email)
+            db.session.commit()
+            values = (
+                {"liaison_contact": 2, "overall": 3}
+                if group in ("cppcc", "congress")
+                else {"doc_timeliness": 4, "overall": 4}
+            )
+            responses.submit(invitation, values, {}, f"aud-{round_.id}-{k}", utcnow())
+            k += 1
+    return round_

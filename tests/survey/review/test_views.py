@@ -129,6 +129,15 @@ def test_the_previous_round_is_compared_with_p_values(client, auth, two_rounds):
     assert "2003 autumn" in comparison and "p " in comparison and "significant" in comparison
 
 
+def test_the_comparison_names_the_exact_test_and_shows_adjusted_p_values(client, auth, two_rounds):
+    _before, after = two_rounds
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{after.id}?lang=en").text
+    comparison = page.split('id="comparison"')[1].split('id="drivers"')[0]
+    # Documents, 6 of 6 -> 7 of 10: Fisher's exact test; its adjusted p beside the p-value.
+    assert "(exact test) · adjusted p" in comparison and "Benjamini" in comparison
+
+
 def test_charts_are_images_with_alt_text(client, auth, known_round):
     auth.login(role="quality_lead")
     page = client.get(f"/review/rounds/{known_round.id}?lang=en").text
@@ -274,3 +283,98 @@ def test_a_round_on_another_scale_shows_its_own_satisfied_points(client, auth, s
         "report.pdf",
     ):
         assert client.get(f"/review/rounds/{round_.id}/{path}").status_code == 200, path
+
+
+# --- downloads: who may take what, and the audit log --------------------------------------
+
+DOWNLOADS = [
+    ("answers.csv", "raw_answers_downloaded", "csv"),
+    ("tables/items.csv", "results_downloaded", "csv"),
+    ("results.xlsx", "raw_answers_downloaded", "xlsx"),
+    ("report.pdf", "results_downloaded", "pdf"),
+]
+DOWNLOAD_EVENTS = ("results_downloaded", "raw_answers_downloaded")
+
+
+def _downloads() -> list:
+    from sqlalchemy import select
+
+    from survey.models import AuditEvent
+
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(DOWNLOAD_EVENTS)).order_by(AuditEvent.id)
+        )
+    )
+
+
+@pytest.mark.parametrize(("path", "action", "fmt"), DOWNLOADS)
+def test_every_download_of_results_is_in_the_audit_log(
+    client, auth, known_round, path, action, fmt
+):
+    user = auth.login(role="quality_lead")
+    assert client.get(f"/review/rounds/{known_round.id}/{path}?lang=en").status_code == 200
+    (event,) = _downloads()
+    assert (event.action, event.actor, event.target) == (
+        action,
+        user.email,
+        f"round:{known_round.id}",
+    )
+    assert (event.detail["format"], event.detail["language"]) == (fmt, "en")
+    if action == "raw_answers_downloaded":  # a named round's: with the units
+        assert event.detail["unit_codes"] is True
+    if path.startswith("tables/"):
+        assert event.detail["table"] == "items"
+
+
+def test_a_download_that_is_refused_or_missing_writes_nothing(client, auth, known_round):
+    auth.login(role="designer")
+    assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
+    auth.logout()
+    auth.login(role="quality_lead")
+    assert client.get(f"/review/rounds/{known_round.id}/tables/nothing.csv").status_code == 404
+    assert _downloads() == []
+
+
+def test_without_the_permission_a_reader_gets_no_raw_answers_of_a_named_round(
+    app, client, auth, known_round, make_round
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.survey.review.data import audience_round
+
+    app.config["RAW_ANSWER_ROLES"] = []  # admins only
+    auth.login(role="quality_lead")
+    assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
+    response = client.get(f"/review/rounds/{known_round.id}/results.xlsx?lang=en")
+    sheets = load_workbook(io.BytesIO(response.data)).sheetnames
+    assert "Raw data" not in sheets and {"Summary", "Items", "Questions"} <= set(sheets)
+    (event,) = _downloads()
+    assert (event.action, event.detail["format"]) == ("results_downloaded", "xlsx")
+    # An anonymous round's raw answers name no unit: every reader of the results takes them.
+    anonymous = audience_round(make_round)
+    assert client.get(f"/review/rounds/{anonymous.id}/answers.csv").status_code == 200
+    last = _downloads()[-1]
+    assert (last.action, last.detail["unit_codes"]) == ("raw_answers_downloaded", False)
+    # Admins always may.
+    auth.logout()
+    auth.login(role="admin")
+    assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 200
+
+
+def test_an_items_note_shows_its_comment_and_the_button_to_make_it_an_action(
+    client, auth, make_round, rate
+):
+    from survey import corrective
+    from survey.extensions import db
+    from survey.models import utcnow
+
+    round_ = rate(make_round(), 9, 10, low=1, comments=("文件丢了",))
+    corrective.run_rules(round_, utcnow())
+    db.session.commit()
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}/items/doc_timeliness?lang=en").text
+    note = page.split('id="note"')[1].split("</section>")[0]
+    assert "文件丢了" in note and "Make it a corrective action" in note
