@@ -31,8 +31,8 @@ range; previous rate - rate) and ``certainty`` the confidence that the true figu
 (the normal probability of the distance from the threshold in standard errors: (t - rate) /
 sqrt(t (1 - t) / n) for a rate, (t - mean) / (sd / sqrt n) for a mean; 1 - p_adjusted for a
 drop). A comment on an item that meets the threshold has gap 0. ``comments`` holds the
-comments given with ratings in the bottom two boxes of that item (and group), ordered by
-response_id.
+comments given with dissatisfied ratings of that item (and group: the bottom two points of its
+scale, or as the scale declares, see ``analysis.metrics``), ordered by response_id.
 
 The same item can fire several rules and appear once for the round and once per group; an
 item needs at most one open corrective action, so callers keep one candidate per
@@ -338,9 +338,10 @@ def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
 def _comments_per_row(
     counts: RatingCounts, keys: tuple[str, ...], n_rows: int, texts: np.ndarray
 ) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """Each row's bottom-two-box comments (a tuple, by response_id) and the count of its lowest
-    ratings (scale_min) that came with a comment; the rows are those of ``aggregate(counts,
-    keys)``, in the order of the cells' groupby over ``keys``. ``texts``: the comments' texts."""
+    """Each row's comments given with dissatisfied ratings (a tuple, by response_id) and the
+    count of its lowest ratings (scale_min) that came with a comment; the rows are those of
+    ``aggregate(counts, keys)``, in the order of the cells' groupby over ``keys``. ``texts``:
+    the comments' texts."""
     row_of_cell, _ = group_ids(counts.cells, keys)
     comments = counts.comments
     row = row_of_cell[comments["cell"].to_numpy()]

@@ -20,10 +20,11 @@ import pandas as pd
 
 from analysis.counts import RatingCounts, as_counts
 from analysis.disclosure import ANONYMITY_THRESHOLD, Disclosure, disclose
+from analysis.frames import SCALE_COLUMNS
 from analysis.metrics import ITEM_KEYS, category_table, item_table, metric_table
 
 # Columns that describe a row rather than report on its respondents.
-NOT_FIGURES = ("scale_min", "scale_max")
+NOT_FIGURES = SCALE_COLUMNS
 
 
 def suppress(
@@ -35,8 +36,8 @@ def suppress(
     """Hide the rows with fewer than ``threshold`` respondents, or the rows ``hidden`` marks.
 
     ``counts`` gives the distinct respondents of each row (a column name, or values aligned
-    with the rows). Hidden rows get NaN in every numeric column except
-    ``scale_min``/``scale_max`` and ``suppressed = True``; the others ``suppressed = False``.
+    with the rows). Hidden rows get NaN in every numeric column except the scale columns
+    (``scale_min`` ...) and ``suppressed = True``; the others ``suppressed = False``.
     Returns a copy; the caller's totals are not changed (suppressed rows still count in them).
     """
     if hidden is None:

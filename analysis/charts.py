@@ -304,18 +304,23 @@ def to_svg(fig: Figure) -> bytes:
 
 
 def class_shares(table: pd.DataFrame) -> pd.DataFrame:
-    """Per row, the share (0..1) of answers in each of ``CLASSES``: scale_min, scale_min + 1,
-    the points strictly between (neutral), scale_max - 1, scale_max."""
+    """Per row, the share (0..1) of answers in each of ``CLASSES``: the lowest point (very
+    dissatisfied), the other dissatisfied points (up to ``dissatisfied_to``), the points in
+    between (neutral), the satisfied points (from ``satisfied_from``) but the highest, and the
+    highest point (very satisfied). A scale of 3 points has no "dissatisfied" or "satisfied"
+    class: only its ends are (very) dissatisfied and satisfied."""
     values = {c: np.zeros(len(table)) for c in CLASSES}
     lo = table["scale_min"].to_numpy()
     hi = table["scale_max"].to_numpy()
+    bottom = table["dissatisfied_to"].to_numpy()
+    top = table["satisfied_from"].to_numpy()
     for column in [c for c in table.columns if c.startswith("count_")]:
         point = int(column.removeprefix("count_"))
         count = table[column].to_numpy(dtype="float64")
         values["very_dissatisfied"] += np.where(point == lo, count, 0)
-        values["dissatisfied"] += np.where(point == lo + 1, count, 0)
-        values["neutral"] += np.where((point > lo + 1) & (point < hi - 1), count, 0)
-        values["satisfied"] += np.where(point == hi - 1, count, 0)
+        values["dissatisfied"] += np.where((point > lo) & (point <= bottom), count, 0)
+        values["neutral"] += np.where((point > bottom) & (point < top), count, 0)
+        values["satisfied"] += np.where((point >= top) & (point < hi), count, 0)
         values["very_satisfied"] += np.where(point == hi, count, 0)
     n = table["n"].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -58,12 +58,12 @@ from analysis.keys import group_ids
 ITEM_KEYS = ("question", "category", "served_unit")
 
 
-def satisfied_codes(points: Sequence[int], item_scale_max: np.ndarray) -> np.ndarray:
+def satisfied_codes(points: Sequence[int], item_satisfied_from: np.ndarray) -> np.ndarray:
     """items x codes: whether code c of item i (value points[0] + c - 1; 0 = not rated) is a
-    satisfied rating: the top two boxes of the item's scale (value >= scale_max - 1), the rule
-    of the counts' ``satisfied`` column."""
+    satisfied rating: one of the satisfied points of the item's scale (value >=
+    satisfied_from, see ``analysis.metrics``), the rule of the counts' ``satisfied`` column."""
     values = np.arange(len(points) + 1, dtype="int64") + (int(points[0]) - 1)
-    top = values[None, :] >= (np.asarray(item_scale_max, dtype="int64") - 1)[:, None]
+    top = values[None, :] >= np.asarray(item_satisfied_from, dtype="int64")[:, None]
     top[:, 0] = False
     return top
 
@@ -89,7 +89,7 @@ def _matrices(counts: RatingCounts) -> tuple[np.ndarray, np.ndarray]:
         groups = response_groups(counts)
         # A stable sort of small integers (a radix sort in numpy).
         order = np.argsort(groups.astype(np.int16), kind="stable")
-        top = satisfied_codes(counts.points, counts.item_scale_max).astype(np.uint8)
+        top = satisfied_codes(counts.points, counts.item_satisfied_from).astype(np.uint8)
         satisfied = np.empty(ratings.shape, dtype=np.uint8)
         answered = np.empty(ratings.shape, dtype=np.uint8)
         for item, codes in enumerate(ratings):

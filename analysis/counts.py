@@ -27,11 +27,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.frames import RATED_TYPES, empty_frame
+from analysis.frames import RATED_TYPES, SCALE_COLUMNS, empty_frame
 from analysis.keys import KEYS, combined_key, dense_codes, group_ids, split_key
 from analysis.respondents import Rows, who_answered
 
 ADDITIVE = ("n", "satisfied", "dissatisfied", "total", "total_sq")
+# The scale columns an aggregate row takes the lowest of (of the others, the highest).
+LOWEST_OF = ("scale_min", "satisfied_from")
 # Above this many (response x cell) booleans the distinct-respondent bookkeeping switches from a
 # dense matrix to sorted pairs, to stay well under the memory budget.
 PRESENCE_LIMIT = 100_000_000
@@ -42,15 +44,17 @@ class RatingCounts:
     """Answered ratings of one round (``type == "rating"``, value not NaN), reduced to cells.
 
     - ``cells``: one row per (question, category, served_unit, group) with at least one
-      answered rating: the key columns (categoricals, missing kept as NaN), ``scale_min``,
-      ``scale_max``, ``n``, ``satisfied`` (value >= scale_max - 1), ``dissatisfied``
-      (value <= scale_min + 1), ``total`` (sum of values), ``total_sq`` (sum of squares) and
-      ``count_<v>`` for every point v of every scale in the round.
+      answered rating: the key columns (categoricals, missing kept as NaN), the scale columns
+      (``scale_min``, ``scale_max``, ``satisfied_from``, ``dissatisfied_to``: see
+      ``analysis.frames``), ``n``, ``satisfied`` (value >= satisfied_from: the top two points
+      of the scale, or as it declares), ``dissatisfied`` (value <= dissatisfied_to),
+      ``total`` (sum of values), ``total_sq`` (sum of squares) and ``count_<v>`` for every
+      whole number v from the lowest to the highest scale point of the round.
     - ``patterns`` / ``pattern_counts``: which cells a response answered, as the distinct
       True/False rows (pattern x cell) and how many responses share each; most responses of a
       round answer the same items, so this is small. Very large rounds keep ``pairs`` instead
       (the sorted distinct ``response * n_cells + cell`` codes) and ``patterns`` is None.
-    - ``comments``: the comments given with bottom-two-box ratings (value <= scale_min + 1):
+    - ``comments``: the comments given with dissatisfied ratings (value <= dissatisfied_to):
       ``cell`` (row of ``cells``), key columns, ``response_id``, ``value``, ``scale_min``,
       ``comment``, ordered by ``response_id``.
     - ``respondents``: distinct response_id in the frame (any question type);
@@ -58,8 +62,8 @@ class RatingCounts:
     - ``item_ratings``: each response's rating of each item (question, category, served_unit)
       as an item x response matrix of value - points[0] + 1, 0 when not rated; a response rating
       an item twice keeps its last answer (frame order). Items are numbered in the order of
-      their first row in ``cells``; ``item_scale_max`` is the scale_max of each item's last
-      counted row. ``analysis.drivers`` pairs an item with the overall item from these, and
+      their first row in ``cells``; ``item_satisfied_from`` is the satisfied_from of each item's
+      last counted row. ``analysis.drivers`` pairs an item with the overall item from these, and
       ``analysis.clusters`` sums each respondent's satisfied and answered ratings per row.
     - ``response_pattern``: the row of ``patterns`` of each response (the columns of
       ``item_ratings``); None when ``pairs`` are kept instead. ``analysis.clusters`` finds each
@@ -80,7 +84,7 @@ class RatingCounts:
     rating_respondents: int
     answers: int
     item_ratings: np.ndarray
-    item_scale_max: np.ndarray
+    item_satisfied_from: np.ndarray
     response_pattern: np.ndarray | None = None
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -139,7 +143,7 @@ class RatingCounts:
             rating_respondents=rating_respondents,
             answers=self.answers,
             item_ratings=self.item_ratings[kept_items],
-            item_scale_max=self.item_scale_max[kept_items],
+            item_satisfied_from=self.item_satisfied_from[kept_items],
             # The same responses in the same order: each keeps its pattern (now narrower).
             response_pattern=self.response_pattern,
         )
@@ -171,17 +175,19 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
 
     Only ``type == "rating"`` rows with a value count; nps, choice, multi and text answers and
     unanswered ratings (NaN) are left out of every satisfaction figure. A cell's scale is the
-    scale of its rows (fixed per question in a questionnaire version).
+    scale of its rows (fixed per question in a questionnaire version): a rating is satisfied
+    when its value is at least the row's ``satisfied_from``, dissatisfied when at most its
+    ``dissatisfied_to``.
     """
     if len(frame.columns) == 0:
         frame = empty_frame()
     # The per-row arrays are few and narrow (int8/int16 codes, one reused intp buffer): at two
     # million rows, allocating and first touching a fresh array costs as much as computing it.
     valid = rating_mask(frame)
-    smin = frame["scale_min"].to_numpy()
-    smax = frame["scale_max"].to_numpy()
+    scale = [frame[name].to_numpy() for name in SCALE_COLUMNS]
+    smin, smax, sfrom, dto = scale
     # One scale for the whole round (the usual case) spares every per-row scale pass below.
-    fixed = _fixed_scale(smin, smax, valid)
+    fixed = _fixed_scale(scale, valid)
     points = np.arange(fixed[0], fixed[1] + 1) if fixed else _points(smin, smax, valid)
     value = frame["value"].to_numpy()
     code = _value_codes(value, valid, int(points[0]), len(points))
@@ -193,12 +199,12 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     )
     n_cells = len(cell_keys)
     if fixed:
-        scales = tuple(np.full(n_cells, end, dtype="int64") for end in fixed)
-        low = valid & (code <= 2)  # value <= scale_min + 1
+        scales = [np.full(n_cells, end, dtype="int64") for end in fixed]
+        low = valid & (code <= fixed[3] - fixed[0] + 1)  # value <= dissatisfied_to
     else:
-        scales = _scatter_last(cell, n_cells, smin), _scatter_last(cell, n_cells, smax)
-        low = valid & (value <= smin + 1)  # NaN compares False
-    cells = _cells_frame(frame, split_key(cell_keys, sizes), counts, points, *scales)
+        scales = [_scatter_last(cell, n_cells, column) for column in scale]
+        low = valid & (value <= dto)  # NaN compares False
+    cells = _cells_frame(frame, split_key(cell_keys, sizes), counts, points, scales)
     # Cells are sorted by key and the group is the last key part, so an item's cells are
     # consecutive: item_of_cell numbers the items 0..k-1 in cell order.
     item_key = cell_keys // sizes[-1]
@@ -206,29 +212,31 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     rows = Rows(frame["response_id"].to_numpy(), cell, code, item_of_cell)
     answered = who_answered(rows, slot, presence_limit)
     if fixed:
-        item_scale_max = np.full(rows.n_items, fixed[1], dtype="int64")
+        item_satisfied_from = np.full(rows.n_items, fixed[2], dtype="int64")
     else:
-        item_scale_max = _scatter_last(rows.items(), rows.n_items, smax)
+        item_satisfied_from = _scatter_last(rows.items(), rows.n_items, sfrom)
     return RatingCounts(
         cells=cells,
         points=tuple(int(p) for p in points),
         comments=_comments(frame, low, cell),
         answers=len(frame),
-        item_scale_max=item_scale_max,
+        item_satisfied_from=item_satisfied_from,
         **answered,
     )
 
 
-def _fixed_scale(smin: np.ndarray, smax: np.ndarray, valid: np.ndarray) -> tuple[int, int] | None:
-    """(scale_min, scale_max) when every row has the same scale and some row counts."""
-    if not len(smin) or (smin != smin[0]).any() or (smax != smax[0]).any():
+def _fixed_scale(scale: list[np.ndarray], valid: np.ndarray) -> tuple[int, ...] | None:
+    """The ``SCALE_COLUMNS`` values when every row has the same and some row counts."""
+    if not len(valid) or any((column != column[0]).any() for column in scale):
         return None
-    return (int(smin[0]), int(smax[0])) if valid.any() else None
+    return tuple(int(column[0]) for column in scale) if valid.any() else None
 
 
 def _value_codes(value: np.ndarray, valid: np.ndarray, lowest: int, n_points: int) -> np.ndarray:
     """value - lowest + 1 (1..points) for the rows that count, 0 for the others."""
-    if lowest >= -127 and lowest + n_points <= 127:
+    # One byte when the values and their codes both fit: -127..127 (so that lowest - 1 does
+    # too) and at most 127 points (a code of 1..201 on -100..100 would wrap around).
+    if lowest >= -127 and lowest + n_points <= 128 and n_points <= 127:
         with np.errstate(invalid="ignore"):
             # NaN and the values of rows that do not count are overwritten below.
             code = value.astype(np.int8)
@@ -293,8 +301,9 @@ def aggregate(counts: RatingCounts, by: Sequence[str]) -> pd.DataFrame:
     """Sum the cells over everything except the key columns ``by`` (a subset of ``KEYS``).
 
     Returns one row per combination of ``by`` present in the round (missing codes kept as
-    their own row, sorted last), with ``scale_min`` (min), ``scale_max`` (max), the additive
-    columns, the ``count_<v>`` columns and ``respondents``: distinct responses with at least
+    their own row, sorted last), with ``scale_min`` and ``satisfied_from`` (the lowest of
+    its cells), ``scale_max`` and ``dissatisfied_to`` (the highest; a row of one scale has that
+    scale's), the additive columns, the ``count_<v>`` columns and ``respondents``: distinct responses with at least
     one answered rating in the row. ``by=()`` gives a single row for the whole round.
     """
     by = tuple(by)
@@ -308,7 +317,7 @@ def aggregate(counts: RatingCounts, by: Sequence[str]) -> pd.DataFrame:
 def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, object]:
     """The columns of ``aggregate(counts, by)``, computed anew: key categoricals and numpy
     arrays, for callers that add columns before making one frame."""
-    columns = ["scale_min", "scale_max", *ADDITIVE, *counts.count_columns]
+    columns = [*SCALE_COLUMNS, *ADDITIVE, *counts.count_columns]
     if not by:
         return _whole_round(counts, columns)
     cells = counts.cells
@@ -316,14 +325,14 @@ def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, obje
     ids, first = group_ids(cells, by)
     n_groups = len(first)
     table: dict[str, object] = {key: cells[key].array.take(first) for key in by}
-    table["scale_min"] = np.full(n_groups, np.iinfo("int64").max)
-    np.minimum.at(table["scale_min"], ids, cells["scale_min"].to_numpy())
-    table["scale_max"] = np.full(n_groups, np.iinfo("int64").min)
-    np.maximum.at(table["scale_max"], ids, cells["scale_max"].to_numpy())
+    for name in SCALE_COLUMNS:
+        lowest = name in LOWEST_OF
+        table[name] = np.full(n_groups, np.iinfo("int64").max if lowest else np.iinfo("int64").min)
+        (np.minimum if lowest else np.maximum).at(table[name], ids, cells[name].to_numpy())
     # All additive and count columns summed in one pass over a cells x columns matrix.
-    sums = np.zeros((n_groups, len(columns) - 2), dtype="int64")
+    sums = np.zeros((n_groups, len(columns) - len(SCALE_COLUMNS)), dtype="int64")
     np.add.at(sums, ids, counts.summed)
-    for j, name in enumerate(columns[2:]):
+    for j, name in enumerate(columns[len(SCALE_COLUMNS) :]):
         table[name] = sums[:, j]
     table["respondents"] = counts.distinct_respondents(ids, n_groups)
     return table
@@ -332,8 +341,10 @@ def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, obje
 def _whole_round(counts: RatingCounts, columns: list[str]) -> dict[str, object]:
     cells = counts.cells
     row: dict[str, object] = {c: np.array([int(cells[c].sum())]) for c in columns}
-    row["scale_min"] = np.array([int(cells["scale_min"].min()) if len(cells) else 1])
-    row["scale_max"] = np.array([int(cells["scale_max"].max()) if len(cells) else 5])
+    for name, default in zip(SCALE_COLUMNS, (1, 5, 4, 2)):
+        column = cells[name]
+        extreme = column.min() if name in LOWEST_OF else column.max()
+        row[name] = np.array([int(extreme) if len(cells) else default])
     row["respondents"] = np.array([counts.rating_respondents])
     return row
 
@@ -352,16 +363,15 @@ def _cells_frame(
     parts: list[np.ndarray],
     counts: np.ndarray,
     points: np.ndarray,
-    cell_min: np.ndarray,
-    cell_max: np.ndarray,
+    scales: list[np.ndarray],
 ) -> pd.DataFrame:
     data = {}
     for key, part in zip(KEYS, parts):
         categories = frame[key].array.categories
         data[key] = pd.Categorical.from_codes(part - 1, categories=categories)
-    data["scale_min"], data["scale_max"] = cell_min, cell_max
-    top = points[None, :] >= (cell_max - 1)[:, None]
-    bottom = points[None, :] <= (cell_min + 1)[:, None]
+    data.update(zip(SCALE_COLUMNS, scales))
+    top = points[None, :] >= data["satisfied_from"][:, None]
+    bottom = points[None, :] <= data["dissatisfied_to"][:, None]
     data["n"] = counts.sum(axis=1)
     data["satisfied"] = (counts * top).sum(axis=1)
     data["dissatisfied"] = (counts * bottom).sum(axis=1)
@@ -373,7 +383,7 @@ def _cells_frame(
 
 
 def _comments(frame: pd.DataFrame, low: np.ndarray, cell: np.ndarray) -> pd.DataFrame:
-    """Comments given with bottom-two-box ratings (``low``), ordered by response_id."""
+    """Comments given with dissatisfied ratings (``low``), ordered by response_id."""
     low = np.flatnonzero(low)
     # Test for a comment only on the low ratings: most of a big round's rows have none.
     rows = low[~frame["comment"].array.take(low).isna()]

@@ -6,7 +6,8 @@ Rules:
   satisfaction rating (question code ``overall`` by default), over the respondents
   (response_id) who answered both. Fewer than 3 such pairs, or no variation in either rating
   among them, gives NaN.
-- *Performance* is the item's satisfaction rate (top two boxes, see ``analysis.metrics``).
+- *Performance* is the item's satisfaction rate (the share of satisfied ratings, see
+  ``analysis.metrics``).
 - Quadrants split both axes at the median over the candidate items: those with a correlation
   over at least 10 pairs (``MIN_PAIRS_PLACED``). An item exactly at a median counts as high:
     high importance, low performance  -> ``concentrate_here``
@@ -97,8 +98,8 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     values = np.arange(len(counts.points) + 1, dtype="int64") + (counts.points[0] - 1)
     rated = joint.sum(axis=2)
     n = rated[:, 1:].sum(axis=1)
-    # Satisfied = top two boxes of the item's own scale, as in analysis.metrics.
-    top = satisfied_codes(counts.points, counts.item_scale_max)
+    # Satisfied = from the item's own satisfied_from up, as in analysis.metrics.
+    top = satisfied_codes(counts.points, counts.item_satisfied_from)
     importance, pairs = _correlations(joint[:, 1:, 1:], values[1:])
     rate = ratio((rated * top).sum(axis=1), n)
     candidate = (pairs >= MIN_PAIRS_PLACED) & ~np.isnan(importance) & ~is_overall

@@ -36,6 +36,8 @@ COLUMNS: Mapping[str, str] = {
     "value": "float64",
     "scale_min": "int16",
     "scale_max": "int16",
+    "satisfied_from": "int16",
+    "dissatisfied_to": "int16",
     "text": "str",
     "comment": "str",
     "source": "category",
@@ -46,8 +48,12 @@ CODE_COLUMNS = ("group", "unit", "served_unit", "question", "category")
 # definition cannot choose one (nps: 0..10).
 DEFAULT_SCALES = {"nps": (0, 10)}
 DEFAULT_SCALE = (1, 5)
-# The top-two and bottom-two boxes must not overlap, so a rating scale needs >= 4 points.
-MIN_RATING_POINTS = 4
+# The scale columns: its ends, its lowest satisfied and its highest dissatisfied value.
+SCALE_COLUMNS = ("scale_min", "scale_max", "satisfied_from", "dissatisfied_to")
+# Without satisfied_from / dissatisfied_to, the top two and bottom two whole numbers of the
+# scale count (one each on a scale of 3 points or fewer), as questionnaires.model.default_boxes.
+DEFAULT_BOXES = 2
+SMALL_SCALE_POINTS = 3
 
 
 def empty_frame() -> pd.DataFrame:
@@ -70,7 +76,12 @@ def answer_frame(records: Iterable[Mapping] | pd.DataFrame) -> pd.DataFrame:
     - ``value`` is kept only for rating and nps answers; it is NaN for the other types and for
       unanswered items. Rating and nps values must be whole numbers within
       ``[scale_min, scale_max]``; missing scales default to 1..5 (0..10 for nps).
-    - A rating scale needs at least 4 points, so the top two and bottom two boxes never overlap.
+    - ``satisfied_from`` is the lowest value counted as satisfied and ``dissatisfied_to`` the
+      highest counted as dissatisfied, as the questionnaire's scale says (a scale of 1, 3, 5,
+      7, 9 whose top two points are satisfied has 7 and 3). Missing, they default to the top
+      two and bottom two whole numbers of ``[scale_min, scale_max]`` (one each when the scale
+      spans 3 or fewer): 4 and 2 on 1..5. A rating scale must keep them apart:
+      ``scale_min <= dissatisfied_to < satisfied_from <= scale_max``.
     - Empty or blank ``text`` and ``comment`` strings become missing.
     - Extra columns are dropped; the column order is that of ``COLUMNS``.
 
@@ -96,7 +107,7 @@ def answer_frame(records: Iterable[Mapping] | pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"column {name!r} has missing values")
     out["type"] = _fixed_codes(frame["type"], QUESTION_TYPES, "type")
     out["value"] = _values(frame.get("value"), out["type"], n)
-    out["scale_min"], out["scale_max"] = _scales(frame, out["type"])
+    out.update(zip(SCALE_COLUMNS, _scales(frame, out["type"])))
     out["text"] = _strings(frame.get("text"), n)
     out["comment"] = _strings(frame.get("comment"), n)
     if "source" in frame.columns:
@@ -169,24 +180,35 @@ def _type_mask(types: pd.Categorical, wanted: tuple[str, ...]) -> np.ndarray:
     return np.isin(types.codes, codes)
 
 
-def _scales(frame: pd.DataFrame, types: pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
+def _scales(frame: pd.DataFrame, types: pd.Categorical) -> list[np.ndarray]:
+    """The ``SCALE_COLUMNS``, defaults filled in, in the narrowest integer type holding all."""
     fixed = [(_type_mask(types, (name,)), scale) for name, scale in DEFAULT_SCALES.items()]
     result = []
     for end, name in enumerate(("scale_min", "scale_max")):
         fill = np.full(len(types), DEFAULT_SCALE[end])
         for mask, scale in fixed:
             fill = np.where(mask, scale[end], fill)
-        if name in frame.columns:
-            given = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
-            fill = np.where(np.isnan(given), fill, given)
-        result.append(fill)
+        result.append(_given(frame, name, fill))
+    lo, hi = result
+    # int64 before the arithmetic: the given scales may be wide.
+    boxes = np.where(hi.astype("int64") - lo + 1 > SMALL_SCALE_POINTS, DEFAULT_BOXES, 1)
+    result.append(_given(frame, "satisfied_from", hi - boxes + 1))
+    result.append(_given(frame, "dissatisfied_to", lo + boxes - 1))
     low = min(float(np.min(r, initial=0)) for r in result)
     high = max(float(np.max(r, initial=0)) for r in result)
     dtype = next(
         (t for t in ("int16", "int32") if np.iinfo(t).min <= low and high <= np.iinfo(t).max),
         "int64",
     )
-    return result[0].astype(dtype), result[1].astype(dtype)
+    return [r.astype(dtype) for r in result]
+
+
+def _given(frame: pd.DataFrame, name: str, fill: np.ndarray) -> np.ndarray:
+    """Column ``name`` of the records where given, ``fill`` where absent or missing."""
+    if name not in frame.columns:
+        return fill
+    given = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(given), fill, given)
 
 
 def _strings(series: pd.Series | None, n: int) -> pd.Series:
@@ -204,7 +226,8 @@ def _strings(series: pd.Series | None, n: int) -> pd.Series:
 
 
 def _check_values(frame: pd.DataFrame) -> None:
-    """Numeric answers must be whole numbers within their scale; rating scales >= 4 points."""
+    """Numeric answers must be whole numbers within their scale; a rating scale's satisfied
+    and dissatisfied points must lie on it and apart."""
     numeric = _type_mask(frame["type"].array, NUMERIC_TYPES)
     value = frame["value"].to_numpy()
     lo = frame["scale_min"].to_numpy()
@@ -218,7 +241,12 @@ def _check_values(frame: pd.DataFrame) -> None:
             f"first for question {question!r}"
         )
     rating = _type_mask(frame["type"].array, RATED_TYPES)
-    short = rating & (hi.astype("int64") - lo + 1 < MIN_RATING_POINTS)  # no int16 overflow
-    if short.any():
-        question = frame["question"].iloc[int(np.argmax(short))]
-        raise ValueError(f"rating scale of question {question!r} has fewer than 4 points")
+    top = frame["satisfied_from"].to_numpy()
+    bottom = frame["dissatisfied_to"].to_numpy()
+    wrong = rating & ((bottom < lo) | (top <= bottom) | (hi < top))
+    if wrong.any():
+        question = frame["question"].iloc[int(np.argmax(wrong))]
+        raise ValueError(
+            f"rating scale of question {question!r} needs scale_min <= dissatisfied_to < "
+            "satisfied_from <= scale_max"
+        )

@@ -1,12 +1,16 @@
-"""Satisfaction metrics: top-two-box rate with its Wilson interval, mean, distribution.
+"""Satisfaction metrics: satisfaction rate with its Wilson interval, mean, distribution.
 
 Rules used everywhere in ``analysis``:
 
 - Only ``type == "rating"`` answers with a value count; ``n`` is the number of answered ratings
   (NaN values, i.e. unanswered items, are excluded from n).
-- *Satisfied*: value >= scale_max - 1 (4 or 5 on the default 1..5 scale). The satisfaction
-  rate is satisfied / n; with n = 0 it is NaN.
-- *Dissatisfied*: value <= scale_min + 1 (1 or 2 of 5); the share is dissatisfied / n.
+- *Satisfied*: the top two points of the item's scale, whatever their values (4 or 5 on the
+  default 1..5 scale, 7 or 9 on a scale of 1, 3, 5, 7, 9, 9 or 10 on 0..10), the top one on a
+  scale of 3 points or fewer, or the top points the scale declares (``satisfied:`` in the
+  questionnaire): value >= the answer frame's ``satisfied_from``. The satisfaction rate is
+  satisfied / n; with n = 0 it is NaN.
+- *Dissatisfied*: the bottom two points likewise (1 or 2 of 5; the bottom one on 3 points or
+  fewer, or as declared): value <= ``dissatisfied_to``; the share is dissatisfied / n.
 - The 95% interval of a rate is the Wilson score interval with z = 1.959963984540054, at the
   row's effective n: ``n_eff`` = n for an item (one rating per respondent), and for a pooled
   row (the round, a category, a group: several ratings per respondent) n / ``deff``, the design
@@ -29,6 +33,7 @@ import pandas as pd
 
 from analysis.clusters import design_effects
 from analysis.counts import RatingCounts, aggregate_columns, as_counts
+from analysis.frames import SCALE_COLUMNS
 from analysis.keys import group_ids
 
 Z95 = 1.959963984540054
@@ -180,12 +185,13 @@ def _metrics_frame(counts: RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
 def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.DataFrame:
     """Aggregate the answered ratings by ``by`` and add the metrics (see module docstring).
 
-    Columns: the ``by`` keys, ``scale_min``, ``scale_max``, the ``METRIC_COLUMNS`` and one
+    Columns: the ``by`` keys, the scale columns (``scale_min``, ``scale_max``,
+    ``satisfied_from``, ``dissatisfied_to``, see ``aggregate``), the ``METRIC_COLUMNS`` and one
     ``count_<v>`` column per scale point of the round (0 for points outside a row's scale).
     ``respondents`` counts distinct responses with at least one answered rating in the row.
     """
     counts = as_counts(data)
-    columns = [*by, "scale_min", "scale_max", *METRIC_COLUMNS, *counts.count_columns]
+    columns = [*by, *SCALE_COLUMNS, *METRIC_COLUMNS, *counts.count_columns]
     # A copy: pandas' copy on write guards the columns, not a categorical's array written to.
     return _metrics_frame(counts, tuple(by))[columns].copy()
 
@@ -193,9 +199,10 @@ def metric_table(data: pd.DataFrame | RatingCounts, by: tuple[str, ...]) -> pd.D
 def item_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
     """One row per item: a question, or question x served unit when one question rates several.
 
-    Columns: question, category, served_unit, scale_min, scale_max, n (answered ratings),
-    respondents, satisfied, rate (top two boxes / n), ci_low, ci_high (95% Wilson), mean, sd,
-    dissatisfied, dissatisfied_share (bottom two boxes / n) and count_<v> per scale point,
+    Columns: question, category, served_unit, scale_min, scale_max, satisfied_from,
+    dissatisfied_to, n (answered ratings), respondents, satisfied, rate (satisfied / n),
+    ci_low, ci_high (95% Wilson), mean, sd, dissatisfied, dissatisfied_share
+    (dissatisfied / n) and count_<v> per whole number from the round's lowest to highest point,
     every point present even when 0. All respondent groups count, however small: small groups
     are only hidden when reported on their own (see ``analysis.breakdowns``). An empty round
     gives an empty table.

@@ -13,9 +13,11 @@ A definition file holds one questionnaire::
         label: {zh: 文书处理, en: Document processing}
     scales:                           # optional; rating questions default to satisfaction5
       - code: agree5
-        points:
+        points:                       # 2 to 11 points, values -100..100, higher is better
           - {value: 1, label: {zh: 很不同意, en: Strongly disagree}}
           - ...
+        satisfied: [5]                # optional: default the top two points (one of 3 or fewer)
+        dissatisfied: [1, 2]          # optional: default the bottom two points (likewise)
     sections:                         # at least one
       - code: documents
         title: {zh: 公文处理, en: Document processing}
@@ -46,9 +48,15 @@ Rules:
   or a plain string used for both languages. Text is stripped of surrounding white space.
 - A rating question without ``scale`` uses the built-in ``satisfaction5`` scale (1 很不满意 /
   Very dissatisfied .. 5 很满意 / Very satisfied); an nps question always uses ``nps11`` (0..10).
-  Declared scales need at least two points with distinct whole-number values and a label each;
-  the built-in codes are reserved.
-- ``follow_up`` is asked when a rating falls in the bottom two points of its scale.
+  Declared scales need 2 to 11 points with distinct whole-number values from -100 to 100 and a
+  label each (the analysis counts every whole number between a round's lowest and highest
+  value); the built-in codes are reserved.
+- A rating is *satisfied* when it is one of the top two points of its scale and *dissatisfied*
+  when one of the bottom two, whatever their values (7 or 9 of 1, 3, 5, 7, 9); the top and the
+  bottom point only on a scale of 3 points or fewer. A scale may list its ``satisfied`` and
+  ``dissatisfied`` values instead: at least one each, the highest (lowest) points without a gap,
+  since the analysis counts from a value up (down), and never the same point in both.
+- ``follow_up`` is asked when a rating is one of its scale's dissatisfied points.
 - An optional key left empty (``help:`` with nothing after it) counts as absent.
 - Unknown keys are refused (typo protection), and so are YAML anchors and aliases, which a
   definition never needs and which would let a small file expand into a huge one.
@@ -90,6 +98,11 @@ MAX_ID_LENGTH = 80
 CATEGORY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 MAX_CATEGORY_LENGTH = 80
 SUFFIXES = (".yaml", ".yml")
+# Scales the analysis can treat: it keeps a count of every whole number between a round's
+# lowest and highest rating value, per cell (values far apart would make millions of counts),
+# so values stay within -100..100; more than 11 points (nps11's) do not fit a phone's width.
+MAX_SCALE_POINTS = 11
+SCALE_VALUE_LIMIT = 100
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -522,7 +535,7 @@ _QUESTIONNAIRE_KEYS = _Keys(
     optional=("description", "groups", "served_units", "scales"),
 )
 _CODE_LABEL_KEYS = _Keys(required=("code", "label"))
-_SCALE_KEYS = _Keys(required=("code", "points"))
+_SCALE_KEYS = _Keys(required=("code", "points"), optional=("satisfied", "dissatisfied"))
 _POINT_KEYS = _Keys(required=("value", "label"))
 _SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description",))
 _QUESTION_KEYS = _Keys(
@@ -608,18 +621,72 @@ def _scale(node: Node, what: Message) -> tuple[str, Node, Scale]:
     if len(items) < 2:
         template = N_("%(what)s has %(n)s point(s); a scale needs at least 2")
         raise _Invalid(_line(fields["points"]), message(template, what=what, n=len(items)))
+    if len(items) > MAX_SCALE_POINTS:
+        template = N_("%(what)s has %(n)s points; a scale has at most %(most)s")
+        reason = message(template, what=what, n=len(items), most=MAX_SCALE_POINTS)
+        raise _Invalid(_line(fields["points"]), reason)
     values = _Unique(N_("value"))
     points = []
     for position, item in enumerate(items, start=1):
         point = _scale_point(item, message(N_("%(what)s point %(n)s"), what=what, n=position))
         values.add(point.value, item, _context(what))
         points.append(point)
-    return code, fields["code"], Scale(code, tuple(points))
+    scale = Scale(code, tuple(points))
+    satisfied = _boxes(fields, "satisfied", scale, what)
+    dissatisfied = _boxes(fields, "dissatisfied", scale, what)
+    scale = Scale(code, tuple(points), satisfied, dissatisfied)
+    both = sorted(set(scale.satisfied_values) & set(scale.dissatisfied_values))
+    if both:
+        # Said on the line of the set declared last, or of the points when both are defaults.
+        declared = [fields[k] for k in ("satisfied", "dissatisfied") if k in fields]
+        line = max(_line(n) for n in declared) if declared else _line(fields["points"])
+        template = N_("%(what)s: point %(value)s is both satisfied and dissatisfied")
+        raise _Invalid(line, message(template, what=what, value=both[0]))
+    return code, fields["code"], scale
+
+
+def _boxes(fields: dict[str, Node], key: str, scale: Scale, what: Message) -> tuple[int, ...]:
+    """The declared ``satisfied`` (top) or ``dissatisfied`` (bottom) points of `scale`: points
+    of the scale, at least one, and the highest (lowest) ones without a gap, since the analysis
+    counts a rating as satisfied from a value up (dissatisfied up to a value). Empty when the
+    key is absent (the default)."""
+    if key not in fields:
+        return ()
+    named = _part(what, key)
+    items = _items(fields[key], named)
+    if not items:
+        template = N_("%(what)s is an empty list; leave it out for the default")
+        raise _Invalid(_line(fields[key]), message(template, what=named))
+    seen = _Unique(N_("value"))
+    for item in items:
+        value = _integer(item, _part(named, "value"))
+        if value not in scale.values:
+            template = N_("%(what)s: %(value)s is not a point of the scale")
+            raise _Invalid(_line(item), message(template, what=named, value=value))
+        seen.add(value, item, _context(named))
+    chosen = tuple(seen.lines)
+    ordered = sorted(scale.values)
+    expected = ordered[-len(chosen) :] if key == "satisfied" else ordered[: len(chosen)]
+    if set(chosen) != set(expected):
+        if key == "satisfied":
+            template = N_("%(what)s must be the top %(n)s point(s) of the scale: %(points)s")
+        else:
+            template = N_("%(what)s must be the bottom %(n)s point(s) of the scale: %(points)s")
+        points = ", ".join(str(v) for v in expected)
+        reason = message(template, what=named, n=len(chosen), points=points)
+        raise _Invalid(_line(fields[key]), reason)
+    return chosen
 
 
 def _scale_point(node: Node, what: Message) -> ScalePoint:
     fields = _fields(node, what, _POINT_KEYS)
     value = _integer(fields["value"], _part(what, "value"))
+    if not -SCALE_VALUE_LIMIT <= value <= SCALE_VALUE_LIMIT:
+        template = N_("%(what)s %(value)s is outside %(low)s..%(high)s")
+        shown = str(value) if len(str(value)) <= 20 else str(value)[:20] + "..."
+        limit = SCALE_VALUE_LIMIT
+        reason = message(template, what=_part(what, "value"), value=shown, low=-limit, high=limit)
+        raise _Invalid(_line(fields["value"]), reason)
     return ScalePoint(value, _label(fields["label"], _part(what, "label")))
 
 
@@ -877,7 +944,10 @@ def _code_label_data(item: Group | ServedUnit | Choice) -> dict:
 
 def _scale_data(scale: Scale) -> dict:
     points = [_FlowMap(value=p.value, label=_label_data(p.label)) for p in scale.points]
-    return {"code": scale.code, "points": points}
+    data = {"code": scale.code, "points": points}
+    _put(data, "satisfied", _FlowList(scale.satisfied))
+    _put(data, "dissatisfied", _FlowList(scale.dissatisfied))
+    return data
 
 
 def _section_data(section: Section, declared: dict[str, Scale]) -> dict:

@@ -34,12 +34,34 @@ class ScalePoint:
     label: Label
 
 
+# How many points count as satisfied (the top ones) and as dissatisfied (the bottom ones) when
+# a scale does not say: two each, one each on a scale of 3 points or fewer (a 3-point scale's
+# top two would take in its middle point, and its bottom two would overlap them).
+DEFAULT_BOXES = 2
+SMALL_SCALE_POINTS = 3
+
+
+def default_boxes(n_points: int) -> int:
+    """How many top (and bottom) points a scale of ``n_points`` counts as satisfied (and
+    dissatisfied) by default: 2, or 1 on a scale of 3 points or fewer."""
+    return DEFAULT_BOXES if n_points > SMALL_SCALE_POINTS else 1
+
+
 @dataclass(frozen=True)
 class Scale:
-    """An ordered, labelled rating scale such as 1..5 or 0..10."""
+    """An ordered, labelled rating scale such as 1..5 or 0..10; higher values are better.
+
+    ``satisfied`` and ``dissatisfied`` are the point values the definition declared as such,
+    empty when it left the default: the top two and bottom two points of the scale (one each
+    on a scale of 3 points or fewer). ``satisfied_values`` and ``dissatisfied_values`` give the
+    points that count either way; the loader makes sure they are the top and bottom points
+    without a gap and never overlap.
+    """
 
     code: str
     points: tuple[ScalePoint, ...]
+    satisfied: tuple[int, ...] = ()
+    dissatisfied: tuple[int, ...] = ()
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -53,9 +75,39 @@ class Scale:
     def maximum(self) -> int:
         return max(self.values)
 
+    @property
+    def satisfied_values(self) -> tuple[int, ...]:
+        """The points counted as satisfied, ascending (default: the top two, or one)."""
+        if self.satisfied:
+            return tuple(sorted(self.satisfied))
+        ordered = sorted(self.values)
+        return tuple(ordered[len(ordered) - default_boxes(len(ordered)) :])
+
+    @property
+    def dissatisfied_values(self) -> tuple[int, ...]:
+        """The points counted as dissatisfied, ascending (default: the bottom two, or one)."""
+        if self.dissatisfied:
+            return tuple(sorted(self.dissatisfied))
+        ordered = sorted(self.values)
+        return tuple(ordered[: default_boxes(len(ordered))])
+
+    @property
+    def satisfied_from(self) -> int:
+        """The lowest satisfied value: a rating is satisfied when it is at least this."""
+        return min(self.satisfied_values)
+
+    @property
+    def dissatisfied_to(self) -> int:
+        """The highest dissatisfied value: a rating is dissatisfied when it is at most this."""
+        return max(self.dissatisfied_values)
+
     def is_low(self, value: int) -> bool:
-        """The bottom two points (1 or 2 of 5) are "dissatisfied" and ask for a follow-up."""
-        return value <= self.minimum + 1
+        """Dissatisfied (1 or 2 of 5 by default): such a rating asks for a follow-up."""
+        return value <= self.dissatisfied_to
+
+    def is_satisfied(self, value: int) -> bool:
+        """Satisfied (4 or 5 of 5 by default)."""
+        return value >= self.satisfied_from
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from flask import Flask
 import analysis
 from questionnaires import QUESTION_TYPES
 from survey import invitations, rounds
-from survey.formatting import percent, percent_as_set
+from survey.formatting import percent, percent_as_set, point_list
 from survey.office_time import last_day
 from survey.questionnaire_store import scale_name
 from survey.responses import SOURCE_NAMES
@@ -19,6 +19,8 @@ from survey.responses import SOURCE_NAMES
 def init_app(app: Flask) -> None:
     app.add_template_filter(percent, "pct1")
     app.add_template_filter(percent_as_set, "pct")
+    # Scale points as a phrase: (4, 5) -> "4 or 5".
+    app.add_template_filter(point_list, "points")
     # A round's last day to answer, from the moment its answers stop (24:00 of that day).
     app.add_template_filter(last_day, "last_day")
     # A moment kept as ISO text in an event's JSON data, back to the datetime that

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flask_babel import gettext
 
 
 def plain_number(value: float | None) -> float | None:
@@ -46,3 +47,11 @@ def percent(value: float | None, digits: int = 1) -> str:
 def percent_as_set(value: float | None) -> str:
     """A threshold as it was set: 0.8 is 80%, 0.825 is 82.5%."""
     return "–" if value is None else f"{value * 100:g}%"
+
+
+def point_list(values: Iterable[int]) -> str:
+    """Scale points as people say them, in the page's language: "4 or 5", "7", "1, 2 or 3"."""
+    texts = [str(v) for v in values]
+    if len(texts) < 2:
+        return "".join(texts)
+    return gettext("%(points)s or %(last)s", points=", ".join(texts[:-1]), last=texts[-1])

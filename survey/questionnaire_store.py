@@ -34,22 +34,32 @@ def scale_name(code: str) -> str:
     return str(BUILTIN_SCALE_LABELS.get(code, code))
 
 
+# A scale's declared satisfied and dissatisfied points (empty: the default ones).
+SCALE_BOXES = ("satisfied", "dissatisfied")
+
+
 def digest(q: qm.Questionnaire) -> str:
-    """sha256 of the definition's content (source line numbers excluded)."""
+    """sha256 of the definition's content (source line numbers excluded). A scale left on its
+    default satisfied and dissatisfied points hashes as before scales could declare them, so
+    loading an unchanged file after that upgrade makes no new version."""
     data = dataclasses.asdict(q)
-    _drop_lines(data)
+    _drop_unhashed(data)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _drop_lines(data: Any) -> None:
+def _drop_unhashed(data: Any) -> None:
+    """Remove the source lines, and a scale's satisfied and dissatisfied points when empty."""
     if isinstance(data, dict):
         data.pop("line", None)
+        for key in SCALE_BOXES:
+            if "points" in data and not data.get(key, True):
+                del data[key]
         for value in data.values():
-            _drop_lines(value)
+            _drop_unhashed(value)
     elif isinstance(data, list | tuple):
         for value in data:
-            _drop_lines(value)
+            _drop_unhashed(value)
 
 
 def save_version(q: qm.Questionnaire, status: str = "published") -> QuestionnaireVersion:
@@ -130,14 +140,26 @@ def _question_row(q: qm.Question, position: int) -> Question:
 
 def _scale_json(scale: qm.Scale) -> dict[str, Any]:
     points = [{"value": p.value, "zh": p.label.zh, "en": p.label.en} for p in scale.points]
-    return {"code": scale.code, "points": points}
+    data: dict[str, Any] = {"code": scale.code, "points": points}
+    # Only a declared set is stored: a scale on the default reads as it always did.
+    for key in SCALE_BOXES:
+        if getattr(scale, key):
+            data[key] = list(getattr(scale, key))
+    return data
 
 
-def _scale(data: dict[str, Any]) -> qm.Scale:
+def scale_from_json(data: dict[str, Any]) -> qm.Scale:
+    """A scale as ``_scale_json`` stored it; one stored before scales could declare their
+    satisfied and dissatisfied points has the default ones."""
     points = tuple(
         qm.ScalePoint(value=p["value"], label=qm.Label(p["zh"], p["en"])) for p in data["points"]
     )
-    return qm.Scale(code=data["code"], points=points)
+    return qm.Scale(
+        code=data["code"],
+        points=points,
+        satisfied=tuple(data.get("satisfied", ())),
+        dissatisfied=tuple(data.get("dissatisfied", ())),
+    )
 
 
 def _label(zh: str | None, en: str | None) -> qm.Label | None:
@@ -169,7 +191,7 @@ def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
             for code in served_codes
             if code in served
         ),
-        scales=tuple(_scale(s) for s in version.scales),
+        scales=tuple(scale_from_json(s) for s in version.scales),
         sections=tuple(_section(s) for s in version.sections),
     )
 
@@ -202,7 +224,7 @@ def _question(q: Question) -> qm.Question:
         served_unit=q.served_unit,
         required=q.required,
         audience=tuple(q.audience),
-        scale=_scale(q.scale) if q.scale else None,
+        scale=scale_from_json(q.scale) if q.scale else None,
         choices=tuple(qm.Choice(c["code"], qm.Label(c["zh"], c["en"])) for c in q.choices),
         follow_up=_label(q.follow_up_zh, q.follow_up_en),
         help=_label(q.help_zh, q.help_en),

@@ -6,6 +6,7 @@ conftest registers this module, so every test may ask for any of them."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -180,6 +181,62 @@ def two_rounds(make_round, answer) -> tuple[Round, Round]:
     for _ in range(6):
         answer(before, "departments", {"doc_timeliness": 5, "overall": 5, "mtg_minutes": 4})
     return before, fill(make_round(), answer)
+
+
+# Rating scales a questionnaire may declare: (values, satisfied, dissatisfied, declared?).
+OTHER_SCALES = {
+    "three_points": ((1, 2, 3), (3,), (1,), False),
+    "odd_values": ((1, 3, 5, 7, 9), (7, 9), (1, 3), False),
+    "top_box": ((1, 2, 3, 4, 5), (5,), (1, 2), True),
+}
+
+
+@pytest.fixture
+def scaled_round(office_version, answer):
+    """scaled_round("three_points") -> (round, expected): a round of the office questionnaire
+    whose rating items all use that scale of ``OTHER_SCALES`` (declared in the file, with its
+    satisfied and dissatisfied points when ``declared``), answered by 6 departments and 6
+    mayors' offices, each point of the scale in turn; ``expected`` holds each item's n,
+    satisfied and dissatisfied counts."""
+    from questionnaires import dump, loads
+    from questionnaires.model import Label, Scale, ScalePoint
+    from survey.questionnaire_store import save_version
+
+    def make(name: str) -> tuple[Round, dict[str, tuple[int, int, int]]]:
+        values, satisfied, dissatisfied, declared = OTHER_SCALES[name]
+        points = tuple(ScalePoint(v, Label(f"第{v}级", f"Point {v}")) for v in values)
+        scale = Scale(name, points, *((satisfied, dissatisfied) if declared else ((), ())))
+        office = load(DEFINITIONS_DIR / "office-services.yaml")
+        sections = tuple(
+            replace(s, questions=tuple(
+                replace(q, scale=scale) if q.type == "rating" else q for q in s.questions
+            ))
+            for s in office.sections
+        )  # fmt: skip
+        definition = replace(office, id=f"office-{name}", scales=(scale,), sections=sections)
+        version = save_version(loads(dump(definition)))  # the loader takes it as a file
+        round_ = Round(name=f"2004 {name}", version=version, status="open",
+                       opens_at=utcnow() - timedelta(days=1),
+                       closes_at=utcnow() + timedelta(days=30))  # fmt: skip
+        version.frozen_at = utcnow()
+        db.session.add(round_)
+        db.session.commit()
+        expected: dict[str, list[int]] = {}
+        turn = itertools.count()
+        for group in ["departments"] * 6 + ["mayors"] * 6:
+            given = {}
+            for q in definition.for_group(group).questions():
+                if q.type == "rating":
+                    value = values[next(turn) % len(values)]
+                    given[q.code] = value
+                    row = expected.setdefault(q.code, [0, 0, 0])
+                    row[0] += 1
+                    row[1] += value in satisfied
+                    row[2] += value in dissatisfied
+            answer(round_, group, given)
+        return round_, {code: tuple(row) for code, row in expected.items()}
+
+    return make
 
 
 # --- corrective actions at every step of the loop ------------------------------------------

@@ -16,7 +16,7 @@ of the review pages and the report), ``files`` (rendered charts and documents ke
 from survey.results.cache import clear_cache, data_versions
 from survey.results.comments import comments_query
 from survey.results.frames import answers_frame, lowest_first, plain_rows, satisfaction_table
-from survey.results.labels import Labels, labels_for, short_label
+from survey.results.labels import Labels, labels_for, rating_scale, short_label
 from survey.results.tables import Comparison, RoundResults, round_progress, round_results
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "labels_for",
     "lowest_first",
     "plain_rows",
+    "rating_scale",
     "round_progress",
     "round_results",
     "satisfaction_table",

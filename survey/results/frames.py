@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Select, or_, select
 
 import analysis
+from analysis.frames import SCALE_COLUMNS
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -19,6 +20,7 @@ from survey.models import (
     Round,
     Unit,
 )
+from survey.questionnaire_store import scale_from_json
 
 
 def answers_frame(round_: Round) -> pd.DataFrame:
@@ -26,9 +28,9 @@ def answers_frame(round_: Round) -> pd.DataFrame:
     one for the answers' numbers, one for the few answers with text and one for the version's
     questions; never a query per answer.
 
-    Question attributes (code, category, served unit, type, scale bounds) come from the
-    round's questionnaire version by question id, so renaming nothing in a later version
-    changes what an old round's answers mean.
+    Question attributes (code, category, served unit, type, the scale's ends and its
+    satisfied and dissatisfied points) come from the round's questionnaire version by question
+    id, so renaming nothing in a later version changes what an old round's answers mean.
     """
     responses = _responses(round_.id)
     response_id, question_id, value = _answer_numbers(round_.id)
@@ -44,7 +46,7 @@ def answers_frame(round_: Round) -> pd.DataFrame:
     for name in ("question", "category", "served_unit", "type"):
         frame[name] = questions[name].astype("category").array.take(qpos)
     frame["value"] = value
-    for name in ("scale_min", "scale_max"):
+    for name in SCALE_COLUMNS:
         frame[name] = questions[name].to_numpy(dtype="float64").take(qpos)
     positions = pd.Index(row * len(questions) + qpos)
     frame["text"], frame["comment"] = _answer_texts(
@@ -137,7 +139,7 @@ def _answer_texts(
 def _question_table(version_id: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for q in db.session.scalars(select(Question).where(Question.version_id == version_id)):
-        values = [p["value"] for p in q.scale["points"]] if q.scale else [None]
+        scale = scale_from_json(q.scale) if q.scale else None
         records.append(
             {
                 "question_id": q.id,
@@ -145,8 +147,11 @@ def _question_table(version_id: int) -> pd.DataFrame:
                 "category": q.category,
                 "served_unit": q.served_unit,
                 "type": q.type,
-                "scale_min": min(values) if q.scale else None,
-                "scale_max": max(values) if q.scale else None,
+                "scale_min": scale.minimum if scale else None,
+                "scale_max": scale.maximum if scale else None,
+                # The scale's own top and bottom points: on 1, 3, 5, 7, 9 from 7 and up to 3.
+                "satisfied_from": scale.satisfied_from if scale else None,
+                "dissatisfied_to": scale.dissatisfied_to if scale else None,
             }
         )
     return pd.DataFrame.from_records(records).set_index("question_id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from questionnaires import tabulated_as
+from questionnaires import Scale, tabulated_as
 from survey.models import (
     QuestionnaireVersion,
 )
@@ -94,3 +94,16 @@ def labels_for(version: QuestionnaireVersion, lang: str) -> Labels:
         question_order=tuple(q.code for q in definition.questions()),
         category_order=tuple(categories),
     )
+
+
+def rating_scale(version: QuestionnaireVersion) -> Scale | None:
+    """The one scale every rating question of the version uses (points, satisfied and
+    dissatisfied points alike), for texts such as "satisfied (4 or 5)"; None when they use
+    different ones, or the version rates nothing."""
+    rated = tabulated_as("satisfaction")
+    scales = {
+        (q.scale.values, q.scale.satisfied_values, q.scale.dissatisfied_values): q.scale
+        for q in to_model(version).questions()
+        if q.type in rated and q.scale is not None
+    }
+    return next(iter(scales.values())) if len(scales) == 1 else None

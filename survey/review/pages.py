@@ -26,6 +26,7 @@ from survey.results import (
     charts,
     comments_query,
     data_versions,
+    rating_scale,
     round_progress,
     round_results,
 )
@@ -68,6 +69,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         weak_drivers=all_weak(results.drivers),
         unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
+        scale=rating_scale(round_.version),
         charts={
             kind: chart_info(round_, results, Chart(kind, lang))
             for kind in charts.kinds_on("round")
@@ -209,6 +211,7 @@ def item_page(round_: Round, question: str, served_unit: str | None, lang: str) 
     page = _common(round_, results, labels, lang)
     page.update(
         item=item,
+        scale=to_model(round_.version).question(question).scale,
         points=_points(round_, question, item, lang),
         groups=[
             r

@@ -224,3 +224,18 @@ def test_labels_and_titles_with_dollars_are_drawn_as_typed(items, answers, frame
         assert charts.to_png(fig).startswith(b"\x89PNG")
     assert r"\$\frac{\$ documents" in _ticks(figures[0].axes[0])
     assert figures[0].axes[0].get_title() == r"\$2004\$"
+
+
+def test_distribution_classes_follow_each_scales_satisfied_and_dissatisfied_points(
+    answers, frame_of
+):
+    table = item_table(frame_of(
+        answers([1, 2, 3, 3], "three", scale_min=1, scale_max=3),
+        answers([1, 3, 5, 7, 9, 9, 7, 3], "odd", scale_min=1, scale_max=9,
+                satisfied_from=7, dissatisfied_to=3, start=10),
+        answers([0, 1, 2, 5, 8, 9, 10, 10], "nps_like", scale_min=0, scale_max=10, start=20),
+    ))  # fmt: skip
+    shares = charts.class_shares(table).set_axis(table["question"].astype(str))
+    assert shares.loc["three"].tolist() == [0.25, 0.0, 0.25, 0.0, 0.5]
+    assert shares.loc["odd"].tolist() == [1 / 8, 2 / 8, 1 / 8, 2 / 8, 2 / 8]
+    assert shares.loc["nps_like"].tolist() == [1 / 8, 1 / 8, 3 / 8, 1 / 8, 2 / 8]

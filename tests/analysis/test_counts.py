@@ -37,3 +37,22 @@ def test_scale_points_are_those_of_the_counted_rows(answers, frame_of):
     assert [c for c in item_table(counts).columns if c.startswith("count_")] == [
         f"count_{v}" for v in range(1, 8)
     ]
+
+
+def test_comments_of_dissatisfied_ratings_follow_the_scale(answers, frame_of):
+    # 1, 3, 5, 7, 9: the bottom two points are 1 and 3, whatever the numbers; 1..3: only 1.
+    comments = ["awful", "poor", "so-so", "good"]
+    frame = frame_of(
+        answers([1, 3, 5, 7], comments=comments, scale_min=1, scale_max=9,
+                satisfied_from=7, dissatisfied_to=3),
+        answers([1, 2], "q2", comments=["bad", "ok"], scale_min=1, scale_max=3, start=9),
+    )  # fmt: skip
+    assert rating_counts(frame).comments["comment"].tolist() == ["awful", "poor", "bad"]
+
+
+def test_a_wide_scale_is_counted_without_wrapping_around(answers, frame_of):
+    # -100..100 has 201 points: its codes do not fit a byte.
+    frame = frame_of(answers([100, 99, -100, 0], scale_min=-100, scale_max=100))
+    row = item_table(frame).iloc[0]
+    assert (row["n"], row["satisfied"], row["dissatisfied"], row["mean"]) == (4, 2, 1, 24.75)
+    assert (row["count_100"], row["count_-100"]) == (1, 1)

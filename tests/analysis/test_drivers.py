@@ -6,6 +6,7 @@ import pytest
 
 from analysis import answer_frame, driver_table, drivers, empty_frame, rating_counts
 from analysis.drivers import QUADRANTS, quadrants, unplaced
+from tests.analysis.conftest import SCALES, satisfied_sets
 
 
 def test_importance_is_the_pearson_correlation_with_overall(answers, frame_of):
@@ -71,9 +72,9 @@ def test_a_round_without_responses_gives_an_empty_table():
 def _brute_force(frame: pd.DataFrame, overall: str = "overall") -> pd.DataFrame:
     """The driver figures the slow way: each respondent's last rating of each item, pandas corr."""
     rated = frame[(frame["type"] == "rating") & frame["value"].notna()].astype({"question": str})
-    last = rated.groupby(["response_id", "question"])[["value", "scale_max"]].last()
+    last = rated.groupby(["response_id", "question"])[["value", "satisfied_from"]].last()
     values = last["value"].unstack()
-    top = last["scale_max"].groupby("question").last() - 1
+    top = last["satisfied_from"].groupby("question").last()
     rows = []
     for question in values.columns.drop(overall, errors="ignore"):
         x = values[question]
@@ -273,3 +274,19 @@ def test_large_rounds_resample_random_groups_of_respondents_alike(monkeypatch):
     for column in ("importance_low", "importance_high"):
         assert grouped[column].to_numpy() == pytest.approx(single[column].to_numpy(), abs=0.02)
     assert list(grouped["quadrant"]) == list(single["quadrant"])
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["one_scale", "two_scales"])
+@pytest.mark.parametrize("name", list(SCALES))
+def test_driver_rates_count_the_scales_own_satisfied_points(scale_round, name, mixed):
+    frame = scale_round(name, mixed=mixed)
+    rated = satisfied_sets(name, frame)
+    table = driver_table(frame)
+    items = rated[rated["question"] != "overall"]
+    assert table["question"].astype(str).tolist() == sorted(items["question"].unique())
+    per_item = items.groupby("question")["is_satisfied"]
+    np.testing.assert_allclose(table["rate"], per_item.mean())
+    assert table["n"].tolist() == per_item.size().tolist()
+    values = rated.pivot(index="response_id", columns="question", values="value")
+    expected = [values[q].corr(values["overall"]) for q in sorted(items["question"].unique())]
+    np.testing.assert_allclose(table["importance"], expected, atol=1e-12)

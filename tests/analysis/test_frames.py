@@ -74,9 +74,35 @@ def test_rating_outside_its_scale_or_fractional_is_rejected(answers, value):
         answer_frame(answers([value]))
 
 
-def test_rating_scale_needs_four_points(answers):
-    with pytest.raises(ValueError, match="fewer than 4 points"):
-        answer_frame(answers([2], scale_min=1, scale_max=3))
+@pytest.mark.parametrize(
+    "scale, thresholds",
+    [((1, 5), (4, 2)), ((0, 10), (9, 1)), ((1, 4), (3, 2)), ((1, 3), (3, 1)), ((1, 2), (2, 1))],
+)
+def test_satisfied_and_dissatisfied_default_to_the_top_and_bottom_two_points(
+    answers, scale, thresholds
+):
+    # Two each; one each on a scale of 3 points or fewer, whose top two would reach its middle.
+    frame = answer_frame(answers([scale[0]], scale_min=scale[0], scale_max=scale[1]))
+    assert (frame["satisfied_from"].iloc[0], frame["dissatisfied_to"].iloc[0]) == thresholds
+    assert frame["satisfied_from"].dtype == frame["scale_min"].dtype == "int16"
+
+
+def test_satisfied_and_dissatisfied_given_by_the_scale_are_kept(answers):
+    frame = answer_frame(
+        answers([9, 1], scale_min=1, scale_max=9, satisfied_from=7, dissatisfied_to=3)
+    )
+    assert frame["satisfied_from"].tolist() == [7, 7]
+    assert frame["dissatisfied_to"].tolist() == [3, 3]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{"scale_min": 1, "scale_max": 1}, {"satisfied_from": 2, "dissatisfied_to": 2},
+     {"satisfied_from": 6}, {"dissatisfied_to": 0}, {"satisfied_from": 2, "dissatisfied_to": 3}],
+)  # fmt: skip
+def test_a_rating_scale_whose_satisfied_and_dissatisfied_points_meet_is_rejected(answers, given):
+    with pytest.raises(ValueError, match="rating scale of question 'q1'"):
+        answer_frame(answers([1], **given))
 
 
 def test_unknown_question_type_is_rejected(answers):

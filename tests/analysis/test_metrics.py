@@ -1,7 +1,10 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+import statsmodels.api as sm
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis import (
     category_table,
@@ -14,6 +17,7 @@ from analysis import (
     wilson_intervals,
 )
 from analysis.metrics import below, metrics_of
+from tests.analysis.conftest import SCALES, satisfied_sets
 
 
 # Newcombe RG (1998), "Two-sided confidence intervals for the single proportion: comparison of
@@ -162,3 +166,82 @@ def test_writing_into_a_tables_key_column_leaves_the_next_table_as_computed(answ
     counts = rating_counts(frame_of(answers([5, 4, 3], "q1"), answers([5, 1], "q2")))
     item_table(counts)["question"].array[0] = "q2"
     assert item_table(counts)["question"].tolist() == ["q1", "q2"]
+
+
+# ------------------------------------------------------- satisfied: the top points of any scale
+
+
+def _expected_metrics(rated, by: list[str]) -> pd.DataFrame:
+    """n, satisfied, dissatisfied, mean, sd per ``by`` and the 95% Wilson interval from
+    statsmodels: at n for a row of one rating per respondent, else at the effective n of the
+    respondent-clustered variance (OLS of the satisfied indicator, clustered by respondent;
+    see ``analysis.clusters``)."""
+    rows = []
+    for _key, part in rated.groupby(by, sort=True):
+        n, respondents = len(part), part["response_id"].nunique()
+        satisfied = int(part["is_satisfied"].sum())
+        n_eff, successes = n, satisfied
+        if n > respondents:
+            y = part["is_satisfied"].to_numpy(dtype="float64")
+            fit = sm.OLS(y, np.ones(n)).fit(
+                cov_type="cluster", cov_kwds={"groups": part["response_id"].to_numpy()}
+            )
+            p = satisfied / n
+            n_eff = min(n / (float(fit.bse[0]) ** 2 / (p * (1 - p) / n)), respondents)
+            successes = p * n_eff
+        low, high = proportion_confint(successes, n_eff, alpha=0.05, method="wilson")
+        rows.append({
+            "n": n, "satisfied": satisfied, "dissatisfied": int(part["is_dissatisfied"].sum()),
+            "mean": part["value"].mean(), "sd": part["value"].std(ddof=1),
+            "respondents": respondents, "n_eff": n_eff, "ci_low": low, "ci_high": high,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _assert_figures(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    for column in ("n", "satisfied", "dissatisfied", "respondents"):
+        assert actual[column].tolist() == expected[column].tolist(), column
+    np.testing.assert_allclose(actual["rate"], expected["satisfied"] / expected["n"])
+    np.testing.assert_allclose(
+        actual["dissatisfied_share"], expected["dissatisfied"] / expected["n"]
+    )
+    for column in ("n_eff", "ci_low", "ci_high", "mean", "sd"):
+        np.testing.assert_allclose(actual[column], expected[column], rtol=1e-9, err_msg=column)
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["one_scale", "two_scales"])
+@pytest.mark.parametrize("name", list(SCALES))
+def test_item_category_and_summary_count_the_scales_own_satisfied_points(scale_round, name, mixed):
+    frame = scale_round(name, mixed=mixed)
+    rated = satisfied_sets(name, frame)
+    items = item_table(frame)
+    assert items["question"].astype(str).tolist() == sorted(rated["question"].unique())
+    _assert_figures(items, _expected_metrics(rated, ["question"]))
+    for value in range(int(frame["scale_min"].min()), int(frame["scale_max"].max()) + 1):
+        expected = rated.groupby("question")["value"].apply(lambda v, x=value: (v == x).sum())
+        assert items[f"count_{value}"].tolist() == expected.tolist()
+    categories = category_table(frame)
+    _assert_figures(categories, _expected_metrics(rated, ["category"]))
+    whole = summary(rating_counts(frame))
+    pooled = _expected_metrics(rated.assign(all=1), ["all"]).iloc[0]
+    assert (whole.n, whole.satisfied) == (pooled["n"], pooled["satisfied"])
+    assert whole.rate == pytest.approx(pooled["satisfied"] / pooled["n"], rel=1e-12)
+    assert (whole.n_eff, whole.ci_low, whole.ci_high) == pytest.approx(
+        (pooled["n_eff"], pooled["ci_low"], pooled["ci_high"]), rel=1e-9
+    )
+    assert whole.mean == pytest.approx(pooled["mean"], rel=1e-12)
+    assert whole.dissatisfied_share == pytest.approx(pooled["dissatisfied"] / pooled["n"])
+
+
+def test_a_three_point_scale_counts_its_top_point_as_satisfied(answers, frame_of):
+    row = item_table(frame_of(answers([3, 3, 2, 1], scale_min=1, scale_max=3))).iloc[0]
+    assert (row["satisfied"], row["dissatisfied"], row["rate"]) == (2, 1, 0.5)
+    assert (row["satisfied_from"], row["dissatisfied_to"]) == (3, 1)
+
+
+def test_on_odd_values_the_top_two_points_count_not_the_top_two_numbers(answers, frame_of):
+    # 1, 3, 5, 7, 9: satisfied from 7 (the app's frame says so), not from 9 - 1 = 8.
+    values = [9, 9, 7, 7, 7, 5, 3, 1]
+    frame = frame_of(answers(values, scale_min=1, scale_max=9, satisfied_from=7, dissatisfied_to=3))
+    row = item_table(frame).iloc[0]
+    assert (row["satisfied"], row["dissatisfied"], row["rate"]) == (5, 2, 5 / 8)

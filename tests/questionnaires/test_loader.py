@@ -426,6 +426,114 @@ def test_duplicate_scale_values_name_both_lines():
     assert err.reason == "scale 's': duplicate value 1 (first defined on line 6)"
 
 
+ODD = "[" + ", ".join(f"{{value: {v}, label: P{v}}}" for v in (1, 3, 5, 7, 9)) + "]"
+
+
+def boxes_file(satisfied: str = "", dissatisfied: str = "", points: str = ODD) -> str:
+    """`scales_file` with the scale's satisfied (line 6) and dissatisfied (after it) points."""
+    extra = "".join(
+        f"    {key}: {value}\n"
+        for key, value in (("satisfied", satisfied), ("dissatisfied", dissatisfied))
+        if value
+    )
+    return scales_file(points).replace("sections:", extra + "sections:")
+
+
+RATED_ON_S = (
+    "sections:\n  - code: main\n    title: Main\n    questions:\n"
+    "      - {code: a, type: rating, text: A, scale: s}\n"
+)
+
+
+def scale_of(text: str):
+    """The scale of question 'a' in `text` (a `scales_file`, given a section that uses it)."""
+    return loads(text.replace("sections: []\n", RATED_ON_S)).question("a").scale
+
+
+@pytest.mark.parametrize(
+    "points, satisfied, dissatisfied",
+    [(ODD, (7, 9), (1, 3)),
+     ("[{value: 1, label: A}, {value: 2, label: B}, {value: 3, label: C}]", (3,), (1,)),
+     ("[{value: 0, label: Never}, {value: 1, label: Always}]", (1,), (0,)),
+     ("[" + ", ".join(f"{{value: {v}, label: L}}" for v in range(11)) + "]", (9, 10), (0, 1))],
+)  # fmt: skip
+def test_satisfied_and_dissatisfied_default_to_the_top_and_bottom_two_points(
+    points, satisfied, dissatisfied
+):
+    scale = scale_of(boxes_file(points=points))
+    assert (scale.satisfied, scale.dissatisfied) == ((), ())
+    assert (scale.satisfied_values, scale.dissatisfied_values) == (satisfied, dissatisfied)
+
+
+def test_a_scale_may_declare_its_satisfied_and_dissatisfied_points():
+    scale = scale_of(boxes_file("[9]", "[1, 3, 5]"))
+    assert (scale.satisfied, scale.dissatisfied) == ((9,), (1, 3, 5))
+    assert (scale.satisfied_from, scale.dissatisfied_to) == (9, 5)
+    assert scale.is_low(5) and not scale.is_low(7) and scale.is_satisfied(9)
+
+
+def test_declared_satisfied_and_dissatisfied_points_round_trip():
+    questionnaire = loads(boxes_file("[9, 7]", "[1]").replace("sections: []\n", RATED_ON_S))
+    text = dump(questionnaire)
+    assert "satisfied: [9, 7]" in text and "dissatisfied: [1]" in text
+    assert loads(text) == questionnaire
+    assert "satisfied" not in dump(loads(boxes_file().replace("sections: []\n", RATED_ON_S)))
+
+
+@pytest.mark.parametrize(
+    "text, line, reason",
+    [(boxes_file("[5, 9]"), 6,
+      "scale 's' satisfied must be the top 2 point(s) of the scale: 7, 9"),
+     (boxes_file(dissatisfied="[3]"), 6,
+      "scale 's' dissatisfied must be the bottom 1 point(s) of the scale: 1"),
+     (boxes_file("[8]"), 6, "scale 's' satisfied: 8 is not a point of the scale"),
+     (boxes_file("[7, 9, 7]"), 6, "scale 's' satisfied: duplicate value 7 (first defined on line 6)"),
+     (boxes_file("[]"), 6, "scale 's' satisfied is an empty list; leave it out for the default"),
+     (boxes_file("[high]"), 6, "scale 's' satisfied value must be a whole number, not text"),
+     (boxes_file("nine"), 6, "scale 's' satisfied must be a list, not text"),
+     (boxes_file("[1, 3, 5, 7, 9]"), 6, "scale 's': point 1 is both satisfied and dissatisfied"),
+     (boxes_file("[5, 7, 9]", "[1, 3, 5]"), 7,
+      "scale 's': point 5 is both satisfied and dissatisfied"),
+     (boxes_file(dissatisfied="[1, 3, 5, 7]"), 6,
+      "scale 's': point 7 is both satisfied and dissatisfied")],
+)  # fmt: skip
+def test_satisfied_and_dissatisfied_points_the_analysis_cannot_count_are_refused(
+    text, line, reason
+):
+    # Satisfied is counted from a value up, dissatisfied up to a value: the top and bottom
+    # points without a gap, apart from each other.
+    err = error_of(text)
+    assert (err.filename, err.line, err.reason) == ("bad.yaml", line, reason)
+    assert str(err) == f"bad.yaml:{line}: {reason}"
+
+
+@pytest.mark.parametrize("value", ["101", "-101", "1" + "0" * 40])
+def test_scale_values_lie_within_minus_100_and_100(value):
+    err = error_of(scales_file(f"[{{value: 1, label: A}}, {{value: {value}, label: B}}]"))
+    assert err.line == 5
+    shown = value if len(value) <= 20 else value[:20] + "..."
+    assert err.reason == f"scale 's' point 2 value {shown} is outside -100..100"
+
+
+def test_scale_values_at_minus_100_and_100_load():
+    scale = scale_of(scales_file("[{value: -100, label: A}, {value: 100, label: B}]"))
+    assert scale.values == (-100, 100)
+
+
+def test_a_scale_has_at_most_11_points():
+    eleven = ", ".join(f"{{value: {v}, label: L}}" for v in range(11))
+    assert len(scale_of(scales_file(f"[{eleven}]")).points) == 11
+    err = error_of(scales_file(f"[{eleven}, {{value: 11, label: L}}]"))
+    assert (err.line, err.reason) == (5, "scale 's' has 12 points; a scale has at most 11")
+
+
+def test_satisfied_and_dissatisfied_messages_are_translatable():
+    err = error_of(boxes_file("[5, 9]"))
+    assert (
+        err.message.template == "%(what)s must be the top %(n)s point(s) of the scale: %(points)s"
+    )
+
+
 def test_builtin_scale_codes_are_reserved():
     points = "[{value: 1, label: A}, {value: 2, label: B}]"
     err = error_of(scales_file(points, code="satisfaction5"))

@@ -18,6 +18,8 @@ KEYS = [
     "served_units",
     "scales",
     "points",
+    "satisfied",
+    "dissatisfied",
     "value",
     "label",
     "code",

@@ -4,7 +4,17 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from questionnaires import NPS11, SATISFACTION5, Label, Question, Questionnaire, Section
+from questionnaires import (
+    NPS11,
+    SATISFACTION5,
+    Label,
+    Question,
+    Questionnaire,
+    Scale,
+    ScalePoint,
+    Section,
+)
+from questionnaires.model import default_boxes
 
 
 def ask(code: str, *audience: str) -> Question:
@@ -61,6 +71,22 @@ def test_bottom_two_points_of_satisfaction5_are_low(value, low):
 
 def test_bottom_two_points_of_nps11_are_low():
     assert [v for v in NPS11.values if NPS11.is_low(v)] == [0, 1]
+
+
+@pytest.mark.parametrize("n, boxes", [(2, 1), (3, 1), (4, 2), (5, 2), (11, 2)])
+def test_the_top_and_bottom_two_points_count_by_default_one_on_three_points_or_fewer(n, boxes):
+    assert default_boxes(n) == boxes
+
+
+def test_a_scales_satisfied_and_dissatisfied_points_default_or_as_declared():
+    points = tuple(ScalePoint(v, Label(str(v), str(v))) for v in (9, 7, 5, 3, 1))  # any order
+    assert Scale("odd", points).satisfied_values == (7, 9)
+    assert Scale("odd", points).dissatisfied_values == (1, 3)
+    declared = Scale("odd", points, satisfied=(9,), dissatisfied=(5, 1, 3))
+    assert (declared.satisfied_values, declared.dissatisfied_values) == ((9,), (1, 3, 5))
+    assert (declared.satisfied_from, declared.dissatisfied_to) == (9, 5)
+    assert declared.is_low(5) and not declared.is_low(7)
+    assert declared.is_satisfied(9) and not declared.is_satisfied(7)
 
 
 def test_line_does_not_take_part_in_equality():

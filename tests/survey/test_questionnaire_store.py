@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from questionnaires import DEFINITIONS_DIR, load, load_dir
+from questionnaires import DEFINITIONS_DIR, load, load_dir, loads
 from survey.extensions import db
 from survey.models import QuestionnaireVersion, RespondentGroup, Unit
-from survey.questionnaire_store import save_version, to_model
+from survey.questionnaire_store import digest, save_version, to_model
 
 
 @pytest.mark.parametrize("definition", load_dir(DEFINITIONS_DIR), ids=lambda q: q.id)
@@ -42,3 +42,48 @@ def test_groups_and_served_units_are_created_once(app):
     assert sorted(groups) == ["congress", "cppcc", "departments", "mayors"]
     served = db.session.scalars(select(Unit.code).where(Unit.kind == "served")).all()
     assert sorted(served) == sorted(u.code for u in definition.served_units)
+
+
+SCALED = """\
+id: demo
+title: Demo
+scales:
+  - code: agree3
+    points:
+      - {value: 1, label: Disagree}
+      - {value: 2, label: Neither}
+      - {value: 3, label: Agree}
+sections:
+  - code: main
+    title: Main
+    questions:
+      - {code: a, type: rating, text: A, scale: agree3}
+      - {code: b, type: rating, text: B}
+"""
+
+
+def test_a_scale_on_its_default_points_hashes_as_before_scales_could_declare_them():
+    # The digest this definition had before scales had satisfied/dissatisfied: a version
+    # stored then is still "the same definition", so loading the file again adds none.
+    digest_before = "fa6f9b993d5fd526960ad1311526436d7d325e312cac41a9dcca2b57e42fb6c1"
+    assert digest(loads(SCALED)) == digest_before
+    declared = SCALED.replace("    points:", "    satisfied: [2, 3]\n    points:")
+    assert digest(loads(declared)) != digest_before
+
+
+def test_declared_satisfied_and_dissatisfied_points_are_stored_and_read_back(app):
+    text = SCALED.replace(
+        "    points:", "    satisfied: [3, 2]\n    dissatisfied: [1]\n    points:"
+    )
+    definition = loads(text)
+    version = db.session.get(QuestionnaireVersion, save_version(definition).id)
+    assert version.scales[0]["satisfied"] == [3, 2]
+    assert to_model(version) == definition
+    assert to_model(version).question("a").scale.satisfied_from == 2
+
+
+def test_a_scale_stored_without_satisfied_points_reads_with_the_default_ones(app):
+    version = save_version(loads(SCALED))
+    assert "satisfied" not in version.scales[0]  # as every scale stored before
+    scale = to_model(version).question("a").scale
+    assert (scale.satisfied_values, scale.dissatisfied_values) == ((3,), (1,))

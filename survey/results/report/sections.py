@@ -17,8 +17,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from survey.formatting import percent, records
+from survey.formatting import percent, point_list, records
 from survey.responses import SOURCE_NAMES
+from survey.results.labels import rating_scale
 from survey.results.report.document import ReportContext, section
 from survey.results.report.styles import LINE, STRIPE, TEXT_WIDTH
 from survey.results.report.tables import count, interval, table
@@ -136,6 +137,34 @@ def findings(context: ReportContext) -> list[Flowable]:
     return [s.para(_("Findings"), s.h2), *items]
 
 
+def _what_was_asked(context: ReportContext) -> str:
+    """The scale and what counts as satisfied on it: the round's one rating scale, or the
+    rule when its items use several."""
+    scale = rating_scale(context.round.version)
+    if scale is None:
+        return _(
+            "What: %(n)s rating items. An answer in the top two points of its item's scale "
+            "(the top one on a scale of three points, or the points the scale names) counts "
+            "as satisfied; the satisfaction rate of an item or category is the share of its "
+            "answered ratings that are satisfied, with a 95%% Wilson interval.",
+            n=context.results.summary.items,
+        )
+    ordered = sorted(scale.points, key=lambda p: p.value)
+    return _(
+        "What: %(n)s rating items on a %(k)s-point scale from %(low)s (%(low_value)s) to "
+        "%(high)s (%(high_value)s). An answer of %(points)s counts as satisfied; the "
+        "satisfaction rate of an item or category is the share of its answered ratings "
+        "that are satisfied, with a 95%% Wilson interval.",
+        n=context.results.summary.items,
+        k=len(ordered),
+        low=ordered[0].label.get(context.lang),
+        low_value=ordered[0].value,
+        high=ordered[-1].label.get(context.lang),
+        high_value=ordered[-1].value,
+        points=point_list(scale.satisfied_values),
+    )
+
+
 @section(20)
 def method(context: ReportContext) -> list[Flowable]:
     s, r, results, labels = context.styles, context.round, context.results, context.labels
@@ -175,17 +204,7 @@ def method(context: ReportContext) -> list[Flowable]:
             )
         )
     )
-    flow.append(
-        s.para(
-            _(
-                "What: %(n)s rating items on a five-point scale from very dissatisfied "
-                "(1) to very satisfied (5). An answer of 4 or 5 counts as satisfied; "
-                "the satisfaction rate of an item or category is the share of its "
-                "answered ratings that are satisfied, with a 95%% Wilson interval.",
-                n=results.summary.items,
-            )
-        )
-    )
+    flow.append(s.para(_what_was_asked(context)))
     flow.append(
         s.para(
             _(

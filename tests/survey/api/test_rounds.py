@@ -120,6 +120,25 @@ def test_an_archived_round_is_listed_only_when_asked_for(client, auth, known_rou
     assert row["archived_at"] == known_round.archived_at.isoformat()
 
 
+@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box"])
+def test_results_of_a_round_on_another_scale_count_its_own_satisfied_points(
+    client, auth, runner, scaled_round, scale
+):
+    round_, expected = scaled_round(scale)
+    auth.login(role="quality_lead")
+    response = client.get(f"/api/v1/rounds/{round_.id}/results")
+    assert response.status_code == 200
+    items = {row["question"]: row for row in response.json["items"]}
+    assert set(items) == set(expected)
+    for code, (n, satisfied, dissatisfied) in expected.items():
+        row = items[code]
+        assert (row["n"], row["satisfied"]) == (n, satisfied), code
+        assert row["rate"] == pytest.approx(satisfied / n)
+        assert row["dissatisfied_share"] == pytest.approx(dissatisfied / n)
+    summary = response.json["summary"]
+    assert summary["satisfied"] == sum(row[1] for row in expected.values())
+
+
 # --- the API serves no raw answers, and every results answer is audited --------------------
 
 

@@ -618,3 +618,16 @@ def test_a_browser_cannot_reach_another_invitation_that_got_the_id_of_one_it_ope
     assert posted.status_code == 404
     db.session.expire_all()
     assert db.session.get(Invitation, old_id).draft is None
+
+
+@pytest.mark.parametrize(
+    "scale, low_max, chosen", [("three_points", 1, "1"), ("odd_values", 3, "1 or 3")]
+)
+def test_the_follow_up_asks_after_the_scales_dissatisfied_points(
+    client, make_invitation, scaled_round, scale, low_max, chosen
+):
+    round_, _ = scaled_round(scale)
+    page = client.get(f"/r/{make_invitation(round_=round_).token}?lang=en", follow_redirects=True)
+    box = re.search(r'data-low-max="(\d+)"\s+data-follow-up="q_doc_timeliness__comment"', page.text)
+    assert box and box.group(1) == str(low_max)
+    assert f"if you chose {chosen}" in page.text

@@ -85,6 +85,26 @@ def test_analyse_prints_the_table_and_json(two_responses, runner):
     }
 
 
+@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box"])
+def test_analyse_a_round_on_another_scale_counts_its_own_satisfied_points(
+    runner, scaled_round, scale
+):
+    round_, expected = scaled_round(scale)
+    text = runner.invoke(args=["analyse", str(round_.id)])
+    assert text.exit_code == 0, text.output
+    data = json.loads(runner.invoke(args=["analyse", str(round_.id), "--json"]).output)
+    assert {row["question"]: (row["n"], row["satisfied"]) for row in data} == {
+        code: (n, satisfied) for code, (n, satisfied, _) in expected.items()
+    }
+
+
+def test_the_frame_carries_each_questions_satisfied_and_dissatisfied_points(scaled_round):
+    round_, _ = scaled_round("odd_values")
+    frame = answers_frame(round_)
+    rated = frame[frame["type"] == "rating"]
+    assert set(rated["satisfied_from"]) == {7} and set(rated["dissatisfied_to"]) == {3}
+
+
 def test_analyse_an_unknown_round_fails_clearly(runner, app):
     result = runner.invoke(args=["analyse", "999"])
     assert result.exit_code != 0 and "no round 999" in result.output

@@ -9,6 +9,7 @@ import pytest
 import analysis
 from survey.extensions import db
 from survey.results import answers_frame
+from tests.factories import OTHER_SCALES
 from tests.survey.review.data import INJECTION
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -259,6 +260,29 @@ def test_a_division_sees_its_own_scorecard_and_nothing_else(
     assert client.get(f"/review/rounds/{known_round.id}/units/meetings").status_code == 403
     assert client.get(f"/review/rounds/{known_round.id}").status_code == 403
     assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
+
+
+@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box"])
+def test_a_round_on_another_scale_shows_its_own_satisfied_points(client, auth, scaled_round, scale):
+    round_, expected = scaled_round(scale)
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{round_.id}?lang=en")
+    assert page.status_code == 200
+    n, satisfied = (sum(row[i] for row in expected.values()) for i in (0, 1))
+    points = " or ".join(str(v) for v in OTHER_SCALES[scale][1])  # 3, 7 or 9, 5
+    assert f">{satisfied / n * 100:.1f}%<" in page.text
+    assert f"of all ratings are satisfied ({points})" in page.text
+    item = client.get(f"/review/rounds/{round_.id}/items/doc_timeliness?lang=en")
+    n, satisfied, _ = expected["doc_timeliness"]
+    assert item.status_code == 200 and f">{satisfied / n * 100:.1f}%<" in item.text
+    assert f"satisfied ({points})" in item.text
+    for path in (
+        "charts/distribution.png",
+        "charts/rates.png",
+        "charts/quadrant.png",
+        "report.pdf",
+    ):
+        assert client.get(f"/review/rounds/{round_.id}/{path}").status_code == 200, path
 
 
 # --- downloads: who may take what, and the audit log --------------------------------------
