@@ -35,10 +35,14 @@ this module does the same, in three steps:
 The result is then checked the way an attacker would: a set of cells can be worked out from
 the published rows exactly when its indicator vector lies in their linear span. Every row of
 every combination of the four keys (published or not) with fewer than ``k`` respondents is
-tested; should one still be derivable (the margin rule is a heuristic), the published row with
-the fewest respondents that takes part in a derivation is hidden and the steps run again.
-Rounds too large for that check (more than ``EXACT_CHECK_CELLS`` cells) rely on the margin
-rule alone.
+tested, and so are *regions* of cells with fewer than ``k`` respondents together, in which no
+combination of published rows may fall at all (a small group's cells; pairs and maximal sets
+of small cells within a group or an item): one hidden group's answers to two items of
+different categories is no table's row, but may still be a sum and difference of published
+ones. Should one be derivable (the margin rule is a heuristic), the published row with the
+fewest respondents that takes part in a derivation is hidden and the steps run again. Rounds
+too large for that check (more than ``EXACT_CHECK_CELLS`` cells) rely on the margin rule
+alone.
 """
 
 from __future__ import annotations
@@ -165,11 +169,12 @@ def _compute(all_counts: RatingCounts, k: int, unnamed: frozenset[str]) -> Discl
     state = _State.of(tables, hidden, k)
     check = len(cells) <= EXACT_CHECK_CELLS
     targets = _small_sets(counts, k) if check else []
+    regions = _small_regions(counts, k) if check else []
     for _ in range(len(cells) * len(PUBLISHED) + 1):
         _complete(counts, state, relations, k)
         if not check:
             break
-        row = _derivation_breaker(state, targets, len(cells))
+        row = _derivation_breaker(state, targets, regions, len(cells))
         if row is None:
             break
         state.hide(*row)
@@ -333,13 +338,10 @@ def _published_matrix(
     return np.array(rows, dtype="float64").reshape(len(rows), n_cells), names
 
 
-def derivable(published: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Which target sets (rows of 0/1 over cells) are linear combinations of the published
-    rows: exactly what adding and subtracting published figures can reveal."""
-    if not len(targets):
-        return np.zeros(0, dtype=bool)
+def row_space(published: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (cells x rank) of the span of the published rows."""
     if not published.size:
-        return np.zeros(len(targets), dtype=bool)
+        return np.zeros((published.shape[1] if published.ndim == 2 else 0, 0))
     # The row space of the published rows is spanned by the eigenvectors of PᵀP with a
     # nonzero eigenvalue (cells x cells: cheaper than an SVD of the taller P). The rows are
     # 0/1, so a nonzero eigenvalue is far from rounding noise.
@@ -347,26 +349,126 @@ def derivable(published: np.ndarray, targets: np.ndarray) -> np.ndarray:
     # eigendecomposition of this size on busy cores takes ten times longer, not less.
     with threadpool_limits(1):
         values, vectors = np.linalg.eigh(published.T @ published)
-    basis = vectors[:, values > max(values.max(), 1.0) * 1e-9]
+    return vectors[:, values > max(values.max(), 1.0) * 1e-9]
+
+
+def derivable(published: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Which target sets (rows of 0/1 over cells) are linear combinations of the published
+    rows: exactly what adding and subtracting published figures can reveal."""
+    if not len(targets):
+        return np.zeros(0, dtype=bool)
+    if not published.size:
+        return np.zeros(len(targets), dtype=bool)
+    basis = row_space(published)
     residual = targets - (targets @ basis) @ basis.T
     return np.abs(residual).max(axis=1) < 1e-6
 
 
+def region_leak(basis: np.ndarray, region: np.ndarray) -> np.ndarray | None:
+    """A combination of published rows that involves only the cells of ``region`` (indices),
+    as a vector over all cells, or None when there is none: the cells of a region with fewer
+    than k respondents must stay out of reach in *any* combination, not only as a table row.
+
+    With ``basis`` orthonormal, a vector of the row space lies inside the region exactly when
+    its coordinates outside are 0, i.e. when the region's block of the basis has a singular
+    value of 1."""
+    if not basis.shape[1] or not len(region):
+        return None
+    with threadpool_limits(1):
+        u, sigma, _ = np.linalg.svd(basis[region].T, full_matrices=False)
+    if sigma.max() < 1 - 1e-9:
+        return None
+    return u[:, int(np.argmax(sigma))] @ basis.T
+
+
+def _small_regions(counts: RatingCounts, k: int) -> list[np.ndarray]:
+    """Sets of cells with fewer than ``k`` respondents together, none of whose combinations
+    may be derivable: each small group's cells; the small groups together; and, among the
+    small cells of each item and those of each group large enough to be shown, every pair
+    and, from each cell, the largest set that stays below ``k`` respondents (adding the
+    smallest cells first). A small group's own cells are covered by its whole."""
+    cells = counts.cells
+    n_cells = len(cells)
+    if not n_cells:
+        return []
+    own = counts.distinct_respondents(np.arange(n_cells), n_cells)
+    small = own < k
+    group_of, firsts = group_ids(cells, ("group",))
+    item_of, _ = group_ids(cells, ITEM_KEYS)
+    group_sizes = counts.distinct_respondents(group_of, len(firsts))
+    small_groups = np.flatnonzero(group_sizes < k)
+    candidates = [np.flatnonzero(group_of == g) for g in small_groups]
+    candidates.append(np.flatnonzero(np.isin(group_of, small_groups)))
+    if counts.patterns is not None:
+        blocks = [np.flatnonzero((group_of == g) & small) for g in np.flatnonzero(group_sizes >= k)]
+        blocks += [np.flatnonzero((item_of == i) & small) for i in np.unique(item_of).tolist()]
+        for block in blocks:
+            candidates.extend(_small_sets_within(counts, block, own, k))
+    regions: dict[tuple[int, ...], None] = {}
+    for members in candidates:
+        key = tuple(sorted(members.tolist()))
+        if len(key) > 1 and key not in regions:
+            mask = np.ones(n_cells, dtype=np.intp)
+            mask[list(key)] = 0
+            if _respondents_of(counts, mask, 1)[0] < k:
+                regions[key] = None
+    return [np.array(region, dtype=np.intp) for region in regions]
+
+
+def _small_sets_within(
+    counts: RatingCounts, block: np.ndarray, own: np.ndarray, k: int
+) -> list[np.ndarray]:
+    """Every pair of ``block``'s cells, and from each cell the largest set growing by the
+    smallest cells while below ``k`` respondents; from the answer patterns, vectorised."""
+    if len(block) < 2:
+        return []
+    present = counts.patterns[:, block]  # patterns x block cells
+    weights = counts.pattern_counts.astype("float64")
+    # Respondents of each pair: own a + own b - those who answered both.
+    both = (present.T * weights) @ present.astype("float64")
+    pair_union = own[block][:, None] + own[block][None, :] - both
+    found = [block[[a, b]] for a, b in zip(*np.nonzero(np.triu(pair_union < k, 1)))]
+    order = np.argsort(own[block], kind="stable")
+    for start in order.tolist():
+        grown = present[:, start].copy()
+        members = [start]
+        for cell in order.tolist():
+            if cell != start and weights @ (grown | present[:, cell]) < k:
+                grown |= present[:, cell]
+                members.append(cell)
+        if len(members) > 1:
+            found.append(block[members])
+    return found
+
+
 def _derivation_breaker(
-    state: _State, targets: np.ndarray, n_cells: int
+    state: _State, targets: np.ndarray, regions: list[np.ndarray], n_cells: int
 ) -> tuple[frozenset[str], int] | None:
     """A published row to hide because a small set can be derived with it, or None."""
-    if not len(targets):
+    if not len(targets) and not regions:
         return None
     published, names = _published_matrix(state.tables, state.hidden, n_cells)
-    found = derivable(published, targets)
-    if not found.any():
+    if not published.size:
         return None
-    target = targets[np.flatnonzero(found)[0]]
+    basis = row_space(published)
+    residual = targets - (targets @ basis) @ basis.T if len(targets) else targets
+    found = np.flatnonzero(np.abs(residual).max(axis=1) < 1e-6) if len(targets) else []
+    if len(found):
+        target = targets[found[0]]
+        inside = target > 0
+    else:
+        for region in regions:
+            target = region_leak(basis, region)
+            if target is not None:
+                inside = np.zeros(n_cells, dtype=bool)
+                inside[region] = True
+                break
+        else:
+            return None
     # The minimum-norm combination of published rows giving the target: its rows take part.
     weights = np.linalg.lstsq(published.T, target, rcond=None)[0]
     taking_part = np.flatnonzero(np.abs(weights) > 1e-9)
-    outside = [i for i in taking_part if not (published[i] @ target)]
+    outside = [i for i in taking_part if not (published[i] @ inside)]
     free = [i for i in outside if not state.pinned[names[i][0]][names[i][1]]]
     choice = free or outside or list(taking_part)
     respondents = [state.tables[names[i][0]].respondents[names[i][1]] for i in choice]
