@@ -93,8 +93,9 @@ def _weighted(
 ) -> dict[str, np.ndarray]:
     """Weighted rate, deff, n_eff, weighted_n and weighted_respondents for each of the
     ``n_rows`` rows of ``aggregate(counts, by)``, in its order (``by=()``: one row, even for a
-    round without ratings). The weighted groups of a row that ``hidden`` marks (per row of
-    ``per_group``) form one stratum."""
+    round without ratings). The groups of a row that ``hidden`` marks (per row of
+    ``per_group``) form one stratum, weighted with the shares of those among them that have
+    one: a weighted hidden group alone would give itself away beside the unweighted totals."""
     n = per_group["n"].to_numpy(dtype="float64")
     satisfied = per_group["satisfied"].to_numpy(dtype="float64")
     respondents_g = per_group["respondents"].to_numpy(dtype="float64")
@@ -103,10 +104,10 @@ def _weighted(
     of_code = np.array([weights.get(str(g), 0.0) for g in groups.categories] + [0.0])
     w = np.where(n > 0, of_code.take(groups.codes), 0.0)
     row = _row_ids(per_group, by)
-    # Each (row, group) is its own stratum, but the hidden weighted groups of a row are one.
+    # Each (row, group) is its own stratum, but the hidden groups of a row are one.
     stratum = np.arange(len(per_group))
     if hidden is not None:
-        stratum = np.where(hidden & (w > 0), len(per_group) + row, stratum)
+        stratum = np.where(hidden, len(per_group) + row, stratum)
     n_strata = len(per_group) + n_rows
     row_of_stratum = np.concatenate([row, np.arange(n_rows)]).astype(np.intp)
 
@@ -125,9 +126,10 @@ def _weighted(
     rate = np.where(
         has_weight, np.bincount(row_of_stratum, weights=contribution, minlength=n_rows), np.nan
     )
-    weighted_n = np.bincount(row, weights=np.where(w > 0, n, 0.0), minlength=n_rows)
+    # Answers and respondents of the weighted strata: a stratum's whole, never a hidden part.
+    weighted_n = np.bincount(row_of_stratum, weights=np.where(w_s > 0, n_s, 0.0), minlength=n_rows)
     weighted_respondents = np.bincount(
-        row, weights=np.where(w > 0, respondents_g, 0.0), minlength=n_rows
+        row_of_stratum, weights=np.where(w_s > 0, r_s, 0.0), minlength=n_rows
     )
     share = share_s.take(stratum)
     deff, n_eff = weighted_design(

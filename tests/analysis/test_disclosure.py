@@ -280,3 +280,17 @@ def test_a_group_cell_with_few_respondents_is_hidden_with_a_complement_in_both_d
     assert hidden[("mayors", "q2")]  # else q2's total minus the mayors gives it
     # and the departments' q1 cell, else their group total minus q1 gives it.
     assert hidden[("departments", "q1")]
+
+
+def test_a_weighted_hidden_group_is_weighted_together_with_the_unweighted_hidden_ones():
+    # Found by review: A and B shown (10 each); H1 (2 people, weighted 0.2) and H2 (4 people,
+    # not weighted) hidden. Weighting H1 alone, weighted_n - 20 - 20 gave its 4 answers and
+    # (weighted - 0.4 rate_A - 0.4 rate_B) / 0.2 its rate: 0, both dissatisfied.
+    frame = _round(("A", "q1", 1, [5.0] * 6 + [2.0] * 4), ("B", "q1", 20, [4.0] * 7 + [1.0] * 3),
+                   ("H1", "q1", 40, [1.0] * 2), ("H2", "q1", 50, [5.0] * 4))  # fmt: skip
+    published = disclose(rating_counts(frame), 5)
+    assert published.hidden_groups == {"H1", "H2"}
+    row = weighted_table(published, {"A": 0.4, "B": 0.4, "H1": 0.2}, by=()).iloc[0]
+    # What a reader can take out is the hidden groups together: 6 answers, 4 of them satisfied.
+    assert row["weighted_n"] - 10 - 10 == 6 and row["weighted_respondents"] - 20 == 6
+    assert (row["weighted_rate"] - 0.4 * 0.6 - 0.4 * 0.7) / 0.2 == pytest.approx(4 / 6)
