@@ -142,9 +142,16 @@ def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
         questions=tuple(q.code for q in questions),
         comments=tuple(q.code for q in questions if q.follow_up),
         days_only=anonymous,
-        merged=merged_groups(round_) if anonymous else frozenset(),
+        merged=unnamed_groups(round_) if anonymous else frozenset(),
         other_groups=other,
     )
+
+
+def unnamed_groups(round_: Round) -> frozenset[str]:
+    """The groups an anonymous round's raw answers call "other groups": those of a single unit
+    (``merged_groups``), and every group its published tables hide (too few respondents, or
+    hidden with one that has): the rows of a group the dashboard does not show would show it."""
+    return merged_groups(round_) | frozenset(round_results(round_).small_groups())
 
 
 def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:

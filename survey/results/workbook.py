@@ -34,10 +34,10 @@ from survey.results.exports import (
     HEADER_FILL,
     PERCENT,
     download_name,
-    merged_groups,
     raw_layout,
     raw_rows,
     summary_tables,
+    unnamed_groups,
 )
 from survey.results.labels import labels_for
 from survey.results.tables import RoundResults, round_results
@@ -66,7 +66,7 @@ def _variant(round_: Round, raw: bool) -> str:
         return "-aggregated"
     if not round_.anonymous:
         return ""
-    merged = ",".join(sorted(merged_groups(round_)))
+    merged = ",".join(sorted(unnamed_groups(round_)))
     return "-" + hashlib.sha256(merged.encode()).hexdigest()[:8]
 
 
