@@ -159,7 +159,8 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
         repr(sorted((round_.thresholds or {}).items())),
         repr(sorted((round_.weights or {}).items())),
         round_.version_id,
-        tuple((r.id, r.name) for r in earlier),
+        # An earlier round's threshold decides which of its items are withheld.
+        tuple((r.id, r.name, r.anonymity_threshold) for r in earlier),
         round_.name,
         # The workbook's and the report's cover list these: an edited round must not keep
         # serving the old dates, status or anonymity.
@@ -175,11 +176,11 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
 
 def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts:
     """The round's published counts (``analysis.disclosure``: without withheld items)."""
-    cached = COUNTS.get((round_.id, version))
+    cached = COUNTS.get((round_.id, version, round_.anonymity_threshold))
     if cached is None:
         all_counts = analysis.rating_counts(answers_frame(round_))
         cached = analysis.disclose(all_counts, round_.anonymity_threshold, _unnamed(round_)).counts
-        COUNTS.put((round_.id, version), cached)
+        COUNTS.put((round_.id, version, round_.anonymity_threshold), cached)
     return cached
 
 
@@ -190,7 +191,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     # all totals, group rows hidden where a small cell could otherwise be worked out.
     disclosure = analysis.disclose(analysis.rating_counts(frame), k, _unnamed(round_))
     counts = disclosure.counts
-    COUNTS.put((round_.id, versions[round_.id]), counts)
+    COUNTS.put((round_.id, versions[round_.id], k), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
     facts = _response_facts(round_.id)
     return RoundResults(

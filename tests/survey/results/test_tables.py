@@ -212,3 +212,25 @@ def test_an_anonymous_round_never_names_a_group_of_one_unit_however_many_answer(
     # Named, six respondents are enough; anonymous, the CPPCC's six are its one office's.
     assert bool(groups["cppcc"]) == anonymous
     assert not all(groups.values())
+
+
+def test_raising_an_earlier_rounds_threshold_reaches_the_later_rounds_history(make_round, rate):
+    # Found by review: the later round's cached history kept the earlier round's category
+    # with an item it now withholds; minus its own page's category, that item's 6 answers.
+    from datetime import timedelta
+
+    earlier = make_round(status="closed", name="2004 spring",
+                         opens_at=utcnow() - timedelta(days=200),
+                         closes_at=utcnow() - timedelta(days=170))  # fmt: skip
+    rate(earlier, 0, 6)
+    rate(earlier, 20, 20, question="doc_accuracy")
+    later = make_round(status="closed")
+    rate(later, 10, 10)
+    rate(later, 10, 10, question="doc_accuracy")
+    before = round_results(later).history
+    assert before[before.round_id == earlier.id]["n"].sum() == 26
+    earlier.anonymity_threshold = 7
+    db.session.commit()
+    own = round_results(earlier).categories["n"].sum()
+    history = round_results(later).history
+    assert history[history.round_id == earlier.id]["n"].sum() == own == 20
