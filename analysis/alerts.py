@@ -52,7 +52,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from analysis.counts import RatingCounts, aggregate, as_counts
-from analysis.disclosure import ANONYMITY_THRESHOLD, disclose
+from analysis.disclosure import ANONYMITY_THRESHOLD, Disclosure, disclose
 from analysis.keys import group_ids, key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import adjust_bh, newcombe_intervals, proportion_tests
@@ -242,9 +242,9 @@ def measures(rule: str) -> str:
 
 
 def run_rules(
-    frame: pd.DataFrame | RatingCounts,
+    frame: pd.DataFrame | RatingCounts | Disclosure,
     thresholds: Thresholds = Thresholds(),
-    previous: pd.DataFrame | RatingCounts | None = None,
+    previous: pd.DataFrame | RatingCounts | Disclosure | None = None,
     anonymity_threshold: int = ANONYMITY_THRESHOLD,
     enabled: Iterable[str] | None = None,
 ) -> list[ActionCandidate]:
@@ -260,8 +260,8 @@ def run_rules(
     unknown = [code for code in codes if code not in RULES]
     if unknown:
         raise ValueError(f"unknown rule(s): {', '.join(unknown)}; known: {', '.join(RULES)}")
-    rows = _rule_rows(as_counts(frame), anonymity_threshold)
-    old = None if previous is None else _previous_rows(as_counts(previous), anonymity_threshold)
+    rows = _rule_rows(_published(frame, anonymity_threshold))
+    old = None if previous is None else _previous_rows(_published(previous, anonymity_threshold))
     rows = _with_previous(rows, old, anonymity_threshold)
     context = RuleContext(rows=rows, thresholds=thresholds, anonymity_threshold=anonymity_threshold)
     result: list[ActionCandidate] = []
@@ -303,7 +303,13 @@ def _ordered(candidates: list[ActionCandidate], codes: list[str]) -> list[Action
     )  # fmt: skip
 
 
-def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
+def _published(data: pd.DataFrame | RatingCounts | Disclosure, k: int) -> Disclosure:
+    """What a round may publish: given as such (with its own threshold and unnamed groups, as
+    the app passes each round's), or disclosed at ``k``."""
+    return data if isinstance(data, Disclosure) else disclose(as_counts(data), k)
+
+
+def _rule_rows(published: Disclosure) -> pd.DataFrame:
     """Whole-round item rows (group None) and the group cells that may be shown on their own.
 
     The frame is built once from numpy columns, keys as plain strings (None when missing):
@@ -311,7 +317,6 @@ def _rule_rows(counts: RatingCounts, anonymity_threshold: int) -> pd.DataFrame:
     than every rule together. Only what the round may publish is seen (``analysis.disclosure``):
     a candidate is shown to the lead with its figures, so withheld items and hidden group
     cells get none."""
-    published = disclose(counts, anonymity_threshold)
     counts = published.counts
     whole, groups = metrics_of(counts, ITEM_KEYS), metrics_of(counts, ROW_KEYS)
     shown = np.flatnonzero(~published.hidden(ROW_KEYS))
@@ -355,12 +360,11 @@ def _comments_per_row(
     return per_row, np.bincount(row[lowest], minlength=n_rows).astype("int64")
 
 
-def _previous_rows(counts: RatingCounts, anonymity_threshold: int) -> dict[tuple, tuple]:
+def _previous_rows(published: Disclosure) -> dict[tuple, tuple]:
     """The previous round's (n, satisfied, respondents) per (question, served_unit, None) and per shown
     group cell (question, served_unit, group): matched without the category, which a new
     questionnaire version may rename. Missing keys are None. The keys are unique: ``aggregate``
     gives one row per combination, and a group row's group is never missing."""
-    published = disclose(counts, anonymity_threshold)
     counts = published.counts
     whole = aggregate(counts, MATCH_KEYS[:2])
     groups = aggregate(counts, ROW_KEYS)

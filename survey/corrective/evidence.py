@@ -39,8 +39,13 @@ def gather(action: CorrectiveAction, chosen: Round | None = None) -> Evidence:
     after = corrective.after_frame(later, action)
     check = corrective.verify(action, (before, after), later)
     parts, labels = [], {}
+    # The source round's group cell as its dashboard shows it now (a later answer may have
+    # made it a complement to hide), else the whole item.
+    source_group = action.group_code
+    if source_group and not corrective.group_shown(action.round, action, source_group):
+        source_group = None
     for round_, frame, group in (
-        (action.round, before, action.group_code),
+        (action.round, before, source_group),
         (later, after, check.group),
     ):
         rows = analysis.item_table(corrective.item_frame(frame, action, group))

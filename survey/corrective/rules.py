@@ -31,7 +31,7 @@ from survey.models import (
     Round,
     User,
 )
-from survey.results import answers_frame
+from survey.results import round_results
 from survey.rounds import in_order, previous_round, round_closed, thresholds_of
 
 NOTE_RULE = "single_low_with_comment"
@@ -55,10 +55,12 @@ def run_rules(round_: Round, now: datetime, actor: User | None = None) -> RuleRu
     that fired for the item are named in its event. A lowest rating with a comment becomes a
     note on the item, not an action. Flushes; the caller commits."""
     previous = previous_round(round_)
+    # What each round may publish, with its own threshold and (anonymous) unnamed groups: an
+    # action shows its figures, so it may rest only on what the dashboards show.
     candidates = analysis.run_rules(
-        answers_frame(round_),
+        round_results(round_).disclosure,
         thresholds_of(round_),
-        previous=answers_frame(previous) if previous else None,
+        previous=round_results(previous).disclosure if previous else None,
         anonymity_threshold=round_.anonymity_threshold,
         enabled=(round_.thresholds or {}).get("rules"),
     )

@@ -24,7 +24,7 @@ from survey.models import (
     Response,
     Round,
 )
-from survey.results import answers_frame
+from survey.results import answers_frame, round_results
 from survey.rounds import in_order, thresholds_of
 
 
@@ -185,7 +185,7 @@ def verify(
         )
     before, after = frames
     group = action.group_code
-    if group and round_ and _respondents(after, action, group) < round_.anonymity_threshold:
+    if group and round_ and not _group_verifiable(round_, after, action, group):
         group = None
     n0, x0 = _counts(before, action, group)
     n1, x1 = _counts(after, action, group)
@@ -234,6 +234,38 @@ def _counts(frame: pd.DataFrame, action: CorrectiveAction, group: str | None) ->
     if items.empty:
         return 0, 0
     return int(items["n"].sum()), int(items["satisfied"].sum())
+
+
+def group_shown(round_: Round, action: CorrectiveAction, group: str) -> bool:
+    """Whether the round's dashboard shows the group's cell of the action's item."""
+    cells = round_results(round_).group_items
+    match = (
+        (cells["group"].astype("str") == group)
+        & (cells["question"].astype("str") == action.question_code)
+        & (
+            cells["served_unit"].isna()
+            if action.served_unit is None
+            else cells["served_unit"].astype("str") == action.served_unit
+        )
+    )
+    return bool(match.any()) and not bool(cells.loc[match, "suppressed"].any())
+
+
+def _group_verifiable(
+    round_: Round, after: pd.DataFrame, action: CorrectiveAction, group: str
+) -> bool:
+    """A group-specific action is checked on its group in ``round_`` only when the dashboard
+    shows that group's cell and its answers after the fix, and those before it in the round,
+    are none or at least the anonymity threshold of respondents: the verdict's figures minus
+    the dashboard's cell would otherwise give the answers of fewer people."""
+    k = round_.anonymity_threshold
+    answered_after = _respondents(after, action, group)
+    answered_before = _respondents(answers_frame(round_), action, group) - answered_after
+    return (
+        answered_after >= k
+        and (answered_before == 0 or answered_before >= k)
+        and group_shown(round_, action, group)
+    )
 
 
 def _respondents(frame: pd.DataFrame, action: CorrectiveAction, group: str) -> int:

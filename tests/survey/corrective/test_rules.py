@@ -11,6 +11,7 @@ from statsmodels.stats.proportion import proportions_ztest
 from survey import corrective, rounds
 from survey.extensions import db
 from survey.models import AuditEvent, ItemNote, utcnow
+from survey.results import round_results
 from tests.factories import all_actions, event_kinds
 
 
@@ -193,3 +194,31 @@ def test_an_items_note_is_made_from_the_whole_round_with_every_groups_comments(m
     rate(round_, 0, 5, group="mayors", low=1, comments=("lost",))  # mayors' cell: 0%, worse
     (note,) = corrective.run_rules(round_, utcnow()).notes
     assert note.group_code is None and sorted(note.comments) == ["lost", "slow"]
+
+
+def test_no_action_rests_on_a_group_an_anonymous_rounds_dashboard_hides(make_round, rate):
+    # Found by review: the mayors' offices are one unit in the test office, so an anonymous
+    # round never names them; the rules opened an action on their 6 ratings all the same.
+    round_ = make_round(anonymous=True)
+    rate(round_, 38, 40)
+    rate(round_, 2, 6, group="mayors")
+    assert "mayors" in round_results(round_).small_groups()
+    run = corrective.run_rules(round_, utcnow())
+    assert all(action.group_code != "mayors" for action in run.created)
+
+
+def test_the_previous_round_counts_with_its_own_threshold(make_round, rate):
+    # Found by review: an item the previous round withheld (6 answers below its threshold 7)
+    # was tested for a drop at this round's 5, and its rate stored as the action's threshold.
+    from datetime import timedelta
+
+    before = make_round(status="closed", anonymity_threshold=7, name="2004 spring",
+                        opens_at=utcnow() - timedelta(days=200),
+                        closes_at=utcnow() - timedelta(days=170))  # fmt: skip
+    rate(before, 6, 6)
+    rate(before, 20, 20, question="doc_accuracy")
+    later = make_round(status="closed")
+    rate(later, 0, 10)
+    rate(later, 20, 20, question="doc_accuracy")
+    run = corrective.run_rules(later, utcnow())
+    assert [a for a in run.created if a.rule == "significant_drop"] == []

@@ -153,3 +153,18 @@ def test_verification_uses_the_z_test_when_the_answers_are_many(make_round, rate
     check = corrective.verify(made)
     assert (check.round.id, check.test) == (later.id, "z")
     assert (check.z, check.p_value) == pytest.approx(two_proportion_z_test(60, 100, 90, 100))
+
+
+def test_a_group_is_verified_on_its_own_only_when_its_answers_before_the_fix_are_not_few(
+    action, next_round, rate
+):
+    # Found by review: 5 departments after the fix, 2 before it in the same round; the verdict
+    # showed the 5 and the dashboard the department cell of 7: the difference was 2 people.
+    implemented = utcnow() - LAST_WEEK
+    mark_implemented(action, implemented)
+    action.group_code = "departments"
+    later = next_round(5, n=5, at=implemented + timedelta(days=1))
+    rate(later, 0, 2, at=implemented - timedelta(days=1))
+    rate(later, 3, 6, group="mayors", at=implemented - timedelta(days=1))
+    check = corrective.verify(action)
+    assert check.group is None  # the whole item, whose before and after are both published
