@@ -27,7 +27,7 @@ def comments_query(
     hidden_cells: Iterable[tuple[str | None, str]] = (),
 ) -> Select:
     """The round's follow-up comments and free-text answers as a select of Answer rows (each
-    with its response and respondent group loaded), newest response first, to page through.
+    with its response and respondent group loaded), by question, to page through.
 
     Filters: question code, respondent group code, rating value. What the round may not
     publish (``analysis.disclosure``) stays out: a group in ``hidden_groups`` selects nothing
@@ -48,7 +48,10 @@ def comments_query(
                 Answer.question_id.in_(_text_questions(round_.version_id)),
             ),
         )
-        .order_by(Answer.response_id.desc(), Answer.id)
+        # By question, and within a question in an order unrelated to who answered: listed
+        # response by response, an "other groups" comment would stand beside the same
+        # person's comment on another question that names their group.
+        .order_by(Answer.question_code, (Answer.id * 7919) % 10007, Answer.id)
     )
     withheld = list(withheld_questions)
     if withheld:

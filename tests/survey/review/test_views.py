@@ -378,3 +378,16 @@ def test_an_items_note_shows_its_comment_and_the_button_to_make_it_an_action(
     page = client.get(f"/review/rounds/{round_.id}/items/doc_timeliness?lang=en").text
     note = page.split('id="note"')[1].split("</section>")[0]
     assert "文件丢了" in note and "Make it a corrective action" in note
+
+
+def test_one_persons_comments_are_not_listed_side_by_side(client, auth, known_round, answer):
+    # Found by review: listed response by response, a comment labelled "other groups" stood
+    # beside the same person's comment on another question that named their group.
+    for _ in range(3):
+        answer(known_round, "departments", {"doc_timeliness": 1, "mtg_minutes": 1},
+               {"doc_timeliness": "slow A", "mtg_minutes": "late B"})  # fmt: skip
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{known_round.id}/comments?lang=en").text
+    order = [text for text in re.findall(r"(slow A|late B)", page)]
+    # Grouped by question: all of one question's comments, then the other's.
+    assert order in (["slow A"] * 3 + ["late B"] * 3, ["late B"] * 3 + ["slow A"] * 3)
