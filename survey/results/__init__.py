@@ -15,9 +15,15 @@ of the review pages and the report), ``files`` (rendered charts and documents ke
 
 from survey.results.cache import clear_cache, data_versions
 from survey.results.comments import comments_query
-from survey.results.frames import answers_frame, lowest_first, plain_rows, satisfaction_table
+from survey.results.frames import answers_frame, lowest_first, plain_rows
 from survey.results.labels import Labels, labels_for, rating_scale, short_label
-from survey.results.tables import Comparison, RoundResults, round_progress, round_results
+from survey.results.tables import (
+    Comparison,
+    RoundResults,
+    round_progress,
+    round_results,
+    satisfaction_table,
+)
 
 __all__ = [
     "Comparison",

@@ -157,12 +157,6 @@ def _question_table(version_id: int) -> pd.DataFrame:
     return pd.DataFrame.from_records(records).set_index("question_id")
 
 
-def satisfaction_table(round_: Round) -> pd.DataFrame:
-    """Per item: n, satisfied, rate with its 95% Wilson interval and the mean, lowest first."""
-    table = analysis.item_table(answers_frame(round_))
-    return lowest_first(table)
-
-
 def lowest_first(table: pd.DataFrame) -> pd.DataFrame:
     """Items ordered by rate, lowest first (ties by question code), items without a rate last:
     the order of ``flask analyse``, the API and the dashboard."""

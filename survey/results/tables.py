@@ -125,6 +125,12 @@ class RoundResults:
         return f"{self.responses}-{digest}"
 
 
+def satisfaction_table(round_: Round) -> pd.DataFrame:
+    """Per published item: n, satisfied, rate with its 95% Wilson interval and the mean,
+    lowest first (``flask analyse``): items too few answered to publish are not in it."""
+    return round_results(round_).items
+
+
 def round_results(round_: Round) -> RoundResults:
     """The round's results, from the cache when neither its responses, nor those of the rounds
     it is compared with, nor its settings changed since they were computed.
