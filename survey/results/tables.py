@@ -216,7 +216,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         served_units=analysis.scorecard_table(counts, threshold, level="unit"),
         unit_categories=analysis.scorecard_table(counts, threshold, level="category"),
         scorecards=analysis.scorecard_table(counts, threshold, level="question"),
-        drivers=analysis.driver_table(counts),
+        drivers=_drivers(analysis.driver_table(counts), k),
         weighted=_weighted(disclosure, round_.weights),
         comparison=_comparison(older[-1] if older else None, counts, k),
         history=_history([*older, (round_, counts)], k),
@@ -248,6 +248,22 @@ def _weighted(disclosure: analysis.Disclosure, weights: dict | None) -> dict | N
         "categories": analysis.weighted_table(disclosure, weights, by=("category",)),
         "items": analysis.weighted_table(disclosure, weights),
     }
+
+
+def _drivers(drivers: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The driver table without the correlations of fewer than ``k`` pairs: a correlation is
+    a figure about the people who rated both items, and too few of them to publish."""
+    few = drivers["pairs"].to_numpy() < k
+    if not few.any():
+        return drivers
+    drivers = drivers.copy()
+    for column in ("importance", "importance_low", "importance_high", "stability"):
+        if column in drivers:
+            drivers.loc[few, column] = np.nan
+    drivers.loc[few, "quadrant"] = None
+    if "point_quadrant" in drivers:
+        drivers.loc[few, "point_quadrant"] = None
+    return drivers
 
 
 def _hidden_cells(disclosure: analysis.Disclosure) -> frozenset[tuple[str | None, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from survey import responses
@@ -248,3 +249,19 @@ def test_raising_an_earlier_rounds_threshold_reaches_the_later_rounds_history(ma
     own = round_results(earlier).categories["n"].sum()
     history = round_results(later).history
     assert history[history.round_id == earlier.id]["n"].sum() == own == 20
+
+
+def test_no_correlation_is_published_over_fewer_pairs_than_the_threshold(make_round, answer):
+    # Found by review: importance was shown for 3 to k - 1 respondents rating an item and the
+    # overall item together (the item itself had enough respondents, the pairs did not).
+    round_ = make_round()
+    for k in range(8):
+        values = {"doc_timeliness": 5 - k % 3}
+        if k < 3:
+            values["overall"] = 5 - k % 3
+        answer(round_, "departments", values)
+    for _ in range(5):
+        answer(round_, "mayors", {"overall": 4})
+    drivers = round_results(round_).drivers.set_index("question")
+    assert drivers.loc["doc_timeliness", "pairs"] == 3
+    assert pd.isna(drivers.loc["doc_timeliness", "importance"])
