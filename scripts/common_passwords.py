@@ -15,20 +15,6 @@ from pathlib import Path
 TARGET = Path(__file__).resolve().parent.parent / "survey" / "data" / "common_passwords.txt"
 
 WORDS = [
-    "#",
-    "noqa:",
-    "SIM905",
-    "(a",
-    "block",
-    "of",
-    "words",
-    "reads",
-    "better",
-    "than",
-    "a",
-    "list",
-    "of",
-    "strings)",
     "password",
     "passw0rd",
     "p@ssword",
