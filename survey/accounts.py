@@ -149,7 +149,7 @@ def user_for_token(token: str) -> tuple[User, str] | None:
 def send_password_link(user: User, purpose: str = "reset") -> None:
     """E-mails the account a link to set its password. The one place accounts send mail."""
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "auth.password_reset", token=password_token(user, purpose)
+        "auth.password_reset", link=password_token(user, purpose)
     )
     hours = max_age(purpose) // 3600
     if purpose == "invite":

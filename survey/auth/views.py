@@ -189,10 +189,10 @@ def password_forgot():
     return render_template("auth/password_forgot.html", form=form)
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
-def password_reset(token: str):
+@bp.route("/password/reset/<link>", methods=["GET", "POST"])
+def password_reset(link: str):
     """A new password through an e-mailed link: once, before the link expires."""
-    found = accounts.user_for_token(token)
+    found = accounts.user_for_token(link)
     if found is None:
         flash(_("This link has expired or has already been used. Ask for a new one."), "error")
         return redirect(url_for("auth.password_forgot"))
