@@ -66,7 +66,7 @@ def user_new():
         try:
             email = mail.address(form.email.data).lower()
         except ValueError as error:
-            form.email.errors.append(str(error))
+            form.email.errors.append(_("Not one valid e-mail address: %(reason)s", reason=error))
             email = None
         if email and db.session.scalar(User.by_email(email)) is not None:
             form.email.errors.append(_("An account with this e-mail address exists already."))
