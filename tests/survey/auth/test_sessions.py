@@ -60,7 +60,8 @@ def test_an_account_change_ends_its_open_sessions(client, auth, end):
     copied = _cookie(client)
     end(db.session.get(User, user.id))
     db.session.commit()
-    assert _replay(client, copied).status_code == 302
+    response = _replay(client, copied)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_a_unit_or_name_change_keeps_the_session(client, auth):
