@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
 from survey import audit, mail
 from survey.extensions import db
-from survey.models import User
+from survey.models import User, utcnow
 
 RESET_SALT = "survey.password-link"
 PURPOSES = ("reset", "invite")
@@ -151,7 +153,7 @@ def send_password_link(user: User, purpose: str = "reset") -> None:
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(
         "auth.password_reset", link=password_token(user, purpose)
     )
-    hours = max_age(purpose) // 3600
+    until = format_datetime(utcnow() + timedelta(seconds=max_age(purpose)), "medium")
     if purpose == "invite":
         subject = _("Your account for the client satisfaction survey")
         intro = _("An account has been opened for you. Set your password with this link:")
@@ -164,7 +166,7 @@ def send_password_link(user: User, purpose: str = "reset") -> None:
         [
             intro,
             link,
-            _("The link works once, for %(hours)s hours.", hours=hours),
+            _("The link works once, until %(time)s.", time=until),
             _("If you did not ask for it, ignore this message: your password stays as it is."),
         ]
     )

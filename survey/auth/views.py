@@ -181,7 +181,8 @@ def password_forgot():
         flash(
             _(
                 "If an account has this address, a link to set a new password is on its way."
-                " It works once, for one hour."
+                " It works once, for %(minutes)s minutes.",
+                minutes=accounts.max_age("reset") // 60,
             ),
             "info",
         )
