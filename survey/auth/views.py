@@ -136,8 +136,19 @@ def _password_problem(field, user: User) -> bool:
     return problem is not None
 
 
+def _own_account() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    login_limit,
+    methods=["POST"],
+    deduct_when=failed_login,
+    scope="password-change",
+    key_func=_own_account,
+)
 @reads_first
 def password_change():
     """The logged-in user's own password: the current one, then the new one twice."""
@@ -146,6 +157,10 @@ def password_change():
     if form.validate_on_submit():
         if not user.check_password(form.current.data):
             form.current.errors.append(_("The current password is not correct."))
+            # Counted like a failed login: a borrowed session cannot guess the password.
+            return render_template(
+                "auth/password_change.html", form=form, forced=user.must_change_password
+            ), 401
         elif not _password_problem(form.new, user):
             begin_write(db.session)
             accounts.set_password(user, form.new.data, "changed")
