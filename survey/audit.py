@@ -20,6 +20,14 @@ ACTION_LABELS = {
     "logout": _l("Logged out"),
     "role_changed": _l("Role changed"),
     "user_created": _l("User created"),
+    "user_changed": _l("User changed"),
+    "user_disabled": _l("User disabled"),
+    "user_enabled": _l("User re-enabled"),
+    "password_changed": _l("Password changed"),
+    "password_change_forced": _l("Password change required at next login"),
+    "password_link_sent": _l("Password reset link sent"),
+    "account_invitation_sent": _l("Account invitation sent"),
+    "password_reset": _l("Password reset through a link"),
     "questionnaire_published": _l("Questionnaire published"),
     "round_created": _l("Round created"),
     "round_opened": _l("Round opened"),
@@ -59,6 +67,7 @@ DETAIL_LABELS = {
     "language": _l("language"),
     "unit_codes": _l("unit codes"),
     "note": _l("note"),
+    "unit": _l("unit"),
 }
 # What a download's "format" names.
 DOWNLOAD_FORMATS = {

@@ -31,6 +31,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per 5 minutes",
     "TOKEN_RATE_LIMIT": "30 per 5 minutes",
+    # How long an e-mailed link to set a password works: a reset, and a new account's first.
+    "PASSWORD_RESET_SECONDS": 3600,
+    "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,
 }
 
 

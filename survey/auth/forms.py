@@ -1,10 +1,46 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Log in"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    new = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least 12 characters; a few unrelated words are easy to remember and hard to guess."
+        ),
+        validators=[DataRequired(), Length(max=256)],
+    )
+    again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class PasswordSetForm(FlaskForm):
+    new = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least 12 characters; a few unrelated words are easy to remember and hard to guess."
+        ),
+        validators=[DataRequired(), Length(max=256)],
+    )
+    again = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class PasswordForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))

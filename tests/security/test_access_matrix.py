@@ -19,6 +19,7 @@ from survey.models import (
     Round,
     Section,
     Unit,
+    User,
 )
 from tests.factories import PASSWORD
 
@@ -27,6 +28,8 @@ STAFF = {"designer", "admin"}
 LEADS = {"quality_lead", "admin"}
 OWNER_ACTION = LEADS | {"owner"}
 EVERYONE = set(ROLES)
+ADMIN = {"admin"}
+LOGGED_IN = EVERYONE - {"anonymous", "link_holder"}
 
 # Who may use a route: the first matching endpoint, else the first matching URL prefix.
 # "link_holder" is an anonymous visitor who has opened the invitation link; without that the
@@ -52,9 +55,19 @@ BY_ENDPOINT = {
     # staff of the served unit in the URL (see people_for_roles); a designer is not.
     "review.unit": OWNER_ACTION | {"respondent"},
     "auth.logout": EVERYONE,
+    # Staff accounts: administrators only (the audit trail under /admin/ is the leads' too).
+    "admin.users": ADMIN,
+    "admin.user_new": ADMIN,
+    "admin.user_edit": ADMIN,
+    "admin.user_disable": ADMIN,
+    "admin.user_enable": ADMIN,
+    "admin.user_force_password_change": ADMIN,
+    "admin.user_password_link": ADMIN,
+    "auth.password_change": LOGGED_IN,
 }
 BY_PREFIX = [
     ("/login", EVERYONE),
+    ("/password/", EVERYONE),
     ("/design/", STAFF),
     ("/review/", LEADS),
     ("/admin/", LEADS),
@@ -116,8 +129,12 @@ def objects(world, make_invitation, app):
                     rule="single_low_with_comment", observed=0.9, n=10, severity=0.0,
                     comments=["rude"])  # fmt: skip
     db.session.add(note)
+    spare = User(email="spare@office.test", role="designer", password_hash="x")
+    db.session.add(spare)
     db.session.commit()
     return {
+        "user_id": spare.id,
+        "link": "not-a-password-link",
         "action_id": action.id,
         "note_id": note.id,
         "step_id": action.steps[0].id,

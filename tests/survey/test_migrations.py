@@ -129,3 +129,21 @@ def test_actions_stored_before_0009_get_severities_on_the_new_scale(app, action)
     upgrade()
     certainty = 0.5 * (1 + math.erf((0.2 / math.sqrt(0.8 * 0.2 / 10)) / math.sqrt(2)))
     assert db.session.get(CorrectiveAction, action_id).severity == pytest.approx(0.2 * certainty)
+
+
+def test_existing_accounts_get_session_version_1_and_keep_their_password(app, make_user):
+    from flask_migrate import downgrade, upgrade
+
+    from survey.models import User
+    from tests.factories import PASSWORD
+
+    user_id = make_user(role="designer").id
+    db.session.close()
+    downgrade(revision="0009")
+    assert "session_version" not in {
+        c["name"] for c in inspect(db.engine).get_columns("user_account")
+    }
+    upgrade()
+    user = db.session.get(User, user_id)
+    assert (user.session_version, user.must_change_password) == (1, False)
+    assert user.check_password(PASSWORD)

@@ -80,3 +80,14 @@ def test_session_cookie_is_httponly_and_lax(client, make_user):
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_wrong_current_passwords_are_throttled_per_account(client, make_user):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    wrong = {"current": "guess", "new": "tea kettle under the bridge"}
+    wrong["again"] = wrong["new"]
+    for _ in range(3):
+        assert client.post("/account/password", data=wrong).status_code == 401
+    right = {**wrong, "current": PASSWORD}
+    assert client.post("/account/password", data=right).status_code == 429

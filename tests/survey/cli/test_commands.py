@@ -168,3 +168,23 @@ def test_a_complete_backup_succeeds_when_its_audit_record_cannot_be_written(
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 0 and "audit record could not be written" in result.output
+
+
+def test_create_user_changes_a_role_without_resetting_the_password(runner):
+    runner.invoke(
+        args=["create-user", "a@office.test", "--role", "designer", "--password", "long enough!"]
+    )
+    result = runner.invoke(args=["create-user", "a@office.test", "--role", "quality_lead"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    user = db.session.scalar(select(User))
+    assert user.role == "quality_lead" and user.check_password("long enough!")
+    assert user.session_version == 2  # the old role's sessions have ended
+
+
+def test_create_user_refuses_a_common_password(runner):
+    result = runner.invoke(
+        args=["create-user", "a@office.test", "--role", "admin", "--password", "password12345"]
+    )
+    assert result.exit_code != 0 and "too common" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
