@@ -14,7 +14,13 @@ from survey.database import begin_write, reads_first
 from survey.extensions import db, login_manager
 from survey.models import User
 from survey.post_form import EmptyForm
-from survey.security import failed_login, limiter, login_account, login_limit
+from survey.security import (
+    failed_login,
+    limiter,
+    login_account,
+    login_address_limit,
+    login_limit,
+)
 
 
 @login_manager.user_loader
@@ -49,7 +55,9 @@ def _authenticate(email: str, password: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, scope="login-address")
+@limiter.limit(
+    login_address_limit, methods=["POST"], deduct_when=failed_login, scope="login-address"
+)
 @limiter.limit(
     login_limit,
     methods=["POST"],

@@ -9,7 +9,30 @@ from tests.factories import PASSWORD
 
 @pytest.fixture
 def app_config():
-    return {"LOGIN_RATE_LIMIT": "3 per minute", "TOKEN_RATE_LIMIT": "4 per minute"}
+    return {
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "6 per minute",
+        "TOKEN_RATE_LIMIT": "4 per minute",
+    }
+
+
+BEHIND_PROXY = {
+    "LOGIN_RATE_LIMIT": "3 per minute",
+    "LOGIN_ADDRESS_RATE_LIMIT": "6 per minute",
+    "TOKEN_RATE_LIMIT": "4 per minute",
+    "PROXY_HOPS": 1,
+}
+PROXY = {"REMOTE_ADDR": "10.0.0.2"}  # every request reaches the app from the proxy's address
+
+
+def _from(client_address: str, spoofed: str | None = None) -> dict:
+    """What the proxy adds: the address it saw, after whatever the client itself sent."""
+    forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+    return {"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https"}
+
+
+def _login(client, email: str, password: str, **kwargs) -> int:
+    return client.post("/login", data={"email": email, "password": password}, **kwargs).status_code
 
 
 def test_every_page_sends_the_security_headers(client):
@@ -40,8 +63,81 @@ def test_failed_logins_are_throttled_per_account(app, client, make_user):
     )
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.text
-    other = app.test_client()  # another account from the same address is blocked too
-    assert other.post("/login", data={"email": "x@office.test", "password": "x"}).status_code == 429
+    # The same account from another browser too: the count is the account's.
+    assert _login(app.test_client(), user.email, PASSWORD) == 429
+
+
+def test_one_accounts_failures_do_not_refuse_another_accounts_login(app, client, make_user):
+    attacked, colleague = make_user(), make_user()
+    for _ in range(10):  # the attacked account is locked after 3; the rest are refused unheard
+        assert _login(client, attacked.email, "x") in (401, 429)
+    assert _login(client, attacked.email, PASSWORD) == 429
+    # A colleague at the same address (an office behind one NAT) still logs in.
+    assert _login(app.test_client(), colleague.email, PASSWORD) == 302
+
+
+def test_failures_across_accounts_are_throttled_per_address(app, client, make_user):
+    user = make_user()
+    for n in range(6):  # spraying: few tries per account, many from one address
+        assert _login(client, f"guess-{n}@office.test", "x") == 401
+    assert _login(client, "guess-x@office.test", "x") == 429
+    assert _login(client, user.email, PASSWORD) == 429
+
+
+@pytest.mark.parametrize("app_config", [BEHIND_PROXY])
+def test_behind_a_proxy_one_attacker_does_not_lock_out_the_office(app, make_user):
+    colleague = make_user()
+    attacker = app.test_client()
+    for n in range(6):
+        status = _login(
+            attacker,
+            f"guess-{n}@office.test",
+            "x",
+            environ_base=PROXY,
+            headers=_from("203.0.113.9"),
+        )
+        assert status == 401
+    # Forged X-Forwarded-For values of its own do not give the attacker a fresh count.
+    for n in range(3):
+        status = _login(
+            attacker,
+            f"more-{n}@office.test",
+            "x",
+            environ_base=PROXY,
+            headers=_from("203.0.113.9", spoofed=f"192.0.2.{n}"),
+        )
+        assert status == 429
+    # Everyone else reaches the app from the same proxy address and still logs in.
+    status = _login(
+        app.test_client(),
+        colleague.email,
+        PASSWORD,
+        environ_base=PROXY,
+        headers=_from("198.51.100.7"),
+    )
+    assert status == 302
+
+
+def test_without_a_proxy_forwarded_headers_are_not_believed(app, client, make_user):
+    for n in range(6):
+        status = _login(client, f"guess-{n}@office.test", "x", headers=_from(f"192.0.2.{n}"))
+        assert status == 401
+    assert _login(client, "guess-x@office.test", "x", headers=_from("192.0.2.99")) == 429
+
+
+@pytest.mark.parametrize("app_config", [BEHIND_PROXY])
+def test_behind_a_proxy_the_app_sees_the_clients_address_and_scheme(app):
+    seen = {}
+
+    @app.get("/_probe")
+    def probe():
+        from flask import request
+
+        seen.update(address=request.remote_addr, scheme=request.scheme)
+        return ""
+
+    app.test_client().get("/_probe", environ_base=PROXY, headers=_from("198.51.100.7"))
+    assert seen == {"address": "198.51.100.7", "scheme": "https"}
 
 
 def test_successful_logins_are_not_counted(client, make_user):
@@ -66,6 +162,23 @@ def test_wrong_links_are_throttled_on_their_own_counter(client, make_user, make_
     )
 
 
+@pytest.mark.parametrize("app_config", [BEHIND_PROXY])
+def test_behind_a_proxy_wrong_links_do_not_lock_out_other_respondents(app, make_invitation):
+    invitation = make_invitation()
+    scanner, respondent = app.test_client(), app.test_client()
+    for n in range(4):
+        status = scanner.get(
+            f"/r/wrong-token-{n}", environ_base=PROXY, headers=_from("203.0.113.9")
+        ).status_code
+        assert status == 404
+    blocked = scanner.get("/r/wrong-token-x", environ_base=PROXY, headers=_from("203.0.113.9"))
+    assert blocked.status_code == 429
+    opened = respondent.get(
+        f"/r/{invitation.token}", environ_base=PROXY, headers=_from("198.51.100.7")
+    )
+    assert opened.status_code == 303
+
+
 def test_login_starts_a_new_session(client, make_user):
     user = make_user()
     with client.session_transaction() as session:
@@ -80,3 +193,31 @@ def test_session_cookie_is_httponly_and_lax(client, make_user):
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_number_of_proxies_is_read_from_the_environment(monkeypatch, tmp_path):
+    from survey import create_app
+
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SURVEY_PROXY_HOPS", "2")
+    app = create_app()
+    seen = {}
+
+    @app.get("/_probe")
+    def probe():
+        from flask import request
+
+        seen["address"] = request.remote_addr
+        return ""
+
+    # Two proxies: the client's address is the second from the right.
+    headers = {"X-Forwarded-For": "192.0.2.1, 198.51.100.7, 10.0.0.1"}
+    app.test_client().get("/_probe", environ_base=PROXY, headers=headers)
+    assert seen["address"] == "198.51.100.7"
+
+
+def test_a_negative_number_of_proxies_is_refused():
+    from survey import create_app
+
+    with pytest.raises(ValueError, match="PROXY_HOPS"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "PROXY_HOPS": -1})
