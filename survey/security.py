@@ -8,6 +8,8 @@ nothing even if it ever slipped past Jinja's escaping.
 
 from __future__ import annotations
 
+import importlib.util
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -69,7 +71,19 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
+def check_storage(app: Flask) -> None:
+    """Redis storage needs the optional `redis` package: say how to install it rather than
+    the limiter's bare "prerequisite not available"."""
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if uri.startswith("redis") and importlib.util.find_spec("redis") is None:
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI names a Redis server but the redis package is not installed:"
+            " pip install -c constraints.txt '.[redis]'"
+        )
+
+
 def init_app(app: Flask) -> None:
     trust_proxies(app)
+    check_storage(app)
     limiter.init_app(app)
     app.after_request(security_headers)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import uuid
+
 import pytest
 
 from tests.factories import PASSWORD
@@ -221,3 +227,60 @@ def test_a_negative_number_of_proxies_is_refused():
 
     with pytest.raises(ValueError, match="PROXY_HOPS"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "PROXY_HOPS": -1})
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SHARED_PREFIX = f"survey-test-{uuid.uuid4().hex}"
+ON_REDIS = {  # an hour: the second server's start takes seconds
+    "LOGIN_RATE_LIMIT": "3 per hour",
+    "LOGIN_ADDRESS_RATE_LIMIT": "6 per hour",
+    "RATELIMIT_STORAGE_URI": REDIS_URL,
+    "RATELIMIT_KEY_PREFIX": SHARED_PREFIX,
+}
+# A second server: another process, so that nothing in memory is shared with this one.
+SECOND_SERVER = """
+import json, sys
+from survey import create_app
+app = create_app(json.loads(sys.argv[1]))
+for email, password in json.loads(sys.argv[2]):
+    print(app.test_client().post("/login", data={"email": email, "password": password}).status_code)
+"""
+
+
+@pytest.fixture
+def redis_keys():
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL)
+    yield lambda: server.keys(f"*{SHARED_PREFIX}*")
+    for key in server.scan_iter(f"*{SHARED_PREFIX}*"):
+        server.delete(key)
+
+
+@pytest.mark.parametrize("app_config", [ON_REDIS])
+def test_two_servers_share_the_limits_through_redis(app, client, make_user, redis_keys):
+    attacked, colleague = make_user(), make_user()
+    for _ in range(3):
+        assert _login(client, attacked.email, "x") == 401
+    assert redis_keys()  # the counts are on the Redis server, not in this process
+    config = {k: v for k, v in app.config.items() if k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")}
+    config |= {"TESTING": True, "WTF_CSRF_ENABLED": False, **ON_REDIS}
+    tries = [[attacked.email, PASSWORD], [colleague.email, PASSWORD]]
+    second = subprocess.run(
+        [sys.executable, "-c", SECOND_SERVER, json.dumps(config), json.dumps(tries)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SURVEY_INSTANCE_PATH": app.instance_path},
+    )
+    # The other server refuses the attacked account and lets the colleague in.
+    assert second.stdout.split() == ["429", "302"]
+
+
+def test_redis_storage_without_the_redis_package_says_how_to_install_it(monkeypatch):
+    from survey import create_app
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if not installed
+    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", **ON_REDIS}
+    with pytest.raises(RuntimeError, match=r"\.\[redis\]"):
+        create_app(config)
