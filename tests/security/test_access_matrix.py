@@ -52,6 +52,8 @@ BY_ENDPOINT = {
     # staff of the served unit in the URL (see people_for_roles); a designer is not.
     "review.unit": OWNER_ACTION | {"respondent"},
     "auth.logout": EVERYONE,
+    # The load balancer's and monitoring's health check: no login, nothing but "ok".
+    "healthz": EVERYONE,
 }
 BY_PREFIX = [
     ("/login", EVERYONE),
