@@ -108,13 +108,13 @@ def test_gunicorn_output_carries_the_request_lines(database_url, tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "SURVEY_"))}
     env |= {
-        "DATABASE_URL": database_url if "://" in database_url else f"sqlite:///{database_url}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "test",
         "SURVEY_INSTANCE_PATH": str(tmp_path / "instance"),
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = f"-m gunicorn --workers 1 --bind 127.0.0.1:{port} survey:create_app()"
     server = subprocess.Popen(
-        [str(gunicorn), "--workers", "1", "--bind", f"127.0.0.1:{port}", "survey:create_app()"],
+        [sys.executable, *command.split()],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
