@@ -434,6 +434,7 @@ def survey_env(database_url: str, instance: Path, port: int) -> dict:
             "SECRET_KEY": "load-test-secret",
             "SURVEY_TOKEN_RATE_LIMIT": HIGH_LIMIT,
             "SURVEY_LOGIN_RATE_LIMIT": HIGH_LIMIT,
+            "SURVEY_LOGIN_ADDRESS_RATE_LIMIT": HIGH_LIMIT,
             "PYTHONUNBUFFERED": "1",
         }
     )

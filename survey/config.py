@@ -26,10 +26,18 @@ DEFAULTS = {
     # How long each worker keeps what a survey page builds from a frozen questionnaire version
     # (survey/respond/built.py): the lag of a renamed group or unit, or a new "you said, we did".
     "RESPONDENT_CACHE_SECONDS": 60.0,
+    # How many reverse proxies in front of the app append to X-Forwarded-For/-Proto (0: none,
+    # the headers are not believed). Throttling counts per client address, which behind a proxy
+    # is only known from them.
+    "PROXY_HOPS": 0,
     # Rate-limit counters live in each process; several servers share them through e.g.
-    # RATELIMIT_STORAGE_URI = "redis://host:6379".
+    # RATELIMIT_STORAGE_URI = "redis://host:6379/0" (the optional "redis" extra).
     "RATELIMIT_STORAGE_URI": "memory://",
-    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    # Failed logins per account (from anywhere), and per client address over all accounts:
+    # a larger count, so that one account's attacker does not lock out its colleagues.
+    "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+    "LOGIN_ADDRESS_RATE_LIMIT": "100 per 15 minutes",
+    # Wrong invitation links per client address.
     "TOKEN_RATE_LIMIT": "30 per 5 minutes",
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,

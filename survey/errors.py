@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, g, jsonify, render_template, request, url_for
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -48,5 +48,6 @@ def _api() -> bool:
 
 def _log(app: Flask, error: Exception) -> str:
     incident = secrets.token_hex(4)
+    g.incident = incident  # for the request's log line (survey.operations)
     app.logger.error("incident %s", incident, exc_info=error)
     return incident

@@ -1,4 +1,5 @@
-"""Response headers and rate limits that every page gets.
+"""Response headers and rate limits that every page gets, and the client's address behind a
+reverse proxy.
 
 The Content-Security-Policy allows scripts, styles and images from this site only: the
 templates use no inline script or style, so an injected <script> or style attribute does
@@ -7,9 +8,12 @@ nothing even if it ever slipped past Jinja's escaping.
 
 from __future__ import annotations
 
+import importlib.util
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -24,13 +28,18 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def login_address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def token_limit() -> str:
     return current_app.config["TOKEN_RATE_LIMIT"]
 
 
 def login_account() -> str:
     """Failed logins count per account as well as per address, so that guessing one account's
-    password from many addresses is slowed down too."""
+    password from many addresses is slowed down too, and the lock of an attacked account stays
+    with that account."""
     return "account:" + request.form.get("email", "").strip().lower()
 
 
@@ -51,8 +60,30 @@ def security_headers(response):
     return response
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies, the client's address and scheme are the ones the
+    nearest proxies appended to X-Forwarded-For and X-Forwarded-Proto (what a client wrote
+    there itself stays to the left and is ignored); without proxies the headers are ignored."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops < 0:
+        raise ValueError(f"PROXY_HOPS must be 0 or more, not {hops}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def check_storage(app: Flask) -> None:
+    """Redis storage needs the optional `redis` package: say how to install it rather than
+    the limiter's bare "prerequisite not available"."""
+    uri = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    if uri.startswith("redis") and importlib.util.find_spec("redis") is None:
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI names a Redis server but the redis package is not installed:"
+            " pip install -c constraints.txt '.[redis]'"
+        )
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("LOGIN_RATE_LIMIT", "10 per 5 minutes")
-    app.config.setdefault("TOKEN_RATE_LIMIT", "30 per 5 minutes")
+    trust_proxies(app)
+    check_storage(app)
     limiter.init_app(app)
     app.after_request(security_headers)

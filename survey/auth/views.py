@@ -15,7 +15,13 @@ from survey.database import begin_write, reads_first
 from survey.extensions import db, login_manager
 from survey.models import User
 from survey.post_form import EmptyForm
-from survey.security import failed_login, limiter, login_account, login_limit
+from survey.security import (
+    failed_login,
+    limiter,
+    login_account,
+    login_address_limit,
+    login_limit,
+)
 
 # The account's session version at login (survey.models.User.session_version).
 SESSION_VERSION = "session_version"
@@ -76,7 +82,9 @@ def _authenticate(email: str, password: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, scope="login-address")
+@limiter.limit(
+    login_address_limit, methods=["POST"], deduct_when=failed_login, scope="login-address"
+)
 @limiter.limit(
     login_limit,
     methods=["POST"],

@@ -64,6 +64,8 @@ BY_ENDPOINT = {
     "admin.user_force_password_change": ADMIN,
     "admin.user_password_link": ADMIN,
     "auth.password_change": LOGGED_IN,
+    # The load balancer's and monitoring's health check: no login, nothing but "ok".
+    "healthz": EVERYONE,
 }
 BY_PREFIX = [
     ("/login", EVERYONE),
