@@ -232,5 +232,7 @@ def reads_only(session) -> None:
     the connection returns. SQLite is left as it is: its reads take no lock worth avoiding."""
     if isinstance(session, scoped_session):
         session = session()
-    if session.get_bind().dialect.driver == "psycopg":
+    # A request that has already read something (a logged-in visitor's account, loaded for
+    # the session checks) holds its connection in a transaction: its options are set.
+    if session.get_bind().dialect.driver == "psycopg" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -29,7 +29,6 @@ from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from survey.database import reads_only
 from survey.extensions import db
 
 request_log = logging.getLogger("survey.requests")
@@ -110,11 +109,12 @@ def _log_request(response):
 
 def healthz():
     try:
-        reads_only(db.session)
-        db.session.execute(text("SELECT 1"))
+        # A connection of its own: the request's session may already hold one (a logged-in
+        # reader's user was loaded), whose options cannot change any more (PostgreSQL).
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
-        db.session.rollback()
         current_app.logger.warning("health check: the database does not answer", exc_info=True)
         database = "unavailable"
     response = jsonify(database=database)

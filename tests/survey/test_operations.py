@@ -45,6 +45,14 @@ def test_health_check_answers_without_login_when_the_database_answers(client):
     assert "Set-Cookie" not in response.headers
 
 
+def test_health_check_answers_a_logged_in_reader_too(client, make_user, login_as):
+    # On PostgreSQL the session already held the connection that loaded the user: setting
+    # its options then warned, and the check answered 500.
+    login_as(make_user(role="admin"))
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").get_json() == {"database": "ok"}
+
+
 def test_health_check_answers_503_without_details_when_the_database_is_gone(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
     gone = tmp_path / "missing-dir" / "survey.sqlite"
