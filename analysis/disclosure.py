@@ -22,7 +22,8 @@ this module does the same, in three steps:
    hidden group, or hidden groups with fewer than ``k`` respondents together, the smallest
    shown groups are hidden with them until neither is true: their answers are then only ever
    reported together, as "other groups", whose figures are the round's minus the groups shown.
-   (An anonymous round also hides its groups of a single unit this way, whatever their size.)
+   (An anonymous round also hides its groups of a single unit this way, whatever their size,
+   and withholds the items only such groups answered: those would be the units' figures.)
    Within the groups shown, a row (a group's item, a group's category) with fewer than ``k``
    respondents is hidden too (*primary suppression*).
 3. **Complementary suppression.** For every published row (a *margin*) and every finer
@@ -151,6 +152,11 @@ def disclose(
 def _compute(all_counts: RatingCounts, k: int, unnamed: frozenset[str]) -> Disclosure:
     items = _table(all_counts, ITEM_KEYS)
     withheld_items = items.respondents < k
+    if unnamed and len(items.first):
+        # An item only unnamed groups answered is their figure under another name.
+        group = all_counts.cells["group"].astype("object")
+        named = ~group.isin(list(unnamed)).to_numpy()
+        withheld_items |= np.bincount(items.ids, weights=named, minlength=len(items.first)) == 0
     withheld = pd.DataFrame(
         {key: all_counts.cells[key].array.take(items.first[withheld_items]) for key in ITEM_KEYS}
     )

@@ -294,3 +294,13 @@ def test_a_weighted_hidden_group_is_weighted_together_with_the_unweighted_hidden
     # What a reader can take out is the hidden groups together: 6 answers, 4 of them satisfied.
     assert row["weighted_n"] - 10 - 10 == 6 and row["weighted_respondents"] - 20 == 6
     assert (row["weighted_rate"] - 0.4 * 0.6 - 0.4 * 0.7) / 0.2 == pytest.approx(4 / 6)
+
+
+def test_an_item_only_unnamed_groups_answered_is_withheld():
+    # An anonymous round's one-unit group (six people of the CPPCC office) answers the liaison
+    # item alone: published, that item would be the office's own figure.
+    frame = _round(("departments", "q1", 1, [4.0] * 10), ("cppcc", "q1", 20, [5.0] * 6),
+                   ("cppcc", "liaison", 20, [1.0] * 6))  # fmt: skip
+    published = disclose(rating_counts(frame), 5, unnamed_groups=["cppcc"])
+    assert published.withheld["question"].tolist() == ["liaison"]
+    assert disclose(rating_counts(frame), 5).withheld.empty  # a named round publishes it
