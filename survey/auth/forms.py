@@ -10,22 +10,6 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
-    new = PasswordField(
-        _l("New password"),
-        description=_l(
-            "At least 12 characters; a few unrelated words are easy to remember and hard to guess."
-        ),
-        validators=[DataRequired(), Length(max=256)],
-    )
-    again = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
-    )
-    submit = SubmitField(_l("Change password"))
-
-
 class PasswordSetForm(FlaskForm):
     new = PasswordField(
         _l("New password"),
@@ -39,6 +23,13 @@ class PasswordSetForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
     )
     submit = SubmitField(_l("Set password"))
+
+
+class PasswordChangeForm(PasswordSetForm):
+    """The new password twice, as when setting one, after the current one."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(_l("Change password"))
 
 
 class PasswordForgotForm(FlaskForm):
