@@ -157,7 +157,11 @@ class RatingCounts:
             # ufunc.reduceat along rows is slow, and float32 counts this small are exact)
             member = np.zeros((len(cell_group), n_groups), dtype=np.float32)
             member[np.arange(len(cell_group)), cell_group] = 1
-            merged = (self.patterns.astype(np.float32) @ member) > 0
+            # OpenBLAS's sgemm kernels can raise the FE_INVALID flag on 0/1 inputs (its padding
+            # holds stale values; numpy/numpy#24067, OpenBLAS#1924): the product itself is exact,
+            # and a 0/1 product has no invalid value to report. Seen once in CI on an AMD EPYC.
+            with np.errstate(invalid="ignore"):
+                merged = (self.patterns.astype(np.float32) @ member) > 0
             return (self.pattern_counts @ merged).astype("int64")
         n_cells = len(self.cells)
         response, cell = np.divmod(self.pairs, n_cells)

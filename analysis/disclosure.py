@@ -431,7 +431,9 @@ def _small_sets_within(
     present = counts.patterns[:, block]  # patterns x block cells
     weights = counts.pattern_counts.astype("float64")
     # Respondents of each pair: own a + own b - those who answered both.
-    both = (present.T * weights) @ present.astype("float64")
+    # Counts only: a FE_INVALID flag from the BLAS kernel is spurious (see RatingCounts).
+    with np.errstate(invalid="ignore"):
+        both = (present.T * weights) @ present.astype("float64")
     pair_union = own[block][:, None] + own[block][None, :] - both
     found = [block[[a, b]] for a, b in zip(*np.nonzero(np.triu(pair_union < k, 1)))]
     order = np.argsort(own[block], kind="stable")
