@@ -101,21 +101,9 @@ def _apply(
     if action is None:
         if _dealt_with(round_, candidate):
             return
-        action = CorrectiveAction(
-            round=round_,
-            question_code=candidate.question,
-            category=candidate.category,
-            served_unit=candidate.served_unit,
-            group_code=candidate.group,
-            open_key=key,
-            status="open",
-            created_at=now,
-            **figures,
-        )
-        db.session.add(action)
         data = {"round_id": round_.id, **figures, "also": also, **_test_of(candidate)}
-        add_event(action, "created", actor, now, data=data)
-        run.created.append(action)
+        item = (candidate.question, candidate.category, candidate.served_unit, candidate.group)
+        run.created.append(_open_action(round_, item, figures, now, actor, data))
         return
     data = {"round_id": round_.id, "group_code": candidate.group, **figures, "also": also}
     data.update(_test_of(candidate))
@@ -127,6 +115,33 @@ def _apply(
         action.group_code = candidate.group
     add_event(action, "rule_fired", actor, now, data=data)
     run.fired_again.append(action)
+
+
+def _open_action(
+    round_: Round,
+    item: tuple[str, str | None, str | None, str | None],
+    figures: dict,
+    now: datetime,
+    actor: User | None,
+    data: dict,
+) -> CorrectiveAction:
+    """A new open action on ``item`` (question, category, served unit, group) of ``round_``,
+    with its figures and its "created" event (``data``: what its history keeps)."""
+    question, category, served_unit, group = item
+    action = CorrectiveAction(
+        round=round_,
+        question_code=question,
+        category=category,
+        served_unit=served_unit,
+        group_code=group,
+        open_key=open_key(question, served_unit),
+        status="open",
+        created_at=now,
+        **figures,
+    )
+    db.session.add(action)
+    add_event(action, "created", actor, now, data=data)
+    return action
 
 
 def _figures(candidate: analysis.ActionCandidate) -> dict:
@@ -242,20 +257,9 @@ def note_to_action(note: ItemNote, actor: User, now: datetime) -> CorrectiveActi
         "p_test": None,
         "comments": list(note.comments),
     }
-    action = CorrectiveAction(
-        round=note.round,
-        question_code=note.question_code,
-        category=note.category,
-        served_unit=note.served_unit,
-        group_code=note.group_code,
-        open_key=key,
-        status="open",
-        created_at=now,
-        **figures,
-    )
-    db.session.add(action)
     data = {"round_id": note.round_id, **figures, "also": [], "note_id": note.id}
-    add_event(action, "created", actor, now, data=data)
+    item = (note.question_code, note.category, note.served_unit, note.group_code)
+    action = _open_action(note.round, item, figures, now, actor, data)
     note.action, note.turned_by, note.turned_at = action, actor, now
     db.session.flush()
     audit.record("action_opened_from_note", target=f"action:{action.id}", actor=actor, note=note.id)
