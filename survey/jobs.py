@@ -18,6 +18,7 @@ mode in a request), else a context of the app given to ``init_app`` (the worker:
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +98,11 @@ def run_worker(threads: int = WORKER_THREADS) -> None:
     until SIGINT or SIGTERM (Huey finishes the jobs in hand)."""
     if huey.immediate:
         raise RuntimeError("the queue is in immediate mode: jobs run inline, there is no worker")
+    # Huey's own lines (each job taken, done, failed, retried) on standard error.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("huey").addHandler(handler)
+    logging.getLogger("huey").setLevel(logging.INFO)
     current_app.logger.info("worker: %s threads on %s", threads, type(huey.storage).__name__)
     consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     consumer.run()
