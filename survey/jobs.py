@@ -30,6 +30,7 @@ __all__ = ["crontab", "huey", "init_app", "periodic_task", "queue_size", "run_wo
 
 QUEUE_FILE = "queue.sqlite3"
 WORKER_THREADS = 2
+MAX_DELAY = 1.0
 
 # Timestamps in UTC, so a periodic task's crontab is read in UTC too (08:30 in Shanghai is
 # 00:30 UTC). storage_class is set again by init_app.
@@ -104,5 +105,8 @@ def run_worker(threads: int = WORKER_THREADS) -> None:
     logging.getLogger("huey").addHandler(handler)
     logging.getLogger("huey").setLevel(logging.INFO)
     current_app.logger.info("worker: %s threads on %s", threads, type(huey.storage).__name__)
-    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    # An idle worker looks for a job at most every second (SQLite; Redis waits on the list).
+    consumer = huey.create_consumer(
+        workers=threads, worker_type="thread", periodic=True, max_delay=MAX_DELAY
+    )
     consumer.run()

@@ -139,7 +139,13 @@ def test_the_worker_command_runs_the_consumer_with_two_threads_and_the_schedule(
     monkeypatch.setattr(jobs.huey, "create_consumer", create_consumer)
     result = runner.invoke(args=["worker"])
     assert result.exit_code == 0, result.output
-    assert started == {"workers": 2, "worker_type": "thread", "periodic": True, "ran": True}
+    assert started == {
+        "workers": 2,
+        "worker_type": "thread",
+        "periodic": True,
+        "max_delay": 1.0,
+        "ran": True,
+    }
 
 
 def test_the_worker_command_refuses_an_inline_queue(app, runner):
