@@ -171,3 +171,22 @@ def test_health_check_answers_503_naming_the_queue_when_it_is_gone(
     assert response.get_json() == {"database": "ok", "queue": "unavailable"}
     with app.app_context():
         db.engine.dispose()
+
+
+def test_two_workers_taking_the_same_message_at_once_send_it_once(app):
+    message = mail.queue("invitation", "wang@sx.example", "s", "b")
+    db.session.commit()
+    ids, barrier = [message.id], threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        mail.deliver.call_local(ids)  # a thread of its own: its own app context
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert len(list(outbox_dir().glob("*.eml"))) == 1
+    db.session.rollback()
+    assert (message.status, message.attempts) == ("sent", 1)
