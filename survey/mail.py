@@ -110,7 +110,7 @@ def send(kind: str, to: str, subject: str, body: str, **where) -> MailMessage:
 def deliver(ids: list[int]) -> int:
     """Send the messages of ``ids`` that are still to send, through one connection; raises
     (so that Huey retries the job) when some failed."""
-    claimed = [m for m in _claim(ids)]
+    claimed = _claim(ids)
     if not claimed:
         return 0
     failed = send_batch(claimed)

@@ -209,3 +209,18 @@ def test_ssl_settings_reach_the_smtp_connection(app):
     connection = mail.mail.get_connection()
     assert connection.use_ssl and connection.port == 465
     assert connection.connection_class.__name__ == "SMTP_SSL"
+
+
+def test_a_password_link_with_smtp_down_answers_as_usual_and_records_why(smtp, make_user, client):
+    smtp.stop()
+    user = make_user(role="designer")
+    db.session.commit()
+    response = client.post("/password/forgot", data={"email": user.email})
+    assert response.status_code == 302
+    (record,) = _records()
+    assert (record.kind, record.recipient, record.status) == (
+        "password_reset",
+        user.email,
+        "failed",
+    )
+    assert "ConnectionRefusedError" in record.last_error
