@@ -31,14 +31,14 @@ system-deps:
 
 # The demo prints invitation links built from BASE_URL: by default the address served here.
 # The background worker (mail, reminders, closing rounds, exports) runs beside the server and
-# is stopped with it (Ctrl-C).
+# is stopped with it (Ctrl-C): SIGINT, so that it finishes the jobs in hand.
 BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app survey init-db
 	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
 	export BASE_URL=$(BASE_URL); \
 	$(BIN)/flask --app survey worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL names a server (.ci/run sets it).
@@ -72,7 +72,7 @@ WORKERS ?= $(shell $(BIN)/python -c 'import os; print(2 * (os.cpu_count() or 1))
 serve: install
 	$(BIN)/flask --app survey init-db
 	$(BIN)/flask --app survey worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(SERVE_HOST):$(SERVE_PORT) 'survey:create_app()'
 
 # Full-size load test: 2,000 invitations + 200 simultaneous duplicates, SQLite and PostgreSQL.
