@@ -30,11 +30,16 @@ system-deps:
 	bash scripts/system-deps.sh
 
 # The demo prints invitation links built from BASE_URL: by default the address served here.
+# The background worker (mail, reminders, closing rounds, exports) runs beside the server and
+# is stopped with it (Ctrl-C): SIGINT, so that it finishes the jobs in hand.
 BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app survey init-db
 	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
-	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
+	export BASE_URL=$(BASE_URL); \
+	$(BIN)/flask --app survey worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL names a server (.ci/run sets it).
 # System packages first (Chromium for tests/browser); if they cannot be installed the suite still
@@ -59,12 +64,15 @@ bench: install
 	$(BIN)/python bench/run.py
 
 # Production serving: gunicorn with 2 workers per core on DATABASE_URL (default: the SQLite file
-# in instance/); the migrations run once before the server starts.
+# in instance/) and one background worker beside it (gunicorn.conf.py has the timeouts); the
+# migrations run once before they start. Stopping gunicorn stops the worker.
 SERVE_HOST ?= 127.0.0.1
 SERVE_PORT ?= 8000
 WORKERS ?= $(shell $(BIN)/python -c 'import os; print(2 * (os.cpu_count() or 1))' 2>/dev/null || echo 2)
 serve: install
 	$(BIN)/flask --app survey init-db
+	$(BIN)/flask --app survey worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(SERVE_HOST):$(SERVE_PORT) 'survey:create_app()'
 
 # Full-size load test: 2,000 invitations + 200 simultaneous duplicates, SQLite and PostgreSQL.

@@ -4,6 +4,15 @@ command line)."""
 
 import gc
 
+# The longest request, measured on the demo round with 200 responses (a fresh worker, whose
+# first page builds the round's results): the PDF report 3.0 s, a chart 0.5 s, the results page
+# 0.3 s. Large Excel and PDF exports run as background jobs (survey.jobs), so no request should
+# come near this; a worker that does is killed and replaced rather than left hanging. Sync
+# workers: matplotlib's figures are not shared between threads.
+timeout = 60
+# On a restart, the time a worker has to finish the request in hand.
+graceful_timeout = 30
+
 
 def post_worker_init(worker):
     """Take what the worker has loaded (the app, its modules, its caches) out of the cyclic

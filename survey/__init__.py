@@ -49,7 +49,7 @@ def configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import converters, database, filters, i18n, operations, security
+    from survey import converters, database, filters, i18n, jobs, mail, operations, security
     from survey.extensions import csrf, db, login_manager, migrate
 
     converters.init_app(app)
@@ -63,6 +63,8 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     filters.init_app(app)
     security.init_app(app)
+    jobs.init_app(app)
+    mail.init_app(app)
     operations.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)

@@ -170,6 +170,7 @@ def send_password_link(user: User, purpose: str = "reset") -> None:
             _("If you did not ask for it, ignore this message: your password stays as it is."),
         ]
     )
-    mail.send(user.email, subject, body)
+    kind = "account_invitation" if purpose == "invite" else "password_reset"
+    mail.send(kind, user.email, subject, body)
     action = "account_invitation_sent" if purpose == "invite" else "password_link_sent"
     audit.record(action, target=target(user))

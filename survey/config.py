@@ -82,8 +82,11 @@ PLAIN_ENVIRONMENT = {
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    # The older name of MAIL_DEFAULT_SENDER, still read (survey.mail.init_app).
     "MAIL_SENDER": str,
 }
 

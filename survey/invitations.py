@@ -176,20 +176,26 @@ def csv_lines(round_: Round, invitations: Iterable[Invitation], lang: str = "zh"
 
 @dataclass(frozen=True)
 class Mailing:
-    """What one sending did: e-mails sent, and the open invitations it did not e-mail, by
-    reason (no address: the link goes out another way; already: e-mailed before)."""
+    """What one sending did: e-mails queued (a background job sends them; the round page shows
+    how each went), and the open invitations it did not e-mail, by reason (no address: the link
+    goes out another way; already: e-mailed before)."""
 
-    sent: int
+    queued: int
     no_address: int
     already: int
 
 
 def send(invitations: Iterable[Invitation], reminder: bool = False) -> Mailing:
     """E-mail each open invitation that has an address. An invitation is e-mailed once: it is
-    claimed with a conditional UPDATE before its message goes out, so pressing "send" twice,
-    or in two browsers at once, sends nothing twice (a failed send rolls the claim back).
-    Reminders go to every open invitation with an address, each time."""
-    sent = no_address = already = 0
+    claimed with a conditional UPDATE before its message is queued, so pressing "send" twice,
+    or in two browsers at once, queues nothing twice (and the job sends each message once).
+    Reminders go to every open invitation with an address, each time.
+
+    An anonymous round's reminder keeps no invitation id, and its address is emptied once it
+    is sent: who was still being reminded when would say who answered after it (as
+    ``reminded_at``, which such a round does not keep either). Commits."""
+    no_address = already = 0
+    messages = []
     now = utcnow()
     for inv in invitations:
         if inv.status not in OPEN:
@@ -201,12 +207,22 @@ def send(invitations: Iterable[Invitation], reminder: bool = False) -> Mailing:
             already += 1
             continue
         subject, body = _message(inv, reminder)
-        mail.send(inv.email, subject, body)
-        if reminder and not inv.round.anonymous:
+        hidden = reminder and inv.round.anonymous
+        messages.append(
+            mail.queue(
+                "reminder" if reminder else "invitation",
+                inv.email,
+                subject,
+                body,
+                round_id=inv.round_id,
+                invitation_id=None if hidden else inv.id,
+            )
+        )
+        if reminder and not hidden:
             # Not in an anonymous round: who was still reminded when says who answered after.
             inv.reminded_at = now
-        sent += 1
-    return Mailing(sent, no_address, already)
+    mail.dispatch(messages)
+    return Mailing(len(messages), no_address, already)
 
 
 def _claim(inv: Invitation, now: datetime) -> bool:

@@ -1,17 +1,54 @@
-"""Sending e-mail: through SMTP when MAIL_SERVER is configured, else into instance/outbox/ as
-.eml files, so that in development every message can be read and nothing leaves the machine."""
+"""Sending e-mail: a record per message, sent by a background job through Flask-Mailman.
+
+``queue`` adds a message to the session as a ``MailMessage`` (status "queued"); ``dispatch``
+commits and enqueues one job per batch; the job (``deliver``) claims each message with a
+conditional UPDATE, so that no message is ever sent twice, sends the batch through one SMTP
+connection and marks each sent or failed with the reason. Huey retries the job for the messages
+that failed (an SMTP server that is down answers no page with an error: the records say it).
+
+With MAIL_SERVER configured the messages go out through SMTP (MAIL_PORT, MAIL_USE_TLS for
+STARTTLS, MAIL_USE_SSL for SMTPS, MAIL_USERNAME, MAIL_PASSWORD, MAIL_DEFAULT_SENDER; the older
+MAIL_SENDER still names the sender). Without it every message is written to instance/outbox/ as
+an .eml file, so that in development each can be read and nothing leaves the machine."""
 
 from __future__ import annotations
 
 import secrets
-import smtplib
-from email.message import EmailMessage
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
+from flask_mailman import EmailMessage, Mail
+from flask_mailman.backends.base import BaseEmailBackend
+from sqlalchemy import func, select, update
 
-from survey.models import utcnow
+from survey import jobs
+from survey.extensions import db
+from survey.models import MAIL_STATUSES, MailMessage, utcnow
+
+mail = Mail()
+OUTBOX_BACKEND = "survey.mail.OutboxEmailBackend"
+# Messages per job, so one connection: a round's invitations go out in a few jobs.
+BATCH = 200
+RETRIES, RETRY_DELAY = 3, 60
+SENDABLE = ("queued", "failed")
+# How pages name a message's status and kind.
+STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+KIND_LABELS = {
+    "invitation": _l("Invitation"),
+    "reminder": _l("Reminder"),
+    "password_reset": _l("Password link"),
+    "account_invitation": _l("New account"),
+    "action_reminder": _l("Action reminder"),
+}
 
 
 def address(text: str) -> str:
@@ -29,36 +66,198 @@ def address(text: str) -> str:
         raise ValueError(str(error)) from None
 
 
-def send(to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = current_app.config.get("MAIL_SENDER", "survey@localhost")
-    message["To"] = to
-    message["Subject"] = subject
-    if current_app.config.get("MAIL_SERVER"):
-        message.set_content(body)
-        _smtp(message)
-    else:
-        # Plain 8-bit text, so that a developer can read the Chinese in the file as it is.
-        message.set_content(body, cte="8bit")
-        _outbox(message)
+def queue(
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    round_id: int | None = None,
+    invitation_id: int | None = None,
+) -> MailMessage:
+    """A message added to the session, to be sent once ``dispatch`` has committed it."""
+    message = MailMessage(
+        kind=kind,
+        recipient=to,
+        subject=subject[:300],
+        body=body,
+        round_id=round_id,
+        invitation_id=invitation_id,
+        status="queued",
+        attempts=0,
+        queued_at=utcnow(),
+    )
+    db.session.add(message)
+    return message
 
 
-def _smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT", 25)), timeout=30) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
-        smtp.send_message(message)
+def dispatch(messages: Iterable[MailMessage]) -> None:
+    """Commit the session (the worker reads the messages from the database) and enqueue one
+    job per batch. In immediate mode (tests) the jobs run here and now."""
+    db.session.commit()
+    ids = [m.id for m in messages]
+    for start in range(0, len(ids), BATCH):
+        deliver(ids[start : start + BATCH])
+
+
+def send(kind: str, to: str, subject: str, body: str, **where) -> MailMessage:
+    """One message: queued, committed and enqueued."""
+    message = queue(kind, to, subject, body, **where)
+    dispatch([message])
+    return message
+
+
+@jobs.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def deliver(ids: list[int]) -> int:
+    """Send the messages of ``ids`` that are still to send, through one connection; raises
+    (so that Huey retries the job) when some failed."""
+    claimed = _claim(ids)
+    if not claimed:
+        return 0
+    failed = send_batch(claimed)
+    if failed:
+        raise DeliveryFailed(f"{failed} of {len(claimed)} messages not sent")
+    return len(claimed)
+
+
+class DeliveryFailed(Exception):
+    """Some messages of a batch were not sent: their records say why; the job is retried."""
+
+
+def _claim(ids: list[int]) -> list[MailMessage]:
+    mine = []
+    for message_id in ids:
+        claimed = db.session.execute(
+            update(MailMessage)
+            .where(MailMessage.id == message_id, MailMessage.status.in_(SENDABLE))
+            .values(status="sending", attempts=MailMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            mine.append(message_id)
+    db.session.commit()
+    if not mine:
+        return []
+    return list(db.session.scalars(select(MailMessage).where(MailMessage.id.in_(mine))))
+
+
+def send_batch(messages: list[MailMessage]) -> int:
+    """Send claimed messages through one connection, committing each one's outcome as it
+    comes; returns how many failed."""
+    failed = 0
+    connection = mail.get_connection()
+    try:
+        connection.open()
+    except Exception as error:  # any fault is the reason of every message
+        for message in messages:
+            _failed(message, error)
+        db.session.commit()
+        return len(messages)
+    try:
+        for message in messages:
+            try:
+                connection.send_messages([_email(message)])
+            except Exception as error:  # recorded, and the job retried
+                _failed(message, error)
+                failed += 1
+            else:
+                _sent(message)
+            db.session.commit()
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the messages went out: a failed QUIT changes nothing
+            current_app.logger.warning("mail: closing the SMTP connection failed", exc_info=True)
+    return failed
+
+
+def _email(message: MailMessage) -> EmailMessage:
+    return EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+        to=[message.recipient],
+    )
+
+
+def _sent(message: MailMessage) -> None:
+    message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+    message.body = ""
+    if message.kind == "reminder" and message.invitation_id is None:
+        # An anonymous round's reminder: once sent, nothing says whom it reached.
+        message.recipient = ""
+
+
+def _failed(message: MailMessage, error: Exception) -> None:
+    message.status = "failed"
+    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    current_app.logger.warning("mail %s not sent: %s", message.id, message.last_error)
 
 
 def outbox_dir() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def _outbox(message: EmailMessage) -> None:
-    folder = outbox_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.eml"
-    (folder / name).write_bytes(bytes(message))
+class OutboxEmailBackend(BaseEmailBackend):
+    """Flask-Mailman's backend for development: each message its own .eml file in
+    instance/outbox/, in 8-bit UTF-8 so that a developer reads the Chinese as it is."""
+
+    def send_messages(self, email_messages) -> int:
+        folder = outbox_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        for email in email_messages:
+            name = f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.eml"
+            (folder / name).write_bytes(email.message().as_bytes())
+        return len(email_messages)
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Mailman on the app's settings: SMTP when MAIL_SERVER is set, else the outbox."""
+    config = app.config
+    config.setdefault("MAIL_DEFAULT_SENDER", config.get("MAIL_SENDER") or "survey@localhost")
+    # Without a timeout a silent SMTP server would hold a worker thread for ever.
+    config.setdefault("MAIL_TIMEOUT", 30)
+    if not config.get("MAIL_BACKEND"):
+        config["MAIL_BACKEND"] = "smtp" if config.get("MAIL_SERVER") else OUTBOX_BACKEND
+    mail.init_app(app)
+
+
+@dataclass(frozen=True)
+class RoundMail:
+    """The round page's view of its messages: how many in each status, the latest failures."""
+
+    counts: dict[str, int]
+    failed: list[MailMessage]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def of_round(round_id: int, limit: int = 50) -> RoundMail:
+    rows = db.session.execute(
+        select(MailMessage.status, func.count())
+        .where(MailMessage.round_id == round_id)
+        .group_by(MailMessage.status)
+    )
+    counts = {status: 0 for status in MAIL_STATUSES} | {status: count for status, count in rows}
+    failed = db.session.scalars(
+        select(MailMessage)
+        .where(MailMessage.round_id == round_id, MailMessage.status == "failed")
+        .order_by(MailMessage.id.desc())
+        .limit(limit)
+    )
+    return RoundMail(counts, list(failed))
+
+
+def retry_failed(round_id: int) -> int:
+    """Enqueue the round's failed messages again (once Huey's own retries are spent); returns
+    how many. Commits."""
+    failed = list(
+        db.session.scalars(
+            select(MailMessage).where(
+                MailMessage.round_id == round_id, MailMessage.status == "failed"
+            )
+        )
+    )
+    dispatch(failed)
+    return len(failed)

@@ -1,9 +1,10 @@
 """What the servers' operators need: a health check for the load balancer and monitoring, and
 one JSON line per request in the log.
 
-GET /healthz answers 200 {"database": "ok"} when the database answers a query and 503
-{"database": "unavailable"} when it does not: no login, nothing about the fault (the log has
-it), never cached.
+GET /healthz answers 200 {"database": "ok", "queue": "ok"} when the database answers a query
+and the job queue (survey.jobs: SQLite file or Redis) tells its length, and 503 naming the part
+that is "unavailable" when either does not: no login, nothing about the fault (the log has it),
+nothing enqueued, never cached.
 
 Each request is logged by the logger "survey.requests" as one line of JSON on the standard
 error stream, which gunicorn's workers share with gunicorn's own log:
@@ -29,6 +30,7 @@ from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from survey import jobs
 from survey.extensions import db
 
 request_log = logging.getLogger("survey.requests")
@@ -108,19 +110,32 @@ def _log_request(response):
 
 
 def healthz():
+    parts = {"database": _database_answers(), "queue": _queue_answers()}
+    response = jsonify({name: "ok" if up else "unavailable" for name, up in parts.items()})
+    response.status_code = 200 if all(parts.values()) else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _database_answers() -> bool:
     try:
         # A connection of its own: the request's session may already hold one (a logged-in
         # reader's user was loaded), whose options cannot change any more (PostgreSQL).
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        database = "ok"
     except SQLAlchemyError:
         current_app.logger.warning("health check: the database does not answer", exc_info=True)
-        database = "unavailable"
-    response = jsonify(database=database)
-    response.status_code = 200 if database == "ok" else 503
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        return False
+    return True
+
+
+def _queue_answers() -> bool:
+    try:
+        jobs.queue_size()
+    except Exception:  # redis, sqlite3 and OS errors alike: the queue is not there
+        current_app.logger.warning("health check: the job queue does not answer", exc_info=True)
+        return False
+    return True
 
 
 def init_app(app: Flask) -> None:

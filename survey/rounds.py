@@ -23,12 +23,13 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 
 import analysis
-from survey import audit
+from survey import audit, jobs
 from survey.extensions import db
 from survey.messages import N_, TranslatedError
 from survey.models import (
     AuditEvent,
     Invitation,
+    MailMessage,
     QuestionnaireVersion,
     RespondentGroup,
     Response,
@@ -259,6 +260,7 @@ def delete(round_: Round) -> None:
     if refusal:
         raise RoundError(refusal)
     audit.record("round_deleted", target=f"round:{round_.id}", name=round_.name)
+    db.session.execute(sa_delete(MailMessage).where(MailMessage.round_id == round_.id))
     db.session.execute(sa_delete(Invitation).where(Invitation.round_id == round_.id))
     # In SQL: the round's invitations are a write-only collection the ORM will not load.
     db.session.execute(sa_delete(Round).where(Round.id == round_.id))
@@ -367,6 +369,14 @@ def close_due_rounds(now: datetime) -> list[Round]:
         round_.status, round_.closed_at = "closed", round_.closes_at
         _closed(round_, now)
     return list(due)
+
+
+@jobs.periodic_task(jobs.crontab(minute="*/15"))
+def close_due_rounds_job() -> None:
+    """The worker's: every quarter of an hour, close the rounds past their last day (which
+    runs the corrective-action rules for each, through round_closed)."""
+    close_due_rounds(utcnow())
+    db.session.commit()
 
 
 def audience_units(round_: Round) -> list[Unit]:

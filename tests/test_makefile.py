@@ -1,4 +1,4 @@
-"""make run: what it would run, read with make -n (nothing is installed or served)."""
+"""make run and make serve: what they would run, read with make -n (nothing is installed or served)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _dry_run(*args: str) -> str:
+def _dry_run(*args: str, target: str = "run") -> str:
     if shutil.which("make") is None:
         pytest.fail("make is needed to read the Makefile")
     # -o install: the install step is taken as done, so only run's own commands are printed.
     done = subprocess.run(
-        ["make", "-n", "-o", "install", "run", *args], cwd=ROOT, capture_output=True, text=True
+        ["make", "-n", "-o", "install", target, *args], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -31,3 +31,17 @@ def test_the_demo_links_point_at_the_port_make_run_serves():
 def test_a_public_base_url_is_kept():
     commands = _dry_run("BASE_URL=https://survey.sx.example")
     assert "BASE_URL=https://survey.sx.example .venv/bin/flask --app survey demo" in commands
+
+
+def test_make_run_starts_a_worker_beside_the_server_and_stops_it_with_the_server():
+    commands = _dry_run("PORT=5001")
+    assert ".venv/bin/flask --app survey worker & worker=$!" in commands
+    assert "trap 'kill -INT $worker" in commands
+    assert commands.index("survey worker &") < commands.index("survey run --host")
+
+
+def test_make_serve_starts_gunicorn_and_a_worker():
+    commands = _dry_run(target="serve")
+    assert ".venv/bin/flask --app survey worker & worker=$!" in commands
+    assert "trap 'kill -INT $worker" in commands
+    assert commands.index("survey worker &") < commands.index("gunicorn --workers")

@@ -14,15 +14,19 @@ LOAD_SETTINGS = """
 import sys
 from gunicorn.app.wsgiapp import WSGIApplication
 sys.argv = ["gunicorn", "survey:create_app()"]
-print(WSGIApplication().cfg.post_worker_init.__code__.co_filename)
+cfg = WSGIApplication().cfg
+print(cfg.post_worker_init.__code__.co_filename, cfg.timeout, cfg.graceful_timeout)
 """
 
 
 def test_gunicorn_reads_the_settings_from_the_repository_root():
-    hook = subprocess.run(
+    hook, timeout, graceful = subprocess.run(
         [sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    ).stdout.split()
     assert Path(hook) == ROOT / "gunicorn.conf.py"
+    # Room for the longest request (3 s: the PDF report of a 200-response round, cold), where
+    # gunicorn's default would kill a worker after 30 s.
+    assert (int(timeout), int(graceful)) == (60, 30)
 
 
 def test_a_worker_takes_what_it_has_loaded_out_of_the_garbage_collector():

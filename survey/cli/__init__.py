@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from survey.cli import actions, database, demo, questionnaires, rounds, users
+from survey.cli import actions, database, demo, questionnaires, rounds, users, worker
 
 COMMANDS = (
     *database.COMMANDS,
@@ -14,6 +14,7 @@ COMMANDS = (
     *demo.COMMANDS,
     *rounds.COMMANDS,
     *actions.COMMANDS,
+    *worker.COMMANDS,
 )
 
 

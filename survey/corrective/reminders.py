@@ -1,6 +1,6 @@
 """Reminders of corrective actions: before the due date to the owner, after it to the quality
-leads, through the same mail setup as invitations (``survey.mail``). Run daily by
-``flask --app survey send-reminders``."""
+leads, through the same mail queue as invitations (``survey.mail``). Run daily by the worker
+(``daily_reminders``) or by ``flask --app survey send-reminders``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from survey import mail
+from survey import jobs, mail
 from survey.corrective.history import add_event
 from survey.corrective.queue import local_today
 from survey.corrective.states import ACTIVE
 from survey.extensions import db
-from survey.models import CorrectiveAction, User
+from survey.models import CorrectiveAction, MailMessage, User, utcnow
 
 REMIND_DAYS_BEFORE = 3
 
@@ -29,8 +29,9 @@ class Reminders:
 def send(now: datetime) -> Reminders:
     """Owners of active actions due within ``REMIND_DAYS_BEFORE`` days get one e-mail per due
     date; once the date has passed, every active quality lead gets one. A new due date starts
-    over. Events record each reminder."""
+    over. Events record each reminder. The messages go to the mail queue; commits."""
     today, sent = local_today(now), Reminders()
+    messages: list[MailMessage] = []
     due = db.session.scalars(
         select(CorrectiveAction).where(
             CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date.is_not(None)
@@ -40,17 +41,26 @@ def send(now: datetime) -> Reminders:
     for action in due:
         soon = today <= action.due_date <= today + timedelta(days=REMIND_DAYS_BEFORE)
         if soon and action.owner and action.owner_reminded_for != action.due_date:
-            _mail(action, [action.owner], "owner", now)
+            messages += _mail(action, [action.owner], "owner", now)
             action.owner_reminded_for = action.due_date
             sent.to_owners.append(action)
         if action.due_date < today and leads and action.lead_reminded_for != action.due_date:
-            _mail(action, leads, "lead", now)
+            messages += _mail(action, leads, "lead", now)
             action.lead_reminded_for = action.due_date
             sent.to_leads.append(action)
+    mail.dispatch(messages)
     return sent
 
 
-def _mail(action: CorrectiveAction, to: list[User], whom: str, now: datetime) -> None:
+# 00:30 UTC: 08:30 in Shanghai, before the office's day starts.
+@jobs.periodic_task(jobs.crontab(hour="0", minute="30"))
+def daily_reminders() -> None:
+    """The worker's daily run of ``send`` (what ``flask send-reminders`` does by hand)."""
+    send(utcnow())
+    db.session.commit()
+
+
+def _mail(action: CorrectiveAction, to: list[User], whom: str, now: datetime) -> list[MailMessage]:
     link = current_app.config["BASE_URL"].rstrip("/") + f"/actions/{action.id}"
     item = f"{action.question_code} / {action.served_unit or '-'}"
     if whom == "owner":
@@ -68,8 +78,7 @@ def _mail(action: CorrectiveAction, to: list[User], whom: str, now: datetime) ->
             f"Corrective action #{action.id} ({item}, owner {owner}) passed its due date "
             f"{action.due_date}.\n\n{link}\n"
         )
-    for user in to:
-        mail.send(user.email, subject, body)
+    messages = [mail.queue("action_reminder", user.email, subject, body) for user in to]
     add_event(
         action,
         "reminder",
@@ -81,3 +90,4 @@ def _mail(action: CorrectiveAction, to: list[User], whom: str, now: datetime) ->
             "recipients": [u.email for u in to],
         },
     )
+    return messages

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey import audit, invitations, office_time, responses, rounds
+from survey import audit, invitations, mail, office_time, responses, rounds
 from survey.design import bp
 from survey.design.round_forms import IssueForm, RoundForm, parse_weights, weights_text
 from survey.design.round_presenters import history_entries
@@ -223,6 +223,9 @@ def round_detail(round_id: int):
         button=EmptyForm(),
         invitation_url=invitations.invitation_url,
         history=history_entries(rounds.history(round_)),
+        messages=mail.of_round(round_.id),
+        mail_statuses=mail.STATUS_LABELS,
+        mail_kinds=mail.KIND_LABELS,
         past_close=round_.status != "open"
         and round_.closes_at is not None
         and round_.closes_at <= utcnow(),
@@ -337,7 +340,13 @@ def invitations_send(round_id: int):
             else invitations.send(invitations.of_round(round_))
         )
         db.session.commit()
-        flash(_("%(n)s e-mails sent.", n=mailing.sent), "success")
+        flash(
+            _(
+                "%(n)s e-mails queued for sending: the messages panel shows how it goes.",
+                n=mailing.queued,
+            ),
+            "success",
+        )
         if mailing.no_address:
             flash(
                 _(
@@ -353,6 +362,16 @@ def invitations_send(round_id: int):
                 "info",
             )
     return redirect(url_for("design.round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/mail/retry")
+@role_required(*STAFF)
+def mail_retry(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    if EmptyForm().validate_on_submit():
+        count = mail.retry_failed(round_.id)
+        flash(_("%(n)s failed e-mails queued again.", n=count), "success")
+    return redirect(url_for("design.round_detail", round_id=round_id) + "#messages")
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")

@@ -14,12 +14,15 @@ from survey.models.actions import (
 )
 from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
+from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
 
 __all__ = [
     "ACTION_STATUSES",
+    "MAIL_KINDS",
+    "MAIL_STATUSES",
     "RESPONSE_SOURCES",
     "ROLE_LABELS",
     "ROLES",
@@ -33,6 +36,7 @@ __all__ = [
     "CorrectiveAction",
     "Invitation",
     "ItemNote",
+    "MailMessage",
     "Question",
     "Questionnaire",
     "QuestionnaireVersion",

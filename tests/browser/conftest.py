@@ -162,25 +162,33 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         {m[1]: (m[2], m[3]) for m in LOGIN_LINE.finditer(done.stdout)},
         round_id,
     )
+    # As `make run`: the server, and the background worker beside it (mail goes through it).
     with server.log_path.open("w") as log:
-        process = subprocess.Popen(
-            _flask("run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        processes = [
+            subprocess.Popen(
+                _flask(*args),
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            for args in (
+                ("run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"),
+                ("worker",),
+            )
+        ]
         try:
-            _wait_for_port(port, process, server.log_path)
+            _wait_for_port(port, processes[0], server.log_path)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            for process in processes:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 @pytest.fixture

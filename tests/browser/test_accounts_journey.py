@@ -5,6 +5,7 @@ disabled by the administrator: the owner's open page goes to the login page at i
 from __future__ import annotations
 
 import re
+import time
 from email import message_from_bytes, policy
 
 from playwright.sync_api import expect
@@ -15,10 +16,15 @@ NEW_PASSWORD = "plum blossom on the west lake"
 
 
 def _link_to(live_server, email: str) -> str:
-    for path in sorted((live_server.instance / "outbox").glob("*.eml"), reverse=True):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if message["To"] == email:
-            return re.search(r"http\S+/password/reset/\S+", message.get_body().get_content())[0]
+    # The worker beside the server sends it, within a second or two.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for path in sorted((live_server.instance / "outbox").glob("*.eml"), reverse=True):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == email:
+                content = message.get_body().get_content()
+                return re.search(r"http\S+/password/reset/\S+", content)[0]
+        time.sleep(0.2)
     raise AssertionError(f"no mail to {email}")
 
 

@@ -52,7 +52,7 @@ def test_csv_has_a_header_and_a_link_per_invitation(make_round):
 def test_email_goes_to_the_outbox_without_a_mail_server(make_round):
     round_ = make_round()
     made = invitations.issue_named(round_, "mayor,王市长,wang@sx.example\nmayor,无邮箱\n")
-    assert invitations.send(made).sent == 1
+    assert invitations.send(made).queued == 1
     (message,) = outbox_dir().glob("*.eml")
     text = message.read_text()
     assert "wang@sx.example" in text and made[0].token in text
@@ -62,7 +62,7 @@ def test_reminders_go_only_to_those_who_have_not_submitted(make_round):
     round_ = make_round()
     done, waiting = invitations.issue_named(round_, "mayor,甲,a@sx.example\nmayor,乙,b@sx.example")
     responses.submit(done, {"doc_timeliness": 5}, {}, "k", utcnow())
-    assert invitations.remind(round_).sent == 1
+    assert invitations.remind(round_).queued == 1
     assert "b@sx.example" in next(outbox_dir().glob("*.eml")).read_text("utf-8")
     assert waiting.reminded_at is not None and done.reminded_at is None
 
@@ -111,8 +111,8 @@ def test_e_mailing_the_invitations_twice_sends_each_once(make_round):
     round_ = make_round()
     made = invitations.issue_named(round_, "mayor,王市长,wang@sx.example\nmayor,无邮箱\n")
     first, again = invitations.send(made), invitations.send(made)
-    assert (first.sent, first.no_address, first.already) == (1, 1, 0)
-    assert (again.sent, again.no_address, again.already) == (0, 1, 1)
+    assert (first.queued, first.no_address, first.already) == (1, 1, 0)
+    assert (again.queued, again.no_address, again.already) == (0, 1, 1)
     assert len(list(outbox_dir().glob("*.eml"))) == 1 and made[0].emailed_at is not None
 
 
@@ -121,12 +121,12 @@ def test_a_reminder_report_says_who_could_not_be_reminded(make_round):
     invitations.issue_for_round(round_)  # one invitation per unit, none with an address
     invitations.issue_named(round_, "mayor,王市长,wang@sx.example")
     report = invitations.remind(round_)
-    assert report.sent == 1 and report.no_address == len(invitations.of_round(round_)) - 1
+    assert report.queued == 1 and report.no_address == len(invitations.of_round(round_)) - 1
 
 
 def test_reminders_of_an_anonymous_round_keep_no_time(make_round):
     # Who was still being reminded when would say who answered after it.
     round_ = make_round(anonymous=True)
     (waiting,) = invitations.issue_named(round_, "mayor,乙,b@sx.example")
-    assert invitations.remind(round_).sent == 1
+    assert invitations.remind(round_).queued == 1
     assert waiting.reminded_at is None

@@ -40,7 +40,7 @@ def request_lines():
 def test_health_check_answers_without_login_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"database": "ok"}
+    assert response.get_json() == {"database": "ok", "queue": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
 
@@ -50,7 +50,7 @@ def test_health_check_answers_a_logged_in_reader_too(client, make_user, login_as
     # its options then warned, and the check answered 500.
     login_as(make_user(role="admin"))
     assert client.get("/").status_code == 200
-    assert client.get("/healthz").get_json() == {"database": "ok"}
+    assert client.get("/healthz").get_json() == {"database": "ok", "queue": "ok"}
 
 
 def test_health_check_answers_503_without_details_when_the_database_is_gone(tmp_path, monkeypatch):
@@ -59,7 +59,7 @@ def test_health_check_answers_503_without_details_when_the_database_is_gone(tmp_
     app = create_app(_config(f"sqlite:///{gone}", PROPAGATE_EXCEPTIONS=False))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"database": "unavailable"}
+    assert response.get_json() == {"database": "unavailable", "queue": "ok"}
 
 
 def test_each_request_is_one_json_line(client, request_lines):

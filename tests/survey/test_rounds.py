@@ -378,3 +378,13 @@ def test_a_closed_round_made_anonymous_forgets_its_invitees_at_once(make_round, 
     db.session.commit()
     db.session.expire_all()
     assert (invitation.person_name, invitation.email, invitation.status) == (None, None, "sent")
+
+
+def test_the_workers_periodic_job_closes_due_rounds_runs_their_rules_and_commits(make_round):
+    past = make_round(closes_at=utcnow() - timedelta(hours=1))
+    db.session.commit()
+    heard = []
+    with rounds.round_closed.connected_to(lambda round_, **_: heard.append(round_.id)):
+        rounds.close_due_rounds_job.call_local()
+    db.session.rollback()  # what was committed stays
+    assert past.status == "closed" and heard == [past.id]

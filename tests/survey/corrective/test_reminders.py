@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from survey import corrective
 from survey.corrective import reminders
+from survey.extensions import db
 from survey.mail import outbox_dir
 from survey.models import utcnow
 
@@ -46,3 +47,13 @@ def test_a_new_due_date_is_reminded_again(assigned, lead):
     corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead, utcnow())
     assert reminders.send(utcnow()).to_owners == [assigned]
     assert [e.kind for e in assigned.events].count("reminder") == 2
+
+
+def test_the_workers_daily_job_sends_the_reminders_and_commits(assigned, lead):
+    corrective.assign(assigned, assigned.owner, office_today() + timedelta(days=2), lead, utcnow())
+    db.session.commit()
+    reminders.daily_reminders.call_local()
+    db.session.rollback()  # what was committed stays
+    assert assigned.owner_reminded_for == office_today() + timedelta(days=2)
+    (message,) = outbox_dir().iterdir()
+    assert assigned.owner.email in message.read_text("utf-8")

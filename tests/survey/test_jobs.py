@@ -1,0 +1,192 @@
+"""The job queue for real: Huey's SQLite storage in the test's instance folder (and Redis), a
+worker in another thread that takes the job and sends the mail; the periodic jobs' schedules;
+the worker command; the health check when the queue is gone."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import select
+
+from survey import create_app, invitations, jobs, mail
+from survey.extensions import db
+from survey.mail import outbox_dir
+from survey.models import MailMessage
+from tests.conftest import _config
+
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"QUEUE_IMMEDIATE": False}
+
+
+def _statuses() -> list[str]:
+    db.session.rollback()
+    return list(db.session.scalars(select(MailMessage.status).order_by(MailMessage.id)))
+
+
+def _invite(make_round) -> None:
+    round_ = make_round()
+    invitations.send(invitations.issue_named(round_, "mayor,王市长,wang@sx.example\n"))
+
+
+def test_the_queue_is_a_sqlite_file_in_the_instance_folder(app):
+    assert not jobs.huey.immediate
+    assert isinstance(jobs.huey.storage, SqliteStorage)
+    assert Path(jobs.huey.storage.filename) == Path(app.instance_path) / "queue.sqlite3"
+    assert jobs.queue_size() == 0
+
+
+def test_a_job_waits_in_the_queue_until_a_worker_sends_it(app, make_round):
+    _invite(make_round)
+    assert _statuses() == ["queued"] and jobs.queue_size() == 1
+    assert not outbox_dir().exists()
+
+    # The worker: another thread, without the test's app context (the task pushes one).
+    worker = threading.Thread(target=lambda: jobs.huey.execute(jobs.huey.dequeue()))
+    worker.start()
+    worker.join(30)
+    assert _statuses() == ["sent"] and jobs.queue_size() == 0
+    (message,) = outbox_dir().glob("*.eml")
+    assert "王市长" in message.read_text("utf-8")
+
+
+def test_the_consumer_runs_the_queued_jobs(app, make_round):
+    _invite(make_round)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer = jobs.huey.create_consumer(workers=2, worker_type="thread", periodic=False)
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while _statuses() != ["sent"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert _statuses() == ["sent"]
+
+
+def test_the_queue_can_live_in_redis(database_url, tmp_path, monkeypatch):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis server at " + REDIS_URL)
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(_config(database_url, QUEUE_IMMEDIATE=False, QUEUE_URL=REDIS_URL))
+    with app.app_context():
+        assert isinstance(jobs.huey.storage, RedisStorage)
+        jobs.huey.flush()
+        try:
+            message = mail.queue("password_reset", "wang@sx.example", "s", "b")
+            mail.dispatch([message])
+            assert jobs.queue_size() == 1
+            worker = threading.Thread(target=lambda: jobs.huey.execute(jobs.huey.dequeue()))
+            worker.start()
+            worker.join(30)
+            assert _statuses() == ["sent"]
+        finally:
+            jobs.huey.flush()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_tests_run_the_jobs_inline(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    create_app(_config(database_url))
+    assert jobs.huey.immediate and isinstance(jobs.huey.storage, MemoryStorage)
+
+
+def _periodic(name: str):
+    (task,) = [t for t in jobs.huey._registry._periodic_tasks if t.__name__ == name]
+    return task()
+
+
+def test_the_periodic_jobs_are_registered_with_their_schedules(app):
+    close = _periodic("close_due_rounds_job")
+    assert close.__module__ == "survey.rounds"
+    assert close.validate_datetime(datetime(2026, 12, 5, 10, 15))
+    assert not close.validate_datetime(datetime(2026, 12, 5, 10, 16))
+    daily = _periodic("daily_reminders")
+    assert daily.__module__ == "survey.corrective.reminders"
+    assert daily.validate_datetime(datetime(2026, 12, 5, 0, 30))  # 08:30 in Shanghai
+    assert not daily.validate_datetime(datetime(2026, 12, 5, 8, 30))
+
+
+def test_the_worker_command_runs_the_consumer_with_two_threads_and_the_schedule(
+    app, runner, monkeypatch
+):
+    started = {}
+
+    class Consumer:
+        def run(self) -> None:
+            started["ran"] = True
+
+    def create_consumer(**options):
+        started.update(options)
+        return Consumer()
+
+    monkeypatch.setattr(jobs.huey, "create_consumer", create_consumer)
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 0, result.output
+    assert started == {
+        "workers": 2,
+        "worker_type": "thread",
+        "periodic": True,
+        "max_delay": 1.0,
+        "ran": True,
+    }
+
+
+def test_the_worker_command_refuses_an_inline_queue(app, runner):
+    jobs.huey._immediate = True
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code != 0 and "immediate mode" in result.output
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_health_check_answers_503_naming_the_queue_when_it_is_gone(
+    database_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path / "instance"))
+    gone = f"redis://127.0.0.1:{_closed_port()}/0"
+    app = create_app(_config(database_url, QUEUE_IMMEDIATE=False, QUEUE_URL=gone))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"database": "ok", "queue": "unavailable"}
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_two_workers_taking_the_same_message_at_once_send_it_once(app):
+    message = mail.queue("invitation", "wang@sx.example", "s", "b")
+    db.session.commit()
+    ids, barrier = [message.id], threading.Barrier(2)
+
+    def work() -> None:
+        barrier.wait()
+        mail.deliver.call_local(ids)  # a thread of its own: its own app context
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert len(list(outbox_dir().glob("*.eml"))) == 1
+    db.session.rollback()
+    assert (message.status, message.attempts) == ("sent", 1)
