@@ -14,12 +14,14 @@ from survey.models.actions import (
 )
 from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
+from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
 
 __all__ = [
     "ACTION_STATUSES",
+    "EXPORT_STATUSES",
     "RESPONSE_SOURCES",
     "ROLE_LABELS",
     "ROLES",
@@ -37,9 +39,11 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireVersion",
     "RespondentGroup",
+    "ResultExport",
     "Response",
     "Round",
     "Section",
+    "StoredFile",
     "Unit",
     "User",
     "accepts",
