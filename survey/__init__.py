@@ -49,7 +49,7 @@ def configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import converters, database, filters, i18n, operations, security
+    from survey import converters, database, filters, i18n, jobs, operations, security
     from survey.extensions import csrf, db, login_manager, migrate
 
     converters.init_app(app)
@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     filters.init_app(app)
     security.init_app(app)
     operations.init_app(app)
+    jobs.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)
 
