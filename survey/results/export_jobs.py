@@ -35,6 +35,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey import jobs, storage
+from survey.database import begin_write
 from survey.extensions import db
 from survey.models import ResultExport, Round, User, utcnow
 from survey.permissions import may_take_identified_answers
@@ -124,6 +125,7 @@ def request(spec: Spec, user: User, now: datetime) -> tuple[ResultExport, bool]:
     running joins: no second job. Commits."""
     export = _by_fingerprint(spec.fingerprint)
     if export is None:
+        begin_write(db.session)
         export = ResultExport(round_id=spec.round_id, kind=spec.kind, language=spec.language,
                               raw=spec.raw, fingerprint=spec.fingerprint, status="queued",
                               progress=0, step="queued", requested_by_id=user.id,
@@ -149,6 +151,7 @@ def requeue(export: ResultExport, now: datetime) -> bool:
         return False
     if export.status == "done" and ready(export):
         return False
+    begin_write(db.session)
     export.status, export.progress, export.step, export.error = "queued", 0, "queued", None
     export.updated_at, export.finished_at = now, None
     db.session.commit()
@@ -176,6 +179,7 @@ def build(export_id: int) -> None:
         round_results(export.round)
         data = BUILDERS[export.kind](export, lambda percent, step: _progress(export, percent, step))
         _progress(export, 95, "storing")
+        begin_write(db.session)
         key = f"exports/round-{export.round_id}/{export.id}-{export.fingerprint[:16]}.{export.kind}"
         storage.put(key, data)
         export.storage_key, export.size = key, len(data)
@@ -194,6 +198,7 @@ def build(export_id: int) -> None:
 def _claim(export_id: int) -> bool:
     """Mark the export running, unless it is done or another worker is building it (a
     conditional UPDATE: of two workers given the same export, one builds)."""
+    begin_write(db.session)
     now = utcnow()
     cutoff = now - timedelta(seconds=STALLED_SECONDS)
     claimed = db.session.execute(
@@ -214,11 +219,15 @@ def _claim(export_id: int) -> bool:
 def _progress(export: ResultExport, percent: int, step: str) -> None:
     if (export.progress, export.step) == (percent, step):
         return
+    # Each write of the long job takes SQLite's write lock when it begins: a read transaction
+    # that turned into a write after the server wrote meanwhile would fail as "locked".
+    begin_write(db.session)
     export.progress, export.step, export.updated_at = percent, step, utcnow()
     db.session.commit()
 
 
 def _fail(export_id: int, error: str) -> None:
+    begin_write(db.session)
     export = db.session.get(ResultExport, export_id)
     if export is None:
         return
