@@ -168,3 +168,22 @@ def test_a_newer_build_removes_the_older_versions_file(app, known_round, lead, a
     responses = len(_sheets(export_jobs.file(new))["Raw data"]) - 1  # the header
     assert responses == db.session.scalar(select(func.count(Response.id)).where(
         Response.round_id == known_round.id))  # fmt: skip
+
+
+def test_two_requests_at_the_same_moment_make_one_record_and_one_job(
+    app, known_round, lead, monkeypatch
+):
+    first = _queued(known_round, lead)
+    spec = export_jobs.spec(known_round, "xlsx", "en", lead)
+    # The second request looked before the first one's record was committed: it finds none,
+    # and its insert meets the unique fingerprint.
+    calls, found = [], export_jobs._by_fingerprint
+
+    def too_early(fingerprint):
+        calls.append(fingerprint)
+        return None if len(calls) == 1 else found(fingerprint)
+
+    monkeypatch.setattr(export_jobs, "_by_fingerprint", too_early)
+    assert export_jobs.request(spec, lead, utcnow()) == (first, False)
+    assert len(calls) == 2  # looked again after the unique constraint refused the insert
+    assert db.session.scalars(select(ResultExport)).all() == [first]
