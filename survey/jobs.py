@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from huey import MemoryHuey
 
 huey = MemoryHuey("survey", immediate=True)
@@ -51,4 +51,4 @@ def task(**options: Any) -> Callable:
 def _registered() -> Flask:
     if _app is None:
         raise RuntimeError("survey.jobs.init_app(app) was not called")
-    return _app if not has_app_context() else current_app._get_current_object()
+    return _app
