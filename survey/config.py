@@ -42,6 +42,9 @@ DEFAULTS = {
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,
     "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,
+    # Where files every server must read are kept (evidence files, prepared exports): None for
+    # the database, or a folder every server mounts (SURVEY_SHARED_FOLDER=/mnt/survey).
+    "SHARED_FOLDER": None,
 }
 
 

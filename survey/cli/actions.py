@@ -1,13 +1,17 @@
-"""Corrective actions from the command line: `run-rules`, `send-reminders`."""
+"""Corrective actions from the command line: `run-rules`, `send-reminders`,
+`import-attachments`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from survey import corrective
 from survey.cli.rounds import round_or_fail
-from survey.corrective import reminders
+from survey.corrective import attachments, reminders
 from survey.extensions import db
 from survey.models import utcnow
 
@@ -46,4 +50,21 @@ def send_reminders() -> None:
     click.echo(f"reminders: {len(sent.to_owners)} to owners, {len(sent.to_leads)} to quality leads")
 
 
-COMMANDS = (run_rules, send_reminders)
+@click.command("import-attachments")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def import_attachments(folder: Path | None) -> None:
+    """Copy the evidence files the shared storage lacks from FOLDER (default: this server's
+    instance/attachments/, where releases before migration 0012 kept them). Run it on each
+    server that kept files; prints `copied ID NAME` and `missing ID NAME` lines."""
+    source = folder or Path(current_app.instance_path) / "attachments"
+    copied, missing = attachments.import_folder(source)
+    db.session.commit()
+    for attachment in copied:
+        click.echo(f"copied {attachment.id} {attachment.stored_name}")
+    for attachment in missing:
+        click.echo(f"missing {attachment.id} {attachment.stored_name}")
+    click.echo(f"evidence files: {len(copied)} copied, {len(missing)} still missing")
+
+
+COMMANDS = (run_rules, send_reminders, import_attachments)

@@ -1,5 +1,6 @@
-"""Evidence files of corrective actions: checked by size and by content, stored under the
-instance folder by a random name, and served only as downloads of a fixed, harmless type.
+"""Evidence files of corrective actions: checked by size and by content, kept in the storage
+every server shares (``survey.storage``: the database or a shared folder) by a random name,
+and served only as downloads of a fixed, harmless type.
 
 The type is decided by the file's extension AND its first bytes (a PDF must start with
 ``%PDF-``, a PNG with its signature, ...); text files must be UTF-8 without NUL bytes. What the
@@ -11,15 +12,19 @@ so that no upload is ever run as HTML or script in the site's origin.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import Response, current_app, send_file
+from flask import Response, abort, current_app, send_file
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from survey import storage
 from survey.corrective.access import can_edit
 from survey.corrective.history import add_event
 from survey.corrective.states import ACTIVE, ActionError, _
@@ -27,6 +32,7 @@ from survey.extensions import db
 from survey.models import ActionAttachment, CorrectiveAction, User
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+log = logging.getLogger(__name__)
 ZIP = (b"PK\x03\x04",)
 
 
@@ -52,8 +58,9 @@ def max_bytes() -> int:
     return int(current_app.config.get("ACTION_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def folder() -> Path:
-    return Path(current_app.instance_path) / "attachments"
+def storage_key(stored_name: str) -> str:
+    """Where an attachment's bytes are kept in ``survey.storage``."""
+    return f"attachments/{stored_name}"
 
 
 def kind_of(filename: str, head: bytes) -> str | None:
@@ -104,8 +111,7 @@ def store(
             )
         )
     stored = secrets.token_hex(16)
-    folder().mkdir(parents=True, exist_ok=True)
-    (folder() / stored).write_bytes(content)
+    storage.put(storage_key(stored), content)
     attachment = ActionAttachment(
         action=action,
         filename=name,
@@ -129,8 +135,16 @@ def store(
 
 
 def serve(attachment: ActionAttachment) -> Response:
+    """The file as a download of its checked type; 404 (and a line in the log) when its bytes
+    are missing, e.g. a file that stayed on another server's disk when it was moved into the
+    shared storage (migration 0012)."""
+    try:
+        content = storage.get(storage_key(attachment.stored_name))
+    except storage.Missing:
+        log.error("attachment %s: no file stored under %s", attachment.id, attachment.stored_name)
+        abort(404)
     response = send_file(
-        folder() / attachment.stored_name,
+        io.BytesIO(content),
         mimetype=KINDS[attachment.kind].mimetype,
         as_attachment=True,
         download_name=attachment.filename,
@@ -140,3 +154,25 @@ def serve(attachment: ActionAttachment) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def import_folder(source: Path) -> tuple[list[ActionAttachment], list[ActionAttachment]]:
+    """Copy into the shared storage the evidence files it lacks from a folder where an older
+    release kept them (``instance/attachments/`` of one server): returns the attachments
+    copied and those still missing (neither in the storage nor in ``source``). A file whose
+    content does not match its recorded SHA-256 is not copied and counts as missing."""
+    copied, missing = [], []
+    for attachment in db.session.scalars(select(ActionAttachment).order_by(ActionAttachment.id)):
+        key = storage_key(attachment.stored_name)
+        if storage.exists(key):
+            continue
+        try:
+            content = (source / attachment.stored_name).read_bytes()
+        except FileNotFoundError:
+            content = None
+        if content is None or hashlib.sha256(content).hexdigest() != attachment.sha256:
+            missing.append(attachment)
+            continue
+        storage.put(key, content)
+        copied.append(attachment)
+    return copied, missing

@@ -14,6 +14,7 @@ from survey.models.actions import (
 )
 from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
+from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
@@ -23,6 +24,7 @@ __all__ = [
     "ACTION_STATUSES",
     "MAIL_KINDS",
     "MAIL_STATUSES",
+    "EXPORT_STATUSES",
     "RESPONSE_SOURCES",
     "ROLE_LABELS",
     "ROLES",
@@ -41,9 +43,11 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireVersion",
     "RespondentGroup",
+    "ResultExport",
     "Response",
     "Round",
     "Section",
+    "StoredFile",
     "Unit",
     "User",
     "accepts",

@@ -192,7 +192,7 @@ class ActionStep(db.Model):
 
 
 class ActionAttachment(db.Model):
-    """An evidence file, stored under the instance folder by a random name."""
+    """An evidence file, kept in the shared storage (``survey.storage``) by a random name."""
 
     __tablename__ = "action_attachment"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -138,9 +138,7 @@ def round_results(round_: Round) -> RoundResults:
     Costs one small query when cached. Otherwise the answer frame is loaded once and every
     table computed from it; earlier rounds are reduced to rating counts once and kept.
     """
-    earlier = rounds.earlier_rounds(round_, HISTORY)
-    versions = data_versions([round_.id, *(r.id for r in earlier)])
-    key = _key(round_, earlier, versions)
+    earlier, versions, key = _inputs(round_)
     cached = RESULTS.get(round_.id)
     if cached is not None and cached.key == key:
         return cached
@@ -152,6 +150,19 @@ def round_results(round_: Round) -> RoundResults:
         results = _compute(round_, earlier, versions, key)
         RESULTS.put(round_.id, results)
         return results
+
+
+def results_key(round_: Round) -> tuple:
+    """What the round's results depend on (its responses and those of the rounds it is
+    compared with, and its settings): equal keys, equal results. A few small queries, without
+    computing anything (``RoundResults.key`` once computed)."""
+    return _inputs(round_)[2]
+
+
+def _inputs(round_: Round) -> tuple[list[Round], dict[int, tuple[int, int]], tuple]:
+    earlier = rounds.earlier_rounds(round_, HISTORY)
+    versions = data_versions([round_.id, *(r.id for r in earlier)])
+    return earlier, versions, _key(round_, earlier, versions)
 
 
 def _unnamed(round_: Round) -> frozenset[str]:

@@ -10,6 +10,7 @@ xlsx format cannot hold.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,15 @@ def workbook(round_: Round, lang: str, raw: bool = True) -> tuple[Path, str]:
     path = file_cache.cached_file(
         round_.id,
         results.version_tag,
-        f"results-{lang}{_variant(round_, raw)}.xlsx",
+        file_name(round_, lang, raw),
         lambda target: write_workbook(round_, results, lang, target, raw),
     )
     return path, download_name(round_, "results", "xlsx")
+
+
+def file_name(round_: Round, lang: str, raw: bool = True) -> str:
+    """What, besides the round's data version, the workbook depends on: language and variant."""
+    return f"results-{lang}{_variant(round_, raw)}.xlsx"
 
 
 def _variant(round_: Round, raw: bool) -> str:
@@ -71,18 +77,30 @@ def _variant(round_: Round, raw: bool) -> str:
 
 
 def write_workbook(
-    round_: Round, results: RoundResults, lang: str, path: Path, raw: bool = True
+    round_: Round,
+    results: RoundResults,
+    lang: str,
+    path: Path,
+    raw: bool = True,
+    progress: Callable[[float], None] | None = None,
 ) -> None:
     """Write the workbook: Summary, one sheet per summary table, Questions, Raw data (when
-    ``raw``)."""
+    ``raw``). ``progress(share)`` is told the share of the sheets written so far (0 to 1)."""
     book = Workbook(write_only=True)
+    told = progress or (lambda share: None)
     with force_locale(lang):
         _summary_sheet(book, round_, results, lang)
-        for name, table in summary_tables(results, lang).items():
+        tables = summary_tables(results, lang)
+        sheets = len(tables) + 2 + (2 if raw else 0)  # the raw answers weigh two sheets
+        for number, (name, table) in enumerate(tables.items(), start=2):
+            told((number - 1) / sheets)
             _table_sheet(book, SHEET_TITLES.get(name, name), table)
+        told((sheets - 2 - (2 if raw else 0)) / sheets)
         _questions_sheet(book, round_, lang)
         if raw:
+            told((sheets - 2) / sheets)
             _raw_sheet(book, round_, lang)
+        told(1.0)
     book.save(path)
 
 

@@ -3,15 +3,28 @@ and downloads. Each view parses the URL, calls one function and renders."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request, send_file
+import io
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from survey.converters import parse_id
 from survey.extensions import db
 from survey.i18n import current_language
-from survey.models import Round
+from survey.models import ResultExport, Round, utcnow
 from survey.permissions import may_take_identified_answers, role_required
-from survey.results import charts, exports, report, round_results, workbook
+from survey.post_form import EmptyForm
+from survey.results import charts, export_jobs, exports, round_results
 from survey.review import bp, pages
 from survey.review.forms import comment_filter_form
 
@@ -133,25 +146,98 @@ def export_table(round_id: int, table: str):
     return response
 
 
+# The workbook and the report are built by a background job into the shared storage
+# (survey.results.export_jobs): sent at once when a fresh file exists, else a progress page.
+
+
 @bp.get("/rounds/<int:round_id>/results.xlsx")
 @role_required(*REVIEWERS)
 def export_workbook(round_id: int):
     """The workbook; its Raw data sheet only for those who may take the round's raw answers."""
-    round_, lang = _round(round_id), _lang()
-    raw = not exports.identifies_units(round_) or may_take_identified_answers(current_user)
-    path, name = workbook.workbook(round_, lang, raw=raw)
-    exports.record_download(round_, "xlsx", raw=raw, language=lang)
-    return send_file(
-        path, as_attachment=True, download_name=name, mimetype=workbook.XLSX_MIMETYPE, max_age=0
-    )
+    return _export(_round(round_id), "xlsx")
 
 
 @bp.get("/rounds/<int:round_id>/report.pdf")
 @role_required(*REVIEWERS)
 def report_pdf(round_id: int):
-    round_, lang = _round(round_id), _lang()
-    path, name = report.pdf(round_, lang)
-    exports.record_download(round_, "pdf", language=lang)
+    return _export(_round(round_id), "pdf")
+
+
+def _export(round_: Round, kind: str):
+    spec = export_jobs.spec(round_, kind, _lang(), current_user)
+    export, enqueue = export_jobs.request(spec, current_user, utcnow())
+    if enqueue:
+        export_jobs.build_export(export.id)
+    if export_jobs.ready(export):  # was ready, or built at once (tests run jobs inline)
+        return _send(export)
+    return redirect(url_for(".export_page", round_id=round_.id, export_id=export.id))
+
+
+def _export_of(round_id: int, export_id: int) -> ResultExport:
+    """The round's export, if the visitor may take it: the workbook with raw answers that name
+    units only with the permission to take them (403), like its download."""
+    export = db.get_or_404(ResultExport, export_id)
+    if export.round_id != round_id:
+        abort(404)
+    raw_with_units = export.raw and exports.identifies_units(export.round)
+    if raw_with_units and not may_take_identified_answers(current_user):
+        abort(403)
+    return export
+
+
+def _send(export: ResultExport):
+    data = export_jobs.file(export)
+    exports.record_download(export.round, export.kind, raw=export.raw, language=export.language)
+    kind = export_jobs.KINDS[export.kind]
     return send_file(
-        path, as_attachment=False, download_name=name, mimetype="application/pdf", max_age=0
+        io.BytesIO(data),
+        as_attachment=kind.as_attachment,
+        download_name=export_jobs.file_name(export),
+        mimetype=kind.mimetype,
+        max_age=0,
     )
+
+
+@bp.get("/rounds/<int:round_id>/exports/<int:export_id>")
+@role_required(*REVIEWERS)
+def export_page(round_id: int, export_id: int):
+    """The progress of an export being built, its file when ready, its reason when failed."""
+    export = _export_of(round_id, export_id)
+    state = export_jobs.status(export, utcnow())
+    return render_template(
+        "review/export.html", export=export, state=state, kind=export_jobs.KINDS[export.kind],
+        round=export.round, retry_form=EmptyForm(),
+    )  # fmt: skip
+
+
+@bp.get("/rounds/<int:round_id>/exports/<int:export_id>.json")
+@role_required(*REVIEWERS)
+def export_status(round_id: int, export_id: int):
+    response = jsonify(export_jobs.status(_export_of(round_id, export_id), utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/exports/<int:export_id>/file")
+@role_required(*REVIEWERS)
+def export_file(round_id: int, export_id: int):
+    """The built file; an export not (or no longer) ready goes back to its download link, which
+    joins or starts the build of the current data."""
+    export = _export_of(round_id, export_id)
+    if not export_jobs.ready(export):
+        return redirect(_download_url(export))
+    return _send(export)
+
+
+@bp.post("/rounds/<int:round_id>/exports/<int:export_id>/retry")
+@role_required(*REVIEWERS)
+def export_retry(round_id: int, export_id: int):
+    export = _export_of(round_id, export_id)
+    if EmptyForm().validate_on_submit() and export_jobs.requeue(export, utcnow()):
+        export_jobs.build_export(export.id)
+    return redirect(url_for(".export_page", round_id=round_id, export_id=export_id))
+
+
+def _download_url(export: ResultExport) -> str:
+    endpoint = ".export_workbook" if export.kind == "xlsx" else ".report_pdf"
+    return url_for(endpoint, round_id=export.round_id, lang=export.language)

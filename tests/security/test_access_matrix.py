@@ -16,6 +16,7 @@ from survey.models import (
     ItemNote,
     Question,
     RespondentGroup,
+    ResultExport,
     Round,
     Section,
     Unit,
@@ -64,6 +65,12 @@ BY_ENDPOINT = {
     "admin.user_force_password_change": ADMIN,
     "admin.user_password_link": ADMIN,
     "auth.password_change": LOGGED_IN,
+    # A workbook or report built in the background: who may download them today (the raw
+    # sheet's own permission is checked per export, tests/survey/review/test_exports.py).
+    "review.export_page": LEADS,
+    "review.export_status": LEADS,
+    "review.export_file": LEADS,
+    "review.export_retry": LEADS,
     # The load balancer's and monitoring's health check: no login, nothing but "ok".
     "healthz": EVERYONE,
 }
@@ -133,6 +140,10 @@ def objects(world, make_invitation, app):
     db.session.add(note)
     spare = User(email="spare@office.test", role="designer", password_hash="x")
     db.session.add(spare)
+    # An export being built (the retry button leaves it be, its file link goes to the download).
+    export = ResultExport(round=round_, kind="xlsx", language="en", raw=False, status="running",
+                          fingerprint="f" * 64, progress=40, step="sheets")  # fmt: skip
+    db.session.add(export)
     db.session.commit()
     return {
         "user_id": spare.id,
@@ -142,6 +153,7 @@ def objects(world, make_invitation, app):
         "step_id": action.steps[0].id,
         "attachment_id": db.session.scalar(select(ActionAttachment.id)),
         "round_id": round_.id,
+        "export_id": export.id,
         "invitation_id": {"design.invitation_revoke": to_revoke.id, "*": invitation.id},
         "token": invitation.token,
         "version_id": round_.version_id,

@@ -4,6 +4,7 @@ the worker command; the health check when the queue is gone."""
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import socket
 import threading
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import select
 
@@ -190,3 +192,19 @@ def test_two_workers_taking_the_same_message_at_once_send_it_once(app):
     assert len(list(outbox_dir().glob("*.eml"))) == 1
     db.session.rollback()
     assert (message.status, message.attempts) == ("sent", 1)
+
+
+seen: list[str] = []
+
+
+@jobs.task(retries=1, retry_delay=30)
+def note_instance_path(tag: str) -> None:
+    seen.append(f"{tag}:{current_app.instance_path}")
+
+
+def test_a_task_runs_in_the_callers_or_the_registered_apps_context(app):
+    seen.clear()
+    # call_local: the task's body as the worker runs it (this module's app queues, see app_config)
+    note_instance_path.call_local("inside")
+    contextvars.Context().run(note_instance_path.call_local, "outside")  # no app context there
+    assert seen == [f"inside:{app.instance_path}", f"outside:{app.instance_path}"]

@@ -147,3 +147,61 @@ def test_existing_accounts_get_session_version_1_and_keep_their_password(app, ma
     user = db.session.get(User, user_id)
     assert (user.session_version, user.must_change_password) == (1, False)
     assert user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["database", "shared-folder"])
+def test_0012_moves_evidence_files_into_the_storage_and_keeps_rows_whose_file_is_elsewhere(
+    app, action, owner, shared, tmp_path, capsys
+):
+    from pathlib import Path
+
+    from flask_migrate import downgrade, upgrade
+
+    from survey import storage
+    from survey.models import ActionAttachment, utcnow
+
+    def attach(name: str) -> ActionAttachment:
+        attachment = ActionAttachment(action=action, filename=f"{name}.pdf", stored_name=name,
+                                      kind="pdf", size=5, sha256="0" * 64,
+                                      uploaded_by_id=owner.id, uploaded_at=utcnow())  # fmt: skip
+        db.session.add(attachment)
+        return attachment
+
+    here, elsewhere = attach("aaaa1111"), attach("bbbb2222")
+    db.session.commit()
+    ids = (here.id, elsewhere.id)
+    db.session.close()
+    downgrade(revision="0011_mail_message")
+    # As releases before 0012 kept them: in this server's instance folder (one file only).
+    folder = Path(app.instance_path) / "attachments"
+    folder.mkdir(parents=True)
+    (folder / "aaaa1111").write_bytes(b"%PDF-here")
+    if shared:
+        (tmp_path / "shared").mkdir()
+        app.config["SHARED_FOLDER"] = str(tmp_path / "shared")
+    upgrade()  # logs through alembic.ini's handler on standard error
+    log = capsys.readouterr().err
+    assert storage.get("attachments/aaaa1111") == b"%PDF-here"
+    assert (tmp_path / "shared" / "attachments" / "aaaa1111").exists() == shared
+    assert not storage.exists("attachments/bbbb2222")
+    assert f"attachment {ids[1]}: " in log and "bbbb2222 is not on this server" in log
+    assert [db.session.get(ActionAttachment, i).stored_name for i in ids] == [
+        "aaaa1111",
+        "bbbb2222",
+    ]
+    assert (folder / "aaaa1111").exists()  # copied, never deleted
+
+
+def test_0012_downgrade_puts_evidence_from_the_database_back_in_the_instance_folder(app):
+    from pathlib import Path
+
+    from flask_migrate import downgrade, upgrade
+
+    from survey import storage
+
+    storage.put("attachments/cccc3333", b"%PDF-back")
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0011_mail_message")
+    assert (Path(app.instance_path) / "attachments" / "cccc3333").read_bytes() == b"%PDF-back"
+    upgrade()

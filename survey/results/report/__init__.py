@@ -20,6 +20,13 @@ registry, ``pdf`` and ``build``), ``tables`` (tables and cell formats), and the 
 """
 
 from survey.results.report import analysis, sections  # noqa: F401  (register the sections)
-from survey.results.report.document import ReportContext, build, pdf, section
+from survey.results.report.document import (
+    ReportContext,
+    build,
+    file_name,
+    language,
+    pdf,
+    section,
+)
 
-__all__ = ["ReportContext", "build", "pdf", "section"]
+__all__ = ["ReportContext", "build", "file_name", "language", "pdf", "section"]

@@ -111,13 +111,11 @@ def pdf(round_: Round, lang: str) -> tuple[Path, str]:
     """The report's path (made once per data version, section stamp and language) and its
     download name."""
     results = round_results(round_)
-    if lang == "zh" and cjk_font() is None:
-        lang = "en"
-    stamps = "".join(f"-{stamp(round_)}" for stamp in STAMPS)
+    lang = language(lang)
     path = file_cache.cached_file(
         round_.id,
         results.version_tag,
-        f"report-{lang}{stamps}.pdf",
+        file_name(round_, lang),
         lambda target: target.write_bytes(build(round_, lang)),
     )
     for older in path.parent.glob(f"report-{lang}-*.pdf"):
@@ -126,7 +124,19 @@ def pdf(round_: Round, lang: str) -> tuple[Path, str]:
     return path, download_name(round_, "report", "pdf")
 
 
-def build(round_: Round, lang: str) -> bytes:
+def language(lang: str) -> str:
+    """The language the report is written in: English when no CJK font is installed."""
+    return "en" if lang == "zh" and cjk_font() is None else lang
+
+
+def file_name(round_: Round, lang: str) -> str:
+    """What, besides the round's data version, the report depends on: the language and the
+    stamps of the sections that show other data (the action register)."""
+    stamps = "".join(f"-{stamp(round_)}" for stamp in STAMPS)
+    return f"report-{language(lang)}{stamps}.pdf"
+
+
+def build(round_: Round, lang: str, progress: Callable[[float], None] | None = None) -> bytes:
     """The report as PDF bytes (see the module docstring for its contents)."""
     cjk = cjk_font()
     lang = lang if lang == "en" or cjk else "en"
@@ -136,8 +146,13 @@ def build(round_: Round, lang: str) -> bytes:
             round_, results, lang, Styles(lang, cjk), *round_progress(round_, results)
         )
         story: list[Flowable] = []
-        for _order, function in SECTIONS:
+        # Sections (with their charts) take most of the time; laying out the pages the rest.
+        for number, (_order, function) in enumerate(SECTIONS):
+            if progress:
+                progress(0.8 * number / len(SECTIONS))
             story.extend(function(context))
+        if progress:
+            progress(0.8)
         buffer = io.BytesIO()
         title = _("Client satisfaction: management review")
         document = SimpleDocTemplate(
