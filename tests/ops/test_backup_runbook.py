@@ -8,7 +8,6 @@ import io
 import subprocess
 from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
