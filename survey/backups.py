@@ -144,13 +144,22 @@ def restore_sqlite(
 
 
 def _private_copy(source: Path, target: Path) -> None:
-    """A byte copy of a file that no process writes (a backup), readable by its owner only."""
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    """A copy of the database file `source` (its `-wal` included, if someone left one),
+    readable by its owner only. Without a `-wal` the file is read as immutable, so that reading
+    it leaves no `-wal` and `-shm` files beside it."""
+    has_wal = Path(f"{source}-wal").exists()
+    options = "mode=ro" if has_wal else "mode=ro&immutable=1"
     try:
-        shutil.copyfile(source, target)
-    except OSError as error:
+        connection = sqlite3.connect(f"{source.resolve().as_uri()}?{options}", uri=True)
+    except sqlite3.Error as error:
+        raise BackupError(f"{source} cannot be opened: {error}") from None
+    try:
+        _private_copy_from(connection, target)
+    except sqlite3.DatabaseError as error:
         target.unlink(missing_ok=True)
-        raise BackupError(f"{source} cannot be read: {error}") from None
+        raise BackupError(f"{source} is not a backup of this app: {error}") from None
+    finally:
+        connection.close()
 
 
 def _private_copy_from(connection: sqlite3.Connection, target: Path) -> None:
