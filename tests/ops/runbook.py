@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 def operator_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
@@ -31,8 +31,8 @@ def operator_env(database_url: str, instance: Path, **extra: str) -> dict[str, s
         SURVEY_INSTANCE_PATH=str(instance),
         BASE_URL="http://survey.test",
         PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
