@@ -101,6 +101,7 @@ def recipe(tmp_path_factory) -> Recipe:
     smtp.start()
     prefix = f"survey-test-{uuid.uuid4().hex}"
     ports = free_port(), free_port()
+    (tmp / "shared").mkdir()
     try:
         with scratch_postgres("multi") as url:
             env = operator_env(
@@ -113,6 +114,8 @@ def recipe(tmp_path_factory) -> Recipe:
                 MAIL_SERVER="127.0.0.1",
                 MAIL_PORT=str(smtp.port),
                 MAIL_SENDER="survey@office.test",
+                # For the shared storage when it is a folder (the recipe passes SURVEY_* on).
+                SURVEY_SHARED_FOLDER=str(tmp / "shared"),
             )
             run_dir = tmp / "run"
             start = subprocess.run(
