@@ -8,6 +8,7 @@ import io
 import subprocess
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
@@ -22,6 +23,8 @@ from tests.ops.runbook import (
     operator_env,
     scratch_postgres,
 )
+
+pytestmark = pytest.mark.processes
 
 EVIDENCE = b"%PDF-1.4\n% the minutes of the meeting that fixed the queue\n"
 

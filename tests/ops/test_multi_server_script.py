@@ -13,6 +13,8 @@ import pytest
 
 from tests.ops.runbook import ROOT
 
+pytestmark = pytest.mark.processes
+
 script = runpy.run_path(str(ROOT / "scripts" / "multi_server.py"), run_name="multi_server")
 
 
