@@ -113,6 +113,9 @@ def restore_sqlite(
     if kept.exists():
         raise BackupError(f"{kept} exists; try again in a second")
     engine.dispose()  # this process's own pooled connections
+    if not live_file.exists():  # a new machine: the empty database the app would make
+        live_file.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(live_file).execute("PRAGMA journal_mode=WAL").connection.close()
     _private_copy(backup, staging)
     try:
         revision = check_backup(staging, known_revision, name=backup)

@@ -71,6 +71,24 @@ def test_restore_reads_a_wal_file_left_beside_the_backup(app, runner, make_user,
     assert result.exit_code != 0 and "0099_from_the_future" in result.output
 
 
+def test_restore_onto_a_new_machine_makes_the_database(app, runner, make_user, tmp_path):
+    make_user()
+    backup = _backup(runner, tmp_path / "b.sqlite")
+    db.session.remove()
+    db.engine.dispose()
+    live = Path(db.engine.url.database)
+    live.unlink()
+    result = _restore(runner, backup)
+    assert result.exit_code == 0, result.output
+    assert _users() == 1
+    db.session.remove()
+    db.engine.dispose()
+    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(live.name)) == [
+        live.name,
+        *[p.name for p in live.parent.glob(f"{live.name}.*.before-restore")],
+    ]
+
+
 def test_restore_refuses_while_another_process_has_the_database_open(
     app, runner, make_user, tmp_path
 ):
