@@ -58,7 +58,9 @@ def check_backup(
 ) -> str:
     """The schema revision of the SQLite backup at `path`, after checking that it is a whole,
     uncorrupted database of this app whose schema this release knows (an older or the same
-    release: `flask init-db` brings it to head). Raises BackupError saying what is wrong."""
+    release: `flask init-db` brings it to head). Raises BackupError saying what is wrong, about
+    `name` (default: `path`), the file the operator named."""
+    name = name or path
     if not path.is_file():
         raise BackupError(f"{name} is not a file")
     try:

@@ -169,6 +169,13 @@ def test_a_backup_of_an_older_release_is_brought_to_the_newest_schema(app, runne
     engine.dispose()
 
 
+def test_check_backup_names_the_file_it_checked(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"x" * 4096)
+    with pytest.raises(backups.BackupError, match=f"^{junk} is not a backup"):
+        backups.check_backup(junk, lambda _: True)
+
+
 def test_backups_module_refuses_postgresql(tmp_path):
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(backups.BackupError, match="pg_restore"):
