@@ -107,7 +107,18 @@ def set_up_office(env: dict, office_factory) -> tuple[Office, dict]:
     lead = office.client(*logins["quality_lead"])
     ((action_id,),) = office.query(select(func.min(CorrectiveAction.id)))
     attachment = office.attach(lead, action_id)
-    return office, {"logins": logins, "links": links, "action": action_id, "attachment": attachment}
+    session = lead.get_cookie("session").value  # signed with instance/secret_key
+    made = {"logins": logins, "links": links, "action": action_id, "attachment": attachment}
+    return office, made | {"session": session}
+
+
+def back_up_files(instance: Path, archive: Path) -> None:
+    """The instance folder's files but the database and the chart cache, as the README says."""
+    exclude = ["--exclude=./survey.sqlite*", "--exclude=./cache"]
+    subprocess.run(["tar", "-czf", archive, *exclude, "-C", instance, "."], check=True)
+    listed = subprocess.run(["tar", "-tzf", archive], capture_output=True, text=True).stdout
+    assert "./secret_key" in listed.split() and "./attachments/" in listed.split()
+    assert "survey.sqlite" not in listed
 
 
 def the_day_after(office: Office, env: dict, made: dict) -> None:
@@ -115,7 +126,8 @@ def the_day_after(office: Office, env: dict, made: dict) -> None:
     office.respond(made["links"][1])
     ((round_id, _name),) = office.query(select(Round.id, Round.name).where(Round.status == "open"))
     flask(env, "close-round", str(round_id))
-    subprocess.run(["rm", "-rf", f"{env['SURVEY_INSTANCE_PATH']}/attachments"], check=True)
+    instance = env["SURVEY_INSTANCE_PATH"]
+    subprocess.run(["rm", "-rf", f"{instance}/attachments", f"{instance}/secret_key"], check=True)
 
 
 def check_restored(office: Office, before: dict, made: dict) -> None:
@@ -128,6 +140,10 @@ def check_restored(office: Office, before: dict, made: dict) -> None:
     assert download.status_code == 200 and download.data == EVIDENCE
     download.close()
     assert office.client().get("/healthz").json == {"database": "ok"}
+    # The key is back: a session begun before the backup is still good.
+    before_backup = office.client()
+    before_backup.set_cookie("session", made["session"])
+    assert before_backup.get("/review/").status_code == 200
 
 
 def test_sqlite_backup_and_restore_by_the_runbook(tmp_path, monkeypatch):
@@ -140,18 +156,7 @@ def test_sqlite_backup_and_restore_by_the_runbook(tmp_path, monkeypatch):
 
     # The backup, while the server runs: the database online, then the instance folder's files.
     flask(env, "backup", str(backups / "survey-2026-12-05.sqlite"))
-    subprocess.run(
-        [
-            "tar",
-            "-czf",
-            backups / "files-2026-12-05.tar.gz",
-            "-C",
-            instance,
-            "secret_key",
-            "attachments",
-        ],
-        check=True,
-    )
+    back_up_files(instance, backups / "files-2026-12-05.tar.gz")
     the_day_after(office, env, made)
     changed = office.state()
     assert changed != before
@@ -188,10 +193,7 @@ def test_postgresql_backup_and_restore_by_the_runbook(tmp_path, monkeypatch):
         before = office.state()
         dump = backups / "survey-2026-12-05.dump"
         subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", url], env=env, check=True)
-        subprocess.run(
-            ["tar", "-czf", backups / "files.tar.gz", "-C", instance, "secret_key", "attachments"],
-            check=True,
-        )
+        back_up_files(instance, backups / "files.tar.gz")
         the_day_after(office, env, made)
         assert office.state() != before
         office.stop()
