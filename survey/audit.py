@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "action_changed": _l("Corrective action changed"),
     "action_opened_from_note": _l("Corrective action opened from a note"),
     "backup": _l("Backup"),
+    "restore": _l("Restored from a backup"),
 }
 ACTIONS = tuple(ACTION_LABELS)
 # The names of the details events carry (keyword arguments of record()).

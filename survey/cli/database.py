@@ -1,16 +1,19 @@
-"""`flask init-db` and `flask backup`: the database's schema and copies."""
+"""`flask init-db`, `flask backup` and `flask restore`: the database's schema and copies."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey import audit, backups
-from survey.extensions import db
+from survey.extensions import db, migrate
+from survey.models import utcnow
 
 
 @click.command("init-db")
@@ -41,4 +44,32 @@ def backup(path: Path) -> None:
         click.echo(f"warning: the backup's audit record could not be written: {error}", err=True)
 
 
-COMMANDS = (init_db, backup)
+def _known_revision(revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(migrate.get_config())
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore(path: Path) -> None:
+    """Replace the SQLite database by the backup at PATH, then bring its schema to head. Stop
+    every app server and worker first: the restore is refused while any has the database open.
+    The backup is checked first (integrity, schema revision), and the replaced database is kept
+    beside it as *.before-restore. For PostgreSQL use pg_restore (see the README)."""
+    try:
+        restored = backups.restore_sqlite(db.engine, path, _known_revision, utcnow())
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored {path} (revision {restored.revision}, {restored.pages} pages)")
+    click.echo(f"the database as it was before: {restored.kept}")
+    upgrade()
+    audit.record("restore", target=str(path), before=str(restored.kept), pages=restored.pages)
+    db.session.commit()
+    click.echo("database at the newest schema")
+
+
+COMMANDS = (init_db, backup, restore)

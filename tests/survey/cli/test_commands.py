@@ -170,6 +170,15 @@ def test_a_complete_backup_succeeds_when_its_audit_record_cannot_be_written(
     assert target.stat().st_size > 0 and "audit record could not be written" in result.output
 
 
+def test_restore_on_postgresql_names_pg_restore(runner, tmp_path):
+    if db.engine.dialect.name == "sqlite":
+        return  # tests/survey/test_backups.py restores SQLite
+    backup = tmp_path / "b.sqlite"
+    backup.write_bytes(b"")
+    result = runner.invoke(args=["restore", str(backup)])
+    assert result.exit_code != 0 and "pg_restore" in result.output
+
+
 def test_create_user_changes_a_role_without_resetting_the_password(runner):
     runner.invoke(
         args=["create-user", "a@office.test", "--role", "designer", "--password", "long enough!"]
