@@ -114,20 +114,21 @@ def set_up_office(env: dict, office_factory) -> tuple[Office, dict]:
 
 def back_up_files(instance: Path, archive: Path) -> None:
     """The instance folder's files but the database and the chart cache, as the README says."""
-    exclude = ["--exclude=./survey.sqlite*", "--exclude=./cache"]
+    exclude = ["--exclude=./survey.sqlite*", "--exclude=./queue.sqlite3*", "--exclude=./cache"]
     subprocess.run(["tar", "-czf", archive, *exclude, "-C", instance, "."], check=True)
     listed = subprocess.run(["tar", "-tzf", archive], capture_output=True, text=True).stdout
-    assert "./secret_key" in listed.split() and "./attachments/" in listed.split()
-    assert "survey.sqlite" not in listed
+    assert "./secret_key" in listed.split()  # the evidence files are in the database
+    assert "survey.sqlite" not in listed and "queue.sqlite3" not in listed
 
 
 def the_day_after(office: Office, env: dict, made: dict) -> None:
-    """What the restore must undo: another response, a closed round, lost evidence files."""
+    """What the restore must undo: another response, a closed round, a lost key (the evidence
+    files come back with the database)."""
     office.respond(made["links"][1])
     ((round_id, _name),) = office.query(select(Round.id, Round.name).where(Round.status == "open"))
     flask(env, "close-round", str(round_id))
     instance = env["SURVEY_INSTANCE_PATH"]
-    subprocess.run(["rm", "-rf", f"{instance}/attachments", f"{instance}/secret_key"], check=True)
+    subprocess.run(["rm", "-f", f"{instance}/secret_key"], check=True)
 
 
 def check_restored(office: Office, before: dict, made: dict) -> None:
@@ -139,7 +140,7 @@ def check_restored(office: Office, before: dict, made: dict) -> None:
     )
     assert download.status_code == 200 and download.data == EVIDENCE
     download.close()
-    assert office.client().get("/healthz").json == {"database": "ok"}
+    assert office.client().get("/healthz").json == {"database": "ok", "queue": "ok"}
     # The key is back: a session begun before the backup is still good.
     before_backup = office.client()
     before_backup.set_cookie("session", made["session"])

@@ -260,7 +260,7 @@ def download(browser: Browser, url: str) -> tuple[int, bytes]:
 def test_every_server_answers_its_health_check(recipe):
     for server in (recipe.a, recipe.b):
         status, _location, body, _ = Browser().request(f"{server}/healthz")
-        assert (status, body.strip()) == (200, '{"database":"ok"}')
+        assert (status, body.strip()) == (200, '{"database":"ok","queue":"ok"}')
     status = recipe.script("status")
     assert status.returncode == 0, status.stdout
     assert status.stdout.count("/healthz 200") == 2

@@ -99,7 +99,7 @@ def test_a_failed_export_shows_the_reason_and_retries(client, auth, known_round,
     lead = auth.login(role="quality_lead")
     export = _pending(known_round, lead, status="failed", error="incident 5f0c2a91 (OSError)")
     page_url = f"/review/rounds/{known_round.id}/exports/{export.id}"
-    page = client.get(page_url).text
+    page = client.get(f"{page_url}?lang=en").text  # the page's words, in English
     assert "could not be made" in page and "incident 5f0c2a91 (OSError)" in page
     assert f'action="{page_url}/retry"' in page and "http-equiv" not in page
     assert client.post(f"{page_url}/retry").headers["Location"] == page_url
@@ -114,7 +114,7 @@ def test_an_export_that_stopped_moving_offers_a_retry(client, auth, known_round)
     export = _pending(known_round, lead)
     export.updated_at = utcnow() - timedelta(seconds=export_jobs.STALLED_SECONDS + 60)
     db.session.commit()
-    page = client.get(f"/review/rounds/{known_round.id}/exports/{export.id}").text
+    page = client.get(f"/review/rounds/{known_round.id}/exports/{export.id}?lang=en").text
     assert "worker may not be running" in page and "Try again" in page and "http-equiv" not in page
 
 
