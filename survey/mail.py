@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -34,6 +35,9 @@ OUTBOX_BACKEND = "survey.mail.OutboxEmailBackend"
 # Messages per job, so one connection: a round's invitations go out in a few jobs.
 BATCH = 200
 RETRIES, RETRY_DELAY = 3, 60
+# A message still queued this long after it was queued has lost its job: the worker takes a
+# job within seconds, and Huey's retries keep a message "failed", not "queued".
+LOST_AFTER = timedelta(minutes=15)
 SENDABLE = ("queued", "failed")
 # How pages name a message's status and kind.
 STATUS_LABELS = {
@@ -250,12 +254,17 @@ def of_round(round_id: int, limit: int = 50) -> RoundMail:
 
 
 def retry_failed(round_id: int) -> int:
-    """Enqueue the round's failed messages again (once Huey's own retries are spent); returns
-    how many. Commits."""
+    """Enqueue the round's failed messages again (once Huey's own retries are spent), and its
+    messages queued more than ``LOST_AFTER`` ago, whose job the queue lost (a Redis restarted
+    without persistence, a queue file removed); returns how many. A job still to come finds
+    them claimed and sends nothing twice. Commits."""
+    lost = utcnow() - LOST_AFTER
     failed = list(
         db.session.scalars(
             select(MailMessage).where(
-                MailMessage.round_id == round_id, MailMessage.status == "failed"
+                MailMessage.round_id == round_id,
+                (MailMessage.status == "failed")
+                | ((MailMessage.status == "queued") & (MailMessage.queued_at < lost)),
             )
         )
     )

@@ -6,6 +6,7 @@ the real one)."""
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -182,6 +183,20 @@ def test_the_round_page_counts_the_messages_and_retries_the_failed(
     assert response.status_code == 302
     assert [r.status for r in _records()] == ["sent", "sent"]
     assert len(smtp.received) == 2
+
+
+def test_the_retry_also_sends_messages_whose_job_the_queue_lost(smtp, make_round):
+    round_ = make_round()
+    lost = mail.queue("reminder", "lost@sx.example", "s", "b", round_id=round_.id)
+    mail.queue("reminder", "recent@sx.example", "s", "b", round_id=round_.id)
+    # Queued (committed) but never enqueued: as after a Redis restart without persistence.
+    lost.queued_at = lost.queued_at - mail.LOST_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    assert mail.retry_failed(round_.id) == 1
+    # The recent one's job may still come: it is left to it.
+    assert [r.status for r in _records()] == ["sent", "queued"]
+    (received,) = smtp.received
+    assert b"lost@sx.example" in received
 
 
 def test_the_mail_variables_are_read_from_the_environment():
