@@ -16,18 +16,24 @@ class BackupError(RuntimeError):
     pass
 
 
+def _sqlite_file(engine: Engine, done: str, tool: str) -> str:
+    """The file of the SQLite database behind ``engine``; else a BackupError naming the tool
+    that does it (``done``: "backed up", "restored")."""
+    if engine.dialect.name != "sqlite":
+        raise BackupError(f"{engine.dialect.name} is {done} with its own tools: {tool}")
+    path = engine.url.database
+    if not path or path == ":memory:":
+        raise BackupError(f"an in-memory database cannot be {done}")
+    return path
+
+
 def backup_sqlite(engine: Engine, target: Path) -> int:
     """Copy the database behind `engine` to `target` with SQLite's online backup API: a
     consistent snapshot even while other processes write (they wait at most busy_timeout).
     Returns the number of pages copied."""
-    if engine.dialect.name != "sqlite":
-        raise BackupError(
-            f"{engine.dialect.name} is backed up with its own tools: "
-            "pg_dump --format=custom --file=survey.dump DATABASE_URL"
-        )
-    source_path = engine.url.database
-    if not source_path or source_path == ":memory:":
-        raise BackupError("an in-memory database cannot be backed up")
+    source_path = _sqlite_file(
+        engine, "backed up", "pg_dump --format=custom --file=survey.dump DATABASE_URL"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         # Made here, empty and for the owner only, before SQLite writes into it: a copy of
@@ -100,14 +106,9 @@ def restore_sqlite(
     written into the live file through SQLite's backup API, under the lock, so that its
     `-wal` and `-shm` files stay consistent with it (copying a file over a database whose
     `-wal` remains corrupts it). The schema is left at the backup's revision: run init-db."""
-    if engine.dialect.name != "sqlite":
-        raise BackupError(
-            f"{engine.dialect.name} is restored with its own tools: "
-            "pg_restore --dbname=... survey.dump into an empty database"
-        )
-    live_path = engine.url.database
-    if not live_path or live_path == ":memory:":
-        raise BackupError("an in-memory database cannot be restored")
+    live_path = _sqlite_file(
+        engine, "restored", "pg_restore --dbname=... survey.dump into an empty database"
+    )
     live_file = Path(live_path)
     stamp = now.strftime("%Y%m%dT%H%M%S")
     staging = live_file.with_name(f"{live_file.name}.{stamp}.restoring")
