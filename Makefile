@@ -38,7 +38,7 @@ run: install
 	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
 	export BASE_URL=$(BASE_URL); \
 	$(BIN)/flask --app survey worker & worker=$$!; \
-	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL names a server (.ci/run sets it).
@@ -73,7 +73,7 @@ WORKERS ?= $(shell $(BIN)/python -c 'import os; print(2 * (os.cpu_count() or 1))
 serve: install
 	$(BIN)/flask --app survey init-db
 	$(BIN)/flask --app survey worker & worker=$$!; \
-	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(SERVE_HOST):$(SERVE_PORT) 'survey:create_app()'
 
 # Full-size load test: 2,000 invitations + 200 simultaneous duplicates, SQLite and PostgreSQL.

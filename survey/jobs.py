@@ -94,9 +94,10 @@ def queue_size() -> int:
     return huey.storage.queue_size()
 
 
-def run_worker(threads: int = WORKER_THREADS) -> None:
-    """Huey's consumer in this process, on the app's queue, with the periodic tasks on. Runs
-    until SIGINT or SIGTERM (Huey finishes the jobs in hand)."""
+def run_worker(threads: int = WORKER_THREADS, periodic: bool = True) -> None:
+    """Huey's consumer in this process, on the app's queue; ``periodic``: it also runs the
+    schedule (exactly one worker of a site should). Runs until SIGTERM (the jobs in hand
+    finish first) or SIGINT (at once)."""
     if huey.immediate:
         raise RuntimeError("the queue is in immediate mode: jobs run inline, there is no worker")
     # Huey's own lines (each job taken, done, failed, retried) on standard error.
@@ -106,7 +107,13 @@ def run_worker(threads: int = WORKER_THREADS) -> None:
     logging.getLogger("huey").setLevel(logging.INFO)
     current_app.logger.info("worker: %s threads on %s", threads, type(huey.storage).__name__)
     # An idle worker looks for a job at most every second (SQLite; Redis waits on the list).
+    # SIGTERM (systemd, docker stop, the recipe's stop) lets the jobs in hand finish: Huey's
+    # default takes SIGTERM as "stop now" and its threads die mid-job. SIGINT stops at once.
     consumer = huey.create_consumer(
-        workers=threads, worker_type="thread", periodic=True, max_delay=MAX_DELAY
+        workers=threads,
+        worker_type="thread",
+        periodic=periodic,
+        max_delay=MAX_DELAY,
+        graceful_signal="TERM",
     )
     consumer.run()

@@ -27,6 +27,7 @@ from flask_mailman.backends.base import BaseEmailBackend
 from sqlalchemy import func, select, update
 
 from survey import jobs
+from survey.database import begin_write
 from survey.extensions import db
 from survey.models import MAIL_STATUSES, MailMessage, utcnow
 
@@ -113,65 +114,87 @@ def send(kind: str, to: str, subject: str, body: str, **where) -> MailMessage:
 @jobs.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def deliver(ids: list[int]) -> int:
     """Send the messages of ``ids`` that are still to send, through one connection; raises
-    (so that Huey retries the job) when some failed."""
-    claimed = _claim(ids)
-    if not claimed:
+    (so that Huey retries the job) when some failed. Returns how many were sent."""
+    messages = list(
+        db.session.scalars(
+            select(MailMessage)
+            .where(MailMessage.id.in_(ids), MailMessage.status.in_(SENDABLE))
+            .order_by(MailMessage.id)
+        )
+    )
+    db.session.commit()  # ends the read: each claim below is a write of its own
+    if not messages:
         return 0
-    failed = send_batch(claimed)
+    sent, failed = send_batch(messages)
     if failed:
-        raise DeliveryFailed(f"{failed} of {len(claimed)} messages not sent")
-    return len(claimed)
+        raise DeliveryFailed(f"{failed} of {sent + failed} messages not sent")
+    return sent
 
 
 class DeliveryFailed(Exception):
     """Some messages of a batch were not sent: their records say why; the job is retried."""
 
 
-def _claim(ids: list[int]) -> list[MailMessage]:
-    mine = []
-    for message_id in ids:
-        claimed = db.session.execute(
+def _claim(message: MailMessage) -> bool:
+    """Take ``message`` for sending (queued or failed -> sending), committed, just before it
+    goes out: a worker stopped in the middle of a batch leaves only the message in flight
+    "sending", the rest still to send; another worker that took it first keeps it."""
+    # A write transaction from the start (SQLite: BEGIN IMMEDIATE), so two workers claiming the
+    # same message wait for each other instead of failing to upgrade a read.
+    claimed = (
+        begin_write(db.session)
+        .execute(
             update(MailMessage)
-            .where(MailMessage.id == message_id, MailMessage.status.in_(SENDABLE))
+            .where(MailMessage.id == message.id, MailMessage.status.in_(SENDABLE))
             .values(status="sending", attempts=MailMessage.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
-            mine.append(message_id)
+        )
+        .rowcount
+    )
     db.session.commit()
-    if not mine:
-        return []
-    return list(db.session.scalars(select(MailMessage).where(MailMessage.id.in_(mine))))
+    if claimed:
+        db.session.refresh(message)
+    return bool(claimed)
 
 
-def send_batch(messages: list[MailMessage]) -> int:
-    """Send claimed messages through one connection, committing each one's outcome as it
-    comes; returns how many failed."""
-    failed = 0
+def send_batch(messages: list[MailMessage]) -> tuple[int, int]:
+    """Send the messages through one connection, claiming each just before it goes out and
+    committing its outcome as it comes; returns how many were sent and how many failed."""
+    sent = failed = 0
     connection = mail.get_connection()
     try:
         connection.open()
     except Exception as error:  # any fault is the reason of every message
         for message in messages:
-            _failed(message, error)
-        db.session.commit()
-        return len(messages)
+            if _claim(message):
+                begin_write(db.session)
+                _failed(message, error)
+                db.session.commit()
+                failed += 1
+        return sent, failed
     try:
         for message in messages:
+            if not _claim(message):
+                continue
+            email = _email(message)
+            db.session.commit()  # no transaction held while the SMTP server answers
             try:
-                connection.send_messages([_email(message)])
+                connection.send_messages([email])
             except Exception as error:  # recorded, and the job retried
+                begin_write(db.session)
                 _failed(message, error)
                 failed += 1
             else:
+                begin_write(db.session)
                 _sent(message)
+                sent += 1
             db.session.commit()
     finally:
         try:
             connection.close()
         except Exception:  # the messages went out: a failed QUIT changes nothing
             current_app.logger.warning("mail: closing the SMTP connection failed", exc_info=True)
-    return failed
+    return sent, failed
 
 
 def _email(message: MailMessage) -> EmailMessage:

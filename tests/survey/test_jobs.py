@@ -141,13 +141,18 @@ def test_the_worker_command_runs_the_consumer_with_two_threads_and_the_schedule(
     monkeypatch.setattr(jobs.huey, "create_consumer", create_consumer)
     result = runner.invoke(args=["worker"])
     assert result.exit_code == 0, result.output
+    # SIGTERM (systemd, docker, the recipe's stop) is Huey's graceful signal here.
     assert started == {
         "workers": 2,
         "worker_type": "thread",
         "periodic": True,
         "max_delay": 1.0,
+        "graceful_signal": "TERM",
         "ran": True,
     }
+    # A second worker of a site leaves the schedule to the first.
+    assert runner.invoke(args=["worker", "--no-periodic"]).exit_code == 0
+    assert started["periodic"] is False
 
 
 def test_the_worker_command_refuses_an_inline_queue(app, runner):

@@ -101,6 +101,31 @@ def test_a_batch_goes_through_one_connection(smtp, make_round):
     assert {r.status for r in _records()} == {"sent"}
 
 
+def test_a_worker_stopped_in_the_middle_of_a_batch_leaves_the_rest_to_send(app, smtp, monkeypatch):
+    messages = [mail.queue("password_reset", f"p{i}@sx.example", "s", "b") for i in range(3)]
+    db.session.commit()
+    ids = [m.id for m in messages]
+    made = []
+
+    def email_then_stop(message):
+        made.append(message.id)
+        if len(made) == 2:  # the process is killed while the second message goes out
+            raise SystemExit
+        return real_email(message)
+
+    real_email = mail._email
+    monkeypatch.setattr(mail, "_email", email_then_stop)
+    with pytest.raises(SystemExit):
+        mail.deliver.call_local(ids)
+    # Only the message in flight may have gone out: it stays "sending" (never sent twice);
+    # the third was never taken, and the next job sends it.
+    assert [r.status for r in _records()] == ["sent", "sending", "queued"]
+    monkeypatch.setattr(mail, "_email", real_email)
+    assert mail.deliver.call_local(ids) == 1
+    assert [r.status for r in _records()] == ["sent", "sending", "sent"]
+    assert len(smtp.received) == 2
+
+
 def test_smtp_down_fails_the_records_with_the_reason_and_a_retry_sends_them(
     smtp, make_round, make_user, login_as, client
 ):
