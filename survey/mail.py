@@ -254,6 +254,7 @@ class RoundMail:
 
     counts: dict[str, int]
     failed: list[MailMessage]
+    retryable: int  # what "send again" would take (failed, or queued and lost)
 
     @property
     def total(self) -> int:
@@ -273,23 +274,27 @@ def of_round(round_id: int, limit: int = 50) -> RoundMail:
         .order_by(MailMessage.id.desc())
         .limit(limit)
     )
-    return RoundMail(counts, list(failed))
+    retryable = db.session.scalar(select(func.count()).where(*_retryable(round_id)))
+    return RoundMail(counts, list(failed), retryable)
+
+
+def _retryable(round_id: int) -> list:
+    """The round's messages a press of "send again" takes: the failed ones (once Huey's own
+    retries are spent), and those queued more than ``LOST_AFTER`` ago, whose job the queue lost
+    (a Redis restarted without persistence, a queue file removed); never the ones an anonymous
+    round erased when it closed."""
+    lost = utcnow() - LOST_AFTER
+    return [
+        MailMessage.round_id == round_id,
+        MailMessage.recipient != "",
+        (MailMessage.status == "failed")
+        | ((MailMessage.status == "queued") & (MailMessage.queued_at < lost)),
+    ]
 
 
 def retry_failed(round_id: int) -> int:
-    """Enqueue the round's failed messages again (once Huey's own retries are spent), and its
-    messages queued more than ``LOST_AFTER`` ago, whose job the queue lost (a Redis restarted
-    without persistence, a queue file removed); returns how many. A job still to come finds
-    them claimed and sends nothing twice. Commits."""
-    lost = utcnow() - LOST_AFTER
-    failed = list(
-        db.session.scalars(
-            select(MailMessage).where(
-                MailMessage.round_id == round_id,
-                (MailMessage.status == "failed")
-                | ((MailMessage.status == "queued") & (MailMessage.queued_at < lost)),
-            )
-        )
-    )
+    """Enqueue the round's retryable messages again (``_retryable``); returns how many. A job
+    still to come finds them claimed and sends nothing twice. Commits."""
+    failed = list(db.session.scalars(select(MailMessage).where(*_retryable(round_id))))
     dispatch(failed)
     return len(failed)

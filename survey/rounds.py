@@ -355,6 +355,21 @@ def forget_invitees(round_: Round) -> None:
         )
         .execution_options(synchronize_session="fetch")
     )
+    # The e-mail records too: an invitation's message names its address and, with its times
+    # and the invitation's status, says who answered; a failed reminder says who had not yet.
+    # A message not sent by now is not sent at all.
+    mail_of_round = sa_update(MailMessage).where(MailMessage.round_id == round_.id)
+    db.session.execute(
+        mail_of_round.where(MailMessage.status.in_(("queued", "failed"))).values(
+            status="failed", last_error="not sent: the anonymous round closed"
+        )
+    )
+    db.session.execute(
+        mail_of_round.values(recipient="", body="", invitation_id=None).execution_options(
+            synchronize_session="fetch"
+        )
+    )
+    db.session.execute(mail_of_round.where(MailMessage.status == "sent").values(last_error=None))
 
 
 def close_due_rounds(now: datetime) -> list[Round]:

@@ -13,10 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from survey import invitations, jobs, mail
+from survey import invitations, jobs, mail, rounds
 from survey.config import from_environment
 from survey.extensions import db
-from survey.models import MailMessage
+from survey.models import MailMessage, utcnow
 
 
 def _free_port() -> int:
@@ -184,6 +184,27 @@ def test_an_anonymous_rounds_reminder_keeps_neither_invitation_nor_address(smtp,
     assert record.invitation_id is None and record.recipient == ""
 
 
+def test_closing_an_anonymous_round_erases_its_mail_records_addresses(smtp, make_round):
+    round_ = make_round(anonymous=True)
+    invitations.send(
+        invitations.issue_named(round_, "mayor,甲,a@sx.example\nmayor,乙,b@sx.example")
+    )
+    smtp.stop()
+    invitations.remind(round_)  # fails: the reminders keep their addresses while open
+    assert {(r.kind, r.status, bool(r.recipient)) for r in _records()} == {
+        ("invitation", "sent", True),
+        ("reminder", "failed", True),
+    }
+    rounds.close_round(round_, utcnow())
+    db.session.commit()
+    records = _records()
+    # Nothing left says whom a message went to, nor who had not answered when reminded.
+    assert {(r.recipient, r.body, r.invitation_id) for r in records} == {("", "", None)}
+    assert not any("sx.example" in (r.last_error or "") for r in records)
+    assert {r.status for r in records if r.kind == "reminder"} == {"failed"}
+    assert mail.retry_failed(round_.id) == 0  # nobody to send them to
+
+
 def test_a_named_rounds_reminder_keeps_its_invitation(smtp, make_round):
     round_ = make_round()
     (inv,) = invitations.issue_named(round_, "mayor,乙,b@sx.example")
@@ -210,16 +231,24 @@ def test_the_round_page_counts_the_messages_and_retries_the_failed(
     assert len(smtp.received) == 2
 
 
-def test_the_retry_also_sends_messages_whose_job_the_queue_lost(smtp, make_round):
+def test_the_retry_also_sends_messages_whose_job_the_queue_lost(
+    smtp, make_round, make_user, login_as, client
+):
     round_ = make_round()
-    lost = mail.queue("reminder", "lost@sx.example", "s", "b", round_id=round_.id)
-    mail.queue("reminder", "recent@sx.example", "s", "b", round_id=round_.id)
-    # Queued (committed) but never enqueued: as after a Redis restart without persistence.
-    lost.queued_at = lost.queued_at - mail.LOST_AFTER - timedelta(minutes=1)
+    recent = mail.queue("reminder", "recent@sx.example", "s", "b", round_id=round_.id)
     db.session.commit()
-    assert mail.retry_failed(round_.id) == 1
+    login_as(make_user("designer"))
+    page = f"/design/rounds/{round_.id}"
+    assert "/mail/retry" not in client.get(page).text  # its job may still come
+    lost = mail.queue("reminder", "lost@sx.example", "s", "b", round_id=round_.id)
+    # Queued (committed) but never enqueued: as after a Redis restart without persistence.
+    lost.queued_at = recent.queued_at - mail.LOST_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    # Nothing failed, yet the page offers to send it.
+    assert f'action="{page}/mail/retry"' in client.get(page).text
+    assert client.post(f"{page}/mail/retry").status_code == 302
     # The recent one's job may still come: it is left to it.
-    assert [r.status for r in _records()] == ["sent", "queued"]
+    assert [r.status for r in _records()] == ["queued", "sent"]
     (received,) = smtp.received
     assert b"lost@sx.example" in received
 
