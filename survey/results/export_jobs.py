@@ -263,14 +263,15 @@ BUILDERS: dict[str, Callable[[ResultExport, Callable[[int, str], None]], bytes]]
 
 def _drop_older_versions(export: ResultExport) -> None:
     """Remove the records and files of the same export made for older data: nothing can
-    ask for them again (their fingerprint is no longer anyone's)."""
+    ask for them again (their fingerprint is no longer anyone's). Only those requested
+    before this one: a build of older data that finishes late leaves the newer file alone."""
     older = db.session.scalars(
         select(ResultExport).where(
             ResultExport.round_id == export.round_id,
             ResultExport.kind == export.kind,
             ResultExport.language == export.language,
             ResultExport.raw == export.raw,
-            ResultExport.id != export.id,
+            ResultExport.id < export.id,
             ResultExport.status.in_(("done", "failed")),
         )
     )

@@ -221,10 +221,12 @@ def export_status(round_id: int, export_id: int):
 @bp.get("/rounds/<int:round_id>/exports/<int:export_id>/file")
 @role_required(*REVIEWERS)
 def export_file(round_id: int, export_id: int):
-    """The built file; an export not (or no longer) ready goes back to its download link, which
-    joins or starts the build of the current data."""
+    """The built file; an export not (or no longer) ready, or made of older data or under
+    other settings than the round's now (a progress page left open, a bookmark), goes back to
+    its download link, which joins or starts the build of the current data."""
     export = _export_of(round_id, export_id)
-    if not export_jobs.ready(export):
+    now = export_jobs.spec(export.round, export.kind, export.language, current_user)
+    if now.fingerprint != export.fingerprint or not export_jobs.ready(export):
         return redirect(_download_url(export))
     return _send(export)
 

@@ -130,6 +130,39 @@ def test_after_a_new_response_the_workbook_is_built_again(
     assert [e.status for e in _exports()] == ["done"]  # the older version's file is gone
 
 
+def test_the_file_link_of_an_export_of_older_data_goes_to_the_current_one(
+    client, auth, known_round, answer, builds
+):
+    auth.login(role="quality_lead")
+    url = f"/review/rounds/{known_round.id}/results.xlsx?lang=en"
+    client.get(url)
+    (export,) = _exports()
+    old_file = f"/review/rounds/{known_round.id}/exports/{export.id}/file"
+    assert client.get(old_file).status_code == 200  # current: the file itself
+    # A new response: an open progress page or a bookmark must not hand out the old figures
+    # (nor a file made under settings that hid less).
+    answer(known_round, "departments", {"doc_timeliness": 5})
+    response = client.get(old_file)
+    assert response.status_code == 302 and response.headers["Location"] == url
+
+
+def test_a_newer_build_is_not_dropped_by_an_older_one_finishing_later(auth, known_round):
+    auth.login(role="quality_lead")
+    older, newer = (
+        ResultExport(round_id=known_round.id, kind="xlsx", language="en", raw=True,
+                     fingerprint=name, status="done", progress=100, updated_at=utcnow())
+        for name in ("older data", "newer data")
+    )  # fmt: skip
+    db.session.add_all([older, newer])
+    db.session.commit()
+    export_jobs._drop_older_versions(older)
+    db.session.commit()
+    assert [e.id for e in _exports()] == [older.id, newer.id]
+    export_jobs._drop_older_versions(newer)
+    db.session.commit()
+    assert [e.id for e in _exports()] == [newer.id]
+
+
 def test_a_raw_export_is_refused_to_a_reader_without_the_permission(app, client, auth, known_round):
     lead = auth.login(role="quality_lead")
     export = _pending(known_round, lead, status="done")
