@@ -13,6 +13,7 @@ an .eml file, so that in development each can be read and nothing leaves the mac
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -230,10 +231,13 @@ class OutboxEmailBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages) -> int:
         folder = outbox_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for email in email_messages:
             name = f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.eml"
-            (folder / name).write_bytes(email.message().as_bytes())
+            # Owner only: a message holds a personal or a password link.
+            fd = os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(email.message().as_bytes())
         return len(email_messages)
 
 

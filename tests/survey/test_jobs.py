@@ -60,6 +60,7 @@ def test_a_job_waits_in_the_queue_until_a_worker_sends_it(app, make_round):
     assert _statuses() == ["sent"] and jobs.queue_size() == 0
     (message,) = outbox_dir().glob("*.eml")
     assert "王市长" in message.read_text("utf-8")
+    assert message.stat().st_mode & 0o777 == 0o600  # it holds a personal link
 
 
 def test_the_consumer_runs_the_queued_jobs(app, make_round):
