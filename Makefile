@@ -31,13 +31,14 @@ system-deps:
 
 # The demo prints invitation links built from BASE_URL: by default the address served here.
 # The background worker (mail, reminders, closing rounds, exports) runs beside the server and
-# is stopped with it (Ctrl-C): SIGINT, so that it finishes the jobs in hand.
+# is stopped with it: in a session of its own (setsid), so that Ctrl-C, which would stop it at
+# once, reaches only the server; the trap then sends it SIGTERM: it finishes the jobs in hand.
 BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app survey init-db
 	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
 	export BASE_URL=$(BASE_URL); \
-	$(BIN)/flask --app survey worker & worker=$$!; \
+	setsid $(BIN)/flask --app survey worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app survey run --host $(HOST) --port $(PORT)
 
@@ -72,7 +73,7 @@ SERVE_PORT ?= 8000
 WORKERS ?= $(shell $(BIN)/python -c 'import os; print(2 * (os.cpu_count() or 1))' 2>/dev/null || echo 2)
 serve: install
 	$(BIN)/flask --app survey init-db
-	$(BIN)/flask --app survey worker & worker=$$!; \
+	setsid $(BIN)/flask --app survey worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(SERVE_HOST):$(SERVE_PORT) 'survey:create_app()'
 

@@ -35,13 +35,17 @@ def test_a_public_base_url_is_kept():
 
 def test_make_run_starts_a_worker_beside_the_server_and_stops_it_with_the_server():
     commands = _dry_run("PORT=5001")
-    assert ".venv/bin/flask --app survey worker & worker=$!" in commands
+    # Its own session: Ctrl-C (at once) reaches only the server; the trap's SIGTERM lets it
+    # finish its jobs.
+    assert "setsid .venv/bin/flask --app survey worker & worker=$!" in commands
     assert "trap 'kill -TERM $worker" in commands
     assert commands.index("survey worker &") < commands.index("survey run --host")
 
 
 def test_make_serve_starts_gunicorn_and_a_worker():
     commands = _dry_run(target="serve")
-    assert ".venv/bin/flask --app survey worker & worker=$!" in commands
+    # Its own session: Ctrl-C (at once) reaches only the server; the trap's SIGTERM lets it
+    # finish its jobs.
+    assert "setsid .venv/bin/flask --app survey worker & worker=$!" in commands
     assert "trap 'kill -TERM $worker" in commands
     assert commands.index("survey worker &") < commands.index("gunicorn --workers")
