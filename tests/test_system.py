@@ -1,10 +1,13 @@
-"""tests/system.py: a missing system package fails a test, unless a developer opted out."""
+"""tests/system.py: a missing system package or server fails a test in CI; outside CI only a
+developer's opt-out (packages) or a server that is not there (servers) skips it."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from tests.system import require
+from tests.system import require, require_server
 
 
 def test_a_missing_package_fails_the_test(monkeypatch):
@@ -30,3 +33,29 @@ def test_the_opt_out_skips_outside_ci(monkeypatch):
 def test_an_installed_package_passes(monkeypatch):
     monkeypatch.setenv("CI", "true")
     assert require(True, "a CJK font") is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_a_missing_server_fails_in_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI provides it"):
+        require_server("127.0.0.1", _closed_port(), "Redis")
+
+
+def test_a_missing_server_skips_on_a_developers_machine(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Redis does not answer"):
+        require_server("127.0.0.1", _closed_port(), "Redis")
+
+
+def test_a_server_that_answers_passes(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert require_server("127.0.0.1", server.getsockname()[1], "Redis") is None

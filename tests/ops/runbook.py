@@ -1,19 +1,18 @@
 """What the operations tests share: the app's command line run as an operator runs it (another
 process, configured by the environment only), a scratch PostgreSQL database, and the rule for
-skipping when no PostgreSQL server answers."""
+skipping when no PostgreSQL server answers (outside CI: tests/system.py)."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.system import require_server
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -56,22 +55,6 @@ def flask(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Com
 def demo_lines(output: str, kind: str) -> list[list[str]]:
     """The `demo` command's lines of one kind (`login`, `invite`, `round`), split into words."""
     return [line.split()[1:] for line in output.splitlines() if line.startswith(kind + " ")]
-
-
-def answers(host: str, port: int) -> bool:
-    with closing(socket.socket()) as s:
-        s.settimeout(1)
-        return s.connect_ex((host, port)) == 0
-
-
-def require_server(host: str, port: int, what: str) -> None:
-    """A server the test needs: CI has it, so there its absence fails the test; a developer's
-    machine without it skips the test, saying so."""
-    if answers(host, port):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} does not answer on {host}:{port} (CI provides it)")
-    pytest.skip(f"{what} does not answer on {host}:{port}")
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 gunicorn app servers with their own instance folders (as on two machines) and, when the release
 has one, a background worker, all started by the script on one machine and reached over HTTP as
 browsers reach them. Needs PostgreSQL and Redis: CI has both; elsewhere without them the tests
-are skipped, saying so (tests/ops/runbook.py, require_server)."""
+are skipped, saying so (tests/system.py, require_server)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ from tests.ops.runbook import (
     filled_survey,
     flask,
     operator_env,
-    require_server,
     scratch_postgres,
 )
+from tests.system import require_server
 
 pytestmark = pytest.mark.processes
 

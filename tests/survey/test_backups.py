@@ -3,6 +3,7 @@ of an older release. The whole runbook, end to end, is tests/ops/test_backup_run
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +16,24 @@ from sqlalchemy import create_engine, func, select
 from survey import backups, create_app
 from survey.extensions import db, migrate
 from survey.models import AuditEvent, User
+from tests.conftest import _migrate
 
 
-@pytest.fixture(autouse=True)
-def sqlite_only(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL is restored with pg_restore (tests/ops/test_backup_runbook.py)")
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("backups") / "template.sqlite"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """Always SQLite: `backup` and `restore` are SQLite's (PostgreSQL is backed up with pg_dump
+    and restored with pg_restore, tests/ops/test_backup_runbook.py), so the PostgreSQL pass runs
+    these tests on SQLite too rather than skipping them."""
+    copy = tmp_path / "survey.sqlite"
+    shutil.copyfile(sqlite_template, copy)
+    return f"sqlite:///{copy}"
 
 
 def _backup(runner, path: Path) -> Path:
