@@ -32,8 +32,8 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from questionnaires import QUESTION_TYPES, AnswerError
-from questionnaires.types import max_length
 from questionnaires.model import Question, Questionnaire
+from questionnaires.types import max_length
 
 # Fields are named "q_<code>" so that no question code can shadow a Form attribute
 # (a question coded "data" or "errors" would otherwise break the form).

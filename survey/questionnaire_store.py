@@ -103,7 +103,7 @@ def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
         description_en=q.description.en if q.description else None,
         group_codes=[g.code for g in q.groups],
         served_unit_codes=[u.code for u in q.served_units],
-        scales=[_scale_json(s) for s in q.scales],
+        scales=[scale_json(s) for s in q.scales],
         digest=key,
     )
     for s_pos, s in enumerate(q.sections):
@@ -134,7 +134,7 @@ def _question_row(q: qm.Question, position: int) -> Question:
         served_unit=q.served_unit,
         required=q.required,
         audience=list(q.audience),
-        scale=_scale_json(q.scale) if q.scale else None,
+        scale=scale_json(q.scale) if q.scale else None,
         choices=[{"code": c.code, "zh": c.label.zh, "en": c.label.en} for c in q.choices],
         follow_up_zh=q.follow_up.zh if q.follow_up else None,
         follow_up_en=q.follow_up.en if q.follow_up else None,
@@ -146,7 +146,7 @@ def _question_row(q: qm.Question, position: int) -> Question:
     )
 
 
-def _scale_json(scale: qm.Scale) -> dict[str, Any]:
+def scale_json(scale: qm.Scale) -> dict[str, Any]:
     points = [{"value": p.value, "zh": p.label.zh, "en": p.label.en} for p in scale.points]
     data: dict[str, Any] = {"code": scale.code, "points": points}
     # Only a declared set is stored: a scale on the default reads as it always did.
