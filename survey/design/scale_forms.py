@@ -11,7 +11,15 @@ from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from questionnaires import model as qm
@@ -20,7 +28,11 @@ from survey.design.questionnaire_forms import label
 from survey.models import LibraryScale
 
 #: What a point counts as: "" the usual rule, or declared satisfied or low (dissatisfied).
-COUNTS = (("", _l("usual rule")), ("satisfied", _l("satisfied")), ("low", _l("low (asks why)")))
+COUNTS = (
+    SelectChoice("", _l("usual rule")),
+    SelectChoice("satisfied", _l("satisfied")),
+    SelectChoice("low", _l("low (asks why)")),
+)
 
 
 class PointForm(Form):
