@@ -29,7 +29,7 @@ from survey.models import LibraryScale
 
 #: What a point counts as: "" the usual rule, or declared satisfied or low (dissatisfied).
 COUNTS = (
-    SelectChoice("", _l("usual rule")),
+    SelectChoice("", _l("— (usual rule)")),
     SelectChoice("satisfied", _l("satisfied")),
     SelectChoice("low", _l("low (asks why)")),
 )
