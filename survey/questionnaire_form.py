@@ -24,14 +24,16 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from questionnaires import QUESTION_TYPES, AnswerError
 from questionnaires.model import Question, Questionnaire
+from questionnaires.types import max_length
 
 # Fields are named "q_<code>" so that no question code can shadow a Form attribute
 # (a question coded "data" or "errors" would otherwise break the form).
@@ -81,7 +83,21 @@ def _multi(q: Question, lang: str, validators: list) -> Field:
 
 
 def _text(q: Question, lang: str, validators: list) -> Field:
-    return TextAreaField(q.text.get(lang), validators=validators)
+    # The browser stops at the limit too; the server's check (the type's parse) is the rule.
+    return TextAreaField(
+        q.text.get(lang), validators=validators, render_kw={"maxlength": max_length(q)}
+    )
+
+
+def _number(q: Question, lang: str, validators: list) -> Field:
+    # A text field shown as a number input: the type's parse says what is wrong, in words,
+    # where WTForms' IntegerField would only say "Not a valid integer value".
+    return StringField(
+        q.text.get(lang),
+        validators=validators,
+        widget=NumberInput(step=1, min=q.min_value, max=q.max_value),
+        render_kw={"inputmode": "numeric"},
+    )
 
 
 #: The WTForms field of each kind of form field a question type names (``QuestionType.field``).
@@ -90,6 +106,7 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str, list], Field]] = {
     "radio": _choice,
     "checkboxes": _multi,
     "textarea": _text,
+    "number": _number,
 }
 
 
@@ -215,8 +232,10 @@ def form_for(
     enforce_required=False (saving a draft) unanswered required questions pass, but every
     given answer is still checked.
     """
-    attrs: dict[str, Any] = {"questions": questionnaire.questions()}
-    for q in questionnaire.questions():
+    # A note is shown, never answered: it has no field, and counts for no progress.
+    answered = tuple(q for q in questionnaire.questions() if QUESTION_TYPES[q.type].answered)
+    attrs: dict[str, Any] = {"questions": answered}
+    for q in answered:
         required = q.required and enforce_required
         validators = (
             [InputRequired(message=_l("Please answer this question."))]

@@ -112,6 +112,10 @@ class Question(db.Model):
     follow_up_en: Mapped[str | None] = mapped_column(Text)
     help_zh: Mapped[str | None] = mapped_column(Text)
     help_en: Mapped[str | None] = mapped_column(Text)
+    # Limits of an integer answer (min_value, max_value) and of a text answer (max_length).
+    min_value: Mapped[int | None] = mapped_column(Integer)
+    max_value: Mapped[int | None] = mapped_column(Integer)
+    max_length: Mapped[int | None] = mapped_column(Integer)
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[QuestionnaireVersion] = relationship()

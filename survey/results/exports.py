@@ -34,6 +34,7 @@ from flask_babel import force_locale
 from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
+from questionnaires import QUESTION_TYPES
 from survey import audit
 from survey.database import begin_write
 from survey.extensions import db
@@ -134,7 +135,8 @@ class RawLayout:
 
 def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
     definition = to_model(round_.version)
-    questions = definition.questions()
+    # A note has no answer, so no column.
+    questions = [q for q in definition.questions() if QUESTION_TYPES[q.type].answered]
     anonymous = bool(round_.anonymous)
     with force_locale(lang):
         other = str(OTHER_GROUPS)
