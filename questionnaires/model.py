@@ -130,6 +130,8 @@ class Question:
     choices: tuple[Choice, ...] = ()
     follow_up: Label | None = None
     help: Label | None = None
+    # When the question is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
     line: int = field(default=0, compare=False)
 
@@ -143,6 +145,8 @@ class Section:
     title: Label
     questions: tuple[Question, ...]
     description: Label | None = None
+    # When the section is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
 
 
 @dataclass(frozen=True)

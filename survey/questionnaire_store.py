@@ -49,9 +49,12 @@ def digest(q: qm.Questionnaire) -> str:
 
 
 def _drop_unhashed(data: Any) -> None:
-    """Remove the source lines, and a scale's satisfied and dissatisfied points when empty."""
+    """Remove the source lines, a scale's satisfied and dissatisfied points when empty, and
+    an absent condition (a definition without conditions hashes as before they existed)."""
     if isinstance(data, dict):
         data.pop("line", None)
+        if data.get("show_if", "") is None:
+            del data["show_if"]
         for key in SCALE_BOXES:
             if "points" in data and not data.get(key, True):
                 del data[key]
@@ -109,6 +112,7 @@ def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
             title_en=s.title.en,
             description_zh=s.description.zh if s.description else None,
             description_en=s.description.en if s.description else None,
+            show_if=s.show_if,
         )
         version.sections.append(section)
         for q_pos, question in enumerate(s.questions):
@@ -135,6 +139,7 @@ def _question_row(q: qm.Question, position: int) -> Question:
         follow_up_en=q.follow_up.en if q.follow_up else None,
         help_zh=q.help.zh if q.help else None,
         help_en=q.help.en if q.help else None,
+        show_if=q.show_if,
     )
 
 
@@ -212,6 +217,7 @@ def _section(s: Section) -> qm.Section:
         title=qm.Label(s.title_zh, s.title_en),
         description=_label(s.description_zh, s.description_en),
         questions=tuple(_question(q) for q in s.questions),
+        show_if=s.show_if,
     )
 
 
@@ -228,6 +234,7 @@ def _question(q: Question) -> qm.Question:
         choices=tuple(qm.Choice(c["code"], qm.Label(c["zh"], c["en"])) for c in q.choices),
         follow_up=_label(q.follow_up_zh, q.follow_up_en),
         help=_label(q.help_zh, q.help_en),
+        show_if=q.show_if,
     )
 
 

@@ -66,6 +66,7 @@ def _fill_section(row: Section, section: qm.Section) -> None:
     row.title_zh, row.title_en = section.title.zh, section.title.en
     row.description_zh = section.description.zh if section.description else None
     row.description_en = section.description.en if section.description else None
+    row.show_if = section.show_if
 
 
 def delete_section(row: Section) -> None:
