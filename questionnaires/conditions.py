@@ -511,8 +511,8 @@ def describe(
         else describe(arg, question, answer)
         for arg in node.args
     ]
-    template = N_("%(first)s and %(second)s") if isinstance(node, And) else N_(
-        "%(first)s or %(second)s"
+    template = (
+        N_("%(first)s and %(second)s") if isinstance(node, And) else N_("%(first)s or %(second)s")
     )
     result = parts[0]
     for part in parts[1:]:

@@ -545,9 +545,7 @@ _QUESTIONNAIRE_KEYS = _Keys(
 _CODE_LABEL_KEYS = _Keys(required=("code", "label"))
 _SCALE_KEYS = _Keys(required=("code", "points"), optional=("satisfied", "dissatisfied"))
 _POINT_KEYS = _Keys(required=("value", "label"))
-_SECTION_KEYS = _Keys(
-    required=("code", "title", "questions"), optional=("description", "show_if")
-)
+_SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description", "show_if"))
 _QUESTION_KEYS = _Keys(
     required=("code", "type", "text"),
     optional=(
