@@ -90,7 +90,9 @@ def test_a_high_rating_hides_the_problems_part(client, round_):
 def test_audience_and_conditions_combine(client, round_):
     # mtg_rooms is asked of mayors only, and only after "yes".
     mayor = invite(round_, "mayors")
-    response = post(client, mayor, {"q_used_meetings": "yes", "q_mtg_rating": "4", "q_overall": "4"})
+    response = post(
+        client, mayor, {"q_used_meetings": "yes", "q_mtg_rating": "4", "q_overall": "4"}
+    )
     assert response.status_code == 400  # mtg_rooms shown and required
     assert 'id="q_mtg_rooms-error"' in response.text or "Meeting rooms: Please" in response.text
     department = invite(round_)
