@@ -319,16 +319,19 @@ def condition_note(questionnaire: Questionnaire | None, show_if: str, lang: str)
             return _("question %(n)s", n=numbers[code])
         return _("a question you are not asked")
 
+    # Chinese quotation marks are full-width; in English text they look spaced out.
+    quoted = "“{}”".format if lang.startswith("zh") else '"{}"'.format
+
     def answer(code: str, value: str | int) -> str:
         q = by_code.get(code)
         for choice in q.choices if q is not None else ():
             if choice.code == str(value):
-                return f"“{choice.label.get(lang)}”"
+                return quoted(choice.label.get(lang))
         scale = q.scale if q is not None else None
         for point in scale.points if scale is not None else ():
             if str(point.value) == str(value):
-                return f"{point.value} “{point.label.get(lang)}”"
-        return f"“{value}”"
+                return f"{point.value} {quoted(point.label.get(lang))}"
+        return quoted(value)
 
     described = translated(conditions.describe(show_if, question, answer))
     return _("Answer only if %(condition)s.", condition=described)

@@ -59,7 +59,7 @@ CONDITIONAL = loads(CONDITIONAL_YAML, filename="conditional.yaml")
 
 def conditional_round(office_version) -> Round:
     """An open round of the conditional questionnaire (the office version brings the units)."""
-    version = save_version(CONDITIONAL)
+    version = save_version(CONDITIONAL)  # office_version: only for the units it brings
     now = utcnow()
     round_ = Round(
         name="conditions",

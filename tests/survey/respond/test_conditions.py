@@ -123,8 +123,8 @@ def test_page_carries_conditions_and_notes_for_no_javascript(client, round_):
     # Every question is in the page (without script all are shown), with when to answer it.
     for code in ("used_meetings", "mtg_rating", "mtg_problem", "overall"):
         assert f'name="q_{code}"' in page
-    assert "Answer only if you answered “Yes” to question 1." in page
-    assert "Answer only if your answer to question 2 is 2 “Dissatisfied” or lower." in page
+    assert "Answer only if you answered &#34;Yes&#34; to question 1." in page
+    assert "your answer to question 2 is 2 &#34;Dissatisfied&#34; or lower." in page
     assert 'data-show-if="{&#34;op&#34;:&#34;=&#34;,&#34;q&#34;:&#34;used_meetings&#34;' in page
     assert "conditions.js" in page
 
