@@ -30,6 +30,12 @@ from survey.models import QuestionnaireVersion, RespondentGroup, Unit
 from survey.questionnaire_store import scale_name
 
 MAX_TEXT = 4000
+# What the condition field says of its syntax (questionnaires.conditions), on both forms.
+SHOW_IF_HELP = _l(
+    "Leave empty to always ask. Otherwise a condition on earlier questions, by their codes: "
+    "${used_meetings} = 'yes', ${doc_timeliness} >= 4, selected(${channels}, 'phone'), "
+    "${comment} != '' (answered); combine with and, or, not(...) and parentheses."
+)
 TEXT = [Optional(), Length(max=MAX_TEXT)]
 TITLE = [Optional(), Length(max=300)]
 
@@ -131,12 +137,18 @@ class SectionForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=TITLE)
     description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
     description_en = TextAreaField(_l("Introduction in English"), validators=TEXT)
+    show_if = StringField(
+        _l("Ask this section only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save section"))
 
     KEYS: ClassVar[dict[str, str]] = {
         "code": "code",
         "title": "title_zh",
         "description": "description_zh",
+        "show_if": "show_if",
     }
 
     def section(self) -> qm.Section:
@@ -145,6 +157,7 @@ class SectionForm(FlaskForm):
             title=label(self.title_zh.data, self.title_en.data),
             questions=(),
             description=optional_label(self.description_zh.data, self.description_en.data),
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -156,6 +169,7 @@ def section_data(section: qm.Section) -> dict[str, Any]:
         "title_en": section.title.en,
         "description_zh": description.zh,
         "description_en": description.en,
+        "show_if": section.show_if or "",
     }
 
 
@@ -197,6 +211,11 @@ class QuestionForm(FlaskForm):
     follow_up_en = TextAreaField(_l("Follow-up in English (rating only)"), validators=TEXT)
     help_zh = TextAreaField(_l("Help in Chinese"), validators=TEXT)
     help_en = TextAreaField(_l("Help in English"), validators=TEXT)
+    show_if = StringField(
+        _l("Ask this question only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save question"))
 
     KEYS: ClassVar[dict[str, str]] = {
@@ -211,6 +230,7 @@ class QuestionForm(FlaskForm):
         "choices": "choices",
         "follow_up": "follow_up_zh",
         "help": "help_zh",
+        "show_if": "show_if",
     }
 
     def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
@@ -228,6 +248,7 @@ class QuestionForm(FlaskForm):
             choices=parse_choices(self.choices.data),
             follow_up=optional_label(self.follow_up_zh.data, self.follow_up_en.data),
             help=optional_label(self.help_zh.data, self.help_en.data),
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -260,6 +281,7 @@ def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
         "follow_up_en": follow_up.en,
         "help_zh": help_.zh,
         "help_en": help_.en,
+        "show_if": q.show_if or "",
     }
 
 
