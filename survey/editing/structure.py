@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 
 from questionnaires import model as qm
+from survey.editing.grids import move_block
 from survey.editing.rules import (
     EditError,
     check,
@@ -186,5 +187,11 @@ def move_question(row: Question, step: int) -> None:
     version = row.version
     require_editable(version)
     section = row.section
-    section.questions = renumber(_moved(list(section.questions), row, step))
-    save_edit(version)
+    if row.grid:  # a grid's row moves among its rows; a question over a whole grid
+        rows = list(section.questions)
+        target = rows.index(row) + step
+        if 0 <= target < len(rows) and (rows[target].grid or {}).get("code") == row.grid["code"]:
+            section.questions = renumber(_moved(rows, row, step))
+        save_edit(version)
+    else:
+        move_block(row, step)
