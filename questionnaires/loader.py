@@ -24,7 +24,7 @@ A definition file holds one questionnaire::
         description: {zh: ..., en: ...}            # optional
         questions:                                 # at least one
           - code: doc_timeliness                   # unique in the whole file
-            type: rating                           # rating | choice | multi | text | nps
+            type: rating                           # rating | choice | multi | text | nps | grid
             text: {zh: 公文办理的及时性, en: Timeliness of document handling}
             category: services.documents           # optional, dotted lower-case
             served_unit: documents                 # optional, declared in served_units

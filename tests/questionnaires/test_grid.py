@@ -210,3 +210,14 @@ def test_a_grids_bad_shared_key_is_reported_in_the_grids_name_on_its_line():
         FIRST + 5,
         "question 'services': audience group 'nobody' is not declared in groups",
     )
+
+
+def test_the_format_md_grid_example_loads():
+    from questionnaires import DEFINITIONS_DIR
+
+    text = (DEFINITIONS_DIR.parent / "FORMAT.md").read_text("utf-8")
+    example = text[text.index("      - code: doc_aspects") :]
+    example = example[: example.index("```")]
+    head = HEAD.replace("code: agree4", "code: agree5")
+    rows = [q.code for q in loads(head + example).questions()]
+    assert rows == ["doc_timeliness", "doc_accuracy"]
