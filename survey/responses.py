@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,9 @@ from survey.extensions import db
 from survey.models import Answer, Invitation, Question, Response, Round, accepts, utcnow
 
 OPEN_STATUSES = ("sent", "started")
+# Sent with the round's id (``anonymous``: whether the round is) once a response is stored,
+# before its transaction commits, so that what listeners add commits with it (the webhooks).
+response_submitted = Namespace().signal("response-submitted")
 #: What each source of a response (models.RESPONSE_SOURCES) is called, in the reader's language.
 SOURCE_NAMES = {"web": _l("web"), "paper": _l("paper"), "meeting": _l("meeting")}
 # Core statements on the tables: nothing here needs ORM objects, and building and tracking them
@@ -257,6 +261,7 @@ def submit(
             connection.execute(
                 _INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows]
             )
+        response_submitted.send(round_.id, anonymous=anonymous)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
