@@ -87,7 +87,11 @@ _PENDING = "webhook_deliveries"  # Session.info key: ids to enqueue once the ses
 
 
 class WebhookError(ValueError):
-    """A URL or a setting refused, with the reason to show."""
+    """A URL or a setting refused, with the reason to show and the form field it concerns."""
+
+    def __init__(self, message: object, field: str = "url") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DeliveryFailed(Exception):
@@ -137,7 +141,7 @@ def _check_host(host: str, port: int | None) -> None:
 def _checked_events(events: list[str]) -> list[str]:
     unknown = set(events) - set(EVENTS)
     if unknown or not events:
-        raise WebhookError(_l("Choose at least one event."))
+        raise WebhookError(_l("Choose at least one event."), field="events")
     return [name for name in EVENTS if name in events]
 
 
@@ -477,7 +481,7 @@ def redeliver(delivery: WebhookDelivery) -> None:
     """Send a delivery again (the button), whatever became of it, unless it is in flight;
     enqueued once the session commits."""
     if delivery.status == "sending":
-        raise WebhookError(_l("This delivery is being sent right now."))
+        raise WebhookError(_l("This delivery is being sent right now."), field="")
     delivery.status = "pending"
     db.session.flush()
     db.session.info.setdefault(_PENDING, []).append(delivery.id)
