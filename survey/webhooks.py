@@ -205,6 +205,15 @@ def endpoints() -> list[WebhookEndpoint]:
     )
 
 
+def latest_deliveries() -> dict[int, WebhookDelivery]:
+    """Each endpoint's latest delivery, for the list's "latest delivery" column."""
+    latest = (
+        select(func.max(WebhookDelivery.id)).group_by(WebhookDelivery.endpoint_id).scalar_subquery()
+    )
+    found = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(latest)))
+    return {d.endpoint_id: d for d in found}
+
+
 def deliveries_of(endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:
     return list(
         db.session.scalars(

@@ -4,7 +4,7 @@ event. Every change is in the audit trail (survey.webhooks)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -41,7 +41,11 @@ def _saved(form: WebhookForm, save) -> bool:
 @role_required("admin")
 def webhooks_index():
     return render_template(
-        "admin/webhooks.html", endpoints=webhooks.endpoints(), events=webhooks.EVENTS
+        "admin/webhooks.html",
+        endpoints=webhooks.endpoints(),
+        latest=webhooks.latest_deliveries(),
+        events=webhooks.EVENTS,
+        statuses=webhooks.STATUS_LABELS,
     )
 
 
@@ -96,7 +100,11 @@ def webhook_secret(endpoint_id: int):
         abort(400)
     secret = webhooks.reveal_secret(endpoint)
     db.session.commit()
-    return render_template("admin/webhook_secret.html", endpoint=endpoint, secret=secret)
+    response = make_response(
+        render_template("admin/webhook_secret.html", endpoint=endpoint, secret=secret)
+    )
+    response.headers["Cache-Control"] = "no-store"  # not kept in the browser's history
+    return response
 
 
 @bp.post("/webhooks/<int:endpoint_id>/<any(activate, deactivate, rotate, test):change>")

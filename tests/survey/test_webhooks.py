@@ -340,9 +340,7 @@ def test_logged_out_visitors_are_sent_to_login(client):
     assert client.get("/admin/webhooks").status_code == 302
 
 
-def test_an_admin_creates_tests_and_deactivates_a_webhook(
-    client, login_as, make_user, receiver
-):
+def test_an_admin_creates_tests_and_deactivates_a_webhook(client, login_as, make_user, receiver):
     admin = make_user("admin")
     login_as(admin)
     page = client.get("/admin/webhooks/new?lang=en").text
@@ -354,9 +352,10 @@ def test_an_admin_creates_tests_and_deactivates_a_webhook(
     assert response.status_code == 302
     endpoint = db.session.scalar(select(WebhookEndpoint))
     assert endpoint.events == ["round.closed"] and endpoint.created_by_id == admin.id
-    assert endpoint.secret.startswith("whsec_") and endpoint.secret not in client.get(
-        response.location
-    ).text  # shown only on demand
+    assert (
+        endpoint.secret.startswith("whsec_")
+        and endpoint.secret not in client.get(response.location).text
+    )  # shown only on demand
 
     shown = client.post(f"/admin/webhooks/{endpoint.id}/secret").text
     assert endpoint.secret in shown
@@ -365,6 +364,8 @@ def test_an_admin_creates_tests_and_deactivates_a_webhook(
     (got,) = receiver.received
     assert got["verified"] and got["body"]["event"] == "ping"
     assert "Test event" in client.get(f"/admin/webhooks/{endpoint.id}?lang=en").text
+    listed = client.get("/admin/webhooks?lang=en").text
+    assert "OA" in listed and receiver.url in listed and "Delivered" in listed
 
     client.post(f"/admin/webhooks/{endpoint.id}/deactivate")
     db.session.expire_all()
