@@ -263,6 +263,8 @@ def emit(name: str, data: dict[str, Any], only: WebhookEndpoint | None = None) -
 
 
 def send_test(endpoint: WebhookEndpoint) -> int:
+    if not endpoint.active:
+        raise WebhookError(_l("The webhook is deactivated: activate it first."), field="")
     (delivery_id,) = emit(
         PING,
         {"endpoint_id": endpoint.id, "message": "A test event from the survey platform."},
@@ -417,7 +419,7 @@ def deliver(delivery_id: int) -> bool:
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
     """pending or failed -> sending, committed: of two jobs (a retry, a redelivery) only one
-    posts. A delivery of an endpoint since deactivated is not sent."""
+    posts."""
     claimed = (
         begin_write(db.session)
         .execute(
@@ -442,6 +444,7 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
 
 
 _REFUSED = "refused:"
+_DEACTIVATED = _l("the webhook is deactivated")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -457,8 +460,11 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     """Post the delivery's body to its endpoint: (response code, error or None)."""
     url, secret = delivery.endpoint.url, delivery.endpoint.secret
     body, uid, name = delivery.payload.encode(), delivery.uid, delivery.event
+    active = delivery.endpoint.active
     timestamp = str(int(time.time()))
     db.session.commit()  # no transaction held while the receiver answers
+    if not active:  # deactivated since the event: its receiver is to hear nothing more
+        return None, f"{_REFUSED} {_DEACTIVATED}"
     try:
         check_url(url)  # again: the name may resolve elsewhere by now
     except WebhookError as error:
@@ -491,6 +497,8 @@ def redeliver(delivery: WebhookDelivery) -> None:
     enqueued once the session commits."""
     if delivery.status == "sending":
         raise WebhookError(_l("This delivery is being sent right now."), field="")
+    if not delivery.endpoint.active:
+        raise WebhookError(_l("The webhook is deactivated: activate it first."), field="")
     delivery.status = "pending"
     db.session.flush()
     db.session.info.setdefault(_PENDING, []).append(delivery.id)

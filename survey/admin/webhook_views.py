@@ -114,7 +114,11 @@ def webhook_change(endpoint_id: int, change: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if change == "test":
-        webhooks.send_test(endpoint)
+        try:
+            webhooks.send_test(endpoint)
+        except webhooks.WebhookError as error:
+            flash(str(error), "error")
+            return redirect(url_for("admin.webhook_edit", endpoint_id=endpoint.id))
         message = _("A test event was sent; its delivery is listed below.")
     elif change == "rotate":
         webhooks.rotate_secret(endpoint)

@@ -199,6 +199,28 @@ def test_a_deactivated_endpoint_gets_nothing(hook, receiver, client, make_invita
     assert receiver.received == []
 
 
+def test_a_delivery_waiting_when_its_webhook_is_deactivated_is_not_sent(hook, receiver, low_round):
+    endpoint = hook(events=["round.closed"])
+    jobs.huey.immediate = False  # the job waits in the queue meanwhile
+    try:
+        rounds.close_round(low_round, utcnow())
+        db.session.commit()
+    finally:
+        jobs.huey._immediate = True
+        jobs.huey.storage = jobs.huey.create_storage()
+    webhooks.set_active(endpoint, False)
+    db.session.commit()
+    (delivery,) = _deliveries()
+    webhooks.deliver.call_local(delivery.id)
+    db.session.expire_all()
+    assert receiver.received == [] and jobs.huey.scheduled() == []
+    assert "deactivated" in _deliveries()[0].error
+    with pytest.raises(webhooks.WebhookError):
+        webhooks.redeliver(_deliveries()[0])
+    with pytest.raises(webhooks.WebhookError):
+        webhooks.send_test(endpoint)
+
+
 # --- retries and failures -------------------------------------------------------------------
 
 
