@@ -34,13 +34,13 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from survey import audit, jobs
@@ -77,6 +77,7 @@ STATUS_LABELS = {
 # Five attempts in all, 30 s, 1 min, 2 min and 4 min apart: a receiver restarting or briefly
 # overloaded gets the event; one down for longer is the redelivery button's.
 RETRIES, RETRY_DELAY, BACKOFF = 4, 30, 2
+KEEP_DAYS = 90  # how long the log keeps a delivered delivery
 TIMEOUT = 10  # seconds: a silent receiver must not hold a worker thread
 SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER = (
     "X-Survey-Signature",
@@ -490,6 +491,25 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     except Exception as error:  # timeouts, refused connections, TLS: recorded, and retried
         reason = getattr(error, "reason", error)
         return None, f"{type(error).__name__}: {reason}"[:500]
+
+
+def prune(now: datetime) -> int:
+    """Delete the deliveries delivered more than ``KEEP_DAYS`` ago (one a response in a named
+    round: the log would grow with every answer); failed ones stay for someone to look at.
+    Returns how many went."""
+    gone = db.session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status == "delivered",
+            WebhookDelivery.delivered_at < now - timedelta(days=KEEP_DAYS),
+        )
+    ).rowcount
+    return gone
+
+
+@jobs.periodic_task(jobs.crontab(hour="19", minute="40"))  # 03:40 in Shanghai
+def prune_job() -> None:
+    prune(utcnow())
+    db.session.commit()
 
 
 def redeliver(delivery: WebhookDelivery) -> None:

@@ -9,7 +9,7 @@ import hmac
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -426,6 +426,8 @@ def test_editing_the_events_changes_what_is_sent(client, login_as, make_user, ho
     db.session.expire_all()
     assert db.session.get(WebhookEndpoint, endpoint.id).events == ["action.closed"]
     assert "webhook_changed" in db.session.scalars(select(AuditEvent.action)).all()
+    trail = client.get("/admin/audit?lang=en")
+    assert trail.status_code == 200 and "Webhook changed" in trail.text
 
 
 def test_the_buttons_need_the_csrf_token(app, client, login_as, make_user, hook):
@@ -441,3 +443,20 @@ def test_a_round_closed_by_its_date_is_posted_by_the_job(hook, receiver, make_ro
     past = make_round(closes_at=utcnow() - timedelta(minutes=1))
     rounds.close_due_rounds_job.call_local()
     assert [r["body"]["data"]["round"]["id"] for r in receiver.received] == [past.id]
+
+
+def test_delivered_deliveries_are_pruned_after_ninety_days_failed_ones_kept(hook, receiver):
+    endpoint = hook()
+    receiver.codes = [500] * 10
+    webhooks.send_test(endpoint)
+    db.session.commit()
+    receiver.codes = []
+    webhooks.send_test(endpoint)
+    db.session.commit()
+    later = utcnow() + timedelta(days=webhooks.KEEP_DAYS)
+    assert webhooks.prune(later - timedelta(days=1)) == 0
+    assert webhooks.prune(later + timedelta(minutes=1)) == 1
+    db.session.commit()
+    assert [d.status for d in _deliveries()] == ["failed"]
+    (task,) = [t for t in jobs.huey._registry._periodic_tasks if t.__name__ == "prune_job"]
+    assert task().validate_datetime(datetime(2026, 12, 5, 19, 40))  # 03:40 in Shanghai
