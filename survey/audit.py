@@ -45,6 +45,14 @@ ACTION_LABELS = {
     "action_opened_from_note": _l("Corrective action opened from a note"),
     "backup": _l("Backup"),
     "restore": _l("Restored from a backup"),
+    "webhook_created": _l("Webhook created"),
+    "webhook_changed": _l("Webhook changed"),
+    "webhook_enabled": _l("Webhook activated"),
+    "webhook_disabled": _l("Webhook deactivated"),
+    "webhook_secret_shown": _l("Webhook secret shown"),
+    "webhook_secret_changed": _l("Webhook secret replaced"),
+    "webhook_test_sent": _l("Webhook test event sent"),
+    "webhook_redelivered": _l("Webhook delivery sent again"),
 }
 ACTIONS = tuple(ACTION_LABELS)
 # The names of the details events carry (keyword arguments of record()).
@@ -71,6 +79,8 @@ DETAIL_LABELS = {
     "unit_codes": _l("unit codes"),
     "note": _l("note"),
     "unit": _l("unit"),
+    "url": _l("address"),
+    "delivery": _l("delivery"),
 }
 # What a download's "format" names.
 DOWNLOAD_FORMATS = {

@@ -45,6 +45,10 @@ DEFAULTS = {
     # Where files every server must read are kept (evidence files, prepared exports): None for
     # the database, or a folder every server mounts (SURVEY_SHARED_FOLDER=/mnt/survey).
     "SHARED_FOLDER": None,
+    # Webhooks post only to public addresses unless this is set (SURVEY_WEBHOOK_ALLOW_PRIVATE=
+    # true): a receiver on the office's intranet needs it; see the README's note on SSRF.
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_TIMEOUT": 10,
 }
 
 
