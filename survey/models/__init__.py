@@ -17,6 +17,7 @@ from survey.models.base import new_token, utcnow
 from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
+from survey.models.tokens import ApiToken
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
 
@@ -30,6 +31,7 @@ __all__ = [
     "ROLES",
     "STEP_KINDS",
     "ActionAttachment",
+    "ApiToken",
     "ActionEvent",
     "ActionStep",
     "ActionSummary",
