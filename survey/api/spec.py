@@ -45,9 +45,10 @@ ERROR_DESCRIPTIONS = {
     409: "The object's state does not allow it (the message says why).",
     429: "Too many refused tokens from this address: wait and try again.",
     500: "A fault of the server; quote the incident id.",
+    503: "The database is not available for a moment; try again.",
 }
 # Every operation can give these: no route, wrong method, a throttled address, a fault.
-COMMON_ERRORS = (404, 405, 429, 500)
+COMMON_ERRORS = (404, 405, 429, 500, 503)
 
 
 @dataclass(frozen=True)
