@@ -50,6 +50,8 @@ def choice_table(frame: pd.DataFrame, k: int, unnamed_groups: Iterable[str] = ()
     hidden = counts[counts["withheld"]].drop_duplicates("question").assign(choice=None, count=None)
     table = pd.concat([counts[~counts["withheld"]], hidden], ignore_index=True)
     table.loc[table["withheld"], "respondents"] = None
-    return table[columns].sort_values(["question", "choice"], na_position="last").reset_index(
-        drop=True
+    return (
+        table[columns]
+        .sort_values(["question", "choice"], na_position="last")
+        .reset_index(drop=True)
     )

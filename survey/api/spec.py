@@ -197,7 +197,9 @@ def _path_parameters(rule) -> list[dict[str, Any]]:
     parameters = []
     for match in _PARAMETER.finditer(rule.rule):
         integer = match["converter"] == "int"
-        schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if integer else {"type": "string"}
+        schema = (
+            {"type": "integer", "minimum": 0, "maximum": MAX_ID} if integer else {"type": "string"}
+        )
         parameters.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
     return parameters
 

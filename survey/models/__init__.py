@@ -17,9 +17,9 @@ from survey.models.base import new_token, utcnow
 from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
-from survey.models.tokens import ApiToken
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
+from survey.models.tokens import ApiToken
 
 __all__ = [
     "ACTION_STATUSES",

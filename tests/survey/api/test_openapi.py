@@ -11,9 +11,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
-from sqlalchemy import func, select
 from schemathesis import checks as st_checks
 from schemathesis.specs.openapi import checks as openapi_checks
+from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import AuditEvent

@@ -47,9 +47,7 @@ def test_a_choice_question_only_the_mayors_answered_is_withheld(read, choice_rou
     assert topics == {**topics, "withheld": True, "respondents": None, "choices": []}
 
 
-def test_drivers_come_with_their_importance_and_are_hidden_below_the_threshold(
-    read, known_round
-):
+def test_drivers_come_with_their_importance_and_are_hidden_below_the_threshold(read, known_round):
     body = read(f"/api/v1/rounds/{known_round.id}/results?lang=en")
     drivers = {d["question"]: d for d in body["drivers"]}
     expected = round_results(known_round).drivers

@@ -27,7 +27,11 @@ def test_a_token_made_on_the_page_is_shown_once_and_stored_hashed(client, auth):
     assert page.status_code == 200 and "shown only once" in page.text
     (secret,) = re.findall(r"sxs_[\w-]{43}", page.text)
     token = db.session.scalar(select(ApiToken))
-    assert (token.user_id, token.name, token.scopes) == (user.id, "monthly report", ["read_results"])
+    assert (token.user_id, token.name, token.scopes) == (
+        user.id,
+        "monthly report",
+        ["read_results"],
+    )
     assert token.secret_hash == api_tokens.digest(secret) and secret not in repr(vars(token))
     assert token.prefix == secret[:12]
     # Shown once: the list shows its beginning only.
@@ -142,8 +146,7 @@ def test_a_token_wins_over_a_session_and_carries_only_its_own_user(
 @pytest.mark.parametrize("app_config", [{"API_TOKEN_RATE_LIMIT": "3 per minute"}])
 def test_guessing_tokens_is_throttled_with_a_json_429(client, app_config):
     statuses = [
-        client.get("/api/v1/rounds", headers=bearer(f"sxs_guess{i}")).status_code
-        for i in range(5)
+        client.get("/api/v1/rounds", headers=bearer(f"sxs_guess{i}")).status_code for i in range(5)
     ]
     assert statuses == [401, 401, 401, 429, 429]
     response = client.get("/api/v1/rounds", headers=bearer("sxs_guess"))
