@@ -25,6 +25,11 @@ SCOPE_LABELS = {
     "read_results": _l("Read results (rounds and their figures)"),
     "manage_actions": _l("Manage corrective actions (read and move them)"),
 }
+# The same, short, for the list of tokens.
+SCOPE_SHORT_LABELS = {
+    "read_results": _l("Read results"),
+    "manage_actions": _l("Manage actions"),
+}
 SCOPES = tuple(SCOPE_LABELS)
 # Who may read results at all (as survey.api.rounds and the review pages).
 RESULT_READERS = ("quality_lead", "admin")

@@ -43,8 +43,26 @@ def docs_page():
     """The OpenAPI document as a readable page: operations, parameters, answers, errors,
     authentication and the schemas."""
     spec = openapi_document()
-    return render_template("api/docs.html", spec=spec, prefix=API_PREFIX, pretty=_pretty)
+    return render_template("api/docs.html", spec=spec, prefix=API_PREFIX, type_of=type_of)
 
 
-def _pretty(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, ensure_ascii=False, indent=2)
+def type_of(schema: dict[str, Any]) -> str:
+    """A schema in a few words for the page: ``integer | null``, ``array of ChoiceCount``,
+    ``"zh" | "en"``, ``integer 1..1000000``."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(type_of(option) for option in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"array of {type_of(schema.get('items', {}))}"
+    if kind == "object" and "additionalProperties" in schema:
+        return "object"
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None or high is not None:
+        return f"{kind} {'' if low is None else low}..{'' if high is None else high}"
+    if "maxLength" in schema:
+        return f"{kind} (at most {schema['maxLength']} characters)"
+    return kind

@@ -47,6 +47,10 @@ ERROR_DESCRIPTIONS = {
     500: "A fault of the server; quote the incident id.",
     503: "The database is not available for a moment; try again.",
 }
+PATH_DESCRIPTIONS = {
+    "round_id": "A round's id (GET /rounds lists them).",
+    "action_id": "A corrective action's id (GET /actions lists them).",
+}
 # Every operation can give these: no route, wrong method, a throttled address, a fault.
 COMMON_ERRORS = (404, 405, 429, 500, 503)
 
@@ -133,9 +137,9 @@ def document(app: Flask, error_model: type[BaseModel]) -> dict[str, Any]:
             "version": VERSION,
             "description": (
                 "The rounds and results of the client-satisfaction surveys, and the corrective"
-                " actions. Authenticate with an API token (`Authorization: Bearer ...`, made on"
+                " actions. Authenticate with an API token (Authorization: Bearer ..., made on"
                 " the account's API tokens page) or a logged-in browser session (whose POSTs"
-                " need the `X-CSRFToken` header). Every error is JSON of the Error schema."
+                " need the X-CSRFToken header). Every error is JSON of the Error schema."
             ),
         },
         "servers": [{"url": API_PREFIX}],
@@ -200,7 +204,16 @@ def _path_parameters(rule) -> list[dict[str, Any]]:
         schema = (
             {"type": "integer", "minimum": 0, "maximum": MAX_ID} if integer else {"type": "string"}
         )
-        parameters.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
+        name = match["name"]
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": schema,
+                "description": PATH_DESCRIPTIONS.get(name, ""),
+            }
+        )
     return parameters
 
 

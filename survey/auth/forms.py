@@ -55,7 +55,7 @@ class TokenForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        description=_l("What will use it, e.g. “monthly report script”."),
+        description=_l('What will use it, e.g. "monthly report script".'),
         validators=[DataRequired(), Length(max=100)],
     )
     scopes = CheckboxesField(_l("Allowed to"), validators=[DataRequired()])

@@ -14,8 +14,8 @@ from survey.models import ApiToken, utcnow
 from survey.post_form import EmptyForm
 
 
-def _form() -> TokenForm:
-    form = TokenForm()
+def _form(**kwargs) -> TokenForm:
+    form = TokenForm(**kwargs)
     form.scopes.choices = [
         (scope, str(api_tokens.SCOPE_LABELS[scope]))
         for scope in api_tokens.scopes_for(current_user)
@@ -31,15 +31,14 @@ def tokens():
     if form.validate_on_submit():
         _, secret = api_tokens.create(current_user, form.name.data, form.scopes.data, utcnow())
         db.session.commit()
-        form = _form()
-        form.name.data = ""
+        form = _form(formdata=None)  # empty again: the next token starts afresh
     mine = db.session.scalars(api_tokens.of_user(current_user)).all()
     return render_template(
         "auth/tokens.html",
         form=form,
         secret=secret,
         tokens=mine,
-        scope_labels=api_tokens.SCOPE_LABELS,
+        scope_labels=api_tokens.SCOPE_SHORT_LABELS,
         button=EmptyForm(),
     )
 
