@@ -4,6 +4,7 @@
   read or written); the token must carry the operation's scope (403 otherwise), and must be
   neither revoked nor of a disabled account (401). No CSRF token: a cross-site form cannot
   set that header.
+- Neither: 401 before anything else (but for the public document and its page).
 - No Authorization header: the browser session, as on the pages; its POSTs need the CSRF
   token (``X-CSRFToken``), checked here because the blueprint is exempt from the global check
   (which cannot tell the two kinds of request apart).
@@ -55,8 +56,10 @@ def authenticate():
     elif request.method in UNSAFE and _csrf_checked() and current_user.is_authenticated:
         # A session's POST (without one, the view answers 401 rather than a CSRF 400).
         csrf.protect()
-    if op is not None:
-        _validate(op)
+    if op is not None and not op.public and not current_user.is_authenticated:
+        abort(401)
+    if op is not None and op.query is not None:
+        g.api_query = parsed(op.query, request.args.to_dict(), "query")
 
 
 def _csrf_checked() -> bool:
@@ -100,14 +103,10 @@ def _audit(action: str, token, **detail) -> None:
     db.session.commit()
 
 
-def _validate(op: Operation) -> None:
-    if op.query is not None:
-        g.api_query = parsed(op.query, request.args.to_dict(), "query")
-    if op.body is not None:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            abort(400, description="The body must be a JSON object.")
-        g.api_body = parsed(op.body, body, "body")
+def body(model):
+    """The request's JSON body validated by ``model`` (400 naming the problem otherwise); a view
+    calls it after its permission check, so that who may not act learns nothing more."""
+    return parsed(model, request.get_json(silent=True), "body")
 
 
 def by_token() -> bool:

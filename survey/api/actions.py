@@ -9,13 +9,14 @@ from its first GET. A token needs none.
 
 from __future__ import annotations
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 import analysis
 from survey import corrective
 from survey.api import bp, schemas
+from survey.api.access import body as json_body
 from survey.api.access import by_token
 from survey.api.spec import operation
 from survey.extensions import db
@@ -198,7 +199,7 @@ def action_transition(action_id: int):
     ``not_effective``) may name the later round it is made on, ``"round": 3``. 403 when the user may not
     make this move, 409 with the reason when the action's state does not allow it."""
     found = _visible(action_id)
-    body: schemas.TransitionIn = g.api_body
+    body: schemas.TransitionIn = json_body(schemas.TransitionIn)
     transition = corrective.TRANSITIONS.get(body.transition)
     if transition is None:
         return jsonify(

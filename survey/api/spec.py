@@ -5,7 +5,8 @@ it needs, the pydantic models of its query string, body and answer, and the erro
 give. The same declaration is used twice, so that the document cannot drift from the code:
 
 - at request time, ``survey.api.access`` checks a token's scope against it and validates the
-  query string and body with its models (400 with the reason when they do not fit);
+  query string with its model, and the view its body (400 with the reason when they do not
+  fit);
 - ``document()`` walks the app's URL map (the routes as Flask serves them, with their
   methods and path parameters), takes each route's declaration and the JSON Schema pydantic
   makes of its models (JSON Schema 2020-12, the dialect of OpenAPI 3.1).

@@ -50,9 +50,9 @@ def token_revoke(token_id: int):
     if not form.validate_on_submit():
         abort(400)
     token = db.get_or_404(ApiToken, token_id)
-    # Another user's token is no different from one that does not exist.
+    # Each account revokes its own tokens only (an administrator disables the account).
     if token.user_id != current_user.id:
-        abort(404)
+        abort(403)
     api_tokens.revoke(token, current_user, utcnow())
     db.session.commit()
     flash(_("Token “%(name)s” revoked: it no longer works.", name=token.name), "success")

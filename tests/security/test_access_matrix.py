@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from survey import api_tokens
 from survey.extensions import db
 from survey.models import (
     ActionAttachment,
@@ -21,6 +22,7 @@ from survey.models import (
     Section,
     Unit,
     User,
+    utcnow,
 )
 from tests.factories import PASSWORD
 
@@ -51,6 +53,13 @@ BY_ENDPOINT = {
     "api.action_transition": OWNER_ACTION,
     "api.rounds_index": LEADS,
     "api.round_results_json": LEADS,
+    "api.round_comments": LEADS,
+    # The API's document and its page: public, they describe the API and hold no data.
+    "api.openapi_json": EVERYONE,
+    "api.docs_page": EVERYONE,
+    # Every account's own API tokens; revoking one is its owner's only (the admin's here).
+    "auth.tokens": LOGGED_IN,
+    "auth.token_revoke": ADMIN,
     "home.index": EVERYONE - {"anonymous", "link_holder"},
     # A division sees its own scorecard: the owner and the respondent of this matrix are both
     # staff of the served unit in the URL (see people_for_roles); a designer is not.
@@ -144,8 +153,10 @@ def objects(world, make_invitation, app):
     export = ResultExport(round=round_, kind="xlsx", language="en", raw=False, status="running",
                           fingerprint="f" * 64, progress=40, step="sheets")  # fmt: skip
     db.session.add(export)
+    token, _ = api_tokens.create(people["admin"], "script", ["manage_actions"], utcnow())
     db.session.commit()
     return {
+        "token_id": token.id,
         "user_id": spare.id,
         "link": "not-a-password-link",
         "action_id": action.id,

@@ -111,7 +111,7 @@ def test_nobody_revokes_another_users_token(client, auth, make_user, make_token)
     other = make_token(make_user("quality_lead"))
     auth.login(role="quality_lead")
     token = db.session.scalar(select(ApiToken))
-    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 403
     assert client.get("/api/v1/rounds", headers=bearer(other)).status_code == 200
 
 
