@@ -79,3 +79,22 @@ def test_500_has_an_incident_and_no_traceback(app, client, auth, monkeypatch, er
     response = client.get("/api/v1/rounds")
     body = _is_error(response, 500, error_schema)
     assert body["incident"] and "secret internals" not in response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/rounds/3000000000/results", "/api/v1/actions/2147483648"]
+)
+def test_an_id_beyond_the_databases_integers_is_a_404(client, auth, error_schema, path):
+    # PostgreSQL's INTEGER ids end at 2**31 - 1; a larger one failed the query (500) there.
+    auth.login(role="admin")
+    _is_error(client.get(path), 404, error_schema)
+
+
+def test_a_filter_id_beyond_the_databases_integers_is_refused_or_ignored(
+    client, auth, action, error_schema
+):
+    auth.login(role="admin")
+    # The API: off its schema (a 400 that says so); the queue page: ignored.
+    api = client.get("/api/v1/actions?status=all&round=33692342414983616")
+    assert "round" in _is_error(api, 400, error_schema)["message"]
+    assert client.get("/actions/?status=all&round=33692342414983616").status_code == 200
