@@ -5,7 +5,6 @@ another site (the office's machines may be offline)."""
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from flask import current_app, jsonify, render_template
@@ -14,14 +13,13 @@ from survey.api import bp, schemas
 from survey.api.spec import API_PREFIX, document, operation
 
 
-@cache
-def _document_of(app_id: int) -> str:
-    # Built once per app: the routes do not change while it runs.
-    return json.dumps(document(current_app, schemas.Error), ensure_ascii=False)
-
-
 def openapi_document() -> dict[str, Any]:
-    return json.loads(_document_of(id(current_app._get_current_object())))
+    """The document, built once per app (its routes do not change while it runs); a copy."""
+    kept = current_app.extensions.get("openapi_document")
+    if kept is None:
+        kept = json.dumps(document(current_app, schemas.Error), ensure_ascii=False)
+        current_app.extensions["openapi_document"] = kept
+    return json.loads(kept)
 
 
 @bp.get("/openapi.json")

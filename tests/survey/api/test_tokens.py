@@ -167,3 +167,12 @@ def test_a_tokens_post_needs_no_csrf_token_a_sessions_does(
     app.config["WTF_CSRF_ENABLED"] = True
     refused = client.post(url, json={"transition": "cancel", "text": "x"})
     assert refused.status_code == 400 and "CSRF" in refused.json["message"]
+
+
+def test_the_audit_trail_page_shows_token_uses(client, auth, make_user, make_token):
+    secret = make_token(make_user("quality_lead"), name="nightly sync")
+    client.get("/api/v1/rounds", headers=bearer(secret))
+    auth.login(role="admin")
+    page = client.get("/admin/audit?lang=en").text
+    assert "API token used" in page and "API token created" in page
+    assert "/api/v1/rounds" in page and secret[:12] in page and secret not in page
