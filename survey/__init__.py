@@ -97,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
     from survey import api, review
 
     app.register_blueprint(review.bp)
+    # The API checks CSRF itself: for requests of a browser session, not for those with a
+    # token (survey.api.access).
+    csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
 
 

@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "raw_answers_downloaded": _l("Raw answers downloaded"),
     "action_changed": _l("Corrective action changed"),
     "action_opened_from_note": _l("Corrective action opened from a note"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
+    "api_token_used": _l("API token used"),
+    "api_token_refused": _l("API token refused"),
     "backup": _l("Backup"),
     "restore": _l("Restored from a backup"),
     "webhook_created": _l("Webhook created"),
@@ -81,6 +85,11 @@ DETAIL_LABELS = {
     "unit": _l("unit"),
     "url": _l("address"),
     "delivery": _l("delivery"),
+    "scopes": _l("scopes"),
+    "method": _l("method"),
+    "path": _l("path"),
+    "reason": _l("reason"),
+    "token": _l("token"),
 }
 # What a download's "format" names.
 DOWNLOAD_FORMATS = {

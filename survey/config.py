@@ -39,6 +39,8 @@ DEFAULTS = {
     "LOGIN_ADDRESS_RATE_LIMIT": "100 per 15 minutes",
     # Wrong invitation links per client address.
     "TOKEN_RATE_LIMIT": "30 per 5 minutes",
+    # Refused API tokens per client address (survey.api.access).
+    "API_TOKEN_RATE_LIMIT": "30 per 5 minutes",
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,
     "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,

@@ -305,11 +305,7 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
 
 def _undisclosed(results: RoundResults) -> dict[str, Any]:
     """What a comment list leaves out or does not attribute (see ``comments_query``)."""
-    return {
-        "hidden_groups": results.small_groups(),
-        "withheld_questions": results.withheld_questions,
-        "hidden_cells": results.hidden_cells,
-    }
+    return results.undisclosed()
 
 
 def rating_points(round_: Round) -> list[int]:
