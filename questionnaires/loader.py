@@ -22,6 +22,7 @@ A definition file holds one questionnaire::
       - code: documents
         title: {zh: 公文处理, en: Document processing}
         description: {zh: ..., en: ...}            # optional
+        show_if: "${doc_timeliness} <= 2"          # optional: only earlier sections' questions
         questions:                                 # at least one
           - code: doc_timeliness                   # unique in the whole file
             type: rating                           # rating | choice | multi | text | nps | integer | note
@@ -33,6 +34,7 @@ A definition file holds one questionnaire::
             scale: agree5                          # optional, rating only
             follow_up: {zh: 请告诉我们原因, en: Please tell us why}  # optional, rating only
             help: {zh: ..., en: ...}               # optional
+            show_if: "${used_meetings} = 'yes'"    # optional: see questionnaires.conditions
           - code: staff_count
             type: integer                          # a whole number
             text: {zh: 贵单位有多少工作人员？, en: How many staff does your unit have?}
@@ -88,6 +90,8 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .conditions import ConditionError
+from .conditions import check as check_condition
 from .messages import N_, Message, message
 from .model import (
     Choice,
@@ -539,6 +543,10 @@ class _Declared:
     served_units: frozenset[str]
     scales: dict[str, Scale]
     question_codes: _Unique = field(default_factory=lambda: _Unique(N_("question code")))
+    # Every question code of the file (read ahead), to tell a later question from an unknown
+    # one in a condition, and the questions built so far, which a condition may refer to.
+    all_codes: frozenset[str] = frozenset()
+    earlier: dict[str, Question] = field(default_factory=dict)
 
 
 _QUESTIONNAIRE_KEYS = _Keys(
@@ -548,7 +556,7 @@ _QUESTIONNAIRE_KEYS = _Keys(
 _CODE_LABEL_KEYS = _Keys(required=("code", "label"))
 _SCALE_KEYS = _Keys(required=("code", "points"), optional=("satisfied", "dissatisfied"))
 _POINT_KEYS = _Keys(required=("value", "label"))
-_SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description",))
+_SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description", "show_if"))
 _QUESTION_KEYS = _Keys(
     required=("code", "type", "text"),
     optional=(
@@ -563,6 +571,7 @@ _QUESTION_KEYS = _Keys(
         "min_value",
         "max_value",
         "max_length",
+        "show_if",
     ),
 )
 
@@ -580,6 +589,7 @@ def _questionnaire(root: Node) -> Questionnaire:
         groups=frozenset(g.code for g in groups),
         served_units=frozenset(u.code for u in served_units),
         scales={**BUILTIN_SCALES, **{s.code: s for s in scales}},
+        all_codes=_codes_ahead(fields["sections"]),
     )
     return Questionnaire(
         id=qid,
@@ -726,6 +736,7 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
     if not items:
         reason = message(N_("%(what)s has no questions"), what=what)
         raise _Invalid(_line(fields["questions"]), reason)
+    show_if = _show_if(fields, what, declared, own=_codes_of(items))
     questions = []
     for position, item in enumerate(items, start=1):
         questions.append(_question(item, _named(item, N_("question"), position), declared, what))
@@ -734,6 +745,7 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
         title=_label(fields["title"], _part(what, "title")),
         questions=tuple(questions),
         description=_optional_label(fields, "description", _part(what, "description")),
+        show_if=show_if,
     )
     return code, fields["code"], section
 
@@ -746,7 +758,8 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
     declared.question_codes.add(code, fields["code"])
     qtype = _question_type(fields["type"], what)
     _check_type_keys(fields, qtype, what)
-    return Question(
+    show_if = _show_if(fields, what, declared, itself=code)
+    question = Question(
         code=code,
         type=qtype.name,
         text=_label(fields["text"], _part(what, "text")),
@@ -759,8 +772,58 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
         follow_up=_optional_label(fields, "follow_up", _part(what, "follow_up")),
         help=_optional_label(fields, "help", _part(what, "help")),
         **_limits(fields, what),
+        show_if=show_if,
         line=_line(node),
     )
+    declared.earlier[code] = question
+    return question
+
+
+def _show_if(
+    fields: dict[str, Node],
+    what: Message,
+    declared: _Declared,
+    own: frozenset[str] = frozenset(),
+    itself: str | None = None,
+) -> str | None:
+    """A question's or section's condition (questionnaires.conditions), checked against the
+    questions before it: only those can decide whether it is shown."""
+    if "show_if" not in fields:
+        return None
+    named = _part(what, "show_if")
+    text = _text(fields["show_if"], named)
+    if not text:
+        return None
+    try:
+        check_condition(text, declared.earlier, declared.all_codes, own=own, itself=itself)
+    except ConditionError as err:
+        reason = message(N_("%(what)s: %(reason)s"), what=named, reason=err.message)
+        raise _Invalid(_line(fields["show_if"]), reason) from None
+    return text
+
+
+def _codes_of(items: list[Node]) -> frozenset[str]:
+    """The question codes written in a list of question mappings, read ahead of checking."""
+    codes = set()
+    for item in items:
+        if isinstance(item, MappingNode):
+            for key, value in item.value:
+                if key.value == "code" and isinstance(value, ScalarNode):
+                    codes.add(value.value.strip())
+    return frozenset(codes)
+
+
+def _codes_ahead(sections: Node) -> frozenset[str]:
+    """Every question code of the file's sections, read ahead (malformed parts are skipped:
+    they are reported when their turn comes)."""
+    codes: set[str] = set()
+    for section in sections.value if isinstance(sections, SequenceNode) else ():
+        if not isinstance(section, MappingNode):
+            continue
+        for key, value in section.value:
+            if key.value == "questions" and isinstance(value, SequenceNode):
+                codes |= _codes_of(value.value)
+    return frozenset(codes)
 
 
 def _required(fields: dict[str, Node], qtype: QuestionType, what: Message) -> bool:
@@ -1014,6 +1077,7 @@ def _scale_data(scale: Scale) -> dict:
 def _section_data(section: Section, declared: dict[str, Scale]) -> dict:
     data = {"code": section.code, "title": _label_data(section.title)}
     _put(data, "description", section.description)
+    _put(data, "show_if", section.show_if)
     data["questions"] = [_question_data(q, declared) for q in section.questions]
     return data
 
@@ -1033,6 +1097,7 @@ def _question_data(q: Question, declared: dict[str, Scale]) -> dict:
     _put(data, "min_value", q.min_value)
     _put(data, "max_value", q.max_value)
     _put(data, "max_length", q.max_length)
+    _put(data, "show_if", q.show_if)
     return data
 
 

@@ -135,6 +135,8 @@ class Question:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int | None = None
+    # When the question is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
     line: int = field(default=0, compare=False)
 
@@ -148,6 +150,8 @@ class Section:
     title: Label
     questions: tuple[Question, ...]
     description: Label | None = None
+    # When the section is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
 
 
 @dataclass(frozen=True)

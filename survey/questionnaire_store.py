@@ -51,9 +51,12 @@ def digest(q: qm.Questionnaire) -> str:
 
 
 def _drop_unhashed(data: Any) -> None:
-    """Remove the source lines, and a scale's satisfied and dissatisfied points when empty."""
+    """Remove the source lines, a scale's satisfied and dissatisfied points when empty, and
+    an absent condition (a definition without conditions hashes as before they existed)."""
     if isinstance(data, dict):
         data.pop("line", None)
+        if data.get("show_if", "") is None:
+            del data["show_if"]
         for key in SCALE_BOXES:
             if "points" in data and not data.get(key, True):
                 del data[key]
@@ -114,6 +117,7 @@ def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
             title_en=s.title.en,
             description_zh=s.description.zh if s.description else None,
             description_en=s.description.en if s.description else None,
+            show_if=s.show_if,
         )
         version.sections.append(section)
         for q_pos, question in enumerate(s.questions):
@@ -143,6 +147,7 @@ def _question_row(q: qm.Question, position: int) -> Question:
         min_value=q.min_value,
         max_value=q.max_value,
         max_length=q.max_length,
+        show_if=q.show_if,
     )
 
 
@@ -220,6 +225,7 @@ def _section(s: Section) -> qm.Section:
         title=qm.Label(s.title_zh, s.title_en),
         description=_label(s.description_zh, s.description_en),
         questions=tuple(_question(q) for q in s.questions),
+        show_if=s.show_if,
     )
 
 
@@ -239,6 +245,7 @@ def _question(q: Question) -> qm.Question:
         min_value=q.min_value,
         max_value=q.max_value,
         max_length=q.max_length,
+        show_if=q.show_if,
     )
 
 

@@ -39,6 +39,12 @@ from survey.models import LibraryScale, QuestionnaireVersion, RespondentGroup, U
 from survey.questionnaire_store import scale_name
 
 MAX_TEXT = 4000
+# What the condition field says of its syntax (questionnaires.conditions), on both forms.
+SHOW_IF_HELP = _l(
+    "Leave empty to always ask. Otherwise a condition on earlier questions, by their codes: "
+    "${used_meetings} = 'yes', ${doc_timeliness} >= 4, selected(${channels}, 'phone'), "
+    "${comment} != '' (answered); combine with and, or, not(...) and parentheses."
+)
 TEXT = [Optional(), Length(max=MAX_TEXT)]
 TITLE = [Optional(), Length(max=300)]
 
@@ -140,12 +146,18 @@ class SectionForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=TITLE)
     description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
     description_en = TextAreaField(_l("Introduction in English"), validators=TEXT)
+    show_if = StringField(
+        _l("Ask this section only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save section"))
 
     KEYS: ClassVar[dict[str, str]] = {
         "code": "code",
         "title": "title_zh",
         "description": "description_zh",
+        "show_if": "show_if",
     }
 
     def section(self) -> qm.Section:
@@ -154,6 +166,7 @@ class SectionForm(FlaskForm):
             title=label(self.title_zh.data, self.title_en.data),
             questions=(),
             description=optional_label(self.description_zh.data, self.description_en.data),
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -165,6 +178,7 @@ def section_data(section: qm.Section) -> dict[str, Any]:
         "title_en": section.title.en,
         "description_zh": description.zh,
         "description_en": description.en,
+        "show_if": section.show_if or "",
     }
 
 
@@ -220,6 +234,11 @@ class QuestionForm(FlaskForm):
         validators=[Optional(), NumberRange(1, MAX_TEXT_LENGTH)],
         description=_l("Empty for the most, 4000."),
     )
+    show_if = StringField(
+        _l("Ask this question only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save question"))
 
     KEYS: ClassVar[dict[str, str]] = {
@@ -237,6 +256,7 @@ class QuestionForm(FlaskForm):
         "min_value": "min_value",
         "max_value": "max_value",
         "max_length": "max_length",
+        "show_if": "show_if",
     }
 
     def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
@@ -258,6 +278,7 @@ class QuestionForm(FlaskForm):
             min_value=self.min_value.data,
             max_value=self.max_value.data,
             max_length=self.max_length.data,
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -293,6 +314,7 @@ def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
         "min_value": q.min_value,
         "max_value": q.max_value,
         "max_length": q.max_length,
+        "show_if": q.show_if or "",
     }
 
 

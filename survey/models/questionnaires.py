@@ -82,6 +82,8 @@ class Section(db.Model):
     title_en: Mapped[str] = mapped_column(String(300))
     description_zh: Mapped[str | None] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
+    # The section's condition (questionnaires.conditions); None: always shown.
+    show_if: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[QuestionnaireVersion] = relationship(back_populates="sections")
     questions: Mapped[list[Question]] = relationship(
@@ -116,6 +118,8 @@ class Question(db.Model):
     min_value: Mapped[int | None] = mapped_column(Integer)
     max_value: Mapped[int | None] = mapped_column(Integer)
     max_length: Mapped[int | None] = mapped_column(Integer)
+    # The question's condition (questionnaires.conditions); None: always shown.
+    show_if: Mapped[str | None] = mapped_column(Text)
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[QuestionnaireVersion] = relationship()
