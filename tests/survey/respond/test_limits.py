@@ -126,3 +126,24 @@ def test_the_dashboard_summarises_whole_numbers_and_withholds_too_few(
     ]
     cells = [c.split("<")[0] for c in row.split('class="num">')[1:]]
     assert cells == ["5", "30.0", "40.0", "10", "100"]  # n, median, mean, lowest, highest
+
+
+def test_a_note_with_a_condition_carries_it_like_a_question(app):
+    from flask import render_template
+
+    from survey.questionnaire_form import form_for
+
+    definition = loads(
+        "id: t\ntitle: T\nsections:\n  - code: s\n    title: S\n    questions:\n"
+        "      - {code: used, type: choice, text: 'Used it', choices: [{code: 'yes', label: 'Yes'},"
+        " {code: 'no', label: 'No'}]}\n"
+        "      - {code: why, type: note, text: Thanks for using it, show_if: \"${used} = 'yes'\"}\n"
+    )
+    with app.test_request_context("/?lang=en"):
+        form = form_for(definition, "en")(formdata=None)
+        html = render_template(
+            "respond/_questions.html", form=form, questionnaire=definition, lang="en"
+        )
+    note = html[html.index('id="question-why"') :]
+    assert note.startswith('id="question-why" data-show-if=')
+    assert "data-condition-note" in note[: note.index("</div>")]
