@@ -25,7 +25,7 @@ A definition file holds one questionnaire::
         show_if: "${doc_timeliness} <= 2"          # optional: only earlier sections' questions
         questions:                                 # at least one
           - code: doc_timeliness                   # unique in the whole file
-            type: rating                           # rating | choice | multi | text | nps
+            type: rating                           # rating | choice | multi | text | nps | integer | note
             text: {zh: 公文办理的及时性, en: Timeliness of document handling}
             category: services.documents           # optional, dotted lower-case
             served_unit: documents                 # optional, declared in served_units
@@ -35,6 +35,14 @@ A definition file holds one questionnaire::
             follow_up: {zh: 请告诉我们原因, en: Please tell us why}  # optional, rating only
             help: {zh: ..., en: ...}               # optional
             show_if: "${used_meetings} = 'yes'"    # optional: see questionnaires.conditions
+          - code: staff_count
+            type: integer                          # a whole number
+            text: {zh: 贵单位有多少工作人员？, en: How many staff does your unit have?}
+            min_value: 0                           # optional, integer only
+            max_value: 5000                        # optional, integer only
+          - code: intro
+            type: note                             # text only: no answer, never required
+            text: {zh: 以下问题关于会议服务。, en: The next questions are about meetings.}
           - code: contact_channel
             type: choice                           # choice and multi need choices
             text: {zh: 您主要通过何种方式联系我办？, en: How do you mostly contact the office?}
@@ -59,6 +67,9 @@ Rules:
   ``dissatisfied`` values instead: at least one each, the highest (lowest) points without a gap,
   since the analysis counts from a value up (down), and never the same point in both.
 - ``follow_up`` is asked when a rating is one of its scale's dissatisfied points.
+- ``min_value`` and ``max_value`` (integer only) are whole numbers within ±1,000,000,000, the
+  first not above the second; ``max_length`` (text only) is 1..4000 characters (default 4000).
+  A ``note`` shows its text only: it cannot be ``required``.
 - An optional key left empty (``help:`` with nothing after it) counts as absent.
 - Unknown keys are refused (typo protection), and so are YAML anchors and aliases, which a
   definition never needs and which would let a small file expand into a huge one.
@@ -93,7 +104,7 @@ from .model import (
     Section,
     ServedUnit,
 )
-from .types import BUILTIN_SCALES, QUESTION_TYPES, QuestionType
+from .types import BUILTIN_SCALES, INTEGER_LIMIT, MAX_TEXT_LENGTH, QUESTION_TYPES, QuestionType
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
 MAX_CODE_LENGTH = 40
@@ -558,6 +569,9 @@ _QUESTION_KEYS = _Keys(
         "follow_up",
         "help",
         "show_if",
+        "min_value",
+        "max_value",
+        "max_length",
     ),
 )
 
@@ -758,6 +772,7 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
         follow_up=_optional_label(fields, "follow_up", _part(what, "follow_up")),
         help=_optional_label(fields, "help", _part(what, "help")),
         show_if=show_if,
+        **_limits(fields, what),
         line=_line(node),
     )
     declared.earlier[code] = question
@@ -814,7 +829,11 @@ def _codes_ahead(sections: Node) -> frozenset[str]:
 def _required(fields: dict[str, Node], qtype: QuestionType, what: Message) -> bool:
     if "required" not in fields:
         return qtype.default_required
-    return _boolean(fields["required"], message(N_("%(what)s: required"), what=what))
+    required = _boolean(fields["required"], message(N_("%(what)s: required"), what=what))
+    if required and not qtype.answered:
+        template = N_("%(what)s: a %(type)s question has no answer, so it cannot be required")
+        raise _Invalid(_line(fields["required"]), message(template, what=what, type=qtype.name))
+    return required
 
 
 def _question_type(node: Node, what: Message) -> QuestionType:
@@ -844,11 +863,53 @@ def _check_type_keys(fields: dict[str, Node], qtype: QuestionType, what: Message
             template = N_("%(what)s: a %(type)s question takes no scale")
             reason = message(template, what=what, type=name)
         raise _Invalid(_line(fields["scale"]), reason)
+    for key in ("min_value", "max_value", "max_length"):
+        allowed = qtype.takes_range if key != "max_length" else qtype.takes_max_length
+        if key in fields and not allowed:
+            takers = [
+                t.name
+                for t in QUESTION_TYPES.values()
+                if (t.takes_range if key != "max_length" else t.takes_max_length)
+            ]
+            template = N_("%(what)s: %(key)s is only for %(types)s questions, not %(type)s")
+            reason = message(template, what=what, key=key, types=" or ".join(takers), type=name)
+            raise _Invalid(_line(fields[key]), reason)
     if "follow_up" in fields and not qtype.takes_follow_up:
         takers = " or ".join(sorted(t.name for t in QUESTION_TYPES.values() if t.takes_follow_up))
         template = N_("%(what)s: follow_up is only for %(types)s questions, not %(type)s")
         reason = message(template, what=what, types=takers, type=name)
         raise _Invalid(_line(fields["follow_up"]), reason)
+
+
+def _limits(fields: dict[str, Node], what: Message) -> dict[str, int | None]:
+    """`min_value` and `max_value` (whole numbers within ±INTEGER_LIMIT, the first not above
+    the second) and `max_length` (1..MAX_TEXT_LENGTH); the type's keys were checked before."""
+    found: dict[str, int | None] = {}
+    for key in ("min_value", "max_value"):
+        found[key] = None
+        if key in fields:
+            value = _integer(fields[key], _part(what, key))
+            if abs(value) > INTEGER_LIMIT:
+                template = N_("%(what)s is outside %(low)s..%(high)s")
+                reason = message(
+                    template, what=_part(what, key), low=-INTEGER_LIMIT, high=INTEGER_LIMIT
+                )
+                raise _Invalid(_line(fields[key]), reason)
+            found[key] = value
+    low, high = found["min_value"], found["max_value"]
+    if low is not None and high is not None and low > high:
+        template = N_("%(what)s: min_value %(low)s is greater than max_value %(high)s")
+        reason = message(template, what=what, low=low, high=high)
+        raise _Invalid(_line(fields["max_value"]), reason)
+    found["max_length"] = None
+    if "max_length" in fields:
+        length = _integer(fields["max_length"], _part(what, "max_length"))
+        if not 1 <= length <= MAX_TEXT_LENGTH:
+            template = N_("%(what)s must be from 1 to %(most)s")
+            reason = message(template, what=_part(what, "max_length"), most=MAX_TEXT_LENGTH)
+            raise _Invalid(_line(fields["max_length"]), reason)
+        found["max_length"] = length
+    return found
 
 
 def _line_of(fields: dict[str, Node]) -> int:
@@ -1034,6 +1095,9 @@ def _question_data(q: Question, declared: dict[str, Scale]) -> dict:
     _put(data, "follow_up", q.follow_up)
     _put(data, "help", q.help)
     _put(data, "show_if", q.show_if)
+    _put(data, "min_value", q.min_value)
+    _put(data, "max_value", q.max_value)
+    _put(data, "max_length", q.max_length)
     return data
 
 

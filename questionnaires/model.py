@@ -132,6 +132,11 @@ class Question:
     help: Label | None = None
     # When the question is shown (questionnaires.conditions), None for always.
     show_if: str | None = None
+    # Limits: the smallest and largest whole number an `integer` answer may be, and the most
+    # characters a `text` answer may have (None: the type's own limit).
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
     line: int = field(default=0, compare=False)
 

@@ -26,14 +26,16 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, Regexp, StopValidation
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from questionnaires import QUESTION_TYPES, AnswerError, conditions
 from questionnaires.model import Question, Questionnaire
+from questionnaires.types import max_length
 from survey.i18n import translated
 
 # Fields are named "q_<code>" so that no question code can shadow a Form attribute
@@ -94,7 +96,21 @@ def _multi(q: Question, lang: str, validators: list) -> Field:
 
 
 def _text(q: Question, lang: str, validators: list) -> Field:
-    return TextAreaField(q.text.get(lang), validators=validators)
+    # The browser stops at the limit too; the server's check (the type's parse) is the rule.
+    return TextAreaField(
+        q.text.get(lang), validators=validators, render_kw={"maxlength": max_length(q)}
+    )
+
+
+def _number(q: Question, lang: str, validators: list) -> Field:
+    # A text field shown as a number input: the type's parse says what is wrong, in words,
+    # where WTForms' IntegerField would only say "Not a valid integer value".
+    return StringField(
+        q.text.get(lang),
+        validators=validators,
+        widget=NumberInput(step=1, min=q.min_value, max=q.max_value),
+        render_kw={"inputmode": "numeric"},
+    )
 
 
 #: The WTForms field of each kind of form field a question type names (``QuestionType.field``).
@@ -103,6 +119,7 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str, list], Field]] = {
     "radio": _choice,
     "checkboxes": _multi,
     "textarea": _text,
+    "number": _number,
 }
 
 
@@ -278,8 +295,10 @@ def form_for(
     enforce_required=False (saving a draft) unanswered required questions pass, but every
     given answer is still checked.
     """
-    attrs: dict[str, Any] = {"questions": questionnaire.questions(), "questionnaire": questionnaire}
-    for q in questionnaire.questions():
+    # A note is shown, never answered: it has no field, and counts for no progress.
+    answered = tuple(q for q in questionnaire.questions() if QUESTION_TYPES[q.type].answered)
+    attrs: dict[str, Any] = {"questions": answered, "questionnaire": questionnaire}
+    for q in answered:
         required = q.required and enforce_required
         validators = (
             [RequiredWhenShown(message=_l("Please answer this question."))]
@@ -310,7 +329,12 @@ def condition_note(questionnaire: Questionnaire | None, show_if: str, lang: str)
     """When to answer a question or a section, in words, for the page without JavaScript:
     "Answer only if you answered 'Yes' to question 3". Questions are named by their number on
     the page (the order of `questionnaire`, as the group sees it), values by their labels."""
-    questions = questionnaire.questions() if questionnaire is not None else ()
+    # Numbered as on the page: notes, which are not answered, take no number.
+    questions = tuple(
+        q
+        for q in (questionnaire.questions() if questionnaire is not None else ())
+        if QUESTION_TYPES[q.type].answered
+    )
     numbers = {q.code: n for n, q in enumerate(questions, start=1)}
     by_code = {q.code: q for q in questions}
 

@@ -116,6 +116,10 @@ class Question(db.Model):
     help_en: Mapped[str | None] = mapped_column(Text)
     # The question's condition (questionnaires.conditions); None: always shown.
     show_if: Mapped[str | None] = mapped_column(Text)
+    # Limits of an integer answer (min_value, max_value) and of a text answer (max_length).
+    min_value: Mapped[int | None] = mapped_column(Integer)
+    max_value: Mapped[int | None] = mapped_column(Integer)
+    max_length: Mapped[int | None] = mapped_column(Integer)
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[QuestionnaireVersion] = relationship()

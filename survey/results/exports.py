@@ -40,6 +40,7 @@ from sqlalchemy import select
 from questionnaires import QUESTION_TYPES, conditions
 from questionnaires.model import Questionnaire
 from survey import audit
+from survey.database import begin_write
 from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
@@ -165,7 +166,8 @@ class RawLayout:
 
 def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
     definition = to_model(round_.version)
-    questions = definition.questions()
+    # A note has no answer, so no column.
+    questions = [q for q in definition.questions() if QUESTION_TYPES[q.type].answered]
     anonymous = bool(round_.anonymous)
     with force_locale(lang):
         other = str(OTHER_GROUPS)
@@ -293,7 +295,10 @@ def identifies_units(round_: Round) -> bool:
 def record_download(round_: Round, fmt: str, raw: bool = False, **detail: Any) -> None:
     """Record a download of the round's results in the audit log (who, which round, which
     format, and whether it held the raw answers with unit codes), committed before the file
-    leaves, so that a download is never without its record."""
+    leaves, so that a download is never without its record. A download is a GET that began by
+    reading: the record gets a write transaction of its own (begin_write), as SQLite cannot turn
+    a read into a write once another request has committed since."""
+    begin_write(db.session)
     audit.record(
         "raw_answers_downloaded" if raw else "results_downloaded",
         target=f"round:{round_.id}",

@@ -86,7 +86,7 @@
   function sync() {
     var answers = {};
     var sectionShown = true;
-    form.querySelectorAll(".survey-section, .question").forEach(function (element) {
+    form.querySelectorAll(".survey-section, .question, .survey-note").forEach(function (element) {
       var rule = condition(element);
       if (element.classList.contains("survey-section")) {
         sectionShown = !rule || holds(rule, answers);
