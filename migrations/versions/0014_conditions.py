@@ -1,7 +1,7 @@
 """Conditions (skip logic): a question's and a section's show_if
 
-Revision ID: 0013_conditions
-Revises: 0012_shared_files_and_exports
+Revision ID: 0014_conditions
+Revises: 0013_scale_library
 Create Date: 2026-12-06 02:15:00
 
 The condition's source text (questionnaires.conditions); NULL, the value of every existing
@@ -11,8 +11,8 @@ row, means always shown.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_conditions"
-down_revision = "0012_shared_files_and_exports"
+revision = "0014_conditions"
+down_revision = "0013_scale_library"
 branch_labels = None
 depends_on = None
 
