@@ -82,11 +82,12 @@
     });
   }
 
-  // In the order of the page: a hidden question's answer counts as not given further on.
+  // In the order of the page: a hidden question's answer counts as not given further on. A
+  // grid's box carries its rows' condition too, so that its text and header go with them.
   function sync() {
     var answers = {};
     var sectionShown = true;
-    form.querySelectorAll(".survey-section, .question, .survey-note").forEach(function (element) {
+    form.querySelectorAll(".survey-section, .grid-question, .question, .survey-note").forEach(function (element) {
       var rule = condition(element);
       if (element.classList.contains("survey-section")) {
         sectionShown = !rule || holds(rule, answers);
@@ -116,9 +117,8 @@
       }
     });
     var n = 0;
-    form.querySelectorAll(".question").forEach(function (question) {
-      var number = question.querySelector(".question__number");
-      if (number && !question.closest("[hidden]")) number.textContent = ++n + ".";
+    form.querySelectorAll(".question__number").forEach(function (number) {
+      if (!number.closest("[hidden]")) number.textContent = ++n + ".";
     });
   }
 

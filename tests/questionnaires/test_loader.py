@@ -224,7 +224,7 @@ def test_error_text_is_file_line_reason():
     assert (err.filename, err.line) == ("bad.yaml", 7)
     assert str(err) == (
         "bad.yaml:7: question 'doc_speed': unknown type 'ratting' "
-        "(expected one of choice, integer, multi, note, nps, rating, text)"
+        "(expected one of choice, grid, integer, multi, note, nps, rating, text)"
     )
     assert isinstance(err, ValueError)
 
