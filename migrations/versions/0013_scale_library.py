@@ -50,8 +50,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("question") as batch:
-        batch.drop_column("max_length")
-        batch.drop_column("max_value")
-        batch.drop_column("min_value")
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch would copy the question table,
+    # which the answer table's foreign key forbids dropping on SQLite.
+    op.drop_column("question", "max_length")
+    op.drop_column("question", "max_value")
+    op.drop_column("question", "min_value")
     op.drop_table("scale")

@@ -94,6 +94,8 @@ def test_format_md_example_loads_and_round_trips():
         "doc_timeliness",
         "doc_rules_clear",
         "contact_channel",
+        "meetings_intro",
+        "meetings_attended",
         "comment",
     ]
     assert loads(dump(questionnaire)) == questionnaire
