@@ -51,6 +51,8 @@ def upgrade():
 
 
 def downgrade():
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch would copy the question table,
+    # which the answer table's foreign key forbids dropping on SQLite.
     op.drop_column("question", "max_length")
     op.drop_column("question", "max_value")
     op.drop_column("question", "min_value")

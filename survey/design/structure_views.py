@@ -7,7 +7,7 @@ from dataclasses import replace
 from flask import flash, render_template, request
 from flask_babel import gettext as _
 
-from questionnaires import GRID_TYPE
+from questionnaires import GRID_TYPE, QUESTION_TYPES
 from questionnaires import model as qm
 from survey import editing
 from survey.design import bp
@@ -131,6 +131,18 @@ def _scales(
     return scales
 
 
+def condition_codes(definition: qm.Questionnaire, before: str | None) -> list[qm.Question]:
+    """The questions a condition of question `before` (None: a new one, added at the end) may
+    refer to: the answered ones before it, listed beside the condition field."""
+    found = []
+    for q in definition.questions():
+        if q.code == before:
+            break
+        if QUESTION_TYPES[q.type].answered:
+            found.append(q)
+    return found
+
+
 def _render_question(
     form: QuestionForm,
     version: QuestionnaireVersion,
@@ -148,6 +160,7 @@ def _render_question(
         categories=categories,
         button=EmptyForm(),
         mode=mode,
+        condition_codes=condition_codes(definition, question.code if question else None),
     )
 
 
