@@ -25,6 +25,7 @@ from .model import (
 )
 from .types import (
     BUILTIN_SCALES,
+    INTEGER_LIMIT,
     MAX_TEXT_LENGTH,
     NPS11,
     QUESTION_TYPES,
@@ -43,6 +44,7 @@ __all__ = [
     "DEFINITIONS_DIR",
     "GRID_ROW_TYPE",
     "GRID_TYPE",
+    "INTEGER_LIMIT",
     "LANGUAGES",
     "MAX_TEXT_LENGTH",
     "NPS11",

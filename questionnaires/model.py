@@ -148,6 +148,13 @@ class Question:
     choices: tuple[Choice, ...] = ()
     follow_up: Label | None = None
     help: Label | None = None
+    # Limits: the smallest and largest whole number an `integer` answer may be, and the most
+    # characters a `text` answer may have (None: the type's own limit).
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+    # When the question is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
     # The grid this question is a row of (its type is then rating), None for a question alone.
     grid: Grid | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
@@ -190,6 +197,8 @@ class Section:
     title: Label
     questions: tuple[Question, ...]
     description: Label | None = None
+    # When the section is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
 
     def blocks(self) -> tuple[Question | GridRows, ...]:
         """The section's questions with each grid's rows gathered (see `blocks`)."""

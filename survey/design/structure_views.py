@@ -33,6 +33,8 @@ from survey.design.questionnaire_forms import (
     show_error,
     version_scales,
 )
+from survey.editing.scales import LIBRARY_PREFIX, copy_into, library_scales
+from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import (
     Question,
@@ -110,7 +112,23 @@ def section_move(version_id: int, section_id: int):
 def _question_form(
     version: QuestionnaireVersion, definition: qm.Questionnaire, data: dict | None = None
 ) -> QuestionForm:
-    return question_form(definition, [s.id for s in version.sections], current_language(), data)
+    return question_form(
+        definition, [s.id for s in version.sections], current_language(), data, library_scales()
+    )
+
+
+def _scales(
+    version: QuestionnaireVersion, definition: qm.Questionnaire, form: QuestionForm
+) -> dict[str, qm.Scale]:
+    """The scales the question may use; a library scale picked in the form is copied into the
+    version first (raises EditError), and the form then names it by its code."""
+    scales = version_scales(definition)
+    picked = form.scale.data or ""
+    if picked.startswith(LIBRARY_PREFIX):
+        scale = copy_into(version, picked.removeprefix(LIBRARY_PREFIX))
+        scales[scale.code] = scale
+        form.scale.data = scale.code
+    return scales
 
 
 def _render_question(
@@ -133,6 +151,13 @@ def _render_question(
     )
 
 
+def _undo(form: QuestionForm, picked: str | None) -> None:
+    """Forget a refused edit (and a library scale copied for it), but keep what was typed,
+    the library scale picked included."""
+    db.session.rollback()
+    form.scale.data = picked
+
+
 @bp.route("/versions/<int:version_id>/questions/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def question_create(version_id: int):
@@ -149,13 +174,15 @@ def question_create(version_id: int):
     )
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
-        scales = version_scales(definition)
+        picked = form.scale.data
         try:
+            scales = _scales(version, definition, form)
             if form.type.data == GRID_TYPE:
                 editing.add_grid(section, form.grid_rows(scales))
             else:
                 editing.add_question(section, form.question(scales))
         except editing.EditError as error:
+            _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Question added."), f"question-{form.code.data.strip()}")
@@ -174,22 +201,24 @@ def question_update(version_id: int, question_id: int):
     form = _question_form(version, definition, question_data(current, question.section_id))
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
-        changed = form.question(version_scales(definition))
-        if current.grid is not None:
-            # A row says its code, text, category, served unit and follow-up; the rest is
-            # its grid's, and it stays in its grid.
-            changed = replace(
-                current,
-                code=changed.code,
-                text=changed.text,
-                category=changed.category,
-                served_unit=changed.served_unit,
-                follow_up=changed.follow_up,
-            )
-            section = question.section
+        picked = form.scale.data
         try:
+            changed = form.question(_scales(version, definition, form))
+            if current.grid is not None:
+                # A row says its code, text, category, served unit and follow-up; the rest is
+                # its grid's, and it stays in its grid.
+                changed = replace(
+                    current,
+                    code=changed.code,
+                    text=changed.text,
+                    category=changed.category,
+                    served_unit=changed.served_unit,
+                    follow_up=changed.follow_up,
+                )
+                section = question.section
             editing.update_question(question, changed, section)
         except editing.EditError as error:
+            _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Question saved."), f"question-{question.code}")
@@ -213,6 +242,7 @@ def grid_update(version_id: int, question_id: int):
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
         kept = {q.code: q for q in rows}
+        picked = form.scale.data
         try:
             if form.type.data != GRID_TYPE:
                 raise editing.EditError(
@@ -221,9 +251,10 @@ def grid_update(version_id: int, question_id: int):
                     ),
                     "type",
                 )
-            new_rows = form.grid_rows(version_scales(definition), kept)
+            new_rows = form.grid_rows(_scales(version, definition, form), kept)
             editing.update_grid(question, new_rows, section)
         except editing.EditError as error:
+            _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Grid saved."), f"question-{form.code.data.strip()}")

@@ -14,6 +14,7 @@ from questionnaires import model as qm
 from survey.editing.rules import (
     EditError,
     check,
+    check_order,
     copy_columns,
     has_answers,
     renumber,
@@ -153,5 +154,7 @@ def move_block(row: Question, step: int) -> None:
     target = index + step
     if 0 <= target < len(blocks):
         blocks[index], blocks[target] = blocks[target], blocks[index]
-    section.questions = renumber([q for b in blocks for q in b])
+    moved = [q for b in blocks for q in b]
+    check_order(section, moved)  # a condition may not come to refer to a later question
+    section.questions = renumber(moved)
     save_edit(version)

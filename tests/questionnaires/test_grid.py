@@ -154,7 +154,7 @@ def test_dump_refuses_rows_that_differ_in_a_shared_key():
             "      - {code: g, type: grid, text: G, choices: [], rows: [{code: a, text: A}]}\n",
             FIRST,
             "question 'g': unknown key 'choices' (expected one of code, type, text, rows, "
-            "category, served_unit, required, audience, scale, follow_up, help)",
+            "category, served_unit, required, audience, scale, follow_up, help, show_if)",
         ),
         (
             "      - {code: g, type: grid, text: G, rows: [{code: a, text: A}, {code: a, text: B}]}\n",

@@ -1,7 +1,7 @@
 """Grid questions: the grid a rating question is a row of
 
-Revision ID: 0013_grid_questions
-Revises: 0012_shared_files_and_exports
+Revision ID: 0015_grid_questions
+Revises: 0014_conditions
 Create Date: 2026-12-06 02:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-06 02:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_grid_questions"
-down_revision = "0012_shared_files_and_exports"
+revision = "0015_grid_questions"
+down_revision = "0014_conditions"
 branch_labels = None
 depends_on = None
 
