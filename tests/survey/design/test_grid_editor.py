@@ -167,7 +167,7 @@ def test_a_grid_is_deleted_with_its_rows(client, auth, draft):
 def test_the_version_page_and_preview_show_the_grid(client, auth, draft):
     auth.login()
     page = client.get(f"/design/versions/{draft.id}?lang=en").text
-    assert 'id="question-doc_aspects"' in page and "Grid row:" in page
+    assert 'id="question-doc_aspects"' in page and "Grid:" in page
     first = row(draft, "doc_timeliness")
     assert f"/design/versions/{draft.id}/grids/{first.id}/edit" in page
     preview = client.get(f"/design/versions/{draft.id}/preview?group=mayors&lang=en").text
