@@ -214,7 +214,8 @@ class QuestionForm(FlaskForm):
         validate_choice=True,
         description=_l("Tick none to ask every respondent group."),
     )
-    scale = SelectField(_l("Scale (rating only)"), validate_choice=True)
+    # Not posted when the editor's script hides it (a type without a scale): the type's own.
+    scale = SelectField(_l("Scale (rating only)"), validate_choice=True, default="")
     choices = TextAreaField(
         _l("Choices (one choice and several choices only)"),
         validators=TEXT,

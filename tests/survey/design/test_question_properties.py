@@ -84,3 +84,21 @@ def _id(version):
     return db.session.scalar(
         select(Question.id).where(Question.version_id == version.id, Question.code == "extra")
     )
+
+
+def test_a_question_posted_without_the_fields_its_type_does_not_use_is_saved(client, auth, draft):
+    """The editor's script hides and disables the fields of other types (the scale of a
+    choice question among them), so the browser posts none of them."""
+    auth.login()
+    data = {
+        "section": draft.sections[0].id,
+        "code": "picked",
+        "type": "choice",
+        "text_zh": "题目",
+        "text_en": "Question",
+        "served_unit": "",
+        "choices": "yes|是|Yes\nno|否|No",
+    }  # no "scale", no "rows", no limits, no follow-up
+    response = client.post(f"/design/versions/{draft.id}/questions/new?lang=en", data=data)
+    assert response.status_code == 302
+    assert [c.code for c in saved(draft, "picked").choices] == ["yes", "no"]
