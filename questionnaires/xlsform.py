@@ -169,13 +169,21 @@ def dump(questionnaire: Questionnaire) -> bytes:
     """The questionnaire as an .xlsx XLSForm that pyxform converts and `loads` reads back to an
     equal questionnaire."""
     import openpyxl
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for name, rows in _Writer(questionnaire).sheets().items():
         sheet = workbook.create_sheet(name)
         for row in rows:
-            sheet.append(row)
+            try:
+                sheet.append(row)
+            except IllegalCharacterError:
+                raise ValueError(f"sheet {name!r}: a text holds a control character") from None
+            for cell in sheet[sheet.max_row]:
+                # openpyxl would write a text starting with "=" as a formula.
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)
@@ -336,13 +344,13 @@ class _Reader:
                         "only Chinese (zh) and English (en) are"
                     )
                     reason = message(template, column=repr(column), language=repr(suffix))
+            elif base.startswith("media") or base in ("image", "audio", "video"):
+                template = N_("column %(column)s cannot be mapped: the format has no media")
+                reason = message(template, column=repr(column))
             elif survey and base not in (
                 {"type", "name", "required", "relevant", "constraint"} | _IGNORED_SURVEY
             ):
                 template = N_("column %(column)s cannot be mapped to the questionnaire format")
-                reason = message(template, column=repr(column))
-            elif base.startswith("media") or base in ("image", "audio", "video"):
-                template = N_("column %(column)s cannot be mapped: the format has no media")
                 reason = message(template, column=repr(column))
             if reason is not None:
                 for row in sheet.rows:
