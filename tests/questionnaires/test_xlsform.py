@@ -30,8 +30,8 @@ from questionnaires import (
     dump,
     load_dir,
     loads,
+    xlsform,
 )
-from questionnaires import xlsform
 from questionnaires.xlsform import XLSFormError
 
 HAS_SHOW_IF = "show_if" in {f.name for f in dataclasses.fields(Question)}
