@@ -65,6 +65,7 @@ def test_a_refused_workbook_shows_sheet_row_and_reason(client, auth):
         "residents.xlsx, sheet survey, row 3:</strong> type &#39;geopoint&#39; cannot be mapped"
         in page
     )
+    assert "Correct the workbook and choose it again." in page and "paste the corrected" not in page
     assert versions() == 0
 
 
