@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import model as _model
 from .loader import CODE, MAX_CODE_LENGTH, QUESTIONNAIRE_ID, QuestionnaireError
 from .loader import dump as dump_yaml
 from .loader import loads as loads_yaml
@@ -85,7 +86,7 @@ CODE_COLUMN = "bind::survey:code"
 # constraint_message and required_message; appearance is the look of a field on ODK Collect.
 _IGNORED_SURVEY = frozenset({"constraint_message", "required_message", "appearance"})
 _TRANSLATED = ("label", "hint", "constraint_message", "required_message", "guidance_hint")
-_MARKERS = ("rating", "nps", "follow_up")
+_MARKERS = ("rating", "nps", "follow_up", "grid")
 _TRUE = frozenset({"yes", "true", "true()", "1"})
 _FALSE = frozenset({"", "no", "false", "false()", "0"})
 _INTEGER = re.compile(r"-?[0-9]{1,6}")
@@ -94,9 +95,12 @@ _RANGE = re.compile(rf"{_BOUND}(?:and{_BOUND})?")
 _LENGTH = re.compile(r"\s*string-length\(\s*\.\s*\)\s*<=\s*([0-9]{1,9})\s*")
 # The question code in a line of the YAML that `dump_yaml` writes: sections' at two spaces,
 # their questions' at six.
-_YAML_CODE = re.compile(r"^( {2}| {6})- code: '?([^'\s]+)'?$")
+# A grid's rows at ten.
+_YAML_CODE = re.compile(r"^( {2}| {6}| {10})- code: '?([^'\s]+)'?$")
 
 _QUESTION_FIELDS = frozenset(f.name for f in dataclasses.fields(Question))
+# Grids (a rating question's `grid`), once part of the model.
+_GRID = getattr(_model, "Grid", None)
 _SECTION_FIELDS = frozenset(f.name for f in dataclasses.fields(Section))
 
 
@@ -399,6 +403,7 @@ class _Reader:
     def _sections(self, title: Label) -> list[Section]:
         sections: list[Section] = []
         group: _Row | None = None  # the open begin_group row
+        grid: tuple[_Row, object] | None = None  # the open grid's row and its Grid
         questions: list[Question] = []
 
         def close(row: _Row | None) -> None:
@@ -422,16 +427,21 @@ class _Reader:
             kind, rest = _split_type(row.get("type"))
             if kind in METADATA_TYPES:
                 continue
-            if kind == "begin_group":
-                if group is not None:
-                    template = N_(
-                        "group %(name)s is inside group %(outer)s: groups within groups "
-                        "cannot be mapped (a section holds questions only)"
-                    )
+            if kind == "begin_group" and row.get(TYPE_COLUMN) == "grid":
+                if grid is not None:
+                    self._nested(row, grid[0])
+                grid = (row, self._grid(row))
+                first_row = len(questions)
+            elif kind == "end_group" and grid is not None:
+                if len(questions) == first_row:
                     reason = message(
-                        template, name=repr(row.get("name")), outer=repr(group.get("name"))
+                        N_("group %(name)s has no questions"), name=repr(grid[0].get("name"))
                     )
-                    raise _Refused("survey", row.number, reason)
+                    raise _Refused("survey", grid[0].number, reason)
+                grid = None
+            elif kind == "begin_group":
+                if group is not None:
+                    self._nested(row, group)
                 close(None)
                 group = row
             elif kind == "end_group":
@@ -442,8 +452,12 @@ class _Reader:
                 group = None
             elif row.get(TYPE_COLUMN) == "follow_up":
                 self._follow_up(row, questions)
+            elif grid is not None:
+                questions.append(self._grid_row(row, kind, rest, grid[1]))
             else:
                 questions.append(self._question(row, kind, rest))
+        if grid is not None:
+            group = grid[0]
         if group is not None:
             reason = message(
                 N_("group %(name)s is not closed by an end_group"), name=repr(group.get("name"))
@@ -453,6 +467,34 @@ class _Reader:
         if not sections:
             raise _Refused("survey", None, message(N_("the form asks no questions")))
         return sections
+
+    def _nested(self, row: _Row, outer: _Row) -> None:
+        template = N_(
+            "group %(name)s is inside group %(outer)s: groups within groups "
+            "cannot be mapped (a section holds questions only)"
+        )
+        reason = message(template, name=repr(row.get("name")), outer=repr(outer.get("name")))
+        raise _Refused("survey", row.number, reason)
+
+    def _grid(self, row: _Row) -> object:
+        """The Grid of a ``begin_group`` row marked ``grid``: its rows are the ratings inside."""
+        if _GRID is None:  # until grids are part of the format
+            self._cannot(row, TYPE_COLUMN)
+        code = self._code(row)
+        self.rows[("question", code)] = row.number
+        text = self._label(row, "label")
+        if text is None:
+            raise _Refused("survey", row.number, message(N_("the question has no label")))
+        for column in ("relevant", "constraint", "required"):
+            if row.get(column):
+                self._cannot(row, column)
+        return _GRID(code=code, text=text, help=self._label(row, "hint"))
+
+    def _grid_row(self, row: _Row, kind: str, rest: list[str], grid: object) -> Question:
+        if row.get(TYPE_COLUMN) != "rating":
+            template = N_("a row of grid %(grid)s must be a select_one marked rating")
+            raise _Refused("survey", row.number, message(template, grid=repr(grid.code)))
+        return dataclasses.replace(self._question(row, kind, rest), grid=grid)
 
     def _section(self, row: _Row, questions: tuple[Question, ...]) -> Section:
         code = self._code(row, CODE_COLUMN if row.get(CODE_COLUMN) else "name")
@@ -764,6 +806,7 @@ _SURVEY_COLUMNS = [
     "required",
     "relevant",
     "constraint",
+    "appearance",
     TYPE_COLUMN,
     CODE_COLUMN,
     CATEGORY_COLUMN,
@@ -785,6 +828,7 @@ class _Writer:
         self.choices: list[list] = [list(_CHOICE_COLUMNS)]
         self.written: set[str] = set()
         self.names = {q.code for q in questionnaire.questions()}
+        self.names |= {q.grid.code for q in questionnaire.questions() if _grid_of(q)}
 
     def sheets(self) -> dict[str, list[list]]:
         q = self.q
@@ -827,8 +871,27 @@ class _Writer:
                 "relevant": getattr(section, "show_if", None),
             }
         )
+        grid = None
         for question in section.questions:
+            if _grid_of(question) != grid:
+                if grid is not None:
+                    self._row({"type": "end_group", "name": grid.code})
+                grid = _grid_of(question)
+                if grid is not None:
+                    self._row(
+                        {
+                            "type": "begin_group",
+                            "name": grid.code,
+                            **_label_cells("label", grid.text),
+                            **_label_cells("hint", grid.help),
+                            # One screen for the rows on ODK Collect; ignored when read back.
+                            "appearance": "field-list",
+                            TYPE_COLUMN: "grid",
+                        }
+                    )
             self._question(question)
+        if grid is not None:
+            self._row({"type": "end_group", "name": grid.code})
         self._row({"type": "end_group", "name": name})
 
     def _question(self, q: Question) -> None:
@@ -899,6 +962,10 @@ class _Writer:
                 box = ""
             self.choices.append([scale.code, point.value, point.label.zh, point.label.en, box])
         self.written.add(scale.code)
+
+
+def _grid_of(q: Question) -> object:
+    return getattr(q, "grid", None)
 
 
 def _label_cells(base: str, label: Label | None) -> dict[str, str]:

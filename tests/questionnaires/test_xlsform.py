@@ -30,6 +30,7 @@ from questionnaires import (
     dump,
     load_dir,
     loads,
+    model,
     xlsform,
 )
 from questionnaires.xlsform import XLSFormError
@@ -515,3 +516,47 @@ def test_generated_questionnaires_round_trip_and_pyxform_accepts_them(generated)
     data = xlsform.dump(definition)
     assert xlsform.loads(data, "x.xlsx") == definition
     pyxform_converts(data)
+
+
+# ------------------------------------------------------------------------------------ grids
+
+GRID = getattr(model, "Grid", None)
+needs_grid = pytest.mark.skipif(GRID is None, reason="grid questions not merged yet")
+
+
+@needs_grid
+def test_a_grid_is_a_group_of_ratings_marked_grid():
+    survey = [
+        ["type", "name", "label", "hint", "appearance", "bind::survey:type"],
+        ["begin_group", "s", "部分", "", "", ""],
+        ["begin_group", "services", "请评价以下服务", "逐项评价", "field-list", "grid"],
+        ["select_one satisfaction5", "speed", "速度", "", "", "rating"],
+        ["text", "_speed_follow_up", "为什么？", "", "", "follow_up"],
+        ["select_one satisfaction5", "manner", "态度", "", "", "rating"],
+        ["end_group", "", "", "", "", ""],
+        ["text", "comment", "意见", "", "", ""],
+        ["end_group", "", "", "", "", ""],
+    ]
+    choices = [["list_name", "name", "label"]]
+    choices += [["satisfaction5", p.value, p.label.zh] for p in SATISFACTION5.points]
+    q = xlsform.loads(workbook(survey, choices, [["form_id"], ["f"]]))
+    speed, manner, comment = q.questions()
+    grid = GRID(
+        "services", Label("请评价以下服务", "请评价以下服务"), Label("逐项评价", "逐项评价")
+    )
+    assert speed.grid == grid and manner.grid == grid and comment.grid is None
+    assert speed.follow_up == Label("为什么？", "为什么？")
+    assert xlsform.loads(xlsform.dump(q)) == q
+    pyxform_converts(xlsform.dump(q))
+
+
+@needs_grid
+def test_a_grid_row_must_be_a_rating():
+    survey = [
+        ["type", "name", "label", "bind::survey:type"],
+        ["begin_group", "services", "请评价", "grid"],
+        ["text", "speed", "速度", ""],
+        ["end_group", "", "", ""],
+    ]
+    error = refused(survey)
+    assert error.row == 3 and "a row of grid 'services' must be" in error.reason
