@@ -42,6 +42,11 @@ needs_integer = pytest.mark.skipif(
     "integer" not in QUESTION_TYPES or not HAS_LIMITS, reason="integer type not merged yet"
 )
 needs_note = pytest.mark.skipif("note" not in QUESTION_TYPES, reason="note type not merged yet")
+GRID = getattr(model, "Grid", None)
+needs_grid = pytest.mark.skipif(GRID is None, reason="grid questions not merged yet")
+# The kinds of question the generated questionnaires ask: what the model has when the tests run.
+KINDS = ["rating", "nps", "choice", "multi", "text"]
+KINDS += [k for k in ("integer", "note") if k in QUESTION_TYPES] + (["grid"] if GRID else [])
 
 
 def workbook(survey: list[list], choices: list[list] | None = None, settings=None) -> bytes:
@@ -456,10 +461,11 @@ def questionnaires(draw) -> Questionnaire:
     units = tuple(ServedUnit(next(names), draw(labels)) for _ in range(draw(st.integers(0, 2))))
     declared = tuple(draw(scales(next(names))) for _ in range(draw(st.integers(0, 2))))
     sections = []
+    earlier: list[Question] = []  # choice questions a condition may refer to
     for _ in range(draw(st.integers(1, 3))):
         questions = []
         for _ in range(draw(st.integers(1, 4))):
-            kind = draw(st.sampled_from(["rating", "nps", "choice", "multi", "text"]))
+            kind = draw(st.sampled_from(KINDS))
             fields = {
                 "code": next(names),
                 "type": kind,
@@ -474,15 +480,35 @@ def questionnaires(draw) -> Questionnaire:
                 if groups
                 else (),
             }
+            if HAS_SHOW_IF and earlier and draw(st.booleans()):
+                target = draw(st.sampled_from(earlier))
+                fields["show_if"] = f"${{{target.code}}} = '{target.choices[0].code}'"
+            if kind == "grid":
+                grid = GRID(fields["code"], fields["text"], fields["help"])
+                scale = draw(st.sampled_from([SATISFACTION5, *declared]))
+                for _ in range(draw(st.integers(1, 3))):
+                    row = {**fields, "code": next(names), "text": draw(labels), "help": None}
+                    row.update(type="rating", scale=scale, grid=grid)
+                    questions.append(Question(**row, follow_up=draw(st.none() | labels)))
+                continue
             if kind == "rating":
                 fields["scale"] = draw(st.sampled_from([SATISFACTION5, *declared]))
                 fields["follow_up"] = draw(st.none() | labels)
+            elif kind == "integer":
+                fields["min_value"] = draw(st.none() | st.integers(-5, 5))
+                fields["max_value"] = draw(st.none() | st.integers(5, 500))
+            elif kind == "note":
+                fields["required"] = False
+            elif kind == "text" and HAS_LIMITS:
+                fields["max_length"] = draw(st.none() | st.integers(1, 4000))
             elif kind == "nps":
                 fields["scale"] = NPS11
             elif kind in ("choice", "multi"):
                 n = draw(st.integers(1, 3))
                 fields["choices"] = tuple(Choice(next(names), draw(labels)) for _ in range(n))
             questions.append(Question(**fields))
+            if kind == "choice":
+                earlier.append(questions[-1])
         sections.append(
             Section(next(names), draw(labels), tuple(questions), draw(st.none() | labels))
         )
@@ -519,9 +545,6 @@ def test_generated_questionnaires_round_trip_and_pyxform_accepts_them(generated)
 
 
 # ------------------------------------------------------------------------------------ grids
-
-GRID = getattr(model, "Grid", None)
-needs_grid = pytest.mark.skipif(GRID is None, reason="grid questions not merged yet")
 
 
 @needs_grid
