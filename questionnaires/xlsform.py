@@ -93,9 +93,8 @@ _INTEGER = re.compile(r"-?[0-9]{1,6}")
 _BOUND = r"\s*\.\s*(>=|<=)\s*(-?[0-9]{1,9})\s*"
 _RANGE = re.compile(rf"{_BOUND}(?:and{_BOUND})?")
 _LENGTH = re.compile(r"\s*string-length\(\s*\.\s*\)\s*<=\s*([0-9]{1,9})\s*")
-# The question code in a line of the YAML that `dump_yaml` writes: sections' at two spaces,
-# their questions' at six.
-# A grid's rows at ten.
+# The code in a line of the YAML that `dump_yaml` writes: a section's at two spaces, a
+# question's (or grid's) at six, a grid row's at ten.
 _YAML_CODE = re.compile(r"^( {2}| {6}| {10})- code: '?([^'\s]+)'?$")
 
 _QUESTION_FIELDS = frozenset(f.name for f in dataclasses.fields(Question))
@@ -233,6 +232,11 @@ def _read_workbook(data: bytes) -> dict[str, _Sheet]:
             for ws in workbook.worksheets
             if ws.title.strip().lower() in ("survey", "choices", "settings")
         }
+    except _Refused:
+        raise
+    except Exception as err:  # a damaged sheet inside a readable archive
+        reason = message(N_("not an .xlsx workbook (%(error)s)"), error=type(err).__name__)
+        raise _Refused(None, None, reason) from None
     finally:
         workbook.close()
 
@@ -395,7 +399,9 @@ class _Reader:
                     reason = message(template, setting=SCALES_SETTING, list=repr(code))
                     raise _Refused("settings", setting.number, reason)
         else:
-            codes = [c for c in self.used_scales if c not in BUILTIN_SCALES]
+            codes = []
+        # A scale a rating uses is declared even if the setting forgot it.
+        codes += [c for c in self.used_scales if c not in BUILTIN_SCALES and c not in codes]
         return tuple(self._scale(code, setting) for code in codes)
 
     # -- sections and questions

@@ -3,6 +3,7 @@ row and reason, and round trips that pyxform accepts."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 
@@ -583,3 +584,72 @@ def test_a_grid_row_must_be_a_rating():
     ]
     error = refused(survey)
     assert error.row == 3 and "a row of grid 'services' must be" in error.reason
+
+
+# ----------------------------------------------------------------------- whatever the input
+
+CELLS = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "text",
+            "integer",
+            "note",
+            "select_one l",
+            "select_multiple l",
+            "begin_group",
+            "end_group",
+            "begin group",
+            "geopoint",
+            "rating",
+            "follow_up",
+            "grid",
+            "yes",
+            "a",
+            "b",
+            "l",
+            "1",
+            "-1",
+            ". >= 1",
+            "${a} = 'x'",
+            "satisfaction5",
+            "survey:scales",
+        ]
+    ),
+    st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "Zs")), max_size=5),
+    st.integers(-3, 3),
+    st.booleans(),
+)
+HEADERS = [
+    "type",
+    "name",
+    "label",
+    "label::en",
+    "required",
+    "relevant",
+    "constraint",
+    "bind::survey:type",
+    "hint",
+    "list_name",
+    "survey:box",
+    "form_id",
+    "choice_filter",
+]
+
+
+@settings(
+    max_examples=60, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.lists(st.sampled_from(HEADERS), min_size=1, max_size=6, unique=True),
+    st.lists(st.lists(CELLS, min_size=6, max_size=6), max_size=6),
+    st.lists(st.lists(CELLS, min_size=6, max_size=6), max_size=4),
+)
+def test_any_workbook_gives_a_questionnaire_or_an_xlsform_error(headers, survey, choices):
+    data = workbook(
+        [headers, *survey],
+        [["list_name", "name", "label", "survey:box", "", ""], *choices],
+        [["form_id", "survey:scales"], ["f", "l"]],
+    )
+    with contextlib.suppress(XLSFormError):
+        assert isinstance(xlsform.loads(data, "x.xlsx"), Questionnaire)
