@@ -69,6 +69,8 @@ METADATA_TYPES = frozenset(
 )
 #: A workbook larger than this is not a questionnaire (and reading it would take long).
 MAX_ROWS = 5000
+#: Columns read from each sheet; an XLSForm has a few dozen at most.
+MAX_COLUMNS = 200
 
 # Our columns: the kind of question where XLSForm has none (rating, nps, follow_up), and the
 # properties of the questionnaire format that XLSForm lacks.
@@ -227,7 +229,8 @@ def _read_workbook(data: bytes) -> dict[str, _Sheet]:
     try:
         return {
             ws.title.strip().lower(): _sheet(
-                ws.title.strip().lower(), ws.iter_rows(values_only=True)
+                ws.title.strip().lower(),
+                ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True),
             )
             for ws in workbook.worksheets
             if ws.title.strip().lower() in ("survey", "choices", "settings")

@@ -653,3 +653,10 @@ def test_any_workbook_gives_a_questionnaire_or_an_xlsform_error(headers, survey,
     )
     with contextlib.suppress(XLSFormError):
         assert isinstance(xlsform.loads(data, "x.xlsx"), Questionnaire)
+
+
+def test_a_sheet_longer_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(xlsform, "MAX_ROWS", 3)
+    survey = [["type", "name", "label"], *[["text", f"q{i}", "x"] for i in range(3)]]
+    error = refused(survey)
+    assert (error.sheet, error.row) == ("survey", 4) and "more than 3 rows" in error.reason
