@@ -273,8 +273,11 @@ def _cell(value: object) -> str:
 
 def _header(text: str) -> str:
     """A column name as we compare it: the part before ``::`` in lower case (XLSForm's own
-    names are), the language after it as written."""
+    names are), the language after it as written. Older forms (pyxform's own test forms among
+    them) write one colon: ``label:English`` is read as ``label::English``."""
     base, sep, rest = text.partition("::")
+    if not sep and ":" in text and text.split(":")[0].strip().lower() in _TRANSLATED:
+        base, sep, rest = text.partition(":")
     return f"{base.strip().lower()}::{rest.strip()}" if sep else base.strip().lower()
 
 
@@ -289,10 +292,16 @@ def _supported_types() -> tuple[str, ...]:
 
 def _split_type(text: str) -> tuple[str, list[str]]:
     """A type cell as its kind and the rest: ``select one  yes_no`` -> ("select_one", ["yes_no"]).
-    XLSForm writes the kind with ``_`` or a space; list names keep their case."""
+    XLSForm writes the kind with ``_`` or a space (older forms ``select one from LIST`` and
+    ``... or specify other``); list names keep their case."""
     words = text.split()
     if len(words) >= 2 and words[0].lower() in ("select", "begin", "end"):
-        return f"{words[0]}_{words[1]}".lower(), words[2:]
+        rest = words[2:]
+        if rest[:1] == ["from"]:
+            rest = rest[1:]
+        if [w.lower() for w in rest[-3:]] == ["or", "specify", "other"]:
+            rest = [*rest[:-3], "or_other"]
+        return f"{words[0]}_{words[1]}".lower(), rest
     kind = words[0].lower() if words else ""
     return _TYPE_ALIASES.get(kind, kind), words[1:]
 
@@ -601,7 +610,8 @@ class _Reader:
         else:
             names = [*_supported_types(), "begin_group", "end_group"]
             template = N_("type %(type)s cannot be mapped (supported: %(types)s)")
-            reason = message(template, type=repr(kind), types=", ".join(names))
+            shown = " ".join(row.get("type").split())
+            reason = message(template, type=repr(shown[:50]), types=", ".join(names))
         raise _Refused("survey", row.number, reason)
 
     def _follow_up(self, row: _Row, questions: list[Question]) -> None:

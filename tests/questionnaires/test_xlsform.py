@@ -132,6 +132,43 @@ def test_a_simple_xlsform_imports():
     assert [(x.code, x.type, x.required) for x in rest.questions] == [("comment", "text", False)]
 
 
+# The shapes of pyxform's own test forms (tests/example_xls: yes_or_no_question, group,
+# text_and_integer, specify_other), written anew: one-colon language columns, "list name",
+# "select one from LIST", "begin group" with a space.
+OLD_STYLE = [
+    ["type", "name", "label:English"],
+    ["select one from yes_or_no", "satisfied_today", "Were you served well today?"],
+    ["begin group", "visit", "Your visit"],
+    ["text", "office", "Which office did you visit?"],
+    ["end group", "", ""],
+]
+OLD_CHOICES = [["list name", "name", "label:English"], ["yes_or_no", "yes", "yes"]]
+OLD_CHOICES += [["yes_or_no", "no", "no"]]
+
+
+def test_the_older_spellings_of_pyxform_test_forms_import():
+    data = workbook(OLD_STYLE, OLD_CHOICES)
+    pyxform_converts(data)
+    q = xlsform.loads(data, "yes_or_no.xlsx")
+    first, visit = q.sections
+    question = first.questions[0]
+    assert (question.type, question.text.en) == ("choice", "Were you served well today?")
+    assert [c.code for c in question.choices] == ["yes", "no"]
+    assert visit.code == "visit" and visit.questions[0].code == "office"
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (["phone number", "phone", "Your phone?"], "type 'phone number' cannot be mapped"),
+        (["select one from yes_or_no or specify other", "x", "?"], "add an 'other' choice"),
+    ],
+)
+def test_older_spellings_that_cannot_be_mapped(row, reason):
+    error = refused([*OLD_STYLE[:1], row], OLD_CHOICES, settings=[["form_id"], ["f"]])
+    assert error.row == 2 and reason in error.reason
+
+
 def test_the_import_is_a_valid_definition():
     q = xlsform.loads(workbook(SIMPLE_SURVEY, SIMPLE_CHOICES, SIMPLE_SETTINGS), "visit.xlsx")
     assert loads(dump(q)) == q
