@@ -16,7 +16,7 @@ import pandas as pd
 # names in its order (the categories of the type column), those whose value is a number, and
 # those tabulated as satisfaction. Written out, because analysis imports nothing of the
 # questionnaire format; tests/analysis/test_frames.py ties them to the registry.
-QUESTION_TYPES = ("rating", "nps", "choice", "multi", "text")
+QUESTION_TYPES = ("rating", "nps", "choice", "multi", "text", "integer", "note")
 NUMERIC_TYPES = ("rating", "nps")
 RATED_TYPES = ("rating",)
 SOURCES = ("web", "paper", "meeting")

@@ -21,6 +21,7 @@ from .model import (
 )
 from .types import (
     BUILTIN_SCALES,
+    INTEGER_LIMIT,
     MAX_TEXT_LENGTH,
     NPS11,
     QUESTION_TYPES,
@@ -37,6 +38,7 @@ DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 __all__ = [
     "BUILTIN_SCALES",
     "DEFINITIONS_DIR",
+    "INTEGER_LIMIT",
     "LANGUAGES",
     "MAX_TEXT_LENGTH",
     "NPS11",

@@ -22,9 +22,10 @@ A definition file holds one questionnaire::
       - code: documents
         title: {zh: 公文处理, en: Document processing}
         description: {zh: ..., en: ...}            # optional
+        show_if: "${doc_timeliness} <= 2"          # optional: only earlier sections' questions
         questions:                                 # at least one
           - code: doc_timeliness                   # unique in the whole file
-            type: rating                           # rating | choice | multi | text | nps
+            type: rating                           # rating | choice | multi | text | nps | integer | note
             text: {zh: 公文办理的及时性, en: Timeliness of document handling}
             category: services.documents           # optional, dotted lower-case
             served_unit: documents                 # optional, declared in served_units
@@ -33,6 +34,15 @@ A definition file holds one questionnaire::
             scale: agree5                          # optional, rating only
             follow_up: {zh: 请告诉我们原因, en: Please tell us why}  # optional, rating only
             help: {zh: ..., en: ...}               # optional
+            show_if: "${used_meetings} = 'yes'"    # optional: see questionnaires.conditions
+          - code: staff_count
+            type: integer                          # a whole number
+            text: {zh: 贵单位有多少工作人员？, en: How many staff does your unit have?}
+            min_value: 0                           # optional, integer only
+            max_value: 5000                        # optional, integer only
+          - code: intro
+            type: note                             # text only: no answer, never required
+            text: {zh: 以下问题关于会议服务。, en: The next questions are about meetings.}
           - code: contact_channel
             type: choice                           # choice and multi need choices
             text: {zh: 您主要通过何种方式联系我办？, en: How do you mostly contact the office?}
@@ -57,6 +67,9 @@ Rules:
   ``dissatisfied`` values instead: at least one each, the highest (lowest) points without a gap,
   since the analysis counts from a value up (down), and never the same point in both.
 - ``follow_up`` is asked when a rating is one of its scale's dissatisfied points.
+- ``min_value`` and ``max_value`` (integer only) are whole numbers within ±1,000,000,000, the
+  first not above the second; ``max_length`` (text only) is 1..4000 characters (default 4000).
+  A ``note`` shows its text only: it cannot be ``required``.
 - An optional key left empty (``help:`` with nothing after it) counts as absent.
 - Unknown keys are refused (typo protection), and so are YAML anchors and aliases, which a
   definition never needs and which would let a small file expand into a huge one.
@@ -77,6 +90,8 @@ from typing import TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .conditions import ConditionError
+from .conditions import check as check_condition
 from .messages import N_, Message, message
 from .model import (
     Choice,
@@ -89,7 +104,7 @@ from .model import (
     Section,
     ServedUnit,
 )
-from .types import BUILTIN_SCALES, QUESTION_TYPES, QuestionType
+from .types import BUILTIN_SCALES, INTEGER_LIMIT, MAX_TEXT_LENGTH, QUESTION_TYPES, QuestionType
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
 MAX_CODE_LENGTH = 40
@@ -528,6 +543,10 @@ class _Declared:
     served_units: frozenset[str]
     scales: dict[str, Scale]
     question_codes: _Unique = field(default_factory=lambda: _Unique(N_("question code")))
+    # Every question code of the file (read ahead), to tell a later question from an unknown
+    # one in a condition, and the questions built so far, which a condition may refer to.
+    all_codes: frozenset[str] = frozenset()
+    earlier: dict[str, Question] = field(default_factory=dict)
 
 
 _QUESTIONNAIRE_KEYS = _Keys(
@@ -537,7 +556,7 @@ _QUESTIONNAIRE_KEYS = _Keys(
 _CODE_LABEL_KEYS = _Keys(required=("code", "label"))
 _SCALE_KEYS = _Keys(required=("code", "points"), optional=("satisfied", "dissatisfied"))
 _POINT_KEYS = _Keys(required=("value", "label"))
-_SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description",))
+_SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description", "show_if"))
 _QUESTION_KEYS = _Keys(
     required=("code", "type", "text"),
     optional=(
@@ -549,6 +568,10 @@ _QUESTION_KEYS = _Keys(
         "choices",
         "follow_up",
         "help",
+        "min_value",
+        "max_value",
+        "max_length",
+        "show_if",
     ),
 )
 
@@ -566,6 +589,7 @@ def _questionnaire(root: Node) -> Questionnaire:
         groups=frozenset(g.code for g in groups),
         served_units=frozenset(u.code for u in served_units),
         scales={**BUILTIN_SCALES, **{s.code: s for s in scales}},
+        all_codes=_codes_ahead(fields["sections"]),
     )
     return Questionnaire(
         id=qid,
@@ -712,6 +736,7 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
     if not items:
         reason = message(N_("%(what)s has no questions"), what=what)
         raise _Invalid(_line(fields["questions"]), reason)
+    show_if = _show_if(fields, what, declared, own=_codes_of(items))
     questions = []
     for position, item in enumerate(items, start=1):
         questions.append(_question(item, _named(item, N_("question"), position), declared, what))
@@ -720,6 +745,7 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
         title=_label(fields["title"], _part(what, "title")),
         questions=tuple(questions),
         description=_optional_label(fields, "description", _part(what, "description")),
+        show_if=show_if,
     )
     return code, fields["code"], section
 
@@ -732,7 +758,8 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
     declared.question_codes.add(code, fields["code"])
     qtype = _question_type(fields["type"], what)
     _check_type_keys(fields, qtype, what)
-    return Question(
+    show_if = _show_if(fields, what, declared, itself=code)
+    question = Question(
         code=code,
         type=qtype.name,
         text=_label(fields["text"], _part(what, "text")),
@@ -744,14 +771,69 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
         choices=_choices(fields, what),
         follow_up=_optional_label(fields, "follow_up", _part(what, "follow_up")),
         help=_optional_label(fields, "help", _part(what, "help")),
+        **_limits(fields, what),
+        show_if=show_if,
         line=_line(node),
     )
+    declared.earlier[code] = question
+    return question
+
+
+def _show_if(
+    fields: dict[str, Node],
+    what: Message,
+    declared: _Declared,
+    own: frozenset[str] = frozenset(),
+    itself: str | None = None,
+) -> str | None:
+    """A question's or section's condition (questionnaires.conditions), checked against the
+    questions before it: only those can decide whether it is shown."""
+    if "show_if" not in fields:
+        return None
+    named = _part(what, "show_if")
+    text = _text(fields["show_if"], named)
+    if not text:
+        return None
+    try:
+        check_condition(text, declared.earlier, declared.all_codes, own=own, itself=itself)
+    except ConditionError as err:
+        reason = message(N_("%(what)s: %(reason)s"), what=named, reason=err.message)
+        raise _Invalid(_line(fields["show_if"]), reason) from None
+    return text
+
+
+def _codes_of(items: list[Node]) -> frozenset[str]:
+    """The question codes written in a list of question mappings, read ahead of checking."""
+    codes = set()
+    for item in items:
+        if isinstance(item, MappingNode):
+            for key, value in item.value:
+                if key.value == "code" and isinstance(value, ScalarNode):
+                    codes.add(value.value.strip())
+    return frozenset(codes)
+
+
+def _codes_ahead(sections: Node) -> frozenset[str]:
+    """Every question code of the file's sections, read ahead (malformed parts are skipped:
+    they are reported when their turn comes)."""
+    codes: set[str] = set()
+    for section in sections.value if isinstance(sections, SequenceNode) else ():
+        if not isinstance(section, MappingNode):
+            continue
+        for key, value in section.value:
+            if key.value == "questions" and isinstance(value, SequenceNode):
+                codes |= _codes_of(value.value)
+    return frozenset(codes)
 
 
 def _required(fields: dict[str, Node], qtype: QuestionType, what: Message) -> bool:
     if "required" not in fields:
         return qtype.default_required
-    return _boolean(fields["required"], message(N_("%(what)s: required"), what=what))
+    required = _boolean(fields["required"], message(N_("%(what)s: required"), what=what))
+    if required and not qtype.answered:
+        template = N_("%(what)s: a %(type)s question has no answer, so it cannot be required")
+        raise _Invalid(_line(fields["required"]), message(template, what=what, type=qtype.name))
+    return required
 
 
 def _question_type(node: Node, what: Message) -> QuestionType:
@@ -781,11 +863,53 @@ def _check_type_keys(fields: dict[str, Node], qtype: QuestionType, what: Message
             template = N_("%(what)s: a %(type)s question takes no scale")
             reason = message(template, what=what, type=name)
         raise _Invalid(_line(fields["scale"]), reason)
+    for key in ("min_value", "max_value", "max_length"):
+        allowed = qtype.takes_range if key != "max_length" else qtype.takes_max_length
+        if key in fields and not allowed:
+            takers = [
+                t.name
+                for t in QUESTION_TYPES.values()
+                if (t.takes_range if key != "max_length" else t.takes_max_length)
+            ]
+            template = N_("%(what)s: %(key)s is only for %(types)s questions, not %(type)s")
+            reason = message(template, what=what, key=key, types=" or ".join(takers), type=name)
+            raise _Invalid(_line(fields[key]), reason)
     if "follow_up" in fields and not qtype.takes_follow_up:
         takers = " or ".join(sorted(t.name for t in QUESTION_TYPES.values() if t.takes_follow_up))
         template = N_("%(what)s: follow_up is only for %(types)s questions, not %(type)s")
         reason = message(template, what=what, types=takers, type=name)
         raise _Invalid(_line(fields["follow_up"]), reason)
+
+
+def _limits(fields: dict[str, Node], what: Message) -> dict[str, int | None]:
+    """`min_value` and `max_value` (whole numbers within ±INTEGER_LIMIT, the first not above
+    the second) and `max_length` (1..MAX_TEXT_LENGTH); the type's keys were checked before."""
+    found: dict[str, int | None] = {}
+    for key in ("min_value", "max_value"):
+        found[key] = None
+        if key in fields:
+            value = _integer(fields[key], _part(what, key))
+            if abs(value) > INTEGER_LIMIT:
+                template = N_("%(what)s is outside %(low)s..%(high)s")
+                reason = message(
+                    template, what=_part(what, key), low=-INTEGER_LIMIT, high=INTEGER_LIMIT
+                )
+                raise _Invalid(_line(fields[key]), reason)
+            found[key] = value
+    low, high = found["min_value"], found["max_value"]
+    if low is not None and high is not None and low > high:
+        template = N_("%(what)s: min_value %(low)s is greater than max_value %(high)s")
+        reason = message(template, what=what, low=low, high=high)
+        raise _Invalid(_line(fields["max_value"]), reason)
+    found["max_length"] = None
+    if "max_length" in fields:
+        length = _integer(fields["max_length"], _part(what, "max_length"))
+        if not 1 <= length <= MAX_TEXT_LENGTH:
+            template = N_("%(what)s must be from 1 to %(most)s")
+            reason = message(template, what=_part(what, "max_length"), most=MAX_TEXT_LENGTH)
+            raise _Invalid(_line(fields["max_length"]), reason)
+        found["max_length"] = length
+    return found
 
 
 def _line_of(fields: dict[str, Node]) -> int:
@@ -953,6 +1077,7 @@ def _scale_data(scale: Scale) -> dict:
 def _section_data(section: Section, declared: dict[str, Scale]) -> dict:
     data = {"code": section.code, "title": _label_data(section.title)}
     _put(data, "description", section.description)
+    _put(data, "show_if", section.show_if)
     data["questions"] = [_question_data(q, declared) for q in section.questions]
     return data
 
@@ -969,6 +1094,10 @@ def _question_data(q: Question, declared: dict[str, Scale]) -> dict:
     _put(data, "choices", [_FlowMap(_code_label_data(c)) for c in q.choices])
     _put(data, "follow_up", q.follow_up)
     _put(data, "help", q.help)
+    _put(data, "min_value", q.min_value)
+    _put(data, "max_value", q.max_value)
+    _put(data, "max_length", q.max_length)
+    _put(data, "show_if", q.show_if)
     return data
 
 

@@ -130,6 +130,13 @@ class Question:
     choices: tuple[Choice, ...] = ()
     follow_up: Label | None = None
     help: Label | None = None
+    # Limits: the smallest and largest whole number an `integer` answer may be, and the most
+    # characters a `text` answer may have (None: the type's own limit).
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+    # When the question is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
     line: int = field(default=0, compare=False)
 
@@ -143,6 +150,8 @@ class Section:
     title: Label
     questions: tuple[Question, ...]
     description: Label | None = None
+    # When the section is shown (questionnaires.conditions), None for always.
+    show_if: str | None = None
 
 
 @dataclass(frozen=True)

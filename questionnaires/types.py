@@ -66,13 +66,20 @@ class QuestionType:
     #: What the questionnaire editor calls the type, in both languages.
     label: Label = Label("", "")
     #: The kind of form field that asks it: "scale" (one point of a scale), "radio" (one of
-    #: the choices), "checkboxes" (several) or "textarea". Kinds, not WTForms classes: the
+    #: the choices), "checkboxes" (several), "textarea", "number" (a whole number) or "note"
+    #: (no field: text shown between the questions). Kinds, not WTForms classes: the
     #: survey app maps each kind to a field, so this package stays free of web code.
     field: str = ""
     #: How its answers are tabulated: "satisfaction" (satisfaction rate, mean, distribution and
     #: the low-score rules), "score" (a 0..10 score, kept apart from satisfaction), "counts"
-    #: (choices counted) or "comments" (free text, read as comments).
+    #: (choices counted), "comments" (free text, read as comments), "numbers" (whole numbers:
+    #: n, median, mean, min, max) or "nothing" (a note: never answered).
     tabulated_as: str = ""
+    #: Whether the respondent answers it at all; a note is only read.
+    answered: bool = True
+    #: Whether a definition may set `min_value` and `max_value` (integer) or `max_length` (text).
+    takes_range: bool = False
+    takes_max_length: bool = False
     #: The stored value is a number on a scale.
     numeric: bool = False
     has_scale: bool = False
@@ -176,23 +183,80 @@ class MultiType(QuestionType):
 
 
 class TextType(QuestionType):
-    """Free text, stripped, at most MAX_TEXT_LENGTH characters; optional unless stated."""
+    """Free text, stripped, at most `max_length` characters (default and most MAX_TEXT_LENGTH);
+    optional unless stated."""
 
     name = "text"
     label = Label("文字填写", "Free text")
     field = "textarea"
     tabulated_as = "comments"
     default_required = False
+    takes_max_length = True
 
     def parse_present(self, question: Question, values: list[str]) -> str | None:
         # Browsers post textarea line breaks as CRLF; count what the respondent typed.
         # PostgreSQL text columns cannot hold NUL, and no respondent means to type one.
         text = values[0].replace("\r\n", "\n").replace("\x00", "").strip()
-        if len(text) > MAX_TEXT_LENGTH:
+        most = max_length(question)
+        if len(text) > most:
             raise AnswerError(
-                f"the text is {len(text)} characters long; at most {MAX_TEXT_LENGTH} are allowed"
+                f"the text is {len(text)} characters long; at most {most} are allowed"
             )
         return text or None
+
+
+def max_length(question: Question) -> int:
+    """The most characters a text answer to `question` may have."""
+    return min(question.max_length or MAX_TEXT_LENGTH, MAX_TEXT_LENGTH)
+
+
+#: The whole numbers an integer answer, and its `min_value` and `max_value`, may be: what any
+#: database's 32-bit integer column holds, with room to spare.
+INTEGER_LIMIT = 1_000_000_000
+
+
+class IntegerType(QuestionType):
+    """A whole number, within the question's `min_value` and `max_value` when it sets them.
+
+    Not `numeric`: the number is on no scale, so the satisfaction analysis leaves it alone; it
+    is tabulated as "numbers" (n, median, mean, min, max).
+    """
+
+    name = "integer"
+    label = Label("整数", "Whole number")
+    field = "number"
+    tabulated_as = "numbers"
+    takes_range = True
+
+    def parse_present(self, question: Question, values: list[str]) -> int:
+        text = values[0]
+        if not _INTEGER.fullmatch(text):
+            raise AnswerError(f"{_cut(text)!r} is not a whole number")
+        # Bounding the length first keeps int() away from huge digit strings.
+        value = int(text) if len(text) <= 11 else None
+        if value is None or abs(value) > INTEGER_LIMIT:
+            raise AnswerError(f"{_cut(text)} is too large")
+        if question.min_value is not None and value < question.min_value:
+            raise AnswerError(f"the number must be at least {question.min_value}")
+        if question.max_value is not None and value > question.max_value:
+            raise AnswerError(f"the number must be at most {question.max_value}")
+        return value
+
+
+class NoteType(QuestionType):
+    """Text shown between the questions (an instruction, a heading): nothing is answered,
+    required, stored or tabulated."""
+
+    name = "note"
+    label = Label("说明文字（无需作答）", "Note (text only, no answer)")
+    field = "note"
+    tabulated_as = "nothing"
+    answered = False
+    default_required = False
+
+    def parse(self, question: Question, raw: Raw) -> Value:
+        # Whatever a tampered form posts for a note is ignored: there is nothing to answer.
+        return None
 
 
 QUESTION_TYPES: dict[str, QuestionType] = {}
@@ -206,13 +270,21 @@ def register(question_type: QuestionType) -> QuestionType:
     return question_type
 
 
-for _type in (RatingType(), NpsType(), ChoiceType(), MultiType(), TextType()):
+for _type in (
+    RatingType(),
+    NpsType(),
+    ChoiceType(),
+    MultiType(),
+    TextType(),
+    IntegerType(),
+    NoteType(),
+):
     register(_type)
 
 
 def tabulated_as(kind: str) -> tuple[str, ...]:
     """The names of the registered types tabulated as ``kind`` ("satisfaction", "score",
-    "counts", "comments"), in the registry's order."""
+    "counts", "comments", "numbers", "nothing"), in the registry's order."""
     return tuple(name for name, t in QUESTION_TYPES.items() if t.tabulated_as == kind)
 
 
@@ -222,8 +294,9 @@ def parse_answer(question: Question, raw: Raw) -> Value:
     Raises AnswerError("an answer is required") when the question is required and nothing was
     given; otherwise the rules of the type's `parse` apply.
     """
-    value = QUESTION_TYPES[question.type].parse(question, raw)
-    if value is None and question.required:
+    qtype = QUESTION_TYPES[question.type]
+    value = qtype.parse(question, raw)
+    if value is None and question.required and qtype.answered:
         raise AnswerError("an answer is required")
     return value
 

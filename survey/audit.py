@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "account_invitation_sent": _l("Account invitation sent"),
     "password_reset": _l("Password reset through a link"),
     "questionnaire_published": _l("Questionnaire published"),
+    "scale_created": _l("Scale added to the library"),
+    "scale_changed": _l("Library scale changed"),
     "round_created": _l("Round created"),
     "round_opened": _l("Round opened"),
     "round_closed": _l("Round closed"),

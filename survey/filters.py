@@ -12,6 +12,7 @@ from questionnaires import QUESTION_TYPES
 from survey import invitations, rounds
 from survey.formatting import percent, percent_as_set, point_list
 from survey.office_time import last_day
+from survey.questionnaire_form import condition_json, condition_note
 from survey.questionnaire_store import scale_name
 from survey.responses import SOURCE_NAMES
 
@@ -35,3 +36,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["invitation_statuses"] = invitations.STATUS_LABELS
     app.jinja_env.globals["round_statuses"] = rounds.STATUS_LABELS
     app.jinja_env.globals["scale_name"] = scale_name
+    # Conditions (skip logic): the JSON the survey's script evaluates, and the note in words
+    # that a page without JavaScript shows beside a conditional question or section.
+    app.add_template_filter(condition_json, "condition_json")
+    app.jinja_env.globals["condition_note"] = condition_note

@@ -8,6 +8,7 @@ of 9, a choice not offered) is refused by the same rule everywhere.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Any
 from babel import support
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,14 +26,17 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.i18n import messages_path
-from wtforms.validators import InputRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import InputRequired, Length, Optional, Regexp, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
-from questionnaires import QUESTION_TYPES, AnswerError
+from questionnaires import QUESTION_TYPES, AnswerError, conditions
 from questionnaires.model import Question, Questionnaire
+from questionnaires.types import max_length
+from survey.i18n import translated
 
 # Fields are named "q_<code>" so that no question code can shadow a Form attribute
 # (a question coded "data" or "errors" would otherwise break the form).
@@ -45,6 +50,16 @@ MAX_COMMENT_LENGTH = 4000
 # merged, not overwritten).
 REF_FIELD, BASE_FIELD = "ref", "draft_base"
 CONTROL_FIELDS = frozenset({"csrf_token", "submission_key", "action", REF_FIELD, BASE_FIELD})
+
+
+class RequiredWhenShown(InputRequired):
+    """InputRequired, except for a question its condition hides (questionnaires.conditions):
+    the server decides from the posted answers, whatever the browser showed."""
+
+    def __call__(self, form, field):
+        if field.short_name.removeprefix(FIELD_PREFIX) in form.hidden_codes():
+            raise StopValidation()  # no message: a hidden question is never in error
+        super().__call__(form, field)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -81,7 +96,21 @@ def _multi(q: Question, lang: str, validators: list) -> Field:
 
 
 def _text(q: Question, lang: str, validators: list) -> Field:
-    return TextAreaField(q.text.get(lang), validators=validators)
+    # The browser stops at the limit too; the server's check (the type's parse) is the rule.
+    return TextAreaField(
+        q.text.get(lang), validators=validators, render_kw={"maxlength": max_length(q)}
+    )
+
+
+def _number(q: Question, lang: str, validators: list) -> Field:
+    # A text field shown as a number input: the type's parse says what is wrong, in words,
+    # where WTForms' IntegerField would only say "Not a valid integer value".
+    return StringField(
+        q.text.get(lang),
+        validators=validators,
+        widget=NumberInput(step=1, min=q.min_value, max=q.max_value),
+        render_kw={"inputmode": "numeric"},
+    )
 
 
 #: The WTForms field of each kind of form field a question type names (``QuestionType.field``).
@@ -90,6 +119,7 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str, list], Field]] = {
     "radio": _choice,
     "checkboxes": _multi,
     "textarea": _text,
+    "number": _number,
 }
 
 
@@ -125,11 +155,14 @@ class SurveyForm(FlaskForm):
             return WTFORMS_MESSAGES
 
     questions: tuple[Question, ...] = ()
+    # The questionnaire the form was built from, whose conditions decide what is shown.
+    questionnaire: Questionnaire | None = None
     submission_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._parsed: dict[str, Any] | None = None  # the answers validate() parsed
+        self._hidden: frozenset[str] | None = None
         if not self.submission_key.data:
             # Rendered into the form once; a double click posts the same key twice and the
             # database's unique constraint on it keeps only the first.
@@ -141,7 +174,30 @@ class SurveyForm(FlaskForm):
     def comment_field(self, q: Question) -> Field | None:
         return self._fields.get(field_name(q.code) + COMMENT_SUFFIX)
 
+    def hidden_codes(self) -> frozenset[str]:
+        """The questions the answers in the form hide by their conditions: computed in the
+        questionnaire's order from the answers of the questions shown before (an answer that
+        cannot be parsed counts as none). Their answers are neither required nor kept."""
+        if self._hidden is None:
+            q = self.questionnaire
+            if q is None or not conditions.has_conditions(q):
+                self._hidden = frozenset()
+            else:
+                answers = {}
+                for question in self.questions:
+                    try:
+                        answers[question.code] = QUESTION_TYPES[question.type].parse(
+                            question, _raw(self.field(question))
+                        )
+                    except AnswerError:
+                        answers[question.code] = None
+                shown = conditions.shown(q, answers)
+                self._hidden = frozenset(x.code for x in self.questions if x.code not in shown)
+        return self._hidden
+
     def validate(self, extra_validators=None) -> bool:
+        self._hidden = None  # decided on the data being validated
+        hidden = self.hidden_codes()
         valid = super().validate(extra_validators)
         if self.submission_key.errors:
             # A damaged key: the page is shown again with a fresh one, so the next try works.
@@ -149,6 +205,14 @@ class SurveyForm(FlaskForm):
         self._parsed = {}
         for q in self.questions:
             field = self.field(q)
+            if q.code in hidden:
+                # Not asked: whatever was posted for it (a script, JavaScript off) is dropped.
+                field.errors = []
+                comment = self.comment_field(q)
+                if comment is not None:
+                    comment.errors = []
+                self._parsed[q.code] = None
+                continue
             if field.errors:
                 continue
             try:
@@ -163,15 +227,22 @@ class SurveyForm(FlaskForm):
         which has parsed them already."""
         if self._parsed is not None and len(self._parsed) == len(self.questions):
             return dict(self._parsed)
+        hidden = self.hidden_codes()
         return {
-            q.code: QUESTION_TYPES[q.type].parse(q, _raw(self.field(q))) for q in self.questions
+            q.code: None
+            if q.code in hidden
+            else QUESTION_TYPES[q.type].parse(q, _raw(self.field(q)))
+            for q in self.questions
         }
 
     def comments(self) -> dict[str, str]:
         """The non-empty follow-up comments by question code."""
         found = {}
+        hidden = self.hidden_codes()
         for q in self.questions:
             field = self.comment_field(q)
+            if q.code in hidden:
+                continue
             # NUL cannot be stored in a PostgreSQL text column; it is never meaningful here.
             text = (field.data or "").replace("\x00", "").strip() if field is not None else ""
             if text:
@@ -179,15 +250,24 @@ class SurveyForm(FlaskForm):
         return found
 
     def draft(self) -> dict[str, Any]:
-        """What was typed, as plain JSON, to be saved and later passed back as `data=`."""
+        """What was typed, as plain JSON, to be saved and later passed back as `data=`; the
+        answers to questions the other answers hide are left out, as on submit."""
+        hidden = {field_name(code) for code in self.hidden_codes()}
         return {
             name: field.data
             for name, field in self._fields.items()
-            if name not in CONTROL_FIELDS and field.data not in (None, "", [])
+            if name not in CONTROL_FIELDS
+            and field.data not in (None, "", [])
+            and name.removesuffix(COMMENT_SUFFIX) not in hidden
         }
 
     def answered(self) -> int:
-        return sum(1 for q in self.questions if self.field(q).data not in (None, "", []))
+        hidden = self.hidden_codes()
+        return sum(
+            1
+            for q in self.questions
+            if q.code not in hidden and self.field(q).data not in (None, "", [])
+        )
 
     def foreign_fields(self, posted: Iterable[str]) -> list[str]:
         """Posted names that are no field of this form (a question not in this questionnaire)."""
@@ -215,11 +295,13 @@ def form_for(
     enforce_required=False (saving a draft) unanswered required questions pass, but every
     given answer is still checked.
     """
-    attrs: dict[str, Any] = {"questions": questionnaire.questions()}
-    for q in questionnaire.questions():
+    # A note is shown, never answered: it has no field, and counts for no progress.
+    answered = tuple(q for q in questionnaire.questions() if QUESTION_TYPES[q.type].answered)
+    attrs: dict[str, Any] = {"questions": answered, "questionnaire": questionnaire}
+    for q in answered:
         required = q.required and enforce_required
         validators = (
-            [InputRequired(message=_l("Please answer this question."))]
+            [RequiredWhenShown(message=_l("Please answer this question."))]
             if required
             else [Optional()]
         )
@@ -236,3 +318,39 @@ def form_for(
 def restore(form_class: type[SurveyForm], draft: Mapping[str, Any] | None) -> SurveyForm:
     """A form filled with a saved draft (GET), ignoring entries for questions no longer shown."""
     return form_class(formdata=None, data=dict(draft or {}))
+
+
+def condition_json(show_if: str) -> str:
+    """A condition as the JSON the browser's script reads (survey/static/conditions.js)."""
+    return json.dumps(conditions.to_json(show_if), ensure_ascii=False, separators=(",", ":"))
+
+
+def condition_note(questionnaire: Questionnaire | None, show_if: str, lang: str) -> str:
+    """When to answer a question or a section, in words, for the page without JavaScript:
+    "Answer only if you answered 'Yes' to question 3". Questions are named by their number on
+    the page (the order of `questionnaire`, as the group sees it), values by their labels."""
+    questions = questionnaire.questions() if questionnaire is not None else ()
+    numbers = {q.code: n for n, q in enumerate(questions, start=1)}
+    by_code = {q.code: q for q in questions}
+
+    def question(code: str) -> str:
+        if code in numbers:
+            return _("question %(n)s", n=numbers[code])
+        return _("a question you are not asked")
+
+    # Chinese quotation marks are full-width; in English text they look spaced out.
+    quoted = "“{}”".format if lang.startswith("zh") else '"{}"'.format
+
+    def answer(code: str, value: str | int) -> str:
+        q = by_code.get(code)
+        for choice in q.choices if q is not None else ():
+            if choice.code == str(value):
+                return quoted(choice.label.get(lang))
+        scale = q.scale if q is not None else None
+        for point in scale.points if scale is not None else ():
+            if str(point.value) == str(value):
+                return f"{point.value} {quoted(point.label.get(lang))}"
+        return quoted(value)
+
+    described = translated(conditions.describe(show_if, question, answer))
+    return _("Answer only if %(condition)s.", condition=described)

@@ -36,12 +36,14 @@ def scale_name(code: str) -> str:
 
 # A scale's declared satisfied and dissatisfied points (empty: the default ones).
 SCALE_BOXES = ("satisfied", "dissatisfied")
+# A question's limits (None: none set).
+LIMITS = ("min_value", "max_value", "max_length")
 
 
 def digest(q: qm.Questionnaire) -> str:
     """sha256 of the definition's content (source line numbers excluded). A scale left on its
-    default satisfied and dissatisfied points hashes as before scales could declare them, so
-    loading an unchanged file after that upgrade makes no new version."""
+    default satisfied and dissatisfied points, and a question without limits, hash as before
+    they could be declared, so loading an unchanged file after an upgrade makes no new version."""
     data = dataclasses.asdict(q)
     _drop_unhashed(data)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
@@ -49,11 +51,17 @@ def digest(q: qm.Questionnaire) -> str:
 
 
 def _drop_unhashed(data: Any) -> None:
-    """Remove the source lines, and a scale's satisfied and dissatisfied points when empty."""
+    """Remove the source lines, a scale's satisfied and dissatisfied points when empty, and
+    an absent condition (a definition without conditions hashes as before they existed)."""
     if isinstance(data, dict):
         data.pop("line", None)
+        if data.get("show_if", "") is None:
+            del data["show_if"]
         for key in SCALE_BOXES:
             if "points" in data and not data.get(key, True):
+                del data[key]
+        for key in LIMITS:
+            if key in data and data[key] is None:
                 del data[key]
         for value in data.values():
             _drop_unhashed(value)
@@ -98,7 +106,7 @@ def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
         description_en=q.description.en if q.description else None,
         group_codes=[g.code for g in q.groups],
         served_unit_codes=[u.code for u in q.served_units],
-        scales=[_scale_json(s) for s in q.scales],
+        scales=[scale_json(s) for s in q.scales],
         digest=key,
     )
     for s_pos, s in enumerate(q.sections):
@@ -109,6 +117,7 @@ def _version_rows(q: qm.Questionnaire, key: str) -> QuestionnaireVersion:
             title_en=s.title.en,
             description_zh=s.description.zh if s.description else None,
             description_en=s.description.en if s.description else None,
+            show_if=s.show_if,
         )
         version.sections.append(section)
         for q_pos, question in enumerate(s.questions):
@@ -129,16 +138,20 @@ def _question_row(q: qm.Question, position: int) -> Question:
         served_unit=q.served_unit,
         required=q.required,
         audience=list(q.audience),
-        scale=_scale_json(q.scale) if q.scale else None,
+        scale=scale_json(q.scale) if q.scale else None,
         choices=[{"code": c.code, "zh": c.label.zh, "en": c.label.en} for c in q.choices],
         follow_up_zh=q.follow_up.zh if q.follow_up else None,
         follow_up_en=q.follow_up.en if q.follow_up else None,
         help_zh=q.help.zh if q.help else None,
         help_en=q.help.en if q.help else None,
+        min_value=q.min_value,
+        max_value=q.max_value,
+        max_length=q.max_length,
+        show_if=q.show_if,
     )
 
 
-def _scale_json(scale: qm.Scale) -> dict[str, Any]:
+def scale_json(scale: qm.Scale) -> dict[str, Any]:
     points = [{"value": p.value, "zh": p.label.zh, "en": p.label.en} for p in scale.points]
     data: dict[str, Any] = {"code": scale.code, "points": points}
     # Only a declared set is stored: a scale on the default reads as it always did.
@@ -212,6 +225,7 @@ def _section(s: Section) -> qm.Section:
         title=qm.Label(s.title_zh, s.title_en),
         description=_label(s.description_zh, s.description_en),
         questions=tuple(_question(q) for q in s.questions),
+        show_if=s.show_if,
     )
 
 
@@ -228,6 +242,10 @@ def _question(q: Question) -> qm.Question:
         choices=tuple(qm.Choice(c["code"], qm.Label(c["zh"], c["en"])) for c in q.choices),
         follow_up=_label(q.follow_up_zh, q.follow_up_en),
         help=_label(q.help_zh, q.help_en),
+        min_value=q.min_value,
+        max_value=q.max_value,
+        max_length=q.max_length,
+        show_if=q.show_if,
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 
 import analysis
-from survey import audit, jobs
+from survey import audit, jobs, storage
 from survey.extensions import db
 from survey.messages import N_, TranslatedError
 from survey.models import (
@@ -33,6 +33,7 @@ from survey.models import (
     QuestionnaireVersion,
     RespondentGroup,
     Response,
+    ResultExport,
     Round,
     Unit,
     utcnow,
@@ -262,6 +263,13 @@ def delete(round_: Round) -> None:
     audit.record("round_deleted", target=f"round:{round_.id}", name=round_.name)
     db.session.execute(sa_delete(MailMessage).where(MailMessage.round_id == round_.id))
     db.session.execute(sa_delete(Invitation).where(Invitation.round_id == round_.id))
+    # Its exports' records go with the round (ON DELETE CASCADE); their files would not.
+    exported = select(ResultExport.storage_key).where(
+        ResultExport.round_id == round_.id, ResultExport.storage_key.is_not(None)
+    )
+    for key in db.session.scalars(exported).all():
+        storage.delete(key)
+    db.session.execute(sa_delete(ResultExport).where(ResultExport.round_id == round_.id))
     # In SQL: the round's invitations are a write-only collection the ORM will not load.
     db.session.execute(sa_delete(Round).where(Round.id == round_.id))
     db.session.expunge(round_)

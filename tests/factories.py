@@ -188,6 +188,8 @@ OTHER_SCALES = {
     "three_points": ((1, 2, 3), (3,), (1,), False),
     "odd_values": ((1, 3, 5, 7, 9), (7, 9), (1, 3), False),
     "top_box": ((1, 2, 3, 4, 5), (5,), (1, 2), True),
+    # A 7-point scale as a clerk defines it in the scale library (issue 19).
+    "seven_points": ((1, 2, 3, 4, 5, 6, 7), (6, 7), (1, 2, 3), True),
 }
 
 

@@ -347,6 +347,11 @@ SIMULATED = {
     "text": lambda question, rng, *_: (
         rng.choice(("", "", "", "希望继续保持，进一步提高办文效率。")) or None
     ),
+    "integer": lambda question, rng, *_: rng.randint(
+        question.min_value if question.min_value is not None else 0,
+        question.max_value if question.max_value is not None else 100,
+    ),
+    "note": lambda *_: None,
 }
 
 

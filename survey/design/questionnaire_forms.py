@@ -14,22 +14,37 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from questionnaires import BUILTIN_SCALES, QUESTION_TYPES
+from questionnaires import BUILTIN_SCALES, INTEGER_LIMIT, MAX_TEXT_LENGTH, QUESTION_TYPES
 from questionnaires import model as qm
 from survey.design.round_forms import CheckboxesField
 from survey.editing import EditError
-from survey.models import QuestionnaireVersion, RespondentGroup, Unit
+from survey.editing.scales import LIBRARY_PREFIX, library_choice, to_scale
+from survey.models import LibraryScale, QuestionnaireVersion, RespondentGroup, Unit
 from survey.questionnaire_store import scale_name
 
 MAX_TEXT = 4000
+# What the condition field says of its syntax (questionnaires.conditions), on both forms.
+SHOW_IF_HELP = _l(
+    "Leave empty to always ask. Otherwise a condition on earlier questions, by their codes: "
+    "${used_meetings} = 'yes', ${doc_timeliness} >= 4, selected(${channels}, 'phone'), "
+    "${comment} != '' (answered); combine with and, or, not(...) and parentheses."
+)
 TEXT = [Optional(), Length(max=MAX_TEXT)]
 TITLE = [Optional(), Length(max=300)]
 
@@ -131,12 +146,18 @@ class SectionForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=TITLE)
     description_zh = TextAreaField(_l("Introduction in Chinese"), validators=TEXT)
     description_en = TextAreaField(_l("Introduction in English"), validators=TEXT)
+    show_if = StringField(
+        _l("Ask this section only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save section"))
 
     KEYS: ClassVar[dict[str, str]] = {
         "code": "code",
         "title": "title_zh",
         "description": "description_zh",
+        "show_if": "show_if",
     }
 
     def section(self) -> qm.Section:
@@ -145,6 +166,7 @@ class SectionForm(FlaskForm):
             title=label(self.title_zh.data, self.title_en.data),
             questions=(),
             description=optional_label(self.description_zh.data, self.description_en.data),
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -156,6 +178,7 @@ def section_data(section: qm.Section) -> dict[str, Any]:
         "title_en": section.title.en,
         "description_zh": description.zh,
         "description_en": description.en,
+        "show_if": section.show_if or "",
     }
 
 
@@ -197,6 +220,25 @@ class QuestionForm(FlaskForm):
     follow_up_en = TextAreaField(_l("Follow-up in English (rating only)"), validators=TEXT)
     help_zh = TextAreaField(_l("Help in Chinese"), validators=TEXT)
     help_en = TextAreaField(_l("Help in English"), validators=TEXT)
+    # The loader decides the limits' rules; these only keep a typed number a number.
+    min_value = IntegerField(
+        _l("Smallest number (whole number only)"),
+        validators=[Optional(), NumberRange(-INTEGER_LIMIT, INTEGER_LIMIT)],
+    )
+    max_value = IntegerField(
+        _l("Largest number (whole number only)"),
+        validators=[Optional(), NumberRange(-INTEGER_LIMIT, INTEGER_LIMIT)],
+    )
+    max_length = IntegerField(
+        _l("Longest answer in characters (free text only)"),
+        validators=[Optional(), NumberRange(1, MAX_TEXT_LENGTH)],
+        description=_l("Empty for the most, 4000."),
+    )
+    show_if = StringField(
+        _l("Ask this question only if"),
+        validators=[Optional(), Length(max=1000)],
+        description=SHOW_IF_HELP,
+    )
     submit = SubmitField(_l("Save question"))
 
     KEYS: ClassVar[dict[str, str]] = {
@@ -211,6 +253,10 @@ class QuestionForm(FlaskForm):
         "choices": "choices",
         "follow_up": "follow_up_zh",
         "help": "help_zh",
+        "min_value": "min_value",
+        "max_value": "max_value",
+        "max_length": "max_length",
+        "show_if": "show_if",
     }
 
     def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
@@ -222,12 +268,17 @@ class QuestionForm(FlaskForm):
             text=label(self.text_zh.data, self.text_en.data),
             category=(self.category.data or "").strip() or None,
             served_unit=self.served_unit.data or None,
-            required=self.required.data,
+            # A note is never answered: "required" means nothing for it.
+            required=self.required.data and qtype.answered,
             audience=tuple(self.audience.data or ()),
             scale=scales[self.scale.data] if self.scale.data else qtype.default_scale,
             choices=parse_choices(self.choices.data),
             follow_up=optional_label(self.follow_up_zh.data, self.follow_up_en.data),
             help=optional_label(self.help_zh.data, self.help_en.data),
+            min_value=self.min_value.data,
+            max_value=self.max_value.data,
+            max_length=self.max_length.data,
+            show_if=(self.show_if.data or "").strip() or None,
         )
 
 
@@ -260,6 +311,10 @@ def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
         "follow_up_en": follow_up.en,
         "help_zh": help_.zh,
         "help_en": help_.en,
+        "min_value": q.min_value,
+        "max_value": q.max_value,
+        "max_length": q.max_length,
+        "show_if": q.show_if or "",
     }
 
 
@@ -278,8 +333,10 @@ def question_form(
     section_ids: list[int],
     lang: str,
     data: dict[str, Any] | None = None,
+    library: list[LibraryScale] = (),
 ) -> QuestionForm:
-    """A QuestionForm whose choices are the version's sections, groups, units and scales."""
+    """A QuestionForm whose choices are the version's sections, groups, units and scales, and
+    the `library` scales (valued ``library:CODE``: picking one copies it into the version)."""
     form = QuestionForm(data=data)
     form.type.choices = [SelectChoice(name, label) for name, label in type_labels(lang).items()]
     form.section.choices = [
@@ -295,13 +352,20 @@ def question_form(
         SelectChoice(code, _scale_label(scale, lang))
         for code, scale in version_scales(definition).items()
     ]
+    form.scale.choices += [
+        SelectChoice(
+            LIBRARY_PREFIX + row.code,
+            _l("Library: %(scale)s", scale=_scale_label(to_scale(row), lang, row.name(lang))),
+        )
+        for row in library_choice(definition, list(library))
+    ]
     form.category.render_kw = {"list": "categories"}
     return form
 
 
-def _scale_label(scale: qm.Scale, lang: str) -> str:
+def _scale_label(scale: qm.Scale, lang: str, name: str | None = None) -> str:
     first, last = scale.points[0], scale.points[-1]
-    return f"{scale_name(scale.code)}: {first.value} {first.label.get(lang)} … {last.value} {last.label.get(lang)}"
+    return f"{name or scale_name(scale.code)}: {first.value} {first.label.get(lang)} … {last.value} {last.label.get(lang)}"
 
 
 class MoveForm(FlaskForm):

@@ -368,7 +368,10 @@ def invitations_send(round_id: int):
 @role_required(*STAFF)
 def mail_retry(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    if EmptyForm().validate_on_submit():
+    if round_.archived_at:
+        # The page offers no button then; a stale page or a script must not send either.
+        flash(str(rounds.ARCHIVED), "error")
+    elif EmptyForm().validate_on_submit():
         count = mail.retry_failed(round_.id)
         flash(_("%(n)s failed e-mails queued again.", n=count), "success")
     return redirect(url_for("design.round_detail", round_id=round_id) + "#messages")

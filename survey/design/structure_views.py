@@ -29,6 +29,8 @@ from survey.design.questionnaire_forms import (
     show_error,
     version_scales,
 )
+from survey.editing.scales import LIBRARY_PREFIX, copy_into, library_scales
+from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import (
     Question,
@@ -106,7 +108,23 @@ def section_move(version_id: int, section_id: int):
 def _question_form(
     version: QuestionnaireVersion, definition: qm.Questionnaire, data: dict | None = None
 ) -> QuestionForm:
-    return question_form(definition, [s.id for s in version.sections], current_language(), data)
+    return question_form(
+        definition, [s.id for s in version.sections], current_language(), data, library_scales()
+    )
+
+
+def _scales(
+    version: QuestionnaireVersion, definition: qm.Questionnaire, form: QuestionForm
+) -> dict[str, qm.Scale]:
+    """The scales the question may use; a library scale picked in the form is copied into the
+    version first (raises EditError), and the form then names it by its code."""
+    scales = version_scales(definition)
+    picked = form.scale.data or ""
+    if picked.startswith(LIBRARY_PREFIX):
+        scale = copy_into(version, picked.removeprefix(LIBRARY_PREFIX))
+        scales[scale.code] = scale
+        form.scale.data = scale.code
+    return scales
 
 
 def _render_question(
@@ -126,6 +144,13 @@ def _render_question(
     )
 
 
+def _undo(form: QuestionForm, picked: str | None) -> None:
+    """Forget a refused edit (and a library scale copied for it), but keep what was typed,
+    the library scale picked included."""
+    db.session.rollback()
+    form.scale.data = picked
+
+
 @bp.route("/versions/<int:version_id>/questions/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def question_create(version_id: int):
@@ -142,9 +167,13 @@ def question_create(version_id: int):
     )
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
+        picked = form.scale.data
         try:
-            question = editing.add_question(section, form.question(version_scales(definition)))
+            question = editing.add_question(
+                section, form.question(_scales(version, definition, form))
+            )
         except editing.EditError as error:
+            _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Question added."), f"question-{question.code}")
@@ -163,9 +192,13 @@ def question_update(version_id: int, question_id: int):
     form = _question_form(version, definition, data)
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
+        picked = form.scale.data
         try:
-            editing.update_question(question, form.question(version_scales(definition)), section)
+            editing.update_question(
+                question, form.question(_scales(version, definition, form)), section
+            )
         except editing.EditError as error:
+            _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Question saved."), f"question-{question.code}")

@@ -66,6 +66,7 @@ def _fill_section(row: Section, section: qm.Section) -> None:
     row.title_zh, row.title_en = section.title.zh, section.title.en
     row.description_zh = section.description.zh if section.description else None
     row.description_en = section.description.en if section.description else None
+    row.show_if = section.show_if
 
 
 def delete_section(row: Section) -> None:
@@ -88,12 +89,17 @@ def move_section(row: Section, step: int) -> None:
     """Move a section `step` places (-1 up, +1 down); at either end nothing changes."""
     version = row.version
     require_editable(version)
+    definition = to_model(version)
+    index = version.sections.index(row)
+    # Conditions refer to earlier questions only: a move must not put one after its condition.
+    check(replace(definition, sections=tuple(_moved(list(definition.sections), index, step))))
     version.sections = renumber(_moved(list(version.sections), row, step))
     save_edit(version)
 
 
 def _moved(rows: list, row, step: int) -> list:
-    index = rows.index(row)
+    """`rows` with `row` (or the item at index `row`, an int) moved `step` places."""
+    index = row if isinstance(row, int) else rows.index(row)
     target = index + step
     if 0 <= target < len(rows):
         rows[index], rows[target] = rows[target], rows[index]
@@ -175,6 +181,8 @@ def delete_question(row: Question) -> None:
                 "Retire it instead: leave it out of a new version."
             )
         )
+    # A condition that refers to it would refer to an unknown question.
+    check(_with_question(to_model(version), _position(row), None))
     section = row.section
     section.questions.remove(row)
     renumber(section.questions)
@@ -186,5 +194,12 @@ def move_question(row: Question, step: int) -> None:
     version = row.version
     require_editable(version)
     section = row.section
+    s_index, q_index = _position(row)
+    definition = to_model(version)
+    moved = replace(
+        definition.sections[s_index],
+        questions=tuple(_moved(list(definition.sections[s_index].questions), q_index, step)),
+    )
+    check(_with_section(definition, s_index, moved))
     section.questions = renumber(_moved(list(section.questions), row, step))
     save_edit(version)

@@ -19,6 +19,7 @@ from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
+from survey.models.scales import LibraryScale
 
 __all__ = [
     "ACTION_STATUSES",
@@ -38,6 +39,7 @@ __all__ = [
     "CorrectiveAction",
     "Invitation",
     "ItemNote",
+    "LibraryScale",
     "MailMessage",
     "Question",
     "Questionnaire",

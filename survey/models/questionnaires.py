@@ -82,6 +82,8 @@ class Section(db.Model):
     title_en: Mapped[str] = mapped_column(String(300))
     description_zh: Mapped[str | None] = mapped_column(Text)
     description_en: Mapped[str | None] = mapped_column(Text)
+    # The section's condition (questionnaires.conditions); None: always shown.
+    show_if: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[QuestionnaireVersion] = relationship(back_populates="sections")
     questions: Mapped[list[Question]] = relationship(
@@ -112,6 +114,12 @@ class Question(db.Model):
     follow_up_en: Mapped[str | None] = mapped_column(Text)
     help_zh: Mapped[str | None] = mapped_column(Text)
     help_en: Mapped[str | None] = mapped_column(Text)
+    # Limits of an integer answer (min_value, max_value) and of a text answer (max_length).
+    min_value: Mapped[int | None] = mapped_column(Integer)
+    max_value: Mapped[int | None] = mapped_column(Integer)
+    max_length: Mapped[int | None] = mapped_column(Integer)
+    # The question's condition (questionnaires.conditions); None: always shown.
+    show_if: Mapped[str | None] = mapped_column(Text)
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[QuestionnaireVersion] = relationship()

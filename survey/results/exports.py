@@ -3,7 +3,10 @@
 
 - Raw answers: one row per response and one column per question (the question's code), so a
   round of 100,000 responses fits one sheet; ratings stay numbers, choices are their codes,
-  comments sit in ``<code>_comment`` columns; ``source`` says web, paper or meeting. The rows
+  comments sit in ``<code>_comment`` columns; a question the respondent was not asked (another
+  group's item, or hidden by a condition on the answers) holds ``NOT_ASKED``, and one asked but
+  left unanswered stays empty (its comment cell is ``NOT_ASKED`` or empty alike), except in the
+  rows of "other groups", where the items asked would name the group; ``source`` says web, paper or meeting. The rows
   are read from the database in chunks of ``CHUNK`` responses and streamed, never held all at
   once. A named round's rows carry their unit and time: only the users of
   ``survey.permissions.may_take_identified_answers`` get them. An anonymous round's rows carry
@@ -23,7 +26,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +37,10 @@ from flask_babel import force_locale
 from openpyxl.styles import PatternFill
 from sqlalchemy import select
 
+from questionnaires import QUESTION_TYPES, conditions
+from questionnaires.model import Questionnaire
 from survey import audit
+from survey.database import begin_write
 from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
@@ -45,6 +51,9 @@ from survey.results.tables import RoundResults, round_results
 from survey.spreadsheets import safe_cell
 
 CHUNK = 2000
+# The raw export's cell of a question the respondent was not asked (audience or condition),
+# apart from the empty cell of one skipped; pandas and R read it as missing too.
+NOT_ASKED = "n/a"
 # Number formats by column: shares as percentages, means with two decimals, counts grouped.
 PERCENT = {
     "rate",
@@ -117,6 +126,30 @@ class RawLayout:
     days_only: bool = False
     merged: frozenset[str] = frozenset()
     other_groups: str = "other groups"
+    # The questionnaire, to tell which questions a response was asked (None: all of them).
+    definition: Questionnaire | None = field(default=None, compare=False)
+    _asked: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def asked(self, group: str, answers: dict[str, tuple]) -> frozenset[str] | None:
+        """The codes of the questions a response of `group` with `answers` (as read by
+        ``_answers_by_response``) was asked, or None for every question: its group's items,
+        less those its answers hid by their conditions (questionnaires.conditions)."""
+        if self.definition is None:
+            return None
+        if group not in self._asked:
+            seen = self.definition.for_group(group)
+            every = len(seen.questions()) == len(self.definition.questions())
+            self._asked[group] = (seen, every and not conditions.has_conditions(seen))
+        seen, everything = self._asked[group]
+        if everything:
+            return None
+        values = {}
+        for q in seen.questions():
+            value = answers.get(q.code, (None, None))[0]
+            if value is not None and QUESTION_TYPES[q.type].multiple:
+                value = tuple(str(value).split(","))  # stored as "a,b" (survey.responses)
+            values[q.code] = value
+        return conditions.shown(seen, values)
 
     @property
     def header(self) -> list[str]:
@@ -133,7 +166,8 @@ class RawLayout:
 
 def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
     definition = to_model(round_.version)
-    questions = definition.questions()
+    # A note has no answer, so no column.
+    questions = [q for q in definition.questions() if QUESTION_TYPES[q.type].answered]
     anonymous = bool(round_.anonymous)
     with force_locale(lang):
         other = str(OTHER_GROUPS)
@@ -144,6 +178,7 @@ def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
         days_only=anonymous,
         merged=unnamed_groups(round_) if anonymous else frozenset(),
         other_groups=other,
+        definition=definition,
     )
 
 
@@ -174,10 +209,13 @@ def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
         answers = _answers_by_response(responses[0][0], responses[-1][0], round_.id)
         for rid, submitted, source, group, unit in responses:
             when = submitted.date() if layout.days_only else submitted.replace(microsecond=0)
+            given = answers.get(rid, {})
+            asked = layout.asked(group, given)
             if group in layout.merged:
-                group = layout.other_groups
+                # Which items it was not asked would tell the group "other groups" hides.
+                group, asked = layout.other_groups, None
             facts = [rid, when, source, group] + ([unit] if layout.with_unit else [])
-            yield facts + _answer_cells(answers.get(rid, {}), layout)
+            yield facts + _answer_cells(given, layout, asked)
         last = responses[-1][0]
 
 
@@ -193,9 +231,16 @@ def _answers_by_response(first: int, last: int, round_id: int) -> dict[int, dict
     return found
 
 
-def _answer_cells(answers: dict[str, tuple], layout: RawLayout) -> list[Any]:
+def _answer_cells(
+    answers: dict[str, tuple], layout: RawLayout, asked: frozenset[str] | None = None
+) -> list[Any]:
     cells: list[Any] = []
     for code in layout.questions:
+        if asked is not None and code not in asked:
+            cells.append(NOT_ASKED)
+            if code in layout.comments:
+                cells.append(NOT_ASKED)
+            continue
         value, comment = answers.get(code, (None, None))
         cells.append(value)
         if code in layout.comments:
@@ -250,7 +295,10 @@ def identifies_units(round_: Round) -> bool:
 def record_download(round_: Round, fmt: str, raw: bool = False, **detail: Any) -> None:
     """Record a download of the round's results in the audit log (who, which round, which
     format, and whether it held the raw answers with unit codes), committed before the file
-    leaves, so that a download is never without its record."""
+    leaves, so that a download is never without its record. A download is a GET that began by
+    reading: the record gets a write transaction of its own (begin_write), as SQLite cannot turn
+    a read into a write once another request has committed since."""
+    begin_write(db.session)
     audit.record(
         "raw_answers_downloaded" if raw else "results_downloaded",
         target=f"round:{round_.id}",

@@ -31,13 +31,21 @@
     var text = q.querySelector("textarea");
     return !!(text && text.value.trim());
   }
+  var total = document.getElementById("progress-total");
+  // A question hidden by a condition (conditions.js) is neither counted nor asked.
+  function asked(q) { return !q.closest("[hidden]"); }
   function syncProgress() {
-    var n = Array.prototype.filter.call(questions, answered).length;
+    var shown = Array.prototype.filter.call(questions, asked);
+    var n = shown.filter(answered).length;
     if (count) count.textContent = n;
     if (bar) bar.value = n;
+    if (total) total.textContent = shown.length;
+    if (bar) bar.max = shown.length;
   }
+  syncProgress();
   form.addEventListener("change", syncProgress);
   form.addEventListener("input", syncProgress);
+  form.addEventListener("conditions-synced", syncProgress);
 
   // Move focus to the error summary so that screen readers announce it.
   var summary = document.getElementById("error-summary");

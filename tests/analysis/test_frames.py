@@ -13,7 +13,15 @@ def test_empty_frame_has_the_contract_columns_and_dtypes():
     assert frame.empty
     assert frame["round_id"].dtype == "int64" and frame["value"].dtype == "float64"
     assert isinstance(frame["question"].dtype, pd.CategoricalDtype)
-    assert list(frame["type"].cat.categories) == ["rating", "nps", "choice", "multi", "text"]
+    assert list(frame["type"].cat.categories) == [
+        "rating",
+        "nps",
+        "choice",
+        "multi",
+        "text",
+        "integer",
+        "note",
+    ]
 
 
 def test_records_are_normalised_to_the_contract_dtypes(answers):

@@ -224,7 +224,7 @@ def test_error_text_is_file_line_reason():
     assert (err.filename, err.line) == ("bad.yaml", 7)
     assert str(err) == (
         "bad.yaml:7: question 'doc_speed': unknown type 'ratting' "
-        "(expected one of choice, multi, nps, rating, text)"
+        "(expected one of choice, integer, multi, note, nps, rating, text)"
     )
     assert isinstance(err, ValueError)
 
@@ -758,3 +758,88 @@ def test_load_dir_reads_yaml_and_yml_and_refuses_duplicate_ids(tmp_path):
     with pytest.raises(QuestionnaireError, match="id 'demo' is already used by") as info:
         load_dir(tmp_path)
     assert Path(info.value.filename).name == "c.yaml"
+
+
+# ------------------------------------------------------------------ integer, note, max_length
+
+
+def test_integer_note_and_text_limits_load_and_round_trip():
+    text = one_question("""\
+      - {code: staff, type: integer, text: Staff, min_value: 0, max_value: 5000}
+      - {code: intro, type: note, text: Read this first}
+      - {code: say, type: text, text: Say, max_length: 200}
+      - {code: any, type: integer, text: Any number}
+    """)
+    q = loads(text)
+    staff, intro, say, any_ = q.questions()
+    assert (staff.min_value, staff.max_value, staff.required) == (0, 5000, True)
+    assert (intro.type, intro.required) == ("note", False)
+    assert say.max_length == 200
+    assert (any_.min_value, any_.max_value) == (None, None)
+    dumped = dump(q)
+    assert "min_value: 0" in dumped and "max_length: 200" in dumped
+    assert loads(dumped) == q
+
+
+def test_min_value_above_max_value_is_refused():
+    err = question_error("""\
+      - code: a
+        type: integer
+        text: A
+        min_value: 10
+        max_value: 9
+    """)
+    assert (err.line, err.reason) == (11, "question 'a': min_value 10 is greater than max_value 9")
+
+
+@pytest.mark.parametrize("value", ["1000000001", "-1000000001"])
+def test_integer_limits_stay_within_a_billion(value):
+    err = question_error(f"      - {{code: a, type: integer, text: A, min_value: {value}}}\n")
+    assert err.line == 7
+    assert err.reason == "question 'a' min_value is outside -1000000000..1000000000"
+
+
+@pytest.mark.parametrize("value", ["0", "4001"])
+def test_max_length_is_from_1_to_4000(value):
+    err = question_error(f"      - {{code: a, type: text, text: A, max_length: {value}}}\n")
+    assert err.reason == "question 'a' max_length must be from 1 to 4000"
+
+
+def test_limits_must_be_whole_numbers():
+    err = question_error("      - {code: a, type: integer, text: A, max_value: '7'}\n")
+    assert err.reason == "question 'a' max_value must be a whole number, not text"
+
+
+@pytest.mark.parametrize(
+    "qtype, key, reason",
+    [
+        ("rating", "min_value", "min_value is only for integer questions, not rating"),
+        ("text", "max_value", "max_value is only for integer questions, not text"),
+        ("integer", "max_length", "max_length is only for text questions, not integer"),
+        ("note", "max_length", "max_length is only for text questions, not note"),
+    ],
+)
+def test_limits_are_refused_on_types_they_do_not_fit(qtype, key, reason):
+    err = question_error(f"""\
+      - code: a
+        type: {qtype}
+        text: A
+        {key}: 3
+    """)
+    assert (err.line, err.reason) == (10, f"question 'a': {reason}")
+
+
+def test_a_note_cannot_be_required():
+    err = question_error("""\
+      - code: a
+        type: note
+        text: A
+        required: true
+    """)
+    assert err.line == 10
+    assert err.reason == "question 'a': a note question has no answer, so it cannot be required"
+    assert (
+        not loads(one_question("      - {code: a, type: note, text: A, required: false}\n"))
+        .questions()[0]
+        .required
+    )

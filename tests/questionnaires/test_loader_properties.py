@@ -37,6 +37,9 @@ KEYS = [
     "served_unit",
     "help",
     "description",
+    "min_value",
+    "max_value",
+    "max_length",
 ]
 SNIPPETS = [
     "",

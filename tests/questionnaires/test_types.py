@@ -37,8 +37,8 @@ def parse(qtype: str, raw, **fields):
     return QUESTION_TYPES[qtype].parse(question(qtype, **fields), raw)
 
 
-def test_registry_holds_the_five_types_by_name():
-    assert sorted(QUESTION_TYPES) == ["choice", "multi", "nps", "rating", "text"]
+def test_registry_holds_the_seven_types_by_name():
+    assert sorted(QUESTION_TYPES) == ["choice", "integer", "multi", "note", "nps", "rating", "text"]
     assert all(name == t.name for name, t in QUESTION_TYPES.items())
 
 
@@ -50,6 +50,8 @@ def test_registry_holds_the_five_types_by_name():
         ("choice", False, False, True, True),
         ("multi", False, False, True, True),
         ("text", False, False, False, False),
+        ("integer", False, False, False, True),
+        ("note", False, False, False, False),
     ],
 )
 def test_each_type_says_what_it_needs(name, numeric, has_scale, has_choices, required):
@@ -200,8 +202,17 @@ def test_every_type_carries_its_label_field_and_tabulation(name):
     qtype = QUESTION_TYPES[name]
     assert qtype.name == name
     assert qtype.label.zh and qtype.label.en and qtype.label.zh != qtype.label.en
-    assert qtype.field in ("scale", "radio", "checkboxes", "textarea")
-    assert qtype.tabulated_as in ("satisfaction", "score", "counts", "comments")
+    assert qtype.field in ("scale", "radio", "checkboxes", "textarea", "number", "note")
+    assert qtype.tabulated_as in (
+        "satisfaction",
+        "score",
+        "counts",
+        "comments",
+        "numbers",
+        "nothing",
+    )
+    # Only a note is not answered, and only what is not answered is tabulated as nothing.
+    assert qtype.answered == (qtype.tabulated_as != "nothing") == (qtype.field != "note")
     # A type that asks a point of a scale stores a number; one that does not, never does.
     assert qtype.numeric == (qtype.field == "scale") == qtype.has_scale
 
@@ -209,4 +220,50 @@ def test_every_type_carries_its_label_field_and_tabulation(name):
 def test_types_are_found_by_how_they_are_tabulated():
     assert tabulated_as("satisfaction") == ("rating",)
     assert tabulated_as("counts") == ("choice", "multi")
-    assert tabulated_as("comments") == ("text",) and tabulated_as("nothing") == ()
+    assert tabulated_as("comments") == ("text",) and tabulated_as("numbers") == ("integer",)
+    assert tabulated_as("nothing") == ("note",) and tabulated_as("unknown") == ()
+
+
+# --- integer, note and the text limit -----------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, value", [("0", 0), ("-3", -3), (" 42 ", 42), ("007", 7)])
+def test_integer_parses_whole_numbers(raw, value):
+    assert parse("integer", raw) == value
+
+
+@pytest.mark.parametrize("raw", ["4.5", "four", "+4", "４", "1e3"])
+def test_integer_refuses_what_is_not_a_whole_number(raw):
+    with pytest.raises(AnswerError, match="is not a whole number"):
+        parse("integer", raw)
+
+
+def test_integer_refuses_numbers_no_column_could_hold():
+    with pytest.raises(AnswerError, match="is too large"):
+        parse("integer", "12345678901234567890")
+    with pytest.raises(AnswerError, match="is too large"):
+        parse("integer", "1000000001")
+    assert parse("integer", "1000000000") == 1_000_000_000
+
+
+def test_integer_keeps_within_min_and_max_value():
+    assert parse("integer", "5", min_value=5, max_value=9) == 5
+    assert parse("integer", "9", min_value=5, max_value=9) == 9
+    with pytest.raises(AnswerError, match="^the number must be at least 5$"):
+        parse("integer", "4", min_value=5, max_value=9)
+    with pytest.raises(AnswerError, match="^the number must be at most 9$"):
+        parse("integer", "10", max_value=9)
+
+
+def test_a_note_takes_no_answer_and_is_never_required():
+    assert parse("note", "typed anyway") is None
+    assert parse_answer(question("note", required=True), "") is None
+
+
+def test_text_keeps_to_its_max_length():
+    assert parse("text", "x" * 10, max_length=10) == "x" * 10
+    with pytest.raises(AnswerError, match="^the text is 11 characters long; at most 10 are"):
+        parse("text", "x" * 11, max_length=10)
+    # The type's own limit stays the most, whatever a question built in code says.
+    with pytest.raises(AnswerError, match="at most 4000"):
+        parse("text", "x" * 4001, max_length=9999)

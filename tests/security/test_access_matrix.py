@@ -14,6 +14,7 @@ from survey.extensions import db
 from survey.models import (
     ActionAttachment,
     ItemNote,
+    LibraryScale,
     Question,
     RespondentGroup,
     ResultExport,
@@ -144,6 +145,9 @@ def objects(world, make_invitation, app):
     export = ResultExport(round=round_, kind="xlsx", language="en", raw=False, status="running",
                           fingerprint="f" * 64, progress=40, step="sheets")  # fmt: skip
     db.session.add(export)
+    scale = LibraryScale(code="agree3", name_zh="同意", name_en="Agree", points=[
+        {"value": v, "zh": str(v), "en": str(v)} for v in (1, 2, 3)])  # fmt: skip
+    db.session.add(scale)
     db.session.commit()
     return {
         "user_id": spare.id,
@@ -154,6 +158,7 @@ def objects(world, make_invitation, app):
         "attachment_id": db.session.scalar(select(ActionAttachment.id)),
         "round_id": round_.id,
         "export_id": export.id,
+        "scale_id": scale.id,
         "invitation_id": {"design.invitation_revoke": to_revoke.id, "*": invitation.id},
         "token": invitation.token,
         "version_id": round_.version_id,

@@ -253,6 +253,24 @@ def test_the_retry_also_sends_messages_whose_job_the_queue_lost(
     assert b"lost@sx.example" in received
 
 
+def test_an_archived_rounds_failed_messages_are_not_sent_again(
+    smtp, make_round, make_user, login_as, client
+):
+    round_ = make_round()
+    failed = mail.queue("reminder", "x@sx.example", "s", "b", round_id=round_.id)
+    failed.status, failed.last_error = "failed", "SMTPRecipientsRefused: x@sx.example"
+    round_.archived_at = utcnow()
+    db.session.commit()
+    login_as(make_user("designer"))
+    page = f"/design/rounds/{round_.id}"
+    assert "/mail/retry" not in client.get(page).text
+    assert client.post(f"{page}/mail/retry").status_code == 302
+    with client.session_transaction() as session:
+        assert [m for _, m in session["_flashes"]] == [str(rounds.ARCHIVED)]
+    assert [r.status for r in _records()] == ["failed"]
+    assert smtp.received == []
+
+
 def test_the_mail_variables_are_read_from_the_environment():
     found = from_environment(
         {

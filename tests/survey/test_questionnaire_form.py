@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectMultipleField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 
 from questionnaires import QUESTION_TYPES, loads
 from survey.questionnaire_form import FIELD_BUILDERS, field_name, form_for
@@ -25,6 +25,8 @@ sections:
       - {code: many, type: multi, text: Many, required: false,
          choices: [{code: x, label: X}, {code: y, label: Y}]}
       - {code: say, type: text, text: Say}
+      - {code: count, type: integer, text: Count, min_value: 0, max_value: 99, required: false}
+      - {code: intro, type: note, text: Read this}
 """)
 
 
@@ -43,6 +45,7 @@ def test_each_type_gets_its_field(app):
         "pick": RadioField,
         "many": kinds["many"],
         "say": TextAreaField,
+        "count": StringField,
     }
     assert issubclass(kinds["many"], SelectMultipleField)
     assert form.comment_field(DEFINITION.question("rate")) is not None
@@ -68,7 +71,14 @@ def test_valid_answers_parse_to_their_stored_values(app):
         ),
     )
     assert form.validate(), form.errors
-    assert form.answers() == {"rate": 2, "data": 9, "pick": "y", "many": ("x", "y"), "say": None}
+    assert form.answers() == {
+        "rate": 2,
+        "data": 9,
+        "pick": "y",
+        "many": ("x", "y"),
+        "say": None,
+        "count": None,
+    }
     assert form.comments() == {"rate": "slow"}
 
 
@@ -88,12 +98,43 @@ def test_required_questions_only_when_submitting(app):
 
 def test_other_groups_items_are_not_in_the_form(app):
     form = make(app, {}, group="b")
-    assert [q.code for q in form.questions] == ["rate", "pick", "many", "say"]
+    assert [q.code for q in form.questions] == ["rate", "pick", "many", "say", "count"]
     assert form.foreign_fields(["q_data", "q_rate", "csrf_token"]) == ["q_data"]
 
 
 def test_every_field_kind_of_the_registry_has_a_builder():
-    assert {t.field for t in QUESTION_TYPES.values()} <= set(FIELD_BUILDERS)
+    # A note is never answered, so it has no field.
+    assert {t.field for t in QUESTION_TYPES.values() if t.answered} <= set(FIELD_BUILDERS)
+
+
+def test_a_note_has_no_field_and_is_never_answered(app):
+    form = make(app, {field_name("intro"): "typed anyway"})
+    assert "intro" not in [q.code for q in form.questions]
+    assert field_name("intro") not in form._fields
+    assert form.foreign_fields([field_name("intro")]) == [field_name("intro")]
+
+
+def test_an_integer_field_is_a_number_input_within_its_limits(app):
+    form = make(app, {field_name("count"): "100"})
+    html = str(form.field(DEFINITION.question("count")))
+    assert 'type="number"' in html and 'min="0"' in html and 'max="99"' in html
+    assert not form.validate()
+    assert form.field(DEFINITION.question("count")).errors == ["the number must be at most 99"]
+    assert make(app, {field_name("count"): "7"}).answers()["count"] == 7
+
+
+def test_a_text_field_carries_its_max_length_to_the_browser(app):
+    definition = loads(
+        "id: t\ntitle: T\nsections:\n  - code: s\n    title: S\n    questions:\n"
+        "      - {code: say, type: text, text: Say, max_length: 10}\n"
+    )
+    with app.test_request_context(method="POST"):
+        form = form_for(definition, "en")(formdata=MultiDict({field_name("say"): "x" * 11}))
+        assert 'maxlength="10"' in str(form.field(definition.question("say")))
+        assert not form.validate()
+        assert form.field(definition.question("say")).errors == [
+            "the text is 11 characters long; at most 10 are allowed"
+        ]
 
 
 def test_the_definition_above_asks_every_registered_type():

@@ -251,6 +251,29 @@ def test_a_draft_round_nobody_answered_can_be_deleted(make_invitation):
     )
 
 
+def test_a_deleted_draft_rounds_exported_files_go_with_it(make_round):
+    from survey import storage
+    from survey.models import ResultExport
+
+    round_ = make_round(status="draft")
+    storage.put("exports/draft-report.pdf", b"%PDF-1.7 a report of nobody's answers")
+    db.session.add(
+        ResultExport(
+            round_id=round_.id,
+            kind="pdf",
+            language="zh",
+            fingerprint="f" * 64,
+            status="done",
+            storage_key="exports/draft-report.pdf",
+        )
+    )
+    db.session.commit()
+    rounds.delete(round_)
+    db.session.commit()
+    assert db.session.scalars(select(ResultExport)).all() == []
+    assert not storage.exists("exports/draft-report.pdf")
+
+
 def test_a_new_round_does_not_inherit_the_history_of_a_deleted_one(make_round):
     from survey import audit
 

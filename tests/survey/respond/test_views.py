@@ -621,7 +621,8 @@ def test_a_browser_cannot_reach_another_invitation_that_got_the_id_of_one_it_ope
 
 
 @pytest.mark.parametrize(
-    "scale, low_max, chosen", [("three_points", 1, "1"), ("odd_values", 3, "1 or 3")]
+    "scale, low_max, chosen",
+    [("three_points", 1, "1"), ("odd_values", 3, "1 or 3"), ("seven_points", 3, "1, 2 or 3")],
 )
 def test_the_follow_up_asks_after_the_scales_dissatisfied_points(
     client, make_invitation, scaled_round, scale, low_max, chosen

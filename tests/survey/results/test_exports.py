@@ -6,11 +6,11 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from survey import invitations
 from survey.extensions import db
-from survey.models import Response, Round, Unit
+from survey.models import AuditEvent, Response, Round, Unit
 from survey.results import exports, round_results
 from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, fill, person
 
@@ -116,7 +116,7 @@ def test_a_group_of_one_unit_is_reported_as_other_groups(client, quality_lead, m
     round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1}, anonymity_threshold=2)
     en = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
     assert sorted({r["group"] for r in en}) == ["departments", "mayors", "other groups"]
-    liaison = [r for r in en if r["liaison_contact"]]
+    liaison = [r for r in en if r["liaison_contact"] not in ("", exports.NOT_ASKED)]
     assert len(liaison) == 2 and {r["group"] for r in liaison} == {"other groups"}
     zh = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=zh").text)
     assert {r["group"] for r in zh} == {"departments", "mayors", "其他组别"}
@@ -159,3 +159,20 @@ def test_a_named_round_keeps_its_groups_and_units(client, quality_lead, make_rou
     assert {r["group"] for r in rows} == {"mayors", "departments", "cppcc"}
     assert "cppcc_office" in {r["unit"] for r in rows}
     assert all(len(r["submitted"]) == len("2026-12-06 10:00:00") for r in rows)
+
+
+def test_a_download_is_recorded_after_another_request_wrote_meanwhile(make_round):
+    """A download is a GET: its transaction begins by reading. When another request commits a
+    write before the record is written, SQLite cannot turn that read into a write (its snapshot
+    is stale: SQLITE_BUSY_SNAPSHOT, at once, whatever the busy timeout); the record is written
+    in a write transaction of its own instead."""
+    round_ = make_round()
+    db.session.commit()
+    db.session.scalars(select(Unit)).all()  # the request's read transaction has begun
+    with db.engine.begin() as other:  # another request's write, committed meanwhile
+        other.execute(update(Unit).values(name_en="Renamed meanwhile"))
+    exports.record_download(round_, "csv")
+    recorded = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "results_downloaded")
+    ).all()
+    assert [e.target for e in recorded] == [f"round:{round_.id}"]

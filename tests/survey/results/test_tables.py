@@ -96,7 +96,7 @@ def test_analyse_prints_the_table_and_json(two_responses, runner):
     }
 
 
-@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box"])
+@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box", "seven_points"])
 def test_analyse_a_round_on_another_scale_counts_its_own_satisfied_points(
     runner, scaled_round, scale
 ):

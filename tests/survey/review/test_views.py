@@ -262,7 +262,7 @@ def test_a_division_sees_its_own_scorecard_and_nothing_else(
     assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
 
 
-@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box"])
+@pytest.mark.parametrize("scale", ["three_points", "odd_values", "top_box", "seven_points"])
 def test_a_round_on_another_scale_shows_its_own_satisfied_points(client, auth, scaled_round, scale):
     round_, expected = scaled_round(scale)
     auth.login(role="quality_lead")
