@@ -502,6 +502,10 @@ def questionnaires(draw) -> Questionnaire:
     earlier: list[Question] = []  # choice questions a condition may refer to
     for _ in range(draw(st.integers(1, 3))):
         questions = []
+        section_fields = {}
+        if HAS_SHOW_IF and earlier and draw(st.booleans()):  # earlier sections' questions only
+            target = draw(st.sampled_from(earlier))
+            section_fields["show_if"] = f"${{{target.code}}} != '{target.choices[-1].code}'"
         for _ in range(draw(st.integers(1, 4))):
             kind = draw(st.sampled_from(KINDS))
             fields = {
@@ -548,7 +552,13 @@ def questionnaires(draw) -> Questionnaire:
             if kind == "choice":
                 earlier.append(questions[-1])
         sections.append(
-            Section(next(names), draw(labels), tuple(questions), draw(st.none() | labels))
+            Section(
+                next(names),
+                draw(labels),
+                tuple(questions),
+                draw(st.none() | labels),
+                **section_fields,
+            )
         )
     return Questionnaire(
         id=draw(st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True)),
@@ -697,3 +707,46 @@ def test_a_sheet_longer_than_the_limit_is_refused(monkeypatch):
     survey = [["type", "name", "label"], *[["text", f"q{i}", "x"] for i in range(3)]]
     error = refused(survey)
     assert (error.sheet, error.row) == ("survey", 4) and "more than 3 rows" in error.reason
+
+
+@needs_integer
+@needs_note
+@needs_show_if
+def test_the_new_types_limits_and_conditions_export_as_xlsform():
+    yes_no = (Choice("yes", Label("是", "Yes")), Choice("no", Label("否", "No")))
+    first = Section(
+        "a",
+        Label("甲", "A"),
+        (
+            Question("intro", "note", Label("说明", "About"), required=False),
+            Question("used", "choice", Label("用过吗", "Used?"), choices=yes_no),
+            Question("times", "integer", Label("几次", "How often?"), min_value=1, max_value=50),
+            Question("why", "text", Label("为何", "Why?"), required=False, max_length=200),
+        ),
+    )
+    second = Section(
+        "b",
+        Label("乙", "B"),
+        (Question("rate", "rating", Label("评分", "Rate"), scale=SATISFACTION5),),
+        show_if="${used} = 'yes'",
+    )
+    first = dataclasses.replace(
+        first,
+        questions=(
+            *first.questions[:3],
+            dataclasses.replace(first.questions[3], show_if="${used} = 'no'"),
+        ),
+    )
+    q = loads(dump(Questionnaire("f", Label("F", "F"), (first, second))))
+    data = xlsform.dump(q)
+    xform = pyxform_converts(data)
+    assert "relevant=\" /data/a/used  = 'no'\"" in xform and 'type="int"' in xform
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["survey"]
+    rows = {}
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        rows.setdefault(row[1], row)  # a group's begin_group row, not its end_group
+    columns = [c.value for c in sheet[1]]
+    assert rows["times"][columns.index("constraint")] == ". >= 1 and . <= 50"
+    assert rows["why"][columns.index("constraint")] == "string-length(.) <= 200"
+    assert rows["b"][columns.index("relevant")] == "${used} = 'yes'"
+    assert xlsform.loads(data) == q
