@@ -34,6 +34,7 @@ from analysis.breakdowns import (
     by_served_unit,
     suppress,
 )
+from analysis.choices import choice_table
 from analysis.counts import RatingCounts, rating_counts
 from analysis.disclosure import Disclosure, disclose
 from analysis.drivers import driver_table
@@ -60,6 +61,7 @@ from analysis.trends import (
 from analysis.weights import weighted_table
 
 __all__ = [
+    "choice_table",
     "RULES", "Z95", "ActionCandidate", "Disclosure", "disclose", "RatingCounts", "Rule", "Summary", "Thresholds",
     "action_key", "answer_frame", "below", "measures", "below_threshold_table", "breakdown", "by_category",
     "by_group", "by_group_category", "by_group_question", "by_question", "by_served_unit",

@@ -8,8 +8,12 @@ from pathlib import Path
 
 from .loader import QuestionnaireError, dump, load, load_dir, loads
 from .model import (
+    GRID_ROW_TYPE,
+    GRID_TYPE,
     LANGUAGES,
     Choice,
+    Grid,
+    GridRows,
     Group,
     Label,
     Question,
@@ -38,6 +42,8 @@ DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 __all__ = [
     "BUILTIN_SCALES",
     "DEFINITIONS_DIR",
+    "GRID_ROW_TYPE",
+    "GRID_TYPE",
     "INTEGER_LIMIT",
     "LANGUAGES",
     "MAX_TEXT_LENGTH",
@@ -46,6 +52,8 @@ __all__ = [
     "SATISFACTION5",
     "AnswerError",
     "Choice",
+    "Grid",
+    "GridRows",
     "Group",
     "Label",
     "Question",

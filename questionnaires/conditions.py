@@ -430,6 +430,9 @@ def _check_fits(node: Compare | Selected, q: Question) -> None:
             params = {"value": repr(node.value), "code": code, "choices": ", ".join(choices)}
             raise ConditionError(message(template, **params))
         return
+    if qtype is not None and not qtype.answered:
+        template = N_("question %(code)s is a note: it has no answer to refer to")
+        raise ConditionError(message(template, code=code))
     if node.value == "" and node.op in ("=", "!="):
         return  # answered or not: any question
     if qtype is not None and qtype.multiple:
@@ -438,7 +441,8 @@ def _check_fits(node: Compare | Selected, q: Question) -> None:
         )
         raise ConditionError(message(template, code=code, plain=q.code))
     scale = qtype.scale_of(q) if qtype is not None else None
-    if qtype is not None and qtype.numeric:
+    # Ratings and nps (on a scale), and whole numbers (integer: a number input, on no scale).
+    if qtype is not None and (qtype.numeric or qtype.field == "number"):
         value = _number(node.value)
         if value is None:
             template = N_("question %(code)s is answered with a number, not %(value)s")

@@ -25,7 +25,7 @@ A definition file holds one questionnaire::
         show_if: "${doc_timeliness} <= 2"          # optional: only earlier sections' questions
         questions:                                 # at least one
           - code: doc_timeliness                   # unique in the whole file
-            type: rating                           # rating | choice | multi | text | nps | integer | note
+            type: rating                           # rating | choice | multi | text | nps | integer | note | grid
             text: {zh: 公文办理的及时性, en: Timeliness of document handling}
             category: services.documents           # optional, dotted lower-case
             served_unit: documents                 # optional, declared in served_units
@@ -94,7 +94,11 @@ from .conditions import ConditionError
 from .conditions import check as check_condition
 from .messages import N_, Message, message
 from .model import (
+    GRID_ROW_TYPE,
+    GRID_TYPE,
     Choice,
+    Grid,
+    GridRows,
     Group,
     Label,
     Question,
@@ -557,6 +561,10 @@ _CODE_LABEL_KEYS = _Keys(required=("code", "label"))
 _SCALE_KEYS = _Keys(required=("code", "points"), optional=("satisfied", "dissatisfied"))
 _POINT_KEYS = _Keys(required=("value", "label"))
 _SECTION_KEYS = _Keys(required=("code", "title", "questions"), optional=("description", "show_if"))
+# What a row of a grid says for itself; the grid's category, served_unit and follow_up are its
+# rows' unless a row gives its own.
+_ROW_OWN_KEYS = ("category", "served_unit", "follow_up")
+_ROW_KEYS = _Keys(required=("code", "text"), optional=_ROW_OWN_KEYS)
 _QUESTION_KEYS = _Keys(
     required=("code", "type", "text"),
     optional=(
@@ -574,6 +582,18 @@ _QUESTION_KEYS = _Keys(
         "show_if",
     ),
 )
+
+
+# The limits of integer and text answers, which a grid's rating rows never have.
+_LIMIT_KEYS = ("min_value", "max_value", "max_length")
+# A grid takes every key a question takes but choices and limits, so that a key added for all questions
+# (such as a condition) applies to each of its rows; its help is said once, above the rows.
+_GRID_KEYS = _Keys(
+    required=("code", "type", "text", "rows"),
+    optional=tuple(k for k in _QUESTION_KEYS.optional if k not in ("choices", *_LIMIT_KEYS)),
+)
+# The grid's own keys; every other key it gives is given to each of its rows.
+_GRID_OWN_KEYS = ("code", "type", "text", "help", "rows")
 
 
 def _questionnaire(root: Node) -> Questionnaire:
@@ -737,9 +757,13 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
         reason = message(N_("%(what)s has no questions"), what=what)
         raise _Invalid(_line(fields["questions"]), reason)
     show_if = _show_if(fields, what, declared, own=_codes_of(items))
-    questions = []
+    questions: list[Question] = []
     for position, item in enumerate(items, start=1):
-        questions.append(_question(item, _named(item, N_("question"), position), declared, what))
+        named = _named(item, N_("question"), position)
+        if _is_grid(item):
+            questions.extend(_grid(item, named, declared, what))
+        else:
+            questions.append(_question(item, named, declared, what))
     section = Section(
         code=code,
         title=_label(fields["title"], _part(what, "title")),
@@ -750,13 +774,29 @@ def _section(node: Node, what: Message, declared: _Declared) -> tuple[str, Node,
     return code, fields["code"], section
 
 
-def _question(node: Node, what: Message, declared: _Declared, section: Message) -> Question:
+@dataclass(frozen=True)
+class _RowOf:
+    """The grid a row belongs to, and the grid's keys that every row takes (by node)."""
+
+    grid: Grid
+    shared: dict[str, Node]
+
+
+def _question(
+    node: Node, what: Message, declared: _Declared, section: Message, row_of: _RowOf | None = None
+) -> Question:
     if "position" in what.params:  # no usable code yet: say where the item is
         what = message(N_("%(what)s of %(section)s"), what=what, section=section)
-    fields = _fields(node, what, _QUESTION_KEYS)
+    if row_of is None:
+        fields = _fields(node, what, _QUESTION_KEYS)
+    else:
+        fields = {**row_of.shared, **_fields(node, what, _ROW_KEYS)}
     code = _code(fields["code"], _part(what, "code"))
     declared.question_codes.add(code, fields["code"])
-    qtype = _question_type(fields["type"], what)
+    if row_of is None:
+        qtype = _question_type(fields["type"], what)
+    else:
+        qtype = QUESTION_TYPES[GRID_ROW_TYPE]
     _check_type_keys(fields, qtype, what)
     show_if = _show_if(fields, what, declared, itself=code)
     question = Question(
@@ -773,6 +813,7 @@ def _question(node: Node, what: Message, declared: _Declared, section: Message) 
         help=_optional_label(fields, "help", _part(what, "help")),
         **_limits(fields, what),
         show_if=show_if,
+        grid=row_of.grid if row_of is not None else None,
         line=_line(node),
     )
     declared.earlier[code] = question
@@ -810,6 +851,8 @@ def _codes_of(items: list[Node]) -> frozenset[str]:
             for key, value in item.value:
                 if key.value == "code" and isinstance(value, ScalarNode):
                     codes.add(value.value.strip())
+                elif key.value == "rows" and isinstance(value, SequenceNode):
+                    codes |= _codes_of(value.value)  # a grid's rows are questions too
     return frozenset(codes)
 
 
@@ -826,6 +869,58 @@ def _codes_ahead(sections: Node) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _is_grid(node: Node) -> bool:
+    if not isinstance(node, MappingNode):
+        return False
+    return any(
+        isinstance(k, ScalarNode)
+        and k.value == "type"
+        and isinstance(v, ScalarNode)
+        and v.tag == _STR
+        and v.value.strip() == GRID_TYPE
+        for k, v in node.value
+    )
+
+
+def _grid(node: Node, what: Message, declared: _Declared, section: Message) -> list[Question]:
+    """The rows of a grid, each a rating question that names the grid. The grid's code is a
+    question code too (unique in the file); its keys but its own are checked here, in its name,
+    and then given to every row."""
+    if "position" in what.params:
+        what = message(N_("%(what)s of %(section)s"), what=what, section=section)
+    fields = _fields(node, what, _GRID_KEYS)
+    code = _code(fields["code"], _part(what, "code"))
+    declared.question_codes.add(code, fields["code"])
+    grid = Grid(
+        code=code,
+        text=_label(fields["text"], _part(what, "text")),
+        help=_optional_label(fields, "help", _part(what, "help")),
+    )
+    shared = {key: value for key, value in fields.items() if key not in _GRID_OWN_KEYS}
+    _check_grid_keys(shared, declared, what)
+    items = _items(fields["rows"], _part(what, "rows"))
+    if not items:
+        reason = message(N_("%(what)s has no rows; a grid needs at least one"), what=what)
+        raise _Invalid(_line(fields["rows"]), reason)
+    row_of = _RowOf(grid, shared)
+    return [
+        _question(item, _named(item, N_("row"), position), declared, what, row_of)
+        for position, item in enumerate(items, start=1)
+    ]
+
+
+def _check_grid_keys(shared: dict[str, Node], declared: _Declared, what: Message) -> None:
+    """Check the keys a grid gives its rows in the grid's name, before any row repeats them."""
+    qtype = QUESTION_TYPES[GRID_ROW_TYPE]
+    _check_type_keys(shared, qtype, what)
+    _category(shared, what)
+    _declared_code(shared, "served_unit", declared.served_units, what)
+    _required(shared, qtype, what)
+    _audience(shared, declared.groups, what)
+    _question_scale(shared, qtype, declared.scales, what)
+    _optional_label(shared, "follow_up", _part(what, "follow_up"))
+
+
 def _required(fields: dict[str, Node], qtype: QuestionType, what: Message) -> bool:
     if "required" not in fields:
         return qtype.default_required
@@ -840,7 +935,7 @@ def _question_type(node: Node, what: Message) -> QuestionType:
     name = _text(node, _part(what, "type"))
     if name not in QUESTION_TYPES:
         template = N_("%(what)s: unknown type %(type)s (expected one of %(types)s)")
-        types = ", ".join(sorted(QUESTION_TYPES))
+        types = ", ".join(sorted([*QUESTION_TYPES, GRID_TYPE]))
         reason = message(template, what=what, type=_shown(name), types=types)
         raise _Invalid(_line(node), reason)
     return QUESTION_TYPES[name]
@@ -1078,7 +1173,41 @@ def _section_data(section: Section, declared: dict[str, Scale]) -> dict:
     data = {"code": section.code, "title": _label_data(section.title)}
     _put(data, "description", section.description)
     _put(data, "show_if", section.show_if)
-    data["questions"] = [_question_data(q, declared) for q in section.questions]
+    data["questions"] = [
+        _grid_data(block, declared)
+        if isinstance(block, GridRows)
+        else _question_data(block, declared)
+        for block in section.blocks()
+    ]
+    return data
+
+
+def _grid_data(block: GridRows, declared: dict[str, Scale]) -> dict:
+    """A grid as the file writes it: the keys its rows share said once, on the grid; a row's
+    category, served_unit or follow_up on the grid when every row has the same one."""
+    if any(q.type != GRID_ROW_TYPE for q in block.rows):
+        raise ValueError(f"a row of grid {block.code!r} is not a {GRID_ROW_TYPE} question")
+    rows = [_question_data(q, declared) for q in block.rows]
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    data = {"code": block.grid.code, "type": GRID_TYPE, "text": _label_data(block.grid.text)}
+    for key in keys:
+        values = [row.get(key) for row in rows]
+        if key in ("code", "type", "text"):
+            continue
+        if key == "help":
+            raise ValueError(f"row {block.rows[0].code!r} of grid {block.code!r} has its own help")
+        if key in _ROW_OWN_KEYS:
+            if len(rows) > 1 and None not in values and all(v == values[0] for v in values):
+                data[key] = values[0]
+                for row in rows:
+                    del row[key]
+        elif any(v != values[0] for v in values):
+            raise ValueError(f"the rows of grid {block.code!r} differ in {key}")
+        else:
+            data[key] = values[0]
+    _put(data, "help", block.grid.help)
+    row_keys = _ROW_KEYS.allowed
+    data["rows"] = [{key: value for key, value in row.items() if key in row_keys} for row in rows]
     return data
 
 

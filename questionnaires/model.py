@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 LANGUAGES = ("zh", "en")
+#: The `type:` of a grid in a definition file, and the type of each of its rows.
+GRID_TYPE = "grid"
+GRID_ROW_TYPE = "rating"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,21 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """A grid (matrix) question: one text and one scale over several rows.
+
+    Each row is a `rating` Question of its own, with its own code, that names its grid; the rows
+    of a grid follow each other in their section. So everything that reads answers (storage,
+    analysis, exports, the low-score rules) sees ordinary rating items, and only the form, the
+    editor and the definition file know that the rows belong together.
+    """
+
+    code: str
+    text: Label
+    help: Label | None = None
+
+
+@dataclass(frozen=True)
 class Question:
     code: str
     type: str
@@ -137,11 +155,40 @@ class Question:
     max_length: int | None = None
     # When the question is shown (questionnaires.conditions), None for always.
     show_if: str | None = None
+    # The grid this question is a row of (its type is then rating), None for a question alone.
+    grid: Grid | None = None
     # Line of the question in its source file, for error messages; 0 when not from a file.
     line: int = field(default=0, compare=False)
 
     def shown_to(self, group: str | None) -> bool:
         return group is None or not self.audience or group in self.audience
+
+
+@dataclass(frozen=True)
+class GridRows:
+    """A grid with its rows, as a form or the editor shows them: together, in one place."""
+
+    grid: Grid
+    rows: tuple[Question, ...]
+
+    @property
+    def code(self) -> str:
+        return self.grid.code
+
+
+def blocks(questions: tuple[Question, ...]) -> tuple[Question | GridRows, ...]:
+    """`questions` as they are shown: a question alone, or the consecutive rows of one grid
+    gathered into a GridRows (in the order of the section)."""
+    result: list[Question | GridRows] = []
+    for q in questions:
+        last = result[-1] if result else None
+        if q.grid is None:
+            result.append(q)
+        elif isinstance(last, GridRows) and last.grid.code == q.grid.code:
+            result[-1] = GridRows(last.grid, (*last.rows, q))
+        else:
+            result.append(GridRows(q.grid, (q,)))
+    return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -152,6 +199,10 @@ class Section:
     description: Label | None = None
     # When the section is shown (questionnaires.conditions), None for always.
     show_if: str | None = None
+
+    def blocks(self) -> tuple[Question | GridRows, ...]:
+        """The section's questions with each grid's rows gathered (see `blocks`)."""
+        return blocks(self.questions)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ def register_extensions(app: Flask) -> None:
 def register_listeners() -> None:
     # Imported for what they connect: the corrective-action rules run when a round closes
     # (survey.rounds.round_closed), and the action register is a section of the PDF report.
+    # The webhooks hear a round's events (responses, closing, corrective actions).
+    from survey import webhooks  # noqa: F401
     from survey.corrective import report_section, rules  # noqa: F401
 
 
@@ -95,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
     from survey import api, review
 
     app.register_blueprint(review.bp)
+    # The API checks CSRF itself: for requests of a browser session, not for those with a
+    # token (survey.api.access).
+    csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
 
 

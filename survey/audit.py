@@ -43,8 +43,20 @@ ACTION_LABELS = {
     "raw_answers_downloaded": _l("Raw answers downloaded"),
     "action_changed": _l("Corrective action changed"),
     "action_opened_from_note": _l("Corrective action opened from a note"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
+    "api_token_used": _l("API token used"),
+    "api_token_refused": _l("API token refused"),
     "backup": _l("Backup"),
     "restore": _l("Restored from a backup"),
+    "webhook_created": _l("Webhook created"),
+    "webhook_changed": _l("Webhook changed"),
+    "webhook_enabled": _l("Webhook activated"),
+    "webhook_disabled": _l("Webhook deactivated"),
+    "webhook_secret_shown": _l("Webhook secret shown"),
+    "webhook_secret_changed": _l("Webhook secret replaced"),
+    "webhook_test_sent": _l("Webhook test event sent"),
+    "webhook_redelivered": _l("Webhook delivery sent again"),
 }
 ACTIONS = tuple(ACTION_LABELS)
 # The names of the details events carry (keyword arguments of record()).
@@ -71,6 +83,13 @@ DETAIL_LABELS = {
     "unit_codes": _l("unit codes"),
     "note": _l("note"),
     "unit": _l("unit"),
+    "url": _l("address"),
+    "delivery": _l("delivery"),
+    "scopes": _l("scopes"),
+    "method": _l("method"),
+    "path": _l("path"),
+    "reason": _l("reason"),
+    "token": _l("token"),
 }
 # What a download's "format" names.
 DOWNLOAD_FORMATS = {

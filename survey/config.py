@@ -39,12 +39,18 @@ DEFAULTS = {
     "LOGIN_ADDRESS_RATE_LIMIT": "100 per 15 minutes",
     # Wrong invitation links per client address.
     "TOKEN_RATE_LIMIT": "30 per 5 minutes",
+    # Refused API tokens per client address (survey.api.access).
+    "API_TOKEN_RATE_LIMIT": "30 per 5 minutes",
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,
     "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,
     # Where files every server must read are kept (evidence files, prepared exports): None for
     # the database, or a folder every server mounts (SURVEY_SHARED_FOLDER=/mnt/survey).
     "SHARED_FOLDER": None,
+    # Webhooks post only to public addresses unless this is set (SURVEY_WEBHOOK_ALLOW_PRIVATE=
+    # true): a receiver on the office's intranet needs it; see the README's note on SSRF.
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_TIMEOUT": 10,
 }
 
 

@@ -329,14 +329,29 @@ def condition_note(questionnaire: Questionnaire | None, show_if: str, lang: str)
     """When to answer a question or a section, in words, for the page without JavaScript:
     "Answer only if you answered 'Yes' to question 3". Questions are named by their number on
     the page (the order of `questionnaire`, as the group sees it), values by their labels."""
-    questions = questionnaire.questions() if questionnaire is not None else ()
-    numbers = {q.code: n for n, q in enumerate(questions, start=1)}
+    # Numbered as on the page: notes, which are not answered, take no number.
+    questions = tuple(
+        q
+        for q in (questionnaire.questions() if questionnaire is not None else ())
+        if QUESTION_TYPES[q.type].answered
+    )
+    # The rows of a grid share the grid's one number, as on the page.
+    numbers, n, grid = {}, 0, None
+    for q in questions:
+        row_of = q.grid.code if q.grid is not None else None
+        if row_of is None or row_of != grid:
+            n += 1
+        grid = row_of
+        numbers[q.code] = n
     by_code = {q.code: q for q in questions}
 
     def question(code: str) -> str:
-        if code in numbers:
-            return _("question %(n)s", n=numbers[code])
-        return _("a question you are not asked")
+        if code not in numbers:
+            return _("a question you are not asked")
+        if by_code[code].grid is not None:
+            row = by_code[code].text.get(lang)
+            return _("question %(n)s (%(row)s)", n=numbers[code], row=row)
+        return _("question %(n)s", n=numbers[code])
 
     # Chinese quotation marks are full-width; in English text they look spaced out.
     quoted = "“{}”".format if lang.startswith("zh") else '"{}"'.format

@@ -52,11 +52,13 @@ def digest(q: qm.Questionnaire) -> str:
 
 def _drop_unhashed(data: Any) -> None:
     """Remove the source lines, a scale's satisfied and dissatisfied points when empty, and
-    an absent condition (a definition without conditions hashes as before they existed)."""
+    an absent condition (a definition without conditions hashes as before they existed), and
+    the grid of a question that is no grid's row (so such a file hashes as before grids)."""
     if isinstance(data, dict):
         data.pop("line", None)
-        if data.get("show_if", "") is None:
-            del data["show_if"]
+        for key in ("show_if", "grid"):
+            if key in data and data[key] is None:
+                del data[key]
         for key in SCALE_BOXES:
             if "points" in data and not data.get(key, True):
                 del data[key]
@@ -148,6 +150,24 @@ def _question_row(q: qm.Question, position: int) -> Question:
         max_value=q.max_value,
         max_length=q.max_length,
         show_if=q.show_if,
+        grid=_grid_json(q.grid) if q.grid else None,
+    )
+
+
+def _grid_json(grid: qm.Grid) -> dict[str, Any]:
+    data = {"code": grid.code, "zh": grid.text.zh, "en": grid.text.en}
+    if grid.help:
+        data.update(help_zh=grid.help.zh, help_en=grid.help.en)
+    return data
+
+
+def _grid(data: dict[str, Any] | None) -> qm.Grid | None:
+    if data is None:
+        return None
+    return qm.Grid(
+        code=data["code"],
+        text=qm.Label(data["zh"], data["en"]),
+        help=_label(data.get("help_zh"), data.get("help_en")),
     )
 
 
@@ -246,6 +266,7 @@ def _question(q: Question) -> qm.Question:
         max_value=q.max_value,
         max_length=q.max_length,
         show_if=q.show_if,
+        grid=_grid(q.grid),
     )
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from blinker import Namespace
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,9 @@ from survey.extensions import db
 from survey.models import Answer, Invitation, Question, Response, Round, accepts, utcnow
 
 OPEN_STATUSES = ("sent", "started")
+# Sent with the round's id (``anonymous``: whether the round is) once a response is stored,
+# before its transaction commits, so that what listeners add commits with it (the webhooks).
+response_submitted = Namespace().signal("response-submitted")
 #: What each source of a response (models.RESPONSE_SOURCES) is called, in the reader's language.
 SOURCE_NAMES = {"web": _l("web"), "paper": _l("paper"), "meeting": _l("meeting")}
 # Core statements on the tables: nothing here needs ORM objects, and building and tracking them
@@ -190,6 +195,19 @@ def save_draft(
     return merge
 
 
+def _tell_listeners(round_id: int, anonymous: bool) -> None:
+    """Send ``response_submitted``. What a listener writes (a webhook's delivery record) commits
+    with the response, but its failure must never lose a respondent's answers: it runs in a
+    savepoint of its own, rolled back and logged if anything in it fails."""
+    if not response_submitted.receivers:
+        return
+    try:
+        with db.session.begin_nested():
+            response_submitted.send(round_id, anonymous=anonymous)
+    except Exception:
+        current_app.logger.exception("a listener of response_submitted failed; kept the response")
+
+
 def submit(
     invitation: Invited,
     answers: Mapping[str, Any],
@@ -257,6 +275,7 @@ def submit(
             connection.execute(
                 _INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows]
             )
+        _tell_listeners(round_.id, anonymous)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

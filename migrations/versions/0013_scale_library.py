@@ -43,15 +43,17 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scale")),
         sa.UniqueConstraint("code", name=op.f("uq_scale_code")),
     )
-    with op.batch_alter_table("question") as batch:
-        batch.add_column(sa.Column("min_value", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("max_value", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("max_length", sa.Integer(), nullable=True))
+    # Plain ADD/DROP COLUMN (SQLite 3.35+ and PostgreSQL): a batch copy of `question` would
+    # drop the table that answers refer to.
+    op.add_column("question", sa.Column("min_value", sa.Integer(), nullable=True))
+    op.add_column("question", sa.Column("max_value", sa.Integer(), nullable=True))
+    op.add_column("question", sa.Column("max_length", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("question") as batch:
-        batch.drop_column("max_length")
-        batch.drop_column("max_value")
-        batch.drop_column("min_value")
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch would copy the question table,
+    # which the answer table's foreign key forbids dropping on SQLite.
+    op.drop_column("question", "max_length")
+    op.drop_column("question", "max_value")
+    op.drop_column("question", "min_value")
     op.drop_table("scale")

@@ -18,14 +18,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("question", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("show_if", sa.Text(), nullable=True))
-    with op.batch_alter_table("section", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("show_if", sa.Text(), nullable=True))
+    # Plain ADD/DROP COLUMN (SQLite 3.35+ and PostgreSQL): a batch copy would drop and rebuild
+    # `question` and `section`, which answers and questions refer to (foreign keys are on).
+    op.add_column("question", sa.Column("show_if", sa.Text(), nullable=True))
+    op.add_column("section", sa.Column("show_if", sa.Text(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("section", schema=None) as batch_op:
-        batch_op.drop_column("show_if")
-    with op.batch_alter_table("question", schema=None) as batch_op:
-        batch_op.drop_column("show_if")
+    op.drop_column("section", "show_if")
+    op.drop_column("question", "show_if")

@@ -23,6 +23,7 @@ from survey.actions.forms import (
     TransitionForm,
 )
 from survey.actions.views import _names, _today, action_access
+from survey.converters import MAX_ID
 from survey.corrective import attachments, evidence, texts
 from survey.extensions import db
 from survey.i18n import current_language
@@ -45,7 +46,7 @@ def detail(action: CorrectiveAction):
 def _chosen_round() -> Round | None:
     """The later round the reader picked to verify against (``?verify=``), if any."""
     chosen = request.args.get("verify", type=int)
-    return db.session.get(Round, chosen) if chosen and chosen < 2**63 else None
+    return db.session.get(Round, chosen) if chosen and 0 < chosen <= MAX_ID else None
 
 
 def _render_detail(action: CorrectiveAction, status: int = 200, **forms):

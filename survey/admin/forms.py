@@ -1,11 +1,20 @@
-"""The administrator's forms for staff accounts."""
+"""The administrator's forms: staff accounts and webhooks."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.models import ROLE_LABELS
 
@@ -29,3 +38,26 @@ class AccountForm(FlaskForm):
 
 class NewAccountForm(AccountForm):
     submit = SubmitField(_l("Create the account and e-mail a password link"))
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WebhookForm(FlaskForm):
+    url = URLField(
+        _l("Address (URL)"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l(
+            "Where the events are posted, starting with https:// (or http:// on an internal "
+            "network)."
+        ),
+    )
+    description = StringField(
+        _l("Description"),
+        validators=[Length(max=200)],
+        description=_l("Which system receives them, for the people who read this list."),
+    )
+    events = CheckboxesField(_l("Events"))
+    submit = SubmitField(_l("Save"))

@@ -1,9 +1,10 @@
 """JSON for scripts: the corrective-action queue, one action with its history, and the loop's
 transitions, under the same permission rules as the pages (documented in the README).
 
-A logged-in session is needed (401 otherwise). POSTs carry the session's CSRF token in an
-``X-CSRFToken`` header; every GET answer here sends the token in that header, so a script reads
-it from its first GET.
+A logged-in session or an API token with the ``manage_actions`` scope is needed (401
+otherwise; ``survey.api.access``). A session's POSTs carry its CSRF token in an ``X-CSRFToken``
+header; every GET answer to a session sends the token in that header, so a script reads it
+from its first GET. A token needs none.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from flask_wtf.csrf import generate_csrf
 
 import analysis
 from survey import corrective
-from survey.api import bp
+from survey.api import bp, schemas
+from survey.api.access import body as json_body
+from survey.api.access import by_token
+from survey.api.spec import operation
 from survey.extensions import db
 from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
 
@@ -27,7 +31,8 @@ def _user():
 
 def _with_token(body: dict):
     response = jsonify(body)
-    response.headers["X-CSRFToken"] = generate_csrf()
+    if not by_token():  # a token's request has no session to keep a CSRF token in
+        response.headers["X-CSRFToken"] = generate_csrf()
     return response
 
 
@@ -139,6 +144,13 @@ def _iso(value) -> str | None:
 
 
 @bp.get("/actions")
+@operation(
+    summary="The corrective-action queue",
+    scope="manage_actions",
+    query=schemas.ActionsQuery,
+    response=schemas.ActionsOut,
+    tag="actions",
+)
 def actions():
     """Filters as on the queue page: status (default ``active``), owner, served_unit,
     category, round, overdue=y. Most severe first."""
@@ -146,40 +158,57 @@ def actions():
     if not (corrective.is_lead(user) or corrective.involves(user)):
         abort(403)
     today = corrective.local_today(utcnow())
+    # Validated against ActionsQuery already (survey.api.access); the queue page's parsing.
     filters = corrective.QueueFilter.from_args(request.args)
     found = db.session.scalars(corrective.queue(filters, user, today)).all()
     return _with_token({"count": len(found), "actions": [_brief(a, today) for a in found]})
 
 
 @bp.get("/actions/<int:action_id>")
+@operation(
+    summary="One corrective action with its history",
+    scope="manage_actions",
+    response=schemas.ActionOut,
+    tag="actions",
+)
 def action(action_id: int):
+    """The action's figures, investigation, steps, history and the transitions the caller may
+    make now."""
     return _with_token(_full(_visible(action_id)))
 
 
-def _round_of(value) -> Round | None:
-    """The round a verdict names (``"round": id``); a round that does not exist is a 404."""
-    if value is None:
+def _round_of(round_id: int | None) -> Round | None:
+    """The round a verdict names (``"round": id``, a number the schema bounds); a round that
+    does not exist is a 404."""
+    if round_id is None:
         return None
-    try:
-        round_id = int(value)
-    except (TypeError, ValueError):
-        abort(400)
-    if not 0 < round_id < 2**63:
-        abort(404)
     return db.get_or_404(Round, round_id)
 
 
 @bp.post("/actions/<int:action_id>/transitions")
+@operation(
+    summary="Move a corrective action along its loop",
+    scope="manage_actions",
+    body=schemas.TransitionIn,
+    response=schemas.ActionOut,
+    errors=(409,),
+    tag="actions",
+)
 def action_transition(action_id: int):
     """Body ``{"transition": "start_investigation", "text": "..."}``; a verdict (``close``,
     ``not_effective``) may name the later round it is made on, ``"round": 3``. 403 when the user may not
     make this move, 409 with the reason when the action's state does not allow it."""
     found = _visible(action_id)
-    body = request.get_json(silent=True) or {}
-    transition = corrective.TRANSITIONS.get(str(body.get("transition", "")))
+    body: schemas.TransitionIn = json_body(schemas.TransitionIn)
+    transition = corrective.TRANSITIONS.get(body.transition)
     if transition is None:
         return jsonify(
-            {"error": "unknown transition", "known": list(corrective.TRANSITIONS), "status": 400}
+            {
+                "error": "Bad Request",
+                "status": 400,
+                "message": f"Unknown transition {body.transition!r}.",
+                "known": list(corrective.TRANSITIONS),
+            }
         ), 400
     if not corrective.can_move(current_user, found, transition):
         abort(403)
@@ -189,11 +218,11 @@ def action_transition(action_id: int):
             transition.name,
             current_user,
             utcnow(),
-            str(body.get("text", "")),
-            _round_of(body.get("round")),
+            body.text or "",
+            _round_of(body.round),
         )
     except corrective.ActionError as error:
         db.session.rollback()
-        return jsonify({"error": str(error), "status": 409}), 409
+        return jsonify({"error": "Conflict", "status": 409, "message": str(error)}), 409
     db.session.commit()
     return _with_token(_full(found))

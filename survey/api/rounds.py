@@ -1,5 +1,7 @@
 """JSON for other systems: the rounds and a round's results, the same figures as the
-dashboard and ``flask analyse`` (documented in the README)."""
+dashboard and ``flask analyse``, with the choice questions' counts, the drivers and the
+comments, under the same anonymity rules as the review pages (documented in the README and
+in the OpenAPI document, ``survey.api.spec``)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 
 from survey import rounds
-from survey.api import bp
+from survey.api import bp, schemas
+from survey.api.spec import operation
 from survey.extensions import db
 from survey.formatting import plain_value, records
 from survey.i18n import current_language
 from survey.models import Round
-from survey.results import RoundResults, data_versions, exports, round_results
+from survey.questionnaire_store import to_model
+from survey.results import (
+    RoundResults,
+    comments_query,
+    data_versions,
+    exports,
+    round_results,
+)
 
 READERS = ("quality_lead", "admin")
 ITEM_COLUMNS = (
@@ -89,6 +99,21 @@ CHANGE_COLUMNS = (
 )
 
 
+DRIVER_COLUMNS = (
+    "question",
+    "category",
+    "served_unit",
+    "n",
+    "rate",
+    "importance",
+    "importance_low",
+    "importance_high",
+    "pairs",
+    "quadrant",
+    "reason",
+)
+
+
 def reader_required(view: Callable) -> Callable:
     """Logged-in quality leads and admins; 401 (not a redirect) when not logged in, 403 for
     other roles, both as JSON."""
@@ -105,7 +130,7 @@ def reader_required(view: Callable) -> Callable:
 
 
 def _lang() -> str:
-    lang = request.args.get("lang")
+    lang = getattr(g.get("api_query"), "lang", None) or request.args.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else current_language()
 
 
@@ -135,8 +160,15 @@ def _iso(value) -> str | None:
 
 
 @bp.get("/rounds")
+@operation(
+    summary="The survey rounds, newest first",
+    scope="read_results",
+    query=schemas.RoundsQuery,
+    response=schemas.RoundsOut,
+)
 @reader_required
 def rounds_index():
+    """Every round in use (archived ones only with archived=1), with its response rate."""
     # As on the results page: archived rounds only when asked for, so a client can still find them.
     archived = request.args.get("archived") == "1"
     listed = list(db.session.scalars(rounds.newest_first(archived)))
@@ -149,11 +181,23 @@ def rounds_index():
 
 
 @bp.get("/rounds/<int:round_id>/results")
+@operation(
+    summary="A round's results",
+    scope="read_results",
+    query=schemas.ResultsQuery,
+    response=schemas.ResultsOut,
+)
 @reader_required
 def round_results_json(round_id: int):
+    """The round's figures as on its dashboard: categories, items, groups (small ones without
+    figures), served units, the comparison with the previous round, the choice questions'
+    counts and the drivers. Each request is recorded in the audit log."""
     round_ = db.get_or_404(Round, round_id)
     results = round_results(round_)
-    body = results_json(results, _lang())
+    lang = _lang()
+    body = results_json(results, lang)
+    body["choice_questions"] = choice_questions(round_, results, lang)
+    body["comments_url"] = url_for("api.round_comments", round_id=round_.id)
     body["round"] = round_json(round_, rounds.progress_of(round_), results.responses)
     # Audited once per request, like every other download of results.
     exports.record_download(round_, "json", language=body["language"])
@@ -204,6 +248,7 @@ def results_json(results: RoundResults, lang: str) -> dict[str, Any]:
         "other_groups": sorted(results.small_groups()),
         "weighted": _weighted(results, labels),
         "previous_round": _previous(results, labels),
+        "drivers": _labelled(records(results.drivers, DRIVER_COLUMNS), labels),
     }
 
 
@@ -246,3 +291,105 @@ def _previous(results: RoundResults, labels) -> dict[str, Any] | None:
             labels,
         ),
     }
+
+
+def choice_questions(round_: Round, results: RoundResults, lang: str) -> list[dict[str, Any]]:
+    """Each choice question of the round with the count of every choice (in the
+    questionnaire's order, zero included), for the round as a whole: never by group. A
+    question too few answered is ``withheld``, without counts."""
+    table = records(results.choices) if results.choices is not None else []
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in table:
+        rows.setdefault(row["question"], []).append(row)
+    out = []
+    for question in to_model(round_.version).questions():
+        if question.type not in ("choice", "multi"):
+            continue
+        found = rows.get(question.code, [])
+        withheld = not found or found[0]["withheld"]
+        respondents = None if withheld else int(found[0]["respondents"])
+        counts = {r["choice"]: int(r["count"]) for r in found if not withheld}
+        out.append(
+            {
+                "question": question.code,
+                "question_label": question.text.get(lang) or question.code,
+                "type": question.type,
+                "respondents": respondents,
+                "withheld": withheld,
+                "choices": []
+                if withheld
+                else [
+                    {
+                        "choice": c.code,
+                        "label": c.label.get(lang) or c.code,
+                        "count": counts.get(c.code, 0),
+                        "share": counts.get(c.code, 0) / respondents if respondents else None,
+                    }
+                    for c in question.choices
+                ],
+            }
+        )
+    return out
+
+
+COMMENTS_PER_PAGE = 50
+
+
+@bp.get("/rounds/<int:round_id>/comments")
+@operation(
+    summary="A round's comments and free-text answers",
+    scope="read_results",
+    query=schemas.CommentsQuery,
+    response=schemas.CommentsOut,
+)
+@reader_required
+def round_comments(round_id: int):
+    """The comments on low ratings and the free-text answers, by question, 50 a page, with the
+    review page's rules: a group the anonymity rule hides is never named (null: "other
+    groups") and filtering on it gives nothing; rated comments of withheld items are left out.
+    """
+    round_ = db.get_or_404(Round, round_id)
+    results = round_results(round_)
+    args: schemas.CommentsQuery = g.api_query
+    lang = _lang()
+    labels = results.labels[lang]
+    query = comments_query(
+        round_,
+        question=args.question,
+        group=args.group,
+        rating=args.rating,
+        **results.undisclosed(),
+    )
+    page = db.paginate(query, page=args.page, per_page=COMMENTS_PER_PAGE, error_out=False)
+    other = str(OTHER_GROUPS_LABEL[lang])
+    comments = []
+    for answer in page.items:
+        group = answer.response.group.code
+        named = results.names_group(group, answer.question_code)
+        comments.append(
+            {
+                "question": answer.question_code,
+                "question_label": labels.questions.get(answer.question_code, answer.question_code),
+                "group": group if named else None,
+                "group_label": labels.groups.get(group, group) if named else other,
+                "rating": answer.value,
+                "text": answer.comment or answer.text or "",
+                "kind": "follow_up" if answer.comment else "free_text",
+                "source": answer.response.source,
+            }
+        )
+    return jsonify(
+        {
+            "round_id": round_.id,
+            "language": lang,
+            "total": page.total or 0,
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": COMMENTS_PER_PAGE,
+            "comments": comments,
+        }
+    )
+
+
+# The review page's words for the groups it does not name.
+OTHER_GROUPS_LABEL = {"zh": "其他组别", "en": "other groups"}

@@ -1,7 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class LoginForm(FlaskForm):
@@ -35,3 +47,16 @@ class PasswordChangeForm(PasswordSetForm):
 class PasswordForgotForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
+
+
+class TokenForm(FlaskForm):
+    """A new API token: a name saying what uses it, and its scopes (those of the account's role
+    are offered; ``survey.api_tokens.scopes_for``)."""
+
+    name = StringField(
+        _l("Name"),
+        description=_l('What will use it, e.g. "monthly report script".'),
+        validators=[DataRequired(), Length(max=100)],
+    )
+    scopes = CheckboxesField(_l("Allowed to"), validators=[DataRequired()])
+    submit = SubmitField(_l("Create token"))

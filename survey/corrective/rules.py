@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 import analysis
 from survey import audit
 from survey.corrective.history import add_event
+from survey.corrective.signals import action_opened
 from survey.corrective.states import ActionError, _, note_key, open_key
 from survey.extensions import db
 from survey.formatting import plain_number
@@ -141,6 +142,8 @@ def _open_action(
     )
     db.session.add(action)
     add_event(action, "created", actor, now, data=data)
+    db.session.flush()  # its id, for the listeners
+    action_opened.send(action, reopened=False)
     return action
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from survey import audit
 from survey.corrective.access import can_edit, can_edit_step, can_move, is_lead
 from survey.corrective.history import add_event
+from survey.corrective.signals import action_closed, action_opened
 from survey.corrective.states import (
     ACTIVE,
     CAUSE_METHODS,
@@ -109,6 +110,10 @@ def move(
         status=transition.target,
     )
     db.session.flush()
+    if transition.target in ENDED:
+        action_closed.send(action)
+    elif transition.name == "reopen":
+        action_opened.send(action, reopened=True)
 
 
 def unmet(

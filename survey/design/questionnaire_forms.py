@@ -7,6 +7,7 @@ whether a question is valid is decided by the loader's rules in survey.editing, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
@@ -30,7 +31,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from questionnaires import BUILTIN_SCALES, INTEGER_LIMIT, MAX_TEXT_LENGTH, QUESTION_TYPES
+from questionnaires import (
+    BUILTIN_SCALES,
+    GRID_ROW_TYPE,
+    GRID_TYPE,
+    INTEGER_LIMIT,
+    MAX_TEXT_LENGTH,
+    QUESTION_TYPES,
+)
 from questionnaires import model as qm
 from survey.design.round_forms import CheckboxesField
 from survey.editing import EditError
@@ -45,6 +53,8 @@ SHOW_IF_HELP = _l(
     "${used_meetings} = 'yes', ${doc_timeliness} >= 4, selected(${channels}, 'phone'), "
     "${comment} != '' (answered); combine with and, or, not(...) and parentheses."
 )
+#: What the editor calls a grid: no question type of its own, its rows are ratings.
+GRID_LABEL = qm.Label("矩阵（多行共用一个量表）", "Grid (several rows on one scale)")
 TEXT = [Optional(), Length(max=MAX_TEXT)]
 TITLE = [Optional(), Length(max=300)]
 
@@ -239,6 +249,14 @@ class QuestionForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
         description=SHOW_IF_HELP,
     )
+    rows = TextAreaField(
+        _l("Rows (grid only)"),
+        validators=TEXT,
+        description=_l(
+            "One row per line: code|中文|English, such as doc_speed|办文速度|Speed of documents. "
+            "Each row is a rating item of its own, on the grid's scale."
+        ),
+    )
     submit = SubmitField(_l("Save question"))
 
     KEYS: ClassVar[dict[str, str]] = {
@@ -257,11 +275,12 @@ class QuestionForm(FlaskForm):
         "max_value": "max_value",
         "max_length": "max_length",
         "show_if": "show_if",
+        "rows": "rows",
     }
 
     def question(self, scales: dict[str, qm.Scale]) -> qm.Question:
         """The question as the form describes it; the loader's rules are checked later."""
-        qtype = QUESTION_TYPES[self.type.data]
+        qtype = QUESTION_TYPES[GRID_ROW_TYPE if self.type.data == GRID_TYPE else self.type.data]
         return qm.Question(
             code=self.code.data.strip(),
             type=qtype.name,
@@ -280,6 +299,35 @@ class QuestionForm(FlaskForm):
             max_length=self.max_length.data,
             show_if=(self.show_if.data or "").strip() or None,
         )
+
+    def grid_rows(
+        self, scales: dict[str, qm.Scale], kept: dict[str, qm.Question] | None = None
+    ) -> tuple[qm.Question, ...]:
+        """The rows of the grid the form describes, each a rating question naming the grid.
+
+        Category, served unit and follow-up left empty leave each row in `kept` (the grid's
+        rows before the edit, by code) with its own: rows of a file may differ in them."""
+        grid = qm.Grid(
+            code=self.code.data.strip(),
+            text=label(self.text_zh.data, self.text_en.data),
+            help=optional_label(self.help_zh.data, self.help_en.data),
+        )
+        shared = replace(self.question(scales), type=GRID_ROW_TYPE, help=None, grid=grid)
+        if self.scale.data == "":
+            shared = replace(shared, scale=QUESTION_TYPES[GRID_ROW_TYPE].default_scale)
+        rows = []
+        for choice in parse_choices(self.rows.data):
+            old = (kept or {}).get(choice.code)
+            row = replace(shared, code=choice.code, text=choice.label)
+            if old is not None:
+                row = replace(
+                    row,
+                    category=row.category or old.category,
+                    served_unit=row.served_unit or old.served_unit,
+                    follow_up=row.follow_up or old.follow_up,
+                )
+            rows.append(row)
+        return tuple(rows)
 
 
 def parse_choices(text: str | None) -> tuple[qm.Choice, ...]:
@@ -318,6 +366,31 @@ def question_data(q: qm.Question, section_id: int) -> dict[str, Any]:
     }
 
 
+def grid_data(rows: tuple[qm.Question, ...], section_id: int) -> dict[str, Any]:
+    """The question form's data for a grid: the grid's text and help, its rows' shared keys,
+    and a category, served unit or follow-up only when every row has the same one."""
+    first = rows[0]
+    data = question_data(replace(first, help=first.grid.help), section_id)
+    grid_help = first.grid.help or qm.Label("", "")
+    data.update(
+        code=first.grid.code,
+        type=GRID_TYPE,
+        text_zh=first.grid.text.zh,
+        text_en=first.grid.text.en,
+        help_zh=grid_help.zh,
+        help_en=grid_help.en,
+        rows="\n".join(f"{q.code}|{q.text.zh}|{q.text.en}" for q in rows),
+    )
+    for key, fields in (
+        ("category", ("category",)),
+        ("served_unit", ("served_unit",)),
+        ("follow_up", ("follow_up_zh", "follow_up_en")),
+    ):
+        if len({getattr(q, key) for q in rows}) > 1:
+            data.update(dict.fromkeys(fields, ""))
+    return data
+
+
 def version_scales(definition: qm.Questionnaire) -> dict[str, qm.Scale]:
     """The scales a question of this version may use: the built-in ones and its own."""
     return {**BUILTIN_SCALES, **{s.code: s for s in definition.scales}}
@@ -338,7 +411,9 @@ def question_form(
     """A QuestionForm whose choices are the version's sections, groups, units and scales, and
     the `library` scales (valued ``library:CODE``: picking one copies it into the version)."""
     form = QuestionForm(data=data)
-    form.type.choices = [SelectChoice(name, label) for name, label in type_labels(lang).items()]
+    form.type.choices = [SelectChoice(name, label) for name, label in type_labels(lang).items()] + [
+        SelectChoice(GRID_TYPE, GRID_LABEL.get(lang))
+    ]
     form.section.choices = [
         SelectChoice(sid, s.title.get(lang)) for sid, s in zip(section_ids, definition.sections)
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import flash, render_template, request
 from flask_babel import gettext as _
 
+from questionnaires import GRID_TYPE, QUESTION_TYPES
 from questionnaires import model as qm
 from survey import editing
 from survey.design import bp
@@ -23,6 +26,7 @@ from survey.design.questionnaire_forms import (
     MoveForm,
     QuestionForm,
     SectionForm,
+    grid_data,
     question_data,
     question_form,
     section_data,
@@ -127,12 +131,26 @@ def _scales(
     return scales
 
 
+def condition_codes(definition: qm.Questionnaire, before: str | None) -> list[qm.Question]:
+    """The questions a condition of question `before` (None: a new one, added at the end) may
+    refer to: the answered ones before it, listed beside the condition field."""
+    found = []
+    for q in definition.questions():
+        if q.code == before:
+            break
+        if QUESTION_TYPES[q.type].answered:
+            found.append(q)
+    return found
+
+
 def _render_question(
     form: QuestionForm,
     version: QuestionnaireVersion,
     definition: qm.Questionnaire,
     question: Question | None = None,
+    mode: str = "question",
 ):
+    """The question page; `mode` "grid" edits a whole grid, "row" one row of a grid."""
     categories = sorted({q.category for q in definition.questions() if q.category})
     return render_template(
         TEMPLATES + "question.html",
@@ -141,6 +159,8 @@ def _render_question(
         question=question,
         categories=categories,
         button=EmptyForm(),
+        mode=mode,
+        condition_codes=condition_codes(definition, question.code if question else None),
     )
 
 
@@ -169,14 +189,16 @@ def question_create(version_id: int):
         section = next(s for s in version.sections if s.id == form.section.data)
         picked = form.scale.data
         try:
-            question = editing.add_question(
-                section, form.question(_scales(version, definition, form))
-            )
+            scales = _scales(version, definition, form)
+            if form.type.data == GRID_TYPE:
+                editing.add_grid(section, form.grid_rows(scales))
+            else:
+                editing.add_question(section, form.question(scales))
         except editing.EditError as error:
             _undo(form, picked)
             show_error(form, error)
         else:
-            return saved(version, _("Question added."), f"question-{question.code}")
+            return saved(version, _("Question added."), f"question-{form.code.data.strip()}")
     return _render_question(form, version, definition)
 
 
@@ -188,21 +210,95 @@ def question_update(version_id: int, question_id: int):
     if not editing.is_editable(version):
         return not_editable(version)
     definition = to_model(version)
-    data = question_data(definition.question(question.code), question.section_id)
-    form = _question_form(version, definition, data)
+    current = definition.question(question.code)
+    form = _question_form(version, definition, question_data(current, question.section_id))
     if form.validate_on_submit():
         section = next(s for s in version.sections if s.id == form.section.data)
         picked = form.scale.data
         try:
-            editing.update_question(
-                question, form.question(_scales(version, definition, form)), section
-            )
+            changed = form.question(_scales(version, definition, form))
+            if current.grid is not None:
+                # A row says its code, text, category, served unit and follow-up; the rest is
+                # its grid's, and it stays in its grid.
+                changed = replace(
+                    current,
+                    code=changed.code,
+                    text=changed.text,
+                    category=changed.category,
+                    served_unit=changed.served_unit,
+                    follow_up=changed.follow_up,
+                )
+                section = question.section
+            editing.update_question(question, changed, section)
         except editing.EditError as error:
             _undo(form, picked)
             show_error(form, error)
         else:
             return saved(version, _("Question saved."), f"question-{question.code}")
-    return _render_question(form, version, definition, question)
+    mode = "row" if current.grid is not None else "question"
+    return _render_question(form, version, definition, question, mode)
+
+
+@bp.route("/versions/<int:version_id>/grids/<int:question_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def grid_update(version_id: int, question_id: int):
+    """Edit the grid whose row `question_id` is: its text, scale, shared keys and rows."""
+    question = question_or_404(version_id, question_id)
+    version = question.version
+    if not editing.is_editable(version):
+        return not_editable(version)
+    definition = to_model(version)
+    rows = tuple(definition.question(r.code) for r in editing.grid_rows(question))
+    if rows[0].grid is None:
+        return to_version(version, f"question-{question.code}")
+    form = _question_form(version, definition, grid_data(rows, question.section_id))
+    if form.validate_on_submit():
+        section = next(s for s in version.sections if s.id == form.section.data)
+        kept = {q.code: q for q in rows}
+        picked = form.scale.data
+        try:
+            if form.type.data != GRID_TYPE:
+                raise editing.EditError(
+                    _(
+                        "A grid stays a grid: to ask a single question, add one and delete the grid."
+                    ),
+                    "type",
+                )
+            new_rows = form.grid_rows(_scales(version, definition, form), kept)
+            editing.update_grid(question, new_rows, section)
+        except editing.EditError as error:
+            _undo(form, picked)
+            show_error(form, error)
+        else:
+            return saved(version, _("Grid saved."), f"question-{form.code.data.strip()}")
+    return _render_question(form, version, definition, question, "grid")
+
+
+@bp.post("/versions/<int:version_id>/grids/<int:question_id>/delete")
+@role_required(*STAFF)
+def grid_delete(version_id: int, question_id: int):
+    question = question_or_404(version_id, question_id)
+    return apply_edit(
+        question.version,
+        EmptyForm(),
+        lambda: editing.delete_grid(question),
+        _("Grid deleted."),
+        f"section-{question.section.code}",
+    )
+
+
+@bp.post("/versions/<int:version_id>/grids/<int:question_id>/move")
+@role_required(*STAFF)
+def grid_move(version_id: int, question_id: int):
+    question = question_or_404(version_id, question_id)
+    form = MoveForm()
+    return apply_edit(
+        question.version,
+        form,
+        lambda: editing.move_block(question, form.step()),
+        None,
+        f"question-{(question.grid or {}).get('code', question.code)}",
+    )
 
 
 @bp.post("/versions/<int:version_id>/questions/<int:question_id>/delete")

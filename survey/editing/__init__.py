@@ -13,6 +13,7 @@ The package: ``rules`` (the checks every edit passes), ``versions`` (questionnai
 versions), ``structure`` (sections and questions). Its names are re-exported here.
 """
 
+from survey.editing.grids import add_grid, delete_grid, grid_rows, move_block, update_grid
 from survey.editing.rules import EditError, check, is_editable
 from survey.editing.structure import (
     add_question,
@@ -38,15 +39,19 @@ from survey.editing.versions import (
 
 __all__ = [
     "EditError",
+    "add_grid",
     "add_question",
     "add_section",
     "check",
     "create_questionnaire",
+    "delete_grid",
     "delete_question",
     "delete_section",
     "find_version",
+    "grid_rows",
     "import_definition",
     "is_editable",
+    "move_block",
     "move_question",
     "move_section",
     "new_draft",
@@ -54,6 +59,7 @@ __all__ = [
     "rounds_by_version",
     "source_excerpt",
     "unpublish",
+    "update_grid",
     "update_question",
     "update_section",
     "update_settings",

@@ -21,6 +21,7 @@ from survey.models import (
     Answer,
     Question,
     QuestionnaireVersion,
+    Section,
 )
 from survey.questionnaire_store import digest, to_model
 
@@ -146,3 +147,16 @@ def copy_columns(source, target, skip: tuple[str, ...]) -> None:
     for attr in inspect(type(source)).column_attrs:
         if attr.key not in skip:
             setattr(target, attr.key, copy.deepcopy(getattr(source, attr.key)))
+
+
+def check_order(section: Section, rows: list[Question]) -> None:
+    """Refuse putting a section's questions in the order of ``rows`` when the definition would
+    no longer load: a condition would then refer to a question asked after it."""
+    version = section.version
+    definition = to_model(version)
+    index = version.sections.index(section)
+    by_code = {q.code: q for q in definition.sections[index].questions}
+    moved = replace(definition.sections[index], questions=tuple(by_code[r.code] for r in rows))
+    sections = list(definition.sections)
+    sections[index] = moved
+    check(replace(definition, sections=tuple(sections)))

@@ -7,9 +7,11 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 
 from questionnaires import model as qm
+from survey.editing.grids import move_block
 from survey.editing.rules import (
     EditError,
     check,
+    check_order,
     copy_columns,
     has_answers,
     renumber,
@@ -194,12 +196,13 @@ def move_question(row: Question, step: int) -> None:
     version = row.version
     require_editable(version)
     section = row.section
-    s_index, q_index = _position(row)
-    definition = to_model(version)
-    moved = replace(
-        definition.sections[s_index],
-        questions=tuple(_moved(list(definition.sections[s_index].questions), q_index, step)),
-    )
-    check(_with_section(definition, s_index, moved))
-    section.questions = renumber(_moved(list(section.questions), row, step))
-    save_edit(version)
+    if row.grid:  # a grid's row moves among its rows; a question over a whole grid
+        rows = list(section.questions)
+        target = rows.index(row) + step
+        if 0 <= target < len(rows) and (rows[target].grid or {}).get("code") == row.grid["code"]:
+            moved = _moved(rows, row, step)
+            check_order(section, moved)
+            section.questions = renumber(moved)
+        save_edit(version)
+    else:
+        move_block(row, step)

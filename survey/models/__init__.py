@@ -20,9 +20,12 @@ from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
 from survey.models.scales import LibraryScale
+from survey.models.tokens import ApiToken
+from survey.models.webhooks import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ACTION_STATUSES",
+    "DELIVERY_STATUSES",
     "MAIL_KINDS",
     "MAIL_STATUSES",
     "EXPORT_STATUSES",
@@ -31,6 +34,7 @@ __all__ = [
     "ROLES",
     "STEP_KINDS",
     "ActionAttachment",
+    "ApiToken",
     "ActionEvent",
     "ActionStep",
     "ActionSummary",
@@ -52,6 +56,8 @@ __all__ = [
     "StoredFile",
     "Unit",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "accepts",
     "new_token",
     "utcnow",

@@ -120,6 +120,9 @@ class Question(db.Model):
     max_length: Mapped[int | None] = mapped_column(Integer)
     # The question's condition (questionnaires.conditions); None: always shown.
     show_if: Mapped[str | None] = mapped_column(Text)
+    # The grid a rating question is a row of, {"code", "zh", "en", "help_zh", "help_en"}, kept
+    # on each row (None for a question alone); the rows of one grid follow each other.
+    grid: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     section: Mapped[Section] = relationship(back_populates="questions")
     version: Mapped[QuestionnaireVersion] = relationship()

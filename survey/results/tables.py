@@ -94,6 +94,8 @@ class RoundResults:
     disclosure: analysis.Disclosure | None = None
     hidden_cells: frozenset[tuple[str | None, str]] = frozenset()
     labels: dict[str, Labels] = field(default_factory=dict)
+    # The choice questions' counts, for the round as a whole (``analysis.choice_table``).
+    choices: pd.DataFrame | None = None
 
     @property
     def empty(self) -> bool:
@@ -111,6 +113,15 @@ class RoundResults:
         return group not in self.disclosure.hidden_groups and (group, question) not in (
             self.hidden_cells
         )
+
+    def undisclosed(self) -> dict[str, Any]:
+        """What a comment list leaves out or does not attribute (``comments_query``'s
+        arguments): the same for the review pages and the API."""
+        return {
+            "hidden_groups": self.small_groups(),
+            "withheld_questions": self.withheld_questions,
+            "hidden_cells": self.hidden_cells,
+        }
 
     @property
     def withheld_questions(self) -> set[str]:
@@ -235,6 +246,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
         disclosure=disclosure,
         hidden_cells=_hidden_cells(disclosure),
+        choices=analysis.choice_table(frame, k, _unnamed(round_)),
         **facts,
     )
 

@@ -31,6 +31,7 @@ from survey.results import (
     round_results,
 )
 from survey.results.charts import Chart
+from survey.results.numbers import number_items
 
 COMMENTS_PER_PAGE = 50
 # Far beyond any round's comments, and small enough that its offset fits any database.
@@ -70,6 +71,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
         scale=rating_scale(round_.version),
+        numbers=number_items(round_),
         charts={
             kind: chart_info(round_, results, Chart(kind, lang))
             for kind in charts.kinds_on("round")
@@ -305,11 +307,7 @@ def comments_page(round_: Round, filters: dict[str, Any], page_number: int, lang
 
 def _undisclosed(results: RoundResults) -> dict[str, Any]:
     """What a comment list leaves out or does not attribute (see ``comments_query``)."""
-    return {
-        "hidden_groups": results.small_groups(),
-        "withheld_questions": results.withheld_questions,
-        "hidden_cells": results.hidden_cells,
-    }
+    return results.undisclosed()
 
 
 def rating_points(round_: Round) -> list[int]:

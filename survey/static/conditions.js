@@ -82,11 +82,12 @@
     });
   }
 
-  // In the order of the page: a hidden question's answer counts as not given further on.
+  // In the order of the page: a hidden question's answer counts as not given further on. A
+  // grid's box carries its rows' condition too, so that its text and header go with them.
   function sync() {
     var answers = {};
     var sectionShown = true;
-    form.querySelectorAll(".survey-section, .question").forEach(function (element) {
+    form.querySelectorAll(".survey-section, .grid-question, .question, .survey-note").forEach(function (element) {
       var rule = condition(element);
       if (element.classList.contains("survey-section")) {
         sectionShown = !rule || holds(rule, answers);
@@ -100,7 +101,25 @@
       setInputs(element, shown);
       if (shown) answers[element.id.replace(/^question-/, "")] = answerOf(element);
     });
+    renumber();
     form.dispatchEvent(new CustomEvent("conditions-synced"));
+  }
+
+  // Number the parts and questions shown 1, 2, 3, ...: a gap would look like a page missing.
+  function renumber() {
+    var parts = Array.prototype.filter.call(
+      form.querySelectorAll(".survey-section"), function (s) { return !s.hidden; });
+    parts.forEach(function (part, index) {
+      var step = part.querySelector(".survey-section__step[data-step]");
+      if (step) {
+        step.textContent = step.getAttribute("data-step")
+          .replace("{n}", index + 1).replace("{total}", parts.length);
+      }
+    });
+    var n = 0;
+    form.querySelectorAll(".question__number").forEach(function (number) {
+      if (!number.closest("[hidden]")) number.textContent = ++n + ".";
+    });
   }
 
   // The page now shows only what applies, so the notes for a page without script go.

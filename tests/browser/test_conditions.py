@@ -68,12 +68,16 @@ def test_yes_reveals_a_question_and_no_hides_it_on_a_phone(new_page, links, shot
     expect(page.locator("#part-problems")).to_be_hidden()
     expect(page.locator("[data-condition-note]").first).to_be_hidden()
     expect(page.locator("#progress-total")).to_have_text("2")
+    # Numbered without gaps: the overall rating is question 2 in part 2 of 2 while hidden.
+    expect(question(page, "overall").locator(".question__number")).to_have_text("2.")
+    expect(page.locator("#part-overall .survey-section__step")).to_have_text("Part 2 of 2")
     page.evaluate("window.notReloaded = true")
     shot(page, "opened")
 
     radio(page, "used_meetings", "yes").tap()
     expect(question(page, "mtg_rating")).to_be_visible()
     expect(page.locator("#progress-total")).to_have_text("3")
+    expect(question(page, "overall").locator(".question__number")).to_have_text("3.")
     radio(page, "mtg_rating", 1).tap()
     expect(page.locator("#part-problems")).to_be_visible()
     page.locator("#q_mtg_problem").fill("The notice came too late.")

@@ -354,3 +354,34 @@ def test_condition_errors_are_translatable_messages():
 
 def test_the_shared_conditional_file_loads():
     assert loads(CONDITIONAL_YAML).question("mtg_rating").show_if == "${used_meetings} = 'yes'"
+
+
+def _with_number_and_note(show_if: str):
+    text = dedent(f"""\
+        id: demo
+        title: Demo
+        sections:
+          - code: main
+            title: Main
+            questions:
+              - {{code: staff, type: integer, text: Staff, min_value: 0}}
+              - {{code: intro, type: note, text: About meetings}}
+              - code: later
+                type: text
+                text: Later
+                show_if: "{show_if}"
+        """)
+    return loads(text, filename="demo.yaml")
+
+
+def test_a_whole_number_question_compares_by_number():
+    q = _with_number_and_note("${staff} >= 100")
+    assert q.question("later").show_if == "${staff} >= 100"
+    assert evaluate("${staff} >= 100", {"staff": 250}) is True
+    assert evaluate("${staff} >= 100", {"staff": 99}) is False
+
+
+def test_a_condition_cannot_refer_to_a_note():
+    with pytest.raises(QuestionnaireError) as info:
+        _with_number_and_note("${intro} != ''")
+    assert "question 'intro' is a note: it has no answer to refer to" in info.value.reason

@@ -94,6 +94,8 @@ def test_format_md_example_loads_and_round_trips():
         "doc_timeliness",
         "doc_rules_clear",
         "contact_channel",
+        "meetings_intro",
+        "meetings_attended",
         "comment",
     ]
     assert loads(dump(questionnaire)) == questionnaire
@@ -224,7 +226,7 @@ def test_error_text_is_file_line_reason():
     assert (err.filename, err.line) == ("bad.yaml", 7)
     assert str(err) == (
         "bad.yaml:7: question 'doc_speed': unknown type 'ratting' "
-        "(expected one of choice, integer, multi, note, nps, rating, text)"
+        "(expected one of choice, grid, integer, multi, note, nps, rating, text)"
     )
     assert isinstance(err, ValueError)
 

@@ -96,3 +96,21 @@ def test_line_does_not_take_part_in_equality():
 def test_model_objects_are_frozen(survey):
     with pytest.raises(FrozenInstanceError):
         survey.id = "other"
+
+
+def test_blocks_gather_the_consecutive_rows_of_a_grid():
+    from questionnaires import Grid, GridRows
+
+    grid = Grid("services", Label("请评价", "Rate each"))
+    row = lambda code: Question(code=code, type="rating", text=Label(code, code), grid=grid)  # noqa: E731
+    section = Section("s", Label("S", "S"), (ask("a"), row("r1"), row("r2"), ask("b")))
+    blocks = section.blocks()
+    assert [b.code for b in blocks] == ["a", "services", "b"]
+    assert blocks[1] == GridRows(grid, (row("r1"), row("r2")))
+    # Questions alone stay what they are: everything else reads the rows as items.
+    assert [q.code for q in Questionnaire("x", Label("X", "X"), (section,)).questions()] == [
+        "a",
+        "r1",
+        "r2",
+        "b",
+    ]

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from survey import api_tokens
 from survey.extensions import db
 from survey.models import (
     ActionAttachment,
@@ -22,6 +23,9 @@ from survey.models import (
     Section,
     Unit,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
 )
 from tests.factories import PASSWORD
 
@@ -52,6 +56,13 @@ BY_ENDPOINT = {
     "api.action_transition": OWNER_ACTION,
     "api.rounds_index": LEADS,
     "api.round_results_json": LEADS,
+    "api.round_comments": LEADS,
+    # The API's document and its page: public, they describe the API and hold no data.
+    "api.openapi_json": EVERYONE,
+    "api.docs_page": EVERYONE,
+    # Every account's own API tokens; revoking one is its owner's only (the admin's here).
+    "auth.tokens": LOGGED_IN,
+    "auth.token_revoke": ADMIN,
     "home.index": EVERYONE - {"anonymous", "link_holder"},
     # A division sees its own scorecard: the owner and the respondent of this matrix are both
     # staff of the served unit in the URL (see people_for_roles); a designer is not.
@@ -72,6 +83,13 @@ BY_ENDPOINT = {
     "review.export_status": LEADS,
     "review.export_file": LEADS,
     "review.export_retry": LEADS,
+    # Webhooks hold a signing secret and send the office's events out: administrators only.
+    "admin.webhooks_index": ADMIN,
+    "admin.webhook_new": ADMIN,
+    "admin.webhook_edit": ADMIN,
+    "admin.webhook_secret": ADMIN,
+    "admin.webhook_change": ADMIN,
+    "admin.webhook_redeliver": ADMIN,
     # The load balancer's and monitoring's health check: no login, nothing but "ok".
     "healthz": EVERYONE,
 }
@@ -148,8 +166,21 @@ def objects(world, make_invitation, app):
     scale = LibraryScale(code="agree3", name_zh="同意", name_en="Agree", points=[
         {"value": v, "zh": str(v), "en": str(v)} for v in (1, 2, 3)])  # fmt: skip
     db.session.add(scale)
+    token, _ = api_tokens.create(people["admin"], "script", ["manage_actions"], utcnow())
+    # A webhook to a reserved address (TEST-NET-1): its test event is refused, never sent.
+    endpoint = WebhookEndpoint(url="http://192.0.2.1/hook", secret="s" * 32, events=["ping"])
+    db.session.add(endpoint)
+    db.session.flush()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id, event="ping", uid="d" * 32, payload="{}", status="failed"
+    )
+    db.session.add(delivery)
     db.session.commit()
     return {
+        "token_id": token.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery.id,
+        "change": {"admin.webhook_change": "test"},
         "user_id": spare.id,
         "link": "not-a-password-link",
         "action_id": action.id,

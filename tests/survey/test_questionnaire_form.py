@@ -140,3 +140,34 @@ def test_a_text_field_carries_its_max_length_to_the_browser(app):
 def test_the_definition_above_asks_every_registered_type():
     # So that test_each_type_gets_its_field covers a type as soon as it is registered.
     assert {q.type for q in DEFINITION.questions()} == set(QUESTION_TYPES)
+
+
+GRIDDED = loads("""
+id: grid-form
+title: Grid form
+sections:
+  - code: s
+    title: Section
+    questions:
+      - code: services
+        type: grid
+        text: Rate each
+        follow_up: Why
+        rows:
+          - {code: fast, text: Fast}
+          - {code: kind, text: Kind}
+""")
+
+
+def test_each_grid_row_is_a_rating_field_and_the_grid_none(app):
+    form_class = form_for(GRIDDED, "en")
+    with app.test_request_context(method="POST"):
+        form = form_class(formdata=MultiDict({"q_fast": "5", "q_kind": "9"}))
+        assert [q.code for q in form.questions] == ["fast", "kind"]
+        assert field_name("services") not in form._fields
+        assert all(isinstance(form.field(q), RadioField) for q in form.questions)
+        assert all(form.comment_field(q) is not None for q in form.questions)
+        assert not form.validate()
+        fast, kind = form.questions
+        assert form.field(fast).errors == []
+        assert form.field(kind).errors == ["9 is not a point of this scale"]

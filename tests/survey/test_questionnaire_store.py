@@ -87,3 +87,45 @@ def test_a_scale_stored_without_satisfied_points_reads_with_the_default_ones(app
     assert "satisfied" not in version.scales[0]  # as every scale stored before
     scale = to_model(version).question("a").scale
     assert (scale.satisfied_values, scale.dissatisfied_values) == ((3,), (1,))
+
+
+GRIDDED = """\
+id: gridded
+title: Gridded
+sections:
+  - code: s
+    title: S
+    questions:
+      - code: services
+        type: grid
+        text: {zh: 请评价以下各项服务, en: Please rate each of these services}
+        help: {zh: 每行选一项, en: One answer per row}
+        follow_up: Why?
+        rows:
+          - {code: doc_speed, text: 公文速度}
+          - {code: meet_org, text: 会议组织}
+      - {code: after, type: rating, text: After}
+"""
+
+
+def test_a_grid_is_stored_on_its_rows_and_reads_back_equal(app):
+    definition = loads(GRIDDED)
+    version = db.session.get(QuestionnaireVersion, save_version(definition).id)
+    rows = version.sections[0].questions
+    assert [(q.code, q.type, (q.grid or {}).get("code")) for q in rows] == [
+        ("doc_speed", "rating", "services"),
+        ("meet_org", "rating", "services"),
+        ("after", "rating", None),
+    ]
+    assert rows[0].grid["help_en"] == "One answer per row"
+    assert to_model(version) == definition
+
+
+def test_the_grid_counts_in_the_digest():
+    from dataclasses import replace
+
+    gridded = loads(GRIDDED)
+    section = gridded.sections[0]
+    alone = tuple(replace(q, grid=None) for q in section.questions)
+    ungridded = replace(gridded, sections=(replace(section, questions=alone),))
+    assert digest(ungridded) != digest(gridded)

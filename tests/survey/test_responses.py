@@ -86,6 +86,22 @@ def test_submit_after_submit_raises_already_submitted(app, make_invitation):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
 
 
+def test_a_failing_listener_of_submissions_loses_no_response(app, make_invitation, caplog):
+    """A webhook (or any listener) that fails inside the submit's transaction: its writes are
+    undone, the respondent's answers are stored all the same, and the failure is logged."""
+    invitation = make_invitation()
+
+    def broken(round_id, **_):
+        db.session.add(Answer(response_id=-1, question_code="x"))  # a write that fails
+        db.session.flush()
+
+    with responses.response_submitted.connected_to(broken):
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert db.session.scalars(select(Answer.value)).all() == [4]
+    assert "a listener of response_submitted failed" in caplog.text
+
+
 def test_unique_constraint_holds_even_without_the_status_check(app, make_invitation):
     invitation = make_invitation()
     responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())

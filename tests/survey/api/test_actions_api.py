@@ -71,7 +71,7 @@ def test_a_transition_moves_the_action_and_an_illegal_one_says_why(
         "investigating"
     )
     refused = client.post(url, json={"transition": "implement"}, headers={"Accept-Language": "en"})
-    assert refused.status_code == 409 and "not possible while" in refused.json["error"]
+    assert refused.status_code == 409 and "not possible while" in refused.json["message"]
     assert client.post(url, json={"transition": "approve"}).status_code == 400
     assert db.session.get(CorrectiveAction, assigned.id).status == "investigating"
 
@@ -104,7 +104,7 @@ def test_a_verdict_names_its_round_and_a_missing_round_is_a_json_404(
         json={"transition": "close", "round": ready.round_id},
         headers={"Accept-Language": "en"},
     )
-    assert own.status_code == 409 and "later round" in own.json["error"]
+    assert own.status_code == 409 and "later round" in own.json["message"]
     closed = client.post(url, json={"transition": "close", "round": later["round_id"]})
     assert closed.json["status"] == "closed"
     assert closed.json["verification_round_id"] == later["round_id"]

@@ -165,13 +165,14 @@ def test_the_api_names_no_respondent_unit_or_invitee(app, client, auth, make_rou
     app.config["RAW_ANSWER_ROLES"] = []
     round_ = audience_round(make_round, anonymous=anonymous)
     routes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/rounds")}
-    assert routes == {"api.rounds_index", "api.round_results_json"}
+    assert routes == {"api.rounds_index", "api.round_results_json", "api.round_comments"}
     auth.login(role="designer")
     assert client.get(f"/api/v1/rounds/{round_.id}/results").status_code == 403
     auth.logout()
     auth.login(role="quality_lead")
     text = client.get(f"/api/v1/rounds/{round_.id}/results?lang=en").text
     text += client.get("/api/v1/rounds").text
+    text += client.get(f"/api/v1/rounds/{round_.id}/comments?lang=en").text
     people = [t for k in range(sum(AUDIENCE.values())) for t in person(k)]
     units = ["cppcc_office", "vmayor_exec", "dept_drc", "Office of the Mayor"]
     assert [t for t in people + units if t in text] == []

@@ -129,3 +129,12 @@ def test_the_preview_of_each_group_carries_the_conditions(client, auth, office_v
     assert "conditions.js" in page
     assert page.count("data-show-if=") == (3 if group == "mayors" else 2)
     assert "Answer only if you answered &#34;Yes&#34; to question 1." in page
+
+
+def test_the_form_lists_the_questions_a_condition_can_use(client, auth, draft):
+    auth.login()
+    url = f"/design/versions/{draft.id}/questions/{row(draft, 'recommend_city').id}/edit?lang=en"
+    page = client.get(url).text
+    listed = page.split('class="condition-codes"')[1].split("</details>")[0]
+    assert "${district}" in listed and "'zhuji'" in listed and "${overall}" in listed
+    assert "${recommend_city}" not in listed and "${comment}" not in listed

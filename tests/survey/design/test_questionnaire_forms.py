@@ -13,7 +13,8 @@ def test_the_question_form_offers_every_registered_type_by_its_name(app, office_
     ids = [s.id for s in office_version.sections]
     with app.test_request_context():
         form = question_form(definition, ids, "zh")
-    assert [choice.value for choice in form.type.choices] == list(QUESTION_TYPES)
+    # A grid comes last: no question type of its own, its rows are ratings.
+    assert [choice.value for choice in form.type.choices] == [*QUESTION_TYPES, "grid"]
     assert [choice.label for choice in form.type.choices][:2] == ["量表评分", "推荐意愿（0–10）"]
 
 

@@ -106,3 +106,44 @@ def test_the_raw_export_has_the_number_and_no_column_for_the_note(
     assert "staff" in layout.header and "intro" not in layout.header
     (row,) = list(raw_rows(limits_round, layout))
     assert row[layout.header.index("staff")] == 12
+
+
+def test_the_dashboard_summarises_whole_numbers_and_withholds_too_few(
+    client, auth, answer, limits_round
+):
+    for staff in (10, 20, 30, 40):
+        answer(limits_round, "departments", {"staff": staff})
+    auth.login(role="quality_lead")
+    page = client.get(f"/review/rounds/{limits_round.id}?lang=en").text
+    row = page[
+        page.index('id="number-staff"') : page.index("</tr>", page.index('id="number-staff"'))
+    ]
+    assert "How many staff" in row and ">4<" in row and "too few answers to show" in row
+    answer(limits_round, "departments", {"staff": 100})
+    page = client.get(f"/review/rounds/{limits_round.id}?lang=en").text
+    row = page[
+        page.index('id="number-staff"') : page.index("</tr>", page.index('id="number-staff"'))
+    ]
+    cells = [c.split("<")[0] for c in row.split('class="num">')[1:]]
+    assert cells == ["5", "30.0", "40.0", "10", "100"]  # n, median, mean, lowest, highest
+
+
+def test_a_note_with_a_condition_carries_it_like_a_question(app):
+    from flask import render_template
+
+    from survey.questionnaire_form import form_for
+
+    definition = loads(
+        "id: t\ntitle: T\nsections:\n  - code: s\n    title: S\n    questions:\n"
+        "      - {code: used, type: choice, text: 'Used it', choices: [{code: 'yes', label: 'Yes'},"
+        " {code: 'no', label: 'No'}]}\n"
+        "      - {code: why, type: note, text: Thanks for using it, show_if: \"${used} = 'yes'\"}\n"
+    )
+    with app.test_request_context("/?lang=en"):
+        form = form_for(definition, "en")(formdata=None)
+        html = render_template(
+            "respond/_questions.html", form=form, questionnaire=definition, lang="en"
+        )
+    note = html[html.index('id="question-why"') :]
+    assert note.startswith('id="question-why" data-show-if=')
+    assert "data-condition-note" in note[: note.index("</div>")]

@@ -1,0 +1,71 @@
+"""Whole-number questions (type ``integer``) summarised for a round: n, median, mean, lowest
+and highest answer, as a Qualtrics or KoboToolbox user expects of a number question.
+
+They are no ratings, so the satisfaction analysis (the answer frame) leaves them out; this is
+their only table. An item answered by fewer respondents than the round's anonymity threshold
+shows its n only, as a rating item is withheld by the same rule.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from questionnaires import tabulated_as
+from survey.extensions import db
+from survey.models import Answer, Response, Round
+from survey.questionnaire_store import to_model
+
+
+@dataclass(frozen=True)
+class NumberItem:
+    question: str
+    n: int
+    # None when withheld (n below the anonymity threshold) or unanswered.
+    median: float | None = None
+    mean: float | None = None
+    lowest: int | None = None
+    highest: int | None = None
+
+    @property
+    def withheld(self) -> bool:
+        return self.n > 0 and self.median is None
+
+
+def number_items(round_: Round) -> list[NumberItem]:
+    """One NumberItem per integer question of the round's version, in questionnaire order."""
+    numbered = tabulated_as("numbers")
+    codes = [q.code for q in to_model(round_.version).questions() if q.type in numbered]
+    if not codes:
+        return []
+    rows = db.session.execute(
+        select(Answer.question_code, Answer.value)
+        .join(Response, Answer.response_id == Response.id)
+        .where(
+            Response.round_id == round_.id,
+            Answer.question_code.in_(codes),
+            Answer.value.is_not(None),
+        )
+    ).all()
+    values: dict[str, list[int]] = {code: [] for code in codes}
+    for code, value in rows:
+        values[code].append(value)
+    items = []
+    for code in codes:
+        given = values[code]
+        if not given or len(given) < round_.anonymity_threshold:
+            items.append(NumberItem(code, len(given)))
+            continue
+        items.append(
+            NumberItem(
+                code,
+                len(given),
+                median=float(statistics.median(given)),
+                mean=statistics.fmean(given),
+                lowest=min(given),
+                highest=max(given),
+            )
+        )
+    return items
