@@ -162,7 +162,11 @@ def loads(data: bytes, filename: str = "<workbook>") -> Questionnaire:
         raise XLSFormError(filename, err.sheet, err.row, err.reason) from None
     # The rules of a definition file apply to a workbook too; a refusal points at the row of
     # the question or group it is about.
-    text = dump_yaml(questionnaire)
+    try:
+        text = dump_yaml(questionnaire)
+    except ValueError as err:  # a combination the format cannot write; the checks above should
+        reason = message(N_("the form cannot be written as a questionnaire: %(error)s"), error=err)
+        raise XLSFormError(filename, None, None, reason) from None
     try:
         return loads_yaml(text, filename=filename)
     except QuestionnaireError as err:
@@ -471,7 +475,8 @@ class _Reader:
             elif row.get(TYPE_COLUMN) == "follow_up":
                 self._follow_up(row, questions)
             elif grid is not None:
-                questions.append(self._grid_row(row, kind, rest, grid[1]))
+                first = questions[first_row] if len(questions) > first_row else None
+                questions.append(self._grid_row(row, kind, rest, grid, first))
             else:
                 questions.append(self._question(row, kind, rest))
         if grid is not None:
@@ -503,16 +508,41 @@ class _Reader:
         text = self._label(row, "label")
         if text is None:
             raise _Refused("survey", row.number, message(N_("the question has no label")))
-        for column in ("relevant", "constraint", "required"):
+        for column in ("constraint", "required"):
             if row.get(column):
                 self._cannot(row, column)
         return _GRID(code=code, text=text, help=self._label(row, "hint"))
 
-    def _grid_row(self, row: _Row, kind: str, rest: list[str], grid: object) -> Question:
+    def _grid_row(
+        self,
+        row: _Row,
+        kind: str,
+        rest: list[str],
+        grid: tuple[_Row, object],
+        first: Question | None,
+    ) -> Question:
+        """A row of a grid: a rating whose scale, required, audience and condition are the
+        grid's, so equal to its first row's; the grid group's `relevant` is its rows'."""
+        code = grid[1].code
         if row.get(TYPE_COLUMN) != "rating":
             template = N_("a row of grid %(grid)s must be a select_one marked rating")
-            raise _Refused("survey", row.number, message(template, grid=repr(grid.code)))
-        return dataclasses.replace(self._question(row, kind, rest), grid=grid)
+            raise _Refused("survey", row.number, message(template, grid=repr(code)))
+        if self._label(row, "hint") is not None:
+            template = N_("a row of grid %(grid)s takes no hint: the grid's group has it")
+            raise _Refused("survey", row.number, message(template, grid=repr(code)))
+        question = self._question(row, kind, rest)
+        shared = {"grid": grid[1]}
+        if grid[0].get("relevant"):
+            if row.get("relevant") and row.get("relevant") != grid[0].get("relevant"):
+                self._cannot(row, "relevant")
+            shared["show_if"] = grid[0].get("relevant")
+        question = dataclasses.replace(question, **shared)
+        for key in ("scale", "required", "audience", "show_if"):
+            if first is not None and getattr(question, key, None) != getattr(first, key, None):
+                template = N_("the rows of grid %(grid)s must share %(key)s; this row differs")
+                reason = message(template, grid=repr(code), key=key)
+                raise _Refused("survey", row.number, reason)
+        return question
 
     def _section(self, row: _Row, questions: tuple[Question, ...]) -> Section:
         code = self._code(row, CODE_COLUMN if row.get(CODE_COLUMN) else "name")
@@ -905,6 +935,8 @@ class _Writer:
                             **_label_cells("hint", grid.help),
                             # One screen for the rows on ODK Collect; ignored when read back.
                             "appearance": "field-list",
+                            # The rows' shared condition, said once as XLSForm would.
+                            "relevant": getattr(question, "show_if", None),
                             TYPE_COLUMN: "grid",
                         }
                     )
@@ -920,7 +952,7 @@ class _Writer:
             **_label_cells("label", q.text),
             **_label_cells("hint", q.help),
             "required": "yes" if q.required else "",
-            "relevant": getattr(q, "show_if", None),
+            "relevant": None if _grid_of(q) else getattr(q, "show_if", None),
             CATEGORY_COLUMN: q.category,
             SERVED_UNIT_COLUMN: q.served_unit,
             AUDIENCE_COLUMN: " ".join(q.audience),

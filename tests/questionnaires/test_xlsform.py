@@ -622,6 +622,31 @@ def test_a_grid_is_a_group_of_ratings_marked_grid():
 
 
 @needs_grid
+def test_a_grid_groups_relevant_is_its_rows_condition_and_rows_share_it():
+    survey = [
+        ["type", "name", "label", "relevant", "required", "bind::survey:type"],
+        ["select_one yn", "used", "用过吗", "", "yes", ""],
+        ["begin_group", "services", "请评价", "${used} = 'yes'", "", "grid"],
+        ["select_one satisfaction5", "speed", "速度", "", "yes", "rating"],
+        ["select_one satisfaction5", "manner", "态度", "", "yes", "rating"],
+        ["end_group", "", "", "", "", ""],
+    ]
+    choices = [["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]]
+    choices += [["satisfaction5", p.value, p.label.zh] for p in SATISFACTION5.points]
+    q = xlsform.loads(workbook(survey, choices, [["form_id"], ["f"]]))
+    assert q.question("speed").show_if == q.question("manner").show_if == "${used} = 'yes'"
+    data = xlsform.dump(q)
+    rows = list(openpyxl.load_workbook(io.BytesIO(data))["survey"].iter_rows(values_only=True))
+    columns = rows[0]
+    relevant = {r[1]: r[columns.index("relevant")] for r in rows[1:] if r[0] != "end_group"}
+    assert relevant["services"] == "${used} = 'yes'" and relevant["speed"] in (None, "")
+    assert xlsform.loads(data) == q
+    survey[4][4] = ""  # the second row not required: rows share required
+    error = refused(survey, choices)
+    assert error.row == 5 and "must share required" in error.reason
+
+
+@needs_grid
 def test_a_grid_row_must_be_a_rating():
     survey = [
         ["type", "name", "label", "bind::survey:type"],
