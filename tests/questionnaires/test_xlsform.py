@@ -387,14 +387,6 @@ def test_relevant_becomes_show_if_on_questions_and_sections():
     assert q.question("b").show_if == "${a} = 'no'"
 
 
-@pytest.mark.skipif(HAS_SHOW_IF, reason="conditions are merged: relevant is mapped")
-def test_relevant_is_refused_until_conditions_exist():
-    survey = [["type", "name", "label", "relevant"], ["text", "a", "x", ""]]
-    survey += [["text", "b", "y", "${a} != ''"]]
-    error = refused(survey)
-    assert (error.row, error.reason) == (3, "column 'relevant' cannot be mapped on a 'text' row")
-
-
 @needs_integer
 def test_integer_constraints_become_limits():
     survey = [["type", "name", "label", "constraint"], ["integer", "a", "x", ". >= 1 and . <= 10"]]
