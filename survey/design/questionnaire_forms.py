@@ -94,7 +94,7 @@ class QuestionnaireForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("Questionnaire file (YAML)"))
+    file = FileField(_l("Questionnaire file (YAML, or XLSForm .xlsx)"))
     # No Optional(): it would stop the check that a file or a text is given.
     text = TextAreaField(_l("Or paste the YAML here"), validators=[Length(max=500_000)])
     submit = SubmitField(_l("Import as a new draft"))

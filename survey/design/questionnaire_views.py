@@ -6,7 +6,7 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from questionnaires import QuestionnaireError, dump
+from questionnaires import QuestionnaireError, dump, xlsform
 from survey import editing
 from survey.design import bp
 from survey.design.editor import (
@@ -193,6 +193,20 @@ def version_export(version_id: int):
     return Response(
         dump(to_model(version)),
         content_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/versions/<int:version_id>/export.xlsx")
+@role_required(*STAFF)
+def version_export_xlsform(version_id: int):
+    """The version as an XLSForm workbook for ODK, KoboToolbox or SurveyCTO; importing it back
+    gives the same questionnaire."""
+    version = version_or_404(version_id)
+    filename = f"{version.questionnaire.code}-v{version.number}.xlsx"
+    return Response(
+        xlsform.dump(to_model(version)),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

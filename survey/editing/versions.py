@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from questionnaires import loads
+from questionnaires import loads, xlsform
 from questionnaires import model as qm
 from survey import audit
 from survey.editing.rules import EditError, check, copy_columns, require_editable, save_edit
@@ -49,12 +49,17 @@ def create_questionnaire(code: str, title: qm.Label) -> QuestionnaireVersion:
 
 
 def import_definition(text: str | bytes, filename: str) -> tuple[QuestionnaireVersion, bool]:
-    """Load a definition file as the next draft version of its questionnaire.
+    """Load a definition file (YAML, or an XLSForm workbook) as the next draft version of its
+    questionnaire.
 
     Returns the version and whether it is new: a file identical to the latest version makes no
-    new one. Raises QuestionnaireError (file, line, reason) for a file the loader refuses.
+    new one. Raises QuestionnaireError (file, line, reason) for a file the loader refuses, an
+    XLSFormError (file, sheet, row, reason) for a workbook.
     """
-    definition = loads(text, filename=filename)
+    if xlsform.is_workbook(text):
+        definition = xlsform.loads(text, filename=filename)
+    else:
+        definition = loads(text, filename=filename)
     questionnaire = db.session.scalar(
         select(Questionnaire).where(Questionnaire.code == definition.id)
     )

@@ -29,6 +29,7 @@ GET_ROUTES = [
     "/design/versions/{v}",
     "/design/versions/{v}/settings",
     "/design/versions/{v}/export.yaml",
+    "/design/versions/{v}/export.xlsx",
     "/design/versions/{v}/preview",
     "/design/versions/{v}/sections/new",
     "/design/versions/{v}/sections/{s}/edit",
