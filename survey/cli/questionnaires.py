@@ -31,22 +31,31 @@ def load_questionnaires(path: Path | None) -> None:
     db.session.commit()
 
 
-@click.command("export-questionnaire")
-@click.argument("code")
-@click.option(
+_VERSION_OPTION = click.option(
     "--version",
     "number",
     type=click.IntRange(min=1),
     default=None,
     help="Version number (default: the latest version, draft or not).",
 )
-@with_appcontext
-def export_questionnaire(code: str, number: int | None) -> None:
-    """Print a questionnaire version as YAML that load-questionnaires reads back unchanged."""
+
+
+def _version(code: str, number: int | None):
+    """The questionnaire's version ``number`` (default: its latest), or a clear refusal."""
     version = find_version(code, number)
     if version is None:
         which = f"version {number} of " if number else ""
         raise click.ClickException(f"no {which}questionnaire {code!r}")
+    return version
+
+
+@click.command("export-questionnaire")
+@click.argument("code")
+@_VERSION_OPTION
+@with_appcontext
+def export_questionnaire(code: str, number: int | None) -> None:
+    """Print a questionnaire version as YAML that load-questionnaires reads back unchanged."""
+    version = _version(code, number)
     click.echo(dump(to_model(version)), nl=False)
 
 
@@ -70,21 +79,12 @@ def import_xlsform(path: Path) -> None:
 @click.command("export-xlsform")
 @click.argument("code")
 @click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option(
-    "--version",
-    "number",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Version number (default: the latest version, draft or not).",
-)
+@_VERSION_OPTION
 @with_appcontext
 def export_xlsform(code: str, output: Path, number: int | None) -> None:
     """Write a questionnaire version to OUTPUT as an XLSForm workbook (.xlsx) for ODK,
     KoboToolbox or SurveyCTO; import-xlsform reads it back unchanged."""
-    version = find_version(code, number)
-    if version is None:
-        which = f"version {number} of " if number else ""
-        raise click.ClickException(f"no {which}questionnaire {code!r}")
+    version = _version(code, number)
     output.write_bytes(xlsform.dump(to_model(version)))
     click.echo(f"questionnaire {code} version {version.number} written to {output}")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.design_page import fill_library_scale, notice, submit
 from tests.browser.survey_page import question, radio
 
 LOCALE = "en-US"
@@ -40,28 +41,9 @@ ROWS = {"meet_notice": "Meetings are announced in good time", "meet_order": "Mee
 USED = ["yes"] * 5 + ["no"]
 
 
-def notice(page: Page, text: str) -> None:
-    expect(page.locator(".notice").filter(has_text=text).first).to_be_visible()
-
-
-def submit(page: Page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_load_state()
-
-
 def create_scale(page: Page, base: str, shot) -> None:
-    page.goto(f"{base}/design/scales")
-    page.get_by_role("link", name="New scale").click()
-    page.locator("input[name=code]").fill(SCALE)
-    page.locator("input[name=name_zh]").fill("七级同意度")
-    page.locator("input[name=name_en]").fill("Agreement, 1 to 7")
-    for i, (zh, en) in enumerate(POINTS):
-        page.get_by_label(f"Chinese label of point {i + 1}", exact=True).fill(zh)
-        page.get_by_label(f"English label of point {i + 1}", exact=True).fill(en)
-    for point in (1, 2, 3):
-        page.get_by_label(f"What point {point} counts as").select_option("low")
-    for point in (6, 7):
-        page.get_by_label(f"What point {point} counts as").select_option("satisfied")
+    names = ("七级同意度", "Agreement, 1 to 7")
+    fill_library_scale(page, base, SCALE, names, POINTS, (1, 2, 3), (6, 7))
     submit(page, "Save scale")
     notice(page, f"Scale {SCALE} saved.")
     shot(page, "scale-saved")

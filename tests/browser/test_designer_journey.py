@@ -16,6 +16,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP
+from tests.browser.design_page import notice, submit
 
 LOCALE = "zh-CN"
 CODE = "browser-journey"
@@ -24,16 +25,6 @@ RATING = "您对文件办理的及时性是否满意？"
 FREE_TEXT = "您还有什么建议？"
 ROUND = "浏览器测试轮次"
 GROUPS = ("mayors", "departments")
-
-
-def notice(page: Page, text: str) -> None:
-    """The page shows a flashed message (or other notice) with this text."""
-    expect(page.locator(".notice").filter(has_text=text).first).to_be_visible()
-
-
-def submit(page: Page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_load_state()
 
 
 def create_questionnaire(page: Page, base: str, shot) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.design_page import fill_library_scale, notice, submit
 
 LOCALE = "en-US"
 SEVEN = [
@@ -21,29 +22,9 @@ SEVEN = [
 ]
 
 
-def notice(page: Page, text: str) -> None:
-    expect(page.locator(".notice").filter(has_text=text).first).to_be_visible()
-
-
-def submit(page: Page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_load_state()
-
-
 def create_scale(page: Page, base: str, shot) -> None:
-    page.goto(f"{base}/design/scales")
-    expect(page.locator("h1")).to_have_text("Scales")
-    page.get_by_role("link", name="New scale").click()
-    page.locator("input[name=code]").fill("satisfaction7")
-    page.locator("input[name=name_zh]").fill("七级满意度")
-    page.locator("input[name=name_en]").fill("Satisfaction, 1 to 7")
-    for i, (zh, en) in enumerate(SEVEN):
-        page.get_by_label(f"Chinese label of point {i + 1}", exact=True).fill(zh)
-        page.get_by_label(f"English label of point {i + 1}", exact=True).fill(en)
-    for point in (1, 2, 3):
-        page.get_by_label(f"What point {point} counts as").select_option("low")
-    for point in (6, 7):
-        page.get_by_label(f"What point {point} counts as").select_option("satisfied")
+    names = ("七级满意度", "Satisfaction, 1 to 7")
+    fill_library_scale(page, base, "satisfaction7", names, SEVEN, (1, 2, 3), (6, 7))
     shot(page, "scale-editor-desk", full_page=True)
     submit(page, "Save scale")
     notice(page, "Scale satisfaction7 saved.")
