@@ -345,6 +345,36 @@ def shown(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> frozenset
     return frozenset(visible)
 
 
+def dependents(questionnaire: Questionnaire, codes: Iterable[str]) -> frozenset[str]:
+    """The questions whose being asked depends on an answer to one of ``codes``, or on an
+    answer of respondents other than their own: their own condition, or their section's,
+    refers to one of ``codes``, to another such question, or to a question asked of other
+    groups than they are (``audience``).
+
+    Who was asked such a question repeats the answers it depends on: its number of answers,
+    its texts and whether it has any are those answers again, and for a question of another
+    audience, those of a set of respondents no published figure is about. The results
+    withhold them."""
+    everyone = frozenset(g.code for g in questionnaire.groups)
+    audience = {q.code: frozenset(q.audience) or everyone for q in questionnaire.questions()}
+    tainted = set(codes)
+    found: set[str] = set()
+
+    def depends(condition: str | None, own: frozenset[str]) -> bool:
+        if not condition:
+            return False
+        named = set(references(condition))
+        return bool(named & tainted) or any(audience.get(c, own) != own for c in named)
+
+    for section in questionnaire.sections:  # conditions refer only to earlier questions
+        for q in section.questions:
+            own = audience[q.code]
+            if depends(section.show_if, own) or depends(q.show_if, own):
+                found.add(q.code)
+                tainted.add(q.code)
+    return frozenset(found)
+
+
 def has_conditions(questionnaire: Questionnaire) -> bool:
     return any(s.show_if for s in questionnaire.sections) or any(
         q.show_if for q in questionnaire.questions()

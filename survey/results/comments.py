@@ -25,6 +25,7 @@ def comments_query(
     hidden_groups: Iterable[str] = (),
     withheld_questions: Iterable[str] = (),
     hidden_cells: Iterable[tuple[str | None, str]] = (),
+    unlisted_questions: Iterable[str] = (),
 ) -> Select:
     """The round's follow-up comments and free-text answers as a select of Answer rows (each
     with its response and respondent group loaded), by question, to page through.
@@ -34,7 +35,9 @@ def comments_query(
     when filtered on by itself, nor does a group's hidden cell of a question (``hidden_cells``:
     (group, question)); their answers still appear in the unfiltered list, where the page
     names no group ("other groups"). The rated comments of ``withheld_questions`` (items with
-    too few respondents to publish) are left out altogether: a rating is a figure.
+    too few respondents to publish) are left out altogether: a rating is a figure. Nothing at
+    all of ``unlisted_questions`` is listed: questions asked only after answers that are
+    withheld, whose every text would say how its writer answered those.
     """
     query = (
         select(Answer)
@@ -53,6 +56,9 @@ def comments_query(
         # person's comment on another question that names their group.
         .order_by(Answer.question_code, (Answer.id * 7919) % 10007, Answer.id)
     )
+    unlisted = list(unlisted_questions)
+    if unlisted:
+        query = query.where(Answer.question_code.not_in(unlisted))
     withheld = list(withheld_questions)
     if withheld:
         query = query.where(

@@ -3,12 +3,15 @@ and highest answer, as a Qualtrics or KoboToolbox user expects of a number quest
 
 They are no ratings, so the satisfaction analysis (the answer frame) leaves them out; this is
 their only table. An item answered by fewer respondents than the round's anonymity threshold
-shows its n only, as a rating item is withheld by the same rule.
+shows its n only, as a rating item is withheld by the same rule. An item asked only after
+answers that are withheld (a condition on them) shows nothing, not even its n: who answered
+it would repeat those answers (``RoundResults.conditional_withheld``).
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,7 +25,8 @@ from survey.questionnaire_store import to_model
 @dataclass(frozen=True)
 class NumberItem:
     question: str
-    n: int
+    # None when not even the count may be shown (asked only after withheld answers).
+    n: int | None
     # None when withheld (n below the anonymity threshold) or unanswered.
     median: float | None = None
     mean: float | None = None
@@ -31,11 +35,13 @@ class NumberItem:
 
     @property
     def withheld(self) -> bool:
-        return self.n > 0 and self.median is None
+        return self.n != 0 and self.median is None
 
 
-def number_items(round_: Round) -> list[NumberItem]:
-    """One NumberItem per integer question of the round's version, in questionnaire order."""
+def number_items(round_: Round, hidden: Iterable[str] = ()) -> list[NumberItem]:
+    """One NumberItem per integer question of the round's version, in questionnaire order;
+    those of ``hidden`` with nothing shown."""
+    hidden = set(hidden)
     numbered = tabulated_as("numbers")
     codes = [q.code for q in to_model(round_.version).questions() if q.type in numbered]
     if not codes:
@@ -55,6 +61,9 @@ def number_items(round_: Round) -> list[NumberItem]:
     items = []
     for code in codes:
         given = values[code]
+        if code in hidden:
+            items.append(NumberItem(code, None))
+            continue
         if not given or len(given) < round_.anonymity_threshold:
             items.append(NumberItem(code, len(given)))
             continue

@@ -13,6 +13,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 import analysis
+from questionnaires import conditions
+from questionnaires.model import Questionnaire
 from survey import rounds
 from survey.extensions import db
 from survey.models import (
@@ -20,6 +22,7 @@ from survey.models import (
     Response,
     Round,
 )
+from survey.questionnaire_store import to_model
 from survey.results.cache import (
     COMPUTING,
     COUNTS,
@@ -96,6 +99,9 @@ class RoundResults:
     labels: dict[str, Labels] = field(default_factory=dict)
     # The choice questions' counts, for the round as a whole (``analysis.choice_table``).
     choices: pd.DataFrame | None = None
+    # Questions left out of every figure and list because whether they were asked depends on
+    # answers that are withheld (``_published``).
+    conditional_withheld: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -121,12 +127,14 @@ class RoundResults:
             "hidden_groups": self.small_groups(),
             "withheld_questions": self.withheld_questions,
             "hidden_cells": self.hidden_cells,
+            "unlisted_questions": self.conditional_withheld,
         }
 
     @property
     def withheld_questions(self) -> set[str]:
-        """Questions with an item withheld for having too few respondents."""
-        return {str(q) for q in self.disclosure.withheld["question"]}
+        """Questions with an item withheld for having too few respondents, and those whose
+        being asked depends on withheld answers."""
+        return {str(q) for q in self.disclosure.withheld["question"]} | self.conditional_withheld
 
     @property
     def version_tag(self) -> str:
@@ -206,8 +214,9 @@ def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts
     """The round's published counts (``analysis.disclosure``: without withheld items)."""
     cached = COUNTS.get((round_.id, version, round_.anonymity_threshold))
     if cached is None:
-        all_counts = analysis.rating_counts(answers_frame(round_))
-        cached = analysis.disclose(all_counts, round_.anonymity_threshold, _unnamed(round_)).counts
+        definition = to_model(round_.version)
+        k = round_.anonymity_threshold
+        cached = _published(answers_frame(round_), definition, k, _unnamed(round_))[1].counts
         COUNTS.put((round_.id, version, round_.anonymity_threshold), cached)
     return cached
 
@@ -217,7 +226,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
     # Every table is computed from what the round may publish: withheld items left out of
     # all totals, group rows hidden where a small cell could otherwise be worked out.
-    disclosure = analysis.disclose(analysis.rating_counts(frame), k, _unnamed(round_))
+    frame, disclosure, left_out = _published(frame, to_model(round_.version), k, _unnamed(round_))
     counts = disclosure.counts
     COUNTS.put((round_.id, versions[round_.id], k), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
@@ -247,8 +256,32 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         disclosure=disclosure,
         hidden_cells=_hidden_cells(disclosure),
         choices=analysis.choice_table(frame, k, _unnamed(round_)),
+        conditional_withheld=left_out,
         **facts,
     )
+
+
+def _published(
+    frame: pd.DataFrame, definition: Questionnaire, k: int, unnamed: set[str]
+) -> tuple[pd.DataFrame, analysis.Disclosure, frozenset[str]]:
+    """The answers the round may publish, their disclosure, and the questions left out.
+
+    A question asked only when an earlier answer says so (``show_if``) repeats that answer: how
+    many answered it, whether anyone did, what they wrote. When the answers it depends on are
+    withheld (fewer than ``k`` respondents, or withheld by ``analysis.disclose``), it is left
+    out of everything, or its figures would give them away (``conditions.dependents``)."""
+    if frame.empty or not conditions.has_conditions(definition):
+        return frame, analysis.disclose(analysis.rating_counts(frame), k, unnamed), frozenset()
+    respondents = frame.groupby("question", observed=True)["response_id"].nunique()
+    withheld = {str(q) for q in respondents[respondents < k].index}
+    while True:
+        left_out = conditions.dependents(definition, withheld)
+        published = frame[~frame["question"].astype("str").isin(left_out)]
+        disclosure = analysis.disclose(analysis.rating_counts(published), k, unnamed)
+        more = {str(q) for q in disclosure.withheld["question"]} - withheld
+        if not more:  # the withheld set only grows: this ends
+            return published, disclosure, left_out
+        withheld |= more
 
 
 def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:

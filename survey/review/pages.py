@@ -71,7 +71,7 @@ def round_page(round_: Round, lang: str) -> dict[str, Any]:
         unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
         scale=rating_scale(round_.version),
-        numbers=number_items(round_),
+        numbers=number_items(round_, results.conditional_withheld),
         charts={
             kind: chart_info(round_, results, Chart(kind, lang))
             for kind in charts.kinds_on("round")

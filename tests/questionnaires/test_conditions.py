@@ -18,6 +18,7 @@ from questionnaires.conditions import (
     Not,
     Or,
     Selected,
+    dependents,
     describe,
     evaluate,
     parse,
@@ -385,3 +386,18 @@ def test_a_condition_cannot_refer_to_a_note():
     with pytest.raises(QuestionnaireError) as info:
         _with_number_and_note("${intro} != ''")
     assert "question 'intro' is a note: it has no answer to refer to" in info.value.reason
+
+
+def test_dependents_are_the_questions_asked_after_the_given_answers_transitively():
+    # mtg_rating and mtg_rooms follow used_meetings; the part "problems" (mtg_problem)
+    # follows mtg_rating; overall follows nothing.
+    assert dependents(CONDITIONAL, {"used_meetings"}) == {"mtg_rating", "mtg_rooms", "mtg_problem"}
+    assert dependents(CONDITIONAL, {"mtg_rating"}) == {"mtg_problem", "mtg_rooms"}
+    assert dependents(CONDITIONAL, set()) == {"mtg_rooms"}
+
+
+def test_a_question_asked_after_answers_of_another_audience_is_always_a_dependent():
+    # mtg_rooms (mayors only) follows used_meetings (every group): its n would be the number
+    # of mayors who said yes, a figure about the mayors that nothing else publishes.
+    assert "mtg_rooms" in dependents(CONDITIONAL, set())
+    assert "mtg_rating" not in dependents(CONDITIONAL, set())
