@@ -42,7 +42,7 @@ from .model import (
     Section,
     ServedUnit,
 )
-from .types import BUILTIN_SCALES, NPS11, QUESTION_TYPES
+from .types import BUILTIN_SCALES, MAX_TEXT_LENGTH, NPS11, QUESTION_TYPES
 
 #: The namespace of our own columns, declared in the settings sheet as XLSForm asks.
 NAMESPACE = "urn:shaoxing-survey:xlsform"
@@ -71,6 +71,20 @@ METADATA_TYPES = frozenset(
 MAX_ROWS = 5000
 #: Columns read from each sheet; an XLSForm has a few dozen at most.
 MAX_COLUMNS = 200
+#: What the archive's members may inflate to, together. An .xlsx is a zip of XML: an upload is
+#: at most 2 MB (MAX_CONTENT_LENGTH) and a questionnaire's workbook unpacks to well under 1 MB,
+#: while a crafted one of a few kB can unpack to gigabytes that openpyxl would parse, for minutes
+#: and with as much memory. Checked from the archive's directory before anything is inflated
+#: (zipfile never inflates a member past the size its directory declares).
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+#: A member larger than MAX_RATIO_FROM bytes may be at most this many times its compressed size:
+#: genuine sheet XML compresses 5 to 30 times, a bomb's runs of one byte a thousand times.
+MAX_RATIO = 200
+MAX_RATIO_FROM = 1024 * 1024
+#: The longest text a cell may hold: no label, hint, choice or setting of the format needs more
+#: than the longest answer a text question takes (the format sets no length of its own on a
+#: label); a longer cell is a mistake or an attack.
+MAX_CELL_LENGTH = MAX_TEXT_LENGTH
 
 # Our columns: the kind of question where XLSForm has none (rating, nps, follow_up), and the
 # properties of the questionnaire format that XLSForm lacks.
@@ -219,9 +233,40 @@ class _Sheet:
     rows: list[_Row]
 
 
+def _check_archive(data: bytes) -> None:
+    """Refuse an archive that would inflate far beyond any questionnaire (see
+    MAX_UNPACKED_BYTES) before openpyxl reads it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        reason = message(N_("not an .xlsx workbook (%(error)s)"), error=str(err)[:80])
+        raise _Refused(None, None, reason) from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED_BYTES:
+        template = N_(
+            "the workbook unpacks to %(size)s MB, more than the %(most)s MB a questionnaire"
+            " can need: it is not a questionnaire, or holds something else"
+        )
+        reason = message(template, size=total // 2**20, most=MAX_UNPACKED_BYTES // 2**20)
+        raise _Refused(None, None, reason)
+    for member in members:
+        if member.file_size > MAX_RATIO_FROM and (
+            member.file_size > MAX_RATIO * max(member.compress_size, 1)
+        ):
+            template = N_(
+                "part %(part)s of the workbook unpacks to %(ratio)s times its size, as no"
+                " spreadsheet does: it is refused unread"
+            )
+            ratio = member.file_size // max(member.compress_size, 1)
+            reason = message(template, part=repr(member.filename[:80]), ratio=ratio)
+            raise _Refused(None, None, reason)
+
+
 def _read_workbook(data: bytes) -> dict[str, _Sheet]:
     import openpyxl
 
+    _check_archive(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as err:
@@ -256,6 +301,10 @@ def _sheet(name: str, rows: Iterable[tuple]) -> _Sheet:
             reason = message(N_("the sheet has more than %(n)s rows"), n=MAX_ROWS)
             raise _Refused(name, number, reason)
         texts = [_cell(v) for v in values]
+        longest = max((len(t) for t in texts), default=0)
+        if longest > MAX_CELL_LENGTH:
+            template = N_("a cell holds %(n)s characters; at most %(most)s are allowed")
+            raise _Refused(name, number, message(template, n=longest, most=MAX_CELL_LENGTH))
         if number == 1:
             columns = [_header(t) for t in texts]
             continue

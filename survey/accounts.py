@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
-from survey import audit, mail
+from survey import api_tokens, audit, mail
 from survey.extensions import db
 from survey.models import User, utcnow
 
@@ -90,19 +90,26 @@ def enable(user: User) -> None:
 
 
 def force_password_change(user: User) -> None:
-    """The next login leads to the password form and nowhere else; sessions open now end."""
+    """The next login leads to the password form and nowhere else; sessions open now end, and
+    so do the account's API tokens (an admin forces a change when the account may be in other
+    hands, and a token is as good as a session)."""
     user.must_change_password = True
     user.end_sessions()
     audit.record("password_change_forced", target=target(user))
+    api_tokens.revoke_all(user, "password change forced", utcnow())
 
 
 def set_password(user: User, password: str, how: str) -> None:
     """A new password (how: "changed" by its owner, "reset" through a link, "set" from the
-    command line); every session of the account ends, its password links fail."""
+    command line); every session of the account ends, its password links fail. A reset also
+    revokes the account's API tokens: whoever lost the password may have lost more (its owner
+    changing it knowingly keeps them)."""
     user.set_password(password)
     user.must_change_password = False
     user.end_sessions()
     audit.record("password_reset" if how == "reset" else "password_changed", target=target(user))
+    if how == "reset":
+        api_tokens.revoke_all(user, "password reset", utcnow())
 
 
 # --- password links ------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ A token acts as its user and never more: the API's views check the user's role a
 permissions as for a browser session, and a token also needs the scope of the operation
 (``read_results`` for the rounds and their results, ``manage_actions`` for the corrective
 actions). A revoked token, or any token of a deactivated account, stops working at once.
+
+A forced password change or a password reset says the password, and so maybe the account, may be
+known to someone else: survey.accounts then revokes all the account's tokens (revoke_all), and
+while the account must change its password its tokens are refused too (a token must not do
+what the account's own login is kept from doing until then).
 """
 
 from __future__ import annotations
@@ -84,6 +89,26 @@ def revoke(token: ApiToken, by: User, now: datetime) -> None:
         audit.record("api_token_revoked", _target(token), actor=by, name=token.name)
 
 
+def revoke_all(user: User, reason: str, now: datetime) -> int:
+    """Revoke every working token of ``user`` (``reason``: what made the account suspect, kept
+    in the audit trail); one audit event with the count, none when there was nothing to revoke.
+    Returns how many were revoked."""
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    if tokens:
+        audit.record(
+            "api_tokens_revoked",
+            f"user:{user.id}",
+            count=len(tokens),
+            reason=reason,
+            token=", ".join(t.prefix for t in tokens),
+        )
+    return len(tokens)
+
+
 def of_user(user: User) -> Select:
     """The user's tokens, working ones first, newest first."""
     return (
@@ -94,8 +119,8 @@ def of_user(user: User) -> Select:
 
 
 def find(secret: str) -> ApiToken | None:
-    """The token with this secret, or None. Raises TokenRefused for a revoked token or one of
-    a deactivated account (the caller audits it)."""
+    """The token with this secret, or None. Raises TokenRefused for a revoked token, or one of
+    a deactivated account or of one that must change its password (the caller audits it)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     hashed = digest(secret)
@@ -107,6 +132,8 @@ def find(secret: str) -> ApiToken | None:
         raise TokenRefused(token, "revoked")
     if not token.user.active:
         raise TokenRefused(token, "account disabled")
+    if token.user.must_change_password:
+        raise TokenRefused(token, "password change required")
     return token
 
 

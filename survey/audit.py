@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "action_opened_from_note": _l("Corrective action opened from a note"),
     "api_token_created": _l("API token created"),
     "api_token_revoked": _l("API token revoked"),
+    "api_tokens_revoked": _l("API tokens of the account revoked"),
     "api_token_used": _l("API token used"),
     "api_token_refused": _l("API token refused"),
     "backup": _l("Backup"),
