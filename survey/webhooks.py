@@ -111,12 +111,18 @@ def check_url(url: str) -> str:
     WEBHOOK_ALLOW_PRIVATE is set, no host that resolves to a loopback, private, link-local or
     reserved address (the app must not be made to post into its own network: SSRF)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port out of range or not a number
+    except ValueError:  # also "http://[::1/": an unclosed IPv6 bracket
+        raise WebhookError(_l("The host or port of this address is not valid.")) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError(_l("Give an address starting with http:// or https://."))
     if parts.username or parts.password:
         raise WebhookError(_l("The address must not contain a user name or password."))
-    _check_host(parts.hostname, parts.port)
+    if port == 0:
+        raise WebhookError(_l("The host or port of this address is not valid."))
+    _check_host(parts.hostname, port)
     return url
 
 

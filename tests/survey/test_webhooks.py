@@ -345,6 +345,32 @@ def test_a_delivery_to_an_address_refused_since_is_not_sent_nor_retried(
     assert receiver.received == [] and jobs.huey.scheduled() == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/hook",
+        "http://example.com:abc/",
+        "http://[::1/hook",
+        "http://a.example:0/",
+    ],
+)
+def test_an_address_with_a_bad_port_or_host_is_refused_with_a_reason(app, url):
+    with pytest.raises(webhooks.WebhookError, match="host or port"):
+        webhooks.check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com:99999/hook", "http://example.com:abc/", "http://[::1/hook"]
+)
+def test_the_form_shows_a_bad_port_or_host_as_the_address_error(client, login_as, make_user, url):
+    login_as(make_user("admin"))
+    response = client.post(
+        "/admin/webhooks/new?lang=en", data={"url": url, "events": ["round.closed"]}
+    )
+    assert response.status_code == 200 and "host or port" in response.text
+    assert db.session.scalar(select(WebhookEndpoint)) is None
+
+
 # --- the admin pages ------------------------------------------------------------------------
 
 
