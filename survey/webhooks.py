@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -111,22 +111,36 @@ def check_url(url: str) -> str:
     WEBHOOK_ALLOW_PRIVATE is set, no host that resolves to a loopback, private, link-local or
     reserved address (the app must not be made to post into its own network: SSRF)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    parts = _split(url)
+    _addresses(parts.hostname, parts.port)
+    return url
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port out of range or not a number
+    except ValueError:  # also "http://[::1/": an unclosed IPv6 bracket
+        raise WebhookError(_l("The host or port of this address is not valid.")) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError(_l("Give an address starting with http:// or https://."))
     if parts.username or parts.password:
         raise WebhookError(_l("The address must not contain a user name or password."))
-    _check_host(parts.hostname, parts.port)
-    return url
+    if port == 0:
+        raise WebhookError(_l("The host or port of this address is not valid."))
+    return parts
 
 
-def _check_host(host: str, port: int | None) -> None:
+def _addresses(host: str, port: int | None) -> list[str] | None:
+    """The addresses ``host`` resolves to, all checked, or None when WEBHOOK_ALLOW_PRIVATE is
+    set (then any address goes, and the connection resolves the name itself)."""
     if current_app.config.get("WEBHOOK_ALLOW_PRIVATE"):
-        return
+        return None
     try:
         found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise WebhookError(_l("The host name of this address cannot be found.")) from None
+    addresses = []
     for *_, sockaddr in found:
         address = ipaddress.ip_address(sockaddr[0].split("%")[0])
         if not address.is_global or address.is_multicast:
@@ -137,6 +151,8 @@ def _check_host(host: str, port: int | None) -> None:
                     address=str(address),
                 )
             )
+        addresses.append(str(address))
+    return addresses
 
 
 def _checked_events(events: list[str]) -> list[str]:
@@ -450,13 +466,40 @@ _REFUSED = "refused:"
 _DEACTIVATED = _l("the webhook is deactivated")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead into the private network the URL check keeps out.
-    def redirect_request(self, *args, **kwargs):
-        return None
+# The connection goes to the addresses the check passed, not to the name: resolving it again
+# would let a DNS server answer a public address to the check and 127.0.0.1 to the connection
+# (DNS rebinding). http.client follows no redirect (one could lead into the private network)
+# and reads no proxy setting.
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, addresses: list[str] | None, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _open(self.host, self.port, self.addresses, self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, addresses: list[str] | None, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        sock = _open(self.host, self.port, self.addresses, self.timeout)
+        # The certificate is checked for the name in the URL, whatever address was dialled.
+        self.sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+
+
+def _open(host: str, port: int, addresses: list[str] | None, timeout: float) -> socket.socket:
+    if addresses is None:  # WEBHOOK_ALLOW_PRIVATE: nothing to keep out
+        return socket.create_connection((host, port), timeout)
+    error: OSError | None = None
+    for address in addresses:  # each one checked; the first that answers, as a browser does
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as failed:
+            error = failed
+    raise error or OSError("no address")
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
@@ -469,30 +512,37 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
     if not active:  # deactivated since the event: its receiver is to hear nothing more
         return None, f"{_REFUSED} {_DEACTIVATED}"
     try:
-        check_url(url)  # again: the name may resolve elsewhere by now
+        # Again at each attempt: the name may resolve elsewhere by now.
+        parts = _split(url)
+        addresses = _addresses(parts.hostname, parts.port)
     except WebhookError as error:
         return None, f"{_REFUSED} {error}"
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "survey-webhooks/1",
-            SIGNATURE_HEADER: sign(secret, timestamp, body),
-            TIMESTAMP_HEADER: timestamp,
-            DELIVERY_HEADER: uid,
-            "X-Survey-Event": name,
-        },
+    https = parts.scheme == "https"
+    connection = (_PinnedHTTPS if https else _PinnedHTTP)(
+        parts.hostname,
+        parts.port or (443 if https else 80),
+        addresses,
+        current_app.config.get("WEBHOOK_TIMEOUT", TIMEOUT),
     )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "survey-webhooks/1",
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        TIMESTAMP_HEADER: timestamp,
+        DELIVERY_HEADER: uid,
+        "X-Survey-Event": name,
+    }
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=current_app.config.get("WEBHOOK_TIMEOUT", TIMEOUT)) as r:
-            return r.status, None
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
+        connection.request("POST", path, body=body, headers=headers)
+        status = connection.getresponse().status
     except Exception as error:  # timeouts, refused connections, TLS: recorded, and retried
-        reason = getattr(error, "reason", error)
-        return None, f"{type(error).__name__}: {reason}"[:500]
+        return None, f"{type(error).__name__}: {error}"[:500]
+    finally:
+        connection.close()
+    if not 200 <= status < 300:  # a redirect too: not followed
+        return status, f"HTTP {status}"
+    return status, None
 
 
 def prune(now: datetime) -> int:

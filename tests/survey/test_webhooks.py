@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import ssl
+import subprocess
 import threading
 import time
 from datetime import datetime, timedelta
@@ -46,6 +49,7 @@ class Receiver:
                         )
                         and abs(time.time() - int(stamp)) < 300,
                         "delivery": self.headers["X-Survey-Delivery"],
+                        "host": self.headers["Host"],
                     }
                 )
                 self.send_response(receiver.codes.pop(0) if receiver.codes else 204)
@@ -343,6 +347,145 @@ def test_a_delivery_to_an_address_refused_since_is_not_sent_nor_retried(
     (delivery,) = _deliveries()
     assert delivery.status == "failed" and "private network" in delivery.error
     assert receiver.received == [] and jobs.huey.scheduled() == []
+
+
+def _resolving(monkeypatch, name: str, *answers: str) -> list[str]:
+    """Make ``name`` resolve to the next of ``answers`` at each lookup (the last one from then
+    on), as a DNS server an attacker runs would; returns the lookups made."""
+    real, lookups = socket.getaddrinfo, []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host != name:
+            return real(host, *args, **kwargs)
+        lookups.append(host)
+        return real(answers[min(len(lookups), len(answers)) - 1], *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
+
+
+def _connecting(monkeypatch, public: str, port: int) -> list[tuple]:
+    """Record where the app connects; ``public`` (a stand-in for a real receiver's address)
+    is served by the receiver on 127.0.0.1, so nothing leaves the machine."""
+    real, made = socket.create_connection, []
+
+    def create_connection(address, *args, **kwargs):
+        made.append(tuple(address[:2]))
+        if address[0] == public:
+            address = ("127.0.0.1", port)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return made
+
+
+def test_a_name_that_answers_loopback_after_its_check_is_not_posted_to(
+    app, receiver, make_user, monkeypatch
+):
+    # DNS rebinding: a public address for the check, then 127.0.0.1 for the connection.
+    port = receiver.server.server_port
+    endpoint = webhooks.create_endpoint(
+        f"http://rebind.example:{port}/hook", ["round.closed"], "OA", make_user("admin")
+    )
+    db.session.commit()
+    receiver.secret = endpoint.secret
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    lookups = _resolving(monkeypatch, "rebind.example", "93.184.216.34", "127.0.0.1")
+    made = _connecting(monkeypatch, "93.184.216.34", port)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # ignored: no detour via a proxy
+    webhooks.send_test(endpoint)
+    db.session.commit()
+    # Resolved once, and the checked address is the one connected to (served here by the
+    # receiver): never a second lookup's loopback.
+    assert lookups == ["rebind.example"] and made == [("93.184.216.34", port)]
+    (got,) = receiver.received
+    assert got["verified"] and got["host"] == f"rebind.example:{port}"
+    # The next attempt looks again, and refuses the loopback it now gets.
+    webhooks.redeliver(_deliveries()[0])
+    db.session.commit()
+    assert len(receiver.received) == 1 and "private network" in _deliveries()[0].error
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(app, monkeypatch):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("93.184.216.34", *a, **k) + real("10.0.0.7", *a, **k),
+    )
+    with pytest.raises(webhooks.WebhookError, match="10.0.0.7"):
+        webhooks.check_url("https://two.example/hook")
+
+
+@pytest.fixture
+def tls_receiver(receiver, tmp_path, monkeypatch):
+    """The receiver behind TLS with a certificate for "hook.example" only, trusted by the app
+    (SSL_CERT_FILE) as a public CA's would be."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=hook.example"]
+        + ["-addext", "subjectAltName=DNS:hook.example"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return receiver
+
+
+@pytest.mark.parametrize("name, delivered", [("hook.example", True), ("other.example", False)])
+def test_https_connects_to_the_checked_address_and_checks_the_certificate_for_the_name(
+    app, tls_receiver, make_user, monkeypatch, name, delivered
+):
+    port = tls_receiver.server.server_port
+    endpoint = webhooks.create_endpoint(
+        f"https://{name}:{port}/hook", ["round.closed"], "", make_user("admin")
+    )
+    db.session.commit()
+    tls_receiver.secret = endpoint.secret
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    _resolving(monkeypatch, name, "93.184.216.34", "127.0.0.1")
+    made = _connecting(monkeypatch, "93.184.216.34", port)
+    webhooks.send_test(endpoint)
+    db.session.commit()
+    assert made == [("93.184.216.34", port)]
+    (delivery,) = _deliveries()
+    if delivered:
+        (got,) = tls_receiver.received
+        assert got["verified"] and got["host"] == f"hook.example:{port}"
+        assert delivery.status == "delivered"
+    else:  # the certificate names another host: nothing sent
+        assert tls_receiver.received == [] and "certificate" in delivery.error.lower()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/hook",
+        "http://example.com:abc/",
+        "http://[::1/hook",
+        "http://a.example:0/",
+    ],
+)
+def test_an_address_with_a_bad_port_or_host_is_refused_with_a_reason(app, url):
+    with pytest.raises(webhooks.WebhookError, match="host or port"):
+        webhooks.check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com:99999/hook", "http://example.com:abc/", "http://[::1/hook"]
+)
+def test_the_form_shows_a_bad_port_or_host_as_the_address_error(client, login_as, make_user, url):
+    login_as(make_user("admin"))
+    response = client.post(
+        "/admin/webhooks/new?lang=en", data={"url": url, "events": ["round.closed"]}
+    )
+    assert response.status_code == 200 and "host or port" in response.text
+    assert db.session.scalar(select(WebhookEndpoint)) is None
 
 
 # --- the admin pages ------------------------------------------------------------------------
