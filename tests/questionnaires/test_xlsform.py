@@ -16,7 +16,6 @@ from pyxform.xls2xform import convert
 from questionnaires import (
     DEFINITIONS_DIR,
     NPS11,
-    QUESTION_TYPES,
     SATISFACTION5,
     Choice,
     Group,
@@ -36,18 +35,8 @@ from questionnaires import (
 )
 from questionnaires.xlsform import XLSFormError
 
-HAS_SHOW_IF = "show_if" in {f.name for f in dataclasses.fields(Question)}
-HAS_LIMITS = "min_value" in {f.name for f in dataclasses.fields(Question)}
-needs_show_if = pytest.mark.skipif(not HAS_SHOW_IF, reason="conditions (show_if) not merged yet")
-needs_integer = pytest.mark.skipif(
-    "integer" not in QUESTION_TYPES or not HAS_LIMITS, reason="integer type not merged yet"
-)
-needs_note = pytest.mark.skipif("note" not in QUESTION_TYPES, reason="note type not merged yet")
-GRID = getattr(model, "Grid", None)
-needs_grid = pytest.mark.skipif(GRID is None, reason="grid questions not merged yet")
-# The kinds of question the generated questionnaires ask: what the model has when the tests run.
-KINDS = ["rating", "nps", "choice", "multi", "text"]
-KINDS += [k for k in ("integer", "note") if k in QUESTION_TYPES] + (["grid"] if GRID else [])
+# The kinds of question the generated questionnaires ask.
+KINDS = ["rating", "nps", "choice", "multi", "text", "integer", "note", "grid"]
 
 
 def workbook(survey: list[list], choices: list[list] | None = None, settings=None) -> bytes:
@@ -376,7 +365,6 @@ def test_is_workbook():
 # ---------------------------------------------------------------- mappings of other helpers
 
 
-@needs_show_if
 def test_relevant_becomes_show_if_on_questions_and_sections():
     survey = [["type", "name", "label", "relevant"], ["select_one yn", "a", "x", ""]]
     survey += [["begin_group", "g", "G", "${a} = 'yes'"], ["text", "b", "y", "${a} = 'no'"]]
@@ -387,7 +375,6 @@ def test_relevant_becomes_show_if_on_questions_and_sections():
     assert q.question("b").show_if == "${a} = 'no'"
 
 
-@needs_integer
 def test_integer_constraints_become_limits():
     survey = [["type", "name", "label", "constraint"], ["integer", "a", "x", ". >= 1 and . <= 10"]]
     survey += [["integer", "b", "y", ".<=5"], ["integer", "c", "z", ""]]
@@ -399,7 +386,6 @@ def test_integer_constraints_become_limits():
     assert "cannot be mapped" in refused(bad).reason
 
 
-@needs_integer
 def test_text_length_constraint_becomes_max_length():
     survey = [
         ["type", "name", "label", "constraint"],
@@ -413,7 +399,6 @@ def test_text_length_constraint_becomes_max_length():
     assert refused(bad).row == 2
 
 
-@needs_note
 def test_a_note_imports_and_cannot_be_required():
     survey = [
         ["type", "name", "label", "required"],
@@ -495,7 +480,7 @@ def questionnaires(draw) -> Questionnaire:
     for _ in range(draw(st.integers(1, 3))):
         questions = []
         section_fields = {}
-        if HAS_SHOW_IF and earlier and draw(st.booleans()):  # earlier sections' questions only
+        if earlier and draw(st.booleans()):  # earlier sections' questions only
             target = draw(st.sampled_from(earlier))
             section_fields["show_if"] = f"${{{target.code}}} != '{target.choices[-1].code}'"
         for _ in range(draw(st.integers(1, 4))):
@@ -514,11 +499,11 @@ def questionnaires(draw) -> Questionnaire:
                 if groups
                 else (),
             }
-            if HAS_SHOW_IF and earlier and draw(st.booleans()):
+            if earlier and draw(st.booleans()):
                 target = draw(st.sampled_from(earlier))
                 fields["show_if"] = f"${{{target.code}}} = '{target.choices[0].code}'"
             if kind == "grid":
-                grid = GRID(fields["code"], fields["text"], fields["help"])
+                grid = model.Grid(fields["code"], fields["text"], fields["help"])
                 scale = draw(st.sampled_from([SATISFACTION5, *declared]))
                 for _ in range(draw(st.integers(1, 3))):
                     row = {**fields, "code": next(names), "text": draw(labels), "help": None}
@@ -533,7 +518,7 @@ def questionnaires(draw) -> Questionnaire:
                 fields["max_value"] = draw(st.none() | st.integers(5, 500))
             elif kind == "note":
                 fields["required"] = False
-            elif kind == "text" and HAS_LIMITS:
+            elif kind == "text":
                 fields["max_length"] = draw(st.none() | st.integers(1, 4000))
             elif kind == "nps":
                 fields["scale"] = NPS11
@@ -587,7 +572,6 @@ def test_generated_questionnaires_round_trip_and_pyxform_accepts_them(generated)
 # ------------------------------------------------------------------------------------ grids
 
 
-@needs_grid
 def test_a_grid_is_a_group_of_ratings_marked_grid():
     survey = [
         ["type", "name", "label", "hint", "appearance", "bind::survey:type"],
@@ -604,7 +588,7 @@ def test_a_grid_is_a_group_of_ratings_marked_grid():
     choices += [["satisfaction5", p.value, p.label.zh] for p in SATISFACTION5.points]
     q = xlsform.loads(workbook(survey, choices, [["form_id"], ["f"]]))
     speed, manner, comment = q.questions()
-    grid = GRID(
+    grid = model.Grid(
         "services", Label("请评价以下服务", "请评价以下服务"), Label("逐项评价", "逐项评价")
     )
     assert speed.grid == grid and manner.grid == grid and comment.grid is None
@@ -613,7 +597,6 @@ def test_a_grid_is_a_group_of_ratings_marked_grid():
     pyxform_converts(xlsform.dump(q))
 
 
-@needs_grid
 def test_a_grid_groups_relevant_is_its_rows_condition_and_rows_share_it():
     survey = [
         ["type", "name", "label", "relevant", "required", "bind::survey:type"],
@@ -638,7 +621,6 @@ def test_a_grid_groups_relevant_is_its_rows_condition_and_rows_share_it():
     assert error.row == 5 and "must share required" in error.reason
 
 
-@needs_grid
 def test_a_grid_row_must_be_a_rating():
     survey = [
         ["type", "name", "label", "bind::survey:type"],
@@ -726,9 +708,6 @@ def test_a_sheet_longer_than_the_limit_is_refused(monkeypatch):
     assert (error.sheet, error.row) == ("survey", 4) and "more than 3 rows" in error.reason
 
 
-@needs_integer
-@needs_note
-@needs_show_if
 def test_the_new_types_limits_and_conditions_export_as_xlsform():
     yes_no = (Choice("yes", Label("是", "Yes")), Choice("no", Label("否", "No")))
     first = Section(
