@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from questionnaires import loads
+from questionnaires.model import Questionnaire
 from survey.extensions import db
 from survey.models import Invitation, RespondentGroup, Round, Unit, utcnow
 from survey.questionnaire_store import save_version
@@ -57,9 +58,10 @@ sections:
 CONDITIONAL = loads(CONDITIONAL_YAML, filename="conditional.yaml")
 
 
-def conditional_round(office_version) -> Round:
-    """An open round of the conditional questionnaire (the office version brings the units)."""
-    version = save_version(CONDITIONAL)  # office_version: only for the units it brings
+def conditional_round(office_version, definition: Questionnaire = CONDITIONAL) -> Round:
+    """An open round of the conditional questionnaire, or of ``definition`` (the office
+    version brings the units)."""
+    version = save_version(definition)  # office_version: only for the units it brings
     now = utcnow()
     round_ = Round(
         name="conditions",
