@@ -1,5 +1,5 @@
-"""Whole-number questions (type ``integer``) summarised for a round: n, median, mean, lowest
-and highest answer, as a Qualtrics or KoboToolbox user expects of a number question.
+"""Whole-number questions (type ``integer``) of a round, loaded for ``analysis.numbers``: n,
+median, mean, lowest and highest answer, as a Qualtrics or KoboToolbox user expects.
 
 They are no ratings, so the satisfaction analysis (the answer frame) leaves them out; this is
 their only table. An item answered by fewer respondents than the round's anonymity threshold
@@ -10,32 +10,15 @@ it would repeat those answers (``RoundResults.conditional_withheld``).
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from analysis.numbers import NumberItem, number_item
 from questionnaires import tabulated_as
 from survey.extensions import db
 from survey.models import Answer, Response, Round
 from survey.questionnaire_store import to_model
-
-
-@dataclass(frozen=True)
-class NumberItem:
-    question: str
-    # None when not even the count may be shown (asked only after withheld answers).
-    n: int | None
-    # None when withheld (n below the anonymity threshold) or unanswered.
-    median: float | None = None
-    mean: float | None = None
-    lowest: int | None = None
-    highest: int | None = None
-
-    @property
-    def withheld(self) -> bool:
-        return self.n != 0 and self.median is None
 
 
 def number_items(round_: Round, hidden: Iterable[str] = ()) -> list[NumberItem]:
@@ -58,23 +41,5 @@ def number_items(round_: Round, hidden: Iterable[str] = ()) -> list[NumberItem]:
     values: dict[str, list[int]] = {code: [] for code in codes}
     for code, value in rows:
         values[code].append(value)
-    items = []
-    for code in codes:
-        given = values[code]
-        if code in hidden:
-            items.append(NumberItem(code, None))
-            continue
-        if not given or len(given) < round_.anonymity_threshold:
-            items.append(NumberItem(code, len(given)))
-            continue
-        items.append(
-            NumberItem(
-                code,
-                len(given),
-                median=float(statistics.median(given)),
-                mean=statistics.fmean(given),
-                lowest=min(given),
-                highest=max(given),
-            )
-        )
-    return items
+    k = round_.anonymity_threshold
+    return [number_item(code, values[code], k, shown=code not in hidden) for code in codes]
