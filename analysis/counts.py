@@ -86,6 +86,8 @@ class RatingCounts:
     item_ratings: np.ndarray
     item_satisfied_from: np.ndarray
     response_pattern: np.ndarray | None = None
+    # The response id of each column of ``item_ratings`` (None: unknown, as in hand-made counts).
+    response_ids: np.ndarray | None = None
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -146,6 +148,7 @@ class RatingCounts:
             item_satisfied_from=self.item_satisfied_from[kept_items],
             # The same responses in the same order: each keeps its pattern (now narrower).
             response_pattern=self.response_pattern,
+            response_ids=self.response_ids,
         )
 
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:
