@@ -131,24 +131,27 @@ def _merged_patterns(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct patterns of both over the merged cells, their counts and each response's
     pattern (``base``'s responses first)."""
-    widened = []
+    widened, weights, of_response = [], [], []
     for counts, at in ((base, base_at), (delta, delta_at)):
-        wide = np.zeros((len(counts.patterns), len(cells)), dtype=bool)
-        wide[:, at] = counts.patterns
+        patterns, pattern_counts = counts.patterns, counts.pattern_counts
+        of_response.append(counts.response_pattern)
+        if not len(patterns):
+            # Responses without any rating cell (only other answers): one empty pattern.
+            patterns = np.zeros((1, len(at)), dtype=bool)
+            pattern_counts = np.array([len(counts.response_pattern)], dtype="int64")
+            of_response[-1] = np.zeros(len(counts.response_pattern), dtype="int64")
+        wide = np.zeros((len(patterns), len(cells)), dtype=bool)
+        wide[:, at] = patterns
         widened.append(wide)
-    stacked = np.concatenate(widened)
-    distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        weights.append(pattern_counts)
+    distinct, inverse = np.unique(np.concatenate(widened), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     pattern_counts = np.bincount(
-        inverse, weights=np.concatenate([base.pattern_counts, delta.pattern_counts]),
-        minlength=len(distinct),
-    ).astype("int64")  # fmt: skip
-    n_base = len(base.patterns)
+        inverse, weights=np.concatenate(weights), minlength=len(distinct)
+    ).astype("int64")
+    n_base = len(widened[0])
     response_pattern = np.concatenate(
-        [
-            inverse[:n_base].take(base.response_pattern),
-            inverse[n_base:].take(delta.response_pattern),
-        ]
+        [inverse[:n_base].take(of_response[0]), inverse[n_base:].take(of_response[1])]
     )
     return np.ascontiguousarray(distinct), pattern_counts, response_pattern.astype("int64")
 

@@ -66,6 +66,8 @@ class _Cache:
 
 RESULTS = _Cache(CACHED_ROUNDS)
 COUNTS = _Cache(CACHED_ROUNDS * 2)
+# Each round's answers reduced to sums (``survey.results.tally``), grown by new responses.
+TALLIES = _Cache(CACHED_ROUNDS * 2)
 COMPUTING = threading.Lock()
 
 
@@ -73,6 +75,7 @@ def clear_cache() -> None:
     """Forget every cached result of this process (tests, and after editing data by hand)."""
     RESULTS.clear()
     COUNTS.clear()
+    TALLIES.clear()
     with PROGRESS_LOCK:
         PROGRESS.clear()
 
