@@ -21,6 +21,8 @@ that every table of the merged counts equals that of the counts of all answers.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,9 @@ from analysis import clusters, drivers
 from analysis.counts import ADDITIVE, RatingCounts
 from analysis.frames import SCALE_COLUMNS
 from analysis.keys import KEYS, key_tuples
+
+# Comment tables kept apart before the small ones are joined (see _merged_comment_parts).
+MAX_COMMENT_PARTS = 32
 
 
 def merge_counts(base: RatingCounts, delta: RatingCounts) -> RatingCounts | None:
@@ -57,7 +62,7 @@ def merge_counts(base: RatingCounts, delta: RatingCounts) -> RatingCounts | None
         patterns=patterns,
         pattern_counts=pattern_counts,
         pairs=None,
-        comments=_merged_comments(base, delta, base_at, delta_at, categories),
+        comment_parts=_merged_comment_parts(base, delta),
         respondents=base.respondents + delta.respondents,
         rating_respondents=base.rating_respondents + delta.rating_respondents,
         answers=base.answers + delta.answers,
@@ -189,17 +194,33 @@ def _merged_ratings(
     return ratings, satisfied_from
 
 
-def _merged_comments(
-    base: RatingCounts, delta: RatingCounts, base_at: np.ndarray, delta_at: np.ndarray, categories
-) -> pd.DataFrame:
-    parts = []
-    for counts, at in ((base, base_at), (delta, delta_at)):
-        table = counts.comments.copy()
-        table["cell"] = at.take(table["cell"].to_numpy()).astype(np.intp)
+def _merged_comment_parts(base: RatingCounts, delta: RatingCounts) -> tuple[pd.DataFrame, ...]:
+    """The comment tables of both, put together only when read (``RatingCounts.comments``):
+    a new response adds its table instead of a copy of every comment. The small tables that
+    pile up after many merges are joined now and then, the first (big) one left as it is."""
+    parts = (*base.comment_parts, *delta.comment_parts)
+    if len(parts) > MAX_COMMENT_PARTS:
+        # Two parts at least: a single part is read as it is, its cells those of its counts.
+        rest = [part for part in parts[1:] if len(part)] or [parts[1]]
+        parts = (parts[0], _joined(rest))
+    return parts
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Several comment tables as one, each key column's categories the union of theirs."""
+    categories = {
+        key: functools.reduce(
+            pd.Index.union, [part[key].array.categories for part in parts]
+        ).sort_values()
+        for key in KEYS
+    }
+    frames = []
+    for part in parts:
+        table = part.copy()
         for key in KEYS:
             table[key] = _recode(table[key], categories[key])
-        parts.append(table)
-    return pd.concat(parts, ignore_index=True)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _carry_sums(base: RatingCounts, delta: RatingCounts, merged: RatingCounts, items) -> None:

@@ -19,7 +19,7 @@ from survey.models import (
     Round,
 )
 from survey.questionnaire_store import to_model
-from survey.results import tally
+from survey.results import snapshots, tally
 from survey.results.cache import (
     COMPUTING,
     COUNTS,
@@ -224,13 +224,22 @@ def _tally(round_: Round, version: tuple[int, int]) -> tally.Tally:
     """The round's tally at ``version``: the kept one grown by the new responses, or counted
     afresh when there is none or it cannot be grown exactly (``survey.results.tally``)."""
     kept = TALLIES.get(round_.id)
+    if kept is None or kept[0].version_id != round_.version_id:
+        # A fresh process: the saved tally, if any (``snapshots``), then the responses since.
+        loaded = snapshots.load(round_)
+        kept = (loaded, loaded.responses) if loaded is not None else None
     if kept is not None:
-        grown = tally.grow(kept, round_, version)
+        grown = tally.grow(kept[0], round_, version)
         if grown is not None:
-            TALLIES.put(round_.id, grown)
+            saved = kept[1]
+            if snapshots.due(grown, saved):
+                snapshots.refresh(round_.id)  # in the background worker
+                saved = grown.responses  # asked for: not again for every request
+            TALLIES.put(round_.id, (grown, saved))
             return grown
     fresh = tally.full(round_)
-    TALLIES.put(round_.id, fresh)
+    snapshots.save_later(fresh)  # the count took far longer than saving it
+    TALLIES.put(round_.id, (fresh, fresh.responses))
     return fresh
 
 
@@ -395,11 +404,13 @@ def _history(rounds: list[tuple[Round, analysis.RatingCounts]], k: int) -> pd.Da
 
 def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progress, list]:
     """The round's response rate overall and per respondent group [(group code, Progress)],
-    recounted after ``PROGRESS_SECONDS`` or when a response arrives."""
+    recounted after ``PROGRESS_SECONDS`` (see ``cache``), or at once when the round's
+    settings changed (``results`` come from another key than the count's)."""
     now = time.monotonic()
+    settings = results.key[-1]
     with PROGRESS_LOCK:
         cached = PROGRESS.get(round_.id)
-    if cached and cached[1] == results.version_tag and now - cached[0] < PROGRESS_SECONDS:
+    if cached and cached[1] == settings and now - cached[0] < PROGRESS_SECONDS:
         return cached[2]
     groups = [(group.code, p) for group, p in rounds.progress_by_group(round_)]
     total = rounds.Progress(
@@ -408,5 +419,5 @@ def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progres
         sum(p.submitted for _, p in groups),
     )
     with PROGRESS_LOCK:
-        PROGRESS[round_.id] = (now, results.version_tag, (total, groups))
+        PROGRESS[round_.id] = (now, settings, (total, groups))
     return total, groups

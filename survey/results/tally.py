@@ -33,6 +33,7 @@ from survey.results.frames import answers_frame
 @dataclass(frozen=True)
 class Tally:
     round_id: int
+    version_id: int
     through_id: int
     responses: int
     counts: analysis.RatingCounts
@@ -109,6 +110,7 @@ def _of(round_: Round, after_id: int) -> Tally:
     )
     return Tally(
         round_id=round_.id,
+        version_id=round_.version_id,
         through_id=facts.pop("through_id"),
         counts=analysis.rating_counts(frame),
         choices=choice_tally(frame),
