@@ -20,7 +20,6 @@ from survey.results import (
     satisfaction_table,
     short_label,
 )
-from survey.results import tables as results_module
 from survey.results import tally as tally_module
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
