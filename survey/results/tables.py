@@ -248,7 +248,10 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
     # Every table is computed from what the round may publish: withheld items left out of
     # all totals, group rows hidden where a small cell could otherwise be worked out.
-    _, disclosure, left_out = _published(counted, to_model(round_.version), k, _unnamed(round_))
+    # The definition is read once here: reading it costs as much as a few tables.
+    definition = to_model(round_.version)
+    labels = {lang: labels_for(round_.version, lang, definition) for lang in LANGUAGES}
+    _, disclosure, left_out = _published(counted, definition, k, _unnamed(round_))
     counts = disclosure.counts
     COUNTS.put((round_.id, versions[round_.id], k), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
@@ -261,7 +264,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         summary=analysis.summary(counts),
         counts=counts,
         items=lowest_first(analysis.item_table(counts)),
-        categories=_in_order(analysis.headline_table(counts, threshold), round_),
+        categories=_in_order(analysis.headline_table(counts, threshold), labels["en"]),
         below=analysis.below_threshold_table(counts, threshold, k),
         groups=analysis.by_group(disclosure),
         group_categories=analysis.by_group_category(disclosure),
@@ -274,7 +277,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         comparison=_comparison(older[-1] if older else None, counts, k),
         history=_history([*older, (round_, counts)], k),
         round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
-        labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
+        labels=labels,
         disclosure=disclosure,
         hidden_cells=_hidden_cells(disclosure),
         choices=analysis.choice_table(choices, k, _unnamed(round_)),
@@ -308,9 +311,9 @@ def _published(
         withheld |= more
 
 
-def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:
+def _in_order(table: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     """Categories in the questionnaire's order (codes it does not know last, by code)."""
-    order = {code: i for i, code in enumerate(labels_for(round_.version, "en").category_order)}
+    order = {code: i for i, code in enumerate(labels.category_order)}
     position = table["category"].astype("str").map(order).fillna(len(order))
     return (
         table.assign(_order=position.to_numpy())

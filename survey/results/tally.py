@@ -120,28 +120,34 @@ def _of(round_: Round, after_id: int) -> Tally:
 
 
 def _response_facts(round_id: int, after_id: int) -> dict:
+    """Responses per group and source, the first and last submission and the highest id of
+    the responses above ``after_id``: two queries, the second bounded by the first's id."""
     where = (Response.round_id == round_id, Response.id > after_id)
-    # Read the highest id first, then count up to it: one snapshot's worth of responses.
+    # The highest id first, then everything up to it: one snapshot's worth of responses.
     through = db.session.scalar(select(func.max(Response.id)).where(*where)) or after_id
-    where = (*where, Response.id <= through)
-    groups = db.session.execute(
-        select(RespondentGroup.code, func.count(Response.id))
-        .join(Response, Response.group_id == RespondentGroup.id)
-        .where(*where)
-        .group_by(RespondentGroup.code)
+    rows = db.session.execute(
+        select(
+            RespondentGroup.code,
+            Response.source,
+            func.count(Response.id),
+            func.min(Response.submitted_at),
+            func.max(Response.submitted_at),
+        )
+        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .where(*where, Response.id <= through)
+        .group_by(RespondentGroup.code, Response.source)
     ).all()
-    sources = db.session.execute(
-        select(Response.source, func.count()).where(*where).group_by(Response.source)
-    ).all()
-    first, last = db.session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(*where)
-    ).one()
+    groups: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for group, source, n, _, _ in rows:
+        groups[group] = groups.get(group, 0) + int(n)
+        sources[source] = sources.get(source, 0) + int(n)
     return {
-        "group_sizes": {code: int(n) for code, n in groups},
-        "sources": {source: int(n) for source, n in sources},
-        "responses": sum(int(n) for _, n in sources),
-        "first_response": first,
-        "last_response": last,
+        "group_sizes": groups,
+        "sources": sources,
+        "responses": sum(sources.values()),
+        "first_response": min((row[3] for row in rows), default=None),
+        "last_response": max((row[4] for row in rows), default=None),
         "through_id": int(through),
     }
 
