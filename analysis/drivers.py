@@ -43,6 +43,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -203,7 +204,6 @@ def _bootstrap(
     clusters (``DriverSums.clusters``: items x clusters x joint codes; resamples x items)."""
     n_items, n_clusters, _ = joints.shape
     n_codes = len(values)
-    rng = np.random.default_rng(SEED)
     # Per cluster and item, the sums the figures need, from joint counts of (item, target)
     # codes: pairs, sum x, sum y, sum x^2, sum y^2, sum xy, rated, satisfied.
     x_value, y_value = np.meshgrid(values.astype("float64"), values, indexing="ij")
@@ -223,10 +223,7 @@ def _bootstrap(
     )
     satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
     features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
-    picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
-    offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
-    weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
-    weights = weights.reshape(RESAMPLES, n_clusters).astype("float64")
+    weights = _resample_weights(n_clusters)
     sums = (weights @ features.reshape(n_clusters, n_items * 8)).reshape(RESAMPLES, n_items, 8)
     pairs, sx, sy, sxx, syy, sxy, rated, satisfied = np.moveaxis(sums, -1, 0)
     covariance = pairs * sxy - sx * sy
@@ -339,6 +336,20 @@ def driver_sums(
     sums = DriverSums(items, target_item, joint.astype("int64"), clusters, hashed)
     counts._clusters[memo] = sums
     return sums
+
+
+@functools.lru_cache(maxsize=8)
+def _resample_weights(n_clusters: int) -> np.ndarray:
+    """RESAMPLES x clusters: how often each cluster is drawn in each resample (with
+    replacement, from the fixed seed): the same for every round of that many clusters, so it
+    is drawn once per process (read-only)."""
+    rng = np.random.default_rng(SEED)
+    picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
+    offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
+    weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
+    weights = weights.reshape(RESAMPLES, n_clusters).astype("float64")
+    weights.flags.writeable = False
+    return weights
 
 
 def _intervals(
