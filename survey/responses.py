@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, func, insert, null, select, update
+from sqlalchemy import bindparam, case, func, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey.database import begin_write, wrote_nothing
@@ -45,9 +45,11 @@ _ROUND_BY_ID = _ROUND.where(_round.c.id == bindparam("round_id"))
 # A shared lock on the round: a close committed meanwhile waits for the submit to end
 # (PostgreSQL; SQLite's write lock already serialises the two).
 _ROUND_SHARED = _ROUND_BY_ID.with_for_update(read=True)
+# The statuses as one OR of plain comparisons, not IN: an IN list is an "expanding" parameter,
+# rendered into the statement's text again on every execution (0.2 ms of a submit's CPU).
 _OPEN_INVITATION = (
     _invitation.c.id == bindparam("invitation_id"),
-    _invitation.c.status.in_(OPEN_STATUSES),
+    or_(*(_invitation.c.status == status for status in OPEN_STATUSES)),
 )
 # The first opening's time, kept only in a named round: in an anonymous round a named invitee's
 # first opening, often the time of the answers too, would pair the invitation with a response.
