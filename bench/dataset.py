@@ -221,6 +221,7 @@ def fill(
     writer: Writer, round_: Round, responses: int, rng: np.random.Generator, drift: float
 ) -> None:
     """Add ``responses`` responses (with invitations and answers) to the round in bulk."""
+    round_id = round_.id
     version = db.session.get(QuestionnaireVersion, round_.version_id)
     questionnaire = to_model(version)
     question_ids = {q.code: q.id for q in version_questions(version)}
@@ -235,6 +236,10 @@ def fill(
         for code, gid in groups.items()
     }
     codes = list(GROUP_SHARE)
+    definitions = {code: questionnaire.for_group(code) for code in codes}
+    # The session's read transaction ends here: on SQLite an open reader keeps the WAL from
+    # being checkpointed, and it would grow by the whole round.
+    db.session.commit()
     for start in range(0, responses, CHUNK):
         size = min(CHUNK, responses - start)
         group_of = rng.choice(len(codes), size=size, p=list(GROUP_SHARE.values()))
@@ -243,8 +248,8 @@ def fill(
             if len(members):
                 _fill_group(
                     writer,
-                    round_.id,
-                    questionnaire.for_group(code),
+                    round_id,
+                    definitions[code],
                     question_ids,
                     groups[code],
                     units[code],
