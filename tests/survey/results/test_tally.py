@@ -141,3 +141,70 @@ def test_the_choice_tally_gives_the_choice_table_of_the_answers():
     rows = whole[["question", "choice", "count", "withheld"]].values.tolist()
     # m: one respondent, withheld under k = 2.
     assert rows == [["m", None, None, True], ["q", "x", 2, False], ["q", "y", 1, False]]
+
+
+def _response_with_id(round_, group_id: int, response_id: int) -> None:
+    """A response stored under a chosen id: one that committed after a higher id did."""
+    from survey.models import Response, utcnow
+
+    db.session.add(
+        Response(
+            id=response_id,
+            round_id=round_.id,
+            submission_key=f"late-{response_id}",
+            group_id=group_id,
+            source="paper",
+            submitted_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # as if the id had come from the sequence
+        db.session.execute(
+            db.text(
+                "SELECT setval(pg_get_serial_sequence('response', 'id'), max(id)) FROM response"
+            )
+        )
+        db.session.commit()
+
+
+@pytest.mark.usefixtures("fresh_results_cache")
+def test_the_data_version_counts_a_late_commit_below_the_highest_id(
+    make_round, answer, monkeypatch
+):
+    from survey.models import Response
+    from survey.results import cache, data_versions
+
+    clock = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock[0])
+    rng = np.random.default_rng(8)
+    round_ = make_round()
+    for _ in range(3):
+        answer(round_, "departments", *some_answers(rng))
+    group_id = db.session.scalar(db.select(Response.group_id).where(Response.round_id == round_.id))
+    top = db.session.scalar(db.select(db.func.max(Response.id)))
+    _response_with_id(round_, group_id, top + 10)
+    assert data_versions([round_.id])[round_.id] == (4, top + 10)
+    # An id below the highest commits late, within the settling time: it is counted.
+    clock[0] += 5
+    _response_with_id(round_, group_id, top + 5)
+    assert data_versions([round_.id])[round_.id] == (5, top + 10)
+    # Settled: the count up to that id is kept, and only responses above it are counted.
+    clock[0] += cache.SETTLE_SECONDS
+    assert data_versions([round_.id])[round_.id] == (5, top + 10)
+    assert cache.SETTLED[round_.id].through == top + 10
+    assert cache.SETTLED[round_.id].count == 5
+    answer(round_, "departments", *some_answers(rng))
+    count, last = data_versions([round_.id])[round_.id]
+    assert count == 6 and last > top + 10
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        data_versions([round_.id])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    counts = [s for s in statements if "count(" in s.lower()]
+    assert counts and all("response.id >" in s.replace('"', "") for s in counts), counts
