@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -245,6 +246,8 @@ class RawLayout:
                     cells[comments[code]] = safe_text(comment)
             if group in self.merged:
                 group = self.other_groups  # the items asked would name it: all are kept
+            if isinstance(submitted, str):  # SQLite's text, as plain_rows reads it
+                submitted = datetime.fromisoformat(submitted)
             when = submitted.date() if self.days_only else submitted.replace(microsecond=0)
             facts = [rid, when, safe_text(source), safe_text(group)]
             if self.with_unit:
@@ -285,7 +288,8 @@ def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
     asked for, so that no more than one chunk is ever held, whatever the round's size."""
     last = 0
     while True:
-        responses = db.session.execute(
+        # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
+        responses = plain_rows(
             select(
                 Response.id, Response.submitted_at, Response.source, RespondentGroup.code, Unit.code
             )
@@ -294,7 +298,7 @@ def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
             .where(Response.round_id == round_.id, Response.id > last)
             .order_by(Response.id)
             .limit(CHUNK)
-        ).all()
+        )
         if not responses:
             return
         yield layout.rows(responses, _answers_of(responses[0][0], responses[-1][0], round_.id))
