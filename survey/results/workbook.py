@@ -115,9 +115,9 @@ def write_workbook(
     total = raw_count(round_)
 
     def written(count: int) -> None:
-        told(begun + (1 - begun) * count / max(total, 1))
         if rows:
             rows(count, total)
+        told(begun + (1 - begun) * count / max(total, 1))
 
     # openpyxl writes the workbook with a placeholder row in Raw data; raw_sheet writes the
     # rows in its place (its module says why), a chunk of responses at a time.
