@@ -6,9 +6,12 @@ Builds a round of ``--responses`` responses (about 23 answers each) with bulk in
 kept with ``--keep``, or any folder dataset.build wrote), then per export:
 
 - raw answers CSV: the bytes the download sends, read to the end; MB/s of output;
-- Excel workbook: the results computed (cold, as a new round's first download) and then the
-  workbook written to a file, timed apart;
+- Excel workbook: the results computed (cold, as a new round's first download: the results
+  cache's work, not the export's) and then the workbook written to a file, timed apart;
 - PDF report: the results computed, then the report.
+
+The peak memory of writing is measured from after the results (Linux's peak RSS is reset),
+so it is the export's own; the results' peak is on their row.
 
 Each row carries the seconds, the target, the output's size, microseconds per answer (flat or
 falling from 10,000 to 1,000,000 responses is the target) and the process's peak RSS beside
@@ -46,6 +49,25 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_mb() -> float:
+    """The process's peak RSS since ``reset_peak`` (VmHWM), else since it began."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return rss_mb()
+
+
+def reset_peak() -> None:
+    """Start the peak RSS afresh (Linux: 5 to clear_refs), so that the export's peak is not
+    the results computation's before it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def current_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -70,6 +92,9 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
             .join(Response, Answer.response_id == Response.id)
             .where(Response.round_id == round_.id)
         )
+        results_seconds = _results(round_) if kind != "csv" else None
+        results_peak = peak_mb()
+        reset_peak()
         before = current_mb()
         cpu = time.process_time()
         profiler = None
@@ -85,7 +110,13 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
             path = Path(tempfile.gettempdir()) / f"export-bench-{kind}.prof"
             profiler.dump_stats(path)
             figures["profile"] = str(path)
-    figures.update(answers=answers, base_mb=round(before), peak_mb=round(rss_mb()))
+    figures.update(
+        answers=answers,
+        base_mb=round(before),
+        peak_mb=round(peak_mb()),
+        results_seconds=results_seconds,
+        results_peak_mb=round(results_peak),
+    )
     return figures
 
 
@@ -110,27 +141,21 @@ def _results(round_) -> float:
 def _xlsx(round_) -> dict:
     from survey.results import round_results, workbook
 
-    results_seconds = _results(round_)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "results.xlsx"
         start = time.perf_counter()
         workbook.write_workbook(round_, round_results(round_), "zh", path, raw=True)
         seconds = time.perf_counter() - start
         size = path.stat().st_size
-    return {"seconds": seconds, "results_seconds": results_seconds, "bytes": size}
+    return {"seconds": seconds, "bytes": size}
 
 
 def _pdf(round_) -> dict:
     from survey.results import report
 
-    results_seconds = _results(round_)
     start = time.perf_counter()
     data = report.build(round_, report.language("zh"))
-    return {
-        "seconds": time.perf_counter() - start,
-        "results_seconds": results_seconds,
-        "bytes": len(data),
-    }
+    return {"seconds": time.perf_counter() - start, "bytes": len(data)}
 
 
 EXPORTS = {"csv": _csv, "xlsx": _xlsx, "pdf": _pdf}
@@ -196,7 +221,11 @@ def measure(args: argparse.Namespace) -> list[dict]:
             else:
                 name = {"xlsx": "Excel workbook", "pdf": "PDF report"}[kind]
                 target = TARGET_XLSX_SECONDS * responses / 100_000 if kind == "xlsx" else None
-                row(f"{name}: results (cold), {responses:,}", got["results_seconds"])
+                row(
+                    f"{name}: results (cold), {responses:,}",
+                    got["results_seconds"],
+                    peak_mb=got["results_peak_mb"],
+                )
                 row(
                     f"{name}: writing, {responses:,} responses",
                     seconds,
