@@ -206,7 +206,10 @@ def measure(args: argparse.Namespace) -> list[dict]:
                 "base_mb": got["base_mb"],
                 "cpu_seconds": got["cpu_seconds"],
             }
-            per_answer = {"us_per_answer": round(seconds / max(answers, 1) * 1e6, 3)}
+            per_answer = {
+                "us_per_answer": round(seconds / max(answers, 1) * 1e6, 3),
+                "cpu_us_per_answer": round(got["cpu_seconds"] / max(answers, 1) * 1e6, 3),
+            }
             if kind == "csv":
                 row(
                     f"raw answers CSV, {responses:,} responses",
@@ -261,7 +264,10 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.3f}"
         target = "" if r["target"] is None else f"{r['target']:.3f}"
-        keys = ("bytes", "mb_per_s", "us_per_answer", "cpu_seconds", "peak_mb", "base_mb", "error")
+        keys = (
+            "bytes", "mb_per_s", "us_per_answer", "cpu_us_per_answer", "cpu_seconds",
+            "peak_mb", "base_mb", "error",
+        )  # fmt: skip
         notes = ", ".join(f"{k} {v}" for k, v in r.items() if k in keys)
         print(f"{r['step']:<52} {seconds:>9} {target:>8}  {notes}")
 
