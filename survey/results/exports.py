@@ -6,12 +6,17 @@
   comments sit in ``<code>_comment`` columns; a question the respondent was not asked (another
   group's item, or hidden by a condition on the answers) holds ``NOT_ASKED``, and one asked but
   left unanswered stays empty (its comment cell is ``NOT_ASKED`` or empty alike), except in the
-  rows of "other groups", where the items asked would name the group; ``source`` says web, paper or meeting. The rows
-  are read from the database in chunks of ``CHUNK`` responses and streamed, never held all at
-  once. A named round's rows carry their unit and time: only the users of
+  rows of "other groups", where the items asked would name the group; ``source`` says web,
+  paper or meeting. A named round's rows carry their unit and time: only the users of
   ``survey.permissions.may_take_identified_answers`` get them. An anonymous round's rows carry
   neither (its responses keep none), only the day, and a respondent group with fewer than
   ``MIN_GROUP_UNITS`` units invited is reported as "other groups" (``merged_groups``).
+- The raw rows are read in chunks of ``CHUNK`` responses (keyset paging by response id,
+  ``raw_chunks``) and streamed, never held all at once: memory stays flat at any size. A
+  chunk's rows are made in one pass over its answers (``RawLayout.rows``, with a ``RawPlan``
+  per group of the cells it was not asked), the hot loop of a million-response export. A round
+  of more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
+  (``survey.results.export_jobs``), with the rows written shown.
 - Every download of results is recorded in the audit log (``record_download``).
 - Every text cell passes through ``survey.spreadsheets.safe_cell``, so no comment becomes a
   formula in Excel, LibreOffice or Sheets; the workbook also drops the control characters the
