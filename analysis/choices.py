@@ -19,31 +19,75 @@ COUNTED_TYPES = ("choice", "multi")
 MULTI_SEPARATOR = ","
 
 
-def choice_table(frame: pd.DataFrame, k: int, unnamed_groups: Iterable[str] = ()) -> pd.DataFrame:
-    """One row per (question, choice code chosen at least once): question, type, respondents
-    (who answered the question), choice, count (respondents who chose it), withheld. Withheld
-    questions keep one row with choice and count missing, so that the caller can say so."""
+def choice_tally(frame: pd.DataFrame) -> pd.DataFrame:
+    """The choice answers of an answer frame reduced to counts: one row per (question, type,
+    group, answer text) with ``n``, the respondents who gave it. Additive: the tally of two
+    sets of responses is the sum of theirs (``merge_choice_tallies``), and ``choice_table``
+    needs nothing else."""
     answered = frame[frame["type"].isin(COUNTED_TYPES) & frame["text"].notna()]
-    columns = ["question", "type", "respondents", "choice", "count", "withheld"]
-    if answered.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     # A respondent who answered twice (never, with the unique constraint) counts once.
     answered = answered.drop_duplicates(["response_id", "question"], keep="last")
-    question = answered["question"].astype("str")
-    respondents = question.value_counts()
-    unnamed = list(unnamed_groups)
-    named = ~answered["group"].astype("object").isin(unnamed)
-    named_by_question = named.groupby(question.to_numpy()).sum()
-    withheld = (respondents < k) | (named_by_question.reindex(respondents.index) == 0)
-    codes = answered["text"].astype("str").str.split(MULTI_SEPARATOR)
-    chosen = pd.DataFrame(
+    table = pd.DataFrame(
         {
-            "question": question.to_numpy().repeat(codes.str.len().to_numpy()),
-            "choice": np.concatenate(codes.to_numpy()) if len(codes) else [],
+            "question": answered["question"].astype("str").to_numpy(),
+            "type": answered["type"].astype("str").to_numpy(),
+            "group": answered["group"].astype("object").to_numpy(),
+            "text": answered["text"].astype("str").to_numpy(),
         }
     )
-    counts = chosen.value_counts(["question", "choice"]).rename("count").reset_index()
-    types = answered.assign(question=question).groupby("question", observed=True)["type"].first()
+    return _summed(table.assign(n=1))
+
+
+def merge_choice_tallies(*tallies: pd.DataFrame) -> pd.DataFrame:
+    """The tally of several disjoint sets of responses together."""
+    return _summed(pd.concat(tallies, ignore_index=True))
+
+
+def _is_tally(data: pd.DataFrame) -> bool:
+    return "n" in data.columns and "response_id" not in data.columns
+
+
+def _summed(table: pd.DataFrame) -> pd.DataFrame:
+    keys = ["question", "type", "group", "text"]
+    summed = table.groupby(keys, dropna=False, sort=True)["n"].sum().reset_index()
+    summed["n"] = summed["n"].astype("int64")
+    return summed
+
+
+def choice_table(data: pd.DataFrame, k: int, unnamed_groups: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per (question, choice code chosen at least once): question, type, respondents
+    (who answered the question), choice, count (respondents who chose it), withheld. Withheld
+    questions keep one row with choice and count missing, so that the caller can say so.
+
+    ``data`` is an answer frame or its ``choice_tally``."""
+    tally = (
+        data
+        if "n" in data.columns and "text" in data.columns and "response_id" not in data.columns
+        else choice_tally(data)
+    )
+    columns = ["question", "type", "respondents", "choice", "count", "withheld"]
+    if tally.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    question = tally["question"]
+    n = tally["n"]
+    respondents = n.groupby(question.to_numpy()).sum()
+    unnamed = list(unnamed_groups)
+    named = ~tally["group"].isin(unnamed)
+    named_by_question = (n * named).groupby(question.to_numpy()).sum()
+    withheld = (respondents < k) | (named_by_question.reindex(respondents.index) == 0)
+    codes = tally["text"].str.split(MULTI_SEPARATOR)
+    lengths = codes.str.len().to_numpy()
+    chosen = pd.DataFrame(
+        {
+            "question": question.to_numpy().repeat(lengths),
+            "choice": np.concatenate(codes.to_numpy()) if len(codes) else [],
+            "n": n.to_numpy().repeat(lengths),
+        }
+    )
+    counts = (
+        chosen.groupby(["question", "choice"], sort=False)["n"].sum().rename("count").reset_index()
+    )
+    types = tally.groupby("question")["type"].first()
     counts["type"] = counts["question"].map(types.astype("str"))
     counts["respondents"] = counts["question"].map(respondents)
     counts["withheld"] = counts["question"].map(withheld).astype(bool)

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts
-from analysis.keys import group_ids
+from analysis.keys import group_ids, key_tuples
 
 ITEM_KEYS = ("question", "category", "served_unit")
 
@@ -139,9 +139,37 @@ def respondent_moments(
 ) -> np.ndarray:
     """3 x rows of ``aggregate(counts, by)``: sum_i s_i^2, sum_i s_i m_i and sum_i m_i^2 over
     the respondents i of each row (s_i satisfied, m_i answered ratings of i in the row), exact
-    integers. Only the rows where ``rows`` is True are computed (the others are 0); so that
-    sum_i (s_i - q m_i)^2 = s2 - 2 q sm + q^2 m2 for any rate q."""
+    integers; so that sum_i (s_i - q m_i)^2 = s2 - 2 q sm + q^2 m2 for any rate q.
+
+    Every row is computed once and kept on the counts by its keys (``moments_by_key``): sums
+    over respondents, so the moments of two disjoint sets of responses add up (``merge``).
+    ``rows`` is accepted for the callers' sake: rows not asked for may hold values too."""
     by = tuple(by)
+    cells = counts.cells
+    n_rows = len(group_ids(cells, by)[1]) if by else 1
+    moments = np.zeros((3, n_rows), dtype="int64")
+    if not len(cells):
+        return moments
+    kept = moments_by_key(counts, by)
+    for row, key in enumerate(_row_keys(counts, by)):
+        moments[:, row] = kept[key]
+    return moments
+
+
+def _row_keys(counts: RatingCounts, by: tuple[str, ...]) -> list[tuple]:
+    if not by:
+        return [()]
+    _, first = group_ids(counts.cells, by)
+    return key_tuples(counts.cells.iloc[first], by)
+
+
+def moments_by_key(counts: RatingCounts, by: Sequence[str]) -> dict[tuple, np.ndarray]:
+    """{row key: [s2, sm, m2]} of every row of ``aggregate(counts, by)`` (see
+    ``respondent_moments``), computed once per ``by`` and kept on the counts."""
+    by = tuple(by)
+    memo = ("moments", by)
+    if memo in counts._clusters:
+        return counts._clusters[memo]
     cells = counts.cells
     if by:
         row_of_cell, first = group_ids(cells, by)
@@ -149,15 +177,12 @@ def respondent_moments(
     else:
         row_of_cell, n_rows = np.zeros(len(cells), dtype=np.intp), 1
     moments = np.zeros((3, n_rows), dtype="int64")
-    wanted = np.ones(n_rows, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
-    if not len(cells) or not wanted.any():
-        return moments
-    item = item_of_cell(cells)
+    item = item_of_cell(cells) if len(cells) else np.zeros(0, dtype=np.intp)
     with_group = "group" in by
     if with_group:
         array = cells["group"].array
         cell_group = np.where(array.codes < 0, len(array.categories), array.codes)
-    for row in np.flatnonzero(wanted):
+    for row in range(n_rows if len(cells) else 0):
         in_row = np.flatnonzero(row_of_cell == row)
         items = np.unique(item.take(in_row))
         # Without the group in the keys every cell of an item falls in the same row, so the
@@ -175,7 +200,20 @@ def respondent_moments(
         # Integer sums, exact (no BLAS dot: its threads stall on a busy machine).
         s, m = s.astype("int64"), m.astype("int64")
         moments[:, row] = np.sum(s * s), np.sum(s * m), np.sum(m * m)
-    return moments
+    kept = dict(zip(_row_keys(counts, by) if len(cells) else [], moments.T))
+    counts._clusters[memo] = kept
+    return kept
+
+
+def merge_moments(
+    first: dict[tuple, np.ndarray], second: dict[tuple, np.ndarray]
+) -> dict[tuple, np.ndarray]:
+    """The moments of two disjoint sets of responses together, row by row (a row missing from
+    one set has no respondent there)."""
+    merged = {key: value.copy() for key, value in first.items()}
+    for key, value in second.items():
+        merged[key] = merged[key] + value if key in merged else value.copy()
+    return merged
 
 
 def design_effects(

@@ -54,7 +54,9 @@ class RatingCounts:
       True/False rows (pattern x cell) and how many responses share each; most responses of a
       round answer the same items, so this is small. Very large rounds keep ``pairs`` instead
       (the sorted distinct ``response * n_cells + cell`` codes) and ``patterns`` is None.
-    - ``comments``: the comments given with dissatisfied ratings (value <= dissatisfied_to):
+    - ``comments``: the comments given with dissatisfied ratings (value <= dissatisfied_to),
+      put together on first use from ``comment_parts`` (counts grown by new responses,
+      ``analysis.merging``, add a part instead of copying every comment each time):
       ``cell`` (row of ``cells``), key columns, ``response_id``, ``value``, ``scale_min``,
       ``comment``, ordered by ``response_id``.
     - ``respondents``: distinct response_id in the frame (any question type);
@@ -79,13 +81,15 @@ class RatingCounts:
     patterns: np.ndarray | None
     pattern_counts: np.ndarray | None
     pairs: np.ndarray | None
-    comments: pd.DataFrame
+    comment_parts: tuple[pd.DataFrame, ...]
     respondents: int
     rating_respondents: int
     answers: int
     item_ratings: np.ndarray
     item_satisfied_from: np.ndarray
     response_pattern: np.ndarray | None = None
+    # The response id of each column of ``item_ratings`` (None: unknown, as in hand-made counts).
+    response_ids: np.ndarray | None = None
     _aggregates: dict[tuple[str, ...], pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -96,6 +100,14 @@ class RatingCounts:
     _clusters: dict[object, object] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    @cached_property
+    def comments(self) -> pd.DataFrame:
+        """The comments of every part, their keys as the cells' categories and ``cell`` the
+        row of ``cells`` with those keys, ordered by response (parts are in response order)."""
+        if len(self.comment_parts) == 1:
+            return self.comment_parts[0]
+        return joined_comments(self.cells, self.comment_parts)
 
     @property
     def count_columns(self) -> list[str]:
@@ -138,7 +150,7 @@ class RatingCounts:
             patterns=patterns,
             pattern_counts=pattern_counts,
             pairs=pairs,
-            comments=comments.reset_index(drop=True),
+            comment_parts=(comments.reset_index(drop=True),),
             respondents=self.respondents,
             rating_respondents=rating_respondents,
             answers=self.answers,
@@ -146,6 +158,7 @@ class RatingCounts:
             item_satisfied_from=self.item_satisfied_from[kept_items],
             # The same responses in the same order: each keeps its pattern (now narrower).
             response_pattern=self.response_pattern,
+            response_ids=self.response_ids,
         )
 
     def distinct_respondents(self, cell_group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -167,6 +180,27 @@ class RatingCounts:
         response, cell = np.divmod(self.pairs, n_cells)
         distinct = np.unique(response * n_groups + cell_group[cell])
         return np.bincount(distinct % n_groups, minlength=n_groups)
+
+
+def joined_comments(cells: pd.DataFrame, parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Comment tables of several sets of responses as one over ``cells`` (see
+    ``RatingCounts.comments``): keys recoded to the cells' categories, ``cell`` found again."""
+    frames = []
+    for part in parts:
+        table = part.copy()
+        for key in KEYS:
+            table[key] = pd.Categorical(
+                table[key].astype("object"), categories=cells[key].array.categories
+            )
+        frames.append(table)
+    table = pd.concat(frames, ignore_index=True)
+    if not len(table):
+        return table
+    codes = [cells[key].array.codes.astype("int64") for key in KEYS]
+    lookup = {key: row for row, key in enumerate(zip(*codes))}
+    wanted = zip(*(table[key].array.codes.astype("int64") for key in KEYS))
+    table["cell"] = np.fromiter((lookup[key] for key in wanted), dtype=np.intp, count=len(table))
+    return table
 
 
 def as_counts(data: pd.DataFrame | RatingCounts) -> RatingCounts:
@@ -222,7 +256,7 @@ def rating_counts(frame: pd.DataFrame, *, presence_limit: int = PRESENCE_LIMIT) 
     return RatingCounts(
         cells=cells,
         points=tuple(int(p) for p in points),
-        comments=_comments(frame, low, cell),
+        comment_parts=(_comments(frame, low, cell),),
         answers=len(frame),
         item_satisfied_from=item_satisfied_from,
         **answered,

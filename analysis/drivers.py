@@ -43,14 +43,16 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analysis.clusters import satisfied_codes
 from analysis.counts import RatingCounts, as_counts
-from analysis.keys import group_ids
+from analysis.keys import group_ids, key_tuples
 from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"
@@ -86,14 +88,8 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     keys = {key: counts.cells[key].array.take(first) for key in ITEM_KEYS}
     question = keys["question"]  # never missing (see analysis.frames)
     is_overall = np.asarray(question.categories == overall, dtype=bool).take(question.codes)
-    ratings = counts.item_ratings
-    # One overall rating per respondent: the first overall item if it rates several units.
-    # Without an overall item every target is 0 (not rated): no pairs, NaN importance.
-    target = (
-        ratings[np.flatnonzero(is_overall)[0]] if is_overall.any()
-        else np.zeros(ratings.shape[1], dtype=ratings.dtype)
-    )  # fmt: skip
-    joint = _joint_counts(ratings, target, len(counts.points) + 1)
+    sums = driver_sums(counts, overall)
+    joint = sums.joint
     # Code c of item_ratings stands for the value points[0] + c - 1 (code 0: not rated).
     values = np.arange(len(counts.points) + 1, dtype="int64") + (counts.points[0] - 1)
     rated = joint.sum(axis=2)
@@ -105,7 +101,7 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     candidate = (pairs >= MIN_PAIRS_PLACED) & ~np.isnan(importance) & ~is_overall
     point = np.asarray(quadrants(pd.Series(np.where(candidate, importance, np.nan)),
                                  pd.Series(rate)), dtype=object)  # fmt: skip
-    boot = _bootstrap(ratings, target, values, top, candidate)
+    boot = _bootstrap(sums.clusters, values, top, candidate)
     low, high, stability = _intervals(boot, point, candidate)
     low[np.isnan(importance)], high[np.isnan(importance)] = np.nan, np.nan
     high_importance = np.isin(point, QUADRANTS[:2])
@@ -202,25 +198,14 @@ def _correlations(joint: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _bootstrap(
-    ratings: np.ndarray,
-    target: np.ndarray,
-    values: np.ndarray,
-    top: np.ndarray,
-    candidate: np.ndarray,
+    joints: np.ndarray, values: np.ndarray, top: np.ndarray, candidate: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Importance, rate and quadrant of every item in each of ``RESAMPLES`` resamples of the
-    respondents (resamples x items; see the module rules)."""
-    n_items, n_codes = len(ratings), len(values)
-    rng = np.random.default_rng(SEED)
-    # Respondents with any rating; above MAX_CLUSTERS, random groups of them.
-    active = np.flatnonzero(ratings.any(axis=0) | (target > 0))
-    if len(active) > MAX_CLUSTERS:
-        cluster, n_clusters = rng.permutation(len(active)) % MAX_CLUSTERS, MAX_CLUSTERS
-    else:
-        cluster, n_clusters = np.arange(len(active)), len(active)
+    clusters (``DriverSums.clusters``: items x clusters x joint codes; resamples x items)."""
+    n_items, n_clusters, _ = joints.shape
+    n_codes = len(values)
     # Per cluster and item, the sums the figures need, from joint counts of (item, target)
     # codes: pairs, sum x, sum y, sum x^2, sum y^2, sum xy, rated, satisfied.
-    y = target.take(active).astype(np.intp)
     x_value, y_value = np.meshgrid(values.astype("float64"), values, indexing="ij")
     both = np.zeros((n_codes, n_codes))
     both[1:, 1:] = 1
@@ -228,12 +213,7 @@ def _bootstrap(
         both, both * x_value, both * y_value, both * x_value**2, both * y_value**2,
         both * x_value * y_value, np.broadcast_to(np.arange(n_codes)[:, None] > 0, both.shape),
     ], axis=-1).reshape(n_codes * n_codes, 7)  # fmt: skip
-    base = cluster * (n_codes * n_codes) + y
-    joints = np.empty((n_items, n_clusters, n_codes * n_codes))
-    for item in range(n_items):
-        code = base + ratings[item].take(active).astype(np.intp) * n_codes
-        counted = np.bincount(code, minlength=n_clusters * n_codes * n_codes)
-        joints[item] = counted.reshape(n_clusters, n_codes * n_codes)
+    joints = joints.astype("float64")
     # One matrix product for every item (many small ones stall on BLAS's threads).
     features = np.empty((n_clusters, n_items, 8))
     features[..., :7] = (
@@ -243,10 +223,7 @@ def _bootstrap(
     )
     satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
     features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
-    picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
-    offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
-    weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
-    weights = weights.reshape(RESAMPLES, n_clusters).astype("float64")
+    weights = _resample_weights(n_clusters)
     sums = (weights @ features.reshape(n_clusters, n_items * 8)).reshape(RESAMPLES, n_items, 8)
     pairs, sx, sy, sxx, syy, sxy, rated, satisfied = np.moveaxis(sums, -1, 0)
     covariance = pairs * sxy - sx * sy
@@ -271,6 +248,108 @@ def _bootstrap(
     )  # fmt: skip
     quadrant = np.where(known, quadrant, -1)
     return {"importance": importance, "quadrant": quadrant}
+
+
+@dataclass(frozen=True)
+class DriverSums:
+    """What the driver table is computed from, additive over respondents: per item (rows of
+    ``item_ratings``, keyed by ``items``), the joint counts of its codes with the overall
+    item's (``joint``: items x codes x codes) and the same per cluster of respondents
+    (``clusters``: items x clusters x codes*codes). ``hashed``: clusters are the
+    ``MAX_CLUSTERS`` random groups given by each response id's hash (large rounds), so that
+    the sums of two sets of responses add up to the sums of both (``merge``); otherwise each
+    respondent is a cluster of their own."""
+
+    items: list[tuple]
+    target: tuple | None
+    joint: np.ndarray
+    clusters: np.ndarray
+    hashed: bool
+
+    def merge(self, other: DriverSums, items: list[tuple]) -> DriverSums | None:
+        """The sums of both sets of responses (disjoint) for the merged counts' ``items`` (in
+        their order); None when they cannot be added: per-respondent clusters, another
+        overall item, other codes."""
+        # A side without the overall item paired every rating with "not rated" (code 0), as
+        # the whole round's sums do for those responses.
+        targets = {t for t in (self.target, other.target) if t is not None}
+        if not (self.hashed and other.hashed) or len(targets) > 1:
+            return None
+        if self.joint.shape[1:] != other.joint.shape[1:]:
+            return None
+        at = {item: i for i, item in enumerate(items)}
+        if any(item not in at for item in [*self.items, *other.items]):
+            return None
+        joint = np.zeros((len(items), *self.joint.shape[1:]), dtype="int64")
+        clusters = np.zeros((len(items), *self.clusters.shape[1:]), dtype="int64")
+        for part in (self, other):
+            rows = [at[item] for item in part.items]
+            joint[rows] += part.joint
+            clusters[rows] += part.clusters
+        return DriverSums(items, next(iter(targets), None), joint, clusters, True)
+
+
+def response_clusters(response_ids: np.ndarray) -> np.ndarray:
+    """The random group (0..MAX_CLUSTERS-1) of each response, from a hash of its id: fixed
+    for a response whatever else the round holds, so sums per group are additive."""
+    mixed = np.asarray(response_ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return ((mixed >> np.uint64(33)) % np.uint64(MAX_CLUSTERS)).astype(np.intp)
+
+
+def driver_sums(
+    counts: RatingCounts, overall: str = OVERALL, hashed: bool | None = None
+) -> DriverSums:
+    """The counts' ``DriverSums`` (kept on the counts). ``hashed`` forces the clusters' kind
+    (None: hashed above ``MAX_CLUSTERS`` respondents with a rating)."""
+    memo = ("drivers", overall)
+    kept = counts._clusters.get(memo)
+    if kept is not None and (hashed is None or kept.hashed == hashed):
+        return kept
+    rank, _ = group_ids(counts.cells, ITEM_KEYS)
+    first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
+    items = key_tuples(counts.cells.iloc[first], ITEM_KEYS)
+    is_overall = np.asarray([item[0] == overall for item in items], dtype=bool)
+    ratings = counts.item_ratings
+    n_codes = len(counts.points) + 1
+    # One overall rating per respondent: the first overall item if it rates several units.
+    # Without an overall item every target is 0 (not rated): no pairs, NaN importance.
+    target = (
+        ratings[np.flatnonzero(is_overall)[0]] if is_overall.any()
+        else np.zeros(ratings.shape[1], dtype=ratings.dtype)
+    )  # fmt: skip
+    joint = _joint_counts(ratings, target, n_codes)
+    active = np.flatnonzero(ratings.any(axis=0) | (target > 0))
+    if hashed is None:
+        hashed = len(active) > MAX_CLUSTERS and counts.response_ids is not None
+    if hashed:
+        cluster, n_clusters = response_clusters(counts.response_ids.take(active)), MAX_CLUSTERS
+    else:
+        cluster, n_clusters = np.arange(len(active)), len(active)
+    y = target.take(active).astype(np.intp)
+    base = cluster * (n_codes * n_codes) + y
+    clusters = np.empty((len(ratings), n_clusters, n_codes * n_codes), dtype="int64")
+    for item in range(len(ratings)):
+        code = base + ratings[item].take(active).astype(np.intp) * n_codes
+        counted = np.bincount(code, minlength=n_clusters * n_codes * n_codes)
+        clusters[item] = counted.reshape(n_clusters, n_codes * n_codes)
+    target_item = items[int(np.flatnonzero(is_overall)[0])] if is_overall.any() else None
+    sums = DriverSums(items, target_item, joint.astype("int64"), clusters, hashed)
+    counts._clusters[memo] = sums
+    return sums
+
+
+@functools.lru_cache(maxsize=8)
+def _resample_weights(n_clusters: int) -> np.ndarray:
+    """RESAMPLES x clusters: how often each cluster is drawn in each resample (with
+    replacement, from the fixed seed): the same for every round of that many clusters, so it
+    is drawn once per process (read-only)."""
+    rng = np.random.default_rng(SEED)
+    picks = rng.integers(0, max(n_clusters, 1), size=(RESAMPLES, n_clusters))
+    offsets = (np.arange(RESAMPLES) * n_clusters)[:, None]
+    weights = np.bincount((picks + offsets).ravel(), minlength=RESAMPLES * n_clusters)
+    weights = weights.reshape(RESAMPLES, n_clusters).astype("float64")
+    weights.flags.writeable = False
+    return weights
 
 
 def _intervals(

@@ -36,28 +36,30 @@ class Rows:
 
 def response_codes(response: np.ndarray) -> tuple[np.ndarray, int]:
     """Response ids as 0..r-1 codes: an offset when ids are dense, else a hash factorisation."""
-    offset, codes, n_responses = _response_offset(response)
+    offset, codes, n_responses, _ = _response_offset(response)
     return (response - offset if codes is None else codes), n_responses
 
 
-def _response_offset(response: np.ndarray) -> tuple[int, np.ndarray | None, int]:
-    """(offset, None, r) when the codes are response - offset (dense ids), else (0, codes, r)."""
+def _response_offset(response: np.ndarray) -> tuple[int, np.ndarray | None, int, np.ndarray]:
+    """(offset, None, r, ids) when the codes are response - offset (dense ids), else
+    (0, codes, r, ids); ids: the response id of each code (of every id in the range when
+    dense, some of which may be absent from the frame)."""
     if len(response) == 0:
-        return 0, None, 0
+        return 0, None, 0, np.zeros(0, dtype="int64")
     lo, hi = int(response.min()), int(response.max())
     if hi - lo < 4 * len(response) + 1024:
-        return lo, None, hi - lo + 1
+        return lo, None, hi - lo + 1, np.arange(lo, hi + 1, dtype="int64")
     codes, uniques = pd.factorize(response)
-    return 0, codes.astype("int64"), len(uniques)
+    return 0, codes.astype("int64"), len(uniques), np.asarray(uniques, dtype="int64")
 
 
 def who_answered(rows: Rows, buffer: np.ndarray, limit: int) -> dict[str, object]:
     """Which response answered which cell (see ``RatingCounts``), respondent totals and the
     item x response ratings. ``buffer`` is an intp array of one slot per row, overwritten."""
     n_cells = rows.n_cells
-    offset, codes, n_responses = _response_offset(rows.response_id)
+    offset, codes, n_responses, ids = _response_offset(rows.response_id)
     if n_responses * (n_cells + 1) > limit:
-        return _answered_pairs(rows)
+        return {**_answered_pairs(rows), "response_ids": ids}
     # One cell-major matrix: row k holds each response's value code in cell k (0 = none);
     # the discard cell's row marks every response that has any row in the frame.
     slot = np.multiply(rows.cell, n_responses, out=buffer, dtype=np.intp)
@@ -73,6 +75,7 @@ def who_answered(rows: Rows, buffer: np.ndarray, limit: int) -> dict[str, object
         "respondents": int(np.count_nonzero(matrix.any(axis=0))),
         "rating_respondents": int(pattern_counts[patterns.any(axis=1)].sum()),
         "item_ratings": _merge_cells(matrix[:n_cells], rows),
+        "response_ids": ids,
     }  # fmt: skip
 
 

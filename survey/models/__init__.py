@@ -20,10 +20,12 @@ from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
 from survey.models.scales import LibraryScale
+from survey.models.tallies import TallySnapshot
 from survey.models.tokens import ApiToken
 from survey.models.webhooks import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "TallySnapshot",
     "ACTION_STATUSES",
     "DELIVERY_STATUSES",
     "MAIL_KINDS",

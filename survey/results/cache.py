@@ -66,6 +66,8 @@ class _Cache:
 
 RESULTS = _Cache(CACHED_ROUNDS)
 COUNTS = _Cache(CACHED_ROUNDS * 2)
+# Each round's answers reduced to sums (``survey.results.tally``), grown by new responses.
+TALLIES = _Cache(CACHED_ROUNDS * 2)
 COMPUTING = threading.Lock()
 
 
@@ -73,12 +75,15 @@ def clear_cache() -> None:
     """Forget every cached result of this process (tests, and after editing data by hand)."""
     RESULTS.clear()
     COUNTS.clear()
+    TALLIES.clear()
     with PROGRESS_LOCK:
         PROGRESS.clear()
 
 
 # Invitations change without a new response (issued, opened), so the response rate is kept
-# for a short while only; at 100,000 invitations counting them costs about 0.1 s.
+# for a short while only. Counting them costs about 0.1 s at 100,000 invitations and a second
+# at a million, so a new response does not make it recount: results grow by the response in
+# milliseconds (``tally``), the response rate follows within ``PROGRESS_SECONDS``.
 PROGRESS_SECONDS = 30
 PROGRESS: dict[int, tuple[float, str, tuple]] = {}
 PROGRESS_LOCK = threading.Lock()

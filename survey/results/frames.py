@@ -23,20 +23,22 @@ from survey.models import (
 from survey.questionnaire_store import scale_from_json
 
 
-def answers_frame(round_: Round, after_id: int = 0) -> pd.DataFrame:
+def answers_frame(round_: Round, after_id: int = 0, through_id: int | None = None) -> pd.DataFrame:
     """The tidy answer frame of a round (see analysis.frames): one query for the responses,
     one for the answers' numbers, one for the few answers with text and one for the version's
     questions; never a query per answer.
 
     ``after_id`` keeps only the responses with a higher id: the responses added since results
-    were last computed (``survey.results.tally``), read by the primary key's range.
+    were last computed (``survey.results.tally``), read by the primary key's range;
+    ``through_id`` leaves out those with a higher id (that committed after the caller looked).
 
     Question attributes (code, category, served unit, type, the scale's ends and its
     satisfied and dissatisfied points) come from the round's questionnaire version by question
     id, so renaming nothing in a later version changes what an old round's answers mean.
     """
-    responses = _responses(round_.id, after_id)
-    response_id, question_id, value = _answer_numbers(round_.id, after_id)
+    ids = _in_range(after_id, through_id)
+    responses = _responses(round_.id, ids)
+    response_id, question_id, value = _answer_numbers(round_.id, ids)
     if len(response_id) == 0:
         return analysis.empty_frame()
     questions = _question_table(round_.version_id)
@@ -53,18 +55,24 @@ def answers_frame(round_: Round, after_id: int = 0) -> pd.DataFrame:
         frame[name] = questions[name].to_numpy(dtype="float64").take(qpos)
     positions = pd.Index(row * len(questions) + qpos)
     frame["text"], frame["comment"] = _answer_texts(
-        round_.id, after_id, positions, responses.index, questions.index
+        round_.id, ids, positions, responses.index, questions.index
     )
     return analysis.answer_frame(frame)
 
 
-def _responses(round_id: int, after_id: int) -> pd.DataFrame:
+def _in_range(after_id: int, through_id: int | None) -> tuple:
+    """The conditions on Response.id of the responses wanted."""
+    low = (Response.id > after_id,) if after_id else ()
+    return low if through_id is None else (*low, Response.id <= through_id)
+
+
+def _responses(round_id: int, ids: tuple) -> pd.DataFrame:
     """The round's responses by id: group and unit codes and source, as categoricals."""
     rows = plain_rows(
         select(Response.id, RespondentGroup.code, Unit.code, Response.source)
         .join(RespondentGroup, Response.group_id == RespondentGroup.id)
         .outerjoin(Unit, Response.unit_id == Unit.id)
-        .where(Response.round_id == round_id, Response.id > after_id)
+        .where(Response.round_id == round_id, *ids)
     )
     table = pd.DataFrame.from_records(rows, columns=["id", "group", "unit", "source"])
     for name in ("group", "unit", "source"):
@@ -72,7 +80,7 @@ def _responses(round_id: int, after_id: int) -> pd.DataFrame:
     return table.set_index("id")
 
 
-def _answer_numbers(round_id: int, after_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _answer_numbers(round_id: int, ids: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(response_id, question_id, value) of every answer of the round as numpy arrays.
 
     A big round has two million answers, and SQLAlchemy's Row objects then cost more than the
@@ -82,7 +90,7 @@ def _answer_numbers(round_id: int, after_id: int) -> tuple[np.ndarray, np.ndarra
     query = (
         select(Answer.response_id, Answer.question_id, Answer.value)
         .join(Response, Answer.response_id == Response.id)
-        .where(Response.round_id == round_id, Response.id > after_id)
+        .where(Response.round_id == round_id, *ids)
     )
     rows = plain_rows(query)
     if not rows:
@@ -111,7 +119,7 @@ def plain_rows(query: Select) -> list[tuple]:
 
 
 def _answer_texts(
-    round_id: int, after_id: int, positions: pd.Index, responses: pd.Index, questions: pd.Index
+    round_id: int, ids: tuple, positions: pd.Index, responses: pd.Index, questions: pd.Index
 ) -> tuple[pd.Series, pd.Series]:
     """Text and comment columns aligned with the answer rows (most answers have neither).
 
@@ -123,7 +131,7 @@ def _answer_texts(
         .join(Response, Answer.response_id == Response.id)
         .where(
             Response.round_id == round_id,
-            Response.id > after_id,
+            *ids,
             or_(Answer.text.is_not(None), Answer.comment.is_not(None)),
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from questionnaires import Scale, tabulated_as
+from questionnaires import Questionnaire, Scale, tabulated_as
 from survey.models import (
     QuestionnaireVersion,
 )
@@ -65,9 +65,12 @@ def short_label(text: str, width: int = SHORT_LABEL) -> str:
     return head.rstrip(" ,;:") + "…"
 
 
-def labels_for(version: QuestionnaireVersion, lang: str) -> Labels:
-    """The labels of a questionnaire version in ``lang`` (see ``Labels``)."""
-    definition = to_model(version)
+def labels_for(
+    version: QuestionnaireVersion, lang: str, definition: Questionnaire | None = None
+) -> Labels:
+    """The labels of a questionnaire version in ``lang`` (see ``Labels``); ``definition`` is
+    the version's (``to_model``), when the caller has it already."""
+    definition = definition or to_model(version)
     rated = tabulated_as("satisfaction")
     ratings = [q for q in definition.questions() if q.type in rated]
     categories: dict[str, str] = {}

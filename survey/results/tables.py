@@ -10,19 +10,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 import analysis
 from questionnaires import conditions
 from questionnaires.model import Questionnaire
 from survey import rounds
-from survey.extensions import db
 from survey.models import (
-    RespondentGroup,
-    Response,
     Round,
 )
 from survey.questionnaire_store import to_model
+from survey.results import snapshots, tally
 from survey.results.cache import (
     COMPUTING,
     COUNTS,
@@ -30,9 +27,10 @@ from survey.results.cache import (
     PROGRESS_LOCK,
     PROGRESS_SECONDS,
     RESULTS,
+    TALLIES,
     data_versions,
 )
-from survey.results.frames import answers_frame, lowest_first
+from survey.results.frames import lowest_first
 from survey.results.labels import Labels, labels_for
 from survey.results.other_groups import merged_groups
 
@@ -216,21 +214,48 @@ def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts
     if cached is None:
         definition = to_model(round_.version)
         k = round_.anonymity_threshold
-        cached = _published(answers_frame(round_), definition, k, _unnamed(round_))[1].counts
+        counted = _tally(round_, version)
+        cached = _published(counted, definition, k, _unnamed(round_))[1].counts
         COUNTS.put((round_.id, version, round_.anonymity_threshold), cached)
     return cached
 
 
+def _tally(round_: Round, version: tuple[int, int]) -> tally.Tally:
+    """The round's tally at ``version``: the kept one grown by the new responses, or counted
+    afresh when there is none or it cannot be grown exactly (``survey.results.tally``)."""
+    kept = TALLIES.get(round_.id)
+    if kept is None or kept[0].version_id != round_.version_id:
+        # A fresh process: the saved tally, if any (``snapshots``), then the responses since.
+        loaded = snapshots.load(round_)
+        kept = (loaded, loaded.responses) if loaded is not None else None
+    if kept is not None:
+        grown = tally.grow(kept[0], round_, version)
+        if grown is not None:
+            saved = kept[1]
+            if snapshots.due(grown, saved):
+                snapshots.refresh(round_.id)  # in the background worker
+                saved = grown.responses  # asked for: not again for every request
+            TALLIES.put(round_.id, (grown, saved))
+            return grown
+    fresh = tally.full(round_)
+    snapshots.save_later(fresh)  # the count took far longer than saving it
+    TALLIES.put(round_.id, (fresh, fresh.responses))
+    return fresh
+
+
 def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) -> RoundResults:
-    frame = answers_frame(round_)
+    counted = _tally(round_, versions[round_.id])
     threshold, k = rounds.thresholds_of(round_).rate, round_.anonymity_threshold
     # Every table is computed from what the round may publish: withheld items left out of
     # all totals, group rows hidden where a small cell could otherwise be worked out.
-    frame, disclosure, left_out = _published(frame, to_model(round_.version), k, _unnamed(round_))
+    # The definition is read once here: reading it costs as much as a few tables.
+    definition = to_model(round_.version)
+    labels = {lang: labels_for(round_.version, lang, definition) for lang in LANGUAGES}
+    _, disclosure, left_out = _published(counted, definition, k, _unnamed(round_))
     counts = disclosure.counts
     COUNTS.put((round_.id, versions[round_.id], k), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
-    facts = _response_facts(round_.id)
+    choices = counted.choices[~counted.choices["question"].isin(left_out)]
     return RoundResults(
         round_id=round_.id,
         key=key,
@@ -239,7 +264,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         summary=analysis.summary(counts),
         counts=counts,
         items=lowest_first(analysis.item_table(counts)),
-        categories=_in_order(analysis.headline_table(counts, threshold), round_),
+        categories=_in_order(analysis.headline_table(counts, threshold), labels["en"]),
         below=analysis.below_threshold_table(counts, threshold, k),
         groups=analysis.by_group(disclosure),
         group_categories=analysis.by_group_category(disclosure),
@@ -252,41 +277,43 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         comparison=_comparison(older[-1] if older else None, counts, k),
         history=_history([*older, (round_, counts)], k),
         round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
-        labels={lang: labels_for(round_.version, lang) for lang in LANGUAGES},
+        labels=labels,
         disclosure=disclosure,
         hidden_cells=_hidden_cells(disclosure),
-        choices=analysis.choice_table(frame, k, _unnamed(round_)),
+        choices=analysis.choice_table(choices, k, _unnamed(round_)),
         conditional_withheld=left_out,
-        **facts,
+        **counted.facts,
     )
 
 
 def _published(
-    frame: pd.DataFrame, definition: Questionnaire, k: int, unnamed: set[str]
-) -> tuple[pd.DataFrame, analysis.Disclosure, frozenset[str]]:
-    """The answers the round may publish, their disclosure, and the questions left out.
+    counted: tally.Tally, definition: Questionnaire, k: int, unnamed: set[str]
+) -> tuple[analysis.RatingCounts, analysis.Disclosure, frozenset[str]]:
+    """The rating counts the round may publish, their disclosure, and the questions left out.
 
     A question asked only when an earlier answer says so (``show_if``) repeats that answer: how
     many answered it, whether anyone did, what they wrote. When the answers it depends on are
     withheld (fewer than ``k`` respondents, or withheld by ``analysis.disclose``), it is left
     out of everything, or its figures would give them away (``conditions.dependents``)."""
-    if frame.empty or not conditions.has_conditions(definition):
-        return frame, analysis.disclose(analysis.rating_counts(frame), k, unnamed), frozenset()
-    respondents = frame.groupby("question", observed=True)["response_id"].nunique()
-    withheld = {str(q) for q in respondents[respondents < k].index}
+    counts = counted.counts
+    if not counted.responses or not conditions.has_conditions(definition):
+        return counts, analysis.disclose(counts, k, unnamed), frozenset()
+    respondents = counted.question_respondents
+    withheld = {question for question, n in respondents.items() if n < k}
+    questions = counts.cells["question"].astype("str")
     while True:
         left_out = conditions.dependents(definition, withheld)
-        published = frame[~frame["question"].astype("str").isin(left_out)]
-        disclosure = analysis.disclose(analysis.rating_counts(published), k, unnamed)
+        published = counts.without_items(questions.isin(left_out).to_numpy())
+        disclosure = analysis.disclose(published, k, unnamed)
         more = {str(q) for q in disclosure.withheld["question"]} - withheld
         if not more:  # the withheld set only grows: this ends
             return published, disclosure, left_out
         withheld |= more
 
 
-def _in_order(table: pd.DataFrame, round_: Round) -> pd.DataFrame:
+def _in_order(table: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     """Categories in the questionnaire's order (codes it does not know last, by code)."""
-    order = {code: i for i, code in enumerate(labels_for(round_.version, "en").category_order)}
+    order = {code: i for i, code in enumerate(labels.category_order)}
     position = table["category"].astype("str").map(order).fillna(len(order))
     return (
         table.assign(_order=position.to_numpy())
@@ -378,39 +405,15 @@ def _history(rounds: list[tuple[Round, analysis.RatingCounts]], k: int) -> pd.Da
     return pd.concat(parts, ignore_index=True)
 
 
-def _response_facts(round_id: int) -> dict[str, Any]:
-    groups = db.session.execute(
-        select(RespondentGroup.code, func.count(Response.id))
-        .join(Response, Response.group_id == RespondentGroup.id)
-        .where(Response.round_id == round_id)
-        .group_by(RespondentGroup.code)
-    ).all()
-    sources = db.session.execute(
-        select(Response.source, func.count())
-        .where(Response.round_id == round_id)
-        .group_by(Response.source)
-    ).all()
-    first, last = db.session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
-            Response.round_id == round_id
-        )
-    ).one()
-    return {
-        "group_sizes": {code: int(n) for code, n in groups},
-        "sources": {source: int(n) for source, n in sources},
-        "responses": sum(int(n) for _, n in sources),
-        "first_response": first,
-        "last_response": last,
-    }
-
-
 def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progress, list]:
     """The round's response rate overall and per respondent group [(group code, Progress)],
-    recounted after ``PROGRESS_SECONDS`` or when a response arrives."""
+    recounted after ``PROGRESS_SECONDS`` (see ``cache``), or at once when the round's
+    settings changed (``results`` come from another key than the count's)."""
     now = time.monotonic()
+    settings = results.key[-1]
     with PROGRESS_LOCK:
         cached = PROGRESS.get(round_.id)
-    if cached and cached[1] == results.version_tag and now - cached[0] < PROGRESS_SECONDS:
+    if cached and cached[1] == settings and now - cached[0] < PROGRESS_SECONDS:
         return cached[2]
     groups = [(group.code, p) for group, p in rounds.progress_by_group(round_)]
     total = rounds.Progress(
@@ -419,5 +422,5 @@ def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progres
         sum(p.submitted for _, p in groups),
     )
     with PROGRESS_LOCK:
-        PROGRESS[round_.id] = (now, results.version_tag, (total, groups))
+        PROGRESS[round_.id] = (now, settings, (total, groups))
     return total, groups

@@ -20,7 +20,7 @@ from survey.results import (
     satisfaction_table,
     short_label,
 )
-from survey.results import tables as results_module
+from survey.results import tally as tally_module
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
 
@@ -125,14 +125,22 @@ def test_analyse_an_unknown_round_fails_clearly(runner, app):
 
 
 def test_round_results_are_cached_until_a_new_response(known_round, answer, monkeypatch):
+    # A new response is read on its own (its answers only: the responses above the last id
+    # already counted) and folded into the kept tally (survey.results.tally).
     loads = []
-    real = results_module.answers_frame
-    monkeypatch.setattr(results_module, "answers_frame", lambda r: loads.append(r) or real(r))
+    real = tally_module.answers_frame
+
+    def recorded(round_, after_id=0, through_id=None):
+        loads.append(after_id)
+        return real(round_, after_id, through_id)
+
+    monkeypatch.setattr(tally_module, "answers_frame", recorded)
     first = round_results(known_round)
-    assert round_results(known_round) is first and len(loads) == 1
+    assert round_results(known_round) is first and loads == [0]
     answer(known_round, "departments", {"doc_timeliness": 1})
     again = round_results(known_round)
-    assert again is not first and again.responses == 11 and len(loads) == 2
+    assert again is not first and again.responses == 11
+    assert loads == [0, first.key[1][1]]  # after the highest id of the first ten
 
 
 def test_changing_the_threshold_recomputes(known_round):

@@ -1,0 +1,305 @@
+"""Tallies saved in the database, so that a fresh process starts from the last saved tally and
+reads only the responses added since (``tally.grow``), not a million responses.
+
+A snapshot is a JSON header and numpy arrays (``np.savez``, loaded with
+``allow_pickle=False``): no pickle, so bytes read back from the database can only ever be
+data. ``FORMAT`` names the encoding; a snapshot of another format, or of another questionnaire
+version than the round's, is ignored (and replaced at the next save).
+
+Saving: ``save_later`` after a round was counted afresh (the count itself took far longer
+than the save), and ``refresh`` by the background worker when the kept snapshot lags the
+round by ``LAG`` responses or more (``due``), so that a dashboard request never waits for a
+save. A save runs in a transaction of its own once the caller's transaction has ended: on
+SQLite a transaction that read before another connection committed can no longer write, so
+saving beside an open transaction would make its own later writes fail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, event, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, undefer
+
+import analysis
+from analysis.drivers import DriverSums
+from survey.database import BUSY_TIMEOUT_MS
+from survey.extensions import db
+from survey.jobs import task
+from survey.models import Round, TallySnapshot, utcnow
+from survey.results import tally as tally_module
+from survey.results.cache import data_versions
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+# A snapshot is refreshed once the round has this many more responses: a fresh process then
+# reads at most that many (and those since) besides the snapshot.
+LAG = 1000
+LOCK_WAIT_MS = 200
+
+_COUNT_ARRAYS = ("patterns", "pattern_counts", "item_ratings", "item_satisfied_from",
+                 "response_pattern", "response_ids")  # fmt: skip
+
+
+def load(round_: Round) -> tally_module.Tally | None:
+    """The round's saved tally, or None (none saved, another format or version)."""
+    row = db.session.scalar(
+        select(TallySnapshot)
+        .options(undefer(TallySnapshot.data))
+        .where(TallySnapshot.round_id == round_.id)
+    )
+    if row is None or row.format != FORMAT or row.version_id != round_.version_id:
+        return None
+    try:
+        return decode(row.data)
+    except (ValueError, KeyError, TypeError) as error:  # a damaged snapshot: count afresh
+        log.warning("tally snapshot of round %s unreadable: %s", round_.id, error)
+        return None
+
+
+def saved_responses(round_id: int) -> int | None:
+    """How many responses the round's saved tally holds (None: none saved)."""
+    return db.session.scalar(
+        select(TallySnapshot.responses).where(TallySnapshot.round_id == round_id)
+    )
+
+
+def due(kept: tally_module.Tally, saved: int | None) -> bool:
+    """Whether a tally of ``kept.responses`` should be saved over one of ``saved``."""
+    return saved is None or kept.responses - saved >= LAG
+
+
+def save(kept: tally_module.Tally) -> bool:
+    """Replace the round's snapshot by ``kept``, in a transaction of its own (the caller's
+    session is left as it was). Best effort: it waits at most ``LOCK_WAIT_MS`` for a lock,
+    since the caller's own transaction may hold it (results computed while a round is being
+    closed, on SQLite), or the round may not be committed yet; then it logs why and returns
+    False, and a later count or ``refresh`` saves it."""
+    data = encode(kept)
+    table = TallySnapshot.__table__
+    try:
+        with db.engine.begin() as connection:
+            raw = _short_waits(connection)
+            try:
+                connection.execute(delete(table).where(table.c.round_id == kept.round_id))
+                connection.execute(
+                    table.insert().values(
+                        round_id=kept.round_id,
+                        version_id=kept.version_id,
+                        through_id=kept.through_id,
+                        responses=kept.responses,
+                        format=FORMAT,
+                        data=data,
+                        saved_at=utcnow(),
+                    )
+                )
+            finally:
+                if raw is not None:  # the pool's setting again, before the connection goes back
+                    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except DBAPIError as error:
+        log.info("tally snapshot of round %s not saved now: %s", kept.round_id, error)
+        return False
+    return True
+
+
+def _short_waits(connection):
+    """Wait at most ``LOCK_WAIT_MS`` for a lock; the SQLite connection to set back after."""
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        raw.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+        return raw
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+    return None
+
+
+PENDING = "survey.results.pending_snapshots"
+
+
+def save_later(kept: tally_module.Tally) -> None:
+    """``save`` once the session's current transaction ends (at once if none is open)."""
+    session = db.session()
+    if not session.in_transaction():
+        save(kept)
+        return
+    session.info.setdefault(PENDING, {})[kept.round_id] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _save_pending(session: Session, transaction) -> None:
+    if transaction.parent is not None or not session.info.get(PENDING):
+        return
+    pending = session.info.pop(PENDING)
+    for kept in pending.values():
+        save(kept)
+
+
+@task()
+def refresh(round_id: int) -> None:
+    """Bring the round's snapshot up to date: the saved tally grown by the responses since
+    (counted afresh if it cannot be grown), saved again."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        return
+    kept = load(round_)
+    version = data_versions([round_.id])[round_.id]
+    grown = tally_module.grow(kept, round_, version) if kept is not None else None
+    save_later(grown or tally_module.full(round_))
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def encode(kept: tally_module.Tally) -> bytes:
+    arrays: dict[str, np.ndarray] = {}
+    counts = kept.counts
+    if counts.patterns is None or counts.response_ids is None:
+        raise ValueError("only counts with answer patterns and response ids are saved")
+    header = {
+        "tally": {
+            "round_id": kept.round_id,
+            "version_id": kept.version_id,
+            "through_id": kept.through_id,
+            "responses": kept.responses,
+            "question_respondents": kept.question_respondents,
+            "group_sizes": kept.group_sizes,
+            "sources": kept.sources,
+            "first_response": _when(kept.first_response),
+            "last_response": _when(kept.last_response),
+        },
+        "counts": {
+            "points": list(counts.points),
+            "respondents": counts.respondents,
+            "rating_respondents": counts.rating_respondents,
+            "answers": counts.answers,
+        },
+        "frames": {
+            "cells": _put_frame("cells", counts.cells, arrays),
+            "comments": _put_frame("comments", counts.comments, arrays),
+            "choices": _put_frame("choices", kept.choices, arrays),
+        },
+        "moments": [],
+        "drivers": [],
+    }
+    for name in _COUNT_ARRAYS:
+        arrays[name] = np.asarray(getattr(counts, name))
+    for memo, value in counts._clusters.items():
+        if isinstance(memo, tuple) and memo and memo[0] == "moments":
+            at = f"moments{len(header['moments'])}"
+            keys = list(value)
+            arrays[at] = np.array([value[k] for k in keys], dtype="int64").reshape(-1, 3)
+            header["moments"].append({"by": list(memo[1]), "keys": keys, "array": at})
+        elif isinstance(memo, tuple) and memo and memo[0] == "drivers":
+            at = f"drivers{len(header['drivers'])}"
+            arrays[f"{at}_joint"], arrays[f"{at}_clusters"] = value.joint, value.clusters
+            header["drivers"].append(
+                {"overall": memo[1], "items": value.items, "target": value.target,
+                 "hashed": value.hashed, "array": at}
+            )  # fmt: skip
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    head = json.dumps(header, ensure_ascii=False).encode()
+    return len(head).to_bytes(8, "big") + head + buffer.getvalue()
+
+
+def decode(data: bytes) -> tally_module.Tally:
+    size = int.from_bytes(data[:8], "big")
+    header = json.loads(data[8 : 8 + size])
+    with np.load(io.BytesIO(data[8 + size :]), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    frames = {name: _get_frame(spec, arrays) for name, spec in header["frames"].items()}
+    info = header["counts"]
+    counts = analysis.RatingCounts(
+        cells=frames["cells"],
+        points=tuple(info["points"]),
+        pairs=None,
+        comment_parts=(frames["comments"],),
+        respondents=info["respondents"],
+        rating_respondents=info["rating_respondents"],
+        answers=info["answers"],
+        **{name: arrays[name] for name in _COUNT_ARRAYS},
+    )
+    for spec in header["moments"]:
+        values = arrays[spec["array"]]
+        keys = [tuple(key) for key in spec["keys"]]
+        counts._clusters[("moments", tuple(spec["by"]))] = dict(zip(keys, values))
+    for spec in header["drivers"]:
+        at = spec["array"]
+        counts._clusters[("drivers", spec["overall"])] = DriverSums(
+            [tuple(item) for item in spec["items"]],
+            tuple(spec["target"]) if spec["target"] is not None else None,
+            arrays[f"{at}_joint"],
+            arrays[f"{at}_clusters"],
+            spec["hashed"],
+        )
+    t = header["tally"]
+    return tally_module.Tally(
+        round_id=t["round_id"],
+        version_id=t["version_id"],
+        through_id=t["through_id"],
+        responses=t["responses"],
+        counts=counts,
+        choices=frames["choices"],
+        question_respondents=t["question_respondents"],
+        group_sizes=t["group_sizes"],
+        sources=t["sources"],
+        first_response=_from(t["first_response"]),
+        last_response=_from(t["last_response"]),
+    )
+
+
+def _put_frame(name: str, frame: pd.DataFrame, arrays: dict) -> dict:
+    """A DataFrame as arrays (numbers, category codes) and JSON (categories, texts)."""
+    columns = []
+    for i, column in enumerate(frame.columns):
+        series = frame[column]
+        at = f"{name}.{i}"
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            arrays[at] = series.array.codes
+            categories = series.array.categories
+            columns.append({"name": column, "kind": "category",
+                            "categories": [str(c) for c in categories],
+                            "dtype": str(categories.dtype)})  # fmt: skip
+        elif series.dtype.kind in "biuf":
+            arrays[at] = series.to_numpy()
+            columns.append({"name": column, "kind": "number"})
+        else:
+            values = [None if pd.isna(v) else str(v) for v in series.tolist()]
+            columns.append({"name": column, "kind": "text", "values": values,
+                            "dtype": str(series.dtype)})  # fmt: skip
+    return {"prefix": name, "columns": columns, "rows": len(frame)}
+
+
+def _get_frame(spec: dict, arrays: dict) -> pd.DataFrame:
+    data = {}
+    for i, column in enumerate(spec["columns"]):
+        at = f"{spec['prefix']}.{i}"
+        if column["kind"] == "category":
+            data[column["name"]] = pd.Categorical.from_codes(
+                arrays[at], categories=pd.Index(column["categories"], dtype=column["dtype"])
+            )
+        elif column["kind"] == "number":
+            data[column["name"]] = arrays[at]
+        else:
+            data[column["name"]] = pd.Series(column["values"], dtype="object").astype(
+                column["dtype"]
+            )
+    frame = pd.DataFrame(data)
+    if not spec["columns"]:
+        frame = pd.DataFrame(index=range(spec["rows"]))
+    return frame
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _from(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None

@@ -1,0 +1,153 @@
+"""Counts grown response by response give the same tables as counting all answers at once.
+
+Generated rounds (several groups, one small; items of two categories and one without a served
+unit; an overall item; unanswered ratings; comments on low ratings; a second scale) are cut
+into batches in response order; the batches' counts are merged one by one, the way a dashboard
+folds in new responses, after computing the tables of each step (so the kept sums are carried,
+not recomputed). Every table of the merged counts must equal the table of ``rating_counts`` of
+all the answers: exactly, including intervals, design effects and the drivers' bootstrap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import analysis
+from analysis import drivers
+from analysis.merging import merge_counts
+
+GROUPS = ("departments", "congress", "cppcc", "mayors")
+ITEMS = (
+    ("doc_timeliness", "services.documents", "documents"),
+    ("doc_quality", "services.documents", "documents"),
+    ("meeting_notice", "services.meetings", "meetings"),
+    ("order", "city.conditions", None),
+    ("overall", "overall", None),
+)
+
+
+def generated_rows(respondents: int, seed: int, *, start: int = 1, seven: bool = False) -> list:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(respondents):
+        response = start + 2 * i  # ids with gaps, as when rounds interleave
+        group = GROUPS[rng.choice(4, p=[0.6, 0.2, 0.17, 0.03])]
+        mood = rng.normal()
+        if i % 17 == 5:  # a response with no rating at all, only a choice
+            rows.append({
+                "round_id": 1, "response_id": response, "group": group, "question": "channel",
+                "category": None, "served_unit": None, "type": "choice", "value": np.nan,
+                "text": "phone", "comment": None,
+            })  # fmt: skip
+            continue
+        for question, category, unit in ITEMS:
+            value = float(np.clip(round(3.6 + mood + rng.normal(0, 0.8)), 1, 5))
+            if rng.random() < 0.1:
+                value = np.nan
+            rows.append({
+                "round_id": 1, "response_id": response, "group": group, "question": question,
+                "category": category, "served_unit": unit, "type": "rating", "value": value,
+                "comment": "太慢" if value <= 2 and rng.random() < 0.5 else None,
+                "unit": f"u{rng.integers(5)}",
+            })  # fmt: skip
+        if seven and rng.random() < 0.7:
+            rows.append({
+                "round_id": 1, "response_id": response, "group": group, "question": "hall",
+                "category": "city.conditions", "served_unit": "hall", "type": "rating",
+                "value": float(rng.integers(1, 8)), "scale_min": 1, "scale_max": 7,
+                "satisfied_from": 6, "dissatisfied_to": 2, "comment": None,
+            })  # fmt: skip
+    return rows
+
+
+def tables(counts: analysis.RatingCounts, k: int = 5) -> dict[str, pd.DataFrame]:
+    disclosure = analysis.disclose(counts, k)
+    weights = {"departments": 0.5, "congress": 0.25, "cppcc": 0.25}
+    return {
+        "items": analysis.item_table(counts),
+        "categories": analysis.category_table(counts),
+        "headline": analysis.headline_table(counts, 0.8),
+        "below": analysis.below_threshold_table(counts, 0.8, k),
+        "groups": analysis.by_group(disclosure),
+        "group_categories": analysis.by_group_category(disclosure),
+        "group_items": analysis.by_group_question(disclosure),
+        "served_units": analysis.scorecard_table(counts, 0.8, level="unit"),
+        "scorecards": analysis.scorecard_table(counts, 0.8, level="question"),
+        "drivers": analysis.driver_table(counts),
+        "weighted_round": analysis.weighted_table(disclosure, weights, by=()),
+        "weighted_categories": analysis.weighted_table(disclosure, weights, by=("category",)),
+        "summary": pd.DataFrame([analysis.summary(counts).__dict__]),
+        "withheld": disclosure.withheld,
+    }
+
+
+def grown(rows: list, cuts: list[int]) -> analysis.RatingCounts:
+    """The counts of ``rows`` folded in batch by batch (cut at the given response positions),
+    every table computed after each step."""
+    responses = sorted({row["response_id"] for row in rows})
+    bounds = [0, *cuts, len(responses)]
+    counts = None
+    for low, high in zip(bounds[:-1], bounds[1:]):
+        batch = set(responses[low:high])
+        part = analysis.rating_counts(
+            analysis.answer_frame([row for row in rows if row["response_id"] in batch])
+        )
+        counts = part if counts is None else merge_counts(counts, part)
+        assert counts is not None
+        tables(counts)
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("respondents", "cuts", "seven"),
+    [
+        (40, [10, 25, 39], False),  # small round: one cluster per respondent
+        (600, [300, 599], False),  # hashed clusters: one new response at the end
+        (600, [1, 2, 400], True),  # a second scale, some batches without it
+        (520, [255, 260, 261], False),  # crossing the drivers' random-groups size
+        (130, list(range(2, 128, 3)), False),  # many small batches: comment tables joined
+    ],
+)
+def test_merged_counts_give_the_tables_of_all_answers(respondents, cuts, seven):
+    rows = generated_rows(respondents, seed=respondents + len(cuts), seven=seven)
+    merged = grown(rows, cuts)
+    full = analysis.rating_counts(analysis.answer_frame(rows))
+    expected, got = tables(full), tables(merged)
+    for name in expected:
+        assert_frame_equal(got[name], expected[name], check_exact=True, obj=name)
+    assert merged.respondents == full.respondents
+    assert merged.rating_respondents == full.rating_respondents
+    assert merged.answers == full.answers
+    assert_frame_equal(
+        merged.comments.drop(columns="cell"), full.comments.drop(columns="cell"), obj="comments"
+    )
+
+
+def test_the_kept_sums_are_carried_not_recomputed():
+    rows = generated_rows(600, seed=3)
+    merged = grown(rows, [599])
+    assert ("drivers", "overall") in merged._clusters
+    assert any(memo[0] == "moments" for memo in merged._clusters if isinstance(memo, tuple))
+    # The carried sums are those a fresh count of all answers computes.
+    full = analysis.rating_counts(analysis.answer_frame(rows))
+    fresh = drivers.driver_sums(full)
+    carried = merged._clusters[("drivers", "overall")]
+    assert carried.items == fresh.items
+    # Only the counts of rated items are compared: "item not rated" (code 0) also counts
+    # responses that a batch without the item could not see, and ids missing from a dense
+    # range (columns of the full count's matrix); no figure reads it.
+    n_codes = fresh.joint.shape[1]
+    np.testing.assert_array_equal(carried.joint[:, 1:, :], fresh.joint[:, 1:, :])
+    np.testing.assert_array_equal(carried.clusters[:, :, n_codes:], fresh.clusters[:, :, n_codes:])
+
+
+def test_a_random_group_is_fixed_by_the_response_id():
+    ids = np.arange(1, 100_001)
+    groups = drivers.response_clusters(ids)
+    np.testing.assert_array_equal(groups[:10], drivers.response_clusters(ids[:10]))
+    share = np.bincount(groups, minlength=drivers.MAX_CLUSTERS) / len(ids)
+    assert share.min() > 0.6 / drivers.MAX_CLUSTERS  # every group gets its share
+    assert share.max() < 1.4 / drivers.MAX_CLUSTERS

@@ -1,0 +1,141 @@
+"""Saved tallies: a fresh process starts from the last saved tally, not from every response."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import numpy as np
+import pytest
+from pandas.testing import assert_frame_equal
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import TallySnapshot
+from survey.results import clear_cache, round_results, snapshots
+from survey.results import tally as tally_module
+from tests.survey.results.test_tally import assert_same_results, some_answers
+
+pytestmark = pytest.mark.usefixtures("fresh_results_cache")
+
+
+@pytest.fixture
+def answered(make_round, answer):
+    rng = np.random.default_rng(11)
+    round_ = make_round(anonymity_threshold=3)
+    for group in ["departments"] * 9 + ["mayors", "congress", "cppcc"]:
+        answer(round_, group, *some_answers(rng))
+    return round_, lambda group="departments": answer(round_, group, *some_answers(rng))
+
+
+def test_a_snapshot_reads_back_as_the_tally_it_saved(answered):
+    round_, _ = answered
+    round_results(round_)  # the kept sums (moments, drivers) are saved too
+    kept = tally_module.full(round_)
+    round_results(round_)
+    back = snapshots.decode(snapshots.encode(kept))
+    assert (back.round_id, back.version_id, back.through_id, back.responses) == (
+        kept.round_id, kept.version_id, kept.through_id, kept.responses,
+    )  # fmt: skip
+    assert back.question_respondents == kept.question_respondents
+    assert (back.group_sizes, back.sources) == (kept.group_sizes, kept.sources)
+    assert (back.first_response, back.last_response) == (kept.first_response, kept.last_response)
+    assert_frame_equal(back.counts.cells, kept.counts.cells)
+    assert_frame_equal(back.counts.comments, kept.counts.comments)
+    assert_frame_equal(back.choices, kept.choices)
+    np.testing.assert_array_equal(back.counts.item_ratings, kept.counts.item_ratings)
+    np.testing.assert_array_equal(back.counts.response_ids, kept.counts.response_ids)
+
+
+def test_a_snapshot_holding_a_pickle_is_refused(answered):
+    # Bytes read back from the database are data: an array of Python objects (a pickle, which
+    # would run code when loaded) makes the snapshot unreadable, and the round is counted.
+    round_, _ = answered
+    kept = tally_module.full(round_)
+    data = snapshots.encode(kept)
+    size = int.from_bytes(data[:8], "big")
+    buffer = io.BytesIO()
+    np.savez(buffer, patterns=np.array([object()], dtype=object))
+    with pytest.raises(ValueError):
+        snapshots.decode(data[: 8 + size] + buffer.getvalue())
+
+
+def test_a_fresh_process_starts_from_the_snapshot_and_reads_only_what_came_after(
+    answered, monkeypatch
+):
+    round_, add = answered
+    round_results(round_)  # counts everything, and saves it (in a transaction of its own)
+    db.session.commit()  # this session's reads began before: see what committed since
+    saved = db.session.scalar(select(TallySnapshot).where(TallySnapshot.round_id == round_.id))
+    assert saved is not None and saved.responses == 12
+    add("mayors")
+    add()
+    clear_cache()  # a fresh process: nothing kept in memory
+    counted_afresh = []
+    monkeypatch.setattr(tally_module, "full", lambda r: counted_afresh.append(r))
+    grown = round_results(round_)
+    assert counted_afresh == [] and grown.responses == 14
+    monkeypatch.undo()
+    clear_cache()
+    db.session.commit()
+    db.session.execute(db.delete(TallySnapshot))
+    db.session.commit()
+    assert_same_results(grown, round_results(round_))
+
+
+def test_a_snapshot_of_another_version_is_ignored(answered, office_version):
+    round_, _ = answered
+    round_results(round_)
+    db.session.commit()
+    row = db.session.get(TallySnapshot, round_.id)
+    row.version_id = round_.version_id + 1000
+    db.session.commit()
+    assert snapshots.load(round_) is None
+
+
+def test_a_damaged_snapshot_is_counted_afresh(answered):
+    round_, _ = answered
+    first = round_results(round_)
+    db.session.commit()
+    row = db.session.get(TallySnapshot, round_.id)
+    row.data = b"\x00\x00\x00\x00\x00\x00\x00\x02{}" + b"not numpy"
+    db.session.commit()
+    clear_cache()
+    assert snapshots.load(round_) is None
+    assert_same_results(round_results(round_), first)
+
+
+def test_the_worker_brings_a_lagging_snapshot_up_to_date(answered, monkeypatch):
+    round_, add = answered
+    round_results(round_)
+    monkeypatch.setattr(snapshots, "LAG", 2)
+    add()
+    round_results(round_)  # one behind: not yet
+    db.session.commit()
+    assert db.session.get(TallySnapshot, round_.id).responses == 12
+    add()
+    round_results(round_)  # two behind: refreshed (the test queue runs jobs at once)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(TallySnapshot, round_.id).responses == 14
+
+
+def test_saving_gives_up_soon_when_the_database_stays_locked(answered, app):
+    round_, _ = answered
+    kept = tally_module.full(round_)
+    db.session.commit()
+    if db.engine.dialect.name != "sqlite":
+        assert snapshots.save(kept)
+        return
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds SQLite's write lock
+    try:
+        assert snapshots.save(kept) is False
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert snapshots.save(kept) is True
+    # The connection went back to the pool waiting for locks again, as every other does.
+    with db.engine.connect() as connection:
+        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert timeout > 0
