@@ -92,6 +92,9 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
             .join(Response, Answer.response_id == Response.id)
             .where(Response.round_id == round_.id)
         )
+        from survey.results import file_cache
+
+        file_cache.clear(round_.id)  # charts drawn afresh: a cold report, whatever ran before
         results_seconds = _results(round_) if kind != "csv" else None
         results_peak = peak_mb()
         reset_peak()
