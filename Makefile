@@ -62,8 +62,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
+# The benchmarks at 100,000 and 1,000,000 responses on SQLite and on PostgreSQL (a scratch
+# database on 127.0.0.1:5432, user postgres; without a server, SQLite only): about an hour on
+# 2 cores. BENCH_ARGS="--quick" (10,000 responses, a few minutes), "--scales 10000,100000",
+# "--databases sqlite", "--only dashboard": see bench/run.py.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Production serving: gunicorn with 2 workers per core on DATABASE_URL (default: the SQLite file
 # in instance/) and one background worker beside it (gunicorn.conf.py has the timeouts); the

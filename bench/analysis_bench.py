@@ -37,6 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import analysis
 
+# No database, and sizes of its own: bench/run.py runs it once (--responses 10000 under --quick).
+BENCH_RUNS = "once"
+
 GROUPS = {"mayors": 0.02, "departments": 0.70, "cppcc": 0.14, "congress": 0.14}
 GROUP_SHIFT = {"mayors": 0.3, "departments": 0.0, "cppcc": -0.2, "congress": 0.1}
 WEIGHTS = {"mayors": 0.4, "departments": 0.4, "cppcc": 0.1, "congress": 0.1}

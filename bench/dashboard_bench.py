@@ -1,7 +1,8 @@
 """Benchmark of the review dashboard on a round of 100,000 responses (about 2 million answers).
 
-Builds the round in a fresh SQLite database with bulk inserts (bench/dataset.py), with a
-previous round to compare with, then times through the Flask test client, logged in as the
+Builds the round in a fresh SQLite database (or the empty database BENCH_DATABASE_URL names,
+e.g. PostgreSQL) with bulk inserts (bench/dataset.py), with a previous round to compare with
+(``--previous``; ``make bench`` makes it a tenth of the round), then times through the Flask test client, logged in as the
 quality lead:
 
 - the answer frame of the round (the one big query: what a count of every answer reads);
@@ -40,6 +41,8 @@ from survey.extensions import db
 from survey.models import Invitation, Round, TallySnapshot, utcnow
 from survey.results import answers_frame, clear_cache, file_cache
 
+# bench/run.py runs it at each scale on each database (a fresh database each time).
+BENCH_RUNS = "per scale and database"
 WARM_REPEATS = 20
 AFTER_REPEATS = 5
 TARGET_WARM = 0.200

@@ -35,6 +35,9 @@ from analysis_bench import full_analysis, reference, rss_mb, synthetic_round, ti
 
 import analysis
 
+# No database, and sizes of its own: bench/run.py runs it once (--responses 10000 under --quick).
+BENCH_RUNS = "once"
+
 
 def measure(responses: int, repeat: int) -> dict:
     """Figures for one size; the frames are freed before the next size is built."""

@@ -7,7 +7,7 @@ Ours and the ceiling run side by side in alternating batches (ceiling, ours; the
 ceiling; ...), so that a shared machine's drift hits both alike; the ratio is the median of the
 batches' ratios. Prints responses/s, p50/p95/p99 of the POST over all batches, the server's CPU
 per response, errors, the stored count (nothing lost) and the ratio ours/ceiling.
-Targets: ours >= 60% of the ceiling's responses/s, p95 <= 50 ms, 0 lost.
+Targets: ours >= 70% of the ceiling's responses/s, p95 <= 50 ms, 0 lost.
 
     .venv/bin/python bench/submission_bench.py [--invitations 300] [--batches 3]
         [--no-postgres | --no-sqlite] [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/bench]
@@ -43,8 +43,11 @@ from load import (
 )
 
 BENCH = Path(__file__).resolve().parent
+# It makes its own databases: bench/run.py runs it once, saying which (--no-sqlite,
+# --no-postgres, --postgres-url).
+BENCH_RUNS = "once, on each database"
 CLIENTS = 8
-TARGET_RATIO = 0.60
+TARGET_RATIO = 0.70
 TARGET_P95 = 0.050
 
 

@@ -154,6 +154,28 @@ class SurveyForm(FlaskForm):
                 return None  # WTForms' own English messages, as Flask-WTF does
             return WTFORMS_MESSAGES
 
+        def bind_field(self, form, unbound_field, options):
+            """A question's field as a copy of one bound once per generated form class: binding
+            forty fields anew (labels, choices, validator flags) was a fifth of a submit's CPU
+            (bench/profile_submission.py), and none of it differs between two requests. What
+            a request changes (data, raw_data, errors) is set on the copy by process() and
+            validate(); the rest (label, choices, validators, flags, render_kw) is only read."""
+            if not options["name"].startswith(FIELD_PREFIX):
+                return super().bind_field(form, unbound_field, options)
+            translations = options.get("translations")
+            key = (options["name"], options.get("prefix", ""), id(translations))
+            prototypes = unbound_field.__dict__.setdefault("bound_prototypes", {})
+            seen, prototype = prototypes.get(key, (None, None))
+            if prototype is None or seen is not translations:
+                prototype = super().bind_field(form, unbound_field, options)
+                prototype._form = None  # keeps no request's form alive
+                prototypes[key] = (translations, prototype)
+            # Not copy.copy(): a Field's __new__ without _form returns an UnboundField.
+            field = object.__new__(type(prototype))
+            field.__dict__.update(prototype.__dict__)
+            field._form, field.meta = form, self
+            return field
+
     questions: tuple[Question, ...] = ()
     # The questionnaire the form was built from, whose conditions decide what is shown.
     questionnaire: Questionnaire | None = None
@@ -163,6 +185,9 @@ class SurveyForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._parsed: dict[str, Any] | None = None  # the answers validate() parsed
         self._hidden: frozenset[str] | None = None
+        # The answers hidden_codes() parsed to evaluate the conditions: validate() takes them
+        # instead of parsing each answer a second time.
+        self._parsed_early: dict[str, Any] = {}
         if not self.submission_key.data:
             # Rendered into the form once; a double click posts the same key twice and the
             # database's unique constraint on it keeps only the first.
@@ -189,6 +214,7 @@ class SurveyForm(FlaskForm):
                         answers[question.code] = QUESTION_TYPES[question.type].parse(
                             question, _raw(self.field(question))
                         )
+                        self._parsed_early[question.code] = answers[question.code]
                     except AnswerError:
                         answers[question.code] = None
                 shown = conditions.shown(q, answers)
@@ -197,6 +223,7 @@ class SurveyForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         self._hidden = None  # decided on the data being validated
+        self._parsed_early = {}
         hidden = self.hidden_codes()
         valid = super().validate(extra_validators)
         if self.submission_key.errors:
@@ -214,6 +241,9 @@ class SurveyForm(FlaskForm):
                 self._parsed[q.code] = None
                 continue
             if field.errors:
+                continue
+            if q.code in self._parsed_early:
+                self._parsed[q.code] = self._parsed_early[q.code]
                 continue
             try:
                 self._parsed[q.code] = QUESTION_TYPES[q.type].parse(q, _raw(field))

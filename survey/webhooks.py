@@ -56,7 +56,7 @@ from survey.models import (
     WebhookEndpoint,
     utcnow,
 )
-from survey.responses import response_submitted
+from survey.responses import asks_first, response_submitted
 from survey.rounds import round_closed
 
 # The events an endpoint may subscribe to, and how pages name them.
@@ -300,21 +300,26 @@ def _count(round_id: int) -> int:
 
 
 @response_submitted.connect
+# One small query, before the submit takes the write lock, when nobody listens; the savepoint,
+# the round and its count only when someone does.
+@asks_first(lambda _round_id: _subscribed("response.submitted"))
 def _on_response(round_id: int, anonymous: bool, **_: object) -> None:
     if anonymous:
         return  # see the module's docstring: no running count with times for these
-    # One small query on a submit when nobody listens; the round and its count only when
-    # someone does.
-    if _subscribed("response.submitted"):
-        name = db.session.scalar(select(Round.name).where(Round.id == round_id))
-        emit(
-            "response.submitted",
-            {"round": {"id": round_id, "name": name}, "responses": _count(round_id)},
-        )
+    name = db.session.scalar(select(Round.name).where(Round.id == round_id))
+    emit(
+        "response.submitted",
+        {"round": {"id": round_id, "name": name}, "responses": _count(round_id)},
+    )
+
+
+# Built once, run on the session's connection: it is asked on every submit, and an ORM query
+# (its compile-cache lookup, its autoflush) cost more than the statement itself.
+_ACTIVE_EVENTS = select(WebhookEndpoint.events).where(WebhookEndpoint.active)
 
 
 def _subscribed(name: str) -> bool:
-    active = db.session.scalars(select(WebhookEndpoint.events).where(WebhookEndpoint.active))
+    active = db.session.connection().execute(_ACTIVE_EVENTS).scalars()
     return any(name in (events or []) for events in active)
 
 

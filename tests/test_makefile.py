@@ -49,3 +49,9 @@ def test_make_serve_starts_gunicorn_and_a_worker():
     assert "setsid .venv/bin/flask --app survey worker & worker=$!" in commands
     assert "trap 'kill -TERM $worker" in commands
     assert commands.index("survey worker &") < commands.index("gunicorn --workers")
+
+
+def test_make_bench_passes_its_arguments_to_the_runner():
+    assert ".venv/bin/python bench/run.py" in _dry_run(target="bench")
+    commands = _dry_run("BENCH_ARGS=--quick --databases sqlite", target="bench")
+    assert ".venv/bin/python bench/run.py --quick --databases sqlite" in commands

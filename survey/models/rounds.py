@@ -11,8 +11,10 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -23,6 +25,8 @@ from survey.models.questionnaires import QuestionnaireVersion
 from survey.text_types import String, Text
 
 RESPONSE_SOURCES = ("web", "paper", "meeting")
+# The answers that carry text: the condition of the partial index ix_answer_written.
+WRITTEN = "text IS NOT NULL OR comment IS NOT NULL"
 
 
 class Round(db.Model):
@@ -105,9 +109,16 @@ class Response(db.Model):
     unit, no invitation): the invitation is only marked submitted in the same transaction."""
 
     __tablename__ = "response"
-    __table_args__ = (CheckConstraint("source IN ('web', 'paper', 'meeting')", name="source"),)
+    __table_args__ = (
+        CheckConstraint("source IN ('web', 'paper', 'meeting')", name="source"),
+        # A round's responses by id: its count and highest id (the data version of its cached
+        # results) from the index alone, the responses after a given id (the delta of new
+        # answers, the raw export's pages) as one range. PostgreSQL cannot find max(id) of a
+        # round with an index on round_id only: it walks the primary key backwards instead.
+        Index("ix_response_round_id_id", "round_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"))
     # Unique: one response per invitation, enforced by the database, not by a check in Python.
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), unique=True)
     # The idempotency key rendered into the form: a double click posts the same key twice.
@@ -128,7 +139,17 @@ class Response(db.Model):
 
 class Answer(db.Model):
     __tablename__ = "answer"
-    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        # The few answers with text (free text, choice codes, comments: about one in twelve),
+        # which the answer frame and the comments read without scanning all the answers.
+        Index(
+            "ix_answer_written",
+            "response_id",
+            postgresql_where=text(WRITTEN),
+            sqlite_where=text(WRITTEN),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)

@@ -302,7 +302,14 @@ def _token_refused(form: SurveyForm) -> bool:
     """The CSRF token is of another session: a page left open across a browser restart, sent
     after the link was opened again (the token is checked again by validate())."""
     field = form._fields.get("csrf_token")
-    return field is not None and not field.validate(form)
+    if field is None:
+        return False
+    if not field.validate(form):
+        return True
+    # Flask-WTF's mark of a request whose token is already checked (by CSRFProtect, from which
+    # this blueprint is exempt): form.validate() then does not check the same token again.
+    g.csrf_valid = True
+    return False
 
 
 def _submit(invitation: Visit, form: SurveyForm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, not_, or_, select
+from sqlalchemy import BigInteger, Select, and_, cast, not_, or_, select
 from sqlalchemy.orm import contains_eager
 
 from questionnaires import tabulated_as
@@ -54,7 +54,9 @@ def comments_query(
         # By question, and within a question in an order unrelated to who answered: listed
         # response by response, an "other groups" comment would stand beside the same
         # person's comment on another question that names their group.
-        .order_by(Answer.question_code, (Answer.id * 7919) % 10007, Answer.id)
+        # In 64-bit integers: in PostgreSQL's 32-bit integer the product overflows from answer
+        # id 271,183 on, and the query fails.
+        .order_by(Answer.question_code, (cast(Answer.id, BigInteger) * 7919) % 10007, Answer.id)
     )
     unlisted = list(unlisted_questions)
     if unlisted:

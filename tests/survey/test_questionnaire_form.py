@@ -171,3 +171,50 @@ def test_each_grid_row_is_a_rating_field_and_the_grid_none(app):
         fast, kind = form.questions
         assert form.field(fast).errors == []
         assert form.field(kind).errors == ["9 is not a point of this scale"]
+
+
+def test_two_forms_of_one_class_never_share_what_was_posted(app):
+    # The fields of a generated class are bound once and copied for each form (Meta.bind_field):
+    # one request's answers, errors and form must never show in another's.
+    form_class = form_for(DEFINITION.for_group("a"), "en")
+    with app.test_request_context(method="POST"):
+        first = form_class(formdata=MultiDict({"q_rate": "5", "q_pick": "z"}))
+        assert not first.validate()
+        second = form_class(formdata=MultiDict({"q_rate": "2"}))
+        rate = DEFINITION.question("rate")
+        assert (first.field(rate).data, second.field(rate).data) == ("5", "2")
+        assert first.field(rate) is not second.field(rate)
+        assert second.field(rate)._form is second and second.field(rate).meta is second.meta
+        assert first.field(DEFINITION.question("pick")).errors
+        assert not second.field(DEFINITION.question("pick")).errors
+        assert second.field(rate).label.text == "Rate"
+        assert second.validate() is False and second.answers()["rate"] == 2
+
+
+def test_with_conditions_each_answer_is_parsed_once_per_validation(app, monkeypatch):
+    # hidden_codes() parses the answers to evaluate the conditions; validate() takes them.
+    definition = loads("""
+id: parsed-once
+title: Parsed once
+sections:
+  - code: s
+    title: Section
+    questions:
+      - {code: used, type: choice, text: Used, choices: [{code: "yes", label: "Yes"}, {code: "no", label: "No"}]}
+      - {code: rate, type: rating, text: Rate, show_if: "${used} = 'yes'"}
+""")
+    form_class = form_for(definition, "en")
+    parsed: list[str] = []
+    for kind in ("choice", "rating"):
+        original = QUESTION_TYPES[kind].parse
+
+        def counting(q, raw, original=original):
+            parsed.append(q.code)
+            return original(q, raw)
+
+        monkeypatch.setattr(QUESTION_TYPES[kind], "parse", counting)
+    with app.test_request_context(method="POST"):
+        form = form_class(formdata=MultiDict({"q_used": "yes", "q_rate": "4"}))
+        assert form.validate()
+        assert sorted(parsed) == ["rate", "used"]
+        assert form.answers() == {"used": "yes", "rate": 4}

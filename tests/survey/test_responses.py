@@ -102,6 +102,43 @@ def test_a_failing_listener_of_submissions_loses_no_response(app, make_invitatio
     assert "a listener of response_submitted failed" in caplog.text
 
 
+@pytest.mark.parametrize("wanted", [True, False])
+def test_a_listener_that_asks_first_is_told_only_when_the_submit_concerns_it(
+    app, make_invitation, wanted
+):
+    told = []
+
+    @responses.asks_first(lambda round_id: wanted)
+    def listener(round_id, anonymous, **_):
+        told.append(round_id)
+
+    invitation = make_invitation()
+    with responses.response_submitted.connected_to(listener):
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    assert told == ([invitation.round_id] if wanted else [])
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_a_listener_whose_check_fails_is_told_all_the_same(app, make_invitation, caplog):
+    told = []
+
+    def check(round_id):
+        db.session.execute(text("SELECT * FROM no_such_table"))
+        return False
+
+    @responses.asks_first(check)
+    def listener(round_id, anonymous, **_):
+        told.append(round_id)
+
+    invitation = make_invitation()
+    db.session.commit()
+    with responses.response_submitted.connected_to(listener):
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    assert told == [invitation.round_id]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert "a listener's check failed" in caplog.text
+
+
 def test_unique_constraint_holds_even_without_the_status_check(app, make_invitation):
     invitation = make_invitation()
     responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())

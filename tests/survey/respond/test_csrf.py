@@ -96,3 +96,23 @@ def test_a_refused_token_without_the_pages_reference_saves_nothing(app, make_inv
     sent = browser.post(f"/r/i/{invitation.id}", data=data)
     assert sent.status_code == 400
     assert db.session.get(Invitation, invitation.id).draft is None
+
+
+def test_a_submit_checks_its_token_once(client, make_invitation, monkeypatch):
+    # _token_refused checks it first (a page of an ended session); validate() then trusts that.
+    import flask_wtf.csrf
+
+    checked = []
+    original = flask_wtf.csrf.validate_csrf
+
+    def counting(*args, **kwargs):
+        checked.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(flask_wtf.csrf, "validate_csrf", counting)
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = complete_answers() | {"csrf_token": token, "action": "submit"}
+    assert client.post(f"/r/{invitation.token}", data=data).status_code == 303
+    assert checked == [token]

@@ -635,3 +635,51 @@ def test_the_follow_up_asks_after_the_scales_dissatisfied_points(
     box = re.search(r'data-low-max="(\d+)"\s+data-follow-up="q_doc_timeliness__comment"', page.text)
     assert box and box.group(1) == str(low_max)
     assert f"if you chose {chosen}" in page.text
+
+
+# --- what one submit costs the database ------------------------------------------------------
+
+
+def _statements_of(call) -> list[str]:
+    """The SQL statements (their first words) that `call` runs, transaction control left out."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        words = statement.split()
+        if words[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(" ".join(words[:3]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def _page_and_post(client, invitation) -> tuple[str, dict[str, str]]:
+    html = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+    return action, {**_hidden(html), **complete_answers(), "action": "submit"}
+
+
+def test_a_submit_from_the_page_runs_six_statements_and_no_savepoint(client, make_invitation):
+    # A regression guard that times nothing: the invitation read, the check whether anyone
+    # listens (no webhook here, so no savepoint), the round read under lock, the conditional
+    # UPDATE and the two INSERTs. (The first submit of a version also reads its question ids.)
+    first = make_invitation()
+    action, data = _page_and_post(client, first)
+    assert client.post(action, data=data).status_code == 303
+    action, data = _page_and_post(client, make_invitation(round_=first.round))
+    posted: list = []
+    seen = _statements_of(lambda: posted.append(client.post(action, data=data)))
+    assert posted[0].status_code == 303
+    assert [s.split()[0] for s in seen] == [
+        "SELECT",
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+    ], seen
+    assert response_count() == 2
