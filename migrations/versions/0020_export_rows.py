@@ -1,7 +1,7 @@
 """Prepared exports count the raw answers' rows written and to write, for the progress page
 
-Revision ID: 0019_export_rows
-Revises: 0018_tally_snapshots
+Revision ID: 0020_export_rows
+Revises: 0019_answer_indexes
 Create Date: 2026-12-06 05:45:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-06 05:45:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_export_rows"
-down_revision = "0018_tally_snapshots"
+revision = "0020_export_rows"
+down_revision = "0019_answer_indexes"
 branch_labels = None
 depends_on = None
 
