@@ -23,6 +23,9 @@ DEFAULTS = {
     # Who may download a named round's raw answers with unit codes (admins always may);
     # SURVEY_RAW_ANSWER_ROLES='[]' keeps them to admins.
     "RAW_ANSWER_ROLES": ("quality_lead",),
+    # A round with more responses than this has its raw answers CSV, workbook and report built
+    # by the background worker, with a progress page; a smaller one's are made in the request.
+    "EXPORT_IN_REQUEST_RESPONSES": 10_000,
     # How long each worker keeps what a survey page builds from a frozen questionnaire version
     # (survey/respond/built.py): the lag of a renamed group or unit, or a new "you said, we did".
     "RESPONDENT_CACHE_SECONDS": 60.0,

@@ -18,11 +18,13 @@ Both raise ``Missing`` (a ``LookupError``) for a key that holds no file.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,6 +32,7 @@ from flask import current_app
 from survey.extensions import db
 from survey.models import StoredFile, utcnow
 
+COPY_CHUNK = 1024 * 1024
 KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,99}){0,3}")
 
 
@@ -39,7 +42,9 @@ class Missing(LookupError):
 
 class Backend(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, path: Path) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
 
@@ -54,11 +59,19 @@ class DatabaseBackend:
             db.session.add(stored)
         stored.data, stored.size, stored.stored_at = data, len(data), utcnow()
 
+    def put_file(self, key: str, path: Path) -> None:
+        # One value holds the whole file: a site whose exports run to hundreds of megabytes
+        # sets a shared folder, where files are copied and sent in pieces.
+        self.put(key, path.read_bytes())
+
     def get(self, key: str) -> bytes:
         data = db.session.scalar(sa.select(StoredFile.data).where(StoredFile.key == key))
         if data is None:
             raise Missing(key)
         return bytes(data)
+
+    def open(self, key: str) -> BinaryIO:
+        return io.BytesIO(self.get(key))
 
     def delete(self, key: str) -> None:
         db.session.execute(sa.delete(StoredFile).where(StoredFile.key == key))
@@ -79,13 +92,20 @@ class FolderBackend:
         return self.root.joinpath(*key.split("/"))
 
     def put(self, key: str, data: bytes) -> None:
+        self._write(key, lambda f: f.write(data))
+
+    def put_file(self, key: str, path: Path) -> None:
+        with open(path, "rb") as source:
+            self._write(key, lambda f: shutil.copyfileobj(source, f, COPY_CHUNK))
+
+    def _write(self, key: str, write) -> None:
         path = self._path(key)
         self._make_folders(path.parent)
         # mkstemp creates the file readable and writable by its owner only (0600).
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                write(f)
                 f.flush()
                 os.fsync(f.fileno())  # on the disk (the NFS server) before it has its name
             os.replace(temporary, path)
@@ -108,6 +128,12 @@ class FolderBackend:
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise Missing(key) from None
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
         except FileNotFoundError:
             raise Missing(key) from None
 
@@ -137,9 +163,21 @@ def put(key: str, data: bytes) -> None:
     backend().put(_checked(key), data)
 
 
+def put_file(key: str, path: Path) -> None:
+    """Store the file at ``path`` under ``key``, as ``put`` does; a shared folder copies it in
+    pieces, never holding it whole."""
+    backend().put_file(_checked(key), path)
+
+
 def get(key: str) -> bytes:
     """The bytes stored under ``key``; raises ``Missing`` when there are none."""
     return backend().get(_checked(key))
+
+
+def open_file(key: str) -> BinaryIO:
+    """The file under ``key`` to read (from a shared folder: from the disk, in pieces);
+    raises ``Missing`` when there is none. The caller closes it."""
+    return backend().open(_checked(key))
 
 
 def delete(key: str) -> None:

@@ -36,7 +36,7 @@ class StoredFile(db.Model):
 
 
 class ResultExport(db.Model):
-    """A round's workbook or report, built by a background job into the shared storage.
+    """A round's raw answers (CSV), workbook or report, built by a background job into the shared storage.
 
     ``fingerprint`` names everything the file depends on (round, kind, language, variant, the
     results' data version and settings, the report's section stamps, the drawing code): one
@@ -59,6 +59,10 @@ class ResultExport(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     storage_key: Mapped[str | None] = mapped_column(String(200))
     size: Mapped[int | None] = mapped_column(Integer)
+    # The raw answers' rows written so far and in all (None: the export has none, or has not
+    # reached them), for the progress page.
+    rows_done: Mapped[int | None] = mapped_column(Integer)
+    rows_total: Mapped[int | None] = mapped_column(Integer)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,4 +1,6 @@
-"""The round's Excel workbook and PDF report, built by a background job into the shared storage.
+"""The round's raw answers (CSV), Excel workbook and PDF report, built by a background job into
+the shared storage (a round of more than ``EXPORT_IN_REQUEST_RESPONSES`` responses), or in the
+request (a smaller one: ``in_request``).
 
 A download asks for a file by what it depends on (``Spec``): round, kind, language, variant
 (the workbook with or without its Raw data sheet, an anonymous round's "other groups"), the
@@ -11,9 +13,11 @@ code. Their hash, the *fingerprint*, names one ``ResultExport`` record:
   ``build_export`` enqueued; a second request while it is queued or running joins it, so two
   requests never start two jobs;
 - the job (``build``) claims the record, writes the file with the same code as before
-  (``workbook.write_workbook``, ``report.build``: the files hold exactly what they held),
-  updating its progress, stores it (``survey.storage``, so any server can send it) and drops
-  the files of the same export's older versions.
+  (``exports.answers_csv``, ``workbook.write_workbook``, ``report.build``: the files hold
+  exactly what they held), updating its progress (and the raw answers' rows written of all),
+  stores it (``survey.storage``, so any server can send it; the CSV and the workbook go from
+  a temporary file, never whole in memory) and drops the files of the same export's older
+  versions.
 
 Who may take a file, and the audit record of each download, stay with the views
 (``exports.record_download`` when the file leaves).
@@ -23,13 +27,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,8 +46,8 @@ from survey.database import begin_write
 from survey.extensions import db
 from survey.models import ResultExport, Round, User, utcnow
 from survey.permissions import may_take_identified_answers
-from survey.results import file_cache, report, workbook
-from survey.results.exports import download_name, identifies_units
+from survey.results import exports, file_cache, report, workbook
+from survey.results.exports import download_name, identifies_units, raw_count
 from survey.results.tables import results_key, round_results
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,7 @@ class Kind:
 
 
 KINDS = {
+    "csv": Kind("csv", "text/csv; charset=utf-8", "answers", True, _l("Raw answers (CSV)")),
     "xlsx": Kind("xlsx", workbook.XLSX_MIMETYPE, "results", True, _l("Excel workbook")),
     "pdf": Kind("pdf", "application/pdf", "report", False, _l("Management-review report")),
 }
@@ -69,6 +77,7 @@ STEPS = {
     "queued": _l("Waiting for the worker to start"),
     "results": _l("Computing the results"),
     "sheets": _l("Writing the sheets"),
+    "rows": _l("Writing the raw answers"),
     "sections": _l("Writing the report's sections and charts"),
     "layout": _l("Laying out the pages"),
     "storing": _l("Storing the file"),
@@ -95,6 +104,8 @@ def spec(round_: Round, kind: str, lang: str, user: User) -> Spec:
     if kind == "xlsx":
         raw = not identifies_units(round_) or may_take_identified_answers(user)
         name = workbook.file_name(round_, lang, raw)
+    elif kind == "csv":  # the view refuses those who may not take them
+        raw, name = True, f"answers/{workbook.file_name(round_, lang)}"  # same variants
     elif kind == "pdf":
         raw, lang = False, report.language(lang)
         name = report.file_name(round_, lang)
@@ -102,6 +113,12 @@ def spec(round_: Round, kind: str, lang: str, user: User) -> Spec:
         raise ValueError(f"unknown export kind {kind!r}")
     depends_on = repr((round_.id, kind, name, results_key(round_), file_cache.code_tag()))
     return Spec(round_.id, kind, lang, raw, hashlib.sha256(depends_on.encode()).hexdigest())
+
+
+def in_request(round_: Round) -> bool:
+    """Whether the round's exports are made in the request (small enough) rather than by the
+    background worker."""
+    return raw_count(round_) <= current_app.config["EXPORT_IN_REQUEST_RESPONSES"]
 
 
 def stalled(export: ResultExport, now: datetime) -> bool:
@@ -153,6 +170,7 @@ def requeue(export: ResultExport, now: datetime) -> bool:
         return False
     begin_write(db.session)
     export.status, export.progress, export.step, export.error = "queued", 0, "queued", None
+    export.rows_done = export.rows_total = None
     export.updated_at, export.finished_at = now, None
     db.session.commit()
     return True
@@ -174,15 +192,24 @@ def build(export_id: int) -> None:
     if not _claim(export_id):
         return  # done, gone, or another worker is building it
     export = db.session.get(ResultExport, export_id)
+    made = None
     try:
         _progress(export, 5, "results")
         round_results(export.round)
-        data = BUILDERS[export.kind](export, lambda percent, step: _progress(export, percent, step))
+        made = BUILDERS[export.kind](
+            export,
+            lambda percent, step, rows=None: _progress(_counted(export, rows), percent, step),
+        )
         _progress(export, 95, "storing")
         begin_write(db.session)
         key = f"exports/round-{export.round_id}/{export.id}-{export.fingerprint[:16]}.{export.kind}"
-        storage.put(key, data)
-        export.storage_key, export.size = key, len(data)
+        if isinstance(made, Path):
+            storage.put_file(key, made)
+            export.size = made.stat().st_size
+        else:
+            storage.put(key, made)
+            export.size = len(made)
+        export.storage_key = key
         export.status, export.progress, export.step = "done", 100, "done"
         export.finished_at = export.updated_at = utcnow()
         _drop_older_versions(export)
@@ -193,6 +220,9 @@ def build(export_id: int) -> None:
         log.exception("export %s failed: incident %s", export_id, incident)
         _fail(export_id, f"incident {incident} ({type(error).__name__})")
         raise
+    finally:
+        if isinstance(made, Path):
+            made.unlink(missing_ok=True)
 
 
 def _claim(export_id: int) -> bool:
@@ -216,8 +246,15 @@ def _claim(export_id: int) -> bool:
     return claimed == 1
 
 
+def _counted(export: ResultExport, rows: tuple[int, int] | None) -> ResultExport:
+    """The export with the raw answers' rows written and in all (saved by ``_progress``)."""
+    if rows is not None:
+        export.rows_done, export.rows_total = rows
+    return export
+
+
 def _progress(export: ResultExport, percent: int, step: str) -> None:
-    if (export.progress, export.step) == (percent, step):
+    if (export.progress, export.step) == (percent, step) and not db.session.is_modified(export):
         return
     # Each write of the long job takes SQLite's write lock when it begins: a read transaction
     # that turned into a write after the server wrote meanwhile would fail as "locked".
@@ -236,16 +273,40 @@ def _fail(export_id: int, error: str) -> None:
     db.session.commit()
 
 
-def _workbook(export: ResultExport, progress: Callable[[int, str], None]) -> bytes:
+def _scratch(export: ResultExport) -> Path:
+    """A temporary file for the export's file (``build`` removes it once stored)."""
+    fd, name = tempfile.mkstemp(prefix=f"export-{export.id}-", suffix=f".{export.kind}")
+    os.close(fd)
+    return Path(name)
+
+
+def _answers(export: ResultExport, progress: Callable[..., None]) -> Path:
+    path = _scratch(export)
+
+    def told(written: int, total: int) -> None:
+        progress(10 + int(80 * written / max(total, 1)), "rows", (written, total))
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for text in exports.answers_csv(export.round, export.language, progress=told):
+            out.write(text)
+    return path
+
+
+def _workbook(export: ResultExport, progress: Callable[..., None]) -> Path:
     round_ = export.round
     results = round_results(round_)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "results.xlsx"
-        workbook.write_workbook(
-            round_, results, export.language, path, export.raw,
-            progress=lambda share: progress(10 + int(80 * share), "sheets"),
-        )  # fmt: skip
-        return path.read_bytes()
+    path = _scratch(export)
+    rows: list[tuple[int, int]] = []
+
+    def told(share: float) -> None:
+        # The sheets, then the raw answers' rows (most of the time at scale), with their count.
+        progress(10 + int(80 * share), "rows" if rows else "sheets", rows[-1] if rows else None)
+
+    workbook.write_workbook(
+        round_, results, export.language, path, export.raw,
+        progress=told, rows=lambda written, total: rows.append((written, total)),
+    )  # fmt: skip
+    return path
 
 
 def _report(export: ResultExport, progress: Callable[[int, str], None]) -> bytes:
@@ -255,7 +316,8 @@ def _report(export: ResultExport, progress: Callable[[int, str], None]) -> bytes
     return report.build(export.round, export.language, progress=told)
 
 
-BUILDERS: dict[str, Callable[[ResultExport, Callable[[int, str], None]], bytes]] = {
+BUILDERS: dict[str, Callable[[ResultExport, Callable[..., None]], bytes | Path]] = {
+    "csv": _answers,
     "xlsx": _workbook,
     "pdf": _report,
 }
@@ -288,6 +350,13 @@ def file(export: ResultExport) -> bytes:
     return storage.get(export.storage_key)
 
 
+def open_file(export: ResultExport) -> BinaryIO:
+    """The export's file to send (from a shared folder in pieces); the caller closes it."""
+    if export.status != "done" or export.storage_key is None:
+        raise storage.Missing(f"export {export.id}")
+    return storage.open_file(export.storage_key)
+
+
 def file_name(export: ResultExport) -> str:
     kind = KINDS[export.kind]
     return download_name(export.round, kind.what, kind.extension)
@@ -302,4 +371,6 @@ def status(export: ResultExport, now: datetime) -> dict:
         "error": export.error,
         "stalled": stalled(export, now),
         "retry": export.status == "failed" or stalled(export, now),
+        "rows": export.rows_done,
+        "rows_total": export.rows_total,
     }

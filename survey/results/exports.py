@@ -6,12 +6,17 @@
   comments sit in ``<code>_comment`` columns; a question the respondent was not asked (another
   group's item, or hidden by a condition on the answers) holds ``NOT_ASKED``, and one asked but
   left unanswered stays empty (its comment cell is ``NOT_ASKED`` or empty alike), except in the
-  rows of "other groups", where the items asked would name the group; ``source`` says web, paper or meeting. The rows
-  are read from the database in chunks of ``CHUNK`` responses and streamed, never held all at
-  once. A named round's rows carry their unit and time: only the users of
+  rows of "other groups", where the items asked would name the group; ``source`` says web,
+  paper or meeting. A named round's rows carry their unit and time: only the users of
   ``survey.permissions.may_take_identified_answers`` get them. An anonymous round's rows carry
   neither (its responses keep none), only the day, and a respondent group with fewer than
   ``MIN_GROUP_UNITS`` units invited is reported as "other groups" (``merged_groups``).
+- The raw rows are read in chunks of ``CHUNK`` responses (keyset paging by response id,
+  ``raw_chunks``) and streamed, never held all at once: memory stays flat at any size. A
+  chunk's rows are made in one pass over its answers (``RawLayout.rows``, with a ``RawPlan``
+  per group of the cells it was not asked), the hot loop of a million-response export. A round
+  of more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
+  (``survey.results.export_jobs``), with the rows written shown.
 - Every download of results is recorded in the audit log (``record_download``).
 - Every text cell passes through ``survey.spreadsheets.safe_cell``, so no comment becomes a
   formula in Excel, LibreOffice or Sheets; the workbook also drops the control characters the
@@ -27,6 +32,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +41,7 @@ from flask import Response as HttpResponse
 from flask import abort, stream_with_context
 from flask_babel import force_locale
 from openpyxl.styles import PatternFill
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from questionnaires import QUESTION_TYPES, conditions
 from questionnaires.model import Questionnaire
@@ -48,7 +54,7 @@ from survey.questionnaire_store import to_model
 from survey.results.frames import plain_rows
 from survey.results.other_groups import OTHER_GROUPS, merged_groups
 from survey.results.tables import RoundResults, round_results
-from survey.spreadsheets import safe_cell
+from survey.spreadsheets import safe_cell, safe_text
 
 CHUNK = 2000
 # The raw export's cell of a question the respondent was not asked (audience or condition),
@@ -115,6 +121,17 @@ FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 @dataclass(frozen=True)
+class RawPlan:
+    """How a response's answers become its cells: the index of each question's cell (and of
+    its comment's) among the answer cells, for the questions it was asked, and the cells it
+    starts from (``NOT_ASKED`` in those of the questions it was not asked, else empty)."""
+
+    cells: tuple[Any, ...]
+    values: dict[str, int]
+    comments: dict[str, int]
+
+
+@dataclass(frozen=True)
 class RawLayout:
     """The columns of the raw export: response facts, then per question its answer (and
     ``<code>_comment`` for a question that asks for a comment). ``merged`` are the group codes
@@ -129,18 +146,15 @@ class RawLayout:
     # The questionnaire, to tell which questions a response was asked (None: all of them).
     definition: Questionnaire | None = field(default=None, compare=False)
     _asked: dict = field(default_factory=dict, compare=False, repr=False)
+    _plans: dict = field(default_factory=dict, compare=False, repr=False)
 
     def asked(self, group: str, answers: dict[str, tuple]) -> frozenset[str] | None:
-        """The codes of the questions a response of `group` with `answers` (as read by
-        ``_answers_by_response``) was asked, or None for every question: its group's items,
+        """The codes of the questions a response of `group` with `answers` (question code:
+        (value or text, comment)) was asked, or None for every question: its group's items,
         less those its answers hid by their conditions (questionnaires.conditions)."""
         if self.definition is None:
             return None
-        if group not in self._asked:
-            seen = self.definition.for_group(group)
-            every = len(seen.questions()) == len(self.definition.questions())
-            self._asked[group] = (seen, every and not conditions.has_conditions(seen))
-        seen, everything = self._asked[group]
+        seen, everything = self._seen(group)
         if everything:
             return None
         values = {}
@@ -150,6 +164,47 @@ class RawLayout:
                 value = tuple(str(value).split(","))  # stored as "a,b" (survey.responses)
             values[q.code] = value
         return conditions.shown(seen, values)
+
+    def _seen(self, group: str) -> tuple[Questionnaire, bool]:
+        if group not in self._asked:
+            seen = self.definition.for_group(group)
+            every = len(seen.questions()) == len(self.definition.questions())
+            self._asked[group] = (seen, every and not conditions.has_conditions(seen))
+        return self._asked[group]
+
+    def plan(self, group: str) -> RawPlan | None:
+        """The plan of every response of `group` (a merged group's: all questions), or None
+        when what a response was asked depends on its answers (conditions): ``plan_for``."""
+        if group not in self._plans:
+            if group in self.merged or self.definition is None:
+                self._plans[group] = self.plan_for(None)
+            else:
+                seen, everything = self._seen(group)
+                if everything:
+                    self._plans[group] = self.plan_for(None)
+                elif conditions.has_conditions(seen):
+                    self._plans[group] = None
+                else:  # its audience's items, whatever it answered
+                    self._plans[group] = self.plan_for(conditions.shown(seen, {}))
+        return self._plans[group]
+
+    def plan_for(self, asked: frozenset[str] | None) -> RawPlan:
+        """The plan of a response asked `asked` (None: every question)."""
+        key = ("asked", asked)
+        if key not in self._plans:
+            cells: list[Any] = []
+            values, comments = {}, {}
+            for code in self.questions:
+                mark = NOT_ASKED if asked is not None and code not in asked else None
+                if mark is None:
+                    values[code] = len(cells)
+                cells.append(mark)
+                if code in self.comments:
+                    if mark is None:
+                        comments[code] = len(cells)
+                    cells.append(mark)
+            self._plans[key] = RawPlan(tuple(cells), values, comments)
+        return self._plans[key]
 
     @property
     def header(self) -> list[str]:
@@ -162,6 +217,49 @@ class RawLayout:
             if code in self.comments:
                 answers.append(f"{code}_comment")
         return facts + answers
+
+    def rows(self, responses: list[tuple], answers: list[tuple]) -> list[list[Any]]:
+        """The rows of `responses` (id, submitted, source, group code, unit code; in id order)
+        from `answers` (response id, question code, value, text, comment; in response id
+        order, as ``_answers_of`` reads them). Text cells are already ``safe_text``: the hot
+        loop of exports of millions of answers, so it walks both lists once, side by side."""
+        rows = []
+        position, count = 0, len(answers)
+        for rid, submitted, source, group, unit in responses:
+            while position < count and answers[position][0] < rid:
+                position += 1
+            first = position
+            while position < count and answers[position][0] == rid:
+                position += 1
+            plan = self.plan(group)
+            if plan is None:
+                given = {
+                    a[1]: (a[2] if a[2] is not None else a[3], a[4])
+                    for a in answers[first:position]
+                }
+                plan = self.plan_for(self.asked(group, given))
+            cells = list(plan.cells)
+            values, comments = plan.values, plan.comments
+            for _rid, code, value, text, comment in answers[first:position]:
+                index = values.get(code)
+                if index is None:
+                    continue  # a question it was not asked, or a note
+                if value is None and text is not None:
+                    value = safe_text(text)
+                cells[index] = value
+                if comment is not None and code in comments:
+                    cells[comments[code]] = safe_text(comment)
+            if group in self.merged:
+                group = self.other_groups  # the items asked would name it: all are kept
+            if isinstance(submitted, str):  # SQLite's text, as plain_rows reads it
+                submitted = datetime.fromisoformat(submitted)
+            when = submitted.date() if self.days_only else submitted.replace(microsecond=0)
+            facts = [rid, when, safe_text(source), safe_text(group)]
+            if self.with_unit:
+                facts.append(None if unit is None else safe_text(unit))
+            facts.extend(cells)
+            rows.append(facts)
+        return rows
 
 
 def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
@@ -189,12 +287,14 @@ def unnamed_groups(round_: Round) -> frozenset[str]:
     return merged_groups(round_) | frozenset(round_results(round_).small_groups())
 
 
-def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
-    """One list per response, in response id order, matching ``layout.header``; read in chunks
-    of ``CHUNK`` responses (keyset paging, so each chunk is one indexed range)."""
+def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
+    """The rows of ``raw_rows``, a list per ``CHUNK`` responses: each chunk is two queries
+    (keyset paging by response id, so each is one indexed range) made when the chunk is
+    asked for, so that no more than one chunk is ever held, whatever the round's size."""
     last = 0
     while True:
-        responses = db.session.execute(
+        # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
+        responses = plain_rows(
             select(
                 Response.id, Response.submitted_at, Response.source, RespondentGroup.code, Unit.code
             )
@@ -203,54 +303,42 @@ def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
             .where(Response.round_id == round_.id, Response.id > last)
             .order_by(Response.id)
             .limit(CHUNK)
-        ).all()
+        )
         if not responses:
             return
-        answers = _answers_by_response(responses[0][0], responses[-1][0], round_.id)
-        for rid, submitted, source, group, unit in responses:
-            when = submitted.date() if layout.days_only else submitted.replace(microsecond=0)
-            given = answers.get(rid, {})
-            asked = layout.asked(group, given)
-            if group in layout.merged:
-                # Which items it was not asked would tell the group "other groups" hides.
-                group, asked = layout.other_groups, None
-            facts = [rid, when, source, group] + ([unit] if layout.with_unit else [])
-            yield facts + _answer_cells(given, layout, asked)
+        yield layout.rows(responses, _answers_of(responses[0][0], responses[-1][0], round_.id))
         last = responses[-1][0]
 
 
-def _answers_by_response(first: int, last: int, round_id: int) -> dict[int, dict[str, tuple]]:
-    rows = plain_rows(
+def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
+    """One list per response, in response id order, matching ``layout.header``; read in chunks
+    of ``CHUNK`` responses (``raw_chunks``). Text cells are ``safe_text`` already."""
+    for chunk in raw_chunks(round_, layout):
+        yield from chunk
+
+
+def _answers_of(first: int, last: int, round_id: int) -> list[tuple]:
+    """The answers of the round's responses from id `first` to `last`, in response id order
+    (the unique index on response and question holds them so: no sort)."""
+    return plain_rows(
         select(Answer.response_id, Answer.question_code, Answer.value, Answer.text, Answer.comment)
         .join(Response, Answer.response_id == Response.id)
         .where(Response.round_id == round_id, Answer.response_id.between(first, last))
+        .order_by(Answer.response_id)
     )
-    found: dict[int, dict[str, tuple]] = {}
-    for rid, code, value, text, comment in rows:
-        found.setdefault(rid, {})[code] = (value if value is not None else text, comment)
-    return found
 
 
-def _answer_cells(
-    answers: dict[str, tuple], layout: RawLayout, asked: frozenset[str] | None = None
-) -> list[Any]:
-    cells: list[Any] = []
-    for code in layout.questions:
-        if asked is not None and code not in asked:
-            cells.append(NOT_ASKED)
-            if code in layout.comments:
-                cells.append(NOT_ASKED)
-            continue
-        value, comment = answers.get(code, (None, None))
-        cells.append(value)
-        if code in layout.comments:
-            cells.append(comment)
-    return cells
+def raw_count(round_: Round) -> int:
+    """How many rows the raw export of the round has (its responses)."""
+    return db.session.scalar(select(func.count(Response.id)).where(Response.round_id == round_.id))
 
 
-def answers_csv(round_: Round, lang: str = "zh") -> Iterator[str]:
+def answers_csv(
+    round_: Round, lang: str = "zh", progress: Callable[[int, int], None] | None = None
+) -> Iterator[str]:
     """The raw export as CSV text chunks: a UTF-8 byte-order mark (so Excel reads Chinese),
-    the header, then a chunk per ``CHUNK`` responses."""
+    the header, then a chunk per ``CHUNK`` responses. ``progress(rows, total)`` is told the
+    rows written after each chunk (a background build's progress)."""
     # A streamed body runs after the view's session has ended: load the round afresh.
     round_ = db.session.get(Round, round_.id)
     layout = raw_layout(round_, lang)
@@ -258,11 +346,15 @@ def answers_csv(round_: Round, lang: str = "zh") -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(layout.header)
     yield "\ufeff" + _drain(buffer)
-    for count, row in enumerate(raw_rows(round_, layout), start=1):
-        writer.writerow([_csv_cell(value) for value in row])
-        if count % CHUNK == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
+    total = raw_count(round_) if progress else 0
+    written = 0
+    # csv writes None as an empty cell, a datetime as str() does: the cells go as they are.
+    for chunk in raw_chunks(round_, layout):
+        writer.writerows(chunk)
+        yield _drain(buffer)
+        written += len(chunk)
+        if progress:
+            progress(written, total)
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -1,6 +1,7 @@
 """Everything of a round's results as one Excel workbook.
 
-The workbook is written in openpyxl's write-only mode to a file in the round's cache folder
+The workbook is written in openpyxl's write-only mode, but for the rows of its Raw data sheet,
+written as XML text a chunk of responses at a time (``survey.results.raw_sheet``), to a file in the round's cache folder
 (``survey.results.file_cache``), once per data version, language and variant (with or without
 the raw answers; an anonymous round's groups reported as "other groups"), and sent from there.
 Text cells pass through ``survey.spreadsheets.safe_cell`` and lose the control characters the
@@ -10,7 +11,10 @@ xlsx format cannot hold.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +32,17 @@ from survey.formatting import plain_value
 from survey.models import Round, utcnow
 from survey.questionnaire_store import to_model
 from survey.responses import SOURCE_NAMES
-from survey.results import file_cache
+from survey.results import file_cache, raw_sheet
 from survey.results.exports import (
     COUNTS,
     DECIMALS,
     HEADER_FILL,
     PERCENT,
+    RawLayout,
     download_name,
+    raw_chunks,
+    raw_count,
     raw_layout,
-    raw_rows,
     summary_tables,
     unnamed_groups,
 )
@@ -83,9 +89,11 @@ def write_workbook(
     path: Path,
     raw: bool = True,
     progress: Callable[[float], None] | None = None,
+    rows: Callable[[int, int], None] | None = None,
 ) -> None:
     """Write the workbook: Summary, one sheet per summary table, Questions, Raw data (when
-    ``raw``). ``progress(share)`` is told the share of the sheets written so far (0 to 1)."""
+    ``raw``). ``progress(share)`` is told the share of the work done so far (0 to 1), and
+    ``rows(written, total)`` the raw answers' rows written after each chunk of them."""
     book = Workbook(write_only=True)
     told = progress or (lambda share: None)
     with force_locale(lang):
@@ -97,11 +105,31 @@ def write_workbook(
             _table_sheet(book, SHEET_TITLES.get(name, name), table)
         told((sheets - 2 - (2 if raw else 0)) / sheets)
         _questions_sheet(book, round_, lang)
-        if raw:
-            told((sheets - 2) / sheets)
-            _raw_sheet(book, round_, lang)
+        layout = _raw_sheet(book, round_, lang) if raw else None
+    if layout is None:
+        book.save(path)
         told(1.0)
-    book.save(path)
+        return
+    begun = (sheets - 2) / sheets
+    told(begun)
+    total = raw_count(round_)
+
+    def written(count: int) -> None:
+        if rows:
+            rows(count, total)
+        told(begun + (1 - begun) * count / max(total, 1))
+
+    # openpyxl writes the workbook with a placeholder row in Raw data; raw_sheet writes the
+    # rows in its place (its module says why), a chunk of responses at a time.
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".draft-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        book.save(draft)
+        chunks = raw_chunks(round_, layout)
+        raw_sheet.splice(Path(draft), path, chunks, len(layout.header), written)
+    finally:
+        os.unlink(draft)
+    told(1.0)
 
 
 SHEET_TITLES = {
@@ -229,7 +257,8 @@ def _questions_sheet(book: Workbook, round_: Round, lang: str) -> None:
         )
 
 
-def _raw_sheet(book: Workbook, round_: Round, lang: str) -> None:
+def _raw_sheet(book: Workbook, round_: Round, lang: str) -> RawLayout:
+    """The Raw data sheet's header and placeholder row (``raw_sheet.splice`` writes the rows)."""
     sheet = book.create_sheet(_("Raw data")[:31])
     layout = raw_layout(round_, lang)
     _widths(
@@ -239,7 +268,5 @@ def _raw_sheet(book: Workbook, round_: Round, lang: str) -> None:
     sheet.freeze_panes = "B2"
     sheet.append(_header(sheet, layout.header))
     date_format = "yyyy-mm-dd" if layout.days_only else "yyyy-mm-dd hh:mm:ss"
-    for row in raw_rows(round_, layout):
-        # Plain values (no style object per cell): two million cells stay fast.
-        row[1] = _cell(sheet, row[1], date_format)
-        sheet.append([_excel_text(v) if isinstance(v, str) else v for v in row])
+    sheet.append(raw_sheet.placeholder(_cell(sheet, datetime(2004, 1, 1), date_format)))
+    return layout

@@ -103,3 +103,16 @@ def test_an_unmounted_shared_folder_is_never_made(app, tmp_path):
     with pytest.raises(FileNotFoundError, match="mounted"):
         storage.put("attachments/x", b"x")
     assert not Path(tmp_path / "not-mounted").exists()
+
+
+def test_a_file_is_stored_from_a_path_and_read_as_a_stream(backend, tmp_path, monkeypatch):
+    monkeypatch.setattr(storage, "COPY_CHUNK", 4)  # several pieces
+    source = tmp_path / "export.csv"
+    source.write_bytes(b"response_id,overall\n1,5\n2,4\n")
+    storage.put_file("exports/round-1/1-abc.csv", source)
+    db.session.commit()
+    with storage.open_file("exports/round-1/1-abc.csv") as stream:
+        assert stream.read() == source.read_bytes()
+    assert storage.get("exports/round-1/1-abc.csv") == source.read_bytes()
+    with pytest.raises(storage.Missing):
+        storage.open_file("exports/round-1/none.csv")

@@ -1,0 +1,281 @@
+"""Benchmark of the round's downloads at any size: the raw answers CSV, the Excel workbook and
+the PDF report, each in a process of its own (so that its peak memory is its own).
+
+Builds a round of ``--responses`` responses (about 23 answers each) with bulk inserts
+(bench/dataset.py), or reuses one built before (``--reuse FOLDER``: the folder a previous run
+kept with ``--keep``, or any folder dataset.build wrote), then per export:
+
+- raw answers CSV: the bytes the download sends, read to the end; MB/s of output;
+- Excel workbook: the results computed (cold, as a new round's first download: the results
+  cache's work, not the export's) and then the workbook written to a file, timed apart;
+- PDF report: the results computed, then the report.
+
+The peak memory of writing is measured from after the results (Linux's peak RSS is reset),
+so it is the export's own; the results' peak is on their row.
+
+Each row carries the seconds, the target, the output's size, microseconds per answer (flat or
+falling from 10,000 to 1,000,000 responses is the target) and the process's peak RSS beside
+what it held before the export began. Prints figures; asserts nothing.
+Targets (2 cores): CSV >= 50 MB/s at 1,000,000 responses; the workbook of 100,000 responses
+<= 5 s; peak memory of any export <= 300 MB at 1,000,000 responses.
+
+    .venv/bin/python bench/export_bench.py [--responses N] [--previous N] [--json]
+        [--reuse FOLDER] [--keep FOLDER] [--only csv,xlsx,pdf] [--profile KIND]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import dataset
+
+# bench/run.py runs it at each scale on each database (BENCH_DATABASE_URL: PostgreSQL).
+BENCH_RUNS = "per scale and database"
+TARGET_CSV_MB_PER_S = 50.0
+TARGET_XLSX_SECONDS = 5.0  # at 100,000 responses
+TARGET_PEAK_MB = 300.0  # at 1,000,000 responses
+KINDS = ("csv", "xlsx", "pdf")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_mb() -> float:
+    """The process's peak RSS since ``reset_peak`` (VmHWM), else since it began."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return rss_mb()
+
+
+def reset_peak() -> None:
+    """Start the peak RSS afresh (Linux: 5 to clear_refs), so that the export's peak is not
+    the results computation's before it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def current_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+# --- one export, in a process of its own -------------------------------------------------
+
+
+def child(kind: str, folder: Path, profile: bool) -> dict:
+    """Time one export of the folder's current round; the figures as a dict."""
+    from sqlalchemy import func, select
+
+    from survey.cli import demo
+    from survey.extensions import db
+    from survey.models import Answer, Response, Round
+
+    app = dataset.make_app(folder)
+    with app.test_request_context("/?lang=zh"):
+        round_ = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))
+        answers = db.session.scalar(
+            select(func.count(Answer.id))
+            .join(Response, Answer.response_id == Response.id)
+            .where(Response.round_id == round_.id)
+        )
+        from survey.results import file_cache
+
+        file_cache.clear(round_.id)  # charts drawn afresh: a cold report, whatever ran before
+        results_seconds = _results(round_) if kind != "csv" else None
+        results_peak = peak_mb()
+        reset_peak()
+        before = current_mb()
+        cpu = time.process_time()
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        figures = EXPORTS[kind](round_)
+        figures["cpu_seconds"] = round(time.process_time() - cpu, 3)
+        if profiler:
+            profiler.disable()
+            path = Path(tempfile.gettempdir()) / f"export-bench-{kind}.prof"
+            profiler.dump_stats(path)
+            figures["profile"] = str(path)
+    figures.update(
+        answers=answers,
+        base_mb=round(before),
+        peak_mb=round(peak_mb()),
+        results_seconds=results_seconds,
+        results_peak_mb=round(results_peak),
+    )
+    return figures
+
+
+def _csv(round_) -> dict:
+    from survey.results import exports
+
+    start = time.perf_counter()
+    size = 0
+    for chunk in exports.answers_csv(round_, "zh"):
+        size += len(chunk.encode("utf-8"))
+    return {"seconds": time.perf_counter() - start, "bytes": size}
+
+
+def _results(round_) -> float:
+    from survey.results import round_results
+
+    start = time.perf_counter()
+    round_results(round_)
+    return time.perf_counter() - start
+
+
+def _xlsx(round_) -> dict:
+    from survey.results import round_results, workbook
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "results.xlsx"
+        start = time.perf_counter()
+        workbook.write_workbook(round_, round_results(round_), "zh", path, raw=True)
+        seconds = time.perf_counter() - start
+        size = path.stat().st_size
+    return {"seconds": seconds, "bytes": size}
+
+
+def _pdf(round_) -> dict:
+    from survey.results import report
+
+    start = time.perf_counter()
+    data = report.build(round_, report.language("zh"))
+    return {"seconds": time.perf_counter() - start, "bytes": len(data)}
+
+
+EXPORTS = {"csv": _csv, "xlsx": _xlsx, "pdf": _pdf}
+
+
+# --- the parent: dataset, one process per export, the rows --------------------------------
+
+
+def run_child(kind: str, folder: Path, profile: bool) -> dict:
+    command = [sys.executable, __file__, "--child", kind, "--reuse", str(folder)]
+    done = subprocess.run(
+        command + (["--profile", kind] if profile else []),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    rows: list[dict] = []
+    responses = args.responses
+
+    def row(step: str, seconds: float | None, target: float | None = None, **extra) -> None:
+        seconds = None if seconds is None else round(seconds, 4)
+        rows.append(
+            {"benchmark": "exports", "step": step, "seconds": seconds, "target": target, **extra}
+        )
+
+    with tempfile.TemporaryDirectory(prefix="survey-export-bench-") as scratch:
+        folder = Path(args.reuse or args.keep or scratch)
+        if not args.reuse:
+            folder.mkdir(parents=True, exist_ok=True)
+            data = dataset.build(folder, responses, args.previous)
+            data.app = None
+            row(f"build {responses:,} + {args.previous:,} responses", data.seconds)
+        for kind in args.only.split(","):
+            got = run_child(kind, folder, args.profile == kind)
+            if "error" in got:
+                row(f"{kind}: FAILED", None, error=got["error"])
+                continue
+            seconds, size, answers = got["seconds"], got["bytes"], got["answers"]
+            # CPU seconds beside the wall clock's: the machine is shared with other work.
+            memory = {
+                "peak_mb": got["peak_mb"],
+                "base_mb": got["base_mb"],
+                "cpu_seconds": got["cpu_seconds"],
+            }
+            per_answer = {
+                "us_per_answer": round(seconds / max(answers, 1) * 1e6, 3),
+                "cpu_us_per_answer": round(got["cpu_seconds"] / max(answers, 1) * 1e6, 3),
+            }
+            if kind == "csv":
+                row(
+                    f"raw answers CSV, {responses:,} responses",
+                    seconds,
+                    size / 1e6 / TARGET_CSV_MB_PER_S,  # the seconds 50 MB/s would take
+                    bytes=size,
+                    mb_per_s=round(size / 1e6 / seconds, 1),
+                    mb_per_s_target=TARGET_CSV_MB_PER_S,
+                    **per_answer,
+                    **memory,
+                )
+            else:
+                name = {"xlsx": "Excel workbook", "pdf": "PDF report"}[kind]
+                target = TARGET_XLSX_SECONDS * responses / 100_000 if kind == "xlsx" else None
+                row(
+                    f"{name}: results (cold), {responses:,}",
+                    got["results_seconds"],
+                    peak_mb=got["results_peak_mb"],
+                )
+                row(
+                    f"{name}: writing, {responses:,} responses",
+                    seconds,
+                    target,
+                    bytes=size,
+                    **per_answer,
+                    **memory,
+                )
+            if got.get("profile"):
+                row(f"{kind}: profile in {got['profile']}", None)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--previous", type=int, default=10_000)
+    parser.add_argument("--reuse", help="a folder holding a dataset built before")
+    parser.add_argument("--keep", help="build the dataset into this folder and keep it")
+    parser.add_argument("--only", default=",".join(KINDS), help="csv,xlsx,pdf")
+    parser.add_argument("--profile", choices=KINDS, help="cProfile this export")
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, Path(args.reuse), args.profile == args.child)))
+        return
+    rows = measure(args)
+    if args.json:
+        print(json.dumps(rows))
+        return
+    print(f"{'step':<52} {'seconds':>9} {'target':>8}  notes")
+    for r in rows:
+        seconds = "" if r["seconds"] is None else f"{r['seconds']:.3f}"
+        target = "" if r["target"] is None else f"{r['target']:.3f}"
+        keys = (
+            "bytes", "mb_per_s", "us_per_answer", "cpu_us_per_answer", "cpu_seconds",
+            "peak_mb", "base_mb", "error",
+        )  # fmt: skip
+        notes = ", ".join(f"{k} {v}" for k, v in r.items() if k in keys)
+        print(f"{r['step']:<52} {seconds:>9} {target:>8}  {notes}")
+
+
+if __name__ == "__main__":
+    main()

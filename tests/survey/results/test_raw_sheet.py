@@ -1,0 +1,84 @@
+"""The workbook's Raw data sheet, written as XML text: the same cells openpyxl wrote before,
+whatever the text holds, and its rows read a chunk at a time."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import Answer, Response
+from survey.results import exports, raw_sheet, round_results, workbook
+from tests.survey.review.data import AUDIENCE, audience_round
+
+AWKWARD = "  <b>R&D</b> \x07bell\x1b and 'quotes' \"too\"  "
+
+
+def _reference_rows(round_, lang: str) -> list[tuple]:
+    """The Raw data sheet as openpyxl's write-only mode wrote it before, read back."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Raw data")
+    layout = exports.raw_layout(round_, lang)
+    sheet.append(layout.header)
+    date_format = "yyyy-mm-dd" if layout.days_only else "yyyy-mm-dd hh:mm:ss"
+    for row in exports.raw_rows(round_, layout):
+        date = WriteOnlyCell(sheet, value=row[1])
+        date.number_format = date_format
+        row[1] = date
+        sheet.append([workbook._excel_text(v) if isinstance(v, str) else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return list(load_workbook(buffer)["Raw data"].iter_rows(values_only=True))
+
+
+def _written_rows(app, round_, lang: str, tmp_path) -> list[tuple]:
+    path = tmp_path / "book.xlsx"
+    with app.test_request_context():
+        workbook.write_workbook(round_, round_results(round_), lang, path)
+    return list(load_workbook(path)["Raw data"].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_the_raw_sheet_holds_the_cells_openpyxl_wrote(
+    app, known_round, make_round, tmp_path, anonymous
+):
+    round_ = (
+        audience_round(make_round, audience={**AUDIENCE, "congress": 1}, anonymity_threshold=2)
+        if anonymous
+        else known_round
+    )
+    first = db.session.scalar(select(Answer).join(Response).where(Response.round_id == round_.id))
+    first.comment = AWKWARD
+    db.session.commit()
+    with app.test_request_context():
+        expected = _reference_rows(round_, "en")
+    written = _written_rows(app, round_, "en", tmp_path)
+    assert written[1:] == expected[1:] and written[0] == tuple(expected[0])
+    assert any("<b>R&D</b>" in str(cell) for row in written for cell in row)
+
+
+def test_the_rows_are_written_a_chunk_at_a_time_with_their_count(
+    app, known_round, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(exports, "CHUNK", 4)
+    told = []
+    with app.test_request_context():
+        workbook.write_workbook(
+            known_round, round_results(known_round), "en", tmp_path / "b.xlsx",
+            rows=lambda n, total: told.append((n, total)),
+        )  # fmt: skip
+    assert told == [(4, 10), (8, 10), (10, 10)]
+    assert load_workbook(tmp_path / "b.xlsx")["Raw data"].max_row == 11
+
+
+def test_text_cells_are_escaped_and_keep_their_spaces():
+    xml = raw_sheet.rows_xml([[1, " a<b ", None, "x&y"]], 2, ["A", "B", "C", "D"], "1")
+    assert xml == (
+        '<row r="2"><c r="A2"><v>1</v></c>'
+        '<c r="B2" t="inlineStr"><is><t xml:space="preserve"> a&lt;b </t></is></c>'
+        '<c r="D2" t="inlineStr"><is><t>x&amp;y</t></is></c></row>'
+    )
