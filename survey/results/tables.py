@@ -233,7 +233,11 @@ def _tally(round_: Round, version: tuple[int, int]) -> tally.Tally:
         if grown is not None:
             saved = kept[1]
             if snapshots.due(grown, saved):
-                snapshots.refresh(round_.id)  # in the background worker
+                if snapshots.due(grown, kept[0].responses):
+                    # This request read that many responses itself: saving them costs less.
+                    snapshots.save_later(grown)
+                else:
+                    snapshots.refresh(round_.id)  # in the background worker
                 saved = grown.responses  # asked for: not again for every request
             TALLIES.put(round_.id, (grown, saved))
             return grown

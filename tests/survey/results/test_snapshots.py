@@ -139,3 +139,21 @@ def test_saving_gives_up_soon_when_the_database_stays_locked(answered, app):
     with db.engine.connect() as connection:
         timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     assert timeout > 0
+
+
+def test_a_request_that_read_many_responses_saves_them_itself(answered, monkeypatch):
+    # Without a worker running, a snapshot far behind would otherwise be read past on every
+    # start; the request that has just read the responses since saves the grown tally.
+    round_, add = answered
+    round_results(round_)
+    db.session.commit()
+    monkeypatch.setattr(snapshots, "LAG", 2)
+    asked = []
+    monkeypatch.setattr(snapshots, "refresh", lambda round_id: asked.append(round_id))
+    clear_cache()
+    add()
+    add()
+    round_results(round_)  # a fresh process: the snapshot, then the two responses since
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(TallySnapshot, round_.id).responses == 14 and asked == []
