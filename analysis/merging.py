@@ -69,10 +69,51 @@ def merge_counts(base: RatingCounts, delta: RatingCounts) -> RatingCounts | None
         item_ratings=item_ratings,
         item_satisfied_from=item_satisfied_from,
         response_pattern=response_pattern,
-        response_ids=np.concatenate([base.response_ids, delta.response_ids]),
+        response_ids=_appended(base, "response_ids", base.response_ids, delta.response_ids),
     )
+    merged._clusters[GROWTH] = base._clusters.get(GROWTH, {})
     _carry_sums(base, delta, merged, items)
     return merged
+
+
+# The buffers behind the per-response arrays of merged counts (kept in ``_clusters``): each
+# array is a view of the first columns of a buffer with room to spare, so that a merge writes
+# the new responses' columns after them instead of copying a million columns each time.
+GROWTH = "growth"
+
+
+def _is_start_of(array: np.ndarray, buffer: np.ndarray) -> bool:
+    """Whether ``array`` is the view ``buffer[..., :n]``."""
+    return (
+        array.__array_interface__["data"][0] == buffer.__array_interface__["data"][0]
+        and array.strides == buffer.strides
+    )
+
+
+def _appended(base: RatingCounts, name: str, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``old`` and ``new`` side by side (along the last axis) as a view of a buffer kept for
+    ``name``: appended in place when ``old`` is the buffer's filled part (no other merge has
+    appended to it since), else copied into a new buffer twice the size."""
+    growth = base._clusters.setdefault(GROWTH, {})
+    width = old.shape[-1] + new.shape[-1]
+    kept = growth.get(name)
+    dtype = np.result_type(old.dtype, new.dtype)
+    if (
+        kept is not None
+        and kept["filled"] == old.shape[-1]
+        and kept["buffer"].shape[:-1] == old.shape[:-1] == new.shape[:-1]
+        and kept["buffer"].shape[-1] >= width
+        and kept["buffer"].dtype == dtype
+        and _is_start_of(old, kept["buffer"])
+    ):
+        buffer = kept["buffer"]
+    else:
+        buffer = np.zeros((*old.shape[:-1], max(2 * width, 1024)), dtype=dtype)
+        buffer[..., : old.shape[-1]] = old
+        kept = growth[name] = {"buffer": buffer}
+    buffer[..., old.shape[-1] : width] = new
+    kept["filled"] = width
+    return buffer[..., :width]
 
 
 def _union(first: pd.Series, second: pd.Series) -> pd.Index:
@@ -155,10 +196,16 @@ def _merged_patterns(
         inverse, weights=np.concatenate(weights), minlength=len(distinct)
     ).astype("int64")
     n_base = len(widened[0])
-    response_pattern = np.concatenate(
-        [inverse[:n_base].take(of_response[0]), inverse[n_base:].take(of_response[1])]
+    old_codes = inverse[:n_base]
+    if np.array_equal(old_codes, np.arange(n_base)):
+        # The base's patterns kept their numbers (the usual case): its responses' too.
+        kept = of_response[0].astype("int64", copy=False)
+    else:
+        kept = old_codes.take(of_response[0])
+    response_pattern = _appended(
+        base, "response_pattern", kept, inverse[n_base:].take(of_response[1]).astype("int64")
     )
-    return np.ascontiguousarray(distinct), pattern_counts, response_pattern.astype("int64")
+    return np.ascontiguousarray(distinct), pattern_counts, response_pattern
 
 
 def _items(cells: pd.DataFrame) -> list[tuple]:
@@ -171,27 +218,26 @@ def _items(cells: pd.DataFrame) -> list[tuple]:
 def _merged_ratings(
     base: RatingCounts, delta: RatingCounts, items: list[tuple], points: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The item x response ratings of both, over the merged items; the base's columns are
+    appended to in place when its items and codes are unchanged (``_appended``)."""
     at = {item: i for i, item in enumerate(items)}
-    width = base.item_ratings.shape[1] + delta.item_ratings.shape[1]
     dtype = np.result_type(base.item_ratings.dtype, delta.item_ratings.dtype)
     if len(points) + 1 > np.iinfo(dtype).max:
         dtype = np.int32
-    ratings = np.zeros((len(items), width), dtype=dtype)
-    satisfied_from = np.zeros(len(items), dtype="int64")
-    start = 0
+    blocks, satisfied_from = [], np.zeros(len(items), dtype="int64")
     for counts in (base, delta):
         rows = [at[item] for item in _items(counts.cells)]
         part = counts.item_ratings
-        stop = start + part.shape[1]
         shift = counts.points[0] - points[0]
-        block = part.astype(dtype)
-        if shift:
-            # Code c stands for points[0] + c - 1: the same value has a higher code now.
-            block = np.where(block > 0, block + shift, 0).astype(dtype)
-        ratings[rows, start:stop] = block
+        if rows == list(range(len(items))) and not shift and part.dtype == dtype:
+            block = part  # already over the merged items, with the same codes
+        else:
+            block = np.zeros((len(items), part.shape[1]), dtype=dtype)
+            # Code c stands for points[0] + c - 1: the same value may have a higher code now.
+            block[rows] = np.where(part > 0, part + shift, 0) if shift else part
+        blocks.append(block)
         satisfied_from[rows] = counts.item_satisfied_from  # the delta's, where it has the item
-        start = stop
-    return ratings, satisfied_from
+    return _appended(base, "item_ratings", *blocks), satisfied_from
 
 
 def _merged_comment_parts(base: RatingCounts, delta: RatingCounts) -> tuple[pd.DataFrame, ...]:

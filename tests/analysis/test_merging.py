@@ -151,3 +151,36 @@ def test_a_random_group_is_fixed_by_the_response_id():
     share = np.bincount(groups, minlength=drivers.MAX_CLUSTERS) / len(ids)
     assert share.min() > 0.6 / drivers.MAX_CLUSTERS  # every group gets its share
     assert share.max() < 1.4 / drivers.MAX_CLUSTERS
+
+
+def test_merging_twice_from_the_same_counts_keeps_both_results_apart():
+    # The per-response arrays grow in place in a buffer with room to spare; a second merge from
+    # the same base must not write over the first merge's new columns.
+    rows = generated_rows(301, seed=9)
+    responses = sorted({row["response_id"] for row in rows})  # the last is held back
+
+    def counts_of(ids):
+        ids = set(ids)
+        return analysis.rating_counts(
+            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
+        )
+
+    base = merge_counts(counts_of(responses[:200]), counts_of(responses[200:250]))
+    a, b = counts_of(responses[250:275]), counts_of(responses[275:300])
+    first = merge_counts(base, a)
+    second = merge_counts(base, b)
+    grown = merge_counts(first, b)
+    ids = base.response_ids.copy()
+    np.testing.assert_array_equal(first.response_ids, [*ids, *a.response_ids])
+    np.testing.assert_array_equal(second.response_ids, [*ids, *b.response_ids])
+    np.testing.assert_array_equal(grown.response_ids, [*ids, *a.response_ids, *b.response_ids])
+    np.testing.assert_array_equal(grown.item_ratings[:, : first.item_ratings.shape[1]],
+                                  first.item_ratings)  # fmt: skip
+    whole = counts_of(responses[:300])
+    assert_frame_equal(tables(grown)["drivers"], tables(whole)["drivers"])
+    assert_frame_equal(
+        tables(first)["items"], tables(counts_of(responses[:275]))["items"], check_exact=True
+    )
+    # Growing by one more response writes into the same buffer: no copy of the whole round.
+    last = merge_counts(grown, counts_of(responses[300:]))
+    assert np.shares_memory(last.item_ratings, grown.item_ratings)
