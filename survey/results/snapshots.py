@@ -38,7 +38,7 @@ from survey.results.cache import data_versions
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 # A snapshot is refreshed once the round has this many more responses: a fresh process then
 # reads at most that many (and those since) besides the snapshot.
 LAG = 1000
@@ -271,9 +271,11 @@ def _put_frame(name: str, frame: pd.DataFrame, arrays: dict) -> dict:
             arrays[at] = series.to_numpy()
             columns.append({"name": column, "kind": "number"})
         else:
-            values = [None if pd.isna(v) else str(v) for v in series.tolist()]
-            columns.append({"name": column, "kind": "text", "values": values,
-                            "dtype": str(series.dtype)})  # fmt: skip
+            # Dictionary-encoded: the distinct texts once, a code per row (-1: missing).
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            arrays[at] = codes.astype(np.int32)
+            columns.append({"name": column, "kind": "text",
+                            "values": [str(v) for v in uniques], "dtype": str(series.dtype)})  # fmt: skip
     return {"prefix": name, "columns": columns, "rows": len(frame)}
 
 
@@ -288,7 +290,8 @@ def _get_frame(spec: dict, arrays: dict) -> pd.DataFrame:
         elif column["kind"] == "number":
             data[column["name"]] = arrays[at]
         else:
-            data[column["name"]] = pd.Series(column["values"], dtype="object").astype(
+            texts = np.array([*column["values"], None], dtype=object)
+            data[column["name"]] = pd.Series(texts.take(arrays[at]), dtype="object").astype(
                 column["dtype"]
             )
     frame = pd.DataFrame(data)
