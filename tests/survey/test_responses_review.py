@@ -45,6 +45,7 @@ def test_an_endpoint_subscribed_before_the_submit_writes_gets_its_event(
         return original(session, *args, **kwargs)
 
     monkeypatch.setattr(responses, "begin_write", another_request_subscribes_first)
+    db.session.commit()  # the respondent's request starts now
     response_id = responses.submit(invitation, {"overall": 4}, {}, "k-review-1", utcnow())
     assert response_id
     deliveries = db.session.scalars(select(WebhookDelivery)).all()
@@ -68,6 +69,7 @@ def test_control_an_endpoint_subscribed_earlier_gets_the_event(
                 created_by_id=admin.id, created_at=utcnow(),
             )
         )  # fmt: skip
+    db.session.commit()  # the respondent's request begins after the endpoint was committed
     responses.submit(invitation, {"overall": 4}, {}, "k-review-2", utcnow())
     deliveries = db.session.scalars(select(WebhookDelivery)).all()
     assert [d.event for d in deliveries] == ["response.submitted"]
