@@ -46,9 +46,9 @@ def merge_counts(base: RatingCounts, delta: RatingCounts) -> RatingCounts | None
         return base
     if not len(base.cells) and not base.respondents:
         return delta
-    points = tuple(
-        range(min(base.points[0], delta.points[0]), max(base.points[-1], delta.points[-1]) + 1)
-    )
+    # A side without any rating has the default points (1..5), which say nothing of the scale.
+    sides = [counts.points for counts in (base, delta) if len(counts.cells)] or [base.points]
+    points = tuple(range(min(p[0] for p in sides), max(p[-1] for p in sides) + 1))
     added = _added_cells(base, delta, points)
     if added is not None:
         cells, base_at, delta_at = added
@@ -137,6 +137,9 @@ def _added_cells(
     cell or a point is new (``_merged_cells`` then sorts them all again)."""
     if points != base.points:
         return None
+    for key in KEYS:  # a category the base has not seen (even without a cell) sorts anew
+        if not delta.cells[key].array.categories.isin(base.cells[key].array.categories).all():
+            return None
     at = base._clusters.get(CELL_ROWS)
     if at is None:
         at = base._clusters[CELL_ROWS] = {key: i for i, key in enumerate(_cell_keys(base.cells))}
@@ -314,7 +317,15 @@ def _carry_sums(base: RatingCounts, delta: RatingCounts, merged: RatingCounts, i
         if memo[0] == "moments":
             added = clusters.moments_by_key(delta, memo[1])
             merged._clusters[memo] = clusters.merge_moments(kept, added)
-        elif memo[0] == "drivers" and kept.hashed:
+        elif memo[0] == "drivers" and kept.hashed and base.points == merged.points:
+            # The joint counts are by code (value - points[0] + 1): both sides on the same
+            # points, or they would not line up.
+            if not len(delta.cells):
+                if kept.items == items:  # nothing rated: nothing to add
+                    merged._clusters[memo] = kept
+                continue
+            if delta.points != merged.points:
+                continue  # counted again when asked (rounds of several scales)
             added = drivers.driver_sums(delta, memo[1], hashed=True)
             sums = kept.merge(added, items)
             if sums is not None:

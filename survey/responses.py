@@ -202,7 +202,7 @@ def save_draft(
 def asks_first(wanted: Callable[[int], bool]) -> Callable[[_Listener], _Listener]:
     """Mark a listener of ``response_submitted`` with ``wanted(round_id)``, a read that says
     whether a submit in that round concerns it (webhooks: is an endpoint subscribed?). It is
-    asked while the submit still only reads, before the write lock is taken; a submit that
+    asked in the submit's write transaction before anything is written; a submit that
     concerns no listener sends nothing, so opens no savepoint and runs none of their
     statements (three of a submit's nine, and a tenth of its CPU on PostgreSQL). A listener
     without the mark is always told."""
@@ -285,10 +285,14 @@ def submit(
     # Prepared before the lock is taken: the less time it is held, the less submits queue.
     version_id = invitation.round.version_id
     rows = _answer_rows(question_ids or question_ids_of(version_id), answers, comments)
-    listeners = _listeners(invitation.round_id)
     # The write lock is taken here, not for the whole request: the form was read and checked
     # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
     connection = begin_write(db.session)
+    # Asked once the lock is held (and before anything is written): an endpoint subscribed
+    # while the respondent's request was reading is told of this response too.
+    listeners = _listeners(invitation.round_id)
+    if not db.session().in_transaction():  # a failed check ended it (PostgreSQL): begin again
+        connection = begin_write(db.session)
     round_ = connection.execute(_ROUND_SHARED, {"round_id": invitation.round_id}).one()
     _check_open(round_, now)
     if round_.version_id != version_id:  # never for an open round; cheap to be sure

@@ -28,6 +28,9 @@ CACHED_ROUNDS = 16
 # (PostgreSQL hands out ids before commit, so a lower id may commit after a higher one; SQLite
 # writes one transaction at a time, in id order.)
 SETTLE_SECONDS = 60.0
+# The settled count is checked against a count of the whole range this often: a submission
+# stalled for longer than SETTLE_SECONDS (a lost connection) would otherwise stay uncounted.
+RECHECK_SECONDS = 600.0
 
 
 @dataclass
@@ -39,6 +42,7 @@ class _Settled:
     count: int = 0
     candidate: int = 0
     seen_at: float = 0.0
+    checked_at: float = 0.0
 
 
 SETTLED: dict[int, _Settled] = {}
@@ -64,9 +68,16 @@ def data_versions(round_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
             known = SETTLED.setdefault(round_id, _Settled())
             if known.candidate and now - known.seen_at >= SETTLE_SECONDS:
                 if known.candidate > known.through:
+                    if not known.through:
+                        known.checked_at = now
                     known.count += _count(round_id, known.through, known.candidate)
                     known.through = known.candidate
                 known.candidate = 0
+            if known.through and now - known.checked_at >= RECHECK_SECONDS:
+                # A late commit found here changes the count; the round's tally then no
+                # longer adds up to it and is counted afresh (``tally.grow``).
+                known.count = _count(round_id, 0, known.through)
+                known.checked_at = now
             if not known.candidate and last > known.through:
                 known.candidate, known.seen_at = last, now
             through, settled = known.through, known.count

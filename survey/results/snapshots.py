@@ -59,7 +59,7 @@ def load(round_: Round) -> tally_module.Tally | None:
         return None
     try:
         return decode(row.data)
-    except (ValueError, KeyError, TypeError) as error:  # a damaged snapshot: count afresh
+    except Exception as error:  # any damage (truncated, not a zip): count afresh
         log.warning("tally snapshot of round %s unreadable: %s", round_.id, error)
         return None
 
@@ -123,8 +123,18 @@ def _short_waits(connection):
 PENDING = "survey.results.pending_snapshots"
 
 
+def savable(kept: tally_module.Tally) -> bool:
+    """Whether the tally can be saved: counts kept as pairs (rounds too large for a presence
+    matrix, ``analysis.counts.PRESENCE_LIMIT``) are not: such a round is counted afresh by
+    each new process."""
+    return kept.counts.patterns is not None and kept.counts.response_ids is not None
+
+
 def save_later(kept: tally_module.Tally) -> None:
     """``save`` once the session's current transaction ends (at once if none is open)."""
+    if not savable(kept):
+        log.info("tally of round %s kept as pairs: not saved", kept.round_id)
+        return
     session = db.session()
     if not session.in_transaction():
         save(kept)
@@ -138,7 +148,10 @@ def _save_pending(session: Session, transaction) -> None:
         return
     pending = session.info.pop(PENDING)
     for kept in pending.values():
-        save(kept)
+        try:
+            save(kept)
+        except Exception:  # a hook that raised would fail the caller's commit or close
+            log.exception("tally snapshot of round %s not saved", kept.round_id)
 
 
 @task()
@@ -151,7 +164,7 @@ def refresh(round_id: int) -> None:
     kept = load(round_)
     version = data_versions([round_.id])[round_.id]
     grown = tally_module.grow(kept, round_, version) if kept is not None else None
-    save_later(grown or tally_module.full(round_))
+    save_later(grown or tally_module.full(round_))  # (a tally kept as pairs is skipped)
 
 
 # --- encoding -------------------------------------------------------------------------------

@@ -193,8 +193,9 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
         repr(sorted((round_.thresholds or {}).items())),
         repr(sorted((round_.weights or {}).items())),
         round_.version_id,
-        # An earlier round's threshold decides which of its items are withheld.
-        tuple((r.id, r.name, r.anonymity_threshold) for r in earlier),
+        # An earlier round's threshold and its unnamed groups (an anonymous round's groups of
+        # one unit) decide which of its items are withheld.
+        tuple((r.id, r.name, r.anonymity_threshold, _counts_key(r)[1:]) for r in earlier),
         round_.name,
         # The workbook's and the report's cover list these: an edited round must not keep
         # serving the old dates, status or anonymity.
@@ -208,15 +209,25 @@ def _key(round_: Round, earlier: list[Round], versions: dict[int, tuple[int, int
     return (round_.id, versions[round_.id], tuple(versions[r.id] for r in earlier), settings)
 
 
+def _counts_key(round_: Round) -> tuple:
+    """What a round's published counts depend on besides its responses."""
+    return (
+        round_.id,
+        round_.anonymity_threshold,
+        round_.anonymous,
+        tuple(sorted(_unnamed(round_))),
+    )
+
+
 def _counts_of(round_: Round, version: tuple[int, int]) -> analysis.RatingCounts:
     """The round's published counts (``analysis.disclosure``: without withheld items)."""
-    cached = COUNTS.get((round_.id, version, round_.anonymity_threshold))
+    cached = COUNTS.get((version, *_counts_key(round_)))
     if cached is None:
         definition = to_model(round_.version)
         k = round_.anonymity_threshold
         counted = _tally(round_, version)
         cached = _published(counted, definition, k, _unnamed(round_))[1].counts
-        COUNTS.put((round_.id, version, round_.anonymity_threshold), cached)
+        COUNTS.put((version, *_counts_key(round_)), cached)
     return cached
 
 
@@ -257,7 +268,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     labels = {lang: labels_for(round_.version, lang, definition) for lang in LANGUAGES}
     _, disclosure, left_out = _published(counted, definition, k, _unnamed(round_))
     counts = disclosure.counts
-    COUNTS.put((round_.id, versions[round_.id], k), counts)
+    COUNTS.put((versions[round_.id], *_counts_key(round_)), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
     choices = counted.choices[~counted.choices["question"].isin(left_out)]
     return RoundResults(

@@ -34,7 +34,10 @@ def test_a_response_committed_after_its_id_settled_is_still_counted(
     clock[0] += cache.SETTLE_SECONDS + 1
     assert round_results(round_).responses == 4  # settled through top + 10
     _response_with_id(round_, group_id, top + 5)  # the late commit
-    clock[0] += 1
+    # Counting the whole round at every view to catch this is what the settled count avoids
+    # (0.15 s at a million on PostgreSQL): the settled range is counted again every
+    # RECHECK_SECONDS, and then the response shows, the tally counted afresh.
+    clock[0] += cache.RECHECK_SECONDS
     seen = round_results(round_).responses
     assert data_versions([round_.id])[round_.id][0] == 5
     clear_cache()

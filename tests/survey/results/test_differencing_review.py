@@ -15,6 +15,12 @@ from tests.survey.results.test_tally import some_answers
 pytestmark = pytest.mark.usefixtures("fresh_results_cache")
 
 
+# A known, open defect (issue 20's closing note, "Left alone"): results of an open round that
+# follow every response let two views be subtracted. Stepping by k responses is not enough
+# (a visible group's own row gives its part of the step), so the fix is a policy the team must
+# choose: figures of an open round for readers allowed the raw answers only, or shown once the
+# round closes. Strict: when it is fixed this test passes, and the mark must go.
+@pytest.mark.xfail(strict=True, reason="time-differencing of open rounds: a policy to choose")
 def test_one_hidden_groups_response_cannot_be_read_by_subtraction(make_round, answer):
     rng = np.random.default_rng(5)
     round_ = make_round(anonymity_threshold=3)
