@@ -9,9 +9,10 @@ request reads the cached tables.
 The package: ``frames`` (database rows to the answer frame), ``tally`` (a round's answers
 reduced to sums, grown by new responses), ``snapshots`` (tallies saved in the database for a
 fresh process), ``tables`` (``round_results``: every table of a round, computed once per data
-version from its tally), ``cache`` (the per-process caches and data versions), ``labels`` (display texts of codes), ``comments``, ``charts`` (the chart kinds
-of the review pages and the report), ``files`` (rendered charts and documents kept on disk),
-``exports`` and ``workbook`` (CSV and Excel), and ``report/`` (the PDF).
+version from its tally), ``cache`` (the per-process caches and data versions), ``labels``
+(display texts of codes), ``comments``, ``charts`` (the chart kinds of the review pages and the
+report), ``files`` (rendered charts and documents kept on disk), ``exports`` and ``workbook``
+(CSV and Excel), and ``report/`` (the PDF).
 """
 
 from survey.results.cache import clear_cache, data_versions
