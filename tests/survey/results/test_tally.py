@@ -6,6 +6,9 @@ answer, shows; and it must get there by reading only the new responses.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +35,21 @@ def assert_same_results(grown, fresh) -> None:
     assert grown.hidden_cells == fresh.hidden_cells
     assert grown.small_groups() == fresh.small_groups()
     assert_frame_equal(grown.disclosure.withheld, fresh.disclosure.withheld)
+
+
+@contextmanager
+def sent_statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def some_answers(rng) -> tuple[dict, dict]:
@@ -79,17 +97,8 @@ def test_growing_reads_only_the_new_responses(make_round, answer):
         answer(round_, "departments", *some_answers(rng))
     kept = tally_module.full(round_)
     new_id = answer(round_, "departments", *some_answers(rng))
-    statements: list[str] = []
-    engine = db.engine
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements() as statements:
         grown = tally_module.grow(kept, round_, (31, new_id))
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert grown is not None and grown.responses == 31 and grown.through_id == new_id
     assert grown.counts.answers == kept.counts.answers + 5
     # Every query of the answers and responses is bounded below by the kept tally's last id.
@@ -196,15 +205,7 @@ def test_the_data_version_counts_a_late_commit_below_the_highest_id(
     answer(round_, "departments", *some_answers(rng))
     count, last = data_versions([round_.id])[round_.id]
     assert count == 6 and last > top + 10
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements() as statements:
         data_versions([round_.id])
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     counts = [s for s in statements if "count(" in s.lower()]
     assert counts and all("response.id >" in s.replace('"', "") for s in counts), counts
