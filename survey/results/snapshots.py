@@ -64,13 +64,6 @@ def load(round_: Round) -> tally_module.Tally | None:
         return None
 
 
-def saved_responses(round_id: int) -> int | None:
-    """How many responses the round's saved tally holds (None: none saved)."""
-    return db.session.scalar(
-        select(TallySnapshot.responses).where(TallySnapshot.round_id == round_id)
-    )
-
-
 def due(kept: tally_module.Tally, saved: int | None) -> bool:
     """Whether a tally of ``kept.responses`` should be saved over one of ``saved``."""
     return saved is None or kept.responses - saved >= LAG
