@@ -128,8 +128,13 @@ def _rounds(with_actions: bool = False) -> list[Round]:
 
 def _run_rules_form() -> RunRulesForm:
     form = RunRulesForm()
+    # Closed rounds only: an action shows its figures to its owner, and figures of an open
+    # round taken at two runs would show, by difference, the answers given in between
+    # (survey.results.sealing). A round's close runs the rules by itself.
     form.round_id.choices = [
-        SelectChoice(r.id, f"{r.name} ({_status_word(r.status)})") for r in _rounds()
+        SelectChoice(r.id, f"{r.name} ({_status_word(r.status)})")
+        for r in _rounds()
+        if r.status == "closed"
     ]
     return form
 

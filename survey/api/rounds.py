@@ -27,6 +27,7 @@ from survey.results import (
     exports,
     round_progress,
     round_results,
+    sealed,
 )
 
 READERS = ("quality_lead", "admin")
@@ -130,6 +131,21 @@ def reader_required(view: Callable) -> Callable:
     return wrapped
 
 
+SEALED = (
+    "The round is open and its figures are sealed until it closes: two answers taken at "
+    "different times would show, by difference, the answers of whoever answered in between."
+)
+
+
+def _unsealed(round_id: int) -> Round:
+    """The round, if its figures are not sealed for the caller (``survey.results.sealing``):
+    403 with the reason when they are."""
+    round_ = db.get_or_404(Round, round_id)
+    if sealed(round_, current_user):
+        abort(403, description=SEALED)
+    return round_
+
+
 def _lang() -> str:
     lang = getattr(g.get("api_query"), "lang", None) or request.args.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else current_language()
@@ -151,6 +167,7 @@ def round_json(round_: Round, progress: rounds.Progress, responses: int) -> dict
         "submitted": progress.submitted,
         "response_rate": progress.rate,
         "responses": responses,
+        "sealed": sealed(round_, current_user),
         "results_url": url_for("api.round_results_json", round_id=round_.id),
         "dashboard_url": url_for("review.round", round_id=round_.id),
     }
@@ -193,7 +210,7 @@ def round_results_json(round_id: int):
     """The round's figures as on its dashboard: categories, items, groups (small ones without
     figures), served units, the comparison with the previous round, the choice questions'
     counts and the drivers. Each request is recorded in the audit log."""
-    round_ = db.get_or_404(Round, round_id)
+    round_ = _unsealed(round_id)
     results = round_results(round_)
     lang = _lang()
     body = results_json(results, lang)
@@ -350,7 +367,7 @@ def round_comments(round_id: int):
     review page's rules: a group the anonymity rule hides is never named (null: "other
     groups") and filtering on it gives nothing; rated comments of withheld items are left out.
     """
-    round_ = db.get_or_404(Round, round_id)
+    round_ = _unsealed(round_id)
     results = round_results(round_)
     args: schemas.CommentsQuery = g.api_query
     lang = _lang()

@@ -77,6 +77,9 @@ class RoundOut(Closed):
     submitted: int
     response_rate: Number
     responses: int
+    # True while the round's figures are kept from the caller until it closes (its results
+    # and comments answer 403): see "Open rounds" in the README.
+    sealed: bool
     results_url: str
     dashboard_url: str
 

@@ -12,13 +12,15 @@ fresh process), ``tables`` (``round_results``: every table of a round, computed 
 version from its tally), ``cache`` (the per-process caches and data versions), ``labels``
 (display texts of codes), ``comments``, ``charts`` (the chart kinds of the review pages and the
 report), ``files`` (rendered charts and documents kept on disk), ``exports`` and ``workbook``
-(CSV and Excel), and ``report/`` (the PDF).
+(CSV and Excel), ``report/`` (the PDF), and ``sealing`` (an open round's figures are kept
+from readers who could otherwise read a response by subtracting two views).
 """
 
 from survey.results.cache import clear_cache, data_versions
 from survey.results.comments import comments_query
 from survey.results.frames import answers_frame, lowest_first, plain_rows
 from survey.results.labels import Labels, labels_for, rating_scale, short_label
+from survey.results.sealing import sealed
 from survey.results.tables import (
     Comparison,
     RoundResults,
@@ -42,5 +44,6 @@ __all__ = [
     "round_progress",
     "round_results",
     "satisfaction_table",
+    "sealed",
     "short_label",
 ]

@@ -51,13 +51,29 @@ def index_page(archived: bool = False) -> dict[str, Any]:
     }
 
 
-def round_page(round_: Round, lang: str) -> dict[str, Any]:
-    """The dashboard of one round (see templates/review/round.html for what it shows)."""
+def round_page(round_: Round, lang: str, sealed: bool = False) -> dict[str, Any]:
+    """The dashboard of one round (see templates/review/round.html for what it shows); when
+    its figures are `sealed` for the reader (``survey.results.sealing``), the response rate
+    and the number of responses only, and no figure reaches the template."""
     results = round_results(round_)
     labels = results.labels[lang]
+    if sealed:
+        progress, group_progress = round_progress(round_, results)
+        return {
+            "round": round_,
+            "labels": labels,
+            "lang": lang,
+            "sealed": True,
+            "progress": progress,
+            "group_progress": group_progress,
+            "responses": results.responses,
+            "sources": dict(results.sources),
+        }
     page = _common(round_, results, labels, lang)
     page.update(
         group_progress=round_progress(round_, results)[1],
+        responses=results.responses,
+        sources=dict(results.sources),
         headline=_weighted_rows(results, results.categories, "categories", ("category",)),
         below=records(results.below),
         items=_weighted_rows(results, results.items, "items", ITEM_KEY),

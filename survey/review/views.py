@@ -3,6 +3,8 @@ and downloads. Each view parses the URL, calls one function and renders."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import (
     Response,
     abort,
@@ -22,7 +24,7 @@ from survey.i18n import current_language
 from survey.models import ResultExport, Round, utcnow
 from survey.permissions import may_take_identified_answers, role_required
 from survey.post_form import EmptyForm
-from survey.results import charts, export_jobs, exports, round_results
+from survey.results import charts, export_jobs, exports, round_results, sealed
 from survey.review import bp, pages
 from survey.review.forms import comment_filter_form
 
@@ -38,6 +40,28 @@ def _lang() -> str:
     return lang if lang in current_app.config["LANGUAGES"] else current_language()
 
 
+def _sealed_page(round_: Round):
+    """The answer to a page or download of an open round whose figures are sealed for the
+    visitor (``survey.results.sealing``): 403, saying why and when they show; else None."""
+    if not sealed(round_, current_user):
+        return None
+    reviewer = current_user.role in (*REVIEWERS, "admin")
+    page = render_template("review/sealed.html", round=round_, lang=_lang(), reviewer=reviewer)
+    return page, 403
+
+
+def unsealed(view):
+    """Every view of a round's figures but its dashboard (which then shows the response rate
+    only) goes through this, after the role check; tests/survey/review/test_sealing.py checks
+    that each route with a round in its path does."""
+
+    @wraps(view)
+    def wrapped(round_id: int, *args, **kwargs):
+        return _sealed_page(_round(round_id)) or view(round_id, *args, **kwargs)
+
+    return wrapped
+
+
 @bp.get("/")
 @role_required(*REVIEWERS)
 def index():
@@ -48,11 +72,16 @@ def index():
 @bp.get("/rounds/<int:round_id>")
 @role_required(*REVIEWERS)
 def round(round_id: int):
-    return render_template("review/round.html", **pages.round_page(_round(round_id), _lang()))
+    """The dashboard; while the round's figures are sealed for the visitor, its response
+    rate only (``survey.results.sealing``)."""
+    round_ = _round(round_id)
+    page = pages.round_page(round_, _lang(), sealed=sealed(round_, current_user))
+    return render_template("review/round.html", **page)
 
 
 @bp.get("/rounds/<int:round_id>/categories/<category>")
 @role_required(*REVIEWERS)
+@unsealed
 def category(round_id: int, category: str):
     page = pages.category_page(_round(round_id), category, _lang())
     return render_template("review/category.html", **page)
@@ -60,6 +89,7 @@ def category(round_id: int, category: str):
 
 @bp.get("/rounds/<int:round_id>/items/<question>")
 @role_required(*REVIEWERS)
+@unsealed
 def item(round_id: int, question: str):
     page = pages.item_page(_round(round_id), question, request.args.get("unit"), _lang())
     return render_template("review/item.html", **page)
@@ -67,6 +97,7 @@ def item(round_id: int, question: str):
 
 @bp.get("/rounds/<int:round_id>/groups/<group>")
 @role_required(*REVIEWERS)
+@unsealed
 def group(round_id: int, group: str):
     return render_template(
         "review/group.html", **pages.group_page(_round(round_id), group, _lang())
@@ -82,12 +113,16 @@ def unit(round_id: int, served_unit: str):
     own = current_user.unit is not None and current_user.unit.code == served_unit
     if not (reviewer or own):
         abort(403)
+    sealed_page = _sealed_page(_round(round_id))
+    if sealed_page:
+        return sealed_page
     page = pages.unit_page(_round(round_id), served_unit, _lang())
     return render_template("review/unit.html", reviewer=reviewer, **page)
 
 
 @bp.get("/rounds/<int:round_id>/comments")
 @role_required(*REVIEWERS)
+@unsealed
 def comments(round_id: int):
     round_ = _round(round_id)
     results = round_results(round_)
@@ -102,6 +137,7 @@ def comments(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/charts/<kind>.<fmt>")
 @role_required(*REVIEWERS)
+@unsealed
 def chart(round_id: int, kind: str, fmt: str):
     results = round_results(_round(round_id))
     category = request.args.get("category") or None
@@ -124,6 +160,7 @@ def chart(round_id: int, kind: str, fmt: str):
 
 @bp.get("/rounds/<int:round_id>/answers.csv")
 @role_required(*REVIEWERS)
+@unsealed
 def export_answers(round_id: int):
     """The raw answers: a named round's name each response's unit, so they need the permission
     to take identified answers (403 without it); an anonymous round's keep no unit."""
@@ -139,6 +176,7 @@ def export_answers(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/tables/<table>.csv")
 @role_required(*REVIEWERS)
+@unsealed
 def export_table(round_id: int, table: str):
     round_, lang = _round(round_id), _lang()
     response = exports.table_csv_response(round_, table, lang)
@@ -152,6 +190,7 @@ def export_table(round_id: int, table: str):
 
 @bp.get("/rounds/<int:round_id>/results.xlsx")
 @role_required(*REVIEWERS)
+@unsealed
 def export_workbook(round_id: int):
     """The workbook; its Raw data sheet only for those who may take the round's raw answers."""
     return _export(_round(round_id), "xlsx")
@@ -159,6 +198,7 @@ def export_workbook(round_id: int):
 
 @bp.get("/rounds/<int:round_id>/report.pdf")
 @role_required(*REVIEWERS)
+@unsealed
 def report_pdf(round_id: int):
     return _export(_round(round_id), "pdf")
 
@@ -202,6 +242,7 @@ def _send(export: ResultExport):
 
 @bp.get("/rounds/<int:round_id>/exports/<int:export_id>")
 @role_required(*REVIEWERS)
+@unsealed
 def export_page(round_id: int, export_id: int):
     """The progress of an export being built, its file when ready, its reason when failed."""
     export = _export_of(round_id, export_id)
@@ -214,6 +255,7 @@ def export_page(round_id: int, export_id: int):
 
 @bp.get("/rounds/<int:round_id>/exports/<int:export_id>.json")
 @role_required(*REVIEWERS)
+@unsealed
 def export_status(round_id: int, export_id: int):
     response = jsonify(export_jobs.status(_export_of(round_id, export_id), utcnow()))
     response.headers["Cache-Control"] = "no-store"
@@ -222,6 +264,7 @@ def export_status(round_id: int, export_id: int):
 
 @bp.get("/rounds/<int:round_id>/exports/<int:export_id>/file")
 @role_required(*REVIEWERS)
+@unsealed
 def export_file(round_id: int, export_id: int):
     """The built file; an export not (or no longer) ready, or made of older data or under
     other settings than the round's now (a progress page left open, a bookmark), goes back to
@@ -235,6 +278,7 @@ def export_file(round_id: int, export_id: int):
 
 @bp.post("/rounds/<int:round_id>/exports/<int:export_id>/retry")
 @role_required(*REVIEWERS)
+@unsealed
 def export_retry(round_id: int, export_id: int):
     export = _export_of(round_id, export_id)
     if EmptyForm().validate_on_submit() and export_jobs.requeue(export, utcnow()):

@@ -65,8 +65,10 @@ BY_ENDPOINT = {
     "auth.token_revoke": ADMIN,
     "home.index": EVERYONE - {"anonymous", "link_holder"},
     # A division sees its own scorecard: the owner and the respondent of this matrix are both
-    # staff of the served unit in the URL (see people_for_roles); a designer is not.
-    "review.unit": OWNER_ACTION | {"respondent"},
+    # staff of the served unit in the URL (see people_for_roles); a designer is not. This
+    # matrix's round is open, and an open round's scorecard is sealed for a division until it
+    # closes (survey.results.sealing; the closed round's in tests/survey/review/test_views.py).
+    "review.unit": LEADS,
     "auth.logout": EVERYONE,
     # Staff accounts: administrators only (the audit trail under /admin/ is the leads' too).
     "admin.users": ADMIN,

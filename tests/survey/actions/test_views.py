@@ -109,9 +109,23 @@ def test_an_owner_sees_only_their_actions(client, assigned, make_round, rate, ow
 
 
 def test_the_lead_runs_the_rules_from_the_queue(client, lead, low_round, login_as):
+    low_round.status = "closed"  # by hand, on closed rounds only (the next test)
+    db.session.commit()
     login_as(lead)
     client.post("/actions/run-rules", data={"round_id": low_round.id})
     assert db.session.scalar(select(CorrectiveAction.question_code)) == "doc_timeliness"
+
+
+def test_rules_are_not_run_by_hand_on_an_open_round(client, lead, low_round, login_as):
+    """An action shows its figures to its owner: runs at two moments of an open round would
+    show, by difference, the answers given in between (survey.results.sealing)."""
+    login_as(lead)
+    queue = client.get("/actions/?lang=en").text
+    assert f'<option value="{low_round.id}"' not in queue
+    answer = client.post("/actions/run-rules?lang=en", data={"round_id": low_round.id})
+    assert answer.status_code == 302
+    assert db.session.scalar(select(CorrectiveAction.id)) is None
+    assert "Choose a round to run the rules on." in client.get("/actions/?lang=en").text
 
 
 def test_the_action_page_shows_evidence_and_history(client, lead, make_round, rate, login_as):

@@ -12,7 +12,7 @@ from survey import invitations
 from survey.extensions import db
 from survey.models import AuditEvent, Response, Round, Unit
 from survey.results import exports, round_results
-from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, fill, person
+from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, closed, fill, person
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
 
@@ -51,7 +51,7 @@ def test_a_formula_in_a_comment_is_neutralised(client, quality_lead, known_round
 
 
 def test_an_anonymous_round_exports_no_unit(client, quality_lead, make_round, answer):
-    round_ = fill(make_round(anonymous=True), answer)
+    round_ = closed(fill(make_round(anonymous=True), answer))
     header = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv").text)[0].keys()
     assert "unit" not in header and "group" in header
 
@@ -92,7 +92,7 @@ def _identifiers(round_: Round) -> set[str]:
 def test_an_anonymous_rounds_raw_answers_name_no_unit_invitation_or_person(
     client, quality_lead, make_round
 ):
-    round_ = audience_round(make_round)
+    round_ = closed(audience_round(make_round))
     text = client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text
     rows = _rows(text)
     assert len(rows) == sum(AUDIENCE.values())
@@ -113,7 +113,9 @@ def test_an_anonymous_rounds_raw_answers_name_no_unit_invitation_or_person(
 def test_a_group_of_one_unit_is_reported_as_other_groups(client, quality_lead, make_round):
     # The CPPCC office is the only unit of its group: its group would name it. (Threshold 2:
     # at 5 the groups of three would be "other groups" too, as the next test shows.)
-    round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1}, anonymity_threshold=2)
+    round_ = closed(
+        audience_round(make_round, audience={**AUDIENCE, "congress": 1}, anonymity_threshold=2)
+    )
     en = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
     assert sorted({r["group"] for r in en}) == ["departments", "mayors", "other groups"]
     liaison = [r for r in en if r["liaison_contact"] not in ("", exports.NOT_ASKED)]
@@ -127,7 +129,7 @@ def test_a_group_the_dashboard_hides_is_other_groups_in_the_raw_answers_too(
 ):
     # Found by review: three mayors' offices (three units, so not merged for being one unit)
     # are too few for the tables at threshold 5, and their rows would show their answers.
-    round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1})
+    round_ = closed(audience_round(make_round, audience={**AUDIENCE, "congress": 1}))
     rows = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
     assert {r["group"] for r in rows} == {"other groups"}
 

@@ -90,10 +90,11 @@ def test_a_new_close_date_or_status_makes_a_new_workbook_at_once(app, known_roun
 
 
 def test_an_anonymous_rounds_raw_sheet_names_no_unit_or_person(client, quality_lead, make_round):
-    from tests.survey.review.data import AUDIENCE, audience_round, person
+    from tests.survey.review.data import AUDIENCE, audience_round, closed, person
 
     # Threshold 2, so that the groups of three units stay named (see test_exports).
     round_ = audience_round(make_round, audience={**AUDIENCE, "congress": 1}, anonymity_threshold=2)
+    closed(round_)
     book = load_workbook(
         io.BytesIO(client.get(f"/review/rounds/{round_.id}/results.xlsx?lang=en").data)
     )

@@ -33,6 +33,17 @@ def fill(round_: Round, answer) -> Round:
     return round_
 
 
+def closed(round_: Round) -> Round:
+    """`round_` marked closed, by its status only (its invitees' names stay, for the tests
+    that look for them in downloads): an open round's downloads are sealed for most readers
+    (survey.results.sealing), and these tests are about what a download holds."""
+    from survey.extensions import db
+
+    round_.status = "closed"
+    db.session.commit()
+    return round_
+
+
 # --- a round answered by named people of distinct units (the anonymity tests) --------------
 
 # Three mayors' offices, three departments and the CPPCC office, the only unit of its group.

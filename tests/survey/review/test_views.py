@@ -248,6 +248,8 @@ def test_an_items_page_links_to_its_corrective_action(client, lead, action, logi
 def test_a_division_sees_its_own_scorecard_and_nothing_else(
     client, known_round, served_user, login_as
 ):
+    known_round.status = "closed"  # an open round's scorecard is sealed (test_sealing.py)
+    db.session.commit()
     division = served_user(unit="documents", role="respondent")
     login_as(division)
     home = client.get("/?lang=en").text
@@ -346,6 +348,10 @@ def test_without_the_permission_a_reader_gets_no_raw_answers_of_a_named_round(
     from tests.survey.review.data import audience_round
 
     app.config["RAW_ANSWER_ROLES"] = []  # admins only
+    anonymous = audience_round(make_round)
+    for round_ in (known_round, anonymous):  # an open round's figures are sealed for them
+        round_.status = "closed"
+    db.session.commit()
     auth.login(role="quality_lead")
     assert client.get(f"/review/rounds/{known_round.id}/answers.csv").status_code == 403
     response = client.get(f"/review/rounds/{known_round.id}/results.xlsx?lang=en")
@@ -354,7 +360,6 @@ def test_without_the_permission_a_reader_gets_no_raw_answers_of_a_named_round(
     (event,) = _downloads()
     assert (event.action, event.detail["format"]) == ("results_downloaded", "xlsx")
     # An anonymous round's raw answers name no unit: every reader of the results takes them.
-    anonymous = audience_round(make_round)
     assert client.get(f"/review/rounds/{anonymous.id}/answers.csv").status_code == 200
     last = _downloads()[-1]
     assert (last.action, last.detail["unit_codes"]) == ("raw_answers_downloaded", False)
