@@ -10,7 +10,10 @@
   paper or meeting. A named round's rows carry their unit and time: only the users of
   ``survey.permissions.may_take_identified_answers`` get them. An anonymous round's rows carry
   neither (its responses keep none), only the day, and a respondent group with fewer than
-  ``MIN_GROUP_UNITS`` units invited is reported as "other groups" (``merged_groups``).
+  ``MIN_GROUP_UNITS`` units invited is reported as "other groups" (``merged_groups``). Its
+  rows are not in the order the responses came, and carry a row number, not the response id:
+  staff see invitations turn "submitted" one after the other, and that order would pair each
+  row with its unit (``shuffle_keys``).
 - The raw rows are read in chunks of ``CHUNK`` responses (keyset paging by response id,
   ``raw_chunks``) and streamed, never held all at once: memory stays flat at any size. A
   chunk's rows are made in one pass over its answers (``RawLayout.rows``, with a ``RawPlan``
@@ -28,6 +31,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -36,9 +40,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 from flask import Response as HttpResponse
-from flask import abort, stream_with_context
+from flask import abort, current_app, stream_with_context
 from flask_babel import force_locale
 from openpyxl.styles import PatternFill
 from sqlalchemy import func, select
@@ -141,6 +146,8 @@ class RawLayout:
     questions: tuple[str, ...]
     comments: tuple[str, ...]
     days_only: bool = False
+    # An anonymous round's: rows in a secret order, numbered, without their response ids.
+    shuffled: bool = False
     merged: frozenset[str] = frozenset()
     other_groups: str = "other groups"
     # The questionnaire, to tell which questions a response was asked (None: all of them).
@@ -208,9 +215,8 @@ class RawLayout:
 
     @property
     def header(self) -> list[str]:
-        facts = ["response_id", "submitted", "source", "group"] + (
-            ["unit"] if self.with_unit else []
-        )
+        first = "row" if self.shuffled else "response_id"
+        facts = [first, "submitted", "source", "group"] + (["unit"] if self.with_unit else [])
         answers = []
         for code in self.questions:
             answers.append(code)
@@ -274,6 +280,7 @@ def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
         questions=tuple(q.code for q in questions),
         comments=tuple(q.code for q in questions if q.follow_up),
         days_only=anonymous,
+        shuffled=anonymous,
         merged=unnamed_groups(round_) if anonymous else frozenset(),
         other_groups=other,
         definition=definition,
@@ -287,19 +294,27 @@ def unnamed_groups(round_: Round) -> frozenset[str]:
     return merged_groups(round_) | frozenset(round_results(round_).small_groups())
 
 
+def _facts():
+    return (
+        select(Response.id, Response.submitted_at, Response.source, RespondentGroup.code, Unit.code)
+        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .outerjoin(Unit, Response.unit_id == Unit.id)
+    )
+
+
 def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
     """The rows of ``raw_rows``, a list per ``CHUNK`` responses: each chunk is two queries
     (keyset paging by response id, so each is one indexed range) made when the chunk is
-    asked for, so that no more than one chunk is ever held, whatever the round's size."""
+    asked for, so that no more than one chunk is ever held, whatever the round's size. An
+    anonymous round's come in the order of ``shuffle_keys`` (``_shuffled_chunks``)."""
+    if layout.shuffled:
+        yield from _shuffled_chunks(round_, layout)
+        return
     last = 0
     while True:
         # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
         responses = plain_rows(
-            select(
-                Response.id, Response.submitted_at, Response.source, RespondentGroup.code, Unit.code
-            )
-            .join(RespondentGroup, Response.group_id == RespondentGroup.id)
-            .outerjoin(Unit, Response.unit_id == Unit.id)
+            _facts()
             .where(Response.round_id == round_.id, Response.id > last)
             .order_by(Response.id)
             .limit(CHUNK)
@@ -310,8 +325,54 @@ def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
         last = responses[-1][0]
 
 
+def shuffle_keys(ids: np.ndarray, round_id: int) -> np.ndarray:
+    """The sort keys of an anonymous round's raw rows: a keyed 64-bit mix of each response id
+    (splitmix64's finaliser over the id xor a key). Response ids follow the order responses
+    came in, which staff watching invitations turn "submitted" can pair with units, so the
+    rows must not. The key comes from the app's secret: nobody can recompute the order back
+    to ids; and from the round: the same at every download, so the CSV and the workbook's
+    Raw data sheet list the rows alike."""
+    secret = hashlib.sha256(str(current_app.config["SECRET_KEY"]).encode()).digest()
+    digest = hashlib.blake2b(f"raw-order:{round_id}".encode(), key=secret, digest_size=8)
+    mixed = ids.astype(np.uint64) ^ np.uint64(int.from_bytes(digest.digest(), "big"))
+    mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return mixed ^ (mixed >> np.uint64(31))
+
+
+def _shuffled_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
+    """An anonymous round's rows in ``shuffle_keys`` order, numbered from 1 in place of their
+    response ids. Only the ids are held (8 bytes a response); each chunk reads its responses
+    and answers by id (two indexed queries) in id order and is then put in the shuffled one."""
+    ids = np.fromiter(
+        db.session.scalars(select(Response.id).where(Response.round_id == round_.id)),
+        dtype=np.int64,
+    )
+    order = ids[np.argsort(shuffle_keys(ids, round_.id), kind="stable")]
+    for start in range(0, len(order), CHUNK):
+        part = order[start : start + CHUNK].tolist()
+        wanted = sorted(part)
+        responses = plain_rows(_facts().where(Response.id.in_(wanted)).order_by(Response.id))
+        answers = plain_rows(
+            select(
+                Answer.response_id, Answer.question_code, Answer.value, Answer.text, Answer.comment
+            )
+            .where(Answer.response_id.in_(wanted))
+            .order_by(Answer.response_id)
+        )
+        rows = dict(zip((r[0] for r in responses), layout.rows(responses, answers), strict=True))
+        chunk = []
+        for number, rid in enumerate(part, start + 1):
+            row = rows.get(rid)  # None: deleted since the ids were read
+            if row is not None:
+                row[0] = number
+                chunk.append(row)
+        yield chunk
+
+
 def raw_rows(round_: Round, layout: RawLayout) -> Iterator[list[Any]]:
-    """One list per response, in response id order, matching ``layout.header``; read in chunks
+    """One list per response, in response id order (an anonymous round's: shuffled, see
+    ``raw_chunks``), matching ``layout.header``; read in chunks
     of ``CHUNK`` responses (``raw_chunks``). Text cells are ``safe_text`` already."""
     for chunk in raw_chunks(round_, layout):
         yield from chunk

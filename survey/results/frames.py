@@ -142,7 +142,10 @@ def plain_rows(query: Select) -> list[tuple]:
 def _plain_cursor(query: Select) -> Any:
     """A DBAPI cursor of the session's connection that has executed ``query``."""
     connection = db.session.connection()
-    compiled = query.compile(dialect=connection.dialect)
+    # render_postcompile: an IN list of ids becomes one bound parameter per id here.
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params: Any = compiled.params
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -54,6 +56,72 @@ def test_an_anonymous_round_exports_no_unit(client, quality_lead, make_round, an
     round_ = closed(fill(make_round(anonymous=True), answer))
     header = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv").text)[0].keys()
     assert "unit" not in header and "group" in header
+
+
+def _patterned_round(make_round, answer, count: int = 40) -> tuple[Round, list[tuple]]:
+    """A closed anonymous round whose responses each have their own ratings, and those
+    patterns in the order the responses came."""
+    round_ = make_round(anonymous=True, anonymity_threshold=2)
+    patterns = list(itertools.product(range(1, 6), repeat=3))[:count]
+    for a, b, c in patterns:
+        answer(round_, "departments", {"doc_timeliness": a, "mtg_minutes": b, "overall": c})
+    return closed(round_), patterns
+
+
+def test_an_anonymous_rounds_rows_do_not_follow_the_order_responses_came_in(
+    client, quality_lead, make_round, answer
+):
+    """Staff see invitations turn "submitted" one by one: rows in the order responses came,
+    or numbered by their response ids, would pair each row with its unit."""
+    round_, patterns = _patterned_round(make_round, answer)
+    rows = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
+    assert "response_id" not in rows[0] and [r["row"] for r in rows] == [
+        str(n) for n in range(1, len(patterns) + 1)
+    ]
+    came = [
+        patterns.index((int(r["doc_timeliness"]), int(r["mtg_minutes"]), int(r["overall"])))
+        for r in rows
+    ]
+    assert sorted(came) == list(range(len(patterns)))  # every response, once
+    # Not the order they came in, nor near it: few rows keep their place, and the rank
+    # correlation between a row's place and its response's is weak.
+    assert sum(place == i for place, i in enumerate(came)) < 5
+    rho = np.corrcoef(np.arange(len(came)), came)[0, 1]
+    assert abs(rho) < 0.5, rho
+
+
+def test_the_csv_and_the_workbook_list_an_anonymous_rounds_rows_alike(
+    client, quality_lead, make_round, answer
+):
+    from openpyxl import load_workbook
+
+    round_, _ = _patterned_round(make_round, answer, count=12)
+    csv_rows = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
+    again = _rows(client.get(f"/review/rounds/{round_.id}/answers.csv?lang=en").text)
+    book = client.get(f"/review/rounds/{round_.id}/results.xlsx?lang=en").data
+    sheet = list(load_workbook(io.BytesIO(book))["Raw data"].iter_rows(values_only=True))
+    header = sheet[0]
+    as_text = [
+        {h: "" if v is None else str(v) for h, v in zip(header, row, strict=True)}
+        for row in sheet[1:]
+    ]
+    assert csv_rows == again
+    key = ("row", "doc_timeliness", "mtg_minutes", "overall")
+    assert [tuple(r[k] for k in key) for r in as_text] == [
+        tuple(r[k] for k in key) for r in csv_rows
+    ]
+
+
+def test_the_order_of_an_anonymous_rounds_rows_is_keyed_by_the_apps_secret(app):
+    ids = np.arange(1, 201, dtype=np.int64)
+    with app.test_request_context():
+        first = np.argsort(exports.shuffle_keys(ids, 7))
+        assert (np.argsort(exports.shuffle_keys(ids, 7)) == first).all()  # every download
+        other_round = np.argsort(exports.shuffle_keys(ids, 8))
+        app.config["SECRET_KEY"] = "another installation's secret"
+        other_secret = np.argsort(exports.shuffle_keys(ids, 7))
+    assert (first != np.arange(200)).sum() > 190  # ids 1..200: hardly any row in its place
+    assert (first != other_round).sum() > 190 and (first != other_secret).sum() > 190
 
 
 def test_the_raw_export_streams_in_chunks(app, known_round, monkeypatch):

@@ -8,6 +8,7 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -22,7 +23,8 @@ from tests.survey.review.data import AUDIENCE, audience_round, fill
 
 def _reference_csv(round_, lang: str) -> str:
     """The raw export as the release before the fast path wrote it: one response at a time,
-    each cell through ``safe_cell``."""
+    each cell through ``safe_cell`` (an anonymous round's rows put in ``shuffle_keys`` order
+    and numbered, as since the review of issue 20)."""
     layout = exports.raw_layout(round_, lang)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -34,7 +36,10 @@ def _reference_csv(round_, lang: str) -> str:
         .where(Response.round_id == round_.id)
         .order_by(Response.id)
     ).all()
-    for rid, submitted, source, group, unit in rows:
+    if layout.shuffled:  # an anonymous round's: in the secret order, numbered
+        keys = exports.shuffle_keys(np.array([r[0] for r in rows], dtype=np.int64), round_.id)
+        rows = [rows[i] for i in np.argsort(keys, kind="stable")]
+    for number, (rid, submitted, source, group, unit) in enumerate(rows, 1):
         given = {
             a.question_code: (a.value if a.value is not None else a.text, a.comment)
             for a in db.session.scalars(select(Answer).where(Answer.response_id == rid))
@@ -43,7 +48,8 @@ def _reference_csv(round_, lang: str) -> str:
         if group in layout.merged:
             group, asked = layout.other_groups, None
         when = submitted.date() if layout.days_only else submitted.replace(microsecond=0)
-        cells: list[Any] = [rid, when, source, group] + ([unit] if layout.with_unit else [])
+        first = number if layout.shuffled else rid
+        cells: list[Any] = [first, when, source, group] + ([unit] if layout.with_unit else [])
         for code in layout.questions:
             if asked is not None and code not in asked:
                 cells += [exports.NOT_ASKED] * (2 if code in layout.comments else 1)

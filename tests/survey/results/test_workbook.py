@@ -100,7 +100,7 @@ def test_an_anonymous_rounds_raw_sheet_names_no_unit_or_person(client, quality_l
     )
     rows = list(book["Raw data"].iter_rows(values_only=True))
     header, cells = rows[0], {cell for row in rows[1:] for cell in row}
-    assert header[:4] == ("response_id", "submitted", "source", "group") and "unit" not in header
+    assert header[:4] == ("row", "submitted", "source", "group") and "unit" not in header
     people = {text for k in range(len(rows) - 1) for text in person(k)}
     units = {"cppcc_office", "congress_office", "mayor", "市政协办公室"}
     assert cells & (people | units) == set()
