@@ -180,6 +180,7 @@ def two_rounds(make_round, answer) -> tuple[Round, Round]:
     before = make_round(name="2003 autumn", created_at=utcnow() - timedelta(days=365))
     for _ in range(6):
         answer(before, "departments", {"doc_timeliness": 5, "overall": 5, "mtg_minutes": 4})
+    before.status = "closed"  # only a closed round is "last time" (rounds.earlier_rounds)
     return before, fill(make_round(), answer)
 
 

@@ -102,9 +102,12 @@ def test_the_previous_round_is_the_latest_earlier_one_with_responses(make_round,
     silent = ran("2003 autumn", -200, responses=False)
     ran("draft", -100, status="draft")
     current, later = ran("2004", -1, status="open"), ran("2005", 300, status="open")
-    # A round without responses and a draft are never "last time".
+    # A round without responses and a draft are never "last time"; nor is a round still
+    # open, whose figures are sealed until it closes (survey.results.sealing).
     assert [r.name for r in rounds.earlier_rounds(current)] == ["2003", "2002"]
     assert rounds.previous_round(current) == last and rounds.previous_round(old) is None
+    assert rounds.earlier_rounds(later, limit=1) == [last]
+    current.status = "closed"
     assert rounds.earlier_rounds(later, limit=1) == [current]
     assert rounds.next_round(last) == silent and rounds.next_round(later) is None
     assert [r.name for r in rounds.in_order(current)] == [

@@ -51,6 +51,8 @@ def test_an_earlier_rounds_unnamed_groups_changing_recomputes_the_comparison(mak
     second_mayor = _invite(first, "mayors", 1)
     _answer(_invite(second, "mayors", 0), common)
     _answer(_invite(second, "mayors", 1), common)
+    first.status = "closed"  # only a closed round is compared with (rounds.earlier_rounds)
+    db.session.commit()
     before = round_results(second)
     assert "mtg_minutes" in set(round_results(first).items["question"].astype(str))
     # The second mayor's invitation is revoked: the mayors of the anonymous round are one unit,

@@ -176,3 +176,29 @@ def test_who_a_round_is_sealed_for(
     app.config["RAW_ANSWER_ROLES"] = raw_roles
     round_ = make_round(status=status, anonymous=anonymous)
     assert sealed(round_, make_user(role=role)) is expected
+
+
+def test_a_later_rounds_comparison_waits_for_the_earlier_round_to_close(
+    client, auth, make_round, answer
+):
+    """Two rounds of one questionnaire that overlap: the later one, closed, would show the
+    earlier one's figures, moving, in its comparison and trend."""
+    from datetime import timedelta
+
+    from survey.models import utcnow
+
+    earlier = fill(
+        make_round(name="2004 spring", anonymous=True, opens_at=utcnow() - timedelta(days=90)),
+        answer,
+    )
+    later = fill(make_round(name="2004 autumn"), answer)
+    later.status = "closed"
+    db.session.commit()
+    auth.login(role="quality_lead")
+    body = client.get(f"/api/v1/rounds/{later.id}/results?lang=en").json
+    assert body["previous_round"] is None
+    assert "2004 spring" not in client.get(f"/review/rounds/{later.id}?lang=en").text
+    earlier.status = "closed"
+    db.session.commit()
+    clear_cache()
+    assert client.get(f"/api/v1/rounds/{later.id}/results").json["previous_round"] is not None
