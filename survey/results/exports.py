@@ -385,7 +385,10 @@ def _answers_of(first: int, last: int, round_id: int) -> list[tuple]:
         select(Answer.response_id, Answer.question_code, Answer.value, Answer.text, Answer.comment)
         .join(Response, Answer.response_id == Response.id)
         .where(Response.round_id == round_id, Answer.response_id.between(first, last))
-        .order_by(Answer.response_id)
+        # The same order, named by the join's outer side: SQLite walks the responses' index
+        # in it and needs no sort; by Answer.response_id it sorted every chunk's answers
+        # (a temporary B-tree: 0.7 of 4 seconds for 100,000 responses, bench).
+        .order_by(Response.id)
     )
 
 

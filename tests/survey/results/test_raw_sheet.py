@@ -4,6 +4,8 @@ whatever the text holds, and its rows read a chunk at a time."""
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -82,3 +84,47 @@ def test_text_cells_are_escaped_and_keep_their_spaces():
         '<c r="B2" t="inlineStr"><is><t xml:space="preserve"> a&lt;b </t></is></c>'
         '<c r="D2" t="inlineStr"><is><t>x&amp;y</t></is></c></row>'
     )
+
+
+def _as_before(rows, first, letters, date_style) -> str:
+    """The rows' XML as rows_xml wrote it before it was made faster, a cell at a time."""
+    parts = []
+    for number, row in enumerate(rows, start=first):
+        parts.append(f'<row r="{number}">')
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            at = f"{letters[column]}{number}"
+            kind = type(value)
+            if kind is int or kind is float:
+                parts.append(f'<c r="{at}"><v>{value!r}</v></c>')
+            elif kind is str:
+                parts.append(f'<c r="{at}" t="inlineStr">{raw_sheet._text(value)}</c>')
+            elif kind is datetime:
+                serial = (value - raw_sheet.EPOCH).total_seconds() / raw_sheet.SECONDS_A_DAY
+                parts.append(f'<c r="{at}" s="{date_style}"><v>{serial!r}</v></c>')
+            elif kind is date:
+                serial = (value - raw_sheet.EPOCH_DAY).days
+                parts.append(f'<c r="{at}" s="{date_style}"><v>{serial}</v></c>')
+            else:
+                parts.append(f'<c r="{at}" t="inlineStr">{raw_sheet._text(str(value))}</c>')
+        parts.append("</row>")
+    return "".join(parts)
+
+
+def test_every_kind_of_cell_is_written_as_before():
+    """Numbers (a bool is text, as openpyxl wrote it), texts, empty cells, dates with and
+    without a time, and any other value as its text, in rows of many shapes."""
+    kinds = [
+        5, -2, 10**20, 0.1, 1e16, float("nan"), True, None, "{0}", "%s", AWKWARD, "n/a",
+        datetime(2004, 10, 1, 9, 30, 15), date(2004, 10, 1), Decimal("1.5"),
+    ]  # fmt: skip
+    rows = [
+        [index, *(kinds[(index * step) % len(kinds)] for step in range(1, 6))]
+        for index in range(60)
+    ]
+    letters = ["A", "B", "C", "D", "E", "F"]
+    for first in (2, 99_998):
+        written = raw_sheet.rows_xml(rows, first, letters, "7")
+        assert written == _as_before(rows, first, letters, "7")
+        assert f'<c r="F{first + 59}"' in written or rows[-1][-1] is None

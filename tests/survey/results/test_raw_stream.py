@@ -145,3 +145,26 @@ def test_progress_counts_the_rows_written(app, known_round, monkeypatch):
             )
         )
     assert told == [(4, 10), (8, 10), (10, 10)]
+
+
+def test_a_chunk_s_answers_are_read_in_order_without_a_sort(app, known_round, monkeypatch):
+    """The answers' query walks the indexes in response order: on SQLite a sort of every
+    chunk's answers (a temporary B-tree) cost a fifth of the query's time."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the query plan is SQLite's")
+    queries = []
+    real = exports.plain_rows
+
+    def planned(query):
+        queries.append(query)
+        return real(query)
+
+    monkeypatch.setattr(exports, "plain_rows", planned)
+    with app.test_request_context():
+        answers = exports._answers_of(0, 10**9, known_round.id)
+        compiled = queries[0].compile(dialect=db.engine.dialect)
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+        steps = [row[-1] for row in plan]
+    assert answers and [a[0] for a in answers] == sorted(a[0] for a in answers)
+    assert not any("TEMP B-TREE" in step for step in steps), steps
