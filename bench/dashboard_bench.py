@@ -82,6 +82,15 @@ def add_one_response(app, round_id: int) -> None:
                 Invitation.round_id == round_id, Invitation.status.in_(("sent", "started"))
             )
         )
+        if invitation is None:  # a kept dataset whose open invitations earlier runs used up
+            model = db.session.scalar(
+                select(Invitation).where(Invitation.round_id == round_id).limit(1)
+            )
+            invitation = Invitation(
+                round_id=round_id, unit_id=model.unit_id, group_id=model.group_id
+            )
+            db.session.add(invitation)
+            db.session.commit()
         responses.submit(
             invitation, {"doc_timeliness": 5, "overall": 4}, {}, f"bench-{time.time_ns()}", utcnow()
         )
