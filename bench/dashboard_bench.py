@@ -15,7 +15,12 @@ quality lead:
 Prints the figures and peak memory; asserts nothing. Targets (issue 20): warm <= 200 ms; after
 one new response <= 100 ms and <= 3x warm; cold in a fresh process <= 1 s.
 
+With ``--keep FOLDER`` the dataset is built into FOLDER and kept; ``--reuse FOLDER`` times a
+dataset kept before (each run adds its few new responses to it). ``--fresh N`` starts the
+fresh process N times (the median is the row).
+
     .venv/bin/python bench/dashboard_bench.py [--responses N] [--previous N] [--json]
+        [--reuse FOLDER] [--keep FOLDER] [--fresh N] [--skip-full]
 """
 
 from __future__ import annotations
@@ -56,10 +61,16 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# CPU seconds of the last timed_get: on a shared machine the wall clock also counts the
+# other work's turns, the CPU seconds count this process's own work only.
+LAST_CPU = [0.0]
+
+
 def timed_get(client, path: str) -> tuple[float, int, int]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     response = client.get(path)
     body = response.get_data()  # a streamed body is read to its end
+    LAST_CPU[0] = time.process_time() - cpu
     return time.perf_counter() - start, response.status_code, len(body)
 
 
@@ -71,6 +82,15 @@ def add_one_response(app, round_id: int) -> None:
                 Invitation.round_id == round_id, Invitation.status.in_(("sent", "started"))
             )
         )
+        if invitation is None:  # a kept dataset whose open invitations earlier runs used up
+            model = db.session.scalar(
+                select(Invitation).where(Invitation.round_id == round_id).limit(1)
+            )
+            invitation = Invitation(
+                round_id=round_id, unit_id=model.unit_id, group_id=model.group_id
+            )
+            db.session.add(invitation)
+            db.session.commit()
         responses.submit(
             invitation, {"doc_timeliness": 5, "overall": 4}, {}, f"bench-{time.time_ns()}", utcnow()
         )
@@ -84,10 +104,17 @@ def fresh_process_get(folder: str, path: str, queue) -> None:
         "/login", data={"email": "quality@shaoxing.example", "password": "demo-quality-2004"}
     )
     seconds, status, _ = timed_get(client, path)
-    queue.put((seconds, status))
+    queue.put((seconds, status, LAST_CPU[0]))
 
 
-def measure(responses_n: int, previous_n: int) -> list[dict]:
+def measure(
+    responses_n: int,
+    previous_n: int,
+    reuse: str | None = None,
+    keep: str | None = None,
+    fresh: int = 1,
+    skip_full: bool = False,
+) -> list[dict]:
     rows: list[dict] = []
 
     def row(step: str, seconds: float, target: float | None = None, **extra) -> None:
@@ -101,46 +128,60 @@ def measure(responses_n: int, previous_n: int) -> list[dict]:
             }
         )
 
-    with tempfile.TemporaryDirectory(prefix="survey-bench-") as folder:
-        data = dataset.build(Path(folder), responses_n, previous_n)
-        row(f"build {responses_n:,} + {previous_n:,} responses (bulk inserts)", data.seconds)
+    with tempfile.TemporaryDirectory(prefix="survey-bench-") as scratch:
+        folder = reuse or keep or scratch
+        if reuse:
+            data = dataset.reopen(Path(folder))
+        else:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            data = dataset.build(Path(folder), responses_n, previous_n)
+            row(f"build {responses_n:,} + {previous_n:,} responses (bulk inserts)", data.seconds)
         app = data.app
         with app.app_context():
             round_ = db.session.get(Round, data.round_id)
-            start = time.perf_counter()
-            frame = answers_frame(round_)
-            answers = len(frame)
-            row(f"answer frame ({answers:,} answers)", time.perf_counter() - start)
-            del frame
+            if skip_full:
+                answers = None
+            else:
+                start = time.perf_counter()
+                frame = answers_frame(round_)
+                answers = len(frame)
+                row(f"answer frame ({answers:,} answers)", time.perf_counter() - start)
+                del frame
         client = app.test_client()
         client.post(
             "/login", data={"email": "quality@shaoxing.example", "password": "demo-quality-2004"}
         )
         page = f"/review/rounds/{data.round_id}?lang=zh"
-        with app.app_context():
-            clear_cache()
-            file_cache.clear()
-            db.session.execute(delete(TallySnapshot))
-            db.session.commit()
+        if not skip_full:
+            with app.app_context():
+                clear_cache()
+                file_cache.clear()
+                db.session.execute(delete(TallySnapshot))
+                db.session.commit()
         seconds, status, size = timed_get(client, page)
-        row(
-            "dashboard cold, nothing saved (every answer counted)",
-            seconds,
-            status=status,
-            bytes=size,
-        )
+        if not skip_full:
+            row(
+                "dashboard cold, nothing saved (every answer counted)",
+                seconds,
+                status=status,
+                bytes=size,
+            )
         # A server that has watched the round for a minute: its count is settled up to the
         # highest id it saw then (survey.results.cache.SETTLE_SECONDS), so a view counts only
         # the responses above it. (A process younger than that counts the round's responses.)
         time.sleep(cache.SETTLE_SECONDS + 1)
         timed_get(client, page)
-        warm = [timed_get(client, page)[0] for _ in range(WARM_REPEATS)]
+        warm, warm_cpu = [], []
+        for _ in range(WARM_REPEATS):
+            warm.append(timed_get(client, page)[0])
+            warm_cpu.append(LAST_CPU[0])
         warm_median = statistics.median(warm)
-        after = []
+        after, after_cpu = [], []
         for _ in range(AFTER_REPEATS):
             add_one_response(app, data.round_id)
             seconds, status, _ = timed_get(client, page)
             after.append(seconds)
+            after_cpu.append(LAST_CPU[0])
         after_median = statistics.median(after)
         row(
             f"dashboard after one new response (median of {AFTER_REPEATS})",
@@ -150,23 +191,36 @@ def measure(responses_n: int, previous_n: int) -> list[dict]:
             x_target=TARGET_AFTER_X_WARM,
             reference="warm dashboard",
             status=status,
+            cpu_seconds=round(statistics.median(after_cpu), 4),
         )
-        row(f"dashboard warm (median of {WARM_REPEATS})", warm_median, TARGET_WARM)
+        row(
+            f"dashboard warm (median of {WARM_REPEATS})",
+            warm_median,
+            TARGET_WARM,
+            cpu_seconds=round(statistics.median(warm_cpu), 4),
+        )
         row(f"dashboard warm (max of {WARM_REPEATS})", max(warm), TARGET_WARM)
         # A new process: the saved tally and the responses since it, nothing in memory.
         with app.app_context():
             db.session.commit()
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
-        child = context.Process(target=fresh_process_get, args=(folder, page, queue))
-        child.start()
-        seconds, status = queue.get(timeout=600)
-        child.join()
+        colds, cold_cpu = [], []
+        for _ in range(fresh):
+            child = context.Process(target=fresh_process_get, args=(folder, page, queue))
+            child.start()
+            seconds, status, cpu = queue.get(timeout=600)
+            child.join()
+            colds.append(seconds)
+            cold_cpu.append(cpu)
         row(
-            "dashboard cold, fresh process (saved tally + responses since)",
-            seconds,
+            "dashboard cold, fresh process (saved tally + responses since)"
+            + (f" (median of {fresh})" if fresh > 1 else ""),
+            statistics.median(colds),
             TARGET_COLD,
             status=status,
+            cpu_seconds=round(statistics.median(cold_cpu), 4),
+            each=[round(c, 3) for c in colds],
         )
         chart = f"/review/rounds/{data.round_id}/charts/rates.png?lang=zh"
         row("chart cold (draw + store)", timed_get(client, chart)[0])
@@ -196,9 +250,24 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="responses of the previous round (default: as many)",
     )
+    parser.add_argument("--reuse", help="a folder holding a dataset built before (--keep)")
+    parser.add_argument("--keep", help="build the dataset into this folder and keep it")
+    parser.add_argument("--fresh", type=int, default=1, help="fresh processes to time")
+    parser.add_argument(
+        "--skip-full",
+        action="store_true",
+        help="leave out the answer frame and the dashboard counted from nothing (minutes at 1M)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
-    rows = measure(args.responses, args.previous if args.previous is not None else args.responses)
+    rows = measure(
+        args.responses,
+        args.previous if args.previous is not None else args.responses,
+        args.reuse,
+        args.keep,
+        args.fresh,
+        args.skip_full,
+    )
     if args.json:
         print(json.dumps(rows))
         return
@@ -206,7 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.3f}"
         target = "" if r["target"] is None else f"{r['target']:.3f}"
-        notes = ", ".join(f"{k} {v:,}" for k, v in r.items() if k in ("bytes", "peak_mb", "status"))
+        shown = ("bytes", "peak_mb", "status", "cpu_seconds", "each")
+        notes = ", ".join(
+            f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in r.items() if k in shown
+        )
         print(f"{r['step']:<52} {seconds:>9} {target:>8}  {notes}")
 
 

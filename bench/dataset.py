@@ -106,6 +106,18 @@ def make_app(path: Path) -> Flask:
     )
 
 
+def reopen(path: Path) -> Dataset:
+    """The dataset ``build`` wrote into ``path`` (or into ``BENCH_DATABASE_URL``) before,
+    brought to the current schema (migrations added since it was built)."""
+    app = make_app(path)
+    with app.app_context():
+        upgrade()
+        current = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))
+        old = db.session.scalar(select(Round).where(Round.name == "2003 autumn"))
+        ids = (current.id, old.id)
+    return Dataset(app, ids[0], ids[1], 0.0)
+
+
 def build(path: Path, responses: int, previous: int, seed: int = 2004) -> Dataset:
     start = time.perf_counter()
     app = make_app(path)

@@ -49,7 +49,17 @@ def configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from survey import converters, database, filters, i18n, jobs, mail, operations, security
+    from survey import (
+        converters,
+        database,
+        filters,
+        i18n,
+        jobs,
+        mail,
+        operations,
+        security,
+        templating,
+    )
     from survey.extensions import csrf, db, login_manager, migrate
 
     converters.init_app(app)
@@ -62,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
+    templating.init_app(app)
     security.init_app(app)
     jobs.init_app(app)
     mail.init_app(app)

@@ -22,10 +22,13 @@ def records(table: pd.DataFrame, columns: Iterable[str] | None = None) -> list[d
     numbers Python numbers, categoricals their code strings."""
     if columns is not None:
         table = table[list(columns)]
-    rows = []
-    for row in table.to_dict(orient="records"):
-        rows.append({name: plain_value(value) for name, value in row.items()})
-    return rows
+    names = list(table.columns)
+    if not names:
+        return [{} for _ in range(len(table))]
+    # A column at a time (``tolist`` gives Python values, as ``to_dict`` does): a dashboard
+    # turns a dozen tables into rows per view, and ``to_dict`` builds each row through pandas.
+    values = [[plain_value(v) for v in table.iloc[:, i].tolist()] for i in range(len(names))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def plain_value(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, gettext
 
@@ -43,6 +44,18 @@ def init_app(app: Flask) -> None:
     app.before_request(remember_language)
     app.jinja_env.globals["current_language"] = current_language
     app.add_template_filter(translated, "translated")
+    preload_locale_data(app.config["LANGUAGES"])
+
+
+def preload_locale_data(languages) -> None:
+    """Read the locales' data (dates and numbers: Babel's CLDR files, a third of a second for
+    Chinese) with the app, not in the first request that formats a date: Babel keeps it for
+    the process, so a new server's first page does not wait for it."""
+    for lang in languages:
+        try:
+            Locale.parse(lang).date_formats  # noqa: B018 (the read is the point)
+        except (ValueError, UnknownLocaleError):  # a misconfigured language: as before
+            continue
 
 
 def translated(message: Message) -> str:

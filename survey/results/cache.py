@@ -125,6 +125,8 @@ COUNTS = _Cache(CACHED_ROUNDS * 2)
 # Each round's answers reduced to sums (``survey.results.tally``), grown by new responses.
 TALLIES = _Cache(CACHED_ROUNDS * 2)
 COMPUTING = threading.Lock()
+# The question table of each questionnaire version a round uses (``frames``).
+QUESTIONS = _Cache(CACHED_ROUNDS * 2)
 
 
 def clear_cache() -> None:
@@ -134,6 +136,7 @@ def clear_cache() -> None:
     with SETTLED_LOCK:
         SETTLED.clear()
     TALLIES.clear()
+    QUESTIONS.clear()
     with PROGRESS_LOCK:
         PROGRESS.clear()
 

@@ -22,6 +22,7 @@ from survey.models import (
     Unit,
 )
 from survey.questionnaire_store import scale_from_json
+from survey.results.cache import QUESTIONS
 
 
 def answers_frame(round_: Round, after_id: int = 0, through_id: int | None = None) -> pd.DataFrame:
@@ -196,6 +197,17 @@ def _answer_texts(
 
 
 def _question_table(version_id: int) -> pd.DataFrame:
+    """The version's questions by id (read-only): kept per process, since a round's version is
+    frozen once the round is made, and reading it costs more than the answers of a few new
+    responses (``cache.clear_cache`` forgets it)."""
+    kept = QUESTIONS.get(version_id)
+    if kept is None:
+        kept = _read_question_table(version_id)
+        QUESTIONS.put(version_id, kept)
+    return kept
+
+
+def _read_question_table(version_id: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for q in db.session.scalars(select(Question).where(Question.version_id == version_id)):
         scale = scale_from_json(q.scale) if q.scale else None

@@ -99,14 +99,17 @@ def labels_for(
     )
 
 
-def rating_scale(version: QuestionnaireVersion) -> Scale | None:
+def rating_scale(
+    version: QuestionnaireVersion, definition: Questionnaire | None = None
+) -> Scale | None:
     """The one scale every rating question of the version uses (points, satisfied and
     dissatisfied points alike), for texts such as "satisfied (4 or 5)"; None when they use
-    different ones, or the version rates nothing."""
+    different ones, or the version rates nothing. ``definition`` is the version's
+    (``to_model``), when the caller has it already."""
     rated = tabulated_as("satisfaction")
     scales = {
         (q.scale.values, q.scale.satisfied_values, q.scale.dissatisfied_values): q.scale
-        for q in to_model(version).questions()
+        for q in (definition or to_model(version)).questions()
         if q.type in rated and q.scale is not None
     }
     return next(iter(scales.values())) if len(scales) == 1 else None

@@ -16,17 +16,22 @@ from sqlalchemy import select
 
 from analysis.numbers import NumberItem, number_item
 from questionnaires import tabulated_as
+from questionnaires.model import Questionnaire
 from survey.extensions import db
 from survey.models import Answer, Response, Round
 from survey.questionnaire_store import to_model
 
 
-def number_items(round_: Round, hidden: Iterable[str] = ()) -> list[NumberItem]:
+def number_items(
+    round_: Round, hidden: Iterable[str] = (), definition: Questionnaire | None = None
+) -> list[NumberItem]:
     """One NumberItem per integer question of the round's version, in questionnaire order;
-    those of ``hidden`` with nothing shown."""
+    those of ``hidden`` with nothing shown. ``definition`` is the version's (``to_model``),
+    when the caller has it already."""
     hidden = set(hidden)
     numbered = tabulated_as("numbers")
-    codes = [q.code for q in to_model(round_.version).questions() if q.type in numbered]
+    definition = definition or to_model(round_.version)
+    codes = [q.code for q in definition.questions() if q.type in numbered]
     if not codes:
         return []
     rows = db.session.execute(

@@ -6,6 +6,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -78,10 +79,7 @@ class RoundResults:
     below: pd.DataFrame
     groups: pd.DataFrame
     group_categories: pd.DataFrame
-    group_items: pd.DataFrame
     served_units: pd.DataFrame
-    unit_categories: pd.DataFrame
-    scorecards: pd.DataFrame
     drivers: pd.DataFrame
     weighted: dict[str, pd.DataFrame] | None
     comparison: Comparison | None
@@ -95,11 +93,40 @@ class RoundResults:
     disclosure: analysis.Disclosure | None = None
     hidden_cells: frozenset[tuple[str | None, str]] = frozenset()
     labels: dict[str, Labels] = field(default_factory=dict)
-    # The choice questions' counts, for the round as a whole (``analysis.choice_table``).
-    choices: pd.DataFrame | None = None
+    # The choice answers' tally of the published questions (``choices`` is computed from it).
+    choice_tally: pd.DataFrame | None = None
+    unnamed_groups: frozenset[str] = frozenset()
     # Questions left out of every figure and list because whether they were asked depends on
     # answers that are withheld (``_published``).
     conditional_withheld: frozenset[str] = frozenset()
+    # The round's questionnaire (``to_model`` of its version, frozen while the round uses it),
+    # read once with the results: reading it costs as much as a few tables.
+    definition: Questionnaire | None = None
+
+    # Tables the dashboard does not show are computed when first asked for (the exports, the
+    # API and the corrective rules do), so that a dashboard after a new response does not
+    # wait for them. The same inputs, the same tables: only when they are computed changes.
+
+    @cached_property
+    def group_items(self) -> pd.DataFrame:
+        return analysis.by_group_question(self.disclosure)
+
+    @cached_property
+    def unit_categories(self) -> pd.DataFrame:
+        return analysis.scorecard_table(self.counts, self.threshold, level="category")
+
+    @cached_property
+    def scorecards(self) -> pd.DataFrame:
+        return analysis.scorecard_table(self.counts, self.threshold, level="question")
+
+    @cached_property
+    def choices(self) -> pd.DataFrame | None:
+        """The choice questions' counts, for the round as a whole (``analysis.choice_table``)."""
+        if self.choice_tally is None:
+            return None
+        return analysis.choice_table(
+            self.choice_tally, self.anonymity_threshold, self.unnamed_groups
+        )
 
     @property
     def empty(self) -> bool:
@@ -283,10 +310,7 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         below=analysis.below_threshold_table(counts, threshold, k),
         groups=analysis.by_group(disclosure),
         group_categories=analysis.by_group_category(disclosure),
-        group_items=analysis.by_group_question(disclosure),
         served_units=analysis.scorecard_table(counts, threshold, level="unit"),
-        unit_categories=analysis.scorecard_table(counts, threshold, level="category"),
-        scorecards=analysis.scorecard_table(counts, threshold, level="question"),
         drivers=_drivers(analysis.driver_table(counts), k),
         weighted=_weighted(disclosure, round_.weights),
         comparison=_comparison(older[-1] if older else None, counts, k),
@@ -295,8 +319,10 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         labels=labels,
         disclosure=disclosure,
         hidden_cells=_hidden_cells(disclosure),
-        choices=analysis.choice_table(choices, k, _unnamed(round_)),
+        choice_tally=choices,
+        unnamed_groups=frozenset(_unnamed(round_)),
         conditional_withheld=left_out,
+        definition=definition,
         **counted.facts,
     )
 

@@ -86,8 +86,8 @@ def round_page(round_: Round, lang: str, sealed: bool = False) -> dict[str, Any]
         weak_drivers=all_weak(results.drivers),
         unplaced_drivers=charts.unplaced_note(results),
         overall_weighted=records(results.weighted["round"])[0] if results.weighted else None,
-        scale=rating_scale(round_.version),
-        numbers=number_items(round_, results.conditional_withheld),
+        scale=rating_scale(round_.version, results.definition),
+        numbers=number_items(round_, results.conditional_withheld, results.definition),
         charts={
             kind: chart_info(round_, results, Chart(kind, lang))
             for kind in charts.kinds_on("round")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from survey import responses, rounds
 from survey.extensions import db
-from survey.models import utcnow
+from survey.models import Invitation, utcnow
 
 
 def test_creating_a_round_freezes_its_version(office_version):
@@ -71,6 +71,34 @@ def test_progress_counts_match_the_invitations(make_invitation):
     assert by_group["mayors"] == rounds.Progress(2, 1, 0)
     assert by_group["departments"].rate == 1.0
     assert rounds.progress_by_round()[round_.id].submitted == 1
+
+
+def test_progress_is_counted_from_the_invitations_index(make_invitation):
+    """The counts per status (read from the index alone) equal the sums they replace, and a
+    group whose invitations are all revoked is not listed, as before."""
+    first = make_invitation(group="mayors")
+    round_ = first.round
+    others = [make_invitation(group=g, round_=round_) for g in ("mayors", "cppcc", "cppcc")]
+    others[0].status, others[1].status, others[2].status = "started", "revoked", "revoked"
+    db.session.commit()
+    summed = {
+        row[0]: rounds._progress(row)
+        for row in db.session.execute(
+            rounds._progress_query(Invitation.group_id).where(Invitation.round_id == round_.id)
+        )
+    }
+    by_group = {g.id: p for g, p in rounds.progress_by_group(round_)}
+    assert by_group == summed
+    assert [g.code for g, _ in rounds.progress_by_group(round_)] == ["mayors"]
+    assert rounds.progress_by_round()[round_.id] == rounds.Progress(2, 1, 0)
+    statement = (
+        select(Invitation.group_id, Invitation.status, func.count())
+        .where(Invitation.round_id == round_.id, Invitation.status != "revoked")
+        .group_by(Invitation.group_id, Invitation.status)
+    )
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    assert "COVERING INDEX ix_invitation_round_progress" in " ".join(str(r[-1]) for r in plan)
 
 
 # --- the order of rounds -------------------------------------------------------------------

@@ -273,3 +273,48 @@ def test_no_correlation_is_published_over_fewer_pairs_than_the_threshold(make_ro
     drivers = round_results(round_).drivers.set_index("question")
     assert drivers.loc["doc_timeliness", "pairs"] == 3
     assert pd.isna(drivers.loc["doc_timeliness", "importance"])
+
+
+def test_tables_the_dashboard_does_not_show_are_computed_when_asked_for(known_round, answer):
+    """group_items, unit_categories, scorecards and choices wait until asked for, and are then
+    the tables computed from the same inputs as before."""
+    import analysis
+
+    answer(known_round, "departments", {"doc_timeliness": 2, "overall": 3})
+    results = round_results(known_round)
+    lazy = ("group_items", "unit_categories", "scorecards", "choices")
+    assert not set(lazy) & set(vars(results))
+    k = known_round.anonymity_threshold
+    expected = {
+        "group_items": analysis.by_group_question(results.disclosure),
+        "unit_categories": analysis.scorecard_table(
+            results.counts, results.threshold, level="category"
+        ),
+        "scorecards": analysis.scorecard_table(results.counts, results.threshold, level="question"),
+        "choices": analysis.choice_table(results.choice_tally, k, results.unnamed_groups),
+    }
+    for name in lazy:
+        pd.testing.assert_frame_equal(getattr(results, name), expected[name])
+        assert getattr(results, name) is getattr(results, name)  # computed once
+
+
+def test_the_question_table_is_read_once_per_version(known_round, answer, monkeypatch):
+    """The small-delta read reuses the version's question table; the frame is the same as with
+    the table read afresh."""
+    from survey.results import clear_cache, frames
+
+    kept = answers_frame(known_round)
+    reads = []
+    real = frames._read_question_table
+    monkeypatch.setattr(
+        frames,
+        "_read_question_table",
+        lambda version_id: reads.append(version_id) or real(version_id),
+    )
+    answer(known_round, "departments", {"doc_timeliness": 1})
+    again = answers_frame(known_round)
+    assert reads == []
+    clear_cache()
+    pd.testing.assert_frame_equal(answers_frame(known_round), again)
+    assert reads == [known_round.version_id]
+    assert len(again) > len(kept)
