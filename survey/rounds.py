@@ -517,9 +517,7 @@ def earlier_rounds(round_: Round, limit: int | None = None) -> list[Round]:
     have responses, newest first; never a draft, so a round is never compared with an empty
     one, and never one still open: its figures are sealed until it closes (``survey.results.
     sealing``), and a later round's comparison and trend would show them, moving."""
-    earlier = [
-        r for r in in_order(round_) if _when(r) < _when(round_) and r.status == "closed"
-    ]
+    earlier = [r for r in in_order(round_) if _when(r) < _when(round_) and r.status == "closed"]
     with_responses = set(
         db.session.scalars(
             select(Response.round_id)
