@@ -20,6 +20,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def test_the_frame_after_an_id_is_the_full_frame_of_the_later_responses(two_rounds, answer):
     before, round_ = two_rounds
     # A response of the earlier round after those of this one: ids of rounds interleave.
+    before.status = "open"  # (two_rounds closed it; open rounds overlap here)
     answer(before, "mayors", {"doc_timeliness": 1}, {"doc_timeliness": "慢"})
     answer(round_, "departments", {"doc_timeliness": 2, "overall": 3}, {"doc_timeliness": "迟"})
     ids = sorted(db.session.scalars(select(Response.id).where(Response.round_id == round_.id)))
