@@ -163,9 +163,7 @@ def test_a_chunk_s_answers_are_read_in_order_without_a_sort(app, known_round, mo
         if db.engine.dialect.name == "sqlite":
             compiled = queries[0].compile(dialect=db.engine.dialect)
             params = tuple(compiled.params[name] for name in compiled.positiontup)
-            plan = db.session.connection().exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {compiled}", params
-            )
+            plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
             steps, sort = [row[-1] for row in plan], "TEMP B-TREE"
         else:  # PostgreSQL: a few rows, so keep it from reading whole tables instead
             compiled = queries[0].compile(
