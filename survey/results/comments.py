@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, Select, and_, cast, not_, or_, select
+from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.orm import contains_eager
 
 from questionnaires import tabulated_as
@@ -15,6 +15,7 @@ from survey.models import (
     Response,
     Round,
 )
+from survey.results.secret_order import keyed_order
 
 
 def comments_query(
@@ -53,10 +54,15 @@ def comments_query(
         )
         # By question, and within a question in an order unrelated to who answered: listed
         # response by response, an "other groups" comment would stand beside the same
-        # person's comment on another question that names their group.
-        # In 64-bit integers: in PostgreSQL's 32-bit integer the product overflows from answer
-        # id 271,183 on, and the query fails.
-        .order_by(Answer.question_code, (cast(Answer.id, BigInteger) * 7919) % 10007, Answer.id)
+        # person's comment on another question that names their group; and in the order
+        # answers came, each would stand where its writer's invitation turned "submitted".
+        # The order is keyed by the app's secret (``secret_order``): a fixed formula could be
+        # undone by anyone who has read this code.
+        .order_by(
+            Answer.question_code,
+            keyed_order(Answer.id, "comment-order", round_.id),
+            Answer.id,
+        )
     )
     unlisted = list(unlisted_questions)
     if unlisted:

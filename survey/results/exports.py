@@ -31,7 +31,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -43,7 +42,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from flask import Response as HttpResponse
-from flask import abort, current_app, stream_with_context
+from flask import abort, stream_with_context
 from flask_babel import force_locale
 from openpyxl.styles import PatternFill
 from sqlalchemy import func, select
@@ -58,6 +57,7 @@ from survey.models import Answer, RespondentGroup, Response, Round, Unit
 from survey.questionnaire_store import to_model
 from survey.results.frames import plain_rows
 from survey.results.other_groups import OTHER_GROUPS, merged_groups
+from survey.results.secret_order import round_key
 from survey.results.tables import RoundResults, round_results
 from survey.spreadsheets import safe_cell, safe_text
 
@@ -332,9 +332,8 @@ def shuffle_keys(ids: np.ndarray, round_id: int) -> np.ndarray:
     rows must not. The key comes from the app's secret: nobody can recompute the order back
     to ids; and from the round: the same at every download, so the CSV and the workbook's
     Raw data sheet list the rows alike."""
-    secret = hashlib.sha256(str(current_app.config["SECRET_KEY"]).encode()).digest()
-    digest = hashlib.blake2b(f"raw-order:{round_id}".encode(), key=secret, digest_size=8)
-    mixed = ids.astype(np.uint64) ^ np.uint64(int.from_bytes(digest.digest(), "big"))
+    key = round_key("raw-order", round_id)
+    mixed = ids.astype(np.uint64) ^ np.uint64(int.from_bytes(key, "big"))
     mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return mixed ^ (mixed >> np.uint64(31))
