@@ -62,7 +62,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# The benchmarks at 100,000 and 1,000,000 responses on SQLite and on PostgreSQL (a scratch
+# The benchmarks at 10,000, 100,000 and 1,000,000 responses on SQLite and on PostgreSQL (a scratch
 # database on 127.0.0.1:5432, user postgres; without a server, SQLite only): about an hour on
 # 2 cores. BENCH_ARGS="--quick" (10,000 responses, a few minutes), "--scales 10000,100000",
 # "--databases sqlite", "--only dashboard": see bench/run.py.

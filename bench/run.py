@@ -23,7 +23,7 @@ response (hence per answer: about 23 each) at this scale over the same step's at
 scale on the same database (flat or falling is <= 1), and PostgreSQL's seconds over SQLite's
 at the same scale.
 
-    .venv/bin/python bench/run.py [--quick] [--scales 100000,1000000]
+    .venv/bin/python bench/run.py [--quick] [--scales 10000,100000,1000000]
         [--databases sqlite,postgresql] [--only dashboard,growth]
     # --quick: 10,000 responses, both databases
 """
@@ -47,7 +47,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCALES = (100_000, 1_000_000)
+# From 10,000: the issue asks that the cost per answer be flat or falling from 10,000 to
+# 1,000,000 responses, and the ratio is taken over the smallest scale measured.
+SCALES = (10_000, 100_000, 1_000_000)
 QUICK_SCALES = (10_000,)
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
