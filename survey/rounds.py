@@ -335,12 +335,51 @@ def close_round(round_: Round, now: datetime) -> None:
 
 
 def _closed(round_: Round, now: datetime) -> None:
-    """Audited, then announced: the corrective-action rules run on the closed round. An
-    anonymous round forgets who its invitees were (``forget_invitees``)."""
-    audit.record("round_closed", target=f"round:{round_.id}", automatic=round_.closed_at != now)
+    """Released or held (``release``), audited, then announced: the corrective-action rules
+    run on the closed round. An anonymous round forgets who its invitees were
+    (``forget_invitees``)."""
+    short = release(round_)
+    detail: dict[str, Any] = {"automatic": round_.closed_at != now}
+    if short:
+        detail["held"] = short
+    audit.record("round_closed", target=f"round:{round_.id}", **detail)
     if round_.anonymous:
         forget_invitees(round_)
     round_closed.send(round_, now=now)
+
+
+def responses_by_group(round_: Round) -> dict[str, int]:
+    """The round's responses per respondent group code."""
+    rows = db.session.execute(
+        select(RespondentGroup.code, func.count(Response.id))
+        .join(Response, Response.group_id == RespondentGroup.id)
+        .where(Response.round_id == round_.id)
+        .group_by(RespondentGroup.code)
+    )
+    return {code: int(n) for code, n in rows}
+
+
+def release(round_: Round) -> dict[str, int]:
+    """At a close: release the round's figures, or hold them back. Returns the groups held
+    for (code: responses since the last release), empty when released.
+
+    A round's first close releases them. A round reopened after that and closed again would
+    show, by the difference between its figures at the two closes, the answers of whoever
+    answered in between: so a later close releases them only if every group got none or at
+    least the anonymity threshold of new responses, the protection a group's own row has. A
+    held round's figures are sealed for those an open round's are (``survey.results.
+    sealing``) until a close releases them again (reopen it to collect more answers)."""
+    counts = responses_by_group(round_)
+    before = round_.released_counts
+    if before is not None:
+        k = round_.anonymity_threshold
+        added = {code: n - before.get(code, 0) for code, n in counts.items()}
+        short = {code: n for code, n in sorted(added.items()) if 0 < n < k}
+        if short:
+            round_.results_held = True
+            return short
+    round_.released_counts, round_.results_held = counts, False
+    return {}
 
 
 def forget_invitees(round_: Round) -> None:
@@ -515,9 +554,10 @@ def in_order(round_: Round) -> list[Round]:
 def earlier_rounds(round_: Round, limit: int | None = None) -> list[Round]:
     """Up to ``limit`` closed rounds of the same questionnaire that ran before this one and
     have responses, newest first; never a draft, so a round is never compared with an empty
-    one, and never one still open: its figures are sealed until it closes (``survey.results.
-    sealing``), and a later round's comparison and trend would show them, moving."""
-    earlier = [r for r in in_order(round_) if _when(r) < _when(round_) and r.status == "closed"]
+    one, and never one still open or held (``release``): its figures are sealed until it
+    closes (``survey.results.sealing``), and a later round's comparison and trend would show
+    them, moving."""
+    earlier = [r for r in in_order(round_) if _when(r) < _when(round_) and r.results_final]
     with_responses = set(
         db.session.scalars(
             select(Response.round_id)

@@ -128,13 +128,13 @@ def _rounds(with_actions: bool = False) -> list[Round]:
 
 def _run_rules_form() -> RunRulesForm:
     form = RunRulesForm()
-    # Closed rounds only: an action shows its figures to its owner, and figures of an open
-    # round taken at two runs would show, by difference, the answers given in between
-    # (survey.results.sealing). A round's close runs the rules by itself.
+    # Closed rounds with released figures only: an action shows its figures to its owner,
+    # and figures of an open (or held) round taken at two runs would show, by difference, the
+    # answers given in between (survey.results.sealing). A round's close runs the rules.
     form.round_id.choices = [
         SelectChoice(r.id, f"{r.name} ({_status_word(r.status)})")
         for r in _rounds()
-        if r.status == "closed"
+        if r.results_final
     ]
     return form
 

@@ -135,6 +135,11 @@ SEALED = (
     "The round is open and its figures are sealed until it closes: two answers taken at "
     "different times would show, by difference, the answers of whoever answered in between."
 )
+HELD = (
+    "The round was reopened and closed again with fewer new responses in some group than its "
+    "anonymity threshold: its figures are held back, since they would show those answers by "
+    "difference with the figures of its earlier close."
+)
 
 
 def _unsealed(round_id: int) -> Round:
@@ -142,7 +147,7 @@ def _unsealed(round_id: int) -> Round:
     403 with the reason when they are."""
     round_ = db.get_or_404(Round, round_id)
     if sealed(round_, current_user):
-        abort(403, description=SEALED)
+        abort(403, description=HELD if round_.status == "closed" else SEALED)
     return round_
 
 

@@ -98,7 +98,8 @@ def close_round(round_id: int | None, due: bool) -> None:
         raise click.UsageError("name a round or pass --due")
     db.session.commit()
     for round_ in closed:
-        click.echo(f"round {round_.id} closed")
+        held = " (figures held back: too few new responses since it last closed)"
+        click.echo(f"round {round_.id} closed{held if round_.results_held else ''}")
 
 
 @click.command("invite")

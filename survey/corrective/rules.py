@@ -284,5 +284,8 @@ def _last_firing(action: CorrectiveAction, round_id: int) -> dict | None:
 
 @round_closed.connect
 def _on_round_closed(round_: Round, now: datetime, **_: object) -> None:
-    """Low scores of a closed round become corrective actions."""
-    run_rules(round_, now)
+    """Low scores of a closed round become corrective actions; not those of a round whose
+    figures the close held back (``survey.rounds.release``): an action shows its figures to
+    its owner."""
+    if round_.results_final:
+        run_rules(round_, now)

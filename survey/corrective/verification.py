@@ -138,6 +138,11 @@ def candidates(action: CorrectiveAction) -> list[Candidate]:
             )
         elif round_.status != "closed":
             reason = _("The round is still open: it can serve once it is closed.")
+        elif not round_.results_final:
+            reason = _(
+                "The round's figures are held: it was reopened and closed again with too few "
+                "new responses to show them."
+            )
         else:
             reason = None
         found.append(Candidate(round_, answered, reason))

@@ -279,6 +279,16 @@ def _change_state(round_id: int, change, message: str):
         else:
             db.session.commit()
             flash(message, "success")
+            if round_.status == "closed" and round_.results_held:
+                flash(
+                    _(
+                        "Its figures are held back: some group received fewer than %(k)s new "
+                        "responses since the round was first closed, and the figures would show "
+                        "their answers by difference. Reopen the round to collect more.",
+                        k=round_.anonymity_threshold,
+                    ),
+                    "warning",
+                )
     return redirect(url_for("design.round_detail", round_id=round_id))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
@@ -53,6 +54,12 @@ class Round(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Responses per respondent group code when the round's figures were last released (at a
+    # close), and whether a later close held them back: reopened and closed again with fewer
+    # than the anonymity threshold of new responses in some group, whose answers the two
+    # closes' figures would show by difference (``survey.rounds.release``).
+    released_counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    results_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # An archived round is closed and done with: out of the default lists, read-only.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -61,6 +68,12 @@ class Round(db.Model):
 
     def accepts_answers(self, now: datetime) -> bool:
         return accepts(self, now)
+
+    @property
+    def results_final(self) -> bool:
+        """Closed with its figures released: they no longer move, so they may be compared
+        with, trended, turned into actions and shown to every reader."""
+        return self.status == "closed" and not self.results_held
 
 
 def accepts(round_: Any, now: datetime) -> bool:

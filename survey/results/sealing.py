@@ -11,8 +11,10 @@ them as it was meant to.
 Who still sees an open round's figures: a reader who may already read each response of it,
 that is, a named round's readers with the permission to take identified answers
 (``survey.permissions.may_take_identified_answers``). An anonymous round's figures are sealed
-for everyone until it closes. Reopening a closed round seals it again; what the second close
-adds to the first is then visible by difference, which the README names as a known limit.
+for everyone until it closes. Reopening a closed round seals it again, and a later close
+unseals it only if every group got none or at least the anonymity threshold of new responses
+(``survey.rounds.release``): otherwise the round's figures are *held*, sealed as an open
+round's, since the difference between the two closes would show the few new answers.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from survey.permissions import may_take_identified_answers
 
 def sealed(round_: Round, user: Any) -> bool:
     """Whether `round_`'s figures (tables, charts, comments, downloads, API answers) are kept
-    from `user` for now: the round is open, and it is anonymous or `user` may not take its
-    identified answers."""
-    if round_.status != "open":
+    from `user` for now: the round is anonymous or `user` may not take its identified
+    answers, and the round is open, or closed with its figures held after a reopening."""
+    if round_.status == "draft" or round_.results_final:
         return False
     return round_.anonymous or not may_take_identified_answers(user)

@@ -205,3 +205,26 @@ def test_0012_downgrade_puts_evidence_from_the_database_back_in_the_instance_fol
     downgrade(revision="0011_mail_message")
     assert (Path(app.instance_path) / "attachments" / "cccc3333").read_bytes() == b"%PDF-back"
     upgrade()
+
+
+def test_0022_rounds_closed_before_it_have_released_their_figures(app, make_round, answer):
+    """A round closed before 0022 gets its responses per group as released, so a reopening
+    after the upgrade is checked against them; an open round has released nothing yet."""
+    from flask_migrate import downgrade, upgrade
+
+    from survey.models import Round
+
+    closed = make_round(name="closed before")
+    for group in ("departments", "departments", "mayors"):
+        answer(closed, group, {"doc_timeliness": 4})
+    closed.status = "closed"
+    still_open = make_round(name="open")
+    answer(still_open, "mayors", {"doc_timeliness": 4})
+    ids = (closed.id, still_open.id)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0021_invitation_progress")
+    upgrade()
+    closed, still_open = (db.session.get(Round, i) for i in ids)
+    assert closed.released_counts == {"departments": 2, "mayors": 1}
+    assert (closed.results_held, still_open.released_counts) == (False, None)

@@ -10,6 +10,7 @@ from scipy.stats import fisher_exact
 
 from analysis import two_proportion_z_test
 from survey import corrective
+from survey.extensions import db
 from survey.models import utcnow
 from tests.factories import mark_implemented
 
@@ -168,3 +169,14 @@ def test_a_group_is_verified_on_its_own_only_when_its_answers_before_the_fix_are
     rate(later, 3, 6, group="mayors", at=implemented - timedelta(days=1))
     check = corrective.verify(action)
     assert check.group is None  # the whole item, whose before and after are both published
+
+
+def test_a_later_round_whose_figures_are_held_cannot_serve(action, make_round, rate):
+    """Reopened and closed again with too few new responses (survey.rounds.release): a verdict
+    would publish figures its results pages hold back."""
+    mark_implemented(action, utcnow() - LAST_WEEK)
+    held = rate(make_round(name="2006", status="closed", opens_at=utcnow()), 9, 10)
+    held.results_held = True
+    db.session.commit()
+    (candidate,) = corrective.candidates(action)
+    assert not candidate.usable and "held" in candidate.reason

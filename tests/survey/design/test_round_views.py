@@ -447,3 +447,25 @@ def test_a_closed_anonymous_round_lists_its_invitations_without_names(client, au
     assert "王市长" not in page and "wang@sx.example" not in page and "Office of the Mayor" in page
     csv_text = client.get(f"/design/rounds/{round_.id}/invitations.csv").text
     assert "王市长" not in csv_text and "wang@sx.example" not in csv_text
+
+
+def test_closing_a_reopened_round_with_too_few_new_responses_says_its_figures_are_held(
+    client, auth, make_round, answer
+):
+    round_ = make_round(anonymity_threshold=3)
+    for group in ("departments", "departments", "departments", "mayors"):
+        answer(round_, group, {"doc_timeliness": 4})
+    auth.login(role="designer")
+    client.post(f"/design/rounds/{round_.id}/close")
+    page = client.get(f"/design/rounds/{round_.id}?lang=en").text
+    assert "held back" not in page
+    # Reopening warns of what a close after too few new answers does.
+    assert "sealed again while it is open" in page
+
+    client.post(f"/design/rounds/{round_.id}/open")
+    answer(round_, "mayors", {"doc_timeliness": 2})
+    closed = client.post(f"/design/rounds/{round_.id}/close?lang=en", follow_redirects=True)
+
+    assert "Its figures are held back" in closed.text
+    assert 'id="held"' in closed.text
+    assert db.session.get(Round, round_.id).results_held

@@ -202,3 +202,35 @@ def test_a_later_rounds_comparison_waits_for_the_earlier_round_to_close(
     db.session.commit()
     clear_cache()
     assert client.get(f"/api/v1/rounds/{later.id}/results").json["previous_round"] is not None
+
+
+def test_a_held_rounds_figures_are_sealed_like_an_open_rounds(
+    app, client, auth, make_round, answer, workbook_of
+):
+    """Reopened and closed again with one new response: the figures of its two closes would
+    differ by that response's answers (survey.rounds.release)."""
+    from survey import rounds
+    from survey.models import utcnow
+
+    round_ = audience_round(make_round, anonymity_threshold=3)
+    rounds.close_round(round_, utcnow())
+    db.session.commit()
+    auth.login(role="quality_lead")
+    urls = round_urls(app, round_.id, workbook_of(round_))
+    rounds.open_round(round_, utcnow())
+    answer(round_, "departments", {"doc_timeliness": 1})
+    rounds.close_round(round_, utcnow())
+    db.session.commit()
+    clear_cache()
+
+    for endpoint, (method, url) in urls.items():
+        answer_ = _get(client, method, url)
+        if endpoint == DASHBOARD:
+            assert answer_.status_code == 200
+            assert "held back" in answer_.text and FIGURES not in answer_.text
+            continue
+        assert answer_.status_code == 403, endpoint
+        text = answer_.json["message"] if answer_.is_json else answer_.text
+        assert "held back" in text, endpoint
+    rows = {r["id"]: r for r in client.get("/api/v1/rounds").json["rounds"]}
+    assert rows[round_.id]["sealed"] is True
