@@ -56,6 +56,7 @@ from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
 from survey.questionnaire_store import to_model
+from survey.results import raw_fast
 from survey.results.frames import plain_rows
 from survey.results.other_groups import OTHER_GROUPS, merged_groups
 from survey.results.tables import RoundResults, round_results
@@ -340,15 +341,20 @@ def shuffle_keys(ids: np.ndarray, round_id: int) -> np.ndarray:
     return mixed ^ (mixed >> np.uint64(31))
 
 
-def _shuffled_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
-    """An anonymous round's rows in ``shuffle_keys`` order, numbered from 1 in place of their
-    response ids. Only the ids are held (8 bytes a response); each chunk reads its responses
-    and answers by id (two indexed queries) in id order and is then put in the shuffled one."""
+def _shuffled_ids(round_: Round) -> np.ndarray:
+    """The round's response ids in ``shuffle_keys`` order (8 bytes a response)."""
     ids = np.fromiter(
         db.session.scalars(select(Response.id).where(Response.round_id == round_.id)),
         dtype=np.int64,
     )
-    order = ids[np.argsort(shuffle_keys(ids, round_.id), kind="stable")]
+    return ids[np.argsort(shuffle_keys(ids, round_.id), kind="stable")]
+
+
+def _shuffled_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
+    """An anonymous round's rows in ``shuffle_keys`` order, numbered from 1 in place of their
+    response ids. Only the ids are held (8 bytes a response); each chunk reads its responses
+    and answers by id (two indexed queries) in id order and is then put in the shuffled one."""
+    order = _shuffled_ids(round_)
     for start in range(0, len(order), CHUNK):
         part = order[start : start + CHUNK].tolist()
         wanted = sorted(part)
@@ -412,13 +418,81 @@ def answers_csv(
     yield "\ufeff" + _drain(buffer)
     total = raw_count(round_) if progress else 0
     written = 0
-    # csv writes None as an empty cell, a datetime as str() does: the cells go as they are.
-    for chunk in raw_chunks(round_, layout):
-        writer.writerows(chunk)
-        yield _drain(buffer)
-        written += len(chunk)
+    for rows, text in _csv_chunks(round_, layout):
+        yield text
+        written += rows
         if progress:
             progress(written, total)
+
+
+def _csv_chunks(round_: Round, layout: RawLayout) -> Iterator[tuple[int, str]]:
+    """The CSV text of the raw rows a chunk at a time, with its number of rows: the numpy
+    assembly of ``raw_fast`` (the exact path's bytes, made 10 to 20 times faster), or, for a
+    version whose question ids it cannot key, the exact path's rows through csv."""
+    fast = raw_fast.FastLayout(layout, round_)
+    if not fast.usable:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        # csv writes None as an empty cell, a datetime as str() does: the cells go as they are.
+        for chunk in raw_chunks(round_, layout):
+            writer.writerows(chunk)
+            yield len(chunk), _drain(buffer)
+        return
+
+    def exact(responses: list[tuple]) -> Callable[[list[int]], dict[int, str]]:
+        def lines(ids: list[int]) -> dict[int, str]:
+            wanted = set(ids)
+            chosen = [r for r in responses if r[0] in wanted]
+            return raw_fast.exact_lines(layout, chosen, _answers_in(sorted(wanted)))
+
+        return lines
+
+    if layout.shuffled:
+        order = _shuffled_ids(round_)
+        for start in range(0, len(order), raw_fast.CHUNK):
+            part = order[start : start + raw_fast.CHUNK]
+            number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
+            responses = plain_rows(
+                _facts().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
+            )
+            if not responses:  # all deleted since the ids were read
+                continue
+            ids = [r[0] for r in responses]
+            numbered = [number_of[rid] for rid in ids]
+            # The rows in the secret order: by their numbers (ids deleted since: no row).
+            order_in_chunk = np.argsort(numbered, kind="stable")
+            answers = raw_fast.read_chunk(fast, ids)
+            yield (
+                len(responses),
+                raw_fast.chunk_text(
+                    fast, responses, answers, exact(responses), numbered, order_in_chunk
+                ),
+            )
+        return
+    last = 0
+    while True:
+        # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
+        responses = plain_rows(
+            _facts()
+            .where(Response.round_id == round_.id, Response.id > last)
+            .order_by(Response.id)
+            .limit(raw_fast.CHUNK)
+        )
+        if not responses:
+            return
+        ids = [r[0] for r in responses]
+        answers = raw_fast.read_chunk(fast, ids)
+        yield len(responses), raw_fast.chunk_text(fast, responses, answers, exact(responses))
+        last = ids[-1]
+
+
+def _answers_in(ids: list[int]) -> list[tuple]:
+    """The answers of the responses `ids` (sorted), in response id order (``RawLayout.rows``)."""
+    return plain_rows(
+        select(Answer.response_id, Answer.question_code, Answer.value, Answer.text, Answer.comment)
+        .where(Answer.response_id.in_(ids))
+        .order_by(Answer.response_id)
+    )
 
 
 def _drain(buffer: io.StringIO) -> str:
