@@ -33,7 +33,7 @@ from survey.models import Question, Round
 from survey.spreadsheets import safe_text
 
 # Responses a chunk: its arrays take about 2 KB a response (tokens and the bytes' indexes).
-CHUNK = 10_000
+CHUNK = 5_000
 # A key is (response id - the chunk's first) * _ROW + (question id - the version's first) * 2
 # + (value is NULL): a version's question ids span far less than _ROW / 2.
 _ROW = 8192
