@@ -14,11 +14,16 @@
   rows are not in the order the responses came, and carry a row number, not the response id:
   staff see invitations turn "submitted" one after the other, and that order would pair each
   row with its unit (``shuffle_keys``).
-- The raw rows are read in chunks of ``CHUNK`` responses (keyset paging by response id,
-  ``raw_chunks``) and streamed, never held all at once: memory stays flat at any size. A
-  chunk's rows are made in one pass over its answers (``RawLayout.rows``, with a ``RawPlan``
-  per group of the cells it was not asked), the hot loop of a million-response export. A round
-  of more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
+- The raw rows are read in chunks (keyset paging by response id; an anonymous round's by the
+  ids of each stretch of the secret order) and streamed, never held all at once: memory stays
+  flat at any size. The exact path makes a chunk's rows in one pass over its answers
+  (``RawLayout.rows``, with a ``RawPlan`` per group of the cells it was not asked; ``raw_rows``
+  for the workbook's sheet). The CSV is assembled by ``survey.results.raw_fast`` instead: the
+  database joins a chunk's numbers into two strings and its texts into one row per distinct
+  text, numpy places them into a grid of tokens and gathers the chunk's bytes at once; the
+  rows of a group with conditions (what was asked depends on the answers) are the exact
+  path's lines. Both write the same bytes (tests/survey/results/test_raw_fast.py). A round of
+  more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
   (``survey.results.export_jobs``), with the rows written shown.
 - Every download of results is recorded in the audit log (``record_download``).
 - Every text cell passes through ``survey.spreadsheets.safe_cell``, so no comment becomes a
@@ -407,7 +412,7 @@ def answers_csv(
     round_: Round, lang: str = "zh", progress: Callable[[int, int], None] | None = None
 ) -> Iterator[str]:
     """The raw export as CSV text chunks: a UTF-8 byte-order mark (so Excel reads Chinese),
-    the header, then a chunk per ``CHUNK`` responses. ``progress(rows, total)`` is told the
+    the header, then a chunk per ``raw_fast.CHUNK`` responses. ``progress(rows, total)`` is told the
     rows written after each chunk (a background build's progress)."""
     # A streamed body runs after the view's session has ended: load the round afresh.
     round_ = db.session.get(Round, round_.id)

@@ -43,6 +43,12 @@ _EMPTY, _NOT_ASKED = 0, 1
 _FIXED = ("", "n/a")  # exports.NOT_ASKED (which imports this module)
 
 
+# Only the version's questions: a key's question part never reaches its response part.
+# "+ 0": not through the index on question_id (SQLite took it, reading every answer to the
+# version's questions for each chunk: minutes at a million), the responses' index it is.
+_QUESTIONS = " AND question_id + 0 BETWEEN :base AND :top"
+
+
 def _numbers_sql(dialect: str, where: str) -> str:
     """Every answer of the chunk's responses (`where`) as its key and its value (0 for NULL),
     in two comma-separated lists in the same order (one pass feeds both aggregates)."""
@@ -156,10 +162,7 @@ def read_chunk(fast: FastLayout, ids: Sequence[int]) -> tuple[tuple | None, list
         where, params["last"] = "response_id BETWEEN :first AND :last", last
     else:
         where, params["ids"] = "response_id IN :ids", list(ids)
-    # Only the version's questions: a key's question part never reaches its response part.
-    # "+ 0": not through the index on question_id (SQLite took it, reading every answer to
-    # the version's questions for each chunk), the response's index it is.
-    where += " AND question_id + 0 BETWEEN :base AND :top"
+    where += _QUESTIONS
 
     def run(sql: str):
         query = text(sql)
