@@ -15,6 +15,10 @@ token: one of a group whose questions depend on the answers (conditions) or with
 a question not of the round's version; a chunk whose numbers do not parse as integers goes to
 the exact path whole. The bytes are the exact path's (tests/survey/results/test_raw_fast.py
 compares them on generated rounds, on SQLite and PostgreSQL).
+
+At a million responses (bench/export_bench.py, a quiet 2-core machine) the CSV takes 15 s on
+SQLite (37 s through the exact path) and 20 s on PostgreSQL (57 s); what is left is mostly the
+database's own work: the numbers' query alone is about 6 s of SQLite's 15.
 """
 
 from __future__ import annotations
