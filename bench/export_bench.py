@@ -94,6 +94,9 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
             .join(Response, Answer.response_id == Response.id)
             .where(Response.round_id == round_.id)
         )
+        responses = db.session.scalar(
+            select(func.count(Response.id)).where(Response.round_id == round_.id)
+        )
         from survey.results import file_cache
 
         file_cache.clear(round_.id)  # charts drawn afresh: a cold report, whatever ran before
@@ -117,6 +120,7 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
             figures["profile"] = str(path)
     figures.update(
         answers=answers,
+        responses=responses,
         base_mb=round(before),
         peak_mb=round(peak_mb()),
         results_seconds=results_seconds,
@@ -205,6 +209,8 @@ def measure(args: argparse.Namespace) -> list[dict]:
                 row(f"{kind}: FAILED", None, error=got["error"])
                 continue
             seconds, size, answers = got["seconds"], got["bytes"], got["answers"]
+            # The round's own count: a reused dataset's is not --responses.
+            responses = got["responses"]
             # CPU seconds beside the wall clock's: the machine is shared with other work.
             memory = {
                 "peak_mb": got["peak_mb"],
