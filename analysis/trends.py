@@ -42,7 +42,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.breakdowns import ANONYMITY_THRESHOLD
 from analysis.counts import RatingCounts, as_counts
@@ -93,6 +92,10 @@ def needs_exact_test(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndar
 
 def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
     """Two-sided p-value of Fisher's exact test of x1/n1 against x2/n2."""
+    # Imported here: scipy.stats is 45 MB of a process's memory (bench/export_bench.py), and
+    # most processes never need an exact test (few rows have an expected count below 5).
+    from scipy import stats
+
     table = [[int(x1), int(n1 - x1)], [int(x2), int(n2 - x2)]]
     return float(stats.fisher_exact(table, alternative="two-sided").pvalue)
 
@@ -135,8 +138,22 @@ def adjust_bh(p_values: np.ndarray) -> np.ndarray:
     q = np.full(p.shape, np.nan)
     tested = ~np.isnan(p)
     if tested.any():
-        q[tested] = stats.false_discovery_control(p[tested], method="bh")
+        q[tested] = _bh(p[tested])
     return q
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """``scipy.stats.false_discovery_control(p, method="bh")``, step for step (the same
+    floating-point operations, so the same q-values), without importing scipy.stats for it."""
+    m = p.size
+    if m <= 1:
+        return p.copy()
+    order = np.argsort(p)
+    ranked = p[order] * (m / np.arange(1, m + 1, dtype=p.dtype))
+    np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+    q = np.empty_like(ranked)
+    q[order] = ranked
+    return np.clip(q, 0.0, 1.0)
 
 
 def newcombe_intervals(

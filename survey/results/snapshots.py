@@ -218,7 +218,12 @@ def encode(kept: tally_module.Tally) -> bytes:
 def decode(data: bytes) -> tally_module.Tally:
     size = int.from_bytes(data[:8], "big")
     header = json.loads(data[8 : 8 + size])
-    with np.load(io.BytesIO(data[8 + size :]), allow_pickle=False) as stored:
+    # The arrays read where they are (zipfile finds an archive after other bytes), not from
+    # a copy of the data after the header: one copy fewer of the whole snapshot (55 MB at a
+    # million responses).
+    buffer = io.BytesIO(data)
+    buffer.seek(8 + size)
+    with np.load(buffer, allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
     frames = {name: _get_frame(spec, arrays) for name, spec in header["frames"].items()}
     info = header["counts"]
