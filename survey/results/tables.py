@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 import analysis
+from analysis.threads import one_blas_thread
 from questionnaires import conditions
 from questionnaires.model import Questionnaire
 from survey import rounds
@@ -191,7 +192,10 @@ def round_results(round_: Round) -> RoundResults:
         cached = RESULTS.get(round_.id)
         if cached is not None and cached.key == key:
             return cached
-        results = _compute(round_, earlier, versions, key)
+        # One BLAS thread: the products are small and the workers share the cores
+        # (``analysis.threads``).
+        with one_blas_thread():
+            results = _compute(round_, earlier, versions, key)
         RESULTS.put(round_.id, results)
         return results
 

@@ -318,3 +318,27 @@ def test_the_question_table_is_read_once_per_version(known_round, answer, monkey
     pd.testing.assert_frame_equal(answers_frame(known_round), again)
     assert reads == [known_round.version_id]
     assert len(again) > len(kept)
+
+
+def test_results_are_computed_with_one_blas_thread(known_round, answer, monkeypatch):
+    """The web workers share the cores: a multithreaded BLAS waits for its threads' turns
+    (``analysis.threads``), so the results' products run on one thread, and the limit is
+    lifted after."""
+    from threadpoolctl import threadpool_info
+
+    import analysis
+    from survey.results import clear_cache
+
+    clear_cache()
+    seen = []
+    real = analysis.driver_table
+
+    def recording(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "driver_table", recording)
+    before = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    round_results(known_round)
+    assert seen == [{1}]
+    assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == before
