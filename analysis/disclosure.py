@@ -54,11 +54,11 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from analysis.counts import RatingCounts
 from analysis.keys import KEYS, group_ids
 from analysis.metrics import ITEM_KEYS
+from analysis.threads import one_blas_thread
 
 ANONYMITY_THRESHOLD = 5
 # The tables a round's pages, exports, report and API publish, as sets of their key columns
@@ -353,7 +353,7 @@ def row_space(published: np.ndarray) -> np.ndarray:
     # 0/1, so a nonzero eigenvalue is far from rounding noise.
     # One BLAS thread: several web workers share the cores, and a multithreaded
     # eigendecomposition of this size on busy cores takes ten times longer, not less.
-    with threadpool_limits(1):
+    with one_blas_thread():
         values, vectors = np.linalg.eigh(published.T @ published)
     return vectors[:, values > max(values.max(), 1.0) * 1e-9]
 
@@ -380,7 +380,7 @@ def region_leak(basis: np.ndarray, region: np.ndarray) -> np.ndarray | None:
     value of 1."""
     if not basis.shape[1] or not len(region):
         return None
-    with threadpool_limits(1):
+    with one_blas_thread():
         u, sigma, _ = np.linalg.svd(basis[region].T, full_matrices=False)
     if sigma.max() < 1 - 1e-9:
         return None

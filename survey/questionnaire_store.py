@@ -204,7 +204,10 @@ def _label(zh: str | None, en: str | None) -> qm.Label | None:
 def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
     """The definition a version holds, as the dataclasses the forms and exports use; the
     sections and their questions are loaded in one query each, not one per section."""
-    db.session.scalars(
+    # Held until the end: the session keeps its objects by weak reference, so a list dropped
+    # at once lets them go, and ``version.sections`` below loaded them again without their
+    # questions, one query per section.
+    preloaded = db.session.scalars(
         select(Section)
         .where(Section.version_id == version.id)
         .options(selectinload(Section.questions))
@@ -214,7 +217,7 @@ def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
     served = {
         u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_(served_codes)))
     }
-    return qm.Questionnaire(
+    definition = qm.Questionnaire(
         id=version.questionnaire.code,
         title=qm.Label(version.title_zh, version.title_en),
         description=_label(version.description_zh, version.description_en),
@@ -227,6 +230,8 @@ def to_model(version: QuestionnaireVersion) -> qm.Questionnaire:
         scales=tuple(scale_from_json(s) for s in version.scales),
         sections=tuple(_section(s) for s in version.sections),
     )
+    del preloaded
+    return definition
 
 
 def _groups(codes: list[str]) -> tuple[qm.Group, ...]:

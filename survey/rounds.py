@@ -558,11 +558,13 @@ def earlier_rounds(round_: Round, limit: int | None = None) -> list[Round]:
     closes (``survey.results.sealing``), and a later round's comparison and trend would show
     them, moving."""
     earlier = [r for r in in_order(round_) if _when(r) < _when(round_) and r.results_final]
+    # Whether each has a response: one probe of the (round_id, id) index per round. (A GROUP
+    # BY of the responses read a round's whole index: 20 ms per 100,000 responses, on every
+    # dashboard.)
+    has_responses = select(Response.id).where(Response.round_id == Round.id).limit(1).exists()
     with_responses = set(
         db.session.scalars(
-            select(Response.round_id)
-            .where(Response.round_id.in_([r.id for r in earlier]))
-            .group_by(Response.round_id)
+            select(Round.id).where(Round.id.in_([r.id for r in earlier]), has_responses)
         )
     )
     found = [r for r in reversed(earlier) if r.id in with_responses]

@@ -124,6 +124,8 @@ RESULTS = _Cache(CACHED_ROUNDS)
 COUNTS = _Cache(CACHED_ROUNDS * 2)
 # Each round's answers reduced to sums (``survey.results.tally``), grown by new responses.
 TALLIES = _Cache(CACHED_ROUNDS * 2)
+# The trend's rows of a round's earlier (closed) rounds (``tables._history``).
+EARLIER_TRENDS = _Cache(CACHED_ROUNDS)
 COMPUTING = threading.Lock()
 # The question table of each questionnaire version a round uses (``frames``).
 QUESTIONS = _Cache(CACHED_ROUNDS * 2)
@@ -136,6 +138,7 @@ def clear_cache() -> None:
     with SETTLED_LOCK:
         SETTLED.clear()
     TALLIES.clear()
+    EARLIER_TRENDS.clear()
     QUESTIONS.clear()
     with PROGRESS_LOCK:
         PROGRESS.clear()

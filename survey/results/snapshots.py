@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 import analysis
 from analysis.drivers import DriverSums
@@ -50,18 +50,39 @@ _COUNT_ARRAYS = ("patterns", "pattern_counts", "item_ratings", "item_satisfied_f
 
 def load(round_: Round) -> tally_module.Tally | None:
     """The round's saved tally, or None (none saved, another format or version)."""
-    row = db.session.scalar(
-        select(TallySnapshot)
-        .options(undefer(TallySnapshot.data))
-        .where(TallySnapshot.round_id == round_.id)
-    )
-    if row is None or row.format != FORMAT or row.version_id != round_.version_id:
+    row = _stored(round_.id)
+    if row is None or row[0] != FORMAT or row[1] != round_.version_id:
         return None
     try:
-        return decode(row.data)
+        return decode(row[2])
     except Exception as error:  # any damage (truncated, not a zip): count afresh
         log.warning("tally snapshot of round %s unreadable: %s", round_.id, error)
         return None
+
+
+def _stored(round_id: int) -> tuple[int, int, bytes] | None:
+    """(format, version_id, data) of the round's snapshot, in one statement.
+
+    On PostgreSQL (psycopg) the bytes come in the binary protocol: in the text protocol the
+    server writes a bytea as hex, twice its size, which the client decodes again (55 MB at a
+    million responses: 1.6 s against 0.45 s, most of a fresh process's first dashboard)."""
+    table = TallySnapshot.__table__
+    query = select(table.c.format, table.c.version_id, table.c.data).where(
+        table.c.round_id == round_id
+    )
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        row = connection.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2])
+    compiled = query.compile(dialect=connection.dialect)
+    # The session's own connection, so in its transaction.
+    cursor = connection.connection.cursor(binary=True)
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if found is None else (found[0], found[1], bytes(found[2]))
 
 
 def due(kept: tally_module.Tally, saved: int | None) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 import analysis
+from analysis.threads import one_blas_thread
 from questionnaires import conditions
 from questionnaires.model import Questionnaire
 from survey import rounds
@@ -24,6 +25,7 @@ from survey.results import snapshots, tally
 from survey.results.cache import (
     COMPUTING,
     COUNTS,
+    EARLIER_TRENDS,
     PROGRESS,
     PROGRESS_LOCK,
     PROGRESS_SECONDS,
@@ -191,7 +193,10 @@ def round_results(round_: Round) -> RoundResults:
         cached = RESULTS.get(round_.id)
         if cached is not None and cached.key == key:
             return cached
-        results = _compute(round_, earlier, versions, key)
+        # One BLAS thread: the products are small and the workers share the cores
+        # (``analysis.threads``).
+        with one_blas_thread():
+            results = _compute(round_, earlier, versions, key)
         RESULTS.put(round_.id, results)
         return results
 
@@ -297,6 +302,10 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
     counts = disclosure.counts
     COUNTS.put((versions[round_.id], *_counts_key(round_)), counts)
     older = [(r, _counts_of(r, versions[r.id])) for r in reversed(earlier)]
+    comparison = _comparison(older[-1] if older else None, counts, k)
+    # What the earlier rounds' rows of the trend depend on (they are closed: their responses
+    # and settings only change by an edit, which changes this).
+    earlier_key = (k, tuple((r.id, versions[r.id], *_counts_key(r)[1:]) for r, _ in older))
     choices = counted.choices[~counted.choices["question"].isin(left_out)]
     return RoundResults(
         round_id=round_.id,
@@ -313,8 +322,8 @@ def _compute(round_: Round, earlier: list[Round], versions: dict, key: tuple) ->
         served_units=analysis.scorecard_table(counts, threshold, level="unit"),
         drivers=_drivers(analysis.driver_table(counts), k),
         weighted=_weighted(disclosure, round_.weights),
-        comparison=_comparison(older[-1] if older else None, counts, k),
-        history=_history([*older, (round_, counts)], k),
+        comparison=comparison,
+        history=_history(older, (round_, counts), k, comparison, earlier_key),
         round_names={r.id: r.name for r, _ in [*older, (round_, counts)]},
         labels=labels,
         disclosure=disclosure,
@@ -414,36 +423,69 @@ def _comparison(
     )
 
 
-def _history(rounds: list[tuple[Round, analysis.RatingCounts]], k: int) -> pd.DataFrame:
+HISTORY_COLUMNS = ["category", "n", "satisfied", "rate", "ci_low", "ci_high"]
+CHANGE_COLUMNS = ["category", "difference", "p_value", "test", "p_adjusted", "significant"]
+
+
+def _history(
+    older: list[tuple[Round, analysis.RatingCounts]],
+    current: tuple[Round, analysis.RatingCounts],
+    k: int,
+    comparison: Comparison | None,
+    earlier_key: tuple,
+) -> pd.DataFrame:
     """Per-category rates per round, oldest first, in the shape of ``analysis.trend_table``;
     built from each round's counts (and ``compare_rounds`` for the change, one family of
-    tests per pair of rounds) so that earlier rounds never need their answers loaded again."""
-    columns = ["category", "n", "satisfied", "rate", "ci_low", "ci_high"]
-    parts, before = [], None
-    for index, (round_, counts) in enumerate(rounds):
-        table = analysis.category_table(counts)[columns].copy()
-        table["category"] = table["category"].astype("str")
-        if before is None:
-            change = pd.DataFrame(
-                {
-                    "category": table["category"],
-                    "difference": np.nan,
-                    "p_value": np.nan,
-                    "test": None,
-                    "p_adjusted": np.nan,
-                    "significant": False,
-                }
-            )
-        else:
-            change = analysis.compare_rounds(
-                before, counts, by=("category",), anonymity_threshold=k
-            )[["category", "difference", "p_value", "test", "p_adjusted", "significant"]]
-        table = table.merge(change, on="category", how="left")
-        table.insert(0, "round_index", index)
-        table.insert(0, "round_id", round_.id)
-        parts.append(table)
-        before = counts
-    return pd.concat(parts, ignore_index=True)
+    tests per pair of rounds) so that earlier rounds never need their answers loaded again.
+
+    The earlier rounds' rows are kept (``cache.EARLIER_TRENDS``, by ``earlier_key``): a new response
+    of this round changes none of them. This round's change from the previous one is the
+    comparison's by category (the same test of the same counts)."""
+    kept = EARLIER_TRENDS.get(earlier_key)
+    if kept is None:
+        kept = []
+        for index, (round_, counts) in enumerate(older):
+            before = older[index - 1][1] if index else None
+            kept.append(_history_rows(round_, index, counts, _change(before, counts, k)))
+        EARLIER_TRENDS.put(earlier_key, kept)
+    round_, counts = current
+    if comparison is None:
+        change = _change(None, counts, k)
+    else:
+        change = comparison.categories[CHANGE_COLUMNS]
+    return pd.concat([*kept, _history_rows(round_, len(older), counts, change)], ignore_index=True)
+
+
+def _change(
+    before: analysis.RatingCounts | None, counts: analysis.RatingCounts, k: int
+) -> pd.DataFrame:
+    """Each category's change from ``before`` (none for the first round)."""
+    if before is not None:
+        return analysis.compare_rounds(before, counts, by=("category",), anonymity_threshold=k)[
+            CHANGE_COLUMNS
+        ]
+    categories = analysis.category_table(counts)["category"].astype("str")
+    return pd.DataFrame(
+        {
+            "category": categories,
+            "difference": np.nan,
+            "p_value": np.nan,
+            "test": None,
+            "p_adjusted": np.nan,
+            "significant": False,
+        }
+    )
+
+
+def _history_rows(
+    round_: Round, index: int, counts: analysis.RatingCounts, change: pd.DataFrame
+) -> pd.DataFrame:
+    table = analysis.category_table(counts)[HISTORY_COLUMNS].copy()
+    table["category"] = table["category"].astype("str")
+    table = table.merge(change, on="category", how="left")
+    table.insert(0, "round_index", index)
+    table.insert(0, "round_id", round_.id)
+    return table
 
 
 def round_progress(round_: Round, results: RoundResults) -> tuple[rounds.Progress, list]:

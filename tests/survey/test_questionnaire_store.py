@@ -129,3 +129,28 @@ def test_the_grid_counts_in_the_digest():
     alone = tuple(replace(q, grid=None) for q in section.questions)
     ungridded = replace(gridded, sections=(replace(section, questions=alone),))
     assert digest(ungridded) != digest(gridded)
+
+
+def test_reading_a_version_reads_its_questions_in_one_query_not_one_per_section(app):
+    import re
+
+    from sqlalchemy import event
+
+    definition = load(DEFINITIONS_DIR / "office-services.yaml")
+    version_id = save_version(definition).id
+    db.session.commit()
+    db.session.expunge_all()  # as in a new request: nothing of the version in the session
+    version = db.session.get(QuestionnaireVersion, version_id)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert to_model(version) == definition
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    question_reads = [s for s in statements if re.search(r"FROM question\b", s)]
+    assert len(definition.sections) > 1
+    assert len(question_reads) == 1, question_reads

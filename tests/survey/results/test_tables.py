@@ -318,3 +318,76 @@ def test_the_question_table_is_read_once_per_version(known_round, answer, monkey
     pd.testing.assert_frame_equal(answers_frame(known_round), again)
     assert reads == [known_round.version_id]
     assert len(again) > len(kept)
+
+
+def test_results_are_computed_with_one_blas_thread(known_round, answer, monkeypatch):
+    """The web workers share the cores: a multithreaded BLAS waits for its threads' turns
+    (``analysis.threads``), so the results' products run on one thread, and the limit is
+    lifted after."""
+    from threadpoolctl import threadpool_info
+
+    import analysis
+    from survey.results import clear_cache
+
+    clear_cache()
+    seen = []
+    real = analysis.driver_table
+
+    def recording(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "driver_table", recording)
+    before = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    round_results(known_round)
+    assert seen == [{1}]
+    assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == before
+
+
+def test_after_a_new_response_the_trend_equals_a_fresh_one_and_reuses_the_closed_rounds(
+    make_round, rate, monkeypatch
+):
+    """The earlier (closed) rounds' rows of the trend are kept while their responses and
+    settings stay; this round's change is the comparison's. After a new response the trend
+    and the comparison equal those computed from nothing."""
+    from datetime import timedelta
+
+    import analysis
+    from survey.results import clear_cache
+
+    oldest = make_round(status="closed", name="2003 spring",
+                        opens_at=utcnow() - timedelta(days=400),
+                        closes_at=utcnow() - timedelta(days=370))  # fmt: skip
+    rate(oldest, 12, 20)
+    rate(oldest, 15, 20, question="doc_accuracy")
+    earlier = make_round(status="closed", name="2004 spring",
+                         opens_at=utcnow() - timedelta(days=200),
+                         closes_at=utcnow() - timedelta(days=170))  # fmt: skip
+    rate(earlier, 14, 20)
+    rate(earlier, 10, 20, question="doc_accuracy")
+    current = make_round(status="open")
+    rate(current, 16, 20)
+    rate(current, 9, 20, question="doc_accuracy")
+    clear_cache()
+    first = round_results(current)
+    assert first.history["round_id"].tolist().count(oldest.id) > 0
+    compared = []
+    real = analysis.compare_rounds
+
+    def recording(before, after, **kwargs):
+        compared.append(kwargs.get("by"))
+        return real(before, after, **kwargs)
+
+    monkeypatch.setattr(analysis, "compare_rounds", recording)
+    rate(current, 1, 3)
+    grown = round_results(current)
+    assert grown is not first
+    # The comparison's two tables only: neither the earlier rounds' changes nor this
+    # round's change by category again.
+    assert sorted(compared, key=repr) == sorted([("category",), None], key=repr)
+    clear_cache()
+    fresh = round_results(current)
+    pd.testing.assert_frame_equal(grown.history, fresh.history)
+    pd.testing.assert_frame_equal(grown.comparison.categories, fresh.comparison.categories)
+    pd.testing.assert_frame_equal(grown.comparison.items, fresh.comparison.items)
+    assert not grown.history.equals(first.history)
