@@ -12,7 +12,6 @@ Typical use, on the tidy answer frame the app builds (see ``analysis.frames``)::
     png = analysis.charts.to_png(analysis.charts.rate_chart(items, lang="zh"))
 """
 
-from analysis import charts
 from analysis.alerts import (
     RULES,
     ActionCandidate,
@@ -71,3 +70,13 @@ __all__ = [
     "trend_summary", "trend_table", "two_proportion_z_test", "two_proportion_z_tests",
     "weighted_table", "wilson_interval", "wilson_intervals",
 ]  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    # charts pulls in matplotlib (~23 MB resident); loaded on first use of
+    # ``analysis.charts`` so the app and the CSV/workbook exports never pay for it.
+    if name == "charts":
+        import importlib
+
+        return importlib.import_module("analysis.charts")
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

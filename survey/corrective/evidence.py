@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 import analysis
-from analysis import charts
 from survey import corrective
 from survey.models import CorrectiveAction, Round
 from survey.results import answers_frame
@@ -60,11 +59,11 @@ def gather(action: CorrectiveAction, chosen: Round | None = None) -> Evidence:
 
 
 def chart_png(evidence: Evidence, lang: str, title: str) -> bytes:
-    figure = charts.distribution_chart(
+    figure = analysis.charts.distribution_chart(
         evidence.table, lang=lang, labels=evidence.labels, title=title
     )
-    return charts.to_png(figure)
+    return analysis.charts.to_png(figure)
 
 
 def alt_text(evidence: Evidence, lang: str) -> str:
-    return charts.alt_text("distribution", evidence.table, lang, evidence.labels)
+    return analysis.charts.alt_text("distribution", evidence.table, lang, evidence.labels)

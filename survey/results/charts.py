@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from flask_babel import ngettext
-from matplotlib.figure import Figure
 
 import analysis
 from analysis.drivers import MIN_PAIRS_PLACED, RESAMPLES, STABLE_SHARE, unplaced
 from survey.results import file_cache
 from survey.results.tables import RoundResults
+
+if TYPE_CHECKING:  # matplotlib loads with analysis.charts, on the first chart drawn
+    from matplotlib.figure import Figure
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 # Pixels per inch of the PNGs: 100 on screen (a 9-inch chart is 900 px wide), 200 in print.
