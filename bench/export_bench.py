@@ -210,7 +210,11 @@ def measure(args: argparse.Namespace) -> list[dict]:
 
     with tempfile.TemporaryDirectory(prefix="survey-export-bench-") as scratch:
         folder = Path(args.reuse or args.keep or scratch)
-        if not args.reuse:
+        if args.reuse:
+            # Brought to the current schema first (as the dashboard's --reuse does): the
+            # children only open it, and a dataset built before a migration lacks its columns.
+            dataset.reopen(folder).app = None
+        else:
             folder.mkdir(parents=True, exist_ok=True)
             data = dataset.build(folder, responses, args.previous)
             data.app = None
