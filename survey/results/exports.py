@@ -316,18 +316,25 @@ def raw_chunks(round_: Round, layout: RawLayout) -> Iterator[list[list[Any]]]:
     if layout.shuffled:
         yield from _shuffled_chunks(round_, layout)
         return
+    for responses in _pages(round_.id, CHUNK):
+        yield layout.rows(responses, _answers_of(responses[0][0], responses[-1][0], round_.id))
+
+
+def _pages(round_id: int, size: int) -> Iterator[list[tuple]]:
+    """The facts (``_facts``) of the round's responses, `size` at a time in id order: keyset
+    paging, each page one indexed range read when it is asked for."""
     last = 0
     while True:
         # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
         responses = plain_rows(
             _facts()
-            .where(Response.round_id == round_.id, Response.id > last)
+            .where(Response.round_id == round_id, Response.id > last)
             .order_by(Response.id)
-            .limit(CHUNK)
+            .limit(size)
         )
         if not responses:
             return
-        yield layout.rows(responses, _answers_of(responses[0][0], responses[-1][0], round_.id))
+        yield responses
         last = responses[-1][0]
 
 
@@ -473,21 +480,9 @@ def _csv_chunks(round_: Round, layout: RawLayout) -> Iterator[tuple[int, str]]:
                 ),
             )
         return
-    last = 0
-    while True:
-        # Plain rows (plain_rows): SQLAlchemy's rows cost more than the rest of the chunk.
-        responses = plain_rows(
-            _facts()
-            .where(Response.round_id == round_.id, Response.id > last)
-            .order_by(Response.id)
-            .limit(raw_fast.CHUNK)
-        )
-        if not responses:
-            return
-        ids = [r[0] for r in responses]
-        answers = raw_fast.read_chunk(fast, ids)
+    for responses in _pages(round_.id, raw_fast.CHUNK):
+        answers = raw_fast.read_chunk(fast, [r[0] for r in responses])
         yield len(responses), raw_fast.chunk_text(fast, responses, answers, exact(responses))
-        last = ids[-1]
 
 
 def _answers_in(ids: list[int]) -> list[tuple]:
