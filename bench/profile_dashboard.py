@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import pstats
 import sys
 import time
 from collections import defaultdict
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset
 from dashboard_bench import add_one_response
+from profiling import print_profile
 from sqlalchemy import event, text
 
 from survey.extensions import db
@@ -136,15 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         for (line,) in plan:
                             print("    " + line)
                     connection.execute(text("ROLLBACK"))
-    if args.save:
-        profiler.dump_stats(args.save)
-    stats = pstats.Stats(profiler).sort_stats(args.sort)
-    if args.callers:
-        stats.print_callers(args.callers)
-    elif args.callees:
-        stats.print_callees(args.callees)
-    else:
-        stats.print_stats(args.top)
+    print_profile(profiler, args)
     return 0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import pstats
 import random
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import fresh_postgres, parse_form, prepare_survey, survey_env
+from profiling import print_profile
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,16 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             for statement in statements[step][: len(statements[step]) // args.responses]:
                 print(f"      {statement}")
     print(f"all   {1000 * sum(spent.values()) / args.responses:7.2f} ms per response")
-    if args.step != "none" and args.save:
-        profiler.dump_stats(args.save)
     if args.step != "none":
-        stats = pstats.Stats(profiler).sort_stats(args.sort)
-        if args.callers:
-            stats.print_callers(args.callers)
-        elif args.callees:
-            stats.print_callees(args.callees)
-        else:
-            stats.print_stats(args.top)
+        print_profile(profiler, args)
     return 0
 
 
