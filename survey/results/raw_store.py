@@ -1,0 +1,252 @@
+"""Packed raw lines: each response's answer cells of the raw answers CSV kept in one row
+(table ``raw_line``), so that the export reads one row per response instead of its ~20 answers.
+
+At a million responses (18 million answers) reading the answers is most of the export's time
+whatever assembles them (``raw_fast``: SQLite needs about 3 s to scan them and 6 s to join their
+numbers into strings): the packed rows are one read of a million short texts.
+
+A cache, filled the way one is (``fold``): the worker's export of a round first packs the
+responses that have no packed row yet, or a stale one, through the exact bytes of ``raw_fast``
+(``row_cells``), a chunk at a time in short write transactions; submitting writes nothing more,
+so the respondent's submit does not pay for it. The export (``csv_chunks``) uses a packed row
+only when its ``stamp`` is the one the response's group has now: a hash of this code (the
+sources that make the cells), the questionnaire version (its digest and questions, with their
+comment columns) and the group's plan (which cells are ``NOT_ASKED``). Any other row (missing,
+stale, of a group an anonymous round merges into "other groups", whose cells differ) is made
+from its answers as before, so the bytes are always those of the exact path
+(tests/survey/results/test_raw_store.py). A response deleted takes its row with it (ON DELETE
+CASCADE); answers are only ever inserted with their response (``survey.responses``), and an
+answer changed or deleted through the ORM drops its response's row (``_forget``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, event, insert, select
+
+from questionnaires import conditions
+from survey import spreadsheets
+from survey.database import begin_write
+from survey.extensions import db
+from survey.models import Answer, RawLine, RespondentGroup, Response, Round, Unit
+from survey.results import exports, raw_fast
+from survey.results.frames import plain_rows
+from survey.spreadsheets import safe_text
+
+# Responses read a page: about 200 bytes of text each.
+PAGE = 20_000
+
+
+@cache
+def code_digest() -> bytes:
+    """A hash of the sources that decide a packed row's bytes: a release that changes how the
+    cells are written makes every row stale (rebuilt by the next worker export)."""
+    digest = hashlib.sha256()
+    for module in (raw_fast, exports, spreadsheets, conditions):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.digest()
+
+
+def packing_layout(layout: exports.RawLayout) -> exports.RawLayout:
+    """`layout` with no group merged into "other groups": the cells a packed row holds (a
+    merged group's rows are made afresh). Its own caches: a plan depends on ``merged``."""
+    return replace(layout, merged=frozenset(), _asked={}, _plans={})
+
+
+class Stamps:
+    """The stamp a packed row of each group of the round must carry to be used."""
+
+    def __init__(self, round_: Round, layout: exports.RawLayout) -> None:
+        self.layout = packing_layout(layout)
+        self.merged = layout.merged
+        version = round_.version
+        self.base = [version.id, version.digest, self.layout.questions, self.layout.comments]
+        self.by_group: dict[str, int | None] = {}
+
+    def expected(self, group: str) -> int | None:
+        """The group's stamp; None for a group whose rows are never read packed (merged)."""
+        if group not in self.by_group:
+            self.by_group[group] = None if group in self.merged else self.stamp(group)
+        return self.by_group[group]
+
+    def stamp(self, group: str) -> int:
+        plan = self.layout.plan(group)
+        marks = None if plan is None else [c is not None for c in plan.cells]
+        text = json.dumps([*self.base, group, marks], ensure_ascii=False)
+        digest = hashlib.blake2b(code_digest() + text.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)  # a bigint of either database
+
+
+def _fast(round_: Round, layout: exports.RawLayout) -> raw_fast.FastLayout | None:
+    """The layout's token grid, when rows can be packed at all (else the export goes on as it
+    did without the store: ``exports._csv_chunks``)."""
+    fast = raw_fast.FastLayout(layout, round_)
+    return fast if fast.usable and fast.width else None
+
+
+def _exact(layout: exports.RawLayout, responses: list[tuple]) -> Callable[[list[int]], dict]:
+    def cells(ids: list[int]) -> dict[int, str]:
+        wanted = set(ids)
+        chosen = [r for r in responses if r[0] in wanted]
+        return raw_fast.exact_cells(layout, chosen, exports._answers_in(sorted(wanted)))
+
+    return cells
+
+
+def make_cells(fast: raw_fast.FastLayout, responses: list[tuple]) -> list[str]:
+    """The answer cells of `responses` (the facts, in id order) from their answers."""
+    answers = raw_fast.read_chunk(fast, [r[0] for r in responses])
+    return raw_fast.row_cells(fast, responses, answers, _exact(fast.layout, responses))
+
+
+def fold(round_: Round, progress: Callable[[int, int], None] | None = None) -> int:
+    """Pack the round's responses that have no packed row or a stale one; how many were
+    packed. Each chunk is a write transaction of its own (SQLite's lock is held briefly);
+    ``progress(packed, to_pack)`` is told after each."""
+    layout = exports.raw_layout(round_, merging=False)
+    fast = _fast(round_, layout)
+    if fast is None:
+        return 0
+    stamps = Stamps(round_, layout)
+    stale: list[np.ndarray] = []
+    last = 0
+    while True:
+        page = plain_rows(
+            select(Response.id, RespondentGroup.code, RawLine.stamp)
+            .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+            .outerjoin(RawLine, RawLine.response_id == Response.id)
+            .where(Response.round_id == round_.id, Response.id > last)
+            .order_by(Response.id)
+            .limit(PAGE)
+        )
+        if not page:
+            break
+        stale.append(
+            np.array([r for r, group, stamp in page if stamp != stamps.expected(group)], np.int64)
+        )
+        last = page[-1][0]
+    missing = np.concatenate(stale) if stale else np.zeros(0, np.int64)
+    db.session.commit()  # the reads' transaction ends before the writes
+    packed = 0
+    for start in range(0, len(missing), raw_fast.CHUNK):
+        ids = missing[start : start + raw_fast.CHUNK].tolist()
+        responses = plain_rows(exports._facts().where(Response.id.in_(ids)).order_by(Response.id))
+        if responses:  # else deleted since
+            cells = make_cells(fast, responses)
+            rows = [
+                {"response_id": r[0], "stamp": stamps.expected(r[3]), "cells": c}
+                for r, c in zip(responses, cells, strict=True)
+            ]
+            connection = begin_write(db.session)
+            connection.execute(delete(RawLine).where(RawLine.response_id.in_(ids)))
+            connection.execute(insert(RawLine), rows)
+            db.session.commit()
+            packed += len(rows)
+        if progress:
+            progress(start + len(ids), len(missing))
+    return packed
+
+
+def csv_chunks(round_: Round, layout: exports.RawLayout) -> Iterator[tuple[int, str]] | None:
+    """The raw CSV's lines after the header a page at a time, with their number, from the
+    packed rows (and the answers of the rows without a usable one); None when the layout
+    cannot be packed (``_fast``)."""
+    fast = _fast(round_, layout)
+    if fast is None:
+        return None
+    return _lines(round_, layout, fast)
+
+
+def _packed():
+    return (
+        select(
+            Response.id,
+            Response.submitted_at,
+            Response.source,
+            RespondentGroup.code,
+            Unit.code,
+            RawLine.stamp,
+            RawLine.cells,
+        )
+        .join(RespondentGroup, Response.group_id == RespondentGroup.id)
+        .outerjoin(Unit, Response.unit_id == Unit.id)
+        .outerjoin(RawLine, RawLine.response_id == Response.id)
+    )
+
+
+def _lines(
+    round_: Round, layout: exports.RawLayout, fast: raw_fast.FastLayout
+) -> Iterator[tuple[int, str]]:
+    stamps = Stamps(round_, layout)
+    tails: dict[tuple, str] = {}
+
+    def tail(source: str, group: str, unit: str | None) -> str:
+        """The cells between the time and the answers (source, group, unit), as the exact
+        path writes them."""
+        shown = layout.other_groups if group in layout.merged else group
+        cells = [raw_fast.csv_field(safe_text(source)), raw_fast.csv_field(safe_text(shown))]
+        if layout.with_unit:
+            cells.append("" if unit is None else raw_fast.csv_field(safe_text(unit)))
+        return ",".join(cells)
+
+    def text(rows: list[tuple], labels: list[Any], order: list[int] | None = None) -> str:
+        cells = [r[6] for r in rows]
+        stale = [i for i, r in enumerate(rows) if r[5] is None or r[5] != stamps.expected(r[3])]
+        if stale:
+            made = make_cells(fast, [rows[i][:5] for i in stale])
+            for i, c in zip(stale, made, strict=True):
+                cells[i] = c
+        times = raw_fast._times([r[1] for r in rows], layout.days_only)
+        for r in rows:
+            if r[2:5] not in tails:
+                tails[r[2:5]] = tail(*r[2:5])
+        lines = [
+            f"{label},{when},{tails[r[2:5]]},{c}\r\n"
+            for label, when, r, c in zip(labels, times, rows, cells, strict=True)
+        ]
+        if order is not None:
+            lines = [lines[i] for i in order]
+        return "".join(lines)
+
+    if layout.shuffled:
+        secret = exports._shuffled_ids(round_)
+        for start in range(0, len(secret), PAGE):
+            part = secret[start : start + PAGE]
+            number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
+            rows = plain_rows(
+                _packed().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
+            )
+            if not rows:  # all deleted since the ids were read
+                continue
+            numbered = [number_of[r[0]] for r in rows]
+            order = np.argsort(numbered, kind="stable").tolist()
+            yield len(rows), text(rows, numbered, order)
+        return
+    last = 0
+    while True:
+        rows = plain_rows(
+            _packed()
+            .where(Response.round_id == round_.id, Response.id > last)
+            .order_by(Response.id)
+            .limit(PAGE)
+        )
+        if not rows:
+            return
+        yield len(rows), text(rows, [r[0] for r in rows])
+        last = rows[-1][0]
+
+
+@event.listens_for(Answer, "after_update")
+@event.listens_for(Answer, "after_delete")
+def _forget(_mapper: Any, connection: Any, answer: Answer) -> None:
+    """An answer changed or deleted through the ORM: its response's packed row is stale."""
+    connection.execute(delete(RawLine).where(RawLine.response_id == answer.response_id))
