@@ -5,7 +5,10 @@ Builds a round of ``--responses`` responses (about 23 answers each) with bulk in
 (bench/dataset.py), or reuses one built before (``--reuse FOLDER``: the folder a previous run
 kept with ``--keep``, or any folder dataset.build wrote), then per export:
 
-- raw answers CSV: the bytes the download sends, read to the end; MB/s of output;
+- raw answers CSV: first the responses not packed yet are packed (``raw_store.fold``, what
+  the worker's export does first: all of them at a dataset's first run, none at a ``--reuse``
+  of it, the steady state of a round exported before), timed apart; then the bytes the
+  download sends, read to the end; MB/s of output;
 - Excel workbook: the results computed (cold, as a new round's first download: the results
   cache's work, not the export's) and then the workbook written to a file, timed apart;
 - PDF report: the results computed, then the report.
@@ -109,6 +112,7 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
         # answer (a dataset's first run: its peak is the count's, gigabytes at a million).
         saved = db.session.get(TallySnapshot, round_.id) is not None
         results_seconds = _results(round_) if kind != "csv" else None
+        packing = _pack(round_) if kind == "csv" else {}
         results_peak = peak_mb()
         reset_peak()
         before = current_mb()
@@ -137,8 +141,24 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
         results_seconds=results_seconds,
         results_peak_mb=round(results_peak),
         results_from="saved tally" if saved else "every answer counted",
+        **packing,
     )
     return figures
+
+
+def _pack(round_) -> dict:
+    """What the worker's export does first (``raw_store.fold``): pack the responses that have
+    no packed row yet. A dataset's first run packs them all (the round's first export); a
+    ``--reuse`` of it finds them packed, the steady state of a round exported before."""
+    from survey.results import raw_store
+
+    start, cpu = time.perf_counter(), time.process_time()
+    packed = raw_store.fold(round_)
+    return {
+        "pack_seconds": round(time.perf_counter() - start, 3),
+        "pack_cpu_seconds": round(time.process_time() - cpu, 3),
+        "packed": packed,
+    }
 
 
 def _csv(round_) -> dict:
@@ -238,6 +258,11 @@ def measure(args: argparse.Namespace) -> list[dict]:
                 "cpu_us_per_answer": round(got["cpu_seconds"] / max(answers, 1) * 1e6, 3),
             }
             if kind == "csv":
+                row(
+                    f"pack the responses not packed yet, {got['packed']:,}",
+                    got["pack_seconds"],
+                    cpu_seconds=got["pack_cpu_seconds"],
+                )
                 row(
                     f"raw answers CSV, {responses:,} responses",
                     seconds,

@@ -36,7 +36,15 @@ from questionnaires import conditions
 from survey import spreadsheets
 from survey.database import begin_write
 from survey.extensions import db
-from survey.models import Answer, RawLine, RespondentGroup, Response, Round, Unit
+from survey.models import (
+    RESPONSE_SOURCES,
+    Answer,
+    RawLine,
+    RespondentGroup,
+    Response,
+    Round,
+    Unit,
+)
 from survey.results import exports, raw_fast
 from survey.results.frames import plain_rows
 from survey.spreadsheets import safe_text
@@ -198,51 +206,177 @@ def _lines(
             cells.append("" if unit is None else raw_fast.csv_field(safe_text(unit)))
         return ",".join(cells)
 
-    def text(rows: list[tuple], labels: list[Any], order: list[int] | None = None) -> str:
+    def made(rows: list[tuple], labels: list[Any]) -> list[str]:
+        """The lines of `rows` (``_packed``'s) with their `labels` (ids or numbers): the
+        packed cells where their stamp is current, else cells made from the answers."""
         cells = [r[6] for r in rows]
         stale = [i for i, r in enumerate(rows) if r[5] is None or r[5] != stamps.expected(r[3])]
         if stale:
-            made = make_cells(fast, [rows[i][:5] for i in stale])
-            for i, c in zip(stale, made, strict=True):
+            fresh = make_cells(fast, [rows[i][:5] for i in stale])
+            for i, c in zip(stale, fresh, strict=True):
                 cells[i] = c
         times = raw_fast._times([r[1] for r in rows], layout.days_only)
         for r in rows:
             if r[2:5] not in tails:
                 tails[r[2:5]] = tail(*r[2:5])
-        lines = [
+        return [
             f"{label},{when},{tails[r[2:5]]},{c}\r\n"
             for label, when, r, c in zip(labels, times, rows, cells, strict=True)
         ]
-        if order is not None:
-            lines = [lines[i] for i in order]
+
+    def mend(lines: list[str], number_of: dict[int, int] | None = None) -> str:
+        """The page's text from the database's lines (``_sql_lines``), the lines it left to
+        Python (``STALE`` and the response id: no current packed row, an odd code or time)
+        made by ``made``."""
+        text = "".join(lines)
+        if STALE not in text:
+            return text
+        at = {int(line[1:]): i for i, line in enumerate(lines) if line[:1] == STALE}
+        rows = plain_rows(_packed().where(Response.id.in_(sorted(at))).order_by(Response.id))
+        labels = [number_of[r[0]] if number_of else r[0] for r in rows]
+        for r, line in zip(rows, made(rows, labels), strict=True):
+            lines[at[r[0]]] = line
         return "".join(lines)
 
+    sql = _sql_lines(round_, layout, stamps)
     if layout.shuffled:
         secret = exports._shuffled_ids(round_)
         for start in range(0, len(secret), PAGE):
-            part = secret[start : start + PAGE]
-            number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
-            rows = plain_rows(
-                _packed().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
-            )
-            if not rows:  # all deleted since the ids were read
-                continue
-            numbered = [number_of[r[0]] for r in rows]
-            order = np.argsort(numbered, kind="stable").tolist()
-            yield len(rows), text(rows, numbered, order)
+            part = secret[start : start + PAGE].tolist()
+            number_of = {rid: n for n, rid in enumerate(part, start + 1)}
+            if sql is None:
+                rows = plain_rows(
+                    _packed().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
+                )
+                numbered = [number_of[r[0]] for r in rows]
+                order = np.argsort(numbered, kind="stable").tolist()
+                lines = made(rows, numbered)
+                text = "".join(lines[i] for i in order)
+            else:
+                lines = _fetch(sql, sql.params(ids=part, start=start))
+                text = mend(lines, number_of)
+            if lines:  # else all deleted since the ids were read
+                yield len(lines), text
         return
     last = 0
     while True:
-        rows = plain_rows(
-            _packed()
-            .where(Response.round_id == round_.id, Response.id > last)
-            .order_by(Response.id)
-            .limit(PAGE)
-        )
-        if not rows:
+        if sql is None:
+            rows = plain_rows(
+                _packed()
+                .where(Response.round_id == round_.id, Response.id > last)
+                .order_by(Response.id)
+                .limit(PAGE)
+            )
+            if not rows:
+                return
+            yield len(rows), "".join(made(rows, [r[0] for r in rows]))
+            last = rows[-1][0]
+            continue
+        lines = _fetch(sql, sql.params(last=last))
+        if not lines:
             return
-        yield len(rows), text(rows, [r[0] for r in rows])
-        last = rows[-1][0]
+        yield len(lines), mend(lines)
+        last = int(lines[-1].lstrip(STALE).split(",", 1)[0])
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[str]:
+    """The one column of `sql`'s rows, through a DBAPI cursor of the session's connection
+    taken afresh (the caller may commit between pages, e.g. a worker's progress)."""
+    cursor = db.session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return [line for (line,) in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+# What the database writes in place of a line it leaves to Python, before the response id: a
+# line begins with a digit (its id or number).
+STALE = "#"
+
+
+class _Sql(str):
+    """A page's query for the DBAPI cursor, with its parameters' spelling for the driver."""
+
+    dialect: str
+    page: int
+    round_id: int
+
+    def params(self, **given: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {"round_id": self.round_id, "page": self.page, **given}
+        if "ids" in values and self.dialect == "sqlite":
+            values["ids"] = json.dumps(values["ids"])
+        return values
+
+
+def _sql_lines(round_: Round, layout: exports.RawLayout, stamps: Stamps) -> _Sql | None:
+    """The query that writes a page's CSV lines in the database, one row each: the label (id,
+    or number in the secret order), time, source, group, unit and packed cells joined, for the
+    rows whose packed row has its group's current stamp; ``STALE`` and the id for the others.
+    None (the lines made in Python from the rows) when a source, group or unit code would not
+    be written as it is (quotes, a formula's first character)."""
+    dialect = db.session.connection().dialect.name
+    codes = db.session.scalars(select(RespondentGroup.code)).all()
+    if layout.with_unit:
+        codes += db.session.scalars(select(Unit.code)).all()
+    plain = all(raw_fast.csv_field(safe_text(c)) == c for c in [*codes, *RESPONSE_SOURCES])
+    if not plain or dialect not in ("sqlite", "postgresql"):
+        return None
+    groups = db.session.execute(select(RespondentGroup.id, RespondentGroup.code)).all()
+    current = [
+        (g, stamps.expected(code)) for g, code in groups if code in round_.version.group_codes
+    ]
+    whens = " ".join(f"WHEN {g} THEN {s}" for g, s in current if s is not None)
+    stamp = f"l.stamp = CASE r.group_id {whens} END" if whens else "1 = 0"
+
+    def p(name: str) -> str:
+        return f":{name}" if dialect == "sqlite" else f"%({name})s"
+
+    if dialect == "sqlite":
+        cut = 10 if layout.days_only else 19
+        when = f"substr(r.submitted_at, 1, {cut})"
+        # Else the exact path's parsing: text SQLAlchemy did not write.
+        ok = f"{stamp} AND substr(r.submitted_at, 11, 1) = ' ' AND length(r.submitted_at) >= 19"
+        end, number = "char(13, 10)", "CAST(r.id AS TEXT)"
+    else:
+        when = "to_char(r.submitted_at, '{}')".format(
+            "YYYY-MM-DD" if layout.days_only else "YYYY-MM-DD HH24:MI:SS"
+        )
+        ok, end, number = stamp, "chr(13) || chr(10)", "r.id::text"
+    unit = " || ',' || coalesce(u.code, '')" if layout.with_unit else ""
+    joins = (
+        " JOIN respondent_group g ON g.id = r.group_id"
+        " LEFT JOIN unit u ON u.id = r.unit_id"
+        " LEFT JOIN raw_line l ON l.response_id = r.id"
+    )
+
+    def line(label: str) -> str:
+        return (
+            f"CASE WHEN {ok} THEN {label} || ',' || {when} || ',' || r.source || ',' || g.code"
+            f"{unit} || ',' || l.cells || {end} ELSE '{STALE}' || {number} END"
+        )
+
+    if not layout.shuffled:
+        sql = (
+            f"SELECT {line(number)} FROM response r{joins}"
+            f" WHERE r.round_id = {p('round_id')} AND r.id > {p('last')}"
+            f" ORDER BY r.id LIMIT {p('page')}"
+        )
+    elif dialect == "sqlite":
+        label = f"CAST({p('start')} + j.key + 1 AS TEXT)"
+        sql = (
+            f"SELECT {line(label)} FROM json_each({p('ids')}) j"
+            f" JOIN response r ON r.id = j.value{joins} ORDER BY j.key"
+        )
+    else:
+        label = f"({p('start')} + j.n)::text"
+        sql = (
+            f"SELECT {line(label)} FROM unnest({p('ids')}::bigint[]) WITH ORDINALITY j(id, n)"
+            f" JOIN response r ON r.id = j.id{joins} ORDER BY j.n"
+        )
+    query = _Sql(sql)
+    query.dialect, query.page, query.round_id = dialect, PAGE, round_.id
+    return query
 
 
 @event.listens_for(Answer, "after_update")
