@@ -26,7 +26,7 @@ Targets (2 cores): CSV >= 50 MB/s at 1,000,000 responses; the workbook of 100,00
 <= 5 s; peak memory of any export <= 300 MB at 1,000,000 responses.
 
     .venv/bin/python bench/export_bench.py [--responses N] [--previous N] [--json]
-        [--reuse FOLDER] [--keep FOLDER] [--only csv,xlsx,pdf] [--profile KIND]
+        [--reuse FOLDER] [--keep FOLDER] [--only csv,xlsx,pdf] [--profile KIND] [--anonymous]
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ def current_mb() -> float:
 # --- one export, in a process of its own -------------------------------------------------
 
 
-def child(kind: str, folder: Path, profile: bool) -> dict:
-    """Time one export of the folder's current round; the figures as a dict."""
+def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> dict:
+    """Time one export of the folder's current round; the figures as a dict. `anonymous`: as
+    an anonymous round's (see ``--anonymous``)."""
     from sqlalchemy import func, select
 
     from survey.cli import demo
@@ -95,6 +96,8 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
     app = dataset.make_app(folder)
     with app.test_request_context("/?lang=zh"):
         round_ = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))
+        if anonymous:
+            _as_anonymous(round_)
         responses = db.session.scalar(
             select(func.count(Response.id)).where(Response.round_id == round_.id)
         )
@@ -144,6 +147,17 @@ def child(kind: str, folder: Path, profile: bool) -> dict:
         **packing,
     )
     return figures
+
+
+def _as_anonymous(round_) -> None:
+    """The round as an anonymous one for this process only (never committed): its raw rows
+    numbered in the secret order, the day only, no unit; "mayors" (2 % of the rows) merged into
+    "other groups" as a group of too few units would be, whose rows are made from their
+    answers (the results that tell which groups merge are not computed here)."""
+    from survey.results import exports
+
+    round_.anonymous = True
+    exports.unnamed_groups = lambda _round: frozenset({"mayors"})
 
 
 def _pack(round_) -> dict:
@@ -205,8 +219,9 @@ EXPORTS = {"csv": _csv, "xlsx": _xlsx, "pdf": _pdf}
 # --- the parent: dataset, one process per export, the rows --------------------------------
 
 
-def run_child(kind: str, folder: Path, profile: bool) -> dict:
+def run_child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> dict:
     command = [sys.executable, __file__, "--child", kind, "--reuse", str(folder)]
+    command += ["--anonymous"] if anonymous else []
     done = subprocess.run(
         command + (["--profile", kind] if profile else []),
         capture_output=True,
@@ -240,7 +255,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
             data.app = None
             row(f"build {responses:,} + {args.previous:,} responses", data.seconds)
         for kind in args.only.split(","):
-            got = run_child(kind, folder, args.profile == kind)
+            got = run_child(kind, folder, args.profile == kind, args.anonymous)
             if "error" in got:
                 row(f"{kind}: FAILED", None, error=got["error"])
                 continue
@@ -264,7 +279,7 @@ def measure(args: argparse.Namespace) -> list[dict]:
                     cpu_seconds=got["pack_cpu_seconds"],
                 )
                 row(
-                    f"raw answers CSV, {responses:,} responses",
+                    f"raw answers CSV{', anonymous' if args.anonymous else ''}, {responses:,} responses",
                     seconds,
                     size / 1e6 / TARGET_CSV_MB_PER_S,  # the seconds 50 MB/s would take
                     bytes=size,
@@ -305,9 +320,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", choices=KINDS, help="cProfile this export")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument(
+        "--anonymous",
+        action="store_true",
+        help="export the round as an anonymous one (secret order), without changing it",
+    )
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, Path(args.reuse), args.profile == args.child)))
+        profile = args.profile == args.child
+        print(json.dumps(child(args.child, Path(args.reuse), profile, args.anonymous)))
         return
     rows = measure(args)
     if args.json:

@@ -131,7 +131,8 @@ def fold(round_: Round, progress: Callable[[int, int], None] | None = None) -> i
         page = plain_rows(
             select(Response.id, RespondentGroup.code, RawLine.stamp)
             .join(RespondentGroup, Response.group_id == RespondentGroup.id)
-            .outerjoin(RawLine, RawLine.response_id == Response.id)
+            # A range (``_sql_lines``): else PostgreSQL read every packed row before the page's.
+            .outerjoin(RawLine, (RawLine.response_id == Response.id) & (RawLine.response_id > last))
             .where(Response.round_id == round_.id, Response.id > last)
             .order_by(Response.id)
             .limit(PAGE)
@@ -336,7 +337,10 @@ def _sql_lines(round_: Round, layout: exports.RawLayout, stamps: Stamps) -> _Sql
         cut = 10 if layout.days_only else 19
         when = f"substr(r.submitted_at, 1, {cut})"
         # Else the exact path's parsing: text SQLAlchemy did not write.
-        ok = f"{stamp} AND substr(r.submitted_at, 11, 1) = ' ' AND length(r.submitted_at) >= 19"
+        ok = (
+            f"{stamp} AND substr(r.submitted_at, 11, 1) = ' '"
+            " AND length(r.submitted_at) >= 19 AND substr(r.submitted_at, 20, 1) IN ('', '.')"
+        )
         end, number = "char(13, 10)", "CAST(r.id AS TEXT)"
     else:
         when = "to_char(r.submitted_at, '{}')".format(
@@ -349,6 +353,9 @@ def _sql_lines(round_: Round, layout: exports.RawLayout, stamps: Stamps) -> _Sql
         " LEFT JOIN unit u ON u.id = r.unit_id"
         " LEFT JOIN raw_line l ON l.response_id = r.id"
     )
+    # The page's packed rows as a range too: PostgreSQL merge-joins them, and without it read
+    # the packed rows of every page before from the first (minutes at a million).
+    after = f"{joins} AND l.response_id > {p('last')}"
 
     def line(label: str) -> str:
         return (
@@ -358,7 +365,7 @@ def _sql_lines(round_: Round, layout: exports.RawLayout, stamps: Stamps) -> _Sql
 
     if not layout.shuffled:
         sql = (
-            f"SELECT {line(number)} FROM response r{joins}"
+            f"SELECT {line(number)} FROM response r{after}"
             f" WHERE r.round_id = {p('round_id')} AND r.id > {p('last')}"
             f" ORDER BY r.id LIMIT {p('page')}"
         )

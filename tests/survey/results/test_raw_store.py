@@ -159,3 +159,24 @@ def test_the_worker_s_export_packs_the_round_first(app, known_round, make_user):
         assert _packed_rows() == _responses(known_round) > 0
         db.session.refresh(export)
         assert export_jobs.file(export).decode() == _export(known_round)
+
+
+def test_a_page_reads_the_packed_rows_by_the_index_as_a_range(app, known_round):
+    """A named round's page joins the packed rows through their primary key from the page's
+    first id: PostgreSQL merge-joined them from the table's first row without the range (each
+    page reading all those before it). Each database is asked for its own plan."""
+    with app.test_request_context():
+        layout = exports.raw_layout(known_round, "en")
+        sql = raw_store._sql_lines(known_round, layout, raw_store.Stamps(known_round, layout))
+        cursor = db.session.connection().connection.cursor()
+        if sql.dialect == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", sql.params(last=1))
+            steps = " ".join(row[-1] for row in cursor.fetchall())
+            assert "SEARCH l USING INTEGER PRIMARY KEY" in steps, steps
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", sql.params(last=1))
+            steps = " ".join(row[0] for row in cursor.fetchall())
+            assert "pk_raw_line" in steps and "(response_id > " in steps, steps
+        cursor.close()
+        db.session.rollback()
