@@ -96,6 +96,8 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
     app = dataset.make_app(folder)
     with app.test_request_context("/?lang=zh"):
         round_ = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))
+        # Before the round is made anonymous: the packing commits.
+        packing = _pack(round_) if kind == "csv" else {}
         if anonymous:
             _as_anonymous(round_)
         responses = db.session.scalar(
@@ -115,7 +117,6 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
         # answer (a dataset's first run: its peak is the count's, gigabytes at a million).
         saved = db.session.get(TallySnapshot, round_.id) is not None
         results_seconds = _results(round_) if kind != "csv" else None
-        packing = _pack(round_) if kind == "csv" else {}
         results_peak = peak_mb()
         reset_peak()
         before = current_mb()
@@ -150,7 +151,7 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
 
 
 def _as_anonymous(round_) -> None:
-    """The round as an anonymous one for this process only (never committed): its raw rows
+    """The round as an anonymous one for this process only (nothing commits it after): its raw rows
     numbered in the secret order, the day only, no unit; "mayors" (2 % of the rows) merged into
     "other groups" as a group of too few units would be, whose rows are made from their
     answers (the results that tell which groups merge are not computed here)."""
