@@ -22,6 +22,7 @@ answer changed or deleted through the ORM drops its response's row (``_forget``)
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -56,12 +57,20 @@ PAGE = 20_000
 
 @cache
 def code_digest() -> bytes:
-    """A hash of the sources that decide a packed row's bytes: a release that changes how the
-    cells are written makes every row stale (rebuilt by the next worker export)."""
+    """A hash of the code that decides a packed row's bytes (how the cells are made and
+    quoted, which questions a response was asked): a release that changes it makes every row
+    stale, rebuilt by the next worker export. Not the rest of ``exports``: a change to the
+    summary tables leaves the rows be."""
     digest = hashlib.sha256()
-    for module in (raw_fast, exports, spreadsheets, conditions):
-        digest.update(Path(module.__file__).read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for source in (
+        Path(raw_fast.__file__).read_text(encoding="utf-8"),
+        inspect.getsource(exports.RawLayout),
+        inspect.getsource(spreadsheets.safe_text),
+        repr(sorted(spreadsheets.FIRST_CHARACTERS)),  # a set: its repr varies by process
+        Path(conditions.__file__).read_text(encoding="utf-8"),
+        Path(__file__).read_text(encoding="utf-8"),
+    ):
+        digest.update(source.encode())
     return digest.digest()
 
 

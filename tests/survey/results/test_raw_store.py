@@ -180,3 +180,29 @@ def test_a_page_reads_the_packed_rows_by_the_index_as_a_range(app, known_round):
             assert "pk_raw_line" in steps and "(response_id > " in steps, steps
         cursor.close()
         db.session.rollback()
+
+
+def test_the_code_s_hash_is_the_same_in_every_process():
+    """Else every worker's export would find every row stale (a set's order, say, varies
+    with each process's hash seed)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from survey import create_app\n"
+        "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'SECRET_KEY': 'x'})\n"
+        "from survey.results import raw_store\n"
+        "print(raw_store.code_digest().hex())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
