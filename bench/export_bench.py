@@ -165,10 +165,16 @@ def _pack(round_) -> dict:
     """What the worker's export does first (``raw_store.fold``): pack the responses that have
     no packed row yet. A dataset's first run packs them all (the round's first export); a
     ``--reuse`` of it finds them packed, the steady state of a round exported before."""
+    from survey.extensions import db
     from survey.results import raw_store
 
     start, cpu = time.perf_counter(), time.process_time()
     packed = raw_store.fold(round_)
+    if packed and db.engine.dialect.name == "postgresql":
+        # As autovacuum does soon after a table's rows are written or replaced (dataset.py
+        # does it after the build): the steady state's statistics, no dead rows left.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE raw_line")
     return {
         "pack_seconds": round(time.perf_counter() - start, 3),
         "pack_cpu_seconds": round(time.process_time() - cpu, 3),

@@ -22,7 +22,10 @@
   database joins a chunk's numbers into two strings and its texts into one row per distinct
   text, numpy places them into a grid of tokens and gathers the chunk's bytes at once; the
   rows of a group with conditions (what was asked depends on the answers) are the exact
-  path's lines. Both write the same bytes (tests/survey/results/test_raw_fast.py). A round of
+  path's lines. Both write the same bytes (tests/survey/results/test_raw_fast.py). Before
+  either, the export reads each response's cells packed in one row (``raw_store``: the
+  database writes the lines, one row per response instead of ~20 answers), which the worker's
+  export packs first; a response without a current packed row is made as above. A round of
   more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
   (``survey.results.export_jobs``), with the rows written shown.
 - Every download of results is recorded in the audit log (``record_download``).
