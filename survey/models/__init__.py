@@ -18,7 +18,15 @@ from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
-from survey.models.rounds import RESPONSE_SOURCES, Answer, Invitation, Response, Round, accepts
+from survey.models.rounds import (
+    RESPONSE_SOURCES,
+    Answer,
+    Invitation,
+    RawLine,
+    Response,
+    Round,
+    accepts,
+)
 from survey.models.scales import LibraryScale
 from survey.models.tallies import TallySnapshot
 from survey.models.tokens import ApiToken
@@ -48,6 +56,7 @@ __all__ = [
     "LibraryScale",
     "MailMessage",
     "Question",
+    "RawLine",
     "Questionnaire",
     "QuestionnaireVersion",
     "RespondentGroup",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -178,3 +179,19 @@ class Answer(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class RawLine(db.Model):
+    """A response's answer cells of the raw answers CSV, packed into one row (the cells after
+    the response's facts, comma-separated as the CSV writes them), so that the export reads one
+    row per response instead of its ~20 answers (``survey.results.raw_store``). A cache: each
+    row carries the ``stamp`` of what its cells depend on (the layout's code, the version's
+    questions and the response's group), and one that is missing or stale is made again from
+    the answers; it goes with its response (ON DELETE CASCADE)."""
+
+    __tablename__ = "raw_line"
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    stamp: Mapped[int] = mapped_column(BigInteger)
+    cells: Mapped[str] = mapped_column(Text)

@@ -46,7 +46,7 @@ from survey.database import begin_write
 from survey.extensions import db
 from survey.models import ResultExport, Round, User, utcnow
 from survey.permissions import may_take_identified_answers
-from survey.results import exports, file_cache, report, workbook
+from survey.results import exports, file_cache, raw_store, report, workbook
 from survey.results.exports import download_name, identifies_units, raw_count
 from survey.results.tables import results_key, round_results
 
@@ -286,6 +286,9 @@ def _answers(export: ResultExport, progress: Callable[..., None]) -> Path:
     def told(written: int, total: int) -> None:
         progress(10 + int(80 * written / max(total, 1)), "rows", (written, total))
 
+    # The responses not packed yet (raw_store) first: this export and the next read one row
+    # per response. Done by the worker only: a respondent's submit writes nothing more.
+    raw_store.fold(export.round)
     with path.open("w", encoding="utf-8", newline="") as out:
         for text in exports.answers_csv(export.round, export.language, progress=told):
             out.write(text)

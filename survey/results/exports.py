@@ -22,7 +22,10 @@
   database joins a chunk's numbers into two strings and its texts into one row per distinct
   text, numpy places them into a grid of tokens and gathers the chunk's bytes at once; the
   rows of a group with conditions (what was asked depends on the answers) are the exact
-  path's lines. Both write the same bytes (tests/survey/results/test_raw_fast.py). A round of
+  path's lines. Both write the same bytes (tests/survey/results/test_raw_fast.py). Before
+  either, the export reads each response's cells packed in one row (``raw_store``: the
+  database writes the lines, one row per response instead of ~20 answers), which the worker's
+  export packs first; a response without a current packed row is made as above. A round of
   more than ``EXPORT_IN_REQUEST_RESPONSES`` responses has its CSV built by the worker
   (``survey.results.export_jobs``), with the rows written shown.
 - Every download of results is recorded in the audit log (``record_download``).
@@ -60,7 +63,7 @@ from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
 from survey.questionnaire_store import to_model
-from survey.results import raw_fast
+from survey.results import raw_fast, raw_store
 from survey.results.frames import plain_rows
 from survey.results.other_groups import OTHER_GROUPS, merged_groups
 from survey.results.secret_order import round_key
@@ -274,7 +277,9 @@ class RawLayout:
         return rows
 
 
-def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
+def raw_layout(round_: Round, lang: str = "zh", merging: bool = True) -> RawLayout:
+    """The round's raw export layout; without `merging`, no group is "other groups" (the
+    packed rows' cells, ``raw_store``: no results computed to tell which are)."""
     definition = to_model(round_.version)
     # A note has no answer, so no column.
     questions = [q for q in definition.questions() if QUESTION_TYPES[q.type].answered]
@@ -287,7 +292,7 @@ def raw_layout(round_: Round, lang: str = "zh") -> RawLayout:
         comments=tuple(q.code for q in questions if q.follow_up),
         days_only=anonymous,
         shuffled=anonymous,
-        merged=unnamed_groups(round_) if anonymous else frozenset(),
+        merged=unnamed_groups(round_) if anonymous and merging else frozenset(),
         other_groups=other,
         definition=definition,
     )
@@ -439,7 +444,12 @@ def answers_csv(
 def _csv_chunks(round_: Round, layout: RawLayout) -> Iterator[tuple[int, str]]:
     """The CSV text of the raw rows a chunk at a time, with its number of rows: the numpy
     assembly of ``raw_fast`` (the exact path's bytes, made 10 to 20 times faster), or, for a
-    version whose question ids it cannot key, the exact path's rows through csv."""
+    version whose question ids it cannot key, the exact path's rows through csv. The packed
+    rows of ``raw_store`` first: one row read per response (the others made as here)."""
+    packed = raw_store.csv_chunks(round_, layout)
+    if packed is not None:
+        yield from packed
+        return
     fast = raw_fast.FastLayout(layout, round_)
     if not fast.usable:
         buffer = io.StringIO()

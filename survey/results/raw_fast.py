@@ -180,19 +180,11 @@ def read_chunk(fast: FastLayout, ids: Sequence[int]) -> tuple[tuple | None, list
     return tuple(numbers), texts, comments
 
 
-def chunk_text(
-    fast: FastLayout,
-    responses: list[tuple],
-    answers: tuple[tuple | None, list, list],
-    exact: Callable[[list[int]], dict[int, str]],
-    numbered: Sequence[int] | None = None,
-    order: np.ndarray | None = None,
-) -> str:
-    """The CSV lines of `responses` (id, submitted, source, group, unit; in id order) from
-    their `answers` (``read_chunk``); `exact(ids)` gives the exact path's lines of the rows it
-    is handed, by id. An anonymous round's: `numbered` replaces each row's id, and the lines
-    go out in `order` (row indexes)."""
-    layout = fast.layout
+def _grid(
+    fast: FastLayout, responses: list[tuple], answers: tuple[tuple | None, list, list]
+) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The ids of `responses`, the vocabulary of their answer cells' tokens, the grid of those
+    tokens (a row per response) and which rows the exact path makes (``slow``)."""
     n = len(responses)
     ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=n)
     first = int(ids[0])
@@ -241,6 +233,54 @@ def chunk_text(
             if keep.any():
                 grid[rows[keep], cell[keep]] = len(vocabulary)
                 vocabulary.append(csv_field(safe_text(value)))
+    return ids, vocabulary, grid, slow
+
+
+def row_cells(
+    fast: FastLayout,
+    responses: list[tuple],
+    answers: tuple[tuple | None, list, list],
+    exact: Callable[[list[int]], dict[int, str]],
+) -> list[str]:
+    """The answer cells of each of `responses` (as ``chunk_text``'s), each row's as the text
+    its CSV line has after the response's facts and their comma, without the line's end
+    (``raw_store``); `exact(ids)` gives the exact path's cells of the rows it is handed."""
+    n, width = len(responses), fast.width
+    if not width:
+        return [""] * n
+    ids, vocabulary, grid, slow = _grid(fast, responses, answers)
+    size = len(vocabulary)
+    sequence = np.empty((n, width), dtype=np.int64)
+    sequence[:, : width - 1] = grid[:, : width - 1] + size
+    sequence[:, width - 1] = grid[:, width - 1] + 2 * size  # ends "\r\n": dropped below
+    lines: list[str] = []
+    if slow.any():
+        slow_rows = np.flatnonzero(slow)
+        found = exact(ids[slow_rows].tolist())
+        sequence[slow_rows] = _EMPTY
+        sequence[slow_rows, 0] = np.arange(3 * size, 3 * size + len(slow_rows))
+        lines = [found[int(ids[row])] + "\r\n" for row in slow_rows.tolist()]
+    data, ends = _gather_bytes(vocabulary, sequence, lines)
+    stops = ends[width - 1 :: width].tolist()
+    starts = [0, *stops[:-1]]
+    return [data[a : b - 2].decode() for a, b in zip(starts, stops, strict=True)]
+
+
+def chunk_text(
+    fast: FastLayout,
+    responses: list[tuple],
+    answers: tuple[tuple | None, list, list],
+    exact: Callable[[list[int]], dict[int, str]],
+    numbered: Sequence[int] | None = None,
+    order: np.ndarray | None = None,
+) -> str:
+    """The CSV lines of `responses` (id, submitted, source, group, unit; in id order) from
+    their `answers` (``read_chunk``); `exact(ids)` gives the exact path's lines of the rows it
+    is handed, by id. An anonymous round's: `numbered` replaces each row's id, and the lines
+    go out in `order` (row indexes)."""
+    layout = fast.layout
+    n = len(responses)
+    ids, vocabulary, grid, slow = _grid(fast, responses, answers)
 
     # Each row's first cells (id or number, time, source, group, unit) as one token.
     heads = len(vocabulary)
@@ -296,6 +336,13 @@ def _gather(vocabulary: list[str], sequence: np.ndarray, lines: list[str]) -> st
     """The text of the tokens of `sequence`, row after row: for V tokens in the vocabulary,
     token t < V is its t-th followed by nothing, V + t by a comma, 2 V + t by a line's end,
     and 3 V + k the k-th of the whole `lines`."""
+    return _gather_bytes(vocabulary, sequence, lines)[0].decode()
+
+
+def _gather_bytes(
+    vocabulary: list[str], sequence: np.ndarray, lines: list[str]
+) -> tuple[bytes, np.ndarray]:
+    """``_gather``'s UTF-8 bytes, and where each token of `sequence` ends in them."""
     bare = [t.encode() for t in vocabulary]
     encoded = [
         *bare,
@@ -313,7 +360,7 @@ def _gather(vocabulary: list[str], sequence: np.ndarray, lines: list[str]) -> st
     ends = np.cumsum(sizes, dtype=np.int32)
     index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
     index += np.repeat(starts[tokens] - (ends - sizes), sizes)
-    return pool[index].tobytes().decode()
+    return pool[index].tobytes(), ends
 
 
 def exact_lines(layout: Any, responses: list[tuple], answers: list[tuple]) -> dict[int, str]:
@@ -327,3 +374,18 @@ def exact_lines(layout: Any, responses: list[tuple], answers: list[tuple]) -> di
         buffer.seek(0)
         buffer.truncate()
     return lines
+
+
+def exact_cells(layout: Any, responses: list[tuple], answers: list[tuple]) -> dict[int, str]:
+    """The exact path's answer cells (``row_cells``) by response id: its rows' cells after
+    the response's facts through csv.writer, without the line's end."""
+    facts = 5 if layout.with_unit else 4
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    cells = {}
+    for row in layout.rows(responses, answers):
+        writer.writerow(row[facts:])
+        cells[row[0]] = buffer.getvalue()[:-2]
+        buffer.seek(0)
+        buffer.truncate()
+    return cells

@@ -228,3 +228,21 @@ def test_0022_rounds_closed_before_it_have_released_their_figures(app, make_roun
     closed, still_open = (db.session.get(Round, i) for i in ids)
     assert closed.released_counts == {"departments": 2, "mayors": 1}
     assert (closed.results_held, still_open.released_counts) == (False, None)
+
+
+def test_0023_packed_raw_lines_come_and_go(app, known_round):
+    """The packed rows' table is made empty (a cache the worker fills) and dropped again."""
+    from flask_migrate import downgrade, upgrade
+
+    from survey.models import Round
+    from survey.results import raw_store
+
+    round_id = known_round.id
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0022_round_release")
+    assert "raw_line" not in inspect(db.engine).get_table_names()
+    upgrade()
+    assert "raw_line" in inspect(db.engine).get_table_names()
+    with app.test_request_context():
+        assert raw_store.fold(db.session.get(Round, round_id)) > 0

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from survey import invitations
 from survey.extensions import db
 from survey.models import AuditEvent, Response, Round, Unit
-from survey.results import exports, raw_fast, round_results
+from survey.results import exports, raw_fast, raw_store, round_results
 from tests.survey.review.data import AUDIENCE, INJECTION, audience_round, closed, fill, person
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -126,6 +126,7 @@ def test_the_order_of_an_anonymous_rounds_rows_is_keyed_by_the_apps_secret(app):
 
 def test_the_raw_export_streams_in_chunks(app, known_round, monkeypatch):
     monkeypatch.setattr(raw_fast, "CHUNK", 3)
+    monkeypatch.setattr(raw_store, "PAGE", 3)  # the packed rows' pages
     with app.test_request_context():
         chunks = list(exports.answers_csv(known_round))
     assert len(chunks) >= 4 and sum(c.count("\n") for c in chunks) == 11

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from survey import responses
 from survey.extensions import db
 from survey.models import Answer, RespondentGroup, Response, Unit, utcnow
-from survey.results import exports, raw_fast
+from survey.results import exports, raw_fast, raw_store
 from survey.spreadsheets import safe_cell
 from tests.conditional import conditional_round, invite
 from tests.survey.review.data import AUDIENCE, audience_round, fill
@@ -93,6 +93,7 @@ def varied_round(request, known_round, make_round, answer, office_version):
 def test_the_streamed_export_is_the_one_written_before(app, varied_round, monkeypatch, chunk, lang):
     monkeypatch.setattr(exports, "CHUNK", chunk)
     monkeypatch.setattr(raw_fast, "CHUNK", chunk)
+    monkeypatch.setattr(raw_store, "PAGE", chunk)  # the packed rows' pages
     with app.test_request_context():
         expected = _reference_csv(varied_round, lang)
         streamed = "".join(exports.answers_csv(varied_round, lang))
@@ -104,6 +105,7 @@ def test_a_chunk_leaves_before_the_next_is_read(app, known_round, monkeypatch):
     """Bounded memory: each read asks for at most CHUNK responses, and the first rows are
     handed out when one chunk has been read, not after the whole round."""
     monkeypatch.setattr(raw_fast, "CHUNK", 3)
+    monkeypatch.setattr(raw_store, "PAGE", 3)  # the packed rows' pages
     reads = []
     real = raw_fast.read_chunk
 
@@ -127,6 +129,7 @@ def test_a_response_added_while_streaming_is_in_a_later_chunk(
     """Keyset paging: later chunks are queried when reached, so they see the round as it is
     then (nothing was read ahead into memory)."""
     monkeypatch.setattr(raw_fast, "CHUNK", 3)
+    monkeypatch.setattr(raw_store, "PAGE", 3)  # the packed rows' pages
     with app.test_request_context():
         stream = exports.answers_csv(known_round, "en")
         next(stream), next(stream)
@@ -137,6 +140,7 @@ def test_a_response_added_while_streaming_is_in_a_later_chunk(
 
 def test_progress_counts_the_rows_written(app, known_round, monkeypatch):
     monkeypatch.setattr(raw_fast, "CHUNK", 4)
+    monkeypatch.setattr(raw_store, "PAGE", 4)  # the packed rows' pages
     told = []
     with app.test_request_context():
         list(
