@@ -40,9 +40,9 @@ from survey.results.exports import (
     PERCENT,
     RawLayout,
     download_name,
-    raw_chunks,
     raw_count,
     raw_layout,
+    raw_sheet_chunks,
     summary_tables,
     unnamed_groups,
 )
@@ -125,8 +125,13 @@ def write_workbook(
     os.close(fd)
     try:
         book.save(draft)
-        chunks = raw_chunks(round_, layout)
-        raw_sheet.splice(Path(draft), path, chunks, len(layout.header), written)
+        raw_sheet.splice_xml(
+            Path(draft),
+            path,
+            lambda letters, date_style: raw_sheet_chunks(round_, layout, letters, date_style),
+            len(layout.header),
+            written,
+        )
     finally:
         os.unlink(draft)
     told(1.0)
