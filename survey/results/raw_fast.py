@@ -501,17 +501,28 @@ def chunk_xml(
     return _gather_bytes(vocabulary, sequence)
 
 
+# Rows gathered at once by ``_gather_bytes``: the index of every output byte is 4 bytes, so
+# a block's index stays a few MB (a whole chunk's was a hundred MB at the peak, bench).
+GATHER_ROWS = 500
+
+
 def _gather_bytes(vocabulary: list[str], sequence: np.ndarray) -> bytes:
-    """The UTF-8 bytes of the tokens of `sequence` (indexes into `vocabulary`), in order."""
+    """The UTF-8 bytes of the tokens of `sequence` (indexes into `vocabulary`), row after row,
+    gathered ``GATHER_ROWS`` rows at a time."""
     encoded = [t.encode() for t in vocabulary]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     starts = np.zeros(len(encoded), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    tokens = sequence.ravel()
-    tokens = tokens[lengths[tokens] > 0]  # empty cells: most of a sparse row's tokens
-    sizes = lengths[tokens]
-    ends = np.cumsum(sizes)
-    index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-    index += np.repeat(starts[tokens] - (ends - sizes), sizes)
-    return pool[index].tobytes()
+    blocks = []
+    for first in range(0, len(sequence), GATHER_ROWS):
+        tokens = sequence[first : first + GATHER_ROWS].ravel()
+        tokens = tokens[lengths[tokens] > 0]  # empty cells: most of a sparse row's tokens
+        sizes = lengths[tokens].astype(np.int32)
+        ends = np.cumsum(sizes, dtype=np.int32)
+        index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+        # Each output byte's place in the pool: its token's start plus its place in the
+        # token (the pool of a chunk's distinct texts stays far below 2 GB).
+        index += np.repeat((starts[tokens] - (ends - sizes)).astype(np.int32), sizes)
+        blocks.append(pool[index].tobytes())
+    return b"".join(blocks)
