@@ -1,4 +1,4 @@
-"""The report as a document: its context, the registry of sections, and the PDF they make."""
+"""The report as a document: its context and the PDF its sections (``registry``) make."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from survey.models import Round, utcnow
 from survey.results import charts, file_cache
 from survey.results.charts import Chart
 from survey.results.exports import download_name
+from survey.results.report import registry
+from survey.results.report.registry import section  # noqa: F401  (the sections' import)
 from survey.results.report.styles import (
     ACCENT,
     CHART_DPI,
@@ -83,30 +85,6 @@ class ReportContext:
         return [KeepTogether([image, self.styles.para(text, self.styles.figure)])]
 
 
-Section = Callable[[ReportContext], list[Flowable]]
-Stamp = Callable[[Round], str]
-SECTIONS: list[tuple[float, Section]] = []
-# What a section shows beyond the round's answers (e.g. the state of its corrective actions)
-# goes into the cached file's name, so that a change to it makes a new report.
-STAMPS: list[Stamp] = []
-
-
-def section(order: float, stamp: Stamp | None = None) -> Callable[[Section], Section]:
-    """Register a report section; sections run in ``order`` (10 title, 20 method, 30
-    analysis, 40 trend, 50 drivers, 60 the corrective-action register). ``stamp(round)``,
-    for a section that shows data other than the round's answers, returns a short text that
-    changes whenever that data does."""
-
-    def register(function: Section) -> Section:
-        SECTIONS.append((order, function))
-        SECTIONS.sort(key=lambda pair: pair[0])
-        if stamp is not None:
-            STAMPS.append(stamp)
-        return function
-
-    return register
-
-
 def pdf(round_: Round, lang: str) -> tuple[Path, str]:
     """The report's path (made once per data version, section stamp and language) and its
     download name."""
@@ -132,12 +110,14 @@ def language(lang: str) -> str:
 def file_name(round_: Round, lang: str) -> str:
     """What, besides the round's data version, the report depends on: the language and the
     stamps of the sections that show other data (the action register)."""
-    stamps = "".join(f"-{stamp(round_)}" for stamp in STAMPS)
+    stamps = "".join(f"-{stamp(round_)}" for stamp in registry.STAMPS)
     return f"report-{language(lang)}{stamps}.pdf"
 
 
 def build(round_: Round, lang: str, progress: Callable[[float], None] | None = None) -> bytes:
     """The report as PDF bytes (see the module docstring for its contents)."""
+    from survey.results.report import analysis, sections  # noqa: F401  (register the sections)
+
     cjk = cjk_font()
     lang = lang if lang == "en" or cjk else "en"
     with force_locale(lang):
@@ -147,9 +127,9 @@ def build(round_: Round, lang: str, progress: Callable[[float], None] | None = N
         )
         story: list[Flowable] = []
         # Sections (with their charts) take most of the time; laying out the pages the rest.
-        for number, (_order, function) in enumerate(SECTIONS):
+        for number, (_order, function) in enumerate(registry.SECTIONS):
             if progress:
-                progress(0.8 * number / len(SECTIONS))
+                progress(0.8 * number / len(registry.SECTIONS))
             story.extend(function(context))
         if progress:
             progress(0.8)

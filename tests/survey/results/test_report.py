@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from survey.results import report
-from survey.results.report import document, styles, tables
+from survey.results.report import document, registry, styles, tables
 from tests.system import require
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -92,7 +92,7 @@ def test_a_round_without_responses_says_so(app, empty_round, tmp_path):
 
 def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, monkeypatch):
     require(bool(POPPLER), "poppler-utils")
-    monkeypatch.setattr(document, "SECTIONS", list(document.SECTIONS))
+    monkeypatch.setattr(registry, "SECTIONS", list(registry.SECTIONS))
     report.section(45)(lambda context: [context.styles.para("Register of corrective actions")])
     with app.test_request_context():
         text = _text(report.build(known_round, "en"), tmp_path)
