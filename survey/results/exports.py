@@ -517,7 +517,7 @@ def raw_sheet_chunks(
 
         return rows
 
-    for responses, numbered, order in _fast_pages(round_, layout):
+    for responses, numbered, order in _fast_pages(round_, layout, raw_fast.SHEET_CHUNK):
         answers = raw_fast.read_chunk(fast, [r[0] for r in responses])
         yield (
             len(responses),
@@ -530,18 +530,18 @@ def raw_sheet_chunks(
 
 
 def _fast_pages(
-    round_: Round, layout: RawLayout
+    round_: Round, layout: RawLayout, size: int
 ) -> Iterator[tuple[list[tuple], list[int] | None, np.ndarray | None]]:
-    """The round's responses ``raw_fast.CHUNK`` at a time (``_facts``, in id order), each
+    """The round's responses `size` at a time (``_facts``, in id order), each
     with an anonymous round's row numbers and the order its rows go out in (``shuffle_keys``;
     ``_shuffled_chunks`` says why), else None and None."""
     if not layout.shuffled:
-        for responses in _pages(round_.id, raw_fast.CHUNK):
+        for responses in _pages(round_.id, size):
             yield responses, None, None
         return
     order = _shuffled_ids(round_)
-    for start in range(0, len(order), raw_fast.CHUNK):
-        part = order[start : start + raw_fast.CHUNK]
+    for start in range(0, len(order), size):
+        part = order[start : start + size]
         number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
         responses = plain_rows(
             _facts().where(Response.id.in_(sorted(number_of))).order_by(Response.id)

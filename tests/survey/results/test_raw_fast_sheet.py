@@ -44,7 +44,7 @@ def _fast_xml(round_: Round, lang: str, letters: list[str], date_style: str) -> 
 @pytest.mark.parametrize("chunk", [1, 7, 10_000])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_fast_raw_sheet_is_the_exact_path_s_xml(app, generated_round, monkeypatch, chunk, lang):  # noqa: F811
-    monkeypatch.setattr(raw_fast, "CHUNK", chunk)
+    monkeypatch.setattr(raw_fast, "SHEET_CHUNK", chunk)
     with app.test_request_context():
         expected, letters = _exact_xml(generated_round, lang, "7")
         chunks = _fast_xml(generated_round, lang, letters, "7")
@@ -59,7 +59,7 @@ def test_exact_rows_among_fast_ones_keep_their_place(app, generated_round, monke
     """One group's rows through the exact path (as the grid sends a group with conditions),
     the others' through the grid: each row keeps its number and place (in the keyed order
     too). The conditional round's rows all go the exact path: every group has conditions."""
-    monkeypatch.setattr(raw_fast, "CHUNK", chunk)
+    monkeypatch.setattr(raw_fast, "SHEET_CHUNK", chunk)
     with app.test_request_context():
         expected, letters = _exact_xml(generated_round, "en", "3")
         forced = db.session.scalars(select(RespondentGroup.code).order_by(RespondentGroup.id))

@@ -66,7 +66,7 @@ def test_the_raw_sheet_holds_the_cells_openpyxl_wrote(
 def test_the_rows_are_written_a_chunk_at_a_time_with_their_count(
     app, known_round, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(raw_fast, "CHUNK", 4)  # the sheet is read as the CSV is
+    monkeypatch.setattr(raw_fast, "SHEET_CHUNK", 4)  # the sheet is read in chunks of its own
     told = []
     with app.test_request_context():
         workbook.write_workbook(
