@@ -114,6 +114,18 @@ def test_heat_map_hides_suppressed_cells(answers, frame_of):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["congress", "departments", "mayors"]
 
 
+def test_heat_map_cells_are_quads_not_an_image(answers, frame_of):
+    """The cells are drawn as vector quads: an image was resampled to the output's pixels in
+    float arrays (70 MB for the report's print resolution), whatever the few cells. The first
+    row stays on top, each cell centred on its tick."""
+    table = by_group_category(frame_of(answers([5] * 6, group="congress", start=80),
+                                       answers([5] * 9 + [1])), 1)  # fmt: skip
+    ax = charts.heatmap_chart(table, lang="en").axes[0]
+    assert not ax.images and len(ax.collections) == 1
+    assert ax.get_ylim() == (1.5, -0.5) and ax.get_xlim() == (-0.5, 0.5)
+    assert charts.to_png(ax.figure, dpi=200)
+
+
 def test_trend_chart_plots_each_category_per_round(answers, frame_of):
     frame = frame_of(answers([5, 5, 1, 1], round_id=1), answers([5, 5, 5, 1], round_id=2))
     ax = charts.trend_chart(trend_table(frame, [1, 2]), round_labels={1: "2003", 2: "2004"},
