@@ -1,7 +1,9 @@
+import io
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
@@ -251,3 +253,20 @@ def test_distribution_classes_follow_each_scales_satisfied_and_dissatisfied_poin
     assert shares.loc["three"].tolist() == [0.25, 0.0, 0.25, 0.0, 0.5]
     assert shares.loc["odd"].tolist() == [1 / 8, 2 / 8, 1 / 8, 2 / 8, 2 / 8]
     assert shares.loc["nps_like"].tolist() == [1 / 8, 1 / 8, 3 / 8, 1 / 8, 2 / 8]
+
+
+def test_a_png_chart_is_rgb_at_its_size_in_pixels(answers, frame_of):
+    """No alpha channel (a white chart is opaque: the PDF report decoded the alpha into a soft
+    mask of every chart), figsize x dpi pixels as matplotlib's own PNG had."""
+    from PIL import Image
+
+    fig = charts.heatmap_chart(by_group_category(frame_of(answers([5, 1, 4]))), lang="en")
+    for dpi in (100, 200, 37):
+        image = Image.open(io.BytesIO(charts.to_png(fig, dpi=dpi)))
+        assert image.mode == "RGB"
+        assert image.size == tuple(int(side) for side in fig.get_size_inches() * dpi)
+        drawn = io.BytesIO()  # matplotlib's own drawing of it, on white
+        fig.savefig(drawn, format="rgba", dpi=dpi, facecolor="white")
+        pixels = np.frombuffer(drawn.getvalue(), np.uint8).reshape(image.size[1], -1, 4)
+        np.testing.assert_array_equal(np.asarray(image), pixels[:, :, :3])
+    assert fig.dpi == 100 and fig.get_facecolor() == (1, 1, 1, 1)  # left as it was
