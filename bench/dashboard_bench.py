@@ -99,6 +99,7 @@ def add_one_response(app, round_id: int) -> None:
 def fresh_process_get(folder: str, path: str, queue) -> None:
     """In a new process (nothing in memory, as after a restart): the app, a login, one GET."""
     app = dataset.make_app(Path(folder))
+    dataset.as_served()
     client = app.test_client()
     client.post(
         "/login", data={"email": "quality@shaoxing.example", "password": "demo-quality-2004"}

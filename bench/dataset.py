@@ -21,6 +21,7 @@ response order, as the web form stores them.
 from __future__ import annotations
 
 import os
+import runpy
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,8 @@ from survey.models import (
     utcnow,
 )
 from survey.questionnaire_store import to_model
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CHUNK = 20_000
 GROUP_SHARE = {"mayors": 0.02, "departments": 0.70, "cppcc": 0.14, "congress": 0.14}
@@ -104,6 +107,15 @@ def make_app(path: Path) -> Flask:
             "BASE_URL": "http://127.0.0.1:5000",
         }
     )
+
+
+def as_served() -> None:
+    """What a worker of the server (``make serve``: gunicorn with the repository's
+    gunicorn.conf.py) does once it has loaded the app, before its first request: a process
+    timed "as after a restart" must match it, or it pays for what a served one does not (a
+    full garbage collection over the app's objects: 0.11-0.15 s at a million responses)."""
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    settings["post_worker_init"](worker=None)
 
 
 def reopen(path: Path) -> Dataset:

@@ -332,6 +332,8 @@ def _on_round_closed(round_: Round, now: datetime, **_: object) -> None:
         "name": round_.name,
         "anonymous": bool(round_.anonymous),
         "closed_at": _iso(round_.closed_at),
+        # Held back: a reopened round closed after too few new answers (rounds.release).
+        "results_held": bool(round_.results_held),
     }
     emit("round.closed", {"round": round_data, "responses": _count(round_.id)})
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 import analysis
+from analysis import chart_text
 from survey import corrective
 from survey.models import CorrectiveAction, Round
 from survey.results import answers_frame
@@ -66,4 +67,4 @@ def chart_png(evidence: Evidence, lang: str, title: str) -> bytes:
 
 
 def alt_text(evidence: Evidence, lang: str) -> str:
-    return analysis.charts.alt_text("distribution", evidence.table, lang, evidence.labels)
+    return chart_text.alt_text("distribution", evidence.table, lang, evidence.labels)

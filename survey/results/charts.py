@@ -16,6 +16,7 @@ import pandas as pd
 from flask_babel import ngettext
 
 import analysis
+from analysis import chart_text
 from analysis.drivers import MIN_PAIRS_PLACED, RESAMPLES, STABLE_SHARE, unplaced
 from survey.results import file_cache
 from survey.results.tables import RoundResults
@@ -45,7 +46,7 @@ class Chart:
 class ChartKind:
     """A kind of chart and every facet of it: the table it draws (the alt text describes the
     same table), how it is drawn (``analysis.charts``), and where it appears. Its alt text is
-    ``analysis.charts.alt_text`` of its name."""
+    ``analysis.chart_text.alt_text`` of its name."""
 
     name: str
     table: Callable[[RoundResults, Chart], pd.DataFrame]
@@ -148,10 +149,10 @@ def figure(results: RoundResults, chart: Chart) -> Figure:
 
 
 def alt(results: RoundResults, chart: Chart) -> str:
-    """The alt text of the chart (``analysis.charts.alt_text``) in the chart's language."""
+    """The alt text of the chart (``analysis.chart_text.alt_text``) in the chart's language."""
     labels = results.labels[chart.lang]
     names = labels.of("questions", "served_units", "groups", "categories")
-    return analysis.charts.alt_text(
+    return chart_text.alt_text(
         chart.kind,
         table(results, chart),
         chart.lang,

@@ -39,7 +39,10 @@ from survey.results.cache import data_versions
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
+# Formats read: 3 stores integer arrays in the narrowest type that holds their values (``_narrow``)
+# and names the type they are widened back to; 2 stored them as they were in memory.
+READABLE = (2, 3)
 # A snapshot is refreshed once the round has this many more responses: a fresh process then
 # reads at most that many (and those since) besides the snapshot.
 LAG = 1000
@@ -63,7 +66,7 @@ def load(round_: Round) -> tally_module.Tally | None:
         with stream:
             return _decoded(round_.id, stream)
     row = _stored(round_.id)
-    if row is None or row[0] != FORMAT or row[1] != round_.version_id:
+    if row is None or row[0] not in READABLE or row[1] != round_.version_id:
         return None
     return _decoded(round_.id, row[2])
 
@@ -281,6 +284,7 @@ def encode(kept: tally_module.Tally) -> bytes:
         },
         "moments": [],
         "drivers": [],
+        "widen": {},
     }
     for name in _COUNT_ARRAYS:
         arrays[name] = np.asarray(getattr(counts, name))
@@ -297,6 +301,8 @@ def encode(kept: tally_module.Tally) -> bytes:
                 {"overall": memo[1], "items": value.items, "target": value.target,
                  "hashed": value.hashed, "array": at}
             )  # fmt: skip
+    for name, array in arrays.items():
+        arrays[name] = _narrow(array, name, header["widen"])
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     head = json.dumps(header, ensure_ascii=False).encode()
@@ -315,6 +321,8 @@ def decode(data: bytes | BinaryIO) -> tally_module.Tally:
     stream.seek(8 + size)
     with np.load(stream, allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
+    for name, dtype in header.get("widen", {}).items():
+        arrays[name] = arrays[name].astype(dtype)
     frames = {name: _get_frame(spec, arrays) for name, spec in header["frames"].items()}
     info = header["counts"]
     counts = analysis.RatingCounts(
@@ -354,6 +362,21 @@ def decode(data: bytes | BinaryIO) -> tally_module.Tally:
         first_response=_from(t["first_response"]),
         last_response=_from(t["last_response"]),
     )
+
+
+def _narrow(array: np.ndarray, name: str, widen: dict[str, str]) -> np.ndarray:
+    """An integer array in the narrowest type that holds its values, its own type noted in
+    ``widen`` for ``decode``. At a million responses the response ids, their answer patterns
+    and the comments' numbers are most of the snapshot as 64-bit integers: 55 MB -> 33 MB, read
+    over the connection by every fresh process (PostgreSQL sends about 120 MB a second)."""
+    if array.dtype.kind not in "iu" or array.size == 0:
+        return array
+    low, high = int(array.min()), int(array.max())
+    narrow = np.result_type(np.min_scalar_type(low), np.min_scalar_type(high))
+    if narrow.itemsize >= array.dtype.itemsize:
+        return array
+    widen[name] = array.dtype.str
+    return array.astype(narrow)
 
 
 def _put_frame(name: str, frame: pd.DataFrame, arrays: dict) -> dict:

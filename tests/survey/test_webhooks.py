@@ -165,6 +165,21 @@ def test_closing_a_round_opens_actions_and_posts_both_after_commit(
     assert all(r["verified"] for r in receiver.received)
 
 
+def test_round_closed_says_whether_the_close_held_the_figures(hook, receiver, low_round, answer):
+    """A receiver learns from the event itself that a reopened round's figures are held back
+    (too few new answers since the last release), instead of a 403 when it asks for them."""
+    hook(events=["round.closed"])
+    rounds.close_round(low_round, utcnow())
+    db.session.commit()
+    rounds.open_round(low_round, utcnow())
+    db.session.commit()
+    answer(low_round, "departments", {"doc_timeliness": 4})
+    rounds.close_round(low_round, utcnow())
+    db.session.commit()
+    held = [r["body"]["data"]["round"]["results_held"] for r in receiver.received]
+    assert held == [False, True]
+
+
 def test_nothing_is_posted_when_the_transaction_rolls_back(hook, receiver, low_round):
     hook()
     rounds.close_round(low_round, utcnow())

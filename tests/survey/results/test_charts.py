@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import analysis
+from analysis import chart_text
 from survey.results import charts, round_results
 from survey.results.charts import Chart
 
@@ -127,8 +128,8 @@ def test_every_chart_kind_has_a_table_a_figure_and_alt_text(two_rounds, kind):
 def test_the_pages_show_registered_kinds_in_the_registrys_order():
     assert charts.kinds_on("round") == list(charts.CHART_KINDS)
     assert charts.kinds_on("category") == ["rates", "distribution"]
-    # analysis.charts writes an alt text for exactly the registered kinds.
-    assert set(analysis.charts._ALT_BUILDERS) == set(charts.CHART_KINDS)
+    # analysis.chart_text writes an alt text for exactly the registered kinds.
+    assert set(chart_text._ALT_BUILDERS) == set(charts.CHART_KINDS)
 
 
 def test_a_chart_of_an_unregistered_kind_is_refused(client, auth, known_round):

@@ -45,7 +45,42 @@ def test_a_snapshot_reads_back_as_the_tally_it_saved(answered):
     assert_frame_equal(back.counts.cells, kept.counts.cells)
     assert_frame_equal(back.counts.comments, kept.counts.comments)
     assert_frame_equal(back.choices, kept.choices)
-    np.testing.assert_array_equal(back.counts.item_ratings, kept.counts.item_ratings)
+    for name in snapshots._COUNT_ARRAYS:  # values and types, widened back as they were
+        before, after = getattr(kept.counts, name), getattr(back.counts, name)
+        np.testing.assert_array_equal(after, before)
+        assert after.dtype == before.dtype, name
+
+
+def test_integers_are_stored_in_the_narrowest_type_that_holds_them(answered):
+    round_, _ = answered
+    kept = tally_module.full(round_)
+    data = snapshots.encode(kept)
+    size = int.from_bytes(data[:8], "big")
+    buffer = io.BytesIO(data)
+    buffer.seek(8 + size)
+    with np.load(buffer) as stored:
+        assert stored["response_ids"].dtype == np.uint8  # a dozen small ids
+        assert stored["response_pattern"].dtype == np.uint8
+        # The comments' response ids (a number column of the frame) too.
+        numbers = [stored[name] for name in stored.files if name.startswith("comments.")]
+        assert numbers and all(a.dtype.itemsize <= 2 for a in numbers if a.dtype.kind in "iu")
+    assert kept.counts.response_ids.dtype.itemsize == 8  # as computed, and as decoded
+
+
+def test_a_snapshot_saved_before_narrow_integers_is_still_read(answered, monkeypatch):
+    """Format 2 (arrays as they were in memory) is read as before: an upgrade does not make a
+    million-response round count every answer again."""
+    round_, _ = answered
+    kept = tally_module.full(round_)
+    monkeypatch.setattr(snapshots, "_narrow", lambda array, name, widen: array)
+    monkeypatch.setattr(snapshots, "FORMAT", 2)
+    db.session.commit()
+    assert snapshots.save(kept)
+    monkeypatch.undo()
+    db.session.rollback()  # a new transaction: the save was another connection's
+    assert db.session.scalar(select(TallySnapshot.format)) == 2
+    back = snapshots.load(round_)
+    assert back is not None and back.responses == kept.responses
     np.testing.assert_array_equal(back.counts.response_ids, kept.counts.response_ids)
 
 
