@@ -60,7 +60,7 @@ def load(round_: Round) -> tally_module.Tally | None:
         # I/O), never the whole snapshot as bytes beside them: reading it as bytes took two
         # copies of it at once (53 MB each at a million responses) and decoding one more.
         format_, version_id, stream = blob
-        if format_ != FORMAT or version_id != round_.version_id:
+        if format_ not in READABLE or version_id != round_.version_id:
             stream.close()
             return None
         with stream:
