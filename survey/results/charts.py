@@ -7,7 +7,6 @@ questionnaire does, passes the labels of the current language and keeps the PNG 
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -169,13 +168,9 @@ def image(results: RoundResults, chart: Chart, fmt: str = "png", dpi: int = SCRE
 
     def draw() -> bytes:
         fig = figure(results, chart)
-        data = analysis.charts.to_svg(fig) if fmt == "svg" else analysis.charts.to_png(fig, dpi=dpi)
-        # A figure is a web of reference cycles, freed only when the cyclic collector next
-        # runs: each chart's Agg canvas (15 MB at the report's 200 dpi) stayed until then, and
-        # the PDF report of five charts peaked 50 MB higher (bench/export_bench.py).
-        del fig
-        gc.collect()
-        return data
+        if fmt == "svg":
+            return analysis.charts.to_svg(fig)
+        return analysis.charts.to_png(fig, dpi=dpi)
 
     return file_cache.cached_bytes(
         results.round_id, results.version_tag, chart.name(fmt, dpi), draw

@@ -3,9 +3,7 @@ version."""
 
 from __future__ import annotations
 
-import gc
 import io
-import weakref
 
 import pandas as pd
 import pytest
@@ -39,26 +37,6 @@ def test_a_rate_chart_is_a_png_of_its_figure_size(known_round):
     image = Image.open(io.BytesIO(charts.image(results, Chart("rates", "en"))))
     # 9 x (1.6 + 0.45 per item) inches at 100 dpi, three rated items.
     assert image.format == "PNG" and image.size == (900, round((1.6 + 0.45 * 3) * 100))
-
-
-def test_a_drawn_chart_s_figure_is_freed_when_drawn(known_round, monkeypatch):
-    """A figure is a web of reference cycles: drawn and kept as PNG, it is freed at once, not
-    when the cyclic collector next runs (its canvas is 15 MB at the report's 200 dpi)."""
-    figures = []
-    real = analysis.charts.to_png
-
-    def keeping(fig, dpi=100):
-        figures.append(weakref.ref(fig))
-        return real(fig, dpi=dpi)
-
-    monkeypatch.setattr(analysis.charts, "to_png", keeping)
-    results = round_results(known_round)
-    gc.disable()  # only a collection the drawing itself asks for counts
-    try:
-        charts.image(results, Chart("rates", "en"), dpi=200)
-    finally:
-        gc.enable()
-    assert len(figures) == 1 and figures[0]() is None
 
 
 def test_the_cache_returns_the_same_bytes_without_drawing_again(known_round, draws):
