@@ -186,3 +186,20 @@ def test_each_chart_s_figure_is_freed_before_the_next_is_drawn(app, known_round,
     finally:
         gc.enable()
     assert len(figures) >= 3 and alive == [0] * len(figures)
+
+
+@pytest.mark.parametrize("frozen_before", [False, True])
+def test_a_report_leaves_the_collector_as_it_found_it(app, known_round, frozen_before):
+    """The report sets the objects it found aside from the collector while its sections run,
+    then gives them back; a process frozen already (gunicorn.conf.py) stays frozen."""
+    if frozen_before:
+        gc.freeze()
+    before = gc.get_freeze_count()
+    try:
+        with app.test_request_context():
+            report.build(known_round, "en")
+        # Frozen objects freed meanwhile leave the count: frozen or not is what matters.
+        assert (gc.get_freeze_count() > 0) == frozen_before
+    finally:
+        gc.unfreeze()
+    assert (before > 0) == frozen_before
