@@ -9,9 +9,9 @@ make one overdue), so a cached report never shows a stale register.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import gettext as _
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
 from sqlalchemy import func, or_, select
 
 import analysis
@@ -20,8 +20,12 @@ from survey.corrective import texts
 from survey.extensions import db
 from survey.formatting import percent
 from survey.models import ActionEvent, CorrectiveAction, Round, utcnow
-from survey.results import report
-from survey.results.report import tables as report_tables
+from survey.results.report import registry
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Flowable
+
+    from survey.results.report import ReportContext
 
 
 def _of_round(round_: Round):
@@ -73,8 +77,14 @@ def stamp(round_: Round) -> str:
     return f"{today:%Y%m%d}-{count}-{last or 0}"
 
 
-@report.section(60, stamp=stamp)
-def action_register(context: report.ReportContext) -> list[Flowable]:
+@registry.section(60, stamp=stamp)
+def action_register(context: ReportContext) -> list[Flowable]:
+    # ReportLab here, when a report is built: the app registers this section at its start.
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Spacer
+
+    from survey.results.report import tables as report_tables
+
     s, labels = context.styles, context.labels
     actions = list(
         db.session.scalars(

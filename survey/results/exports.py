@@ -63,7 +63,7 @@ from survey.extensions import db
 from survey.formatting import plain_value
 from survey.models import Answer, RespondentGroup, Response, Round, Unit
 from survey.questionnaire_store import to_model
-from survey.results import raw_fast, raw_store
+from survey.results import raw_fast, raw_sheet, raw_store
 from survey.results.frames import plain_rows
 from survey.results.other_groups import OTHER_GROUPS, merged_groups
 from survey.results.secret_order import round_key
@@ -502,6 +502,65 @@ def _answers_in(ids: list[int]) -> list[tuple]:
         .where(Answer.response_id.in_(ids))
         .order_by(Answer.response_id)
     )
+
+
+def raw_sheet_chunks(
+    round_: Round, layout: RawLayout, letters: list[str], date_style: str
+) -> Iterator[tuple[int, bytes]]:
+    """The workbook's Raw data sheet as XML rows a chunk at a time, with each chunk's row
+    count: the bytes ``raw_sheet.rows_xml`` writes for ``raw_chunks``' rows, assembled by
+    ``raw_fast.chunk_xml`` from the CSV's grid of tokens (the exact path's rows for a version
+    whose question ids it cannot key). Rows are numbered from 2 (after the header)."""
+    fast = raw_fast.FastLayout(layout, round_)
+    written = 0
+    if not fast.usable:
+        for chunk in raw_chunks(round_, layout):
+            yield len(chunk), raw_sheet.rows_xml(chunk, written + 2, letters, date_style).encode()
+            written += len(chunk)
+        return
+
+    def exact(responses: list[tuple]) -> Callable[[list[int]], dict[int, list]]:
+        def rows(ids: list[int]) -> dict[int, list]:
+            wanted = set(ids)
+            chosen = [r for r in responses if r[0] in wanted]
+            return {row[0]: row for row in layout.rows(chosen, _answers_in(sorted(wanted)))}
+
+        return rows
+
+    for responses, numbered, order in _fast_pages(round_, layout, raw_fast.SHEET_CHUNK):
+        answers = raw_fast.read_chunk(fast, [r[0] for r in responses])
+        yield (
+            len(responses),
+            raw_fast.chunk_xml(
+                fast, responses, answers, exact(responses), written + 2, letters, date_style,
+                numbered, order,
+            ),
+        )  # fmt: skip
+        written += len(responses)
+
+
+def _fast_pages(
+    round_: Round, layout: RawLayout, size: int
+) -> Iterator[tuple[list[tuple], list[int] | None, np.ndarray | None]]:
+    """The round's responses `size` at a time (``_facts``, in id order), each
+    with an anonymous round's row numbers and the order its rows go out in (``shuffle_keys``;
+    ``_shuffled_chunks`` says why), else None and None."""
+    if not layout.shuffled:
+        for responses in _pages(round_.id, size):
+            yield responses, None, None
+        return
+    order = _shuffled_ids(round_)
+    for start in range(0, len(order), size):
+        part = order[start : start + size]
+        number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
+        responses = plain_rows(
+            _facts().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
+        )
+        if not responses:  # all deleted since the ids were read
+            continue
+        numbered = [number_of[r[0]] for r in responses]
+        # The rows in the secret order: by their numbers (ids deleted since: no row).
+        yield responses, numbered, np.argsort(numbered, kind="stable")
 
 
 def _drain(buffer: io.StringIO) -> str:

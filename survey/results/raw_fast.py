@@ -34,6 +34,7 @@ from sqlalchemy import bindparam, select, text
 
 from survey.extensions import db
 from survey.models import Question, Round
+from survey.results import raw_sheet
 from survey.spreadsheets import safe_text
 
 # Responses a chunk: its arrays take about 2 KB a response (tokens and the bytes' indexes).
@@ -389,3 +390,208 @@ def exact_cells(layout: Any, responses: list[tuple], answers: list[tuple]) -> di
         buffer.seek(0)
         buffer.truncate()
     return cells
+
+
+# --- the workbook's Raw data sheet: the same grid, rendered as the sheet's XML rows ---------
+#
+# What ``raw_sheet.rows_xml`` writes for the exact path's rows, byte for byte, from the grid
+# of tokens the CSV uses: a cell is three tokens, its column's opening (``<c r="F``), its
+# row's number and its value's rest (``"><v>3</v></c>`` or an inline string), all three
+# empty for an empty cell (rows_xml writes nothing for None). Each row begins with a token of
+# its own (the row's opening, its id or number and its date) and ends with ``</row>``; a row
+# of the exact path is one token, its whole XML.
+
+# Responses a chunk of the sheet: its XML is five times the CSV's, and what a chunk holds
+# grows with it (at 5,000 the workbook's process peaked 50 MB over its base, at 2,000 25 MB).
+SHEET_CHUNK = 2_000
+
+
+def _grid(
+    fast: FastLayout,
+    responses: list[tuple],
+    answers: tuple[tuple | None, list, list],
+    text_token: Callable[[str], str],
+    number_token: Callable[[int], str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The chunk's answer cells as ``chunk_text`` places them: the responses' ids, which rows
+    the exact path must write (``slow``), the grid (a vocabulary index per answer cell) and
+    the vocabulary: 0 the empty cell, 1 ``NOT_ASKED``, then the numbers and the texts as
+    `number_token` and `text_token` (given the text as stored) render them."""
+    n = len(responses)
+    ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=n)
+    first = int(ids[0])
+    group_of = np.fromiter((fast.group(r[3]) for r in responses), dtype=np.int64, count=n)
+    slow = group_of < 0
+    templates = np.stack(fast.templates) if fast.templates else np.zeros((1, fast.width), int)
+    grid = templates[np.maximum(group_of, 0)]
+    asked = grid != _NOT_ASKED
+    vocabulary: list[str] = ["", text_token(_FIXED[_NOT_ASKED])]
+
+    def place(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rid = first + keys // _ROW
+        rows = np.minimum(np.searchsorted(ids, rid), n - 1)
+        mine = ids[rows] == rid
+        slot = (keys % _ROW) // 2
+        known = np.zeros(len(keys), dtype=bool)
+        inside = slot < len(fast.known)
+        known[inside] = fast.known[slot[inside]]
+        slow[rows[mine & ~known]] = True
+        return rows, np.where(known, slot, 0), mine & known
+
+    pairs, texts, comments = answers
+    keys, values = (_parse(pairs[0]), _parse(pairs[1])) if pairs else (np.zeros(0, int),) * 2
+    if len(keys) != len(values):
+        slow[:] = True
+        keys = values = np.zeros(0, dtype=np.int64)
+    rows, slot, keep = place(keys)
+    cell = fast.value_cell[slot]
+    keep &= (keys % 2 == 0) & (cell >= 0)
+    rows, cell, values = rows[keep], cell[keep], values[keep]
+    keep = asked[rows, cell]
+    distinct, inverse = np.unique(values[keep], return_inverse=True)
+    grid[rows[keep], cell[keep]] = inverse + len(vocabulary)
+    vocabulary.extend(number_token(v) for v in distinct.tolist())
+
+    for found, cells in ((texts, fast.value_cell), (comments, fast.comment_cell)):
+        for value, joined in found:
+            keys = _parse(joined)
+            rows, slot, keep = place(keys)
+            cell = cells[slot]
+            keep &= cell >= 0
+            rows, cell = rows[keep], cell[keep]
+            keep = asked[rows, cell]
+            if keep.any():
+                grid[rows[keep], cell[keep]] = len(vocabulary)
+                vocabulary.append(text_token(safe_text(value)))
+    return ids, slow, grid, vocabulary
+
+
+def _xml_text(value: str) -> str:
+    """A text cell's XML after its reference (``raw_sheet.rows_xml``'s)."""
+    return f'" t="inlineStr">{raw_sheet._text(value)}</c>'
+
+
+def _xml_number(value: int) -> str:
+    return f'"><v>{value}</v></c>'
+
+
+def _xml_when(submitted: Any, days_only: bool, date_style: str) -> str:
+    """The date cell's XML after its reference, as rows_xml writes the exact path's."""
+    if isinstance(submitted, str):  # SQLite's text, as plain_rows reads it
+        submitted = datetime.fromisoformat(submitted)
+    if days_only:
+        return f'" s="{date_style}"><v>{raw_sheet._day_serial(submitted.date())}</v></c>'
+    serial = raw_sheet._datetime_serial(submitted.replace(microsecond=0))
+    return f'" s="{date_style}"><v>{serial!r}</v></c>'
+
+
+def chunk_xml(
+    fast: FastLayout,
+    responses: list[tuple],
+    answers: tuple[tuple | None, list, list],
+    exact: Callable[[list[int]], dict[int, list]],
+    first_row: int,
+    letters: Sequence[str],
+    date_style: str,
+    numbered: Sequence[int] | None = None,
+    order: np.ndarray | None = None,
+) -> bytes:
+    """The Raw data sheet's XML rows of `responses` (as ``chunk_text`` takes them), the first
+    written numbered `first_row`: the bytes ``raw_sheet.rows_xml`` writes for the exact
+    path's rows. `exact(ids)` gives the exact path's rows (``RawLayout.rows``) by id; an
+    anonymous round's rows carry `numbered` in place of their ids and go out in `order`."""
+    layout = fast.layout
+    n = len(responses)
+    ids, slow, grid, vocabulary = _grid(fast, responses, answers, _xml_text, _xml_number)
+    # The facts after the date (source, group, unit) are cells of the grid too.
+    facts: dict[Any, int] = {}
+
+    def fact(value: Any) -> int:
+        found = facts.get(value)
+        if found is None:
+            found = facts[value] = len(vocabulary) if value is not None else 0
+            if value is not None:
+                vocabulary.append(_xml_text(safe_text(value)))
+        return found
+
+    shown = [
+        (layout.other_groups if r[3] in layout.merged else r[3]) for r in responses
+    ]  # the group's name
+    fact_cells = [
+        np.fromiter((fact(r[2]) for r in responses), dtype=np.int64, count=n),
+        np.fromiter((fact(g) for g in shown), dtype=np.int64, count=n),
+    ]
+    if layout.with_unit:
+        fact_cells.append(np.fromiter((fact(r[4]) for r in responses), dtype=np.int64, count=n))
+    cells = np.concatenate([np.stack(fact_cells, axis=1), grid], axis=1)
+    columns = cells.shape[1]
+    # Each row's number: its place in the chunk's output order.
+    place = np.arange(n) if order is None else np.argsort(order, kind="stable")
+    numbers = (place + first_row).tolist()
+    labels = numbered if numbered is not None else ids.tolist()
+    rows_at = len(vocabulary)
+    vocabulary.extend(str(number) for number in numbers)
+    opens_at = len(vocabulary)
+    vocabulary.extend(f'<c r="{letter}' for letter in letters[2 : 2 + columns])
+    heads_at = len(vocabulary)
+    a, b = letters[0], letters[1]
+    vocabulary.extend(
+        f'<row r="{at}"><c r="{a}{at}"><v>{label}</v></c><c r="{b}{at}'
+        f"{_xml_when(r[1], layout.days_only, date_style)}"
+        for at, label, r in zip(numbers, labels, responses)
+    )
+    end = len(vocabulary)
+    vocabulary.append("</row>")
+
+    # Filled in place, in 4 bytes a token: the chunk's arrays are most of the sheet's memory.
+    empty = cells == 0
+    sequence = np.empty((n, 3 * columns + 2), dtype=np.int32)
+    sequence[:, 0] = heads_at + np.arange(n)
+    opens = sequence[:, 1:-1:3]
+    opens[...] = opens_at + np.arange(columns)
+    opens[empty] = 0
+    numbers_of = sequence[:, 2:-1:3]
+    numbers_of[...] = (rows_at + np.arange(n))[:, None]
+    numbers_of[empty] = 0
+    sequence[:, 3:-1:3] = cells
+    sequence[:, -1] = end
+    if slow.any():
+        slow_rows = np.flatnonzero(slow)
+        rows = exact(ids[slow_rows].tolist())
+        sequence[slow_rows] = 0
+        for row in slow_rows.tolist():
+            cells_of = rows[int(ids[row])]
+            if numbered is not None:  # the exact path numbers nothing: its first cell is the id
+                cells_of = [numbered[row], *cells_of[1:]]
+            sequence[row, 0] = len(vocabulary)
+            vocabulary.append(raw_sheet.rows_xml([cells_of], numbers[row], letters, date_style))
+    if order is not None:
+        sequence = sequence[order]
+    return _gather_bytes(vocabulary, sequence)
+
+
+# Rows gathered at once by ``_gather_bytes``: the index of every output byte is 4 bytes, so
+# a block's index stays a few MB (a whole chunk's was a hundred MB at the peak, bench).
+GATHER_ROWS = 500
+
+
+def _gather_bytes(vocabulary: list[str], sequence: np.ndarray) -> bytes:
+    """The UTF-8 bytes of the tokens of `sequence` (indexes into `vocabulary`), row after row,
+    gathered ``GATHER_ROWS`` rows at a time."""
+    encoded = [t.encode() for t in vocabulary]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    starts = np.zeros(len(encoded), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    blocks = []
+    for first in range(0, len(sequence), GATHER_ROWS):
+        tokens = sequence[first : first + GATHER_ROWS].ravel()
+        tokens = tokens[lengths[tokens] > 0]  # empty cells: most of a sparse row's tokens
+        sizes = lengths[tokens].astype(np.int32)
+        ends = np.cumsum(sizes, dtype=np.int32)
+        index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+        # Each output byte's place in the pool: its token's start plus its place in the
+        # token (the pool of a chunk's distinct texts stays far below 2 GB).
+        index += np.repeat((starts[tokens] - (ends - sizes)).astype(np.int32), sizes)
+        blocks.append(pool[index].tobytes())
+    return b"".join(blocks)

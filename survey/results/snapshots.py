@@ -20,10 +20,11 @@ import io
 import json
 import logging
 from datetime import datetime
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -53,14 +54,80 @@ _COUNT_ARRAYS = ("patterns", "pattern_counts", "item_ratings", "item_satisfied_f
 
 def load(round_: Round) -> tally_module.Tally | None:
     """The round's saved tally, or None (none saved, another format or version)."""
+    blob = _sqlite_blob(round_.id)
+    if blob is not None:
+        # SQLite: the arrays read from the stored blob a piece at a time (incremental blob
+        # I/O), never the whole snapshot as bytes beside them: reading it as bytes took two
+        # copies of it at once (53 MB each at a million responses) and decoding one more.
+        format_, version_id, stream = blob
+        if format_ not in READABLE or version_id != round_.version_id:
+            stream.close()
+            return None
+        with stream:
+            return _decoded(round_.id, stream)
     row = _stored(round_.id)
     if row is None or row[0] not in READABLE or row[1] != round_.version_id:
         return None
+    return _decoded(round_.id, row[2])
+
+
+def _decoded(round_id: int, data: bytes | BinaryIO) -> tally_module.Tally | None:
     try:
-        return decode(row[2])
+        return decode(data)
     except Exception as error:  # any damage (truncated, not a zip): count afresh
-        log.warning("tally snapshot of round %s unreadable: %s", round_.id, error)
+        log.warning("tally snapshot of round %s unreadable: %s", round_id, error)
         return None
+
+
+def _sqlite_blob(round_id: int) -> tuple[int, int, BinaryIO] | None:
+    """On SQLite, (format, version_id, the data opened as a file) of the round's snapshot;
+    None elsewhere, or when there is none."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    table = TallySnapshot.__table__
+    row = connection.execute(
+        select(table.c.format, table.c.version_id, literal_column("rowid")).where(
+            table.c.round_id == round_id, table.c.data.is_not(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    raw = connection.connection.driver_connection
+    blob = raw.blobopen("tally_snapshot", "data", row[2], readonly=True)
+    return row[0], row[1], _BlobFile(blob)
+
+
+class _BlobFile(io.RawIOBase):
+    """An SQLite blob as the file zipfile and numpy read (sqlite3.Blob lacks ``seekable``
+    and ``readinto``)."""
+
+    def __init__(self, blob) -> None:
+        super().__init__()
+        self.blob = blob
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.blob.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.blob.seek(offset, whence)
+        return self.blob.tell()
+
+    def tell(self) -> int:
+        return self.blob.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.blob.close()
+        super().close()
 
 
 def _stored(round_id: int) -> tuple[int, int, bytes] | None:
@@ -242,15 +309,17 @@ def encode(kept: tally_module.Tally) -> bytes:
     return len(head).to_bytes(8, "big") + head + buffer.getvalue()
 
 
-def decode(data: bytes) -> tally_module.Tally:
-    size = int.from_bytes(data[:8], "big")
-    header = json.loads(data[8 : 8 + size])
+def decode(data: bytes | BinaryIO) -> tally_module.Tally:
+    """The tally of `data`: the snapshot's bytes, or a file holding them from its start."""
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    stream.seek(0)
+    size = int.from_bytes(stream.read(8), "big")
+    header = json.loads(stream.read(size))
     # The arrays read where they are (zipfile finds an archive after other bytes), not from
     # a copy of the data after the header: one copy fewer of the whole snapshot (55 MB at a
-    # million responses).
-    buffer = io.BytesIO(data)
-    buffer.seek(8 + size)
-    with np.load(buffer, allow_pickle=False) as stored:
+    # million responses). From a file, a piece at a time.
+    stream.seek(8 + size)
+    with np.load(stream, allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
     for name, dtype in header.get("widen", {}).items():
         arrays[name] = arrays[name].astype(dtype)

@@ -1,7 +1,8 @@
 """Everything of a round's results as one Excel workbook.
 
 The workbook is written in openpyxl's write-only mode, but for the rows of its Raw data sheet,
-written as XML text a chunk of responses at a time (``survey.results.raw_sheet``), to a file in the round's cache folder
+written as XML text a chunk of responses at a time (``survey.results.raw_sheet``, the rows
+assembled by ``raw_fast.chunk_xml`` through ``exports.raw_sheet_chunks``), to a file in the round's cache folder
 (``survey.results.file_cache``), once per data version, language and variant (with or without
 the raw answers; an anonymous round's groups reported as "other groups"), and sent from there.
 Text cells pass through ``survey.spreadsheets.safe_cell`` and lose the control characters the
@@ -40,9 +41,9 @@ from survey.results.exports import (
     PERCENT,
     RawLayout,
     download_name,
-    raw_chunks,
     raw_count,
     raw_layout,
+    raw_sheet_chunks,
     summary_tables,
     unnamed_groups,
 )
@@ -125,8 +126,13 @@ def write_workbook(
     os.close(fd)
     try:
         book.save(draft)
-        chunks = raw_chunks(round_, layout)
-        raw_sheet.splice(Path(draft), path, chunks, len(layout.header), written)
+        raw_sheet.splice_xml(
+            Path(draft),
+            path,
+            lambda letters, date_style: raw_sheet_chunks(round_, layout, letters, date_style),
+            len(layout.header),
+            written,
+        )
     finally:
         os.unlink(draft)
     told(1.0)

@@ -1,7 +1,9 @@
+import io
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb
@@ -112,6 +114,18 @@ def test_heat_map_hides_suppressed_cells(answers, frame_of):
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["hidden", "90%", "hidden"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["congress", "departments", "mayors"]
+
+
+def test_heat_map_cells_are_quads_not_an_image(answers, frame_of):
+    """The cells are drawn as vector quads: an image was resampled to the output's pixels in
+    float arrays (70 MB for the report's print resolution), whatever the few cells. The first
+    row stays on top, each cell centred on its tick."""
+    table = by_group_category(frame_of(answers([5] * 6, group="congress", start=80),
+                                       answers([5] * 9 + [1])), 1)  # fmt: skip
+    ax = charts.heatmap_chart(table, lang="en").axes[0]
+    assert not ax.images and len(ax.collections) == 1
+    assert ax.get_ylim() == (1.5, -0.5) and ax.get_xlim() == (-0.5, 0.5)
+    assert charts.to_png(ax.figure, dpi=200)
 
 
 def test_trend_chart_plots_each_category_per_round(answers, frame_of):
@@ -239,3 +253,20 @@ def test_distribution_classes_follow_each_scales_satisfied_and_dissatisfied_poin
     assert shares.loc["three"].tolist() == [0.25, 0.0, 0.25, 0.0, 0.5]
     assert shares.loc["odd"].tolist() == [1 / 8, 2 / 8, 1 / 8, 2 / 8, 2 / 8]
     assert shares.loc["nps_like"].tolist() == [1 / 8, 1 / 8, 3 / 8, 1 / 8, 2 / 8]
+
+
+def test_a_png_chart_is_rgb_at_its_size_in_pixels(answers, frame_of):
+    """No alpha channel (a white chart is opaque: the PDF report decoded the alpha into a soft
+    mask of every chart), figsize x dpi pixels as matplotlib's own PNG had."""
+    from PIL import Image
+
+    fig = charts.heatmap_chart(by_group_category(frame_of(answers([5, 1, 4]))), lang="en")
+    for dpi in (100, 200, 37):
+        image = Image.open(io.BytesIO(charts.to_png(fig, dpi=dpi)))
+        assert image.mode == "RGB"
+        assert image.size == tuple(int(side) for side in fig.get_size_inches() * dpi)
+        drawn = io.BytesIO()  # matplotlib's own drawing of it, on white
+        fig.savefig(drawn, format="rgba", dpi=dpi, facecolor="white")
+        pixels = np.frombuffer(drawn.getvalue(), np.uint8).reshape(image.size[1], -1, 4)
+        np.testing.assert_array_equal(np.asarray(image), pixels[:, :, :3])
+    assert fig.dpi == 100 and fig.get_facecolor() == (1, 1, 1, 1)  # left as it was

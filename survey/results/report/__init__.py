@@ -8,7 +8,8 @@ overall satisfaction) and the charts, for the management review (9.3).
 
 The report is a list of sections: functions registered with ``@section(order)`` that take a
 ``ReportContext`` and return ReportLab flowables (an empty list leaves the section out). The
-corrective-action register is such a section, registered by ``survey.corrective.report_section``.
+corrective-action register is such a section, registered by ``survey.corrective.report_section``
+through ``registry`` alone, which loads no drawing code.
 
 Fonts: Latin text in DejaVu Sans (shipped with matplotlib), Chinese in the first CJK TrueType
 font of ``CJK_FONT_FILES`` found (Debian's fonts-wqy-microhei by default). Without one the
@@ -19,14 +20,23 @@ registry, ``pdf`` and ``build``), ``tables`` (tables and cell formats), and the 
 ``sections`` and ``analysis``, registered on import.
 """
 
-from survey.results.report import analysis, sections  # noqa: F401  (register the sections)
-from survey.results.report.document import (
-    ReportContext,
-    build,
-    file_name,
-    language,
-    pdf,
-    section,
-)
+from __future__ import annotations
+
+from typing import Any
+
+from survey.results.report.registry import section
+
+# The report's drawing code loads ReportLab and matplotlib's base: imported when first used
+# (a report built or its file named), not by every process that imports the package.
+LAZY = ("ReportContext", "build", "file_name", "language", "pdf")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from survey.results.report import analysis, document, sections  # noqa: F401
+
+    return getattr(document, name)
+
 
 __all__ = ["ReportContext", "build", "file_name", "language", "pdf", "section"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import Answer, Response
-from survey.results import exports, raw_sheet, round_results, workbook
+from survey.results import exports, raw_fast, raw_sheet, round_results, workbook
 from tests.survey.review.data import AUDIENCE, audience_round
 
 AWKWARD = "  <b>R&D</b> \x07bell\x1b and 'quotes' \"too\"  "
@@ -66,7 +66,7 @@ def test_the_raw_sheet_holds_the_cells_openpyxl_wrote(
 def test_the_rows_are_written_a_chunk_at_a_time_with_their_count(
     app, known_round, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(exports, "CHUNK", 4)
+    monkeypatch.setattr(raw_fast, "SHEET_CHUNK", 4)  # the sheet is read in chunks of its own
     told = []
     with app.test_request_context():
         workbook.write_workbook(

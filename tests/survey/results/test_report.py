@@ -3,13 +3,16 @@ its sections a registry that other modules extend."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
+import weakref
 
 import pytest
 
+import analysis.charts
 from survey.results import report
-from survey.results.report import document, styles, tables
+from survey.results.report import document, registry, styles, tables
 from tests.system import require
 
 # The results fixtures: a round with known answers, an empty, a weighted and a previous round.
@@ -92,7 +95,7 @@ def test_a_round_without_responses_says_so(app, empty_round, tmp_path):
 
 def test_a_registered_section_appears_in_its_place(app, known_round, tmp_path, monkeypatch):
     require(bool(POPPLER), "poppler-utils")
-    monkeypatch.setattr(document, "SECTIONS", list(document.SECTIONS))
+    monkeypatch.setattr(registry, "SECTIONS", list(registry.SECTIONS))
     report.section(45)(lambda context: [context.styles.para("Register of corrective actions")])
     with app.test_request_context():
         text = _text(report.build(known_round, "en"), tmp_path)
@@ -162,3 +165,41 @@ def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_colu
     # A Latin word too wide for its column gets room from the widest column.
     fitted = tables._fit_header_words(context, ["Category", "Significant", "n"], widths)
     assert fitted[1] > 30 and fitted[0] < 140 and sum(fitted) == pytest.approx(sum(widths))
+
+
+def test_each_chart_s_figure_is_freed_before_the_next_is_drawn(app, known_round, monkeypatch):
+    """A figure is a web of reference cycles: the report frees each chart's (its canvas is
+    15 MB at print resolution) before drawing the next, not when the collector next runs."""
+    figures, alive = [], []
+    real = analysis.charts.to_png
+
+    def keeping(fig, dpi=100):
+        alive.append(sum(1 for figure in figures if figure() is not None))
+        figures.append(weakref.ref(fig))
+        return real(fig, dpi=dpi)
+
+    monkeypatch.setattr(analysis.charts, "to_png", keeping)
+    gc.disable()  # only the collections the report asks for count
+    try:
+        with app.test_request_context():
+            report.build(known_round, "en")
+    finally:
+        gc.enable()
+    assert len(figures) >= 3 and alive == [0] * len(figures)
+
+
+@pytest.mark.parametrize("frozen_before", [False, True])
+def test_a_report_leaves_the_collector_as_it_found_it(app, known_round, frozen_before):
+    """The report sets the objects it found aside from the collector while its sections run,
+    then gives them back; a process frozen already (gunicorn.conf.py) stays frozen."""
+    if frozen_before:
+        gc.freeze()
+    before = gc.get_freeze_count()
+    try:
+        with app.test_request_context():
+            report.build(known_round, "en")
+        # Frozen objects freed meanwhile leave the count: frozen or not is what matters.
+        assert (gc.get_freeze_count() > 0) == frozen_before
+    finally:
+        gc.unfreeze()
+    assert (before > 0) == frozen_before
