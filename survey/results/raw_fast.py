@@ -182,10 +182,16 @@ def read_chunk(fast: FastLayout, ids: Sequence[int]) -> tuple[tuple | None, list
 
 
 def _grid(
-    fast: FastLayout, responses: list[tuple], answers: tuple[tuple | None, list, list]
+    fast: FastLayout,
+    responses: list[tuple],
+    answers: tuple[tuple | None, list, list],
+    text_token: Callable[[str], str] = csv_field,
+    number_token: Callable[[int], str] = str,
 ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """The ids of `responses`, the vocabulary of their answer cells' tokens, the grid of those
-    tokens (a row per response) and which rows the exact path makes (``slow``)."""
+    tokens (a row per response) and which rows the exact path makes (``slow``). A token is
+    the cell as the output writes it: `text_token` of a text as stored (a CSV field by
+    default), `number_token` of a number; 0 is the empty cell, 1 ``NOT_ASKED``."""
     n = len(responses)
     ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=n)
     first = int(ids[0])
@@ -194,7 +200,7 @@ def _grid(
     templates = np.stack(fast.templates) if fast.templates else np.zeros((1, fast.width), int)
     grid = templates[np.maximum(group_of, 0)]  # a copy: the rows' cells
     asked = grid != _NOT_ASKED
-    vocabulary: list[str] = list(_FIXED)
+    vocabulary: list[str] = ["", text_token(_FIXED[_NOT_ASKED])]
 
     def place(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each key's row, question slot and whether it is the chunk's (other rounds'
@@ -221,7 +227,7 @@ def _grid(
     keep = asked[rows, cell]  # what the row's group was not asked stays NOT_ASKED
     distinct, inverse = np.unique(values[keep], return_inverse=True)
     grid[rows[keep], cell[keep]] = inverse + len(vocabulary)
-    vocabulary.extend(str(v) for v in distinct.tolist())
+    vocabulary.extend(number_token(v) for v in distinct.tolist())
 
     for found, cells in ((texts, fast.value_cell), (comments, fast.comment_cell)):
         for value, joined in found:
@@ -233,7 +239,7 @@ def _grid(
             keep = asked[rows, cell]
             if keep.any():
                 grid[rows[keep], cell[keep]] = len(vocabulary)
-                vocabulary.append(csv_field(safe_text(value)))
+                vocabulary.append(text_token(safe_text(value)))
     return ids, vocabulary, grid, slow
 
 
@@ -345,23 +351,35 @@ def _gather_bytes(
 ) -> tuple[bytes, np.ndarray]:
     """``_gather``'s UTF-8 bytes, and where each token of `sequence` ends in them."""
     bare = [t.encode() for t in vocabulary]
-    encoded = [
-        *bare,
-        *(t + b"," for t in bare),
-        *(t + b"\r\n" for t in bare),
-        *(t.encode() for t in lines),
-    ]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded))
-    starts = np.zeros(len(encoded), dtype=np.int32)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    tokens = sequence.ravel()
-    sizes = lengths[tokens]
-    # Each output byte's place in the pool: its token's start plus its place in the token.
-    ends = np.cumsum(sizes, dtype=np.int32)
-    index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
-    index += np.repeat(starts[tokens] - (ends - sizes), sizes)
-    return pool[index].tobytes(), ends
+    pool = _Pool(
+        [
+            *bare,
+            *(t + b"," for t in bare),
+            *(t + b"\r\n" for t in bare),
+            *(t.encode() for t in lines),
+        ]
+    )
+    return pool.take(sequence.ravel())
+
+
+class _Pool:
+    """Tokens' bytes side by side, and how to gather a sequence of them at once."""
+
+    def __init__(self, encoded: list[bytes]) -> None:
+        self.lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        self.starts = np.zeros(len(encoded), dtype=np.int64)
+        np.cumsum(self.lengths[:-1], out=self.starts[1:])
+        self.bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+
+    def take(self, tokens: np.ndarray) -> tuple[bytes, np.ndarray]:
+        """The bytes of `tokens` one after the other, and where each token ends in them."""
+        sizes = self.lengths[tokens].astype(np.int32)
+        ends = np.cumsum(sizes, dtype=np.int32)
+        index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+        # Each output byte's place in the pool: its token's start plus its place in the token
+        # (the pool of a chunk's distinct texts stays far below 2 GB).
+        index += np.repeat((self.starts[tokens] - (ends - sizes)).astype(np.int32), sizes)
+        return self.bytes[index].tobytes(), ends
 
 
 def exact_lines(layout: Any, responses: list[tuple], answers: list[tuple]) -> dict[int, str]:
@@ -406,66 +424,6 @@ def exact_cells(layout: Any, responses: list[tuple], answers: list[tuple]) -> di
 SHEET_CHUNK = 2_000
 
 
-def _grid(
-    fast: FastLayout,
-    responses: list[tuple],
-    answers: tuple[tuple | None, list, list],
-    text_token: Callable[[str], str],
-    number_token: Callable[[int], str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """The chunk's answer cells as ``chunk_text`` places them: the responses' ids, which rows
-    the exact path must write (``slow``), the grid (a vocabulary index per answer cell) and
-    the vocabulary: 0 the empty cell, 1 ``NOT_ASKED``, then the numbers and the texts as
-    `number_token` and `text_token` (given the text as stored) render them."""
-    n = len(responses)
-    ids = np.fromiter((r[0] for r in responses), dtype=np.int64, count=n)
-    first = int(ids[0])
-    group_of = np.fromiter((fast.group(r[3]) for r in responses), dtype=np.int64, count=n)
-    slow = group_of < 0
-    templates = np.stack(fast.templates) if fast.templates else np.zeros((1, fast.width), int)
-    grid = templates[np.maximum(group_of, 0)]
-    asked = grid != _NOT_ASKED
-    vocabulary: list[str] = ["", text_token(_FIXED[_NOT_ASKED])]
-
-    def place(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rid = first + keys // _ROW
-        rows = np.minimum(np.searchsorted(ids, rid), n - 1)
-        mine = ids[rows] == rid
-        slot = (keys % _ROW) // 2
-        known = np.zeros(len(keys), dtype=bool)
-        inside = slot < len(fast.known)
-        known[inside] = fast.known[slot[inside]]
-        slow[rows[mine & ~known]] = True
-        return rows, np.where(known, slot, 0), mine & known
-
-    pairs, texts, comments = answers
-    keys, values = (_parse(pairs[0]), _parse(pairs[1])) if pairs else (np.zeros(0, int),) * 2
-    if len(keys) != len(values):
-        slow[:] = True
-        keys = values = np.zeros(0, dtype=np.int64)
-    rows, slot, keep = place(keys)
-    cell = fast.value_cell[slot]
-    keep &= (keys % 2 == 0) & (cell >= 0)
-    rows, cell, values = rows[keep], cell[keep], values[keep]
-    keep = asked[rows, cell]
-    distinct, inverse = np.unique(values[keep], return_inverse=True)
-    grid[rows[keep], cell[keep]] = inverse + len(vocabulary)
-    vocabulary.extend(number_token(v) for v in distinct.tolist())
-
-    for found, cells in ((texts, fast.value_cell), (comments, fast.comment_cell)):
-        for value, joined in found:
-            keys = _parse(joined)
-            rows, slot, keep = place(keys)
-            cell = cells[slot]
-            keep &= cell >= 0
-            rows, cell = rows[keep], cell[keep]
-            keep = asked[rows, cell]
-            if keep.any():
-                grid[rows[keep], cell[keep]] = len(vocabulary)
-                vocabulary.append(text_token(safe_text(value)))
-    return ids, slow, grid, vocabulary
-
-
 def _xml_text(value: str) -> str:
     """A text cell's XML after its reference (``raw_sheet.rows_xml``'s)."""
     return f'" t="inlineStr">{raw_sheet._text(value)}</c>'
@@ -502,7 +460,7 @@ def chunk_xml(
     anonymous round's rows carry `numbered` in place of their ids and go out in `order`."""
     layout = fast.layout
     n = len(responses)
-    ids, slow, grid, vocabulary = _grid(fast, responses, answers, _xml_text, _xml_number)
+    ids, vocabulary, grid, slow = _grid(fast, responses, answers, _xml_text, _xml_number)
     # The facts after the date (source, group, unit) are cells of the grid too.
     facts: dict[Any, int] = {}
 
@@ -567,31 +525,21 @@ def chunk_xml(
             vocabulary.append(raw_sheet.rows_xml([cells_of], numbers[row], letters, date_style))
     if order is not None:
         sequence = sequence[order]
-    return _gather_bytes(vocabulary, sequence)
+    return _gather_blocks(vocabulary, sequence)
 
 
-# Rows gathered at once by ``_gather_bytes``: the index of every output byte is 4 bytes, so
+# Rows gathered at once by ``_gather_blocks``: the index of every output byte is 4 bytes, so
 # a block's index stays a few MB (a whole chunk's was a hundred MB at the peak, bench).
 GATHER_ROWS = 500
 
 
-def _gather_bytes(vocabulary: list[str], sequence: np.ndarray) -> bytes:
+def _gather_blocks(vocabulary: list[str], sequence: np.ndarray) -> bytes:
     """The UTF-8 bytes of the tokens of `sequence` (indexes into `vocabulary`), row after row,
     gathered ``GATHER_ROWS`` rows at a time."""
-    encoded = [t.encode() for t in vocabulary]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    starts = np.zeros(len(encoded), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    pool = _Pool([t.encode() for t in vocabulary])
     blocks = []
     for first in range(0, len(sequence), GATHER_ROWS):
         tokens = sequence[first : first + GATHER_ROWS].ravel()
-        tokens = tokens[lengths[tokens] > 0]  # empty cells: most of a sparse row's tokens
-        sizes = lengths[tokens].astype(np.int32)
-        ends = np.cumsum(sizes, dtype=np.int32)
-        index = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
-        # Each output byte's place in the pool: its token's start plus its place in the
-        # token (the pool of a chunk's distinct texts stays far below 2 GB).
-        index += np.repeat((starts[tokens] - (ends - sizes)).astype(np.int32), sizes)
-        blocks.append(pool[index].tobytes())
+        tokens = tokens[pool.lengths[tokens] > 0]  # empty cells: most of a sparse row's tokens
+        blocks.append(pool.take(tokens)[0])
     return b"".join(blocks)
