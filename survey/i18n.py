@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale, gettext
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations, gettext
 
 from questionnaires.messages import Message
 from survey.extensions import babel
@@ -42,9 +42,36 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
     app.before_request(remember_language)
+    # After babel.init_app, which installed its own: these look the translations up once.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["current_language"] = current_language
     app.add_template_filter(translated, "translated")
     preload_locale_data(app.config["LANGUAGES"])
+
+
+_TRANSLATIONS = "survey_translations"
+
+
+def _translations():
+    """The translations of the locale in force, for the templates' ``_()``: looked up once per
+    request and locale. Flask-Babel's own looked them up again for every ``_()`` (its domain,
+    its context, the locale's name, its cache): about 130 Python calls each, and a survey page
+    has a dozen, a fifth of the page's calls (bench/profile_submission.py). Kept beside the
+    locale they are for, so that force_locale() (reports, exports) gets its own."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    kept = g.get(_TRANSLATIONS)
+    if kept is None or kept[0] is not locale:
+        kept = (locale, get_translations())
+        setattr(g, _TRANSLATIONS, kept)
+    return kept[1]
 
 
 def preload_locale_data(languages) -> None:

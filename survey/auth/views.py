@@ -43,11 +43,13 @@ _WHILE_PASSWORD_MUST_CHANGE = {"auth.password_change", "auth.logout", "static"}
 
 @bp.before_app_request
 def password_change_first():
+    # The cheap checks first: a respondent's request (three per response) then never loads
+    # the session's account (Flask-Login's user loader and session-protection hash) for it.
     if (
-        current_user.is_authenticated
-        and current_user.must_change_password
+        request.blueprint != "respond"
         and request.endpoint not in _WHILE_PASSWORD_MUST_CHANGE
-        and request.blueprint != "respond"
+        and current_user.is_authenticated
+        and current_user.must_change_password
     ):
         flash(_("Please choose a new password before you go on."), "info")
         return redirect(url_for("auth.password_change"))

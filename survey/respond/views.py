@@ -40,6 +40,18 @@ from survey.security import limiter, token_limit, unknown_token
 
 # Wrong links from one address are throttled on a counter of their own (not the logins').
 token_guard = limiter.limit(token_limit, deduct_when=unknown_token, scope="invitation-token")
+# The pages addressed by id have no rate limit of any kind (the personal link has, above; a
+# wrong id gets the same page whether it exists or not). Flask-Limiter still searched every
+# request's limits, default, blueprint and decorated, and found none: a twentieth of a
+# respondent's CPU under gunicorn (bench/profile_submission.py). Told so, it skips the search.
+# A limit given to one of them must take it out of this set.
+UNLIMITED_ENDPOINTS = frozenset({"respond.page", "respond.submit", "respond.done"})
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    return request.endpoint in UNLIMITED_ENDPOINTS
+
 
 SWITCH_PREFIX = "switch-"
 # Invitations this browser has opened by their link; pages address them by id, never token.

@@ -55,3 +55,21 @@ def test_the_locales_data_is_read_with_the_app_not_in_the_first_request(app, mon
     monkeypatch.setattr(localedata, "_cache", {})
     create_app(dict(app.config))
     assert {"zh", "en"} <= set(read)
+
+
+def test_templates_translate_in_the_locale_in_force_each_time(app):
+    # survey.i18n keeps the request's translations for the templates' _(): a force_locale()
+    # inside the request (a report in another language) and a refresh() after a language
+    # switch must each get their own, and the request's language must come back after.
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    template = "{{ _('Log out') }}"
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert render_template_string(template) == "退出登录"
+        with force_locale("en"):
+            assert render_template_string(template) == "Log out"
+        assert render_template_string(template) == "退出登录"
+        session["lang"] = "en"
+        refresh()
+        assert render_template_string(template) == "Log out"

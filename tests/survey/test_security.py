@@ -156,6 +156,19 @@ def test_successful_logins_are_not_counted(client, make_user):
         client.post("/logout")
 
 
+def test_the_pages_by_id_are_never_throttled_only_the_link(client, make_invitation):
+    # survey.respond.views.UNLIMITED_ENDPOINTS tells the limiter to skip them: the personal
+    # link must still be counted, and a wrong id must not be (it is answered like any other).
+    invitation = make_invitation()
+    assert client.get(f"/r/{invitation.token}").status_code == 303
+    for n in range(8):
+        assert client.get(f"/r/i/{invitation.id}").status_code == 200
+        assert client.get(f"/r/i/{invitation.id + 1000 + n}").status_code == 404
+    for n in range(4):
+        client.get(f"/r/wrong-token-{n}")
+    assert client.get(f"/r/{invitation.token}").status_code == 429
+
+
 def test_wrong_links_are_throttled_on_their_own_counter(client, make_user, make_invitation):
     invitation = make_invitation()
     for n in range(4):
