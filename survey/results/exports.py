@@ -468,31 +468,10 @@ def _csv_chunks(round_: Round, layout: RawLayout) -> Iterator[tuple[int, str]]:
 
         return lines
 
-    if layout.shuffled:
-        order = _shuffled_ids(round_)
-        for start in range(0, len(order), raw_fast.CHUNK):
-            part = order[start : start + raw_fast.CHUNK]
-            number_of = {rid: n for n, rid in enumerate(part.tolist(), start + 1)}
-            responses = plain_rows(
-                _facts().where(Response.id.in_(sorted(number_of))).order_by(Response.id)
-            )
-            if not responses:  # all deleted since the ids were read
-                continue
-            ids = [r[0] for r in responses]
-            numbered = [number_of[rid] for rid in ids]
-            # The rows in the secret order: by their numbers (ids deleted since: no row).
-            order_in_chunk = np.argsort(numbered, kind="stable")
-            answers = raw_fast.read_chunk(fast, ids)
-            yield (
-                len(responses),
-                raw_fast.chunk_text(
-                    fast, responses, answers, exact(responses), numbered, order_in_chunk
-                ),
-            )
-        return
-    for responses in _pages(round_.id, raw_fast.CHUNK):
+    for responses, numbered, order in _fast_pages(round_, layout, raw_fast.CHUNK):
         answers = raw_fast.read_chunk(fast, [r[0] for r in responses])
-        yield len(responses), raw_fast.chunk_text(fast, responses, answers, exact(responses))
+        text = raw_fast.chunk_text(fast, responses, answers, exact(responses), numbered, order)
+        yield len(responses), text
 
 
 def _answers_in(ids: list[int]) -> list[tuple]:
