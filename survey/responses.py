@@ -13,7 +13,8 @@ from typing import Any, Protocol, TypeVar
 from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, func, insert, null, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, null, or_, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from survey.database import begin_write, wrote_nothing
@@ -82,6 +83,58 @@ _DRAFT_FOR_UPDATE = (
 _SUBMITTED = update(_invitation).where(*_OPEN_INVITATION).values(status="submitted", draft=None)
 _INSERT_RESPONSE = insert(_response)
 _INSERT_ANSWERS = insert(Answer.__table__)
+# PostgreSQL: the three writes of a submit above (the conditional UPDATE, the response and its
+# answers) as one statement, one round trip instead of three: data-modifying WITH clauses, the
+# response inserted only from the row the UPDATE returns (none when the invitation is no
+# longer open: nothing stored, no id back), the answers from arrays, one per column. SQLite
+# has no INSERT in a WITH clause, and nothing to gain (no network): it runs the three.
+_RESPONSE_COLUMNS = (
+    "round_id",
+    "invitation_id",
+    "unit_id",
+    "group_id",
+    "submission_key",
+    "source",
+    "entered_by_id",
+    "language",
+    "submitted_at",
+)
+_ANSWER_COLUMNS = ("question_id", "question_code", "value", "text", "comment")
+_answer = Answer.__table__
+_submitted = (
+    _SUBMITTED.values(submitted_at=bindparam("submitted_at", type_=_invitation.c.submitted_at.type))
+    .returning(_invitation.c.id)
+    .cte("submitted")
+)
+_stored = (
+    insert(_response)
+    .from_select(
+        list(_RESPONSE_COLUMNS),
+        select(
+            *(bindparam(f"response_{c}", type_=_response.c[c].type) for c in _RESPONSE_COLUMNS)
+        ).select_from(_submitted),
+    )
+    .returning(_response.c.id)
+    .cte("stored")
+)
+_answer_rows_in = (
+    func.unnest(
+        *(bindparam(f"answer_{c}", type_=ARRAY(_answer.c[c].type)) for c in _ANSWER_COLUMNS)
+    )
+    .table_valued(*_ANSWER_COLUMNS)
+    .render_derived(name="answers")
+)
+_answered = (
+    insert(_answer)
+    .from_select(
+        ["response_id", *_ANSWER_COLUMNS],
+        select(_stored.c.id, *(_answer_rows_in.c[c] for c in _ANSWER_COLUMNS))
+        .select_from(_stored)
+        .join(_answer_rows_in, true()),
+    )
+    .cte("answered")
+)
+_STORE_AT_ONCE = select(_stored.c.id).add_cte(_answered)
 
 
 class _Versioned(Protocol):
@@ -298,34 +351,25 @@ def submit(
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
     anonymous = bool(round_.anonymous)
-    result = connection.execute(
-        _SUBMITTED, {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise AlreadySubmitted
+    submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
+    response = {
+        "round_id": round_.id,
+        "invitation_id": None if anonymous else invitation_id,
+        "unit_id": None if anonymous else invitation.unit_id,
+        "group_id": invitation.group_id,
+        "submission_key": submission_key,
+        "source": source,
+        "entered_by_id": entered_by,
+        "language": language,
+        "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if anonymous
+        else now,
+    }
     try:
-        response_id = connection.execute(
-            _INSERT_RESPONSE,
-            {
-                "round_id": round_.id,
-                "invitation_id": None if anonymous else invitation_id,
-                "unit_id": None if anonymous else invitation.unit_id,
-                "group_id": invitation.group_id,
-                "submission_key": submission_key,
-                "source": source,
-                "entered_by_id": entered_by,
-                "language": language,
-                "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
-                if anonymous
-                else now,
-            },
-        ).inserted_primary_key[0]
-        if rows:
-            # One executemany on the table, not one INSERT per answer.
-            connection.execute(
-                _INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows]
-            )
+        if connection.dialect.name == "postgresql":
+            response_id = _store_at_once(connection, submitted, response, rows)
+        else:
+            response_id = _store(connection, submitted, response, rows)
         _tell_listeners(listeners, round_.id, anonymous)
         db.session.commit()
     except IntegrityError:
@@ -333,6 +377,33 @@ def submit(
         if db.session.get(Invitation, invitation_id).status in OPEN_STATUSES:
             raise Conflict from None
         raise AlreadySubmitted from None
+    return response_id
+
+
+def _store(connection, submitted: dict, response: dict, rows: list[dict[str, Any]]) -> int:
+    """The invitation switched to submitted, then the response and its answers: the id of the
+    response, or AlreadySubmitted (rolled back) when the invitation is no longer open."""
+    if connection.execute(_SUBMITTED, submitted).rowcount != 1:
+        db.session.rollback()
+        raise AlreadySubmitted
+    response_id = connection.execute(_INSERT_RESPONSE, response).inserted_primary_key[0]
+    if rows:
+        # One executemany on the table, not one INSERT per answer.
+        connection.execute(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
+    return response_id
+
+
+def _store_at_once(connection, submitted: dict, response: dict, rows: list[dict[str, Any]]) -> int:
+    """``_store`` in one statement (PostgreSQL, see _STORE_AT_ONCE)."""
+    parameters = {
+        **submitted,
+        **{f"response_{k}": v for k, v in response.items()},
+        **{f"answer_{c}": [row[c] for row in rows] for c in _ANSWER_COLUMNS},
+    }
+    response_id = connection.execute(_STORE_AT_ONCE, parameters).scalar()
+    if response_id is None:
+        db.session.rollback()
+        raise AlreadySubmitted
     return response_id
 
 

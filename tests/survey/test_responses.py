@@ -191,6 +191,20 @@ def test_first_visit_draft_and_submit_record_what_they_say(app, make_invitation)
     ]
 
 
+def test_a_submit_without_answers_stores_its_response_alone(app, make_invitation):
+    # On PostgreSQL the answers come from arrays in the submit's one statement: empty ones
+    # still store the response and switch the invitation.
+    invitation = make_invitation()
+    response_id = responses.submit(invitation, {}, {}, "empty", utcnow())
+    db.session.expire_all()
+    assert invitation.status == "submitted"
+    assert db.session.get(Response, response_id).invitation_id == invitation.id
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+    with pytest.raises(responses.AlreadySubmitted):
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, "again", utcnow())
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
 def test_the_first_visit_time_is_stored_like_every_other_time(app, make_invitation, monkeypatch):
     # A whole second (no microseconds) is where a time bound without its column type was stored
     # differently on SQLite: '12:00:00' instead of SQLAlchemy's '12:00:00.000000'.
