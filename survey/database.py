@@ -236,3 +236,18 @@ def reads_only(session) -> None:
     # the session checks) holds its connection in a transaction: its options are set.
     if session.get_bind().dialect.driver == "psycopg" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def autocommits(session) -> bool:
+    """True if the session's connection runs each statement in a transaction of its own
+    (PostgreSQL after ``reads_only``): a single statement may then write without BEGIN and
+    COMMIT, atomically; anything that needs several statements together must not. Read from
+    the driver's flag, without asking PostgreSQL. False on SQLite and outside a transaction."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction() or session.get_bind().dialect.driver != "psycopg":
+        return False
+    try:
+        return bool(session.connection().connection.dbapi_connection.autocommit)
+    except SQLAlchemyError:
+        return False

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, case, func, insert, null, or_, select, true, u
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
-from survey.database import begin_write, wrote_nothing
+from survey.database import autocommits, begin_write, wrote_nothing
 from survey.extensions import db
 from survey.models import Answer, Invitation, Question, Response, Round, accepts, utcnow
 
@@ -176,10 +176,14 @@ def mark_opened(invitation_id: int) -> None:
     page is read: a short write transaction of its own on SQLite (see begin_write), which
     gives up soon when the lock is taken (the caller serves the page all the same). In an
     anonymous round only the status changes: the time of a named invitee's first opening,
-    often that of the answers, is not kept."""
-    begin_write(db.session, skippable=True).execute(
-        _MARK_OPENED, {"invitation_id": invitation_id, "now": utcnow()}
-    )
+    often that of the answers, is not kept. On PostgreSQL a page read in autocommit
+    (survey.database.reads_only) writes it the same way: the one conditional UPDATE is a
+    transaction of its own, without a BEGIN and a COMMIT (two of the page's five round trips)."""
+    parameters = {"invitation_id": invitation_id, "now": utcnow()}
+    if autocommits(db.session):
+        db.session.connection().execute(_MARK_OPENED, parameters)
+        return
+    begin_write(db.session, skippable=True).execute(_MARK_OPENED, parameters)
     db.session.commit()
 
 

@@ -189,6 +189,10 @@ def _submitted(invitation: Visit, status: int = 200):
 
 @bp.get("/i/<int:invitation_id>")
 def page(invitation_id: int):
+    # Reads, and at most one single-statement write (the first opening), so on PostgreSQL
+    # without BEGIN and COMMIT: each of its statements saw a snapshot of its own already
+    # (READ COMMITTED), and the write commits alone (survey.responses.mark_opened).
+    reads_only(db.session)
     invitation = _invitation(invitation_id)
     if invitation.status == "submitted":
         return _submitted(invitation)
@@ -436,6 +440,7 @@ def _merge_message(form: SurveyForm, merge: responses.DraftMerge) -> str:
 
 @bp.get("/i/<int:invitation_id>/done")
 def done(invitation_id: int):
+    reads_only(db.session)  # reads only: no BEGIN and COMMIT on PostgreSQL
     invitation = _invitation(invitation_id)
     if invitation.status != "submitted":
         return redirect(url_for("respond.page", invitation_id=invitation_id))

@@ -684,3 +684,64 @@ def test_a_submit_from_the_page_runs_few_statements_and_no_savepoint(client, mak
     assert posted[0].status_code == 303
     assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "SELECT", *_submit_writes()], seen
     assert response_count() == 2
+
+
+def _statements_in_autocommit_of(call) -> list[tuple[str, bool]]:
+    """(first word, whether it ran outside a transaction) of each statement `call` runs."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        word = statement.split()[0].upper()
+        if word not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            dbapi = conn.connection.dbapi_connection
+            seen.append((word, bool(getattr(dbapi, "autocommit", False))))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transaction(
+    client, make_invitation
+):
+    # The link, the page, the submit and the thank-you page: one statement, two, four (six on
+    # SQLite) and one. On PostgreSQL the three pages that read (the page's first-opening mark
+    # is one statement, atomic alone) run without BEGIN and COMMIT, two round trips each;
+    # the submit runs in a transaction. What they record is checked too.
+    postgres = db.engine.dialect.name == "postgresql"
+    first = make_invitation()
+    action, data = _page_and_post(client, first)
+    assert client.post(action, data=data).status_code == 303  # builds and keeps the version
+    invitation = make_invitation(round_=first.round)
+    token = invitation.token  # read here: the test's own session is not counted
+    answered: list = []
+    link = _statements_in_autocommit_of(lambda: answered.append(client.get(f"/r/{token}")))
+    page = _statements_in_autocommit_of(
+        lambda: answered.append(client.get(answered[0].headers["Location"]))
+    )
+    db.session.expire_all()
+    opened = db.session.get(Invitation, invitation.id)
+    assert (opened.status, opened.opened_at is not None) == ("started", True)
+    html = answered[1].text
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+    data = {**_hidden(html), **complete_answers(), "action": "submit"}
+    post = _statements_in_autocommit_of(lambda: answered.append(client.post(action, data=data)))
+    done = _statements_in_autocommit_of(
+        lambda: answered.append(client.get(answered[2].headers["Location"]))
+    )
+    assert [r.status_code for r in answered] == [303, 200, 303, 200]
+    assert link == [("SELECT", postgres)]
+    assert page == [("SELECT", postgres), ("UPDATE", postgres)]
+    assert post == [(word, False) for word in ["SELECT", "SELECT", "SELECT", *_submit_writes()]]
+    assert done == [("SELECT", postgres)]
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).status == "submitted"
+    assert response_count() == 2
+    # A page opened again reads only: the mark is not written twice.
+    again = _statements_in_autocommit_of(
+        lambda: answered.append(client.get(answered[0].headers["Location"]))
+    )
+    assert again == [("SELECT", postgres)]
