@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
+from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -289,9 +289,9 @@ def _percent(value: float, _position: float) -> str:
 
 def to_png(fig: Figure, dpi: int = 100) -> bytes:
     """The figure as PNG bytes, figsize x dpi pixels (no tight bounding box), in RGB: on a
-    white face the alpha channel is opaque everywhere, and the PDF report decoded it into a
-    soft mask of every chart besides its colours. Drawn as ``savefig`` draws it, the pixels
-    read where Agg drew them (savefig copied them first: 15 MB at the report's 200 dpi)."""
+    white face the alpha channel is opaque everywhere, and a reader decoding the PNG would
+    build a soft mask from it besides the colours. Drawn as ``savefig`` draws it, the pixels
+    read where Agg drew them (savefig copied them first: 15 MB at 200 dpi)."""
     from PIL import Image  # matplotlib's own dependency, loaded with it
 
     dpi_before, face_before = fig.dpi, fig.get_facecolor()
@@ -312,9 +312,11 @@ def to_png(fig: Figure, dpi: int = 100) -> bytes:
 
 
 def to_svg(fig: Figure) -> bytes:
-    """The figure as SVG (UTF-8 XML text; glyphs as paths, so no font is needed to view it)."""
+    """The figure as SVG (UTF-8 XML text; glyphs as paths, so no font is needed to view it,
+    nor to draw it into the PDF report), whatever a matplotlibrc says."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
+    with rc_context({"svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
     return buffer.getvalue()
 
 

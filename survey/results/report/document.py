@@ -10,16 +10,16 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     Flowable,
-    Image,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
 )
+from svglib.svglib import svg2rlg
 
 from survey import rounds
 from survey.models import Round, utcnow
@@ -30,7 +30,6 @@ from survey.results.report import registry
 from survey.results.report.registry import section  # noqa: F401  (the sections' import)
 from survey.results.report.styles import (
     ACCENT,
-    CHART_DPI,
     CHINESE_NUMERALS,
     CJK,
     MARGIN,
@@ -71,25 +70,39 @@ class ReportContext:
         return self.results.labels[self.lang]
 
     def chart(self, kind: str) -> list[Flowable]:
-        """A chart of the round (from the chart cache, at print resolution), numbered, with its
-        alt text as the figure's description."""
+        """A chart of the round (the SVG of the chart cache, the review page's download),
+        numbered, with its alt text as the figure's description."""
         self.figures += 1
         caption = _("Figure %(n)s.", n=self.figures)
         chart = Chart(kind, self.lang)
-        png = charts.image(self.results, chart, "png", dpi=CHART_DPI)
+        svg = charts.image(self.results, chart, "svg")
         # A drawn figure is a web of reference cycles, freed only when the cyclic collector
-        # next runs: each chart's Agg canvas (15 MB of pixels at CHART_DPI) stayed until then,
-        # and the report of five charts peaked 50 MB higher at a million responses (bench).
-        # Here, not where every chart is drawn: a collection costs about 0.13 s of CPU in a
-        # process holding such a round, which a page's chart need not pay.
+        # next runs: here, not where every chart is drawn, since a collection costs about
+        # 0.13 s of CPU in a process holding a large round, which a page's chart need not pay.
         gc.collect()
-        width, height = ImageReader(io.BytesIO(png)).getSize()
-        shown = min(TEXT_WIDTH, width / CHART_DPI * 72 * 0.85)
+        drawing = vector(svg)
+        shown = min(TEXT_WIDTH, drawing.width * 0.85)
         tallest = PAGE_HEIGHT - 2 * MARGIN - 30 * mm
-        scale = min(shown / width, tallest / height)
-        image = Image(io.BytesIO(png), width=width * scale, height=height * scale)
+        fit(drawing, min(shown / drawing.width, tallest / drawing.height))
         text = f"{caption} {charts.alt(self.results, chart)}"  # the alt text describes it
-        return [KeepTogether([image, self.styles.para(text, self.styles.figure)])]
+        return [KeepTogether([drawing, self.styles.para(text, self.styles.figure)])]
+
+
+def vector(svg: bytes) -> Drawing:
+    """The chart's SVG as ReportLab's drawing: lines and shapes in the PDF, not pixels, so the
+    chart is sharp in print and at any zoom, and costs no picture to draw or embed (a 200-dpi
+    picture took 15 MB to draw and as much again to embed). Its words are outlines
+    (``analysis.charts.to_svg``): no font needed."""
+    drawing = svg2rlg(io.BytesIO(svg))
+    if drawing is None:  # svglib gives None for what it cannot read, never for our charts
+        raise ValueError("unreadable chart SVG")
+    return drawing
+
+
+def fit(drawing: Drawing, scale: float) -> None:
+    """Scale the drawing and its size (its box on the page) alike."""
+    drawing.scale(scale, scale)
+    drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
 
 
 def pdf(round_: Round, lang: str) -> tuple[Path, str]:

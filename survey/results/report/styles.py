@@ -26,7 +26,6 @@ CJK_FONT_FILES = (
     ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", None),
 )
 LATIN_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-CHART_DPI = 200
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN

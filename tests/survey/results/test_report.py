@@ -3,10 +3,13 @@ its sections a registry that other modules extend."""
 
 from __future__ import annotations
 
+import base64
 import gc
+import re
 import shutil
 import subprocess
 import weakref
+import zlib
 
 import pytest
 
@@ -35,6 +38,20 @@ def _pages(pdf: bytes, tmp_path) -> int:
     return int(
         next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:"))
     )
+
+
+def _streams(pdf: bytes) -> list[bytes]:
+    return re.findall(rb"stream\r?\n(.*?)\r?\n?endstream", pdf, flags=re.S)
+
+
+def _inflated(stream: bytes) -> bytes:
+    """A page's drawing operators (ReportLab compresses them with zlib, some in ASCII85)."""
+    for attempt in (lambda s: s, lambda s: base64.a85decode(s.strip(), adobe=True)):
+        try:
+            return zlib.decompress(attempt(stream))
+        except Exception:  # not this encoding, or not a zlib stream at all (a font)
+            continue
+    return b""
 
 
 def test_the_report_is_a_pdf(client, auth, known_round):
@@ -167,18 +184,31 @@ def test_a_chinese_round_name_in_an_english_header_takes_no_room_from_other_colu
     assert fitted[1] > 30 and fitted[0] < 140 and sum(fitted) == pytest.approx(sum(widths))
 
 
-def test_each_chart_s_figure_is_freed_before_the_next_is_drawn(app, known_round, monkeypatch):
-    """A figure is a web of reference cycles: the report frees each chart's (its canvas is
-    15 MB at print resolution) before drawing the next, not when the collector next runs."""
-    figures, alive = [], []
-    real = analysis.charts.to_png
+def test_the_charts_are_drawn_as_vectors_not_pictures(app, known_round):
+    """Each chart is the SVG the review page offers, drawn into the PDF as lines and shapes:
+    sharp at any zoom and on paper, and no picture of millions of pixels decoded to embed it
+    (a 200-dpi picture per chart took 15 MB to draw and as much to embed)."""
+    with app.test_request_context():
+        pdf = report.build(known_round, "en")
+    assert b"/Subtype /Image" not in pdf
+    # The charts' words are drawn as outlines (so no font is needed for them): curves, which
+    # the report's text and tables never draw.
+    curves = sum(len(re.findall(rb"\d c\s", _inflated(stream))) for stream in _streams(pdf))
+    assert curves > 500
 
-    def keeping(fig, dpi=100):
+
+def test_each_chart_s_figure_is_freed_before_the_next_is_drawn(app, known_round, monkeypatch):
+    """A figure is a web of reference cycles: the report frees each chart's before drawing
+    the next, not when the collector next runs."""
+    figures, alive = [], []
+    real = analysis.charts.to_svg
+
+    def keeping(fig):
         alive.append(sum(1 for figure in figures if figure() is not None))
         figures.append(weakref.ref(fig))
-        return real(fig, dpi=dpi)
+        return real(fig)
 
-    monkeypatch.setattr(analysis.charts, "to_png", keeping)
+    monkeypatch.setattr(analysis.charts, "to_svg", keeping)
     gc.disable()  # only the collections the report asks for count
     try:
         with app.test_request_context():
