@@ -216,7 +216,9 @@ def _pdf(round_) -> dict:
     from survey.results import report
 
     start = time.perf_counter()
-    data = report.build(round_, report.language("zh"))
+    # As the background worker builds it (export_jobs: the language was settled when the
+    # report was asked for; the answers let go before drawing).
+    data = report.build(round_, "zh", forget_answers=True)
     return {"seconds": time.perf_counter() - start, "bytes": len(data)}
 
 

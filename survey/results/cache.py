@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,12 @@ class _Cache:
         with self.lock:
             self.values.clear()
 
+    def drop(self, keep: Callable[[Any], bool]) -> None:
+        """Forget the entries whose key ``keep`` rejects."""
+        with self.lock:
+            for key in [k for k in self.values if not keep(k)]:
+                del self.values[key]
+
 
 RESULTS = _Cache(CACHED_ROUNDS)
 COUNTS = _Cache(CACHED_ROUNDS * 2)
@@ -129,6 +135,17 @@ EARLIER_TRENDS = _Cache(CACHED_ROUNDS)
 COMPUTING = threading.Lock()
 # The question table of each questionnaire version a round uses (``frames``).
 QUESTIONS = _Cache(CACHED_ROUNDS * 2)
+
+
+def forget_round(round_id: int) -> None:
+    """Forget what this process keeps of one round's answers: its results, tally and published
+    counts (hundreds of megabytes at a million responses). The next page of the round grows
+    them again from the saved tally; the worker does it before drawing a report of a round no
+    page of its own will ask for."""
+    RESULTS.drop(lambda key: key != round_id)
+    TALLIES.drop(lambda key: key != round_id)
+    # A round's published counts are kept by (version, round id, its settings...).
+    COUNTS.drop(lambda key: key[1] != round_id)
 
 
 def clear_cache() -> None:

@@ -316,7 +316,7 @@ def _report(export: ResultExport, progress: Callable[[int, str], None]) -> bytes
     def told(share: float) -> None:
         progress(10 + int(80 * share), "sections" if share < 0.8 else "layout")
 
-    return report.build(export.round, export.language, progress=told)
+    return report.build(export.round, export.language, progress=told, forget_answers=True)
 
 
 BUILDERS: dict[str, Callable[[ResultExport, Callable[..., None]], bytes | Path]] = {

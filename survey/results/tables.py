@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -75,7 +75,8 @@ class RoundResults:
     threshold: float
     anonymity_threshold: int
     summary: analysis.Summary
-    counts: analysis.RatingCounts
+    # None in a copy made to draw the tables only (``tables_only``).
+    counts: analysis.RatingCounts | None
     items: pd.DataFrame
     categories: pd.DataFrame
     below: pd.DataFrame
@@ -134,6 +135,18 @@ class RoundResults:
     def empty(self) -> bool:
         return self.responses == 0
 
+    def tables_only(self) -> RoundResults:
+        """A copy with the tables computed so far and none of the answers they were computed
+        from (``counts``, ``disclosure``: the round's tally, each response's ratings and
+        comments): what the report draws, in a process that then lets the answers go
+        (``cache.forget_round``). Tables computed on first use fail in the copy instead of
+        being computed from nothing."""
+        tables = replace(self, counts=None, disclosure=None)
+        tables.__dict__.update(
+            (name, value) for name, value in self.__dict__.items() if name in LAZY_TABLES
+        )
+        return tables
+
     def small_groups(self) -> set[str]:
         """The groups never reported on their own ("other groups"): those with fewer
         respondents than the anonymity threshold, and the smallest others hidden with them so
@@ -169,6 +182,10 @@ class RoundResults:
         and the earlier rounds, settings), for file caches and URLs."""
         digest = hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
         return f"{self.responses}-{digest}"
+
+
+# RoundResults' tables computed on first use (cached_property), which a copy keeps.
+LAZY_TABLES = ("group_items", "unit_categories", "scorecards", "choices")
 
 
 def satisfaction_table(round_: Round) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from svglib.svglib import svg2rlg
 from survey import rounds
 from survey.models import Round, utcnow
 from survey.results import charts, file_cache
+from survey.results.cache import forget_round
 from survey.results.charts import Chart
 from survey.results.exports import download_name
 from survey.results.report import registry
@@ -134,14 +135,30 @@ def file_name(round_: Round, lang: str) -> str:
     return f"report-{language(lang)}{stamps}.pdf"
 
 
-def build(round_: Round, lang: str, progress: Callable[[float], None] | None = None) -> bytes:
-    """The report as PDF bytes (see the module docstring for its contents)."""
+def build(
+    round_: Round,
+    lang: str,
+    progress: Callable[[float], None] | None = None,
+    *,
+    forget_answers: bool = False,
+) -> bytes:
+    """The report as PDF bytes (see the module docstring for its contents).
+
+    ``forget_answers``: the process lets the round's answers go once the results are computed,
+    before the report is drawn (the background worker's report: no page of its own will ask
+    for them, and at a million responses they are 80 MB beside the drawing). The report
+    draws only the tables."""
     from survey.results.report import analysis, sections  # noqa: F401  (register the sections)
 
+    results = round_results(round_)
+    if forget_answers:
+        # Before the fonts load (the CJK font is 22 MB), so that the two never add up.
+        results = results.tables_only()
+        forget_round(round_.id)
+        gc.collect()  # the tally's frames hold reference cycles
     cjk = cjk_font()
     lang = lang if lang == "en" or cjk else "en"
     with force_locale(lang):
-        results = round_results(round_)
         context = ReportContext(
             round_, results, lang, Styles(lang, cjk), *round_progress(round_, results)
         )

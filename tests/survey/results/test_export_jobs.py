@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from survey import storage
 from survey.extensions import db
 from survey.models import Response, ResultExport, utcnow
-from survey.results import export_jobs, workbook
+from survey.results import export_jobs, round_results, workbook
+from survey.results.cache import COUNTS, RESULTS, TALLIES
 
 
 @pytest.fixture
@@ -72,6 +73,22 @@ def test_building_the_report_stores_a_pdf(app, known_round, lead):
         export_jobs.build(export.id)
     db.session.refresh(export)
     assert export.status == "done" and export_jobs.file(export).startswith(b"%PDF-")
+
+
+def test_the_worker_lets_the_round_s_answers_go_before_drawing_the_report(
+    app, known_round, lead
+):
+    """The worker keeps nothing of the round's answers for the report's drawing (80 MB at a
+    million responses): a page of its own will not ask for them soon."""
+    export = _queued(known_round, lead, kind="pdf")
+    with app.test_request_context():
+        round_results(known_round)
+        assert RESULTS.get(known_round.id) is not None  # kept by the results first
+        export_jobs.build(export.id)
+        assert RESULTS.get(known_round.id) is None and TALLIES.get(known_round.id) is None
+        assert not [key for key in COUNTS.values if key[1] == known_round.id]
+        # A page of the round afterwards counts them again, the same figures.
+        assert round_results(known_round).responses > 0
 
 
 def test_a_new_response_or_setting_changes_the_fingerprint(app, known_round, lead, answer):

@@ -14,7 +14,8 @@ import zlib
 import pytest
 
 import analysis.charts
-from survey.results import report
+from survey.results import report, round_results
+from survey.results.cache import RESULTS, TALLIES
 from survey.results.report import document, registry, styles, tables
 from tests.system import require
 
@@ -195,6 +196,30 @@ def test_the_charts_are_drawn_as_vectors_not_pictures(app, known_round):
     # the report's text and tables never draw.
     curves = sum(len(re.findall(rb"\d c\s", _inflated(stream))) for stream in _streams(pdf))
     assert curves > 500
+
+
+def test_a_report_drawn_from_the_tables_alone_is_the_same_report(app, known_round, tmp_path):
+    """The worker's report (``forget_answers``) lets the round's answers go before drawing:
+    the tables it draws are those the answers gave, so the report reads the same."""
+    require(bool(POPPLER), "poppler-utils")
+    with app.test_request_context():
+        kept = _text(report.build(known_round, "en"), tmp_path)
+        assert RESULTS.get(known_round.id) is not None
+        alone = _text(report.build(known_round, "en", forget_answers=True), tmp_path)
+        assert RESULTS.get(known_round.id) is None and TALLIES.get(known_round.id) is None
+    assert alone == kept and "Figure 1." in alone
+
+
+def test_the_tables_only_copy_holds_no_answers_and_computes_nothing_more(app, known_round):
+    with app.test_request_context():
+        results = round_results(known_round)
+        scorecards = results.scorecards  # computed on first use, before the copy
+        tables = results.tables_only()
+    assert tables.counts is None and tables.disclosure is None
+    assert tables.scorecards is scorecards and tables.items is results.items
+    assert results.counts is not None  # the cached results keep theirs
+    with pytest.raises(AttributeError):
+        _ = tables.unit_categories  # not computed before: not computed from nothing either
 
 
 def test_each_chart_s_figure_is_freed_before_the_next_is_drawn(app, known_round, monkeypatch):
