@@ -75,9 +75,7 @@ def test_building_the_report_stores_a_pdf(app, known_round, lead):
     assert export.status == "done" and export_jobs.file(export).startswith(b"%PDF-")
 
 
-def test_the_worker_lets_the_round_s_answers_go_before_drawing_the_report(
-    app, known_round, lead
-):
+def test_the_worker_lets_the_round_s_answers_go_before_drawing_the_report(app, known_round, lead):
     """The worker keeps nothing of the round's answers for the report's drawing (80 MB at a
     million responses): a page of its own will not ask for them soon."""
     export = _queued(known_round, lead, kind="pdf")
