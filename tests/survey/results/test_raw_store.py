@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from survey.extensions import db
-from survey.models import Answer, RawLine, RespondentGroup, Response, Round
+from survey.models import Answer, Question, RawLine, RespondentGroup, Response, Round
 from survey.results import export_jobs, exports, raw_fast, raw_store
 from tests.conditional import conditional_round
 from tests.survey.results.test_raw_fast import _exact_csv, _generate
@@ -206,3 +206,55 @@ def test_the_code_s_hash_is_the_same_in_every_process():
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_an_answer_added_to_a_packed_response_leaves_no_packed_row(app, generated_round):
+    """A correction that fills in a question the respondent skipped inserts an answer through
+    the ORM: its response's packed row no longer holds its cells."""
+    with app.test_request_context():
+        raw_store.fold(generated_round)
+        version_questions = select(Question.id, Question.code).where(
+            Question.version_id == generated_round.version_id
+        )
+        questions = dict(db.session.execute(version_questions).all())
+        for rid in db.session.scalars(
+            select(Response.id).where(Response.round_id == generated_round.id)
+        ):
+            given = set(
+                db.session.scalars(select(Answer.question_id).where(Answer.response_id == rid))
+            )
+            skipped = [qid for qid in questions if qid not in given]
+            if skipped:
+                break
+        qid = skipped[0]
+        db.session.add(
+            Answer(response_id=rid, question_id=qid, question_code=questions[qid], text="added")
+        )
+        db.session.commit()
+        assert db.session.get(RawLine, rid) is None
+        assert _export(generated_round) == _exact_csv(generated_round, "en")
+
+
+def test_an_answer_moved_to_another_response_leaves_neither_packed_row(app, generated_round):
+    with app.test_request_context():
+        raw_store.fold(generated_round)
+        ids = db.session.scalars(
+            select(Response.id).where(Response.round_id == generated_round.id)
+        ).all()
+        answers = {
+            rid: set(
+                db.session.scalars(select(Answer.question_id).where(Answer.response_id == rid))
+            )
+            for rid in ids
+        }
+        source, target, qid = next(
+            (a, b, q) for a in ids for b in ids for q in sorted(answers[a] - answers[b])
+        )
+        answer = db.session.scalars(
+            select(Answer).where(Answer.response_id == source, Answer.question_id == qid)
+        ).one()
+        answer.response_id = target
+        db.session.commit()
+        assert db.session.get(RawLine, source) is None
+        assert db.session.get(RawLine, target) is None
+        assert _export(generated_round) == _exact_csv(generated_round, "en")
