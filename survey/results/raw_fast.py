@@ -397,14 +397,16 @@ def exact_lines(layout: Any, responses: list[tuple], answers: list[tuple]) -> di
 
 def exact_cells(layout: Any, responses: list[tuple], answers: list[tuple]) -> dict[int, str]:
     """The exact path's answer cells (``row_cells``) by response id: its rows' cells after
-    the response's facts through csv.writer, without the line's end."""
+    the response's facts through csv.writer, without the line's end. A lone empty cell is
+    empty: csv.writer quotes a row of one empty field (``""``), not a field of the line."""
     facts = 5 if layout.with_unit else 4
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     cells = {}
     for row in layout.rows(responses, answers):
         writer.writerow(row[facts:])
-        cells[row[0]] = buffer.getvalue()[:-2]
+        lone_empty = len(row) == facts + 1 and row[facts] in (None, "")
+        cells[row[0]] = "" if lone_empty else buffer.getvalue()[:-2]
         buffer.seek(0)
         buffer.truncate()
     return cells

@@ -172,3 +172,20 @@ def test_a_chunk_s_answers_are_read_through_the_responses_index(app, known_round
             steps = " ".join(row[0] for row in plan)
             assert "response_id >=" in steps and "ix_answer_question_id" not in steps, steps
         db.session.rollback()
+
+
+@pytest.mark.parametrize("with_unit", [False, True])
+@pytest.mark.parametrize("given", [None, "", "x"])
+def test_exact_cells_are_the_exact_line_s_after_its_facts(with_unit, given):
+    """The packed cells of a row the exact path makes (``raw_store``) follow the facts the
+    export writes: csv.writer quotes a row of one empty field (``""``), which a line of one
+    question left empty does not hold after its facts."""
+    layout = exports.RawLayout(with_unit=with_unit, questions=("q1",), comments=())
+    when = utcnow()
+    responses = [(7, when, "web", "g", "u" if with_unit else None)]
+    answers = [] if given is None else [(7, "q1", None, given, None)]
+    line = raw_fast.exact_lines(layout, responses, answers)[7]
+    facts = 5 if with_unit else 4
+    head = line.split(",")[:facts]
+    cells = raw_fast.exact_cells(layout, responses, answers)[7]
+    assert f"{','.join(head)},{cells}\r\n" == line
