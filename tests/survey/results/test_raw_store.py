@@ -7,12 +7,13 @@ and a response deleted or an answer corrected leaves no stale row behind."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from survey.extensions import db
 from survey.models import Answer, Question, RawLine, RespondentGroup, Response, Round
 from survey.results import export_jobs, exports, raw_fast, raw_store
 from tests.conditional import conditional_round
+from tests.survey.results import test_raw_fast
 from tests.survey.results.test_raw_fast import _exact_csv, _generate
 
 
@@ -258,3 +259,39 @@ def test_an_answer_moved_to_another_response_leaves_neither_packed_row(app, gene
         assert db.session.get(RawLine, source) is None
         assert db.session.get(RawLine, target) is None
         assert _export(generated_round) == _exact_csv(generated_round, "en")
+
+
+ODDER = (
+    "nul\x00inside",
+    "\x00=1",
+    "emoji \U0001f600 and 𠀀",
+    "   ",
+    "\r\n",
+    "-",
+    "@",
+    "+",
+    "＝SUM(A1)",
+    "long, " + 'quoted "x"\n' * 200 + "𝄞" * 1000,
+)
+
+
+@pytest.mark.parametrize("joined_by", ["database", "python"])
+def test_odd_texts_give_the_exact_path_s_bytes_packed_or_not(
+    app, generated_round, make_round, monkeypatch, joined_by
+):
+    """NUL (dropped before it is stored), characters beyond the BMP, formulas' first characters
+    alone, line breaks alone and a long text with commas, quotes and line breaks."""
+    monkeypatch.setattr(test_raw_fast, "TEXTS", test_raw_fast.TEXTS + ODDER)
+    if joined_by == "python":
+        monkeypatch.setattr(raw_store, "_sql_lines", lambda *args: None)
+    with app.test_request_context():
+        db.session.execute(delete(Answer))
+        db.session.execute(delete(Response))
+        db.session.commit()
+        other = make_round(name="odd")
+        _generate(generated_round, other, 40, 11, generated_round.anonymous)
+        expected = _exact_csv(generated_round, "en")
+        assert _export(generated_round) == expected
+        raw_store.fold(generated_round)
+        assert _export(generated_round) == expected
+    assert "𝄞" * 1000 in expected
