@@ -334,7 +334,9 @@ def _times(values: list[Any], days_only: bool) -> list[str]:
     """The time cells as the exact path writes them (csv writes str() of a date or a
     datetime): SQLite's text "YYYY-MM-DD HH:MM:SS.ffffff" cut short, else through datetime."""
     cut = 10 if days_only else 19
-    if all(isinstance(v, str) and v[10:11] == " " and v[19:20] in "." for v in values):
+    if all(
+        isinstance(v, str) and v[10:11] == " " and len(v) >= 19 and v[19:20] in "." for v in values
+    ):
         return [v[:cut] for v in values]
     return [_when(v, days_only) for v in values]
 

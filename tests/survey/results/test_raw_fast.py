@@ -189,3 +189,19 @@ def test_exact_cells_are_the_exact_line_s_after_its_facts(with_unit, given):
     head = line.split(",")[:facts]
     cells = raw_fast.exact_cells(layout, responses, answers)[7]
     assert f"{','.join(head)},{cells}\r\n" == line
+
+
+@pytest.mark.parametrize("days_only", [False, True])
+def test_time_cells_are_the_exact_path_s_for_any_stored_text(days_only):
+    """SQLite's text as stored by another writer than SQLAlchemy (no seconds, a "T", an
+    offset, no fraction) reads as the exact path writes it: str() of the parsed time."""
+    stored = [
+        "2026-12-01 10:00:00.123456",
+        "2026-12-01 10:00:00",
+        "2026-12-01 10:00",
+        "2026-12-01T10:00:00",
+        "2026-12-01 10:00:00+08:00",
+    ]
+    for value in stored:
+        assert raw_fast._times([value], days_only) == [raw_fast._when(value, days_only)], value
+    assert raw_fast._times(stored, days_only) == [raw_fast._when(v, days_only) for v in stored]
