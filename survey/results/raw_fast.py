@@ -93,8 +93,13 @@ def csv_field(value: str) -> str:
     return value
 
 
-def _parse(joined: str | None) -> np.ndarray:
-    return np.fromstring(joined or "", dtype=np.int64, sep=",")  # C: no object per number
+def _parse(joined: str | None) -> np.ndarray | None:
+    """The integers of a comma-separated list; None when one is not an integer (numpy 2
+    raises where numpy 1 warned and stopped)."""
+    try:
+        return np.fromstring(joined or "", dtype=np.int64, sep=",")  # C: no object per number
+    except ValueError:
+        return None
 
 
 class FastLayout:
@@ -217,7 +222,7 @@ def _grid(
 
     pairs, texts, comments = answers
     keys, values = (_parse(pairs[0]), _parse(pairs[1])) if pairs else (np.zeros(0, int),) * 2
-    if len(keys) != len(values):  # a value that is not an integer: the exact path
+    if keys is None or values is None or len(keys) != len(values):  # not integers: exact path
         slow[:] = True
         keys = values = np.zeros(0, dtype=np.int64)
     rows, slot, keep = place(keys)

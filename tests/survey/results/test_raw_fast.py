@@ -205,3 +205,25 @@ def test_time_cells_are_the_exact_path_s_for_any_stored_text(days_only):
     for value in stored:
         assert raw_fast._times([value], days_only) == [raw_fast._when(value, days_only)], value
     assert raw_fast._times(stored, days_only) == [raw_fast._when(v, days_only) for v in stored]
+
+
+@pytest.mark.parametrize("stored", ["2.5", "'7 points'"])
+def test_a_value_that_is_not_an_integer_sends_its_chunk_to_the_exact_path(app, make_round, stored):
+    """SQLite keeps a REAL or a text in the INTEGER column as given (data written by another
+    hand than the app's): numpy cannot parse the chunk's numbers, and the chunk's lines are
+    the exact path's, not an error."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer column holds integers only")
+    round_ = make_round()
+    _generate(round_, make_round(name="other"), 12, 4, anonymous=False)
+    with app.test_request_context():
+        last = db.session.scalar(
+            select(Answer.id)
+            .join(Response)
+            .where(Response.round_id == round_.id, Answer.value.is_not(None))
+            .order_by(Answer.id.desc())
+        )
+        db.session.execute(text(f"UPDATE answer SET value = {stored} WHERE id = {last}"))
+        db.session.commit()
+        expected = _exact_csv(round_, "en")
+        assert "".join(exports.answers_csv(round_, "en")) == expected
