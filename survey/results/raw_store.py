@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 
 from questionnaires import conditions
 from survey import spreadsheets
@@ -158,12 +159,23 @@ def fold(round_: Round, progress: Callable[[int, int], None] | None = None) -> i
             ]
             connection = begin_write(db.session)
             connection.execute(delete(RawLine).where(RawLine.response_id.in_(ids)))
-            connection.execute(insert(RawLine), rows)
+            connection.execute(_replacing(connection.dialect.name), rows)
             db.session.commit()
             packed += len(rows)
         if progress:
             progress(start + len(ids), len(missing))
     return packed
+
+
+def _replacing(dialect: str):
+    """The insert of packed rows that replaces a row of the same response: another packing of
+    the round at once (the worker's other thread) may insert it after this one's delete, on
+    PostgreSQL unseen by that delete until it commits (SQLite's write lock orders the two)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RawLine)
+    return statement.on_conflict_do_update(
+        index_elements=[RawLine.response_id],
+        set_={"stamp": statement.excluded.stamp, "cells": statement.excluded.cells},
+    )
 
 
 def csv_chunks(round_: Round, layout: exports.RawLayout) -> Iterator[tuple[int, str]] | None:

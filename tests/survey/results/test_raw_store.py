@@ -6,8 +6,10 @@ and a response deleted or an answer corrected leaves no stale row behind."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from survey.extensions import db
 from survey.models import Answer, Question, RawLine, RespondentGroup, Response, Round
@@ -295,3 +297,33 @@ def test_odd_texts_give_the_exact_path_s_bytes_packed_or_not(
         raw_store.fold(generated_round)
         assert _export(generated_round) == expected
     assert "𝄞" * 1000 in expected
+
+
+def test_two_packings_of_a_round_at_once_both_succeed(app, known_round, monkeypatch):
+    """Two exports of the round (the worker's two threads: the CSV in two languages) pack
+    the same rows at once: the second's rows wait for the first's to commit, then replace
+    them. On PostgreSQL the second's delete did not see the first's rows, not committed yet,
+    and its insert then failed on their keys."""
+    other = db.engine.connect()
+    ids = db.session.scalars(select(Response.id).where(Response.round_id == known_round.id))
+    rows = [{"response_id": rid, "stamp": 0, "cells": "OTHER"} for rid in ids]
+    real_begin_write = raw_store.begin_write
+    timers = []
+
+    def begin_write(session):
+        """The other packing writes its rows just before this one's transaction begins
+        and commits them once this one is under way."""
+        if not timers:
+            other.execute(insert(RawLine), rows)
+            timers.append(threading.Timer(0.5, other.commit))
+            timers[0].start()
+        return real_begin_write(session)
+
+    monkeypatch.setattr(raw_store, "begin_write", begin_write)
+    try:
+        with app.test_request_context():
+            assert raw_store.fold(known_round) == len(rows) > 0
+            assert "OTHER" not in _export(known_round)
+    finally:
+        timers[0].join()
+        other.close()
