@@ -93,8 +93,13 @@ def csv_field(value: str) -> str:
     return value
 
 
-def _parse(joined: str | None) -> np.ndarray:
-    return np.fromstring(joined or "", dtype=np.int64, sep=",")  # C: no object per number
+def _parse(joined: str | None) -> np.ndarray | None:
+    """The integers of a comma-separated list; None when one is not an integer (numpy 2
+    raises where numpy 1 warned and stopped)."""
+    try:
+        return np.fromstring(joined or "", dtype=np.int64, sep=",")  # C: no object per number
+    except ValueError:
+        return None
 
 
 class FastLayout:
@@ -217,7 +222,7 @@ def _grid(
 
     pairs, texts, comments = answers
     keys, values = (_parse(pairs[0]), _parse(pairs[1])) if pairs else (np.zeros(0, int),) * 2
-    if len(keys) != len(values):  # a value that is not an integer: the exact path
+    if keys is None or values is None or len(keys) != len(values):  # not integers: exact path
         slow[:] = True
         keys = values = np.zeros(0, dtype=np.int64)
     rows, slot, keep = place(keys)
@@ -334,7 +339,9 @@ def _times(values: list[Any], days_only: bool) -> list[str]:
     """The time cells as the exact path writes them (csv writes str() of a date or a
     datetime): SQLite's text "YYYY-MM-DD HH:MM:SS.ffffff" cut short, else through datetime."""
     cut = 10 if days_only else 19
-    if all(isinstance(v, str) and v[10:11] == " " and v[19:20] in "." for v in values):
+    if all(
+        isinstance(v, str) and v[10:11] == " " and len(v) >= 19 and v[19:20] in "." for v in values
+    ):
         return [v[:cut] for v in values]
     return [_when(v, days_only) for v in values]
 
@@ -397,14 +404,16 @@ def exact_lines(layout: Any, responses: list[tuple], answers: list[tuple]) -> di
 
 def exact_cells(layout: Any, responses: list[tuple], answers: list[tuple]) -> dict[int, str]:
     """The exact path's answer cells (``row_cells``) by response id: its rows' cells after
-    the response's facts through csv.writer, without the line's end."""
+    the response's facts through csv.writer, without the line's end. A lone empty cell is
+    empty: csv.writer quotes a row of one empty field (``""``), not a field of the line."""
     facts = 5 if layout.with_unit else 4
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     cells = {}
     for row in layout.rows(responses, answers):
         writer.writerow(row[facts:])
-        cells[row[0]] = buffer.getvalue()[:-2]
+        lone_empty = len(row) == facts + 1 and row[facts] in (None, "")
+        cells[row[0]] = "" if lone_empty else buffer.getvalue()[:-2]
         buffer.seek(0)
         buffer.truncate()
     return cells

@@ -15,8 +15,8 @@ comment columns) and the group's plan (which cells are ``NOT_ASKED``). Any other
 stale, of a group an anonymous round merges into "other groups", whose cells differ) is made
 from its answers as before, so the bytes are always those of the exact path
 (tests/survey/results/test_raw_store.py). A response deleted takes its row with it (ON DELETE
-CASCADE); answers are only ever inserted with their response (``survey.responses``), and an
-answer changed or deleted through the ORM drops its response's row (``_forget``).
+CASCADE); a submission's answers are inserted with their response (``survey.responses``), and
+an answer added, changed or deleted through the ORM drops its response's row (``_forget``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 
 from questionnaires import conditions
 from survey import spreadsheets
@@ -157,12 +159,23 @@ def fold(round_: Round, progress: Callable[[int, int], None] | None = None) -> i
             ]
             connection = begin_write(db.session)
             connection.execute(delete(RawLine).where(RawLine.response_id.in_(ids)))
-            connection.execute(insert(RawLine), rows)
+            connection.execute(_replacing(connection.dialect.name), rows)
             db.session.commit()
             packed += len(rows)
         if progress:
             progress(start + len(ids), len(missing))
     return packed
+
+
+def _replacing(dialect: str):
+    """The insert of packed rows that replaces a row of the same response: another packing of
+    the round at once (the worker's other thread) may insert it after this one's delete, on
+    PostgreSQL unseen by that delete until it commits (SQLite's write lock orders the two)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RawLine)
+    return statement.on_conflict_do_update(
+        index_elements=[RawLine.response_id],
+        set_={"stamp": statement.excluded.stamp, "cells": statement.excluded.cells},
+    )
 
 
 def csv_chunks(round_: Round, layout: exports.RawLayout) -> Iterator[tuple[int, str]] | None:
@@ -484,8 +497,13 @@ def _sql_lines(round_: Round, layout: exports.RawLayout, stamps: Stamps) -> _Sql
     return query
 
 
+@event.listens_for(Answer, "after_insert")
 @event.listens_for(Answer, "after_update")
 @event.listens_for(Answer, "after_delete")
 def _forget(_mapper: Any, connection: Any, answer: Answer) -> None:
-    """An answer changed or deleted through the ORM: its response's packed row is stale."""
-    connection.execute(delete(RawLine).where(RawLine.response_id == answer.response_id))
+    """An answer added, changed or deleted through the ORM: its response's packed row is
+    stale (an answer moved to another response: both responses' rows). A submission's
+    answers are inserted through Core (``survey.responses``), with no packed row to drop."""
+    moved = sa_inspect(answer).attrs.response_id.history.deleted or ()
+    ids = {answer.response_id, *moved} - {None}
+    connection.execute(delete(RawLine).where(RawLine.response_id.in_(ids)))

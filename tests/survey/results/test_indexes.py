@@ -159,7 +159,7 @@ def test_the_raw_export_and_the_comments_read_a_round_through_indexes(two_rounds
 def test_comments_are_listed_when_answer_ids_pass_two_hundred_seventy_thousand(
     app, make_round, answer
 ):
-    # Comments were shuffled by (id * 7919) % 10007 (now a keyed affine map in 64-bit integers,
+    # Comments were shuffled by (id * 7919) % 10007 (now a keyed permutation in 64-bit integers,
     # survey.results.secret_order): in 32-bit integers (PostgreSQL's integer
     # column) the product overflows from id 271,183 on, and the query failed.
     db.session.execute(text("ALTER SEQUENCE answer_id_seq RESTART WITH 300000"))

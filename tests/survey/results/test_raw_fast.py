@@ -172,3 +172,58 @@ def test_a_chunk_s_answers_are_read_through_the_responses_index(app, known_round
             steps = " ".join(row[0] for row in plan)
             assert "response_id >=" in steps and "ix_answer_question_id" not in steps, steps
         db.session.rollback()
+
+
+@pytest.mark.parametrize("with_unit", [False, True])
+@pytest.mark.parametrize("given", [None, "", "x"])
+def test_exact_cells_are_the_exact_line_s_after_its_facts(with_unit, given):
+    """The packed cells of a row the exact path makes (``raw_store``) follow the facts the
+    export writes: csv.writer quotes a row of one empty field (``""``), which a line of one
+    question left empty does not hold after its facts."""
+    layout = exports.RawLayout(with_unit=with_unit, questions=("q1",), comments=())
+    when = utcnow()
+    responses = [(7, when, "web", "g", "u" if with_unit else None)]
+    answers = [] if given is None else [(7, "q1", None, given, None)]
+    line = raw_fast.exact_lines(layout, responses, answers)[7]
+    facts = 5 if with_unit else 4
+    head = line.split(",")[:facts]
+    cells = raw_fast.exact_cells(layout, responses, answers)[7]
+    assert f"{','.join(head)},{cells}\r\n" == line
+
+
+@pytest.mark.parametrize("days_only", [False, True])
+def test_time_cells_are_the_exact_path_s_for_any_stored_text(days_only):
+    """SQLite's text as stored by another writer than SQLAlchemy (no seconds, a "T", an
+    offset, no fraction) reads as the exact path writes it: str() of the parsed time."""
+    stored = [
+        "2026-12-01 10:00:00.123456",
+        "2026-12-01 10:00:00",
+        "2026-12-01 10:00",
+        "2026-12-01T10:00:00",
+        "2026-12-01 10:00:00+08:00",
+    ]
+    for value in stored:
+        assert raw_fast._times([value], days_only) == [raw_fast._when(value, days_only)], value
+    assert raw_fast._times(stored, days_only) == [raw_fast._when(v, days_only) for v in stored]
+
+
+@pytest.mark.parametrize("stored", ["2.5", "'7 points'"])
+def test_a_value_that_is_not_an_integer_sends_its_chunk_to_the_exact_path(app, make_round, stored):
+    """SQLite keeps a REAL or a text in the INTEGER column as given (data written by another
+    hand than the app's): numpy cannot parse the chunk's numbers, and the chunk's lines are
+    the exact path's, not an error."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer column holds integers only")
+    round_ = make_round()
+    _generate(round_, make_round(name="other"), 12, 4, anonymous=False)
+    with app.test_request_context():
+        last = db.session.scalar(
+            select(Answer.id)
+            .join(Response)
+            .where(Response.round_id == round_.id, Answer.value.is_not(None))
+            .order_by(Answer.id.desc())
+        )
+        db.session.execute(text(f"UPDATE answer SET value = {stored} WHERE id = {last}"))
+        db.session.commit()
+        expected = _exact_csv(round_, "en")
+        assert "".join(exports.answers_csv(round_, "en")) == expected

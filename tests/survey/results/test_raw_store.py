@@ -6,13 +6,16 @@ and a response deleted or an answer corrected leaves no stale row behind."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from survey.extensions import db
-from survey.models import Answer, RawLine, RespondentGroup, Response, Round
+from survey.models import Answer, Question, RawLine, RespondentGroup, Response, Round
 from survey.results import export_jobs, exports, raw_fast, raw_store
 from tests.conditional import conditional_round
+from tests.survey.results import test_raw_fast
 from tests.survey.results.test_raw_fast import _exact_csv, _generate
 
 
@@ -206,3 +209,121 @@ def test_the_code_s_hash_is_the_same_in_every_process():
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_an_answer_added_to_a_packed_response_leaves_no_packed_row(app, generated_round):
+    """A correction that fills in a question the respondent skipped inserts an answer through
+    the ORM: its response's packed row no longer holds its cells."""
+    with app.test_request_context():
+        raw_store.fold(generated_round)
+        version_questions = select(Question.id, Question.code).where(
+            Question.version_id == generated_round.version_id
+        )
+        questions = dict(db.session.execute(version_questions).all())
+        for rid in db.session.scalars(
+            select(Response.id).where(Response.round_id == generated_round.id)
+        ):
+            given = set(
+                db.session.scalars(select(Answer.question_id).where(Answer.response_id == rid))
+            )
+            skipped = [qid for qid in questions if qid not in given]
+            if skipped:
+                break
+        qid = skipped[0]
+        db.session.add(
+            Answer(response_id=rid, question_id=qid, question_code=questions[qid], text="added")
+        )
+        db.session.commit()
+        assert db.session.get(RawLine, rid) is None
+        assert _export(generated_round) == _exact_csv(generated_round, "en")
+
+
+def test_an_answer_moved_to_another_response_leaves_neither_packed_row(app, generated_round):
+    with app.test_request_context():
+        raw_store.fold(generated_round)
+        ids = db.session.scalars(
+            select(Response.id).where(Response.round_id == generated_round.id)
+        ).all()
+        answers = {
+            rid: set(
+                db.session.scalars(select(Answer.question_id).where(Answer.response_id == rid))
+            )
+            for rid in ids
+        }
+        source, target, qid = next(
+            (a, b, q) for a in ids for b in ids for q in sorted(answers[a] - answers[b])
+        )
+        answer = db.session.scalars(
+            select(Answer).where(Answer.response_id == source, Answer.question_id == qid)
+        ).one()
+        answer.response_id = target
+        db.session.commit()
+        assert db.session.get(RawLine, source) is None
+        assert db.session.get(RawLine, target) is None
+        assert _export(generated_round) == _exact_csv(generated_round, "en")
+
+
+ODDER = (
+    "nul\x00inside",
+    "\x00=1",
+    "emoji \U0001f600 and 𠀀",
+    "   ",
+    "\r\n",
+    "-",
+    "@",
+    "+",
+    "＝SUM(A1)",
+    "long, " + 'quoted "x"\n' * 200 + "𝄞" * 1000,
+)
+
+
+@pytest.mark.parametrize("joined_by", ["database", "python"])
+def test_odd_texts_give_the_exact_path_s_bytes_packed_or_not(
+    app, generated_round, make_round, monkeypatch, joined_by
+):
+    """NUL (dropped before it is stored), characters beyond the BMP, formulas' first characters
+    alone, line breaks alone and a long text with commas, quotes and line breaks."""
+    monkeypatch.setattr(test_raw_fast, "TEXTS", test_raw_fast.TEXTS + ODDER)
+    if joined_by == "python":
+        monkeypatch.setattr(raw_store, "_sql_lines", lambda *args: None)
+    with app.test_request_context():
+        db.session.execute(delete(Answer))
+        db.session.execute(delete(Response))
+        db.session.commit()
+        other = make_round(name="odd")
+        _generate(generated_round, other, 40, 11, generated_round.anonymous)
+        expected = _exact_csv(generated_round, "en")
+        assert _export(generated_round) == expected
+        raw_store.fold(generated_round)
+        assert _export(generated_round) == expected
+    assert "𝄞" * 1000 in expected
+
+
+def test_two_packings_of_a_round_at_once_both_succeed(app, known_round, monkeypatch):
+    """Two exports of the round (the worker's two threads: the CSV in two languages) pack
+    the same rows at once: the second's rows wait for the first's to commit, then replace
+    them. On PostgreSQL the second's delete did not see the first's rows, not committed yet,
+    and its insert then failed on their keys."""
+    other = db.engine.connect()
+    ids = db.session.scalars(select(Response.id).where(Response.round_id == known_round.id))
+    rows = [{"response_id": rid, "stamp": 0, "cells": "OTHER"} for rid in ids]
+    real_begin_write = raw_store.begin_write
+    timers = []
+
+    def begin_write(session):
+        """The other packing writes its rows just before this one's transaction begins
+        and commits them once this one is under way."""
+        if not timers:
+            other.execute(insert(RawLine), rows)
+            timers.append(threading.Timer(0.5, other.commit))
+            timers[0].start()
+        return real_begin_write(session)
+
+    monkeypatch.setattr(raw_store, "begin_write", begin_write)
+    try:
+        with app.test_request_context():
+            assert raw_store.fold(known_round) == len(rows) > 0
+            assert "OTHER" not in _export(known_round)
+    finally:
+        timers[0].join()
+        other.close()

@@ -71,3 +71,16 @@ def test_the_raw_order_keeps_its_key(app):
     assert exports.shuffle_keys(ids, 3).tolist() == exports.shuffle_keys(ids, 3).tolist()
     app.config["SECRET_KEY"] = "x"
     assert exports.shuffle_keys(ids, 3).tolist() != exports.shuffle_keys(ids, 4).tolist()
+
+
+def test_list_neighbours_are_not_a_few_id_steps_apart(app):
+    """Answers to a question come in with ids a near-constant step apart. Under an affine key
+    (id * a + b mod P), the three-distance theorem makes each list neighbour's id the one
+    before's plus one of at most three steps: the submission ranks of two or three comments
+    (one's own, or those of units seen turning "submitted") give the steps, and walking
+    the list from them gives every comment's place in the order the answers came."""
+    ids = list(range(1000, 1600, 7))  # a comment every seventh answer
+    keys = {i: db.session.scalar(select(keyed_order(literal(i), "comment-order", 7))) for i in ids}
+    listed = sorted(ids, key=keys.get)
+    steps = {b - a for a, b in zip(listed, listed[1:])}
+    assert len(steps) > 10
