@@ -49,11 +49,21 @@ def test_stop_leaves_alone_a_process_that_reused_a_pid(tmp_path):
 
 
 def test_stop_ends_its_own_process(tmp_path):
-    ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    started = [{"kind": "worker", "pid": ours.pid, "log": ""}]
-    (tmp_path / "processes.json").write_text(json.dumps(started))
-    assert script["main"](["stop", "--run-dir", str(tmp_path)]) == 0
-    assert ours.wait(timeout=10) != 0
+    # Stopped once it runs, as the servers `stop` is for are: read between fork and exec, the
+    # child's /proc cmdline was still pytest's (`.venv/bin/python -m pytest`, a relative
+    # path), which `ours` rightly did not take for one of its processes (CI timed out so once).
+    code = "import time; print('ready', flush=True); time.sleep(30)"
+    ours = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert ours.stdout.readline() == "ready\n"
+        started = [{"kind": "worker", "pid": ours.pid, "log": ""}]
+        (tmp_path / "processes.json").write_text(json.dumps(started))
+        assert script["main"](["stop", "--run-dir", str(tmp_path)]) == 0
+        assert ours.wait(timeout=10) != 0
+    finally:
+        ours.kill()
+        ours.wait()
+        ours.stdout.close()
 
 
 def test_status_fails_when_a_process_is_down(tmp_path, capsys):
