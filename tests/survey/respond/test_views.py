@@ -643,12 +643,19 @@ def test_the_follow_up_asks_after_the_scales_dissatisfied_points(
 
 def _statements_of(call) -> list[str]:
     """The SQL statements (their first words) that `call` runs, transaction control left out."""
-    seen: list[str] = []
+    return [" ".join(words[:3]) for words, _autocommit in _recorded(call)]
+
+
+def _recorded(call) -> list[tuple[list[str], bool]]:
+    """(words, whether it ran outside a transaction) of each statement `call` runs,
+    transaction control left out."""
+    seen: list[tuple[list[str], bool]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         words = statement.split()
         if words[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
-            seen.append(" ".join(words[:3]))
+            dbapi = conn.connection.dbapi_connection
+            seen.append((words, bool(getattr(dbapi, "autocommit", False))))
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
@@ -688,20 +695,7 @@ def test_a_submit_from_the_page_runs_few_statements_and_no_savepoint(client, mak
 
 def _statements_in_autocommit_of(call) -> list[tuple[str, bool]]:
     """(first word, whether it ran outside a transaction) of each statement `call` runs."""
-    seen: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        word = statement.split()[0].upper()
-        if word not in ("BEGIN", "COMMIT", "ROLLBACK"):
-            dbapi = conn.connection.dbapi_connection
-            seen.append((word, bool(getattr(dbapi, "autocommit", False))))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    return [(words[0].upper(), autocommit) for words, autocommit in _recorded(call)]
 
 
 def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transaction(
