@@ -139,8 +139,9 @@ class RoundResults:
         """A copy with the tables computed so far and none of the answers they were computed
         from (``counts``, ``disclosure``: the round's tally, each response's ratings and
         comments): what the report draws, in a process that then lets the answers go
-        (``cache.forget_round``). Tables computed on first use fail in the copy instead of
-        being computed from nothing."""
+        (``cache.forget_round``). Tables computed on first use from the counts fail in the
+        copy instead of being computed from nothing (the choices, from their own tally, do
+        not)."""
         tables = replace(self, counts=None, disclosure=None)
         tables.__dict__.update(
             (name, value) for name, value in self.__dict__.items() if name in LAZY_TABLES
