@@ -143,9 +143,8 @@ class RoundResults:
         copy instead of being computed from nothing (the choices, from their own tally, do
         not)."""
         tables = replace(self, counts=None, disclosure=None)
-        tables.__dict__.update(
-            (name, value) for name, value in self.__dict__.items() if name in LAZY_TABLES
-        )
+        lazy = {n for n, v in vars(RoundResults).items() if isinstance(v, cached_property)}
+        tables.__dict__.update((n, v) for n, v in self.__dict__.items() if n in lazy)
         return tables
 
     def small_groups(self) -> set[str]:
@@ -183,10 +182,6 @@ class RoundResults:
         and the earlier rounds, settings), for file caches and URLs."""
         digest = hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
         return f"{self.responses}-{digest}"
-
-
-# RoundResults' tables computed on first use (cached_property), which a copy keeps.
-LAZY_TABLES = ("group_items", "unit_categories", "scorecards", "choices")
 
 
 def satisfaction_table(round_: Round) -> pd.DataFrame:
