@@ -138,6 +138,11 @@ def measure(
             data = dataset.build(Path(folder), responses_n, previous_n)
             row(f"build {responses_n:,} + {previous_n:,} responses (bulk inserts)", data.seconds)
         app = data.app
+        # From here on this process serves pages as a server's worker does (gunicorn.conf.py
+        # freezes what the worker has loaded before its first request): otherwise every full
+        # garbage collection of the timed pages also scans the app's and the build's objects,
+        # which no served process does.
+        dataset.as_served()
         with app.app_context():
             round_ = db.session.get(Round, data.round_id)
             if skip_full:
