@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import analysis
+from analysis import merging
 from analysis.drivers import DriverSums
 from survey.database import BUSY_TIMEOUT_MS
 from survey.extensions import db
@@ -321,8 +322,15 @@ def decode(data: bytes | BinaryIO) -> tally_module.Tally:
     stream.seek(8 + size)
     with np.load(stream, allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
-    for name, dtype in header.get("widen", {}).items():
-        arrays[name] = arrays[name].astype(dtype)
+    widen = header.get("widen", {})
+    # The per-response arrays go straight into buffers with room for the responses since the
+    # snapshot (``merging.with_room``): widened on the way, so no more copies than before.
+    growth = {}
+    for name in merging.APPENDED:
+        arrays[name], growth[name] = merging.with_room(arrays[name], widen.get(name))
+    for name, dtype in widen.items():
+        if name not in growth:
+            arrays[name] = arrays[name].astype(dtype)
     frames = {name: _get_frame(spec, arrays) for name, spec in header["frames"].items()}
     info = header["counts"]
     counts = analysis.RatingCounts(
@@ -335,6 +343,7 @@ def decode(data: bytes | BinaryIO) -> tally_module.Tally:
         answers=info["answers"],
         **{name: arrays[name] for name in _COUNT_ARRAYS},
     )
+    counts._clusters[merging.GROWTH] = growth
     for spec in header["moments"]:
         values = arrays[spec["array"]]
         keys = [tuple(key) for key in spec["keys"]]

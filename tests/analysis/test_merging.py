@@ -10,13 +10,15 @@ all the answers: exactly, including intervals, design effects and the drivers' b
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
 import analysis
-from analysis import drivers
+from analysis import drivers, merging
 from analysis.merging import merge_counts
 
 GROUPS = ("departments", "congress", "cppcc", "mayors")
@@ -184,3 +186,47 @@ def test_merging_twice_from_the_same_counts_keeps_both_results_apart():
     # Growing by one more response writes into the same buffer: no copy of the whole round.
     last = merge_counts(grown, counts_of(responses[300:]))
     assert np.shares_memory(last.item_ratings, grown.item_ratings)
+
+
+def test_a_new_buffer_has_a_quarter_more_room_not_twice_the_round():
+    # A million responses' arrays are ~36 MB: room for twice as many would hold as much again
+    # in every process that keeps the round, the report's worker included.
+    rows = generated_rows(4001, seed=5)
+    responses = sorted({row["response_id"] for row in rows})
+
+    def counts_of(ids):
+        ids = set(ids)
+        return analysis.rating_counts(
+            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
+        )
+
+    merged = merge_counts(counts_of(responses[:4000]), counts_of(responses[4000:]))
+    width = merged.response_ids.shape[-1]  # the counts' columns (ids 1 to 7,999, and 8,001)
+    assert width >= 4001
+    for name in merging.APPENDED:
+        buffer = merged._clusters[merging.GROWTH][name]["buffer"]
+        assert buffer.shape[-1] == width + width // 4, name  # a quarter more room
+
+
+def test_arrays_given_room_are_appended_to_in_place():
+    rows = generated_rows(120, seed=6)
+    responses = sorted({row["response_id"] for row in rows})
+
+    def counts_of(ids):
+        ids = set(ids)
+        return analysis.rating_counts(
+            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
+        )
+
+    counted = counts_of(responses[:100])
+    growth, arrays = {}, {}
+    for name in merging.APPENDED:
+        array = getattr(counted, name)
+        arrays[name], growth[name] = merging.with_room(array)
+        np.testing.assert_array_equal(arrays[name], array)
+    base = dataclasses.replace(counted, **arrays)
+    base._clusters[merging.GROWTH] = growth
+    merged = merge_counts(base, counts_of(responses[100:]))
+    for name in merging.APPENDED:
+        assert np.shares_memory(getattr(merged, name), growth[name]["buffer"]), name
+    assert_frame_equal(tables(merged)["items"], tables(counts_of(responses))["items"])

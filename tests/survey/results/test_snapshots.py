@@ -51,6 +51,24 @@ def test_a_snapshot_reads_back_as_the_tally_it_saved(answered):
         assert after.dtype == before.dtype, name
 
 
+def test_the_first_response_after_a_snapshot_is_appended_not_a_copy_of_the_round(answered):
+    # A fresh process reads the saved tally, then grows it by the responses since: their
+    # columns go into the room the decoded arrays were given; the round's are not copied.
+    round_, add = answered
+    back = snapshots.decode(snapshots.encode(tally_module.full(round_)))
+    add("mayors")
+    everything = tally_module.full(round_)
+    grown = tally_module.grow(back, round_, (everything.responses, everything.through_id))
+    assert grown is not None and grown.responses == back.responses + 1
+    # (The responses' pattern numbers are renumbered, a copy, when the new response's pattern
+    # sorts before theirs; the tables are the same: tests/analysis/test_merging.py.)
+    for name in ("item_ratings", "response_ids"):
+        before, after = getattr(back.counts, name), getattr(grown.counts, name)
+        assert np.shares_memory(after, before), name
+        np.testing.assert_array_equal(after, getattr(everything.counts, name))
+        assert after.dtype == getattr(everything.counts, name).dtype, name
+
+
 def test_integers_are_stored_in_the_narrowest_type_that_holds_them(answered):
     round_, _ = answered
     kept = tally_module.full(round_)
