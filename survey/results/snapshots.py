@@ -150,7 +150,9 @@ class _BlobFile(io.RawIOBase):
 
 
 # The bytes of a PostgreSQL snapshot read per statement (``_postgres_pages``): a few statements
-# for a million responses' 33 MB, and little memory beside the decoded arrays.
+# for a million responses' 33 MB, and little memory beside the decoded arrays. The column is
+# stored uncompressed (migration 0024): of a compressed value each page would decompress all
+# before it (1.2 s for those 33 MB against 0.4, and 0.5-0.8 s read whole).
 PAGE = 4 * 2**20
 REREADS = 3
 
