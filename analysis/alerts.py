@@ -49,7 +49,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from analysis.counts import RatingCounts, aggregate, as_counts
 from analysis.disclosure import ANONYMITY_THRESHOLD, Disclosure, disclose
@@ -203,12 +202,35 @@ def _positive(n: np.ndarray) -> np.ndarray:
     return np.where(n > 0, n, np.nan)
 
 
+def _normal_cdf(x: float) -> float:
+    """The standard normal distribution function at ``x``, as ``scipy.special.ndtr`` computes
+    it (Cephes: from erf near 0, from erfc in the tails, where 1 - erf loses the digits), with
+    the math module's erf and erfc: importing scipy.special for it took 15 MB of every process
+    of the app (``analysis`` is imported by all of them), a worker's PDF report included."""
+    if x != x:
+        return math.nan
+    scaled = x * _SQRT1_2
+    if abs(scaled) < _SQRT1_2:
+        return 0.5 + 0.5 * math.erf(scaled)
+    tail = 0.5 * math.erfc(abs(scaled))
+    return 1.0 - tail if scaled > 0 else tail
+
+
+_SQRT1_2 = math.sqrt(0.5)
+
+
+def _ndtr(x: np.ndarray) -> np.ndarray:
+    """``_normal_cdf`` of each value (one per row of a rule)."""
+    x = np.asarray(x, dtype="float64")
+    return np.array([_normal_cdf(v) for v in x.ravel().tolist()], dtype="float64").reshape(x.shape)
+
+
 def _certainty(shortfall: np.ndarray, se: np.ndarray) -> np.ndarray:
     """The normal probability of shortfall / se: how sure the true figure is below the
     threshold. se = 0 (all answers alike): 1 when below; se NaN (too few answers): 0."""
     shortfall, se = np.asarray(shortfall, dtype="float64"), np.asarray(se, dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        certainty = ndtr(shortfall / se)
+        certainty = _ndtr(shortfall / se)
     certainty = np.where(se == 0, (shortfall > 0).astype("float64"), certainty)
     return np.nan_to_num(certainty, nan=0.0)
 

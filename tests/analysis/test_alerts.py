@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -274,3 +276,24 @@ def test_an_items_action_starts_from_the_whole_round_even_when_a_group_cell_is_w
     assert candidates[0].group == "mayors"  # the worse cell ranks first
     (kept,) = one_per_action_key(candidates)
     assert (kept.group, kept.n) == (None, 20)
+
+
+def test_the_certainty_is_scipys_normal_distribution_function_without_scipy():
+    # analysis.alerts computes it with math.erf/erfc (importing scipy.special for ndtr took
+    # 15 MB of every process of the app): scipy's values to the last bit of 1.0, NaN kept.
+    from scipy.special import ndtr
+
+    from analysis.alerts import _ndtr
+
+    x = np.concatenate([np.linspace(-40, 40, 40001), [np.inf, -np.inf, 0.0, -0.0, 1e-300]])
+    np.testing.assert_allclose(_ndtr(x), ndtr(x), rtol=1e-13, atol=2.3e-16)
+    assert np.isnan(_ndtr(np.array([np.nan, 1.0])))[0]
+    assert _ndtr(np.array([])).shape == (0,)
+
+
+def test_importing_analysis_loads_no_scipy():
+    code = "import analysis, sys; print('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [m for m in loaded if m.split(".")[0] == "scipy"] == []

@@ -5,8 +5,11 @@ the worker command; the health check when the queue is gone."""
 from __future__ import annotations
 
 import contextvars
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -211,3 +214,27 @@ def test_a_task_runs_in_the_callers_or_the_registered_apps_context(app):
     note_instance_path.call_local("inside")
     contextvars.Context().run(note_instance_path.call_local, "outside")  # no app context there
     assert seen == [f"inside:{app.instance_path}", f"outside:{app.instance_path}"]
+
+
+def test_an_app_on_sqlite_loads_no_postgresql_driver_for_its_queue(tmp_path):
+    # huey.storage imports psycopg when it is installed (its PostgreSQL storage, never used
+    # here): every process on SQLite held 8-10 MB for nothing, a worker's report included.
+    # Nor SciPy (analysis.alerts: 15 MB). On PostgreSQL, psycopg still imports as usual.
+    code = (
+        "import sys; from survey import create_app\n"
+        f"create_app({{'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path / 'app.sqlite'}',"
+        " 'SECRET_KEY': 'x', 'QUEUE_IMMEDIATE': False})\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+        "import psycopg, huey.storage; print(psycopg.__name__, huey.storage.psycopg)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SURVEY_INSTANCE_PATH": str(tmp_path / "instance")},
+    )
+    loaded, after = done.stdout.splitlines()[-2:]
+    assert {"huey", "sqlalchemy"} <= set(loaded.split())
+    assert {"psycopg", "scipy"} & set(loaded.split()) == set()
+    assert after == "psycopg None"  # importable later; huey's PostgreSQL storage unused

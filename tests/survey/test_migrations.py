@@ -246,3 +246,38 @@ def test_0023_packed_raw_lines_come_and_go(app, known_round):
     assert "raw_line" in inspect(db.engine).get_table_names()
     with app.test_request_context():
         assert raw_store.fold(db.session.get(Round, round_id)) > 0
+
+
+def test_0024_saved_tallies_are_stored_uncompressed_on_postgresql(app, known_round):
+    """A snapshot is read a page at a time (survey.results.snapshots); of a compressed value
+    PostgreSQL decompresses all that comes before each page, for each page. Snapshots saved
+    before the upgrade are rewritten uncompressed, the same bytes."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("storage of a bytea: PostgreSQL")
+    storage = (
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'tally_snapshot'::regclass"
+        " AND attname = 'data'"
+    )
+    stored = "SELECT octet_length(data), pg_column_size(data), md5(data) FROM tally_snapshot"
+    round_id = known_round.id
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0023_raw_lines")
+    assert db.session.scalar(text(storage)) == "x"  # EXTENDED: compressed when it pays
+    db.session.execute(
+        text(
+            "INSERT INTO tally_snapshot (round_id, version_id, through_id, responses, format,"
+            " data, saved_at) VALUES (:id, 1, 1, 1, 3, :data, now())"
+        ),
+        {"id": round_id, "data": bytes(range(256)) * 400},  # 100 KB, compressible
+    )
+    db.session.commit()
+    size, before, digest = db.session.execute(text(stored)).one()
+    assert before < size
+    db.session.close()
+    upgrade()
+    assert db.session.scalar(text(storage)) == "e"  # EXTERNAL: out of line, uncompressed
+    assert tuple(db.session.execute(text(stored)).one()) == (size, size, digest)

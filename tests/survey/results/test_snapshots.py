@@ -254,26 +254,73 @@ def test_a_round_counted_as_pairs_still_has_results(answered, monkeypatch):
 def test_each_database_reads_a_snapshot_the_way_meant_for_it(answered, monkeypatch):
     """On SQLite the saved tally is read through incremental blob I/O, never as one bytes
     object (which took two copies of the snapshot at once, 53 MB each at a million
-    responses); on PostgreSQL, which has no such I/O, as bytes in the binary protocol. The
-    same tally as the bytes decode to, either way."""
+    responses); on PostgreSQL, which has no such I/O, a page at a time (``substring`` of the
+    bytea), never as one bytes object either. The same tally as the bytes decode to, either
+    way."""
     round_, _ = answered
     round_results(round_)
     db.session.commit()
     data = db.session.get(TallySnapshot, round_.id).data
     expected = snapshots.decode(data)
-    as_bytes = []
+    as_bytes, pages = [], []
     stored = snapshots._stored
     monkeypatch.setattr(
         snapshots, "_stored", lambda round_id: as_bytes.append(1) or stored(round_id)
     )
+    read = snapshots._PagedBytea.readinto
+    monkeypatch.setattr(
+        snapshots._PagedBytea, "readinto", lambda self, b: pages.append(len(b)) or read(self, b)
+    )
+    # Pages small enough that the snapshot takes several (4 MB in use: 9 at a million).
+    monkeypatch.setattr(snapshots, "PAGE", 1024)
     back = snapshots.load(round_)
     sqlite = db.engine.dialect.name == "sqlite"
-    assert as_bytes == ([] if sqlite else [1])
+    assert as_bytes == []
+    # Several statements, none reading the whole snapshot (a read larger than a page is the
+    # reader's own request: numpy's, 256 KB at most).
+    assert (len(pages) > 2) == (not sqlite) and all(size < len(data) / 2 for size in pages)
     blob = snapshots._sqlite_blob(round_.id)  # (format, version, stream) on SQLite only
     assert (blob is not None) == sqlite
     if blob is not None:
         blob[2].close()
     assert back is not None and back.responses == expected.responses == 12
+    assert_same_tally(back, expected)
+
+
+def assert_same_tally(back: tally_module.Tally, expected: tally_module.Tally) -> None:
+    assert (back.through_id, back.question_respondents, back.group_sizes) == (
+        expected.through_id, expected.question_respondents, expected.group_sizes,
+    )  # fmt: skip
     assert_frame_equal(back.counts.cells, expected.counts.cells)
     assert_frame_equal(back.counts.comments, expected.counts.comments)
-    np.testing.assert_array_equal(back.counts.item_ratings, expected.counts.item_ratings)
+    assert_frame_equal(back.choices, expected.choices)
+    for name in snapshots._COUNT_ARRAYS:
+        np.testing.assert_array_equal(getattr(back.counts, name), getattr(expected.counts, name))
+
+
+def test_a_snapshot_saved_again_while_read_in_pages_is_read_again_whole(answered, monkeypatch):
+    """PostgreSQL: a snapshot replaced between two of its pages (the worker's refresh, another
+    process's save) is never decoded from pieces of both: the new one is read from its start."""
+    round_, another = answered
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pages of a snapshot: PostgreSQL")
+    assert snapshots.save(tally_module.full(round_))
+    another()
+    db.session.commit()
+    newer = tally_module.full(round_)
+    assert newer.responses == 13
+    monkeypatch.setattr(snapshots, "PAGE", 1024)
+    read, pages = snapshots._PagedBytea.readinto, []
+
+    def save_after_first_page(self, buffer):
+        pages.append(self.version)
+        got = read(self, buffer)
+        if len(pages) == 1:
+            assert snapshots.save(newer)  # on a connection of its own, committed
+        return got
+
+    monkeypatch.setattr(snapshots._PagedBytea, "readinto", save_after_first_page)
+    back = snapshots.load(round_)
+    assert back is not None and back.responses == 13
+    assert_same_tally(back, newer)
+    assert len(set(pages)) == 2  # pages of the first snapshot, then of the second
