@@ -5,6 +5,9 @@ from __future__ import annotations
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, get_translations, gettext
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from questionnaires.messages import Message
 from survey.extensions import babel
@@ -25,7 +28,18 @@ def select_locale() -> str:
 
 def current_language() -> str:
     """ "zh" or "en": the language of questionnaire labels on this request."""
-    return str(get_locale() or "zh")[:2]
+    if not has_app_context():
+        return str(get_locale() or "zh")[:2]
+    return str(_locale(g._get_current_object()) or "zh")[:2]
+
+
+def _locale(request_g) -> Locale | None:
+    """get_locale() of the request whose g is ``request_g``, without going through g's proxy
+    four times (a survey page asks a few dozen times: its _() and current_language()):
+    Flask-Babel keeps the locale it chose in g (force_locale() sets it there too), so it is
+    read there first, and asked of Flask-Babel only before it has chosen."""
+    locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
+    return locale if locale is not None else get_locale()
 
 
 def remember_language() -> None:
@@ -50,6 +64,8 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # The templates' _() itself, not jinja's alias of the gettext above (see template_gettext).
+    app.jinja_env.globals["_"] = template_gettext
     app.jinja_env.globals["current_language"] = current_language
     app.add_template_filter(translated, "translated")
     preload_locale_data(app.config["LANGUAGES"])
@@ -66,12 +82,28 @@ def _translations():
     locale they are for, so that force_locale() (reports, exports) gets its own."""
     if not has_app_context():
         return get_translations()
-    locale = get_locale()
-    kept = g.get(_TRANSLATIONS)
+    request_g = g._get_current_object()
+    locale = _locale(request_g)
+    kept = request_g.__dict__.get(_TRANSLATIONS)
     if kept is None or kept[0] is not locale:
         kept = (locale, get_translations())
-        setattr(g, _TRANSLATIONS, kept)
+        setattr(request_g, _TRANSLATIONS, kept)
     return kept[1]
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
+    """The templates' ``_("...", name=value)``: what jinja's i18n extension does with newstyle
+    gettext (the translation as Markup where the template autoescapes, then always ``%``
+    formatted, so that the variables are escaped and ``%%`` means ``%``), in one call. Jinja's
+    ``_`` is an alias that looks ``gettext`` up in the template's context and calls it through
+    the context twice more: three calls through Context.call for each ``_()``, and a survey
+    page has a dozen (bench/profile_submission.py). ``{% trans %}`` and ``gettext()`` in a
+    template go through jinja's own, as before."""
+    rv = _translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables
 
 
 def preload_locale_data(languages) -> None:

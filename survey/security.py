@@ -11,8 +11,10 @@ from __future__ import annotations
 import importlib.util
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
@@ -81,6 +83,54 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
+class _KeyKeptSigner(TimestampSigner):
+    """itsdangerous' signer, deriving each signing key once: it derived it again (an HMAC) for
+    every cookie signed or checked, with the same secret key, salt and method every time."""
+
+    _derived: dict[tuple, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else secret_key
+        key = (secret, self.salt, self.key_derivation, self.digest_method)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = super().derive_key(secret_key)
+            if len(self._derived) > 64:  # keys rotated many times (tests): start afresh
+                self._derived.clear()
+            self._derived[key] = derived
+        return derived
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, the same cookies, with its serializer made once per
+    secret key (and fallbacks) instead of twice per request (reading and writing the cookie):
+    every request of a respondent reads the session and most write it."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple, URLSafeTimedSerializer] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        fallbacks = tuple(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys = (*fallbacks, app.secret_key)  # itsdangerous expects the current key last
+        kept = self._kept
+        if kept is not None and kept[0] == keys:
+            return kept[1]
+        serializer = URLSafeTimedSerializer(
+            list(keys),
+            salt=self.salt,
+            serializer=self.serializer,
+            signer=_KeyKeptSigner,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+        self._kept = (keys, serializer)
+        return serializer
+
+
 def check_storage(app: Flask) -> None:
     """Redis storage needs the optional `redis` package: say how to install it rather than
     the limiter's bare "prerequisite not available"."""
@@ -96,4 +146,5 @@ def init_app(app: Flask) -> None:
     trust_proxies(app)
     check_storage(app)
     limiter.init_app(app)
+    app.session_interface = SessionCookies()
     app.after_request(security_headers)

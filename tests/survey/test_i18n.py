@@ -73,3 +73,43 @@ def test_templates_translate_in_the_locale_in_force_each_time(app):
         session["lang"] = "en"
         refresh()
         assert render_template_string(template) == "Log out"
+
+
+def test_current_language_follows_the_locale_in_force_each_time(app):
+    # survey.i18n reads the locale Flask-Babel keeps in g instead of asking get_locale(): a
+    # force_locale() and a refresh() after a switch must still be seen, as by the templates.
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    from survey.i18n import current_language
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert current_language() == "en"
+        with force_locale("zh"):
+            assert current_language() == "zh"
+            assert render_template_string("{{ current_language() }}") == "zh"
+        assert current_language() == "en"
+        session["lang"] = "zh"
+        refresh()
+        assert current_language() == "zh"
+    with app.app_context():  # no request: the default language, as before
+        assert current_language() == app.config["BABEL_DEFAULT_LOCALE"][:2]
+
+
+def test_the_templates_gettext_escapes_and_formats_as_jinjas_newstyle_gettext(app):
+    # The templates' _() is survey.i18n.template_gettext, not jinja's alias: the same rules
+    # (the variables escaped where the template autoescapes, always %-formatted).
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        escaped = render_template_string("{{ _('Please reply by %(date)s.', date='<b>') }}")
+        assert escaped == "请于&lt;b&gt;前填写。"
+        raw = render_template_string(
+            "{% autoescape false %}{{ _('Please reply by %(date)s.', date='<b>') }}"
+            "{% endautoescape %}"
+        )
+        assert raw == "请于<b>前填写。"
+        # Without variables the text is %-formatted all the same: %% is one %.
+        assert render_template_string("{{ _('100%% sure') }}") == "100% sure"
+        # ngettext stays jinja's own, in the same language.
+        assert render_template_string("{{ ngettext('%(num)s comment', '%(num)s comments', 1) }}")

@@ -9,6 +9,7 @@ import sys
 import uuid
 
 import pytest
+from itsdangerous import BadSignature
 
 from tests.factories import PASSWORD
 
@@ -308,3 +309,34 @@ def test_redis_storage_without_the_redis_package_says_how_to_install_it(monkeypa
     config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", **ON_REDIS}
     with pytest.raises(RuntimeError, match=r"\.\[redis\]"):
         create_app(config)
+
+
+def test_session_cookies_are_flasks_own_and_follow_a_changed_secret_key(app):
+    # survey.security.SessionCookies keeps one serializer per secret key and each derived
+    # signing key: the cookies are Flask's (either reads the other's), a key moved to
+    # SECRET_KEY_FALLBACKS still opens its cookies, and a key dropped opens none.
+    from flask.sessions import SecureCookieSessionInterface
+
+    from survey.security import SessionCookies
+
+    ours, flasks = app.session_interface, SecureCookieSessionInterface()
+    assert isinstance(ours, SessionCookies)
+    data = {"invitations": [7], "invitation_refs": {"7": "0123456789abcdef"}, "lang": "en"}
+    cookie = ours.get_signing_serializer(app).dumps(data)
+    assert flasks.get_signing_serializer(app).loads(cookie) == data
+    assert ours.get_signing_serializer(app).loads(flasks.get_signing_serializer(app).dumps(data))
+
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "a new key, rotated"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert ours.get_signing_serializer(app).loads(cookie) == data
+    newer = ours.get_signing_serializer(app).dumps(data)
+    assert flasks.get_signing_serializer(app).loads(newer) == data
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with pytest.raises(BadSignature):
+        ours.get_signing_serializer(app).loads(cookie)
+    assert ours.get_signing_serializer(app).loads(newer) == data
+    app.config["SECRET_KEY"] = "yet another key"
+    with pytest.raises(BadSignature):
+        ours.get_signing_serializer(app).loads(newer)
