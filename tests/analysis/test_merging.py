@@ -65,6 +65,14 @@ def generated_rows(respondents: int, seed: int, *, start: int = 1, seven: bool =
     return rows
 
 
+def counts_of(rows: list, ids) -> analysis.RatingCounts:
+    """The counts of the responses ``ids`` among ``rows``."""
+    ids = set(ids)
+    return analysis.rating_counts(
+        analysis.answer_frame([row for row in rows if row["response_id"] in ids])
+    )
+
+
 def tables(counts: analysis.RatingCounts, k: int = 5) -> dict[str, pd.DataFrame]:
     disclosure = analysis.disclose(counts, k)
     weights = {"departments": 0.5, "congress": 0.25, "cppcc": 0.25}
@@ -161,14 +169,8 @@ def test_merging_twice_from_the_same_counts_keeps_both_results_apart():
     rows = generated_rows(301, seed=9)
     responses = sorted({row["response_id"] for row in rows})  # the last is held back
 
-    def counts_of(ids):
-        ids = set(ids)
-        return analysis.rating_counts(
-            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
-        )
-
-    base = merge_counts(counts_of(responses[:200]), counts_of(responses[200:250]))
-    a, b = counts_of(responses[250:275]), counts_of(responses[275:300])
+    base = merge_counts(counts_of(rows, responses[:200]), counts_of(rows, responses[200:250]))
+    a, b = counts_of(rows, responses[250:275]), counts_of(rows, responses[275:300])
     first = merge_counts(base, a)
     second = merge_counts(base, b)
     grown = merge_counts(first, b)
@@ -178,13 +180,13 @@ def test_merging_twice_from_the_same_counts_keeps_both_results_apart():
     np.testing.assert_array_equal(grown.response_ids, [*ids, *a.response_ids, *b.response_ids])
     np.testing.assert_array_equal(grown.item_ratings[:, : first.item_ratings.shape[1]],
                                   first.item_ratings)  # fmt: skip
-    whole = counts_of(responses[:300])
+    whole = counts_of(rows, responses[:300])
     assert_frame_equal(tables(grown)["drivers"], tables(whole)["drivers"])
     assert_frame_equal(
-        tables(first)["items"], tables(counts_of(responses[:275]))["items"], check_exact=True
+        tables(first)["items"], tables(counts_of(rows, responses[:275]))["items"], check_exact=True
     )
     # Growing by one more response writes into the same buffer: no copy of the whole round.
-    last = merge_counts(grown, counts_of(responses[300:]))
+    last = merge_counts(grown, counts_of(rows, responses[300:]))
     assert np.shares_memory(last.item_ratings, grown.item_ratings)
 
 
@@ -194,13 +196,7 @@ def test_a_new_buffer_has_a_quarter_more_room_not_twice_the_round():
     rows = generated_rows(4001, seed=5)
     responses = sorted({row["response_id"] for row in rows})
 
-    def counts_of(ids):
-        ids = set(ids)
-        return analysis.rating_counts(
-            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
-        )
-
-    merged = merge_counts(counts_of(responses[:4000]), counts_of(responses[4000:]))
+    merged = merge_counts(counts_of(rows, responses[:4000]), counts_of(rows, responses[4000:]))
     width = merged.response_ids.shape[-1]  # the counts' columns (ids 1 to 7,999, and 8,001)
     assert width >= 4001
     for name in merging.APPENDED:
@@ -212,13 +208,7 @@ def test_arrays_given_room_are_appended_to_in_place():
     rows = generated_rows(120, seed=6)
     responses = sorted({row["response_id"] for row in rows})
 
-    def counts_of(ids):
-        ids = set(ids)
-        return analysis.rating_counts(
-            analysis.answer_frame([row for row in rows if row["response_id"] in ids])
-        )
-
-    counted = counts_of(responses[:100])
+    counted = counts_of(rows, responses[:100])
     growth, arrays = {}, {}
     for name in merging.APPENDED:
         array = getattr(counted, name)
@@ -226,7 +216,7 @@ def test_arrays_given_room_are_appended_to_in_place():
         np.testing.assert_array_equal(arrays[name], array)
     base = dataclasses.replace(counted, **arrays)
     base._clusters[merging.GROWTH] = growth
-    merged = merge_counts(base, counts_of(responses[100:]))
+    merged = merge_counts(base, counts_of(rows, responses[100:]))
     for name in merging.APPENDED:
         assert np.shares_memory(getattr(merged, name), growth[name]["buffer"]), name
-    assert_frame_equal(tables(merged)["items"], tables(counts_of(responses))["items"])
+    assert_frame_equal(tables(merged)["items"], tables(counts_of(rows, responses))["items"])
