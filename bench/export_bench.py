@@ -91,13 +91,8 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
 
     from survey.cli import demo
     from survey.extensions import db
-
-    # As the background worker does first (``survey.jobs.run_worker``): big blocks freed are
-    # given back to the system.
-    from survey.memory import return_big_blocks
     from survey.models import Answer, Response, Round
 
-    return_big_blocks()
     app = dataset.make_app(folder)
     with app.test_request_context("/?lang=zh"):
         round_ = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))

@@ -26,8 +26,6 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 
-from survey import memory
-
 
 @contextmanager
 def _not_importable(name: str) -> Iterator[None]:
@@ -125,8 +123,6 @@ def run_worker(threads: int = WORKER_THREADS, periodic: bool = True) -> None:
     finish first) or SIGINT (at once)."""
     if huey.immediate:
         raise RuntimeError("the queue is in immediate mode: jobs run inline, there is no worker")
-    # The worker's exports and reports free big arrays between jobs: given back to the system.
-    memory.return_big_blocks()
     # Huey's own lines (each job taken, done, failed, retried) on standard error.
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))

@@ -1,32 +1,27 @@
-"""How a long-lived process gives the memory of big arrays back to the system."""
+"""Giving the memory of freed big arrays back to the system."""
 
 from __future__ import annotations
 
 import ctypes
 import sys
 
-# glibc's mallopt parameter for the size from which an allocation gets its own mapping.
-M_MMAP_THRESHOLD = -3
-# glibc's default starting threshold.
-MMAP_THRESHOLD = 128 * 1024
 
+def give_back() -> bool:
+    """Return the free pages of the C heap to the system (glibc's ``malloc_trim``); True when
+    something was returned.
 
-def return_big_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
-    """Keep glibc's mmap threshold fixed, so that every block of ``threshold`` bytes or more
-    (a NumPy array of a round's responses, a chart's canvas) is mapped on its own and given
-    back to the system when freed; True when set.
-
-    By default glibc raises the threshold each time such a block is freed (up to 32 MB), after
-    which blocks below it come from the heap and, once freed, stay in the process: the
-    worker's PDF report at a million responses, which lets the round's answers go before
-    drawing, peaked at 288 MB instead of 268 (SQLite). Setting the threshold (as the
-    ``MALLOC_MMAP_THRESHOLD_`` variable would) also turns that adjustment off. Nothing is done
-    off Linux, or where the C library has no ``mallopt`` (musl's does nothing)."""
+    glibc maps a big block on its own and unmaps it when freed, but raises that size as such
+    blocks are freed (up to 32 MB), after which blocks below it come from the heap and, once
+    freed, stay in the process. The worker's PDF report lets the round's answers go before
+    drawing: at a million responses their arrays stayed, and the report peaked at 288 MB
+    instead of 268 (SQLite). Called there, not for every job: fixing the threshold for the
+    whole worker instead made its workbook of a million responses 45% slower (mapping and
+    unmapping every mid-size block). Nothing off Linux, or without glibc."""
     if not sys.platform.startswith("linux"):
         return False
     try:
-        mallopt = ctypes.CDLL(None).mallopt
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt(M_MMAP_THRESHOLD, threshold) == 1
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim(0) == 1

@@ -1,4 +1,4 @@
-"""A process whose big blocks are mapped on their own gives freed ones back to the system."""
+"""Freed big arrays are given back to the system, where glibc would keep them."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ import textwrap
 
 import pytest
 
-from survey import memory
-
-# One 16 MB block freed (glibc then raises its threshold to 16 MB by default, and the heap's
-# trim threshold to 32), then six 4 MB blocks freed: what the process still holds of them.
+# One 16 MB block freed (glibc then raises its mmap threshold to 16 MB and the heap's trim
+# threshold to 32), then six 4 MB blocks freed: what the process still holds of them.
 PROBE = textwrap.dedent(
     """
     import sys
     from survey import memory
-    if sys.argv[1] == "fixed":
-        assert memory.return_big_blocks()
 
     def resident_mb():
         with open("/proc/self/statm") as f:
@@ -29,6 +25,8 @@ PROBE = textwrap.dedent(
     before = resident_mb()
     blocks = [bytearray(4 * 2**20) for _ in range(6)]
     del blocks
+    if sys.argv[1] == "give_back":
+        assert memory.give_back()
     print(resident_mb() - before)
     """
 )
@@ -42,22 +40,8 @@ def kept_mb(mode: str) -> float:
     return float(done.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt: Linux")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim: Linux")
 def test_freed_big_blocks_go_back_to_the_system():
-    # The default keeps them (so that this test can fail), the fixed threshold does not.
-    assert kept_mb("default") > 15
-    assert kept_mb("fixed") < 5
-
-
-def test_the_worker_sets_it_before_taking_jobs(app, monkeypatch):
-    called = []
-    monkeypatch.setattr(memory, "return_big_blocks", lambda: called.append(True))
-    from survey import jobs
-
-    monkeypatch.setattr(jobs.huey, "immediate", False)
-    monkeypatch.setattr(
-        jobs.huey, "create_consumer", lambda **kw: type("C", (), {"run": lambda self: None})()
-    )
-    with app.app_context():
-        jobs.run_worker(threads=1, periodic=False)
-    assert called == [True]
+    # Without it the process keeps them (so that this test can fail).
+    assert kept_mb("keep") > 15
+    assert kept_mb("give_back") < 5

@@ -21,7 +21,7 @@ from reportlab.platypus import (
 )
 from svglib.svglib import svg2rlg
 
-from survey import rounds
+from survey import memory, rounds
 from survey.models import Round, utcnow
 from survey.results import charts, file_cache
 from survey.results.cache import forget_round
@@ -156,6 +156,7 @@ def build(
         results = results.tables_only()
         forget_round(round_.id)
         gc.collect()  # the tally's frames hold reference cycles
+        memory.give_back()  # the freed arrays' pages, which glibc may keep in the heap
     cjk = cjk_font()
     lang = lang if lang == "en" or cjk else "en"
     with force_locale(lang):

@@ -14,6 +14,7 @@ import zlib
 import pytest
 
 import analysis.charts
+from survey import memory
 from survey.results import report, round_results
 from survey.results.cache import RESULTS, TALLIES
 from survey.results.report import document, registry, styles, tables
@@ -208,6 +209,18 @@ def test_a_report_drawn_from_the_tables_alone_is_the_same_report(app, known_roun
         alone = _text(report.build(known_round, "en", forget_answers=True), tmp_path)
         assert RESULTS.get(known_round.id) is None and TALLIES.get(known_round.id) is None
     assert alone == kept and "Figure 1." in alone
+
+
+def test_the_worker_s_report_gives_the_answers_memory_back(app, known_round, monkeypatch):
+    # Once the answers are let go (the caches hold nothing of the round): glibc may keep the
+    # pages of the freed arrays otherwise (survey.memory). A page's report keeps the answers.
+    given = []
+    monkeypatch.setattr(memory, "give_back", lambda: given.append(RESULTS.get(known_round.id)))
+    with app.test_request_context():
+        report.build(known_round, "en")
+        assert given == []
+        report.build(known_round, "en", forget_answers=True)
+    assert given == [None]
 
 
 def test_the_tables_only_copy_holds_no_answers_and_computes_nothing_more(app, known_round):
