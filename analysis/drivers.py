@@ -44,8 +44,7 @@ Rules:
 from __future__ import annotations
 
 import functools
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -101,7 +100,7 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     candidate = (pairs >= MIN_PAIRS_PLACED) & ~np.isnan(importance) & ~is_overall
     point = np.asarray(quadrants(pd.Series(np.where(candidate, importance, np.nan)),
                                  pd.Series(rate)), dtype=object)  # fmt: skip
-    boot = _bootstrap(sums.clusters, values, top, candidate)
+    boot = _bootstrap(sums, values, top, candidate)
     low, high, stability = _intervals(boot, point, candidate)
     low[np.isnan(importance)], high[np.isnan(importance)] = np.nan, np.nan
     high_importance = np.isin(point, QUADRANTS[:2])
@@ -198,33 +197,11 @@ def _correlations(joint: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _bootstrap(
-    joints: np.ndarray, values: np.ndarray, top: np.ndarray, candidate: np.ndarray
+    driver_sums: DriverSums, values: np.ndarray, top: np.ndarray, candidate: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Importance, rate and quadrant of every item in each of ``RESAMPLES`` resamples of the
-    clusters (``DriverSums.clusters``: items x clusters x joint codes; resamples x items)."""
-    n_items, n_clusters, _ = joints.shape
-    n_codes = len(values)
-    # Per cluster and item, the sums the figures need, from joint counts of (item, target)
-    # codes: pairs, sum x, sum y, sum x^2, sum y^2, sum xy, rated, satisfied.
-    x_value, y_value = np.meshgrid(values.astype("float64"), values, indexing="ij")
-    both = np.zeros((n_codes, n_codes))
-    both[1:, 1:] = 1
-    per_code = np.stack([
-        both, both * x_value, both * y_value, both * x_value**2, both * y_value**2,
-        both * x_value * y_value, np.broadcast_to(np.arange(n_codes)[:, None] > 0, both.shape),
-    ], axis=-1).reshape(n_codes * n_codes, 7)  # fmt: skip
-    joints = joints.astype("float64")
-    # One matrix product for every item (many small ones stall on BLAS's threads).
-    features = np.empty((n_clusters, n_items, 8))
-    features[..., :7] = (
-        (joints.reshape(-1, n_codes * n_codes) @ per_code)
-        .reshape(n_items, n_clusters, 7)
-        .transpose(1, 0, 2)
-    )
-    satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
-    features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
-    weights = _resample_weights(n_clusters)
-    sums = (weights @ features.reshape(n_clusters, n_items * 8)).reshape(RESAMPLES, n_items, 8)
+    clusters (``DriverSums.clusters``; resamples x items)."""
+    sums = driver_sums.resampled_sums(values, top)
     pairs, sx, sy, sxx, syy, sxy, rated, satisfied = np.moveaxis(sums, -1, 0)
     covariance = pairs * sxy - sx * sy
     spread = (pairs * sxx - sx * sx) * (pairs * syy - sy * sy)
@@ -236,10 +213,8 @@ def _bootstrap(
         importance[~ok] = np.nan
         rate = np.where(rated > 0, satisfied / np.maximum(rated, 1), np.nan)
     known = candidate[None, :] & ~np.isnan(importance) & ~np.isnan(rate)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no candidate known
-        median_importance = np.nanmedian(np.where(known, importance, np.nan), axis=1)
-        median_rate = np.nanmedian(np.where(known, rate, np.nan), axis=1)
+    median_importance = nan_median_of_rows(np.where(known, importance, np.nan))
+    median_rate = nan_median_of_rows(np.where(known, rate, np.nan))
     high_importance = importance >= median_importance[:, None]
     high_rate = rate >= median_rate[:, None]
     quadrant = np.select(
@@ -248,6 +223,40 @@ def _bootstrap(
     )  # fmt: skip
     quadrant = np.where(known, quadrant, -1)
     return {"importance": importance, "quadrant": quadrant}
+
+
+def _resample_sums(clusters: np.ndarray, values: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Per resample and item, the sums the bootstrap's figures need (resamples x items x 8):
+    pairs, sum x, sum y, sum x^2, sum y^2, sum xy, rated, satisfied; from the joint counts of
+    (item, target) codes per cluster (items x clusters x codes*codes) and each item's
+    satisfied codes (``top``: items x codes). Only the clusters with a count are multiplied:
+    a few responses' sums (``DriverSums.merge``) touch a few of them."""
+    n_items, n_clusters, _ = clusters.shape
+    n_codes = len(values)
+    used = np.flatnonzero(clusters.any(axis=(0, 2)))
+    weights = _resample_weights(n_clusters)
+    if len(used) < n_clusters:
+        clusters, weights = clusters[:, used], weights[:, used]
+    x_value, y_value = np.meshgrid(values.astype("float64"), values, indexing="ij")
+    both = np.zeros((n_codes, n_codes))
+    both[1:, 1:] = 1
+    per_code = np.stack([
+        both, both * x_value, both * y_value, both * x_value**2, both * y_value**2,
+        both * x_value * y_value, np.broadcast_to(np.arange(n_codes)[:, None] > 0, both.shape),
+    ], axis=-1).reshape(n_codes * n_codes, 7)  # fmt: skip
+    joints = clusters.astype("float64")
+    # One matrix product for every item (many small ones stall on BLAS's threads).
+    features = np.empty((len(used), n_items, 8))
+    features[..., :7] = (
+        (joints.reshape(-1, n_codes * n_codes) @ per_code)
+        .reshape(n_items, len(used), 7)
+        .transpose(1, 0, 2)
+    )
+    satisfied_code = np.repeat(top, n_codes, axis=1).astype("float64")  # item x (x, y) codes
+    features[..., 7] = np.einsum("icj,ij->ci", joints, satisfied_code)
+    # Whole numbers all along (counts, whole-number ratings, resample counts) and far below
+    # 2**53: exact in float64, so that sums added up (``merge``) equal sums made at once.
+    return (weights @ features.reshape(len(used), n_items * 8)).reshape(RESAMPLES, n_items, 8)
 
 
 @dataclass(frozen=True)
@@ -265,6 +274,21 @@ class DriverSums:
     joint: np.ndarray
     clusters: np.ndarray
     hashed: bool
+    # The bootstrap's sums (``_resample_sums``) by the codes' values and the items' satisfied
+    # codes they were made for: kept, and carried over by ``merge`` with the other side's
+    # added, so that the bootstrap after one new response does not multiply every cluster.
+    resampled: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def resampled_sums(self, values: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """``_resample_sums`` of these sums (read-only: kept)."""
+        top = np.asarray(top, dtype=bool)
+        key = (tuple(values.tolist()), top.shape, top.tobytes())
+        kept = self.resampled.get(key)
+        if kept is None:
+            kept = _resample_sums(self.clusters, values, top)
+            kept.flags.writeable = False
+            self.resampled[key] = kept
+        return kept
 
     def merge(self, other: DriverSums, items: list[tuple]) -> DriverSums | None:
         """The sums of both sets of responses (disjoint) for the merged counts' ``items`` (in
@@ -286,7 +310,18 @@ class DriverSums:
             rows = [at[item] for item in part.items]
             joint[rows] += part.joint
             clusters[rows] += part.clusters
-        return DriverSums(items, next(iter(targets), None), joint, clusters, True)
+        merged = DriverSums(items, next(iter(targets), None), joint, clusters, True)
+        if self.items == items:
+            rows = [at[item] for item in other.items]
+            for (values, shape, top), kept in self.resampled.items():
+                satisfied = np.frombuffer(top, dtype=bool).reshape(shape)
+                added = kept.copy()
+                added[:, rows] += _resample_sums(
+                    other.clusters, np.asarray(values, dtype="int64"), satisfied[rows]
+                )
+                added.flags.writeable = False
+                merged.resampled[(values, shape, top)] = added
+        return merged
 
 
 def response_clusters(response_ids: np.ndarray) -> np.ndarray:
@@ -362,9 +397,43 @@ def _intervals(
     low, high = np.full(n_items, np.nan), np.full(n_items, np.nan)
     computed = (~np.isnan(importance)).sum(axis=0) > 0
     if computed.any():
-        low[computed], high[computed] = np.nanpercentile(
-            importance[:, computed], [2.5, 97.5], axis=0
+        low[computed], high[computed] = nan_percentiles_of_columns(
+            importance[:, computed], (2.5, 97.5)
         )
     code = np.array([QUADRANTS.index(q) if q in QUADRANTS else -2 for q in point])
     stability = np.where(candidate, (boot["quadrant"] == code[None, :]).mean(axis=0), np.nan)
     return low, high, stability
+
+
+# The bootstrap's medians and percentiles are taken over a thousand resamples of twenty items
+# at each change of the round. ``np.nanmedian`` along an axis this short goes through masked
+# arrays and ``np.nanpercentile`` through one call per column: 3 ms of a dashboard after one
+# new response. Rows (columns) with the same number of NaNs are few, and numpy's own median
+# (percentile) of their sorted known values is, by definition, what the NaN-skipping function
+# returns: the same figures, bit for bit (tests/analysis/test_drivers.py).
+
+
+def nan_median_of_rows(values: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(values, axis=1)`` (NaN for a row without a number, without a
+    warning) for a 2-D array."""
+    ordered = np.sort(values, axis=1)  # NaNs last
+    known = values.shape[1] - np.isnan(values).sum(axis=1)
+    medians = np.full(values.shape[0], np.nan)
+    for width in np.unique(known):
+        if width:
+            rows = known == width
+            medians[rows] = np.median(ordered[rows, :width], axis=1)
+    return medians
+
+
+def nan_percentiles_of_columns(values: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
+    """``np.nanpercentile(values, q, axis=0)`` (len(q) x columns) for a 2-D array whose
+    columns each hold a number."""
+    ordered = np.sort(values, axis=0)  # NaNs last
+    known = values.shape[0] - np.isnan(values).sum(axis=0)
+    result = np.full((len(q), values.shape[1]), np.nan)
+    for height in np.unique(known):
+        if height:
+            columns = known == height
+            result[:, columns] = np.percentile(ordered[:height, columns], q, axis=0)
+    return result

@@ -290,3 +290,31 @@ def test_driver_rates_count_the_scales_own_satisfied_points(scale_round, name, m
     values = rated.pivot(index="response_id", columns="question", values="value")
     expected = [values[q].corr(values["overall"]) for q in sorted(items["question"].unique())]
     np.testing.assert_allclose(table["importance"], expected, atol=1e-12)
+
+
+def _with_nans(rng, shape, share):
+    values = rng.choice([0.1, 0.25, 0.5, 0.7, 0.9], size=shape) + rng.normal(0, 0.2, size=shape)
+    values[rng.random(shape) < share] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.95, 1.0])
+def test_the_bootstrap_medians_are_numpys_nanmedian_bit_for_bit(share):
+    rng = np.random.default_rng(int(share * 100))
+    for rows, columns in [(1000, 20), (7, 1), (50, 2), (3, 600)]:
+        values = _with_nans(rng, (rows, columns), share)
+        values[0] = np.nan  # a resample with no candidate known
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+            expected = np.nanmedian(values, axis=1)
+        assert np.array_equal(drivers.nan_median_of_rows(values), expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.3, 0.9])
+def test_the_importance_intervals_are_numpys_nanpercentile_bit_for_bit(share):
+    rng = np.random.default_rng(7 + int(share * 100))
+    for rows, columns in [(1000, 20), (5, 3), (1000, 1)]:
+        values = _with_nans(rng, (rows, columns), share)
+        values[0, :] = rng.random(columns)  # each column holds a number
+        expected = np.nanpercentile(values, [2.5, 97.5], axis=0)
+        got = drivers.nan_percentiles_of_columns(values, (2.5, 97.5))
+        assert np.array_equal(got, expected)

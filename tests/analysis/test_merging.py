@@ -154,6 +154,28 @@ def test_the_kept_sums_are_carried_not_recomputed():
     np.testing.assert_array_equal(carried.clusters[:, :, n_codes:], fresh.clusters[:, :, n_codes:])
 
 
+def test_the_bootstraps_sums_are_grown_by_the_new_responses_clusters_only(monkeypatch):
+    # The bootstrap's thousand resamples sum every cluster; after one new response only its
+    # cluster changed, so the merged counts carry the sums with that cluster's share added.
+    rows = generated_rows(600, seed=3)
+    responses = sorted({row["response_id"] for row in rows})
+    base = counts_of(rows, responses[:599])
+    analysis.driver_table(base)
+    multiplied = []
+    real = drivers._resample_sums
+
+    def counting(clusters, values, top):
+        multiplied.append(int(clusters.any(axis=(0, 2)).sum()))
+        return real(clusters, values, top)
+
+    monkeypatch.setattr(drivers, "_resample_sums", counting)
+    merged = merge_counts(base, counts_of(rows, responses[599:]))
+    table = analysis.driver_table(merged)
+    assert multiplied == [1]
+    monkeypatch.undo()
+    assert_frame_equal(table, analysis.driver_table(counts_of(rows, responses)), check_exact=True)
+
+
 def test_a_random_group_is_fixed_by_the_response_id():
     ids = np.arange(1, 100_001)
     groups = drivers.response_clusters(ids)
