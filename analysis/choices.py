@@ -9,10 +9,13 @@ the same rules as ``analysis.disclosure`` applies to rating items.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+
+from analysis.frames import empty_frame
 
 COUNTED_TYPES = ("choice", "multi")
 # How ``survey.responses`` stores the codes of a multi answer in its text.
@@ -24,7 +27,13 @@ def choice_tally(frame: pd.DataFrame) -> pd.DataFrame:
     group, answer text) with ``n``, the respondents who gave it. Additive: the tally of two
     sets of responses is the sum of theirs (``merge_choice_tallies``), and ``choice_table``
     needs nothing else."""
-    answered = frame[frame["type"].isin(COUNTED_TYPES) & frame["text"].notna()]
+    chosen = frame["type"].isin(COUNTED_TYPES).to_numpy() & frame["text"].notna().to_numpy()
+    if not chosen.any():  # new responses without a choice answer: nothing to group
+        return _no_choices().copy()
+    return _tally_of(frame[chosen])
+
+
+def _tally_of(answered: pd.DataFrame) -> pd.DataFrame:
     # A respondent who answered twice (never, with the unique constraint) counts once.
     answered = answered.drop_duplicates(["response_id", "question"], keep="last")
     table = pd.DataFrame(
@@ -38,8 +47,18 @@ def choice_tally(frame: pd.DataFrame) -> pd.DataFrame:
     return _summed(table.assign(n=1))
 
 
+@functools.cache
+def _no_choices() -> pd.DataFrame:
+    """The tally of an answer frame without a choice answer (kept: grouping nothing costs
+    milliseconds, for the new responses of every dashboard)."""
+    return _tally_of(empty_frame())
+
+
 def merge_choice_tallies(*tallies: pd.DataFrame) -> pd.DataFrame:
     """The tally of several disjoint sets of responses together."""
+    counted = [tally for tally in tallies if len(tally)]
+    if len(counted) == 1:  # the others add nothing (a copy: callers own what they get)
+        return counted[0].copy()
     return _summed(pd.concat(tallies, ignore_index=True))
 
 

@@ -52,19 +52,22 @@ def answers_frame(round_: Round, after_id: int = 0, through_id: int | None = Non
     # Positions instead of ids, so that every per-response or per-question column is a gather.
     row = responses.index.get_indexer(response_id)
     qpos = questions.index.get_indexer(question_id)
-    frame = pd.DataFrame({"round_id": np.full(len(row), round_.id), "response_id": response_id})
+    # The columns gathered first and the frame made once: a column set at a time costs a
+    # tenth of a millisecond each, which is most of the frame of a few new responses.
+    columns: dict[str, Any] = {"round_id": np.full(len(row), round_.id), "response_id": response_id}
     for name in ("group", "unit", "source"):
-        frame[name] = responses[name].array.take(row)
+        columns[name] = responses[name].array.take(row)
     for name in ("question", "category", "served_unit", "type"):
-        frame[name] = questions[name].astype("category").array.take(qpos)
-    frame["value"] = value
+        columns[name] = questions[name].array.take(qpos)
+    columns["value"] = value
     for name in SCALE_COLUMNS:
-        frame[name] = questions[name].to_numpy(dtype="float64").take(qpos)
+        columns[name] = questions[name].to_numpy(dtype="float64").take(qpos)
     positions = pd.Index(row * len(questions) + qpos)
-    frame["text"], frame["comment"] = _answer_texts(
+    text, comment = _answer_texts(
         round_.id, bounds, span, positions, responses.index, questions.index
     )
-    return analysis.answer_frame(frame)
+    columns["text"], columns["comment"] = text.array, comment.array
+    return analysis.answer_frame(pd.DataFrame(columns, copy=False))
 
 
 def _in_range(after_id: int, through_id: int | None) -> tuple:
@@ -225,7 +228,10 @@ def _read_question_table(version_id: int) -> pd.DataFrame:
                 "dissatisfied_to": scale.dissatisfied_to if scale else None,
             }
         )
-    return pd.DataFrame.from_records(records).set_index("question_id")
+    table = pd.DataFrame.from_records(records).set_index("question_id")
+    for name in ("question", "category", "served_unit", "type"):
+        table[name] = table[name].astype("category")  # once per version, not per frame
+    return table
 
 
 def lowest_first(table: pd.DataFrame) -> pd.DataFrame:

@@ -46,3 +46,25 @@ def test_a_question_only_unnamed_groups_answered_is_withheld_whatever_its_size()
 def test_no_choice_answers_give_an_empty_table():
     rows = [(1, "mayors", "c", "text", "hello")]
     assert analysis.choice_table(_frame(rows), k=5).empty
+
+
+def test_new_responses_without_a_choice_answer_add_nothing_and_group_nothing(monkeypatch):
+    from pandas.testing import assert_frame_equal
+
+    from analysis import choices
+
+    chose = [(r, "departments", "how", "choice", "phone" if r % 2 else "mail") for r in range(6)]
+    wrote = [(7, "mayors", "note", "text", "thanks"), (8, "mayors", "how", "choice", None)]
+    whole = choices.choice_tally(_frame(chose + wrote))
+    base = choices.choice_tally(_frame(chose))
+    grouped = []
+    summed = choices._summed
+    monkeypatch.setattr(choices, "_summed", lambda t: grouped.append(len(t)) or summed(t))
+    added = choices.choice_tally(_frame(wrote))
+    merged = choices.merge_choice_tallies(base, added)
+    assert grouped == []  # neither the new responses' tally nor the merge grouped anything
+    assert added.empty
+    assert_frame_equal(merged, whole, check_exact=True)
+    assert_frame_equal(choices.merge_choice_tallies(added, base), whole, check_exact=True)
+    merged.loc[0, "n"] = 99  # the merge's result is the caller's own
+    assert base.loc[0, "n"] != 99

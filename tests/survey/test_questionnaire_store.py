@@ -154,3 +154,55 @@ def test_reading_a_version_reads_its_questions_in_one_query_not_one_per_section(
     question_reads = [s for s in statements if re.search(r"FROM question\b", s)]
     assert len(definition.sections) > 1
     assert len(question_reads) == 1, question_reads
+
+
+def _statements_of(call) -> tuple[object, list[str]]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        return call(), statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_frozen_version_is_read_once_and_its_group_and_unit_names_every_time(app):
+    import re
+
+    from survey.models import utcnow
+
+    definition = load(DEFINITIONS_DIR / "office-services.yaml")
+    version = save_version(definition)
+    version.frozen_at = utcnow()  # a round uses it: it never changes again
+    db.session.commit()
+    first, _ = _statements_of(lambda: to_model(version))
+    group = db.session.scalar(select(RespondentGroup).where(RespondentGroup.code == "mayors"))
+    group.label_en = "Mayors' offices (renamed)"
+    unit = db.session.scalar(select(Unit).where(Unit.code == definition.served_units[0].code))
+    unit.name_zh = "改名"
+    db.session.commit()
+    again, statements = _statements_of(lambda: to_model(version))
+    assert not [s for s in statements if re.search(r"FROM (section|question)\b", s)]
+    assert again.sections == first.sections == definition.sections
+    assert {g.code: g.label.en for g in again.groups}["mayors"] == "Mayors' offices (renamed)"
+    assert again.served_units[0].label.zh == "改名"
+    assert again.groups != first.groups and again.served_units != first.served_units
+
+
+def test_a_draft_is_read_afresh_each_time(app):
+    import re
+
+    version = save_version(load(DEFINITIONS_DIR / "office-services.yaml"), status="draft")
+    db.session.commit()
+    to_model(version)
+    section = version.sections[0]
+    section.title_en = "Edited in the draft"
+    db.session.commit()
+    again, statements = _statements_of(lambda: to_model(version))
+    assert [s for s in statements if re.search(r"FROM question\b", s)]
+    assert again.sections[0].title.en == "Edited in the draft"
