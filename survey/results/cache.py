@@ -55,17 +55,24 @@ def data_versions(round_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
 
     Counting a million responses reads the whole of the round's index (0.15 s on PostgreSQL),
     so each round's count is kept up to its *settled* id (``SETTLE_SECONDS``) and only the
-    responses above it are counted: two range reads of the (round_id, id) index per round.
+    responses above it are counted, with their highest id: one range read of the (round_id,
+    id) index per round.
     """
     now = time.monotonic()
     versions = {}
     for round_id in round_ids:
-        last = int(
-            db.session.scalar(select(func.max(Response.id)).where(Response.round_id == round_id))
-            or 0
-        )
         with SETTLED_LOCK:
             known = SETTLED.setdefault(round_id, _Settled())
+            before = (known.through, known.count)
+        # One statement: the responses above the settled id, and the highest of them (none
+        # above it: the settled id is the highest, responses are never deleted).
+        above, highest = db.session.execute(
+            select(func.count(), func.max(Response.id)).where(
+                Response.round_id == round_id, Response.id > before[0]
+            )
+        ).one()
+        last = int(highest or before[0])
+        with SETTLED_LOCK:
             if known.candidate and now - known.seen_at >= SETTLE_SECONDS:
                 if known.candidate > known.through:
                     if not known.through:
@@ -81,7 +88,10 @@ def data_versions(round_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
             if not known.candidate and last > known.through:
                 known.candidate, known.seen_at = last, now
             through, settled = known.through, known.count
-        versions[round_id] = (settled + _count(round_id, through, None), last)
+        if (through, settled) == before:
+            versions[round_id] = (settled + int(above), last)
+        else:  # settled or checked meanwhile: counted above the new settled id
+            versions[round_id] = (settled + _count(round_id, through, None), last)
     return versions
 
 

@@ -209,3 +209,6 @@ def test_the_data_version_counts_a_late_commit_below_the_highest_id(
         data_versions([round_.id])
     counts = [s for s in statements if "count(" in s.lower()]
     assert counts and all("response.id >" in s.replace('"', "") for s in counts), counts
+    # The count above the settled id and the highest id in one statement.
+    assert len(statements) == 1, statements
+    assert "max(" in statements[0].lower()
