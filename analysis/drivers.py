@@ -304,9 +304,15 @@ class DriverSums:
         at = {item: i for i, item in enumerate(items)}
         if any(item not in at for item in [*self.items, *other.items]):
             return None
-        joint = np.zeros((len(items), *self.joint.shape[1:]), dtype="int64")
-        clusters = np.zeros((len(items), *self.clusters.shape[1:]), dtype="int64")
-        for part in (self, other):
+        if self.items == items:  # the usual case: a copy of this side, the other's added
+            joint = self.joint.astype("int64", copy=True)
+            clusters = self.clusters.astype("int64", copy=True)
+            parts: tuple[DriverSums, ...] = (other,)
+        else:
+            joint = np.zeros((len(items), *self.joint.shape[1:]), dtype="int64")
+            clusters = np.zeros((len(items), *self.clusters.shape[1:]), dtype="int64")
+            parts = (self, other)
+        for part in parts:
             rows = [at[item] for item in part.items]
             joint[rows] += part.joint
             clusters[rows] += part.clusters

@@ -144,22 +144,23 @@ def plain_rows(query: Select) -> list[tuple]:
 
 
 def _plain_cursor(query: Select) -> Any:
-    """A DBAPI cursor of the session's connection that has executed ``query``."""
-    connection = db.session.connection()
-    # render_postcompile: an IN list of ids becomes one bound parameter per id here.
-    compiled = query.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-    except BaseException:
-        cursor.close()
-        raise
-    return cursor
+    """The DBAPI cursor of ``query`` executed on the session's connection, to read plain
+    tuples from (``close`` closes the result). Executed by SQLAlchemy, whose cache of
+    compiled statements spares compiling the few statements of a page again each time
+    (0.2-0.5 ms each: more than reading a few new responses)."""
+    return _RawRows(db.session.connection().execute(query))
+
+
+class _RawRows:
+    """A SQLAlchemy result read from its DBAPI cursor: rows as the driver gives them."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        self.fetchmany = result.cursor.fetchmany
+        self.fetchall = result.cursor.fetchall
+
+    def close(self) -> None:
+        self.result.close()
 
 
 def _answer_texts(
