@@ -391,3 +391,21 @@ def test_after_a_new_response_the_trend_equals_a_fresh_one_and_reuses_the_closed
     pd.testing.assert_frame_equal(grown.comparison.categories, fresh.comparison.categories)
     pd.testing.assert_frame_equal(grown.comparison.items, fresh.comparison.items)
     assert not grown.history.equals(first.history)
+
+
+def test_the_headline_follows_the_questionnaires_category_order_unknown_codes_last():
+    import pandas as pd
+
+    from survey.results.labels import Labels
+    from survey.results.tables import _in_order
+
+    table = pd.DataFrame(
+        {"category": pd.Categorical(["b", "zz", None, "a", "c", "ab"]), "n": range(6)}
+    )
+    labels = Labels("en", {}, {}, {}, {}, (), ("c", "a", "b"))
+    ordered = _in_order(table, labels)
+    assert ordered["category"].tolist()[:5] == ["c", "a", "b", "ab", "zz"]
+    assert pd.isna(ordered["category"].iloc[5])  # a missing code after every known one
+    assert ordered["n"].tolist() == [4, 3, 0, 5, 1, 2]
+    assert ordered.index.tolist() == list(range(6))
+    assert ordered["category"].dtype == table["category"].dtype
