@@ -52,7 +52,7 @@ import pandas as pd
 
 from analysis.counts import RatingCounts, aggregate, as_counts
 from analysis.disclosure import ANONYMITY_THRESHOLD, Disclosure, disclose
-from analysis.keys import group_ids, key_tuples, plain_keys
+from analysis.keys import key_tuples, plain_keys
 from analysis.metrics import ITEM_KEYS, Z95, below, metrics_of, ratio
 from analysis.trends import adjust_bh, newcombe_intervals, proportion_tests
 
@@ -369,7 +369,7 @@ def _comments_per_row(
     count of its lowest ratings (scale_min) that came with a comment; the rows are those of
     ``aggregate(counts, keys)``, in the order of the cells' groupby over ``keys``. ``texts``:
     the comments' texts."""
-    row_of_cell, _ = group_ids(counts.cells, keys)
+    row_of_cell, _ = counts.cell_groups(keys)
     comments = counts.comments
     row = row_of_cell[comments["cell"].to_numpy()]
     if n_rows < 2**15:

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts
-from analysis.keys import group_ids, key_tuples
+from analysis.keys import key_tuples
 
 ITEM_KEYS = ("question", "category", "served_unit")
 
@@ -146,7 +146,7 @@ def respondent_moments(
     ``rows`` is accepted for the callers' sake: rows not asked for may hold values too."""
     by = tuple(by)
     cells = counts.cells
-    n_rows = len(group_ids(cells, by)[1]) if by else 1
+    n_rows = len(counts.cell_groups(by)[1]) if by else 1
     moments = np.zeros((3, n_rows), dtype="int64")
     if not len(cells):
         return moments
@@ -159,7 +159,7 @@ def respondent_moments(
 def _row_keys(counts: RatingCounts, by: tuple[str, ...]) -> list[tuple]:
     if not by:
         return [()]
-    _, first = group_ids(counts.cells, by)
+    _, first = counts.cell_groups(by)
     return key_tuples(counts.cells.iloc[first], by)
 
 
@@ -172,7 +172,7 @@ def moments_by_key(counts: RatingCounts, by: Sequence[str]) -> dict[tuple, np.nd
         return counts._clusters[memo]
     cells = counts.cells
     if by:
-        row_of_cell, first = group_ids(cells, by)
+        row_of_cell, first = counts.cell_groups(by)
         n_rows = len(first)
     else:
         row_of_cell, n_rows = np.zeros(len(cells), dtype=np.intp), 1

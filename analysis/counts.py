@@ -37,6 +37,8 @@ LOWEST_OF = ("scale_min", "satisfied_from")
 # Above this many (response x cell) booleans the distinct-respondent bookkeeping switches from a
 # dense matrix to sorted pairs, to stay well under the memory budget.
 PRESENCE_LIMIT = 100_000_000
+# Where ``RatingCounts.cell_groups`` keeps its groupings (in ``_clusters``).
+CELL_GROUPS = "cell groups"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,19 @@ class RatingCounts:
     def count_columns(self) -> list[str]:
         return [f"count_{v}" for v in self.points]
 
+    def cell_groups(self, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``group_ids(self.cells, by)``, computed once per ``by`` and kept (read-only): a
+        round's tables ask for the same few groupings of the cells some fifty times. Counts
+        grown by new responses into the same cells carry them (``analysis.merging``)."""
+        by = tuple(by)
+        kept = self._clusters.setdefault(CELL_GROUPS, {})
+        found = kept.get(by)
+        if found is None:
+            ids, first = group_ids(self.cells, by)
+            ids.flags.writeable = first.flags.writeable = False
+            found = kept[by] = (ids, first)
+        return found
+
     @cached_property
     def summed(self) -> np.ndarray:
         """The cells' additive and count columns (``ADDITIVE``, then ``count_columns``) as one
@@ -141,7 +156,7 @@ class RatingCounts:
         comments = self.comments[keep[self.comments["cell"].to_numpy()]].copy()
         comments["cell"] = new_index[comments["cell"].to_numpy()].astype(np.intp)
         # Items are numbered in the order of their first cell; a withheld item loses its row.
-        rank, _ = group_ids(self.cells, ("question", "category", "served_unit"))
+        rank, _ = self.cell_groups(("question", "category", "served_unit"))
         first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
         kept_items = keep[first]
         return RatingCounts(
@@ -360,7 +375,7 @@ def aggregate_columns(counts: RatingCounts, by: Sequence[str]) -> dict[str, obje
         return _whole_round(counts, columns)
     cells = counts.cells
     # numpy on the few hundred cells: a pandas groupby costs milliseconds of overhead per table.
-    ids, first = group_ids(cells, by)
+    ids, first = counts.cell_groups(by)
     n_groups = len(first)
     table: dict[str, object] = {key: cells[key].array.take(first) for key in by}
     for name in SCALE_COLUMNS:

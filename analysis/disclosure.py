@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.counts import RatingCounts
-from analysis.keys import KEYS, group_ids
+from analysis.keys import KEYS
 from analysis.metrics import ITEM_KEYS
 from analysis.threads import one_blas_thread
 
@@ -117,7 +117,7 @@ class Disclosure:
         if not len(self.counts.cells):
             return np.ones(0 if by else 1, dtype=bool)
         # The rows of ``by`` in its own order are the canonical rows in another order.
-        _, first = group_ids(self.counts.cells, tuple(by))
+        _, first = self.counts.cell_groups(by)
         return self._hidden[keys].take(self._tables[keys].ids.take(first))
 
     @property
@@ -194,7 +194,7 @@ def _table(counts: RatingCounts, keys: Iterable[str]) -> _Table:
     if not len(counts.cells):
         empty = np.zeros(0, dtype=np.intp)
         return _Table(empty, empty, np.zeros(0, dtype="int64"))
-    ids, first = group_ids(counts.cells, by)
+    ids, first = counts.cell_groups(by)
     return _Table(ids, first, counts.distinct_respondents(ids, len(first)))
 
 
@@ -399,8 +399,8 @@ def _small_regions(counts: RatingCounts, k: int) -> list[np.ndarray]:
         return []
     own = counts.distinct_respondents(np.arange(n_cells), n_cells)
     small = own < k
-    group_of, firsts = group_ids(cells, ("group",))
-    item_of, _ = group_ids(cells, ITEM_KEYS)
+    group_of, firsts = counts.cell_groups(("group",))
+    item_of, _ = counts.cell_groups(ITEM_KEYS)
     group_sizes = counts.distinct_respondents(group_of, len(firsts))
     small_groups = np.flatnonzero(group_sizes < k)
     candidates = [np.flatnonzero(group_of == g) for g in small_groups]

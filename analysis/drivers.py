@@ -51,7 +51,7 @@ import pandas as pd
 
 from analysis.clusters import satisfied_codes
 from analysis.counts import RatingCounts, as_counts
-from analysis.keys import group_ids, key_tuples
+from analysis.keys import key_tuples
 from analysis.metrics import ITEM_KEYS, ratio
 
 OVERALL = "overall"
@@ -82,7 +82,7 @@ def driver_table(data: pd.DataFrame | RatingCounts, overall: str = OVERALL) -> p
     counts = as_counts(data)
     # The items in the order of item_ratings' rows: an item's cells are consecutive (the group
     # is the last part of the cells' sort key), its first cell stands for it.
-    rank, _ = group_ids(counts.cells, ITEM_KEYS)
+    rank, _ = counts.cell_groups(ITEM_KEYS)
     first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
     keys = {key: counts.cells[key].array.take(first) for key in ITEM_KEYS}
     question = keys["question"]  # never missing (see analysis.frames)
@@ -346,7 +346,7 @@ def driver_sums(
     kept = counts._clusters.get(memo)
     if kept is not None and (hashed is None or kept.hashed == hashed):
         return kept
-    rank, _ = group_ids(counts.cells, ITEM_KEYS)
+    rank, _ = counts.cell_groups(ITEM_KEYS)
     first = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1]]) if len(rank) else rank
     items = key_tuples(counts.cells.iloc[first], ITEM_KEYS)
     is_overall = np.asarray([item[0] == overall for item in items], dtype=bool)

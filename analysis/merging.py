@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis import clusters, drivers
-from analysis.counts import ADDITIVE, RatingCounts
+from analysis.counts import ADDITIVE, CELL_GROUPS, RatingCounts
 from analysis.frames import SCALE_COLUMNS
 from analysis.keys import KEYS, key_tuples
 
@@ -77,6 +77,10 @@ def merge_counts(base: RatingCounts, delta: RatingCounts) -> RatingCounts | None
         response_ids=_appended(base, "response_ids", base.response_ids, delta.response_ids),
     )
     merged._clusters[GROWTH] = base._clusters.get(GROWTH, {})
+    if added is not None:
+        # The same cells in the same order (only their sums changed): the same groupings,
+        # kept in one dict that every counts grown this way shares.
+        merged._clusters[CELL_GROUPS] = base._clusters.setdefault(CELL_GROUPS, {})
     _carry_sums(base, delta, merged, items)
     return merged
 

@@ -34,7 +34,6 @@ import pandas as pd
 from analysis.clusters import design_effects
 from analysis.counts import RatingCounts, aggregate_columns, as_counts
 from analysis.frames import SCALE_COLUMNS
-from analysis.keys import group_ids
 
 Z95 = 1.959963984540054
 ITEM_KEYS = ("question", "category", "served_unit")
@@ -223,8 +222,8 @@ def category_table(data: pd.DataFrame | RatingCounts) -> pd.DataFrame:
     counts = as_counts(data)
     table = metric_table(counts, ("category",))
     # The category's row of each cell, and its distinct items (the rows follow group_ids).
-    row, _ = group_ids(counts.cells, ("category",))
-    item, items = group_ids(counts.cells, ITEM_KEYS)
+    row, _ = counts.cell_groups(("category",))
+    item, items = counts.cell_groups(ITEM_KEYS)
     distinct = np.unique(row * max(len(items), 1) + item)
     counted = np.bincount(distinct // max(len(items), 1), minlength=len(table))
     table.insert(1, "items", counted.astype("int64"))
@@ -247,7 +246,7 @@ def summary(data: pd.DataFrame | RatingCounts) -> Summary:
         respondents=counts.respondents,
         rating_respondents=counts.rating_respondents,
         answers=counts.answers,
-        items=len(group_ids(counts.cells, ITEM_KEYS)[1]),
+        items=len(counts.cell_groups(ITEM_KEYS)[1]),
         n=int(row["n"]),
         satisfied=int(row["satisfied"]),
         rate=float(row["rate"]),

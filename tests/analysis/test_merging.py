@@ -242,3 +242,25 @@ def test_arrays_given_room_are_appended_to_in_place():
     for name in merging.APPENDED:
         assert np.shares_memory(getattr(merged, name), growth[name]["buffer"]), name
     assert_frame_equal(tables(merged)["items"], tables(counts_of(rows, responses))["items"])
+
+
+def test_counts_grown_into_the_same_cells_keep_their_groupings_and_new_cells_get_their_own():
+    from analysis.keys import group_ids
+
+    rows = generated_rows(300, seed=5)
+    responses = sorted({row["response_id"] for row in rows})
+    base = counts_of(rows, responses[:299])
+    by = ("group", "category")
+    kept = base.cell_groups(by)
+    assert not kept[0].flags.writeable  # shared: nobody may change them
+    same_cells = merge_counts(base, counts_of(rows, responses[299:]))
+    assert same_cells.cells[list(by)].equals(base.cells[list(by)])
+    assert same_cells.cell_groups(by) is kept  # not grouped again
+    # A response of a group the base has not seen adds cells: grouped afresh.
+    newcomer = [{**row, "response_id": 10_000, "group": "visitors"} for row in rows[:20]]
+    grown = merge_counts(base, counts_of(newcomer, [10_000]))
+    ids, first = grown.cell_groups(by)
+    expected = group_ids(grown.cells, by)
+    np.testing.assert_array_equal(ids, expected[0])
+    np.testing.assert_array_equal(first, expected[1])
+    assert len(first) > len(kept[1])
