@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from markupsafe import Markup
 from wtforms import (
     Field,
@@ -30,6 +31,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Length, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, NumberInput
@@ -144,12 +146,38 @@ class _WTFormsMessages:
 WTFORMS_MESSAGES = _WTFormsMessages()
 
 
+class _TokenWhenShown(CSRFTokenField):
+    """The CSRF token field, its token made when the form is rendered, not when the form is
+    built: a submit that is stored answers with a redirect and never showed the one it made
+    (signing it was a fiftieth of the POST's CPU). What is posted is checked as before."""
+
+    def process(self, *args, **kwargs):
+        HiddenField.process(self, *args, **kwargs)  # CSRFTokenField's, less the token
+
+    @property
+    def current_token(self) -> str:
+        token = self.__dict__.get("_token")
+        if token is None:
+            token = self.__dict__["_token"] = self.csrf_impl.generate_csrf_token(self)
+        return token
+
+    @current_token.setter
+    def current_token(self, value: str) -> None:
+        self.__dict__["_token"] = value
+
+
+class _CSRF(_FlaskFormCSRF):
+    field_class = _TokenWhenShown
+
+
 class SurveyForm(FlaskForm):
     """Base of every generated form; `questions` is set on each generated subclass. The base
     itself carries only the control fields (CSRF token, submission key): enough for the page of
     an unanswered survey, whose questions are rendered once (survey.respond.built)."""
 
     class Meta:
+        csrf_class = _CSRF
+
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return None  # WTForms' own English messages, as Flask-WTF does

@@ -15,7 +15,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, insert, null, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from survey.database import autocommits, begin_write, wrote_nothing
 from survey.extensions import db
@@ -256,13 +257,20 @@ def save_draft(
     return merge
 
 
-def asks_first(wanted: Callable[[int], bool]) -> Callable[[_Listener], _Listener]:
+def asks_first(
+    wanted: Callable[[int], bool] | ColumnElement[bool],
+) -> Callable[[_Listener], _Listener]:
     """Mark a listener of ``response_submitted`` with ``wanted(round_id)``, a read that says
     whether a submit in that round concerns it (webhooks: is an endpoint subscribed?). It is
     asked in the submit's write transaction before anything is written; a submit that
     concerns no listener sends nothing, so opens no savepoint and runs none of their
     statements (three of a submit's nine, and a tenth of its CPU on PostgreSQL). A listener
-    without the mark is always told."""
+    without the mark is always told.
+
+    ``wanted`` may also be a boolean SQL expression (e.g. an EXISTS) that needs no round id:
+    it is then asked in the statement that reads and locks the round (``_round_and_wanted``),
+    at the same moment, instead of in a statement of its own (a round trip of every submit on
+    PostgreSQL)."""
 
     def mark(listener: _Listener) -> _Listener:
         listener.wanted = wanted  # type: ignore[attr-defined]
@@ -274,8 +282,8 @@ def asks_first(wanted: Callable[[int], bool]) -> Callable[[_Listener], _Listener
 def _listeners(round_id: int) -> list[Callable[..., Any]]:
     """The listeners of ``response_submitted`` a submit in the round concerns."""
     found = list(response_submitted.receivers_for(round_id))
-    if all(getattr(listener, "wanted", None) is None for listener in found):
-        return found
+    if all(not callable(getattr(listener, "wanted", None)) for listener in found):
+        return found  # the SQL checks are asked with the round (_round_and_wanted)
     session = db.session()
     on_sqlite = session.get_bind().dialect.name == "sqlite"
     # A failed statement ends a PostgreSQL transaction: the checks run only in one that has
@@ -287,13 +295,60 @@ def _listeners(round_id: int) -> list[Callable[..., Any]]:
         return [
             listener
             for listener in found
-            if getattr(listener, "wanted", None) is None or listener.wanted(round_id)
+            if not callable(getattr(listener, "wanted", None)) or listener.wanted(round_id)
         ]
     except Exception:
         current_app.logger.exception("a listener's check failed; every listener is told")
         if not on_sqlite:
             session.rollback()
         return found
+
+
+# The round read under its shared lock with the SQL checks of listeners (asks_first), one
+# statement per set of checks, built once: the listeners are module-level and few.
+_ROUND_WITH_CHECKS: dict[tuple[int, ...], Any] = {}
+
+
+def _checked_in_sql(listener: Callable[..., Any]) -> ColumnElement[bool] | None:
+    wanted = getattr(listener, "wanted", None)
+    return wanted if isinstance(wanted, ColumnElement) else None
+
+
+def _round_and_wanted(
+    connection, round_id: int, listeners: list[Callable[..., Any]]
+) -> tuple[Any, Any, list[Callable[..., Any]]]:
+    """(connection, the round read under its shared lock, the listeners the submit concerns):
+    the listeners whose check is SQL are asked in the round's own statement. If that
+    statement fails (a check's table missing), the round is read alone and every listener is
+    told, as when a check in Python fails (_listeners); the connection may then be a new one
+    (a failed statement ends a PostgreSQL transaction, which had written nothing yet)."""
+    checks = [c for c in map(_checked_in_sql, listeners) if c is not None]
+    parameters = {"round_id": round_id}
+    if not checks:
+        return connection, connection.execute(_ROUND_SHARED, parameters).one(), listeners
+    key = tuple(map(id, checks))
+    statement = _ROUND_WITH_CHECKS.get(key)
+    if statement is None:
+        statement = _ROUND_WITH_CHECKS[key] = (
+            _ROUND.add_columns(*(check.label(f"wanted_{n}") for n, check in enumerate(checks)))
+            .where(_round.c.id == bindparam("round_id"))
+            .with_for_update(read=True, of=_round)
+        )
+    try:
+        row = connection.execute(statement, parameters).one()
+    except SQLAlchemyError:
+        current_app.logger.exception("a listener's check failed; every listener is told")
+        if connection.dialect.name != "sqlite":
+            db.session.rollback()
+            connection = begin_write(db.session)
+        return connection, connection.execute(_ROUND_SHARED, parameters).one(), listeners
+    answers = dict(zip(key, row[len(_ROUND.selected_columns) :], strict=True))
+    told = [
+        listener
+        for listener in listeners
+        if (check := _checked_in_sql(listener)) is None or answers[id(check)]
+    ]
+    return connection, row, told
 
 
 def _tell_listeners(listeners: list[Callable[..., Any]], round_id: int, anonymous: bool) -> None:
@@ -350,7 +405,7 @@ def submit(
     listeners = _listeners(invitation.round_id)
     if not db.session().in_transaction():  # a failed check ended it (PostgreSQL): begin again
         connection = begin_write(db.session)
-    round_ = connection.execute(_ROUND_SHARED, {"round_id": invitation.round_id}).one()
+    connection, round_, listeners = _round_and_wanted(connection, invitation.round_id, listeners)
     _check_open(round_, now)
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)

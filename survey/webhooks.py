@@ -40,7 +40,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Text, cast, delete, event, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from survey import audit, jobs
@@ -299,10 +299,21 @@ def _count(round_id: int) -> int:
     return db.session.scalar(select(func.count(Response.id)).where(Response.round_id == round_id))
 
 
+def _subscribed_in_sql(name: str):
+    """``_subscribed(name)`` as a boolean SQL expression, for a statement that asks it with
+    others. The events are a JSON list of EVENTS' names (plain ASCII, no quotes): the name in
+    quotes occurs in its text exactly when it is one of the list's strings, on SQLite and
+    PostgreSQL alike."""
+    events = cast(WebhookEndpoint.events, Text)
+    return exists().where(
+        WebhookEndpoint.active, events.contains(json.dumps(name), autoescape=True)
+    )
+
+
 @response_submitted.connect
-# One small query, before the submit takes the write lock, when nobody listens; the savepoint,
-# the round and its count only when someone does.
-@asks_first(lambda _round_id: _subscribed("response.submitted"))
+# Asked in the statement that reads the submit's round (survey.responses.asks_first), before
+# anything is written; the savepoint, the round's name and its count only when someone listens.
+@asks_first(_subscribed_in_sql("response.submitted"))
 def _on_response(round_id: int, anonymous: bool, **_: object) -> None:
     if anonymous:
         return  # see the module's docstring: no running count with times for these

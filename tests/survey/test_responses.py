@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, literal, literal_column, select, text
 
 from survey import invitations, responses, rounds
 from survey.extensions import db
@@ -127,6 +127,68 @@ def test_a_listener_whose_check_fails_is_told_all_the_same(app, make_invitation,
         return False
 
     @responses.asks_first(check)
+    def listener(round_id, anonymous, **_):
+        told.append(round_id)
+
+    invitation = make_invitation()
+    db.session.commit()
+    with responses.response_submitted.connected_to(listener):
+        responses.submit(invitation, {"doc_timeliness": 4}, {}, "one", utcnow())
+    assert told == [invitation.round_id]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert "a listener's check failed" in caplog.text
+
+
+def _statements_during(call) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+def test_a_listener_that_asks_first_in_sql_is_asked_with_the_round_in_one_statement(
+    app, make_invitation, wanted
+):
+    told = []
+
+    @responses.asks_first(literal(wanted))
+    def listener(round_id, anonymous, **_):
+        told.append(round_id)
+
+    invitation = make_invitation()
+    ids = responses.question_ids_of(invitation.round.version_id)
+    db.session.commit()
+    with responses.response_submitted.connected_to(listener):
+        seen = _statements_during(
+            lambda: responses.submit(
+                invitation, {"doc_timeliness": 4}, {}, "one", utcnow(), question_ids=ids
+            )
+        )
+    assert told == ([invitation.round_id] if wanted else [])
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    # The round's read under lock carries the check: no statement of its own.
+    writes = ["WITH"] if db.engine.dialect.name == "postgresql" else ["UPDATE", "INSERT", "INSERT"]
+    # (The ORM invitation this test passes, and its round, are read again after begin_write's
+    # commit; the respondent's pages pass a plain Visit.)
+    reloads = ("SELECT invitation.", "SELECT survey_round.id, survey_round.name,")
+    kept = [s for s in seen if not s.startswith(reloads)]
+    assert [s.split()[0].upper() for s in kept] == ["SELECT", *writes], seen
+    assert "AS wanted_" in kept[0]
+
+
+def test_a_listener_whose_sql_check_fails_is_told_all_the_same(app, make_invitation, caplog):
+    told = []
+
+    @responses.asks_first(literal_column("no_such_column") == 1)
     def listener(round_id, anonymous, **_):
         told.append(round_id)
 

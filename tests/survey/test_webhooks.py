@@ -22,7 +22,7 @@ from sqlalchemy import select
 from survey import corrective, jobs, rounds, webhooks
 from survey.extensions import db
 from survey.models import AuditEvent, Unit, WebhookDelivery, WebhookEndpoint, utcnow
-from tests.survey.respond.test_views import complete_answers, submit
+from tests.survey.respond.test_views import complete_answers, response_count, submit
 
 
 class Receiver:
@@ -225,6 +225,17 @@ def test_a_deactivated_endpoint_gets_nothing(hook, receiver, client, make_invita
     db.session.commit()
     submit(client, make_invitation(), complete_answers())
     assert receiver.received == []
+
+
+def test_an_endpoint_subscribed_to_other_events_gets_no_response_event(
+    hook, receiver, client, make_invitation
+):
+    # The submit asks in SQL whether any active endpoint subscribes (survey.webhooks
+    # _subscribed_in_sql): names that merely resemble the event's are not it.
+    hook(["round.closed", "action.opened"])
+    submit(client, make_invitation(), complete_answers())
+    assert receiver.received == [] and _deliveries() == []
+    assert response_count() == 1
 
 
 def test_a_delivery_waiting_when_its_webhook_is_deactivated_is_not_sent(hook, receiver, low_round):

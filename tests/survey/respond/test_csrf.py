@@ -116,3 +116,44 @@ def test_a_submit_checks_its_token_once(client, make_invitation, monkeypatch):
     data = complete_answers() | {"csrf_token": token, "action": "submit"}
     assert client.post(f"/r/{invitation.token}", data=data).status_code == 303
     assert checked == [token]
+
+
+def _counting_tokens_made(monkeypatch) -> list[str]:
+    import flask_wtf.csrf
+
+    made: list[str] = []
+    original = flask_wtf.csrf.generate_csrf
+
+    def counting(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(flask_wtf.csrf, "generate_csrf", counting)
+    return made
+
+
+def test_a_stored_submit_makes_no_token_it_would_not_show(client, make_invitation, monkeypatch):
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    data = complete_answers() | {**_hidden(page), "action": "submit"}
+    made = _counting_tokens_made(monkeypatch)
+    assert client.post(action, data=data).status_code == 303
+    assert made == []
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_a_refused_submit_shows_a_token_that_the_next_submit_passes(
+    client, make_invitation, monkeypatch
+):
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    made = _counting_tokens_made(monkeypatch)
+    refused = client.post(action, data={**_hidden(page), "action": "submit"})  # unanswered
+    assert refused.status_code == 400
+    shown = _hidden(refused.text)
+    assert made and shown["csrf_token"] == made[-1]
+    data = complete_answers() | {**shown, "action": "submit"}
+    assert client.post(action, data=data).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
