@@ -11,6 +11,7 @@ import threading
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
+from survey import read_ahead
 from survey.extensions import db
 from survey.models import Answer, Question, RawLine, RespondentGroup, Response, Round
 from survey.results import export_jobs, exports, raw_fast, raw_store
@@ -327,3 +328,58 @@ def test_two_packings_of_a_round_at_once_both_succeed(app, known_round, monkeypa
     finally:
         timers[0].join()
         other.close()
+
+
+@pytest.mark.parametrize("page", [1, 7])
+def test_postgresql_reads_the_lines_a_page_ahead_with_the_same_bytes(
+    app, generated_round, monkeypatch, page
+):
+    """On PostgreSQL the database's pages are read ahead on a connection of their own
+    (``read_ahead``), the bytes the same; a session that wrote something first reads on its
+    own connection, and sees what it wrote (another connection would not)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("reading ahead: PostgreSQL")
+    monkeypatch.setattr(raw_store, "PAGE", page)
+    read, ahead = read_ahead.pages, []
+    monkeypatch.setattr(
+        read_ahead, "pages", lambda *args, **kw: ahead.append(1) or read(*args, **kw)
+    )
+    with app.test_request_context():
+        expected = _exact_csv(generated_round, "en")
+        raw_store.fold(generated_round)
+        db.session.commit()
+        assert _export(generated_round) == expected
+        assert ahead == [1]
+        db.session.execute(update(RawLine).values(cells="CHANGED"))
+        # Not committed: only this session's connection sees it.
+        assert "CHANGED" in _export(generated_round)
+        assert ahead == [1]
+        db.session.rollback()
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_an_error_reading_ahead_is_the_export_s_error(app, known_round, monkeypatch):
+    """A page that fails on the reading thread fails the download (no hang, no thread or
+    connection left behind)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("reading ahead: PostgreSQL")
+    monkeypatch.setattr(raw_store, "PAGE", 2)
+    fetch, calls = raw_store._fetch, []
+
+    def failing(sql, params, columns=1, connection=None):
+        calls.append(connection)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return fetch(sql, params, columns, connection)
+
+    monkeypatch.setattr(raw_store, "_fetch", failing)
+    with app.test_request_context():
+        raw_store.fold(known_round)
+        db.session.commit()
+        db.session.get(Round, known_round.id)  # the session's own connection, as the export's
+        before = db.engine.pool.checkedout()
+        with pytest.raises(RuntimeError, match="connection lost"):
+            _export(known_round)
+        assert db.engine.pool.checkedout() == before
+    assert calls[0] is not None  # read on the thread's connection
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
