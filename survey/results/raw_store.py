@@ -37,7 +37,8 @@ from sqlalchemy import delete, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 
-from questionnaires import conditions
+from questionnaires import QUESTION_TYPES, conditions
+from questionnaires import model as qm
 from survey import read_ahead, spreadsheets
 from survey.database import begin_write
 from survey.extensions import db
@@ -71,6 +72,10 @@ def code_digest() -> bytes:
         inspect.getsource(spreadsheets.safe_text),
         repr(sorted(spreadsheets.FIRST_CHARACTERS)),  # a set: its repr varies by process
         Path(conditions.__file__).read_text(encoding="utf-8"),
+        # Which questions a group is asked, and which types' answers hold several codes.
+        inspect.getsource(qm.Questionnaire.for_group),
+        inspect.getsource(qm.Question.shown_to),
+        repr(sorted((name, kind.multiple) for name, kind in QUESTION_TYPES.items())),
         Path(__file__).read_text(encoding="utf-8"),
     ):
         digest.update(source.encode())

@@ -383,3 +383,25 @@ def test_an_error_reading_ahead_is_the_export_s_error(app, known_round, monkeypa
         assert db.engine.pool.checkedout() == before
     assert calls[0] is not None  # read on the thread's connection
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_the_code_digest_covers_what_decides_which_questions_a_response_was_asked(monkeypatch):
+    from questionnaires import QUESTION_TYPES
+    from questionnaires import model as qm
+
+    released = raw_store.code_digest()
+    raw_store.code_digest.cache_clear()
+
+    def for_group(self, group):  # another release's rule
+        return self
+
+    monkeypatch.setattr(qm.Questionnaire, "for_group", for_group)
+    assert raw_store.code_digest() != released
+    monkeypatch.undo()
+    raw_store.code_digest.cache_clear()
+    assert raw_store.code_digest() == released
+    raw_store.code_digest.cache_clear()
+    monkeypatch.setattr(QUESTION_TYPES["multi"], "multiple", False)
+    assert raw_store.code_digest() != released
+    monkeypatch.undo()
+    raw_store.code_digest.cache_clear()
