@@ -9,6 +9,7 @@ from questionnaires import DEFINITIONS_DIR, load, load_dir, loads
 from survey.extensions import db
 from survey.models import QuestionnaireVersion, RespondentGroup, Unit
 from survey.questionnaire_store import digest, save_version, to_model
+from tests.statements import sent_statements
 
 
 @pytest.mark.parametrize("definition", load_dir(DEFINITIONS_DIR), ids=lambda q: q.id)
@@ -157,18 +158,8 @@ def test_reading_a_version_reads_its_questions_in_one_query_not_one_per_section(
 
 
 def _statements_of(call) -> tuple[object, list[str]]:
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sent_statements() as statements:
         return call(), statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_frozen_version_is_read_once_and_its_group_and_unit_names_every_time(app):

@@ -6,11 +6,12 @@ import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, func, literal, literal_column, select, text
+from sqlalchemy import func, literal, literal_column, select, text
 
 from survey import invitations, responses, rounds
 from survey.extensions import db
 from survey.models import Answer, Response, utcnow
+from tests.statements import sent_statements
 from tests.survey.respond.test_views import complete_answers
 
 
@@ -140,18 +141,10 @@ def test_a_listener_whose_check_fails_is_told_all_the_same(app, make_invitation,
 
 
 def _statements_during(call) -> list[str]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.split()[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sent_statements() as seen:
         call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT")
+    return [statement for statement in seen if statement.split()[0].upper() not in control]
 
 
 @pytest.mark.parametrize("wanted", [True, False])

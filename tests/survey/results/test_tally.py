@@ -6,19 +6,16 @@ answer, shows; and it must get there by reading only the new responses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
-from sqlalchemy import event
 
 from survey.extensions import db
 from survey.results import clear_cache, round_results
 from survey.results import tally as tally_module
 from survey.results.cache import TALLIES
+from tests.statements import sent_statements
 
 TABLES = (
     "items", "categories", "below", "groups", "group_categories", "group_items",
@@ -35,21 +32,6 @@ def assert_same_results(grown, fresh) -> None:
     assert grown.hidden_cells == fresh.hidden_cells
     assert grown.small_groups() == fresh.small_groups()
     assert_frame_equal(grown.disclosure.withheld, fresh.disclosure.withheld)
-
-
-@contextmanager
-def sent_statements() -> Iterator[list[str]]:
-    """The SQL statements sent to the database inside the block."""
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
 
 
 def some_answers(rng) -> tuple[dict, dict]:
