@@ -11,6 +11,7 @@ with "database is locked" when another submit got there first.
 from __future__ import annotations
 
 import contextlib
+import select
 import sqlite3
 import time
 from functools import wraps
@@ -18,7 +19,7 @@ from functools import wraps
 from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import scoped_session
 
 BUSY_TIMEOUT_MS = 5000
@@ -47,7 +48,29 @@ PRAGMAS = (
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# A pooled connection to a database server is checked each time it is taken from the pool, as
+# pool_pre_ping did, but without a round trip: a server that restarted, or ended the backend,
+# has closed the socket (or sent its last message before), which the socket then shows as
+# readable; an idle connection has nothing else to read (the app never LISTENs). One left idle
+# for PING_IDLE_SECONDS is pinged as well (SELECT 1), for what a closed socket does not show,
+# such as a firewall that dropped an idle connection without a word. Either failing, the pool
+# throws the connection away and takes a new one: a restart still costs no failed request.
+# pool_pre_ping's SELECT 1 at every checkout was three of a respondent's fourteen round trips
+# and a tenth of the server's CPU per response (bench/profile_submission.py).
+PING_IDLE_SECONDS = 30.0
+IDLE_SINCE = "survey.idle_since"
+
+
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        # A SQLite file has no connection to lose: nothing to check.
+        dialect = engine.dialect
+
+        def check_alive(dbapi_connection, record, _proxy) -> None:
+            _check_alive(dialect, dbapi_connection, record)
+
+        event.listen(engine, "checkout", check_alive)
+        event.listen(engine, "checkin", _note_idle)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "begin", _forget_writes)
         event.listen(engine, "before_cursor_execute", _note_write)
@@ -60,6 +83,36 @@ def configure_engine(engine: Engine) -> None:
 # Whether the connection's transaction may have written (see wrote_nothing): kept in the pooled
 # connection's info, reset when a transaction begins.
 MAY_HAVE_WRITTEN = "survey.may_have_written"
+
+
+def _note_idle(_dbapi_connection, record) -> None:
+    if record is not None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+
+def _check_alive(dialect, dbapi_connection, record) -> None:
+    """Raise DisconnectionError (the pool then connects afresh) for a connection the server
+    has closed, or that does not answer a ping after a long idle (PING_IDLE_SECONDS)."""
+    idle_since = record.info.get(IDLE_SINCE)
+    if idle_since is None:
+        return  # just connected
+    if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+        raise DisconnectionError("the connection was closed")
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:  # a driver without a socket to look at: ping every time
+        idle_since = float("-inf")
+    else:
+        try:
+            readable, _, _ = select.select([fileno()], [], [], 0)
+        except (OSError, ValueError) as error:
+            raise DisconnectionError("the connection's socket is gone") from error
+        if readable:
+            raise DisconnectionError("the server closed the connection")
+    if time.monotonic() - idle_since >= PING_IDLE_SECONDS:
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("the connection did not answer a ping") from error
 
 
 def _forget_writes(conn: Connection) -> None:

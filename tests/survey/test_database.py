@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import event, func, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from survey import database
 from survey.extensions import db
@@ -214,3 +215,116 @@ def test_a_select_of_an_update_counts_as_a_write(probed):
     assert probe(app, update_in_a_cte) == 200
     assert ended == ["rollback"]
     assert "Changed in a CTE" not in db.session.scalars(select(Unit.name_en)).all()
+
+
+# A pooled connection to a database server is checked at each checkout without a round trip
+# (survey.database._check_alive): here on a socket pair standing for the connection's socket.
+
+
+class FakeConnection:
+    """A DBAPI connection reduced to what the check looks at: its socket and a ping."""
+
+    def __init__(self, sock, answers: bool = True) -> None:
+        self.sock, self.answers, self.pings = sock, answers, 0
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+
+class FakeDialect:
+    def do_ping(self, connection: FakeConnection) -> bool:
+        connection.pings += 1
+        if not connection.answers:
+            raise OSError("no answer")
+        return True
+
+
+class FakeRecord:
+    def __init__(self, idle_since: float | None) -> None:
+        self.info = {} if idle_since is None else {database.IDLE_SINCE: idle_since}
+
+
+@pytest.fixture
+def socket_pair():
+    import socket
+
+    ours, server = socket.socketpair()
+    yield ours, server
+    ours.close()
+    server.close()
+
+
+def test_a_pooled_connection_used_lately_is_taken_without_a_ping(socket_pair):
+    connection = FakeConnection(socket_pair[0])
+    database._check_alive(FakeDialect(), connection, FakeRecord(time.monotonic()))
+    assert connection.pings == 0
+
+
+def test_a_connection_the_server_closed_is_thrown_away_before_use(socket_pair):
+    ours, server = socket_pair
+    server.sendall(b"E terminating connection due to administrator command")
+    server.close()
+    connection = FakeConnection(ours)
+    with pytest.raises(DisconnectionError):
+        database._check_alive(FakeDialect(), connection, FakeRecord(time.monotonic()))
+    assert connection.pings == 0  # told by the socket: no round trip
+
+
+def test_a_connection_idle_for_long_is_pinged_and_thrown_away_if_it_does_not_answer(socket_pair):
+    long_ago = time.monotonic() - database.PING_IDLE_SECONDS - 1
+    answering = FakeConnection(socket_pair[0])
+    database._check_alive(FakeDialect(), answering, FakeRecord(long_ago))
+    assert answering.pings == 1
+    silent = FakeConnection(socket_pair[0], answers=False)
+    with pytest.raises(DisconnectionError):
+        database._check_alive(FakeDialect(), silent, FakeRecord(long_ago))
+
+
+def test_a_connection_just_made_is_not_checked(socket_pair):
+    ours, server = socket_pair
+    server.close()  # even a readable socket: the pool has just connected it
+    connection = FakeConnection(ours)
+    database._check_alive(FakeDialect(), connection, FakeRecord(None))
+    assert connection.pings == 0
+
+
+def test_a_connection_returned_to_the_pool_is_marked_idle_from_then(app):
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        record = conn.connection._connection_record
+    after = record.info.get(database.IDLE_SINCE)
+    if db.engine.dialect.name == "sqlite":
+        assert after is None  # a SQLite file has no connection to lose: never checked
+    else:
+        assert after is not None and after <= time.monotonic()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="a server ending a connection: PostgreSQL")
+def test_a_request_after_the_server_ended_the_pooled_connections_succeeds(probed):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    app, _ = probed
+    client = app.test_client()
+    assert client.get("/probe/read").status_code == 200
+    with db.engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    # What a restart of PostgreSQL does to every pooled connection: its backend ends and the
+    # socket closes while the connection sits in the pool.
+    admin = create_engine(db.engine.url, poolclass=NullPool)
+    with admin.connect() as conn:
+        ended = conn.exec_driver_sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalar()
+        for _ in range(500):  # the backends end a moment after they are told to
+            if not conn.exec_driver_sql(
+                f"SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"
+            ).first():
+                break
+            time.sleep(0.01)
+    admin.dispose()
+    assert ended >= 1
+    assert client.get("/probe/read").status_code == 200
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
