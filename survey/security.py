@@ -25,6 +25,34 @@ CSP = (
 
 limiter = Limiter(get_remote_address, default_limits=[])
 
+# Endpoints with no rate limit of any kind (see never_limited).
+NEVER_LIMITED: set[str] = set()
+
+
+def never_limited(*endpoints: str) -> None:
+    """Tell the limiter that these endpoints have no limit, default, blueprint or decorated:
+    its check before every request is then not run for them at all. A request filter would
+    skip the limits too, but only after the limiter had looked up the view and its limits and
+    evaluated the (empty) list: a twentieth of a respondent's CPU under gunicorn
+    (bench/profile_submission.py). A limit given to one of them must take it out of here."""
+    NEVER_LIMITED.update(endpoints)
+
+
+def _check_limits_unless_never_limited() -> None:
+    if request.endpoint in NEVER_LIMITED:
+        return None
+    return limiter._check_request_limit()
+
+
+def _skip_never_limited(app: Flask) -> None:
+    """Put the check above in place of the limiter's own before each request."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for n, hook in enumerate(hooks):
+        if hook == limiter._check_request_limit:  # a bound method: equal, not identical
+            hooks[n] = _check_limits_unless_never_limited
+            return
+    raise RuntimeError("Flask-Limiter's check before each request was not found")
+
 
 def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
@@ -146,5 +174,6 @@ def init_app(app: Flask) -> None:
     trust_proxies(app)
     check_storage(app)
     limiter.init_app(app)
+    _skip_never_limited(app)
     app.session_interface = SessionCookies()
     app.after_request(security_headers)

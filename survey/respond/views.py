@@ -36,21 +36,13 @@ from survey.questionnaire_store import to_model
 from survey.respond import bp
 from survey.respond.built import Built, built_versions
 from survey.respond.visit import Visit, by_token, visit
-from survey.security import limiter, token_limit, unknown_token
+from survey.security import limiter, never_limited, token_limit, unknown_token
 
 # Wrong links from one address are throttled on a counter of their own (not the logins').
 token_guard = limiter.limit(token_limit, deduct_when=unknown_token, scope="invitation-token")
 # The pages addressed by id have no rate limit of any kind (the personal link has, above; a
-# wrong id gets the same page whether it exists or not). Flask-Limiter still searched every
-# request's limits, default, blueprint and decorated, and found none: a twentieth of a
-# respondent's CPU under gunicorn (bench/profile_submission.py). Told so, it skips the search.
-# A limit given to one of them must take it out of this set.
-UNLIMITED_ENDPOINTS = frozenset({"respond.page", "respond.submit", "respond.done"})
-
-
-@limiter.request_filter
-def _unlimited() -> bool:
-    return request.endpoint in UNLIMITED_ENDPOINTS
+# wrong id gets the same page whether it exists or not): the limiter is told to skip them.
+never_limited("respond.page", "respond.submit", "respond.done")
 
 
 SWITCH_PREFIX = "switch-"

@@ -158,7 +158,7 @@ def test_successful_logins_are_not_counted(client, make_user):
 
 
 def test_the_pages_by_id_are_never_throttled_only_the_link(client, make_invitation):
-    # survey.respond.views.UNLIMITED_ENDPOINTS tells the limiter to skip them: the personal
+    # survey.respond.views tells the limiter to skip them (survey.security.never_limited): the personal
     # link must still be counted, and a wrong id must not be (it is answered like any other).
     invitation = make_invitation()
     assert client.get(f"/r/{invitation.token}").status_code == 303
@@ -168,6 +168,27 @@ def test_the_pages_by_id_are_never_throttled_only_the_link(client, make_invitati
     for n in range(4):
         client.get(f"/r/wrong-token-{n}")
     assert client.get(f"/r/{invitation.token}").status_code == 429
+
+
+def test_the_limiter_does_not_even_look_at_the_pages_by_id(client, make_invitation, monkeypatch):
+    from flask import request
+
+    from survey.security import limiter
+
+    checked: list[str] = []
+    identify = limiter.identify_request  # the first thing the limiter's check does
+
+    def counted():
+        checked.append(request.endpoint)
+        return identify()
+
+    monkeypatch.setattr(limiter, "identify_request", counted)
+    invitation = make_invitation()
+    assert client.get(f"/r/{invitation.token}").status_code == 303
+    assert client.get(f"/r/i/{invitation.id}").status_code == 200
+    assert client.get(f"/r/i/{invitation.id}/done").status_code == 302
+    assert "respond.enter" in checked  # the personal link is counted
+    assert not {"respond.page", "respond.done"} & set(checked)
 
 
 def test_wrong_links_are_throttled_on_their_own_counter(client, make_user, make_invitation):
