@@ -3,7 +3,10 @@ the PDF report, each in a process of its own (so that its peak memory is its own
 
 Builds a round of ``--responses`` responses (about 23 answers each) with bulk inserts
 (bench/dataset.py), or reuses one built before (``--reuse FOLDER``: the folder a previous run
-kept with ``--keep``, or any folder dataset.build wrote), then per export:
+kept with ``--keep``, or any folder dataset.build wrote). A round built by bulk inserts has no
+saved tally (the submits that keep one never ran): its answers are first counted once and the
+tally saved, in a process of its own and timed apart, so that each export below begins as a
+worker's does for a round whose tally is kept. Then per export:
 
 - raw answers CSV: first the responses not packed yet are packed (``raw_store.fold``, what
   the worker's export does first: all of them at a dataset's first run, none at a ``--reuse``
@@ -51,6 +54,8 @@ TARGET_CSV_MB_PER_S = 50.0
 TARGET_XLSX_SECONDS = 5.0  # at 100,000 responses
 TARGET_PEAK_MB = 300.0  # at 1,000,000 responses
 KINDS = ("csv", "xlsx", "pdf")
+# Not an export: the first count of a bulk-built round, before the exports (_count_once).
+PREPARE = "tally"
 
 
 def rss_mb() -> float:
@@ -86,7 +91,8 @@ def current_mb() -> float:
 
 def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> dict:
     """Time one export of the folder's current round; the figures as a dict. `anonymous`: as
-    an anonymous round's (see ``--anonymous``)."""
+    an anonymous round's (see ``--anonymous``). Kind "tally": count the round's answers and
+    save its tally, if no saved tally covers it yet (see ``_count_once``)."""
     from sqlalchemy import func, select
 
     from survey.cli import demo
@@ -96,6 +102,8 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
     app = dataset.make_app(folder)
     with app.test_request_context("/?lang=zh"):
         round_ = db.session.scalar(select(Round).where(Round.name == demo.ROUND_NAME))
+        if kind == PREPARE:
+            return _count_once(round_)
         # Before the round is made anonymous: the packing commits.
         packing = _pack(round_) if kind == "csv" else {}
         if anonymous:
@@ -148,6 +156,41 @@ def child(kind: str, folder: Path, profile: bool, anonymous: bool = False) -> di
         **packing,
     )
     return figures
+
+
+def _count_once(round_) -> dict:
+    """A round built by bulk inserts has no saved tally: the submits that keep one up to date
+    never ran. Its first results count every answer (gigabytes at a million responses, the
+    dashboard benchmark's "nothing saved" row) and save the tally; done here, in a process of
+    its own, so that each export begins as a worker's does for a round whose tally is kept,
+    instead of the first export's process holding what that count left behind."""
+    from sqlalchemy import func, select
+
+    from survey.extensions import db
+    from survey.models import Response
+    from survey.models.tallies import TallySnapshot
+    from survey.results import round_results
+
+    responses = db.session.scalar(
+        select(func.count(Response.id)).where(Response.round_id == round_.id)
+    )
+    saved = db.session.get(TallySnapshot, round_.id)
+    if saved is not None and saved.responses == responses:
+        return {"counted": False, "responses": responses}
+    start, cpu = time.perf_counter(), time.process_time()
+    round_results(round_)
+    db.session.commit()  # the tally is saved once the transaction ends
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    db.session.expire_all()
+    saved = db.session.get(TallySnapshot, round_.id)
+    return {
+        "counted": True,
+        "responses": responses,
+        "seconds": seconds,
+        "cpu_seconds": round(cpu, 3),
+        "peak_mb": round(peak_mb()),
+        "saved_responses": None if saved is None else saved.responses,
+    }
 
 
 def _as_anonymous(round_) -> None:
@@ -263,7 +306,21 @@ def measure(args: argparse.Namespace) -> list[dict]:
             data = dataset.build(folder, responses, args.previous)
             data.app = None
             row(f"build {responses:,} + {args.previous:,} responses", data.seconds)
-        for kind in args.only.split(","):
+        kinds = args.only.split(",")
+        if set(kinds) & {"xlsx", "pdf"}:
+            counted = run_child(PREPARE, folder, False)
+            if "error" in counted:
+                row("results counted, tally saved: FAILED", None, error=counted["error"])
+            elif counted["counted"]:
+                row(
+                    f"results of a round never counted (every answer), tally saved, "
+                    f"{counted['responses']:,}",
+                    counted["seconds"],
+                    cpu_seconds=counted["cpu_seconds"],
+                    peak_mb=counted["peak_mb"],
+                    saved_responses=counted["saved_responses"],
+                )
+        for kind in kinds:
             got = run_child(kind, folder, args.profile == kind, args.anonymous)
             if "error" in got:
                 row(f"{kind}: FAILED", None, error=got["error"])
@@ -327,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", help="build the dataset into this folder and keep it")
     parser.add_argument("--only", default=",".join(KINDS), help="csv,xlsx,pdf")
     parser.add_argument("--profile", choices=KINDS, help="cProfile this export")
-    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*KINDS, PREPARE), help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.add_argument(
         "--anonymous",

@@ -1,7 +1,8 @@
 """Run every benchmark in bench/ (``*_bench.py``), print one table of their figures and keep
 them in ``bench/results/<timestamp>.json`` with the machine's core count.
 
-Each benchmark runs in its own process (so its peak memory is its own). One that accepts
+Each benchmark runs in its own process (so its peak memory is its own), once the machine has
+settled (``settle``: the page cache written back, PostgreSQL checkpointed). One that accepts
 ``--json`` prints its rows as JSON on its last line (benchmark, step, seconds, target and
 optional figures) and joins the table; the output of one that does not is printed after the
 table as it is. Benchmarks print figures; they assert nothing about time.
@@ -220,6 +221,35 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def dirty_mb() -> float | None:
+    """The page cache's data not yet written to disk (Linux), in MB."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("Dirty:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def settle(wait: float = 30.0) -> dict:
+    """Let the machine settle before a benchmark: what the previous one wrote (gigabytes at a
+    million responses) written to disk, and PostgreSQL checkpointed, so that the write-back of
+    one benchmark's datasets is not timed in the next (the submission benchmark ran after the
+    exports at a million). Returns what it found and how long it took."""
+    start, before = time.perf_counter(), dirty_mb()
+    os.sync()
+    if postgres_answers():
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute("CHECKPOINT")
+    while (dirty_mb() or 0) > 64 and time.perf_counter() - start < wait:
+        time.sleep(0.5)
+    return {"dirty_mb_before": before, "seconds": round(time.perf_counter() - start, 1)}
+
+
 def postgres_answers() -> bool:
     with closing(socket.socket()) as s:
         s.settimeout(1)
@@ -279,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     once_args = ["--responses", "10000"] if args.quick else []
     databases = list(args.databases)
     rows: list[dict] = []
-    printed, durations = {}, {}
+    printed, durations, settled = {}, {}, {}
     if "postgresql" in databases and not postgres_answers():
         databases.remove("postgresql")
         rows.append(
@@ -305,7 +335,8 @@ def main(argv: list[str] | None = None) -> None:
             plan = [(None, None, once_args)]
         for database, scale, extra in plan:
             label = f"{script.name} {database or ''} {scale or ''}".rstrip()
-            print(f"== {label} ...", file=sys.stderr, flush=True)
+            settled[label] = settle()
+            print(f"== {label} ... (settled: {settled[label]})", file=sys.stderr, flush=True)
             env = {k: v for k, v in os.environ.items() if k != "BENCH_DATABASE_URL"}
             needs_postgres = database == "postgresql" or (
                 runs == OWN_DATABASES and "postgresql" in databases
@@ -343,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
                 "scales": list(scales),
                 "databases": databases,
                 "durations": durations,
+                "settled": settled,
                 "rows": rows,
                 "printed": printed,
             },
