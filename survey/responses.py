@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, case, exists, func, insert, null, or_, select, true, update
+from sqlalchemy import bindparam, case, func, insert, null, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -68,36 +68,6 @@ _MARK_OPENED = (
     update(_invitation)
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
     .values(status="started", opened_at=_OPENED_AT)
-)
-# The personal link's GET on PostgreSQL: the invitation read as it was before this visit, and
-# its first opening marked in the same statement (a data-modifying WITH clause), when the round
-# takes answers now (survey.models.accepts, in SQL). The link's parameter is not named "token":
-# in an UPDATE, SQLAlchemy takes a parameter named after a column as a value to SET.
-_NOW = bindparam("now", type_=_invitation.c.opened_at.type)
-_ROUND_ACCEPTS = (
-    exists()
-    .where(
-        _round.c.id == _invitation.c.round_id,
-        _round.c.status == "open",
-        or_(_round.c.opens_at.is_(None), _round.c.opens_at <= _NOW),
-        or_(_round.c.closes_at.is_(None), _round.c.closes_at > _NOW),
-    )
-    .correlate(_invitation)
-)
-_OPEN_LINK = (
-    select(_invitation.c.id, _invitation.c.status)
-    .where(_invitation.c.token == bindparam("link_token"))
-    .add_cte(
-        update(_invitation)
-        .where(
-            _invitation.c.token == bindparam("link_token"),
-            _invitation.c.status == "sent",
-            _ROUND_ACCEPTS,
-        )
-        .values(status="started", opened_at=_OPENED_AT)
-        .returning(_invitation.c.id)
-        .cte("opened")
-    )
 )
 # Saving also records the first opening when the page's own mark could not be written.
 _SAVE_DRAFT = (
@@ -216,17 +186,6 @@ def mark_opened(invitation_id: int) -> None:
         return
     begin_write(db.session, skippable=True).execute(_MARK_OPENED, parameters)
     db.session.commit()
-
-
-def open_link(token: str) -> Row | None:
-    """The ``id`` and ``status`` of the invitation of a personal link as they were before this
-    visit (None if there is none), its first opening marked by the same statement when it was
-    "sent" and the round takes answers: the personal link's GET on PostgreSQL, read in
-    autocommit (survey.database.reads_only), where the statement commits alone. It saves the
-    survey page its own UPDATE (mark_opened): one statement and round trip of every
-    respondent's visit. Opening the link is the first visit as much as the page it leads to."""
-    parameters = {"link_token": token, "now": utcnow()}
-    return db.session.connection().execute(_OPEN_LINK, parameters).first()
 
 
 @dataclass(frozen=True)

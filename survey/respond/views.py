@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from survey import responses
 from survey.corrective.summaries import shown_for
-from survey.database import autocommits, reads_first, reads_only
+from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Invitation, QuestionnaireVersion, utcnow
@@ -64,27 +64,12 @@ def private_page(response):
 
 
 def _by_token(token: str) -> int:
-    """The id of the invitation of a personal link, remembered in this browser's session.
-    Where the link's GET reads in autocommit (PostgreSQL) the read also marks the first
-    opening (survey.responses.open_link); elsewhere the survey page marks it (_mark_opened)."""
-    found = _opened_by_link(token) if autocommits(db.session) else by_token(token)
+    """The id of the invitation of a personal link, remembered in this browser's session."""
+    found = by_token(token)
     if found is None or found.status == "revoked":
         abort(404)  # a revoked link looks exactly like one that never existed
     _remember(found.id, token)
     return found.id
-
-
-def _opened_by_link(token: str):
-    """The link's read that marks the first opening; when the mark cannot be written (a
-    database that only reads, in a failover) the plain read, and the page is served all the
-    same (it tries the mark again, see _mark_opened)."""
-    try:
-        return responses.open_link(token)
-    except SQLAlchemyError:
-        db.session.rollback()
-        current_app.logger.warning("a link's first opening could not be recorded", exc_info=True)
-        reads_only(db.session)
-        return by_token(token)
 
 
 def _link_mark(invitation_id: int, token: str) -> str:
