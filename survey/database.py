@@ -55,9 +55,12 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # for PING_IDLE_SECONDS is pinged as well (SELECT 1), for what a closed socket does not show,
 # such as a firewall that dropped an idle connection without a word. Either failing, the pool
 # throws the connection away and takes a new one: a restart still costs no failed request.
+# What neither shows, a connection lost silently within seconds of its last use (a failover
+# to another address), fails one request per connection, as a break in mid-request does.
 # pool_pre_ping's SELECT 1 at every checkout was three of a respondent's fourteen round trips
-# and a tenth of the server's CPU per response (bench/profile_submission.py).
-PING_IDLE_SECONDS = 30.0
+# and a tenth of the server's CPU per response (bench/profile_submission.py); under load a
+# connection is back in use within milliseconds, so the ping stays for quiet times only.
+PING_IDLE_SECONDS = 5.0
 IDLE_SINCE = "survey.idle_since"
 
 
@@ -102,11 +105,15 @@ def _check_alive(dialect, dbapi_connection, record) -> None:
     if fileno is None:  # a driver without a socket to look at: ping every time
         idle_since = float("-inf")
     else:
+        # poll, not select: select() refuses descriptors from 1024 up, which a busy worker
+        # with many files open reaches.
+        poller = select.poll()
         try:
-            readable, _, _ = select.select([fileno()], [], [], 0)
+            poller.register(fileno(), select.POLLIN)
+            events = poller.poll(0)
         except (OSError, ValueError) as error:
             raise DisconnectionError("the connection's socket is gone") from error
-        if readable:
+        if events:  # data to read, or the peer hung up: the server is done with it
             raise DisconnectionError("the server closed the connection")
     if time.monotonic() - idle_since >= PING_IDLE_SECONDS:
         try:

@@ -47,6 +47,8 @@ def _check_limits_unless_never_limited() -> None:
 def _skip_never_limited(app: Flask) -> None:
     """Put the check above in place of the limiter's own before each request."""
     hooks = app.before_request_funcs.setdefault(None, [])
+    if _check_limits_unless_never_limited in hooks:
+        return  # this app's limiter is set up already
     for n, hook in enumerate(hooks):
         if hook == limiter._check_request_limit:  # a bound method: equal, not identical
             hooks[n] = _check_limits_unless_never_limited

@@ -328,3 +328,30 @@ def test_a_request_after_the_server_ended_the_pooled_connections_succeeds(probed
     assert client.get("/probe/read").status_code == 200
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+
+
+def test_a_connection_on_a_descriptor_above_1024_is_checked_like_any_other(socket_pair):
+    # select() refuses descriptors from 1024 up; a worker with many files open gets them, and
+    # every connection there would have been thrown away at each checkout.
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft <= 1500:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    ours, server = socket_pair
+    high = os.dup2(ours.fileno(), 1500)
+    try:
+
+        class High:
+            def fileno(self) -> int:
+                return high
+
+        database._check_alive(FakeDialect(), High(), FakeRecord(time.monotonic()))  # quiet
+        server.close()
+        with pytest.raises(DisconnectionError):
+            database._check_alive(FakeDialect(), High(), FakeRecord(time.monotonic()))
+    finally:
+        os.close(high)
+        if soft <= 1500:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

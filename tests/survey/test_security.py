@@ -191,6 +191,15 @@ def test_the_limiter_does_not_even_look_at_the_pages_by_id(client, make_invitati
     assert not {"respond.page", "respond.done"} & set(checked)
 
 
+def test_the_limiter_is_set_up_once_however_often_it_is_asked(app):
+    from survey import security
+
+    security._skip_never_limited(app)  # again: nothing to replace, nothing raised
+    hooks = app.before_request_funcs[None]
+    assert hooks.count(security._check_limits_unless_never_limited) == 1
+    assert security.limiter._check_request_limit not in hooks
+
+
 def test_wrong_links_are_throttled_on_their_own_counter(client, make_user, make_invitation):
     invitation = make_invitation()
     for n in range(4):
