@@ -235,9 +235,9 @@ def dirty_mb() -> float | None:
 
 def settle(checkpoint_postgres: bool, wait: float = 30.0) -> dict:
     """Let the machine settle before a benchmark: what the previous one wrote (gigabytes at a
-    million responses) written to disk, and PostgreSQL checkpointed, so that the write-back of
-    one benchmark's datasets is not timed in the next (the submission benchmark ran after the
-    exports at a million). Returns what it found and how long it took."""
+    million responses, or a fresh install's venv) written to disk, and PostgreSQL checkpointed,
+    so that one step's write-back is not timed in the next benchmark. Returns what it found and
+    how long it took."""
     start, before = time.perf_counter(), dirty_mb()
     os.sync()
     checkpoint = None

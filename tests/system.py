@@ -6,8 +6,9 @@ scripts/system-deps.sh, so a missing one fails the test. A developer without roo
 install them may set SURVEY_SKIP_MISSING_SYSTEM_DEPS=1 to skip those tests instead, knowingly;
 CI never sets it (and the variable is ignored there).
 
-Servers (PostgreSQL, Redis): CI runs them, so there a missing one fails the test; a developer's
-machine without one skips the test, saying which."""
+Servers (PostgreSQL, Redis): the same rule. `make test` expects them (CI runs them), so a
+missing one fails the test; a developer without them may set the same variable to skip those
+tests instead, knowingly, saying which server did not answer."""
 
 from __future__ import annotations
 
@@ -18,10 +19,15 @@ from contextlib import closing
 import pytest
 
 
+def _opted_out() -> bool:
+    """The developer's explicit choice to skip what this machine lacks; never in CI."""
+    return os.environ.get("SURVEY_SKIP_MISSING_SYSTEM_DEPS") == "1" and not os.environ.get("CI")
+
+
 def require(available: bool, what: str) -> None:
     if available:
         return
-    if os.environ.get("SURVEY_SKIP_MISSING_SYSTEM_DEPS") == "1" and not os.environ.get("CI"):
+    if _opted_out():
         pytest.skip(f"{what} is not installed here (SURVEY_SKIP_MISSING_SYSTEM_DEPS=1)")
     pytest.fail(
         f"{what} is missing: run `make system-deps` as root (scripts/system-deps.sh installs it)"
@@ -35,10 +41,13 @@ def answers(host: str, port: int) -> bool:
 
 
 def require_server(host: str, port: int, what: str) -> None:
-    """A server the test needs: CI has it, so there its absence fails the test; a developer's
-    machine without it skips the test, saying so."""
+    """A server the test needs: its absence fails the test, unless a developer opted out of
+    what this machine lacks (never in CI, which provides it)."""
     if answers(host, port):
         return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} does not answer on {host}:{port} (CI provides it)")
-    pytest.skip(f"{what} does not answer on {host}:{port}")
+    if _opted_out():
+        pytest.skip(f"{what} does not answer on {host}:{port} (SURVEY_SKIP_MISSING_SYSTEM_DEPS=1)")
+    pytest.fail(
+        f"{what} does not answer on {host}:{port}: start it (CI provides it), or set "
+        "SURVEY_SKIP_MISSING_SYSTEM_DEPS=1 to skip these tests knowingly"
+    )

@@ -1,5 +1,5 @@
-"""tests/system.py: a missing system package or server fails a test in CI; outside CI only a
-developer's opt-out (packages) or a server that is not there (servers) skips it."""
+"""tests/system.py: a missing system package or server fails a test; outside CI only a
+developer's explicit opt-out skips it."""
 
 from __future__ import annotations
 
@@ -47,9 +47,20 @@ def test_a_missing_server_fails_in_ci(monkeypatch):
         require_server("127.0.0.1", _closed_port(), "Redis")
 
 
-def test_a_missing_server_skips_on_a_developers_machine(monkeypatch):
+def test_a_missing_server_fails_on_a_developers_machine_too(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("SURVEY_SKIP_MISSING_SYSTEM_DEPS", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="SURVEY_SKIP_MISSING_SYSTEM_DEPS=1"):
+        require_server("127.0.0.1", _closed_port(), "Redis")
+
+
+def test_the_opt_out_skips_a_missing_server_outside_ci_only(monkeypatch):
+    monkeypatch.setenv("SURVEY_SKIP_MISSING_SYSTEM_DEPS", "1")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="Redis does not answer"):
+        require_server("127.0.0.1", _closed_port(), "Redis")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI provides it"):
         require_server("127.0.0.1", _closed_port(), "Redis")
 
 
