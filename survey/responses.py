@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, func, insert, null, or_, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey.database import autocommits, begin_write, wrote_nothing
@@ -55,19 +55,33 @@ _OPEN_INVITATION = (
 )
 # The first opening's time, kept only in a named round: in an anonymous round a named invitee's
 # first opening, often the time of the answers too, would pair the invitation with a response.
+_NOW = bindparam("now", type_=_invitation.c.opened_at.type)
 _OPENED_AT = case(
     (
         select(_round.c.anonymous).where(_round.c.id == _invitation.c.round_id).scalar_subquery(),
         null(),
     ),
-    else_=func.coalesce(
-        _invitation.c.opened_at, bindparam("now", type_=_invitation.c.opened_at.type)
-    ),
+    else_=func.coalesce(_invitation.c.opened_at, _NOW),
 )
 _MARK_OPENED = (
     update(_invitation)
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
     .values(status="started", opened_at=_OPENED_AT)
+)
+# The invitation's round takes answers at ``now`` (survey.models.accepts, in SQL).
+_ROUND_TAKES_ANSWERS = (
+    _round.c.id == _invitation.c.round_id,
+    _round.c.status == "open",
+    or_(_round.c.opens_at.is_(None), _round.c.opens_at <= _NOW),
+    or_(_round.c.closes_at.is_(None), _round.c.closes_at > _NOW),
+)
+# The first opening marked by the statement that reads the survey page's invitation
+# (survey.respond.visit, PostgreSQL in autocommit): a data-modifying WITH clause that returns
+# the invitation's id when it marked it.
+OPENING = (
+    _MARK_OPENED.where(select(_round.c.id).where(*_ROUND_TAKES_ANSWERS).exists())
+    .returning(_invitation.c.id)
+    .cte("opening")
 )
 # Saving also records the first opening when the page's own mark could not be written.
 _SAVE_DRAFT = (
@@ -102,22 +116,6 @@ _RESPONSE_COLUMNS = (
 )
 _ANSWER_COLUMNS = ("question_id", "question_code", "value", "text", "comment")
 _answer = Answer.__table__
-_submitted = (
-    _SUBMITTED.values(submitted_at=bindparam("submitted_at", type_=_invitation.c.submitted_at.type))
-    .returning(_invitation.c.id)
-    .cte("submitted")
-)
-_stored = (
-    insert(_response)
-    .from_select(
-        list(_RESPONSE_COLUMNS),
-        select(
-            *(bindparam(f"response_{c}", type_=_response.c[c].type) for c in _RESPONSE_COLUMNS)
-        ).select_from(_submitted),
-    )
-    .returning(_response.c.id)
-    .cte("stored")
-)
 _answer_rows_in = (
     func.unnest(
         *(bindparam(f"answer_{c}", type_=ARRAY(_answer.c[c].type)) for c in _ANSWER_COLUMNS)
@@ -125,22 +123,66 @@ _answer_rows_in = (
     .table_valued(*_ANSWER_COLUMNS)
     .render_derived(name="answers")
 )
-_answered = (
-    insert(_answer)
-    .from_select(
-        ["response_id", *_ANSWER_COLUMNS],
-        select(_stored.c.id, *(_answer_rows_in.c[c] for c in _ANSWER_COLUMNS))
-        .select_from(_stored)
-        .join(_answer_rows_in, true()),
+
+
+def _store_statement(switched: Any) -> Any:
+    """The response inserted from the row that the UPDATE ``switched`` (the invitation switched
+    to submitted, a data-modifying WITH clause) returns, and its answers: one statement."""
+    submitted = switched.returning(_invitation.c.id).cte("submitted")
+    stored = (
+        insert(_response)
+        .from_select(
+            list(_RESPONSE_COLUMNS),
+            select(
+                *(bindparam(f"response_{c}", type_=_response.c[c].type) for c in _RESPONSE_COLUMNS)
+            ).select_from(submitted),
+        )
+        .returning(_response.c.id)
+        .cte("stored")
     )
-    .cte("answered")
+    answered = (
+        insert(_answer)
+        .from_select(
+            ["response_id", *_ANSWER_COLUMNS],
+            select(stored.c.id, *(_answer_rows_in.c[c] for c in _ANSWER_COLUMNS))
+            .select_from(stored)
+            .join(_answer_rows_in, true()),
+        )
+        .cte("answered")
+    )
+    return select(stored.c.id).add_cte(answered)
+
+
+_SUBMITTED_AT = bindparam("submitted_at", type_=_invitation.c.submitted_at.type)
+_STORE_AT_ONCE = _store_statement(_SUBMITTED.values(submitted_at=_SUBMITTED_AT))
+# PostgreSQL, a POST read in autocommit (survey.database.reads_only): the whole submit as one
+# statement that commits alone, without BEGIN and COMMIT (three of the submit's five round
+# trips). It stores only while the round is as the respondent's request read it: open at
+# ``now``, with the same version and anonymity (what the response's columns were computed
+# from), under a shared lock on the round's row, so that a close or a change committed
+# meanwhile waits for it or, committed first, makes it store nothing. The parameters are not
+# named after the invitation's columns (round_id): in an UPDATE, SQLAlchemy takes those as
+# values to SET.
+_ROUND_AS_READ = (
+    select(_round.c.id)
+    .where(
+        *_ROUND_TAKES_ANSWERS,
+        _round.c.version_id == bindparam("read_version_id"),
+        _round.c.anonymous == bindparam("read_anonymous"),
+    )
+    .with_for_update(read=True)
+    .exists()
 )
-_STORE_AT_ONCE = select(_stored.c.id).add_cte(_answered)
+# One statement per set of listeners' SQL checks (asks_first), built once: the listeners are
+# module-level and few.
+_ALONE_WITH_CHECKS: dict[tuple[int, ...], Any] = {}
 
 
 class _Versioned(Protocol):
     @property
     def version_id(self) -> int: ...
+    @property
+    def anonymous(self) -> bool: ...
 
 
 class Invited(Protocol):
@@ -281,7 +323,7 @@ def asks_first(
 
 def _listeners(round_id: int) -> list[Callable[..., Any]]:
     """The listeners of ``response_submitted`` a submit in the round concerns."""
-    found = list(response_submitted.receivers_for(round_id))
+    found = _receivers(round_id)
     if all(not callable(getattr(listener, "wanted", None)) for listener in found):
         return found  # the SQL checks are asked with the round (_round_and_wanted)
     session = db.session()
@@ -397,6 +439,15 @@ def submit(
     # Prepared before the lock is taken: the less time it is held, the less submits queue.
     version_id = invitation.round.version_id
     rows = _answer_rows(question_ids or question_ids_of(version_id), answers, comments)
+    anonymous = bool(invitation.round.anonymous)
+    submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
+    response = _response_values(
+        invitation, anonymous, submission_key, now, source, language, entered_by
+    )
+    if autocommits(db.session):
+        response_id = _submit_alone(invitation, submitted, response, rows, now)
+        if response_id is not None:
+            return response_id
     # The write lock is taken here, not for the whole request: the form was read and checked
     # before, and a rival submit meanwhile is caught by the conditional UPDATE below.
     connection = begin_write(db.session)
@@ -409,21 +460,12 @@ def submit(
     _check_open(round_, now)
     if round_.version_id != version_id:  # never for an open round; cheap to be sure
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
-    anonymous = bool(round_.anonymous)
-    submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
-    response = {
-        "round_id": round_.id,
-        "invitation_id": None if anonymous else invitation_id,
-        "unit_id": None if anonymous else invitation.unit_id,
-        "group_id": invitation.group_id,
-        "submission_key": submission_key,
-        "source": source,
-        "entered_by_id": entered_by,
-        "language": language,
-        "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if anonymous
-        else now,
-    }
+    if bool(round_.anonymous) != anonymous:  # made anonymous since the request read it
+        anonymous = bool(round_.anonymous)
+        submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
+        response = _response_values(
+            invitation, anonymous, submission_key, now, source, language, entered_by
+        )
     try:
         if connection.dialect.name == "postgresql":
             response_id = _store_at_once(connection, submitted, response, rows)
@@ -437,6 +479,72 @@ def submit(
             raise Conflict from None
         raise AlreadySubmitted from None
     return response_id
+
+
+def _response_values(
+    invitation: Invited,
+    anonymous: bool,
+    submission_key: str,
+    now: datetime,
+    source: str,
+    language: str,
+    entered_by: int | None,
+) -> dict[str, Any]:
+    """The response's columns. In an anonymous round it keeps the respondent group only (no
+    invitation, no unit) and its time only to the day."""
+    return {
+        "round_id": invitation.round_id,
+        "invitation_id": None if anonymous else invitation.id,
+        "unit_id": None if anonymous else invitation.unit_id,
+        "group_id": invitation.group_id,
+        "submission_key": submission_key,
+        "source": source,
+        "entered_by_id": entered_by,
+        "language": language,
+        "submitted_at": now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if anonymous
+        else now,
+    }
+
+
+def _submit_alone(
+    invitation: Invited, submitted: dict, response: dict, rows: list[dict[str, Any]], now: datetime
+) -> int | None:
+    """The submit as one statement that commits alone (PostgreSQL in autocommit, see
+    _ROUND_AS_READ): the response's id, or None when it stored nothing, and the caller then
+    submits in a transaction as ever, which finds out why (already submitted, the round closed
+    or changed) or tells the listeners. A listener is told in the response's own transaction,
+    so this stores only when none is to be told: each listener must ask first in SQL
+    (asks_first), and its check must say no, in the same statement."""
+    checks = [_checked_in_sql(listener) for listener in _receivers(invitation.round_id)]
+    if any(check is None for check in checks):
+        return None
+    key = tuple(map(id, checks))
+    statement = _ALONE_WITH_CHECKS.get(key)
+    if statement is None:
+        switched = _SUBMITTED.where(_ROUND_AS_READ, *(~check for check in checks))
+        statement = _ALONE_WITH_CHECKS[key] = _store_statement(
+            switched.values(submitted_at=_SUBMITTED_AT)
+        )
+    parameters = {
+        **_store_parameters(submitted, response, rows),
+        "now": now,
+        "read_version_id": invitation.round.version_id,
+        "read_anonymous": bool(invitation.round.anonymous),
+    }
+    try:
+        return db.session.connection().execute(statement, parameters).scalar()
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise
+        # A key used before (Conflict), or a listener's check that fails: nothing was stored
+        # (one statement, atomic alone); the transaction finds out which, as it always has.
+        current_app.logger.info("a submit in one statement failed; submitted in a transaction")
+        return None
+
+
+def _receivers(round_id: int) -> list[Callable[..., Any]]:
+    return list(response_submitted.receivers_for(round_id))
 
 
 def _store(connection, submitted: dict, response: dict, rows: list[dict[str, Any]]) -> int:
@@ -454,16 +562,23 @@ def _store(connection, submitted: dict, response: dict, rows: list[dict[str, Any
 
 def _store_at_once(connection, submitted: dict, response: dict, rows: list[dict[str, Any]]) -> int:
     """``_store`` in one statement (PostgreSQL, see _STORE_AT_ONCE)."""
-    parameters = {
-        **submitted,
-        **{f"response_{k}": v for k, v in response.items()},
-        **{f"answer_{c}": [row[c] for row in rows] for c in _ANSWER_COLUMNS},
-    }
-    response_id = connection.execute(_STORE_AT_ONCE, parameters).scalar()
+    response_id = connection.execute(
+        _STORE_AT_ONCE, _store_parameters(submitted, response, rows)
+    ).scalar()
     if response_id is None:
         db.session.rollback()
         raise AlreadySubmitted
     return response_id
+
+
+def _store_parameters(
+    submitted: dict, response: dict, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        **submitted,
+        **{f"response_{k}": v for k, v in response.items()},
+        **{f"answer_{c}": [row[c] for row in rows] for c in _ANSWER_COLUMNS},
+    }
 
 
 def question_ids_of(version_id: int) -> dict[str, int]:

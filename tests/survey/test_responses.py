@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, literal, literal_column, select, text
 from survey import invitations, responses, rounds
 from survey.extensions import db
 from survey.models import Answer, Response, utcnow
+from tests.conftest import TEST_DATABASE_URL
 from tests.statements import sent_statements
 from tests.survey.respond.test_views import complete_answers
 
@@ -301,3 +303,51 @@ def test_an_anonymous_round_keeps_no_time_or_unit_of_a_named_invitee(app, make_r
         invitation.group_id,
         datetime(now.year, now.month, now.day),
     )
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="PostgreSQL: SQLite's one write lock serialises the two"
+)
+def test_a_close_in_progress_holds_a_submit_until_it_commits_and_then_refuses_it(
+    app, make_invitation
+):
+    # The respondent's POST submits in one statement that commits alone; it locks the round's
+    # row for share, so a close not yet committed holds it, and once the close commits the
+    # submit stores nothing and says the round is closed (409). Without the lock it would
+    # store a response in a round already counted as closed.
+    invitation = make_invitation()
+    url, data = f"/r/{invitation.token}", complete_answers()
+    statuses: list[int] = []
+    with db.engine.connect() as closing:
+        closing.execute(
+            text("UPDATE survey_round SET status = 'closed' WHERE id = :id"),
+            {"id": invitation.round_id},
+        )
+        thread = threading.Thread(
+            target=lambda: statuses.append(
+                app.test_client()
+                .post(url, data={**data, "action": "submit", "submission_key": "k-close"})
+                .status_code
+            )
+        )
+        thread.start()
+        assert _a_backend_waits_for_a_lock(closing), "the submit did not wait for the close"
+        closing.commit()
+    thread.join(timeout=30)
+    db.session.rollback()
+    assert statuses == [409]
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def _a_backend_waits_for_a_lock(connection, seconds: float = 10.0) -> bool:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with db.engine.connect() as watcher:
+            if watcher.scalar(waiting):
+                return True
+        time.sleep(0.02)
+    return False

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from survey import jobs, responses
+from survey.database import reads_only
 from survey.extensions import db
 from survey.models import WebhookDelivery, WebhookEndpoint, utcnow
 
@@ -71,5 +72,37 @@ def test_control_an_endpoint_subscribed_earlier_gets_the_event(
         )  # fmt: skip
     db.session.commit()  # the respondent's request begins after the endpoint was committed
     responses.submit(invitation, {"overall": 4}, {}, "k-review-2", utcnow())
+    deliveries = db.session.scalars(select(WebhookDelivery)).all()
+    assert [d.event for d in deliveries] == ["response.submitted"]
+
+
+@pytest.mark.usefixtures("no_sending")
+def test_an_endpoint_subscribed_before_a_submit_in_one_statement_gets_its_event(
+    make_round, make_invitation, make_user, monkeypatch
+):
+    # The respondent's POST on PostgreSQL reads in autocommit and submits in one statement
+    # that commits alone (survey.responses._submit_alone): the endpoint committed after the
+    # request read the invitation, before the store, is told of this response all the same
+    # (the one statement stores nothing when someone listens; the transaction then tells).
+    invitation = make_invitation(group="departments", round_=make_round())
+    admin = make_user("admin")
+    prepare = responses._answer_rows
+
+    def another_request_subscribes_first(*args):
+        with db.engine.begin() as connection:
+            connection.execute(
+                WebhookEndpoint.__table__.insert().values(
+                    url="https://receiver.example/hook", events=["response.submitted"],
+                    description="OA", secret="whsec_x", active=True,
+                    created_by_id=admin.id, created_at=utcnow(),
+                )
+            )  # fmt: skip
+        return prepare(*args)
+
+    monkeypatch.setattr(responses, "_answer_rows", another_request_subscribes_first)
+    db.session.commit()  # the respondent's request starts now
+    reads_only(db.session)
+    response_id = responses.submit(invitation, {"overall": 4}, {}, "k-review-3", utcnow())
+    assert response_id
     deliveries = db.session.scalars(select(WebhookDelivery)).all()
     assert [d.event for d in deliveries] == ["response.submitted"]

@@ -242,17 +242,39 @@ MEANWHILE = {
 def test_a_change_between_checking_and_storing_wins(client, make_invitation, monkeypatch, change):
     invitation = make_invitation()
     statement, status = MEANWHILE[change]
-    take_lock = responses.begin_write
-
-    def after_another_request(session):
-        with db.engine.begin() as other:  # another request's connection, committed first
-            other.execute(statement(invitation))
-        return take_lock(session)
-
-    monkeypatch.setattr(responses, "begin_write", after_another_request)
+    _another_request_commits_before_the_store(monkeypatch, statement(invitation))
     response = submit(client, invitation, complete_answers())
     assert response.status_code == status
     assert response_count() == 0
+
+
+def _another_request_commits_before_the_store(monkeypatch, statement) -> None:
+    """Let another request commit ``statement`` once the submit has read and checked the form,
+    as it prepares its rows, before it stores in any way (in a transaction, or on PostgreSQL
+    in one statement that commits alone)."""
+    prepare = responses._answer_rows
+
+    def after_another_request(*args):
+        with db.engine.begin() as other:  # another request's connection, committed first
+            other.execute(statement)
+        return prepare(*args)
+
+    monkeypatch.setattr(responses, "_answer_rows", after_another_request)
+
+
+def test_a_round_made_anonymous_before_the_store_gets_an_anonymous_response(
+    client, make_invitation, monkeypatch
+):
+    # A named round without responses may still become anonymous: the response is stored as
+    # the round is when it is stored, not as the form's request read it.
+    invitation = make_invitation()
+    made_anonymous = update(Round).where(Round.id == invitation.round_id).values(anonymous=True)
+    _another_request_commits_before_the_store(monkeypatch, made_anonymous)
+    assert submit(client, invitation, complete_answers()).status_code == 303
+    stored = db.session.execute(select(Response.invitation_id, Response.unit_id)).all()
+    assert stored == [(None, None)]
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).submitted_at is None
 
 
 def test_unknown_token_is_404(client, make_invitation):
@@ -374,9 +396,10 @@ def test_two_links_in_one_browser_keep_their_own_pages(client, make_invitation):
 def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
     app, client, make_invitation
 ):
-    # The link's one read needs no BEGIN and COMMIT; the submits after it, on the same pooled
+    # The link's one read needs no BEGIN and COMMIT; a save after it, on the same pooled
     # connections (three of each, so that the pool hands every connection round), must still
-    # run in a transaction.
+    # run in a transaction (it reads the draft under a row lock, then writes it); a submit is
+    # one statement, atomic alone (survey.responses._ROUND_AS_READ).
     links = [f"/r/{make_invitation().token}" for _ in range(3)]
     seen: list[tuple[str, bool]] = []
 
@@ -388,14 +411,21 @@ def test_the_personal_link_reads_outside_a_transaction_and_leaves_none_behind(
         assert client.get(link).status_code == 303
     assert seen == [("SELECT", True)] * 3
     seen.clear()
+    for link in links:
+        posted = client.post(link, data={"q_overall": "4", "action": "save"})
+        assert posted.status_code == 302
+    assert seen.count(("UPDATE", False)) == 3
+    assert {word for word, autocommit in seen if autocommit} == {"SELECT"}  # reads only
+    seen.clear()
     for n, link in enumerate(links):
         posted = client.post(
             link, data={**complete_answers(), "action": "submit", "submission_key": f"k{n}"}
         )
         assert posted.status_code == 303
-    # Each submit's writes are one statement on PostgreSQL (survey.responses._STORE_AT_ONCE).
-    assert seen.count(("WITH", False)) == 3
-    assert all(autocommit is False for _, autocommit in seen)
+    # The link's read, the invitation's, the writes (and for the version's first submit its
+    # question ids), every one in autocommit.
+    assert seen.count(("WITH", True)) == 3
+    assert {autocommit for _, autocommit in seen} == {True}
     assert db.session.scalar(select(func.count()).select_from(Response)) == 3
 
 
@@ -521,11 +551,21 @@ def test_the_survey_is_shown_when_its_opening_cannot_be_written(
 ):
     from sqlalchemy.exc import OperationalError
 
+    from survey.respond import views
+
     def locked(invitation_id):
         raise OperationalError("UPDATE invitation", {}, Exception("database is locked"))
 
+    read = views.visit
+
+    def read_only(invitation_id, opening_at=None):
+        if opening_at is not None:  # PostgreSQL: the page's read that marks (a standby)
+            raise OperationalError("WITH opening", {}, Exception("read-only transaction"))
+        return read(invitation_id)
+
     invitation = make_invitation()
     monkeypatch.setattr(responses, "mark_opened", locked)
+    monkeypatch.setattr(views, "visit", read_only)
     page = client.get(f"/r/{invitation.token}", follow_redirects=True)
     assert page.status_code == 200 and 'name="q_doc_timeliness"' in page.text
     db.session.expire_all()
@@ -673,17 +713,21 @@ def _page_and_post(client, invitation) -> tuple[str, dict[str, str]]:
     return action, {**_hidden(html), **complete_answers(), "action": "submit"}
 
 
-# The writes of a submit: on SQLite the conditional UPDATE and the two INSERTs, on PostgreSQL
-# the same three in one statement (survey.responses._STORE_AT_ONCE), one round trip.
+# The statements of a submit after the invitation's read: on SQLite the round's read, the
+# conditional UPDATE and the two INSERTs; on PostgreSQL all of them in one statement that
+# commits alone (survey.responses._ROUND_AS_READ), one round trip instead of five.
 def _submit_writes() -> list[str]:
-    return ["WITH"] if db.engine.dialect.name == "postgresql" else ["UPDATE", "INSERT", "INSERT"]
+    if db.engine.dialect.name == "postgresql":
+        return ["WITH"]
+    return ["SELECT", "UPDATE", "INSERT", "INSERT"]
 
 
 def test_a_submit_from_the_page_runs_few_statements_and_no_savepoint(client, make_invitation):
     # A regression guard that times nothing: the invitation read, the round read under lock
     # with the check whether anyone listens (no webhook here, so no savepoint), then the
-    # writes: five statements on SQLite, three on PostgreSQL. (The first submit of a version
-    # also reads its question ids.)
+    # writes: five statements on SQLite; on PostgreSQL two, the round's read and the check
+    # being part of the writes' one statement. (The first submit of a version also reads its
+    # question ids.)
     first = make_invitation()
     action, data = _page_and_post(client, first)
     assert client.post(action, data=data).status_code == 303
@@ -691,7 +735,7 @@ def test_a_submit_from_the_page_runs_few_statements_and_no_savepoint(client, mak
     posted: list = []
     seen = _statements_of(lambda: posted.append(client.post(action, data=data)))
     assert posted[0].status_code == 303
-    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", *_submit_writes()], seen
+    assert [s.split()[0] for s in seen] == ["SELECT", *_submit_writes()], seen
     assert response_count() == 2
 
 
@@ -703,10 +747,10 @@ def _statements_in_autocommit_of(call) -> list[tuple[str, bool]]:
 def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transaction(
     client, make_invitation
 ):
-    # The link, the page, the submit and the thank-you page: one statement, two, three (five
-    # on SQLite) and one. On PostgreSQL the three pages that read (the page's first-opening mark
-    # is one statement, atomic alone) run without BEGIN and COMMIT, two round trips each;
-    # the submit runs in a transaction. What they record is checked too.
+    # The link, the page, the submit and the thank-you page: one statement each and two for
+    # the submit on PostgreSQL, all without BEGIN and COMMIT (the page's read records the
+    # first opening, and the submit's writes are one statement, each atomic alone); on
+    # SQLite one, two, five and one. What they record is checked too.
     postgres = db.engine.dialect.name == "postgresql"
     first = make_invitation()
     action, data = _page_and_post(client, first)
@@ -730,14 +774,16 @@ def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transacti
     )
     assert [r.status_code for r in answered] == [303, 200, 303, 200]
     assert link == [("SELECT", postgres)]
-    assert page == [("SELECT", postgres), ("UPDATE", postgres)]
-    assert post == [(word, False) for word in ["SELECT", "SELECT", *_submit_writes()]]
+    assert page == ([("WITH", True)] if postgres else [("SELECT", False), ("UPDATE", False)])
+    assert post == [(word, postgres) for word in ["SELECT", *_submit_writes()]]
     assert done == [("SELECT", postgres)]
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).status == "submitted"
     assert response_count() == 2
-    # A page opened again reads only: the mark is not written twice.
+    # A page opened again writes nothing: the mark is not written twice.
     again = _statements_in_autocommit_of(
         lambda: answered.append(client.get(answered[0].headers["Location"]))
     )
-    assert again == [("SELECT", postgres)]
+    assert again == [("WITH" if postgres else "SELECT", postgres)]
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).opened_at == opened.opened_at
