@@ -14,6 +14,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -141,6 +143,13 @@ def enter(token: str):
     token, so that it stays out of the history, the address bar and any Referer."""
     reads_only(db.session)
     invitation_id = _by_token(token)
+    # What the survey page would add to the session goes in now, with the invitation: the
+    # form's CSRF secret, and Flask-Login's mark of a session it has not seen before ("basic"
+    # session protection, set the first time a request asks who the user is: the page's
+    # header does). The page then leaves the session as it is and sends no new cookie (its
+    # signing, and the browser's storing it, on every respondent's page).
+    generate_csrf()
+    current_user.is_authenticated  # noqa: B018 -- asked for Flask-Login's mark, see above
     lang = request.args.get("lang")
     return redirect(url_for("respond.page", invitation_id=invitation_id, lang=lang), code=303)
 

@@ -787,3 +787,19 @@ def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transacti
     assert again == [("WITH" if postgres else "SELECT", postgres)]
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).opened_at == opened.opened_at
+
+
+def test_the_survey_page_after_the_link_sends_no_new_cookie(client, make_invitation):
+    # The link's answer sets everything the page would add to the session (the CSRF secret,
+    # Flask-Login's mark): the page, read by every respondent, re-signs no cookie; the form
+    # it shows is still accepted.
+    invitation = make_invitation()
+    link = client.get(f"/r/{invitation.token}")
+    assert link.status_code == 303 and "Set-Cookie" in link.headers
+    page = client.get(link.headers["Location"])
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    data = {**_hidden(page.text), **complete_answers(), "action": "submit"}
+    assert client.post(action, data=data).status_code == 303
+    assert response_count() == 1
