@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,14 +75,6 @@ _ROUND_TAKES_ANSWERS = (
     _round.c.status == "open",
     or_(_round.c.opens_at.is_(None), _round.c.opens_at <= _NOW),
     or_(_round.c.closes_at.is_(None), _round.c.closes_at > _NOW),
-)
-# The first opening marked by the statement that reads the survey page's invitation
-# (survey.respond.visit, PostgreSQL in autocommit): a data-modifying WITH clause that returns
-# the invitation's id when it marked it.
-OPENING = (
-    _MARK_OPENED.where(select(_round.c.id).where(*_ROUND_TAKES_ANSWERS).exists())
-    .returning(_invitation.c.id)
-    .cte("opening")
 )
 # Saving also records the first opening when the page's own mark could not be written.
 _SAVE_DRAFT = (
@@ -537,9 +530,16 @@ def _submit_alone(
     except DBAPIError as error:
         if error.connection_invalidated:
             raise
-        # A key used before (Conflict), or a listener's check that fails: nothing was stored
-        # (one statement, atomic alone); the transaction finds out which, as it always has.
-        current_app.logger.info("a submit in one statement failed; submitted in a transaction")
+        # Nothing was stored (one statement, atomic alone); the transaction finds out why, as
+        # it always has. A key used before (a Conflict) is the respondent's; anything else
+        # (a listener's check that fails, a timeout) would send every submit the slower way,
+        # so it is logged to be seen, with its kind (the parameters hold no token).
+        level = logging.INFO if isinstance(error, IntegrityError) else logging.WARNING
+        current_app.logger.log(
+            level,
+            "a submit in one statement failed (%s); submitted in a transaction",
+            type(error.orig).__name__,
+        )
         return None
 
 

@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from survey import responses
 from survey.corrective.summaries import shown_for
-from survey.database import autocommits, reads_first, reads_only
+from survey.database import reads_first, reads_only
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Invitation, QuestionnaireVersion, utcnow
@@ -88,38 +88,20 @@ def _remember(invitation_id: int, token: str) -> None:
     }
 
 
-def _load(invitation_id: int, opening: bool = False) -> Visit:
-    found = _opened(invitation_id) if opening and autocommits(db.session) else None
-    found = found or visit(invitation_id)
+def _load(invitation_id: int) -> Visit:
+    found = visit(invitation_id)
     if found is None or found.status == "revoked":
         abort(404)
     return found
 
 
-def _opened(invitation_id: int) -> Visit | None:
-    """The survey page's read that also records the first opening (PostgreSQL in autocommit,
-    see survey.respond.visit.visit). When the mark cannot be written (a database that only
-    reads, in a failover) None: the plain read follows, and the page tries the mark again
-    (_mark_opened)."""
-    try:
-        return visit(invitation_id, opening_at=utcnow())
-    except DBAPIError as error:
-        if error.connection_invalidated:
-            raise
-        current_app.logger.warning(
-            "invitation %s: the first opening could not be recorded", invitation_id, exc_info=True
-        )
-        return None
-
-
-def _invitation(invitation_id: int, opening: bool = False) -> Visit:
+def _invitation(invitation_id: int) -> Visit:
     """An invitation this browser opened by its link. Any other id gets the page that asks for
     the personal link again, the same whether the id exists or not (a bookmark, or a session
-    that ended). ``opening``: the survey page's GET, whose read may record the first opening
-    (the id in this browser's signed session says it followed the link)."""
+    that ended)."""
     if invitation_id not in session.get(SESSION_KEY, []):
         abort(Response(render_template("respond/expired.html"), 404))
-    found = _load(invitation_id, opening)
+    found = _load(invitation_id)
     if session.get(REFS_KEY, {}).get(str(invitation_id)) != _link_mark(found.id, found.token):
         abort(Response(render_template("respond/expired.html"), 404))
     return found
@@ -210,9 +192,12 @@ def _submitted(invitation: Visit, status: int = 200):
 def page(invitation_id: int):
     # Reads, and at most one single-statement write (the first opening), so on PostgreSQL
     # without BEGIN and COMMIT: each of its statements saw a snapshot of its own already
-    # (READ COMMITTED), and the write commits alone, there in the invitation's read itself.
+    # (READ COMMITTED), and the write commits alone (survey.responses.mark_opened). The write
+    # comes after the checks of _invitation (the link's mark in the session, against the
+    # token read) and once the page is built: not in the invitation's read, which would mark
+    # an invitation whose page is then refused.
     reads_only(db.session)
-    invitation = _invitation(invitation_id, opening=True)
+    invitation = _invitation(invitation_id)
     if invitation.status == "submitted":
         return _submitted(invitation)
     if not invitation.round.accepts_answers(utcnow()):
@@ -222,7 +207,7 @@ def page(invitation_id: int):
     else:
         form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
     page = _render(invitation, form, base=responses.draft_fingerprint(invitation.draft))
-    if invitation.status == "sent" and not invitation.opened_now:
+    if invitation.status == "sent":
         _mark_opened(invitation)
     return page
 

@@ -17,7 +17,6 @@ from sqlalchemy import Row, bindparam, select
 
 from survey.extensions import db
 from survey.models import Invitation, QuestionnaireVersion, RespondentGroup, Round, Unit, accepts
-from survey.responses import OPENING
 
 _invitation, _round, _version, _group, _unit = (
     Invitation.__table__,
@@ -55,10 +54,6 @@ _BY_ID = (
     .join(_unit, _unit.c.id == _invitation.c.unit_id)
     .where(_invitation.c.id == bindparam("invitation_id"))
 )
-# The same read on PostgreSQL in autocommit, marking the first opening (see visit()).
-_OPENING_BY_ID = _BY_ID.add_columns(
-    select(OPENING.c.id).scalar_subquery().is_not(None).label("opened_now")
-).add_cte(OPENING)
 _BY_TOKEN = select(_invitation.c.id, _invitation.c.status).where(
     _invitation.c.token == bindparam("token")
 )
@@ -106,26 +101,11 @@ class Visit:
     submitted_at: datetime | None
     round: RoundSeen
     unit: UnitSeen
-    # Whether the read that gave this visit also recorded the first opening (the status and
-    # time above are as they were before it).
-    opened_now: bool = False
 
 
-def visit(invitation_id: int, opening_at: datetime | None = None) -> Visit | None:
-    """The invitation with this id as its pages see it, or None if there is none.
-
-    With ``opening_at``, the same statement records the link's first opening at that time
-    when the invitation was sent and its round takes answers then (survey.responses.OPENING):
-    the survey page on PostgreSQL, read in autocommit, where the statement commits alone; it
-    saves the page a statement and a round trip of its own (survey.responses.mark_opened)."""
-    if opening_at is None:
-        row = db.session.connection().execute(_BY_ID, {"invitation_id": invitation_id}).first()
-    else:
-        row = (
-            db.session.connection()
-            .execute(_OPENING_BY_ID, {"invitation_id": invitation_id, "now": opening_at})
-            .first()
-        )
+def visit(invitation_id: int) -> Visit | None:
+    """The invitation with this id as its pages see it, or None if there is none."""
+    row = db.session.connection().execute(_BY_ID, {"invitation_id": invitation_id}).first()
     if row is None:
         return None
     return Visit(
@@ -149,7 +129,6 @@ def visit(invitation_id: int, opening_at: datetime | None = None) -> Visit | Non
             row.frozen_at is not None,
         ),
         unit=UnitSeen(row.name_zh, row.name_en),
-        opened_now=opening_at is not None and bool(row.opened_now),
     )
 
 

@@ -551,21 +551,11 @@ def test_the_survey_is_shown_when_its_opening_cannot_be_written(
 ):
     from sqlalchemy.exc import OperationalError
 
-    from survey.respond import views
-
     def locked(invitation_id):
         raise OperationalError("UPDATE invitation", {}, Exception("database is locked"))
 
-    read = views.visit
-
-    def read_only(invitation_id, opening_at=None):
-        if opening_at is not None:  # PostgreSQL: the page's read that marks (a standby)
-            raise OperationalError("WITH opening", {}, Exception("read-only transaction"))
-        return read(invitation_id)
-
     invitation = make_invitation()
     monkeypatch.setattr(responses, "mark_opened", locked)
-    monkeypatch.setattr(views, "visit", read_only)
     page = client.get(f"/r/{invitation.token}", follow_redirects=True)
     assert page.status_code == 200 and 'name="q_doc_timeliness"' in page.text
     db.session.expire_all()
@@ -747,10 +737,10 @@ def _statements_in_autocommit_of(call) -> list[tuple[str, bool]]:
 def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transaction(
     client, make_invitation
 ):
-    # The link, the page, the submit and the thank-you page: one statement each and two for
-    # the submit on PostgreSQL, all without BEGIN and COMMIT (the page's read records the
-    # first opening, and the submit's writes are one statement, each atomic alone); on
-    # SQLite one, two, five and one. What they record is checked too.
+    # The link, the page, the submit and the thank-you page: one statement, two, two (five
+    # on SQLite) and one. On PostgreSQL they all run without BEGIN and COMMIT: the page's
+    # first-opening mark and the submit's writes are each one statement, atomic alone. What
+    # they record is checked too.
     postgres = db.engine.dialect.name == "postgresql"
     first = make_invitation()
     action, data = _page_and_post(client, first)
@@ -774,19 +764,17 @@ def test_a_respondents_whole_visit_runs_few_statements_and_no_needless_transacti
     )
     assert [r.status_code for r in answered] == [303, 200, 303, 200]
     assert link == [("SELECT", postgres)]
-    assert page == ([("WITH", True)] if postgres else [("SELECT", False), ("UPDATE", False)])
+    assert page == [("SELECT", postgres), ("UPDATE", postgres)]
     assert post == [(word, postgres) for word in ["SELECT", *_submit_writes()]]
     assert done == [("SELECT", postgres)]
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).status == "submitted"
     assert response_count() == 2
-    # A page opened again writes nothing: the mark is not written twice.
+    # A page opened again reads only: the mark is not written twice.
     again = _statements_in_autocommit_of(
         lambda: answered.append(client.get(answered[0].headers["Location"]))
     )
-    assert again == [("WITH" if postgres else "SELECT", postgres)]
-    db.session.expire_all()
-    assert db.session.get(Invitation, invitation.id).opened_at == opened.opened_at
+    assert again == [("SELECT", postgres)]
 
 
 def test_the_survey_page_after_the_link_sends_no_new_cookie(client, make_invitation):
@@ -803,3 +791,32 @@ def test_the_survey_page_after_the_link_sends_no_new_cookie(client, make_invitat
     data = {**_hidden(page.text), **complete_answers(), "action": "submit"}
     assert client.post(action, data=data).status_code == 303
     assert response_count() == 1
+
+
+def test_a_page_refused_for_a_foreign_link_mark_marks_nothing(client, make_invitation):
+    # The session holds the invitation's id but not the mark of its link (a session from
+    # before a restore that gave the id to another invitation): the page asks for the link
+    # again, and the invitation is not recorded as opened.
+    invitation = make_invitation()
+    with client.session_transaction() as browser:
+        browser["invitations"] = [invitation.id]
+        browser["invitation_refs"] = {str(invitation.id): "0" * 16}
+    assert client.get(f"/r/i/{invitation.id}").status_code == 404
+    db.session.expire_all()
+    seen = db.session.get(Invitation, invitation.id)
+    assert (seen.status, seen.opened_at) == ("sent", None)
+
+
+def test_a_key_used_by_another_response_is_refused_and_the_invitation_stays_open(
+    client, app, make_invitation
+):
+    # On PostgreSQL the submit's one statement fails on the key's unique constraint; the
+    # transaction that follows refuses it as before (409, send again), nothing stored.
+    first = make_invitation()
+    second = make_invitation(round_=first.round)
+    assert submit(client, first, complete_answers(), key="same").status_code == 303
+    other_browser = app.test_client()
+    assert submit(other_browser, second, complete_answers(), key="same").status_code == 409
+    assert response_count() == 1
+    db.session.expire_all()
+    assert db.session.get(Invitation, second.id).status in ("sent", "started")
