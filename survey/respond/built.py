@@ -15,6 +15,7 @@ Each gunicorn worker keeps its own: nothing here needs to agree across processes
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from questionnaires.model import Questionnaire
 from survey.questionnaire_form import SurveyForm, form_for
 
 TTL_SECONDS = 60.0
+# A slot in a page kept with slots: a name between two characters of Unicode's private use
+# area, which no text of the app contains and HTML escaping leaves as they are.
+SLOT_MARK = "\ue000"
+SLOT = re.compile(SLOT_MARK + r"([a-z_]+)" + SLOT_MARK)
 EXTENSION = "survey.respond.built"
 
 
@@ -40,6 +45,7 @@ class Built:
     _blank: dict[str, Markup] = field(default_factory=dict)
     _summaries: dict[int, object] = field(default_factory=dict)
     _question_ids: dict[str, int] | None = None
+    _pages: dict[tuple, list[str]] = field(default_factory=dict)
 
     def form_class(self, lang: str, enforce_required: bool = True) -> type[SurveyForm]:
         key = (lang, enforce_required)
@@ -59,6 +65,16 @@ class Built:
         if round_id not in self._summaries:
             self._summaries[round_id] = find()
         return self._summaries[round_id]
+
+    def blank_page(self, key: tuple, render: Callable[[], str]) -> list[str]:
+        """The whole survey page of an unanswered form, rendered once per ``key`` (the
+        language and everything of the round the page shows) with slots for what differs
+        between invitations: the text between the slots, and each slot's name, alternately
+        (see survey.respond.views._blank_page)."""
+        parts = self._pages.get(key)
+        if parts is None:
+            parts = self._pages[key] = SLOT.split(render())
+        return parts
 
     def question_ids(self, read: Callable[[], dict[str, int]]) -> dict[str, int]:
         """The version's question ids by code, which the answers are stored under: fixed once

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from flask import (
     Response,
     abort,
@@ -16,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -36,8 +39,8 @@ from survey.questionnaire_form import (
 )
 from survey.questionnaire_store import to_model
 from survey.respond import bp
-from survey.respond.built import Built, built_versions
-from survey.respond.visit import Visit, by_token, visit
+from survey.respond.built import SLOT_MARK, Built, built_versions
+from survey.respond.visit import UnitSeen, Visit, by_token, visit
 from survey.security import limiter, never_limited, token_limit, unknown_token
 
 # Wrong links from one address are throttled on a counter of their own (not the logins').
@@ -154,7 +157,9 @@ def _form(invitation: Visit, final: bool) -> SurveyForm:
     return _built(invitation).form_class(current_language(), enforce_required=final)()
 
 
-def _render(invitation: Visit, form: SurveyForm, status: int = 200, base: str | None = None):
+def _render(
+    invitation: Visit, form: SurveyForm, status: int = 200, base: str | None = None, **slots
+):
     built, lang = _built(invitation), current_language()
     context = {
         "form": form,
@@ -177,7 +182,73 @@ def _render(invitation: Visit, form: SurveyForm, status: int = 200, base: str | 
                 form=built.form_class(lang)(formdata=None),
             ),
         )
+    context.update(slots)
     return render_template("respond/page.html", invitation=invitation, **context), status
+
+
+def _slot(name: str) -> Markup:
+    return Markup(f"{SLOT_MARK}{name}{SLOT_MARK}")
+
+
+class _FormWithSlots:
+    """An unanswered form without errors whose hidden fields are a slot."""
+
+    errors: dict = {}
+
+    def draft(self) -> dict:
+        return {}
+
+    def answered(self) -> int:
+        return 0
+
+    def hidden_tag(self) -> Markup:
+        return _slot("hidden")
+
+
+def _blank_page(invitation: Visit) -> str | None:
+    """The survey page of an unanswered form, from the page kept with slots for what differs
+    between the invitations of a round and group (survey.respond.built.Built.blank_page):
+    rendering the page was half of its CPU, and all but five values are the same for each of
+    them. The key holds everything of the round the page shows, so a renamed round or a new
+    deadline is shown at once. None when the page shows more (a message waiting, a signed-in
+    staff member's name): it is then rendered in full."""
+    if session.get("_flashes") or current_user.is_authenticated:
+        return None
+    built, lang, seen = _built(invitation), current_language(), invitation.round
+    key = (
+        lang,
+        invitation.round_id,
+        seen.name,
+        seen.closes_at,
+        seen.anonymous,
+        bool(invitation.person_name),
+    )
+    parts = built.blank_page(key, lambda: _with_slots(invitation))
+    values = {
+        "unit": escape(invitation.unit.name(lang)),
+        "person": escape(invitation.person_name or ""),
+        "action": escape(url_for("respond.submit", invitation_id=invitation.id)),
+        "hidden": SurveyForm(formdata=None).hidden_tag(),
+        "ref": escape(responses.draft_ref(invitation.id, invitation.token)),
+    }
+    return "".join(values[part] if n % 2 else part for n, part in enumerate(parts))
+
+
+def _with_slots(invitation: Visit) -> str:
+    unit = _slot("unit")
+    stand_in = dataclasses.replace(
+        invitation,
+        unit=UnitSeen(unit, unit),
+        person_name=_slot("person") if invitation.person_name else None,
+    )
+    html, _status = _render(
+        stand_in,
+        _FormWithSlots(),  # type: ignore[arg-type]
+        base=responses.draft_fingerprint(None),
+        form_action=_slot("action"),
+        draft_ref=_slot("ref"),
+    )
+    return html
 
 
 def _not_open(invitation: Visit, status: int):
@@ -202,11 +273,13 @@ def page(invitation_id: int):
         return _submitted(invitation)
     if not invitation.round.accepts_answers(utcnow()):
         return _not_open(invitation, 200)
-    if invitation.draft:
-        form = restore(_built(invitation).form_class(current_language()), invitation.draft)
-    else:
-        form = SurveyForm(formdata=None)  # the control fields; the questions come prerendered
-    page = _render(invitation, form, base=responses.draft_fingerprint(invitation.draft))
+    page = None if invitation.draft else _blank_page(invitation)
+    if page is None:
+        if invitation.draft:
+            form = restore(_built(invitation).form_class(current_language()), invitation.draft)
+        else:
+            form = SurveyForm(formdata=None)  # the control fields; the questions prerendered
+        page = _render(invitation, form, base=responses.draft_fingerprint(invitation.draft))
     if invitation.status == "sent":
         _mark_opened(invitation)
     return page

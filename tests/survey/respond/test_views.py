@@ -820,3 +820,100 @@ def test_a_key_used_by_another_response_is_refused_and_the_invitation_stays_open
     assert response_count() == 1
     db.session.expire_all()
     assert db.session.get(Invitation, second.id).status in ("sent", "started")
+
+
+# --- the unanswered page kept with slots ----------------------------------------------------
+
+
+def _invitation_of_another_unit(invitation, person_name=None):
+    from survey.models import Unit
+
+    unit = db.session.scalar(
+        select(Unit)
+        .where(Unit.group_id == invitation.group_id, Unit.id != invitation.unit_id)
+        .order_by(Unit.id)
+    )
+    unit.name_zh, unit.name_en = '办公室<i>&"', "Office <i>&'"
+    other = Invitation(
+        round=invitation.round, unit=unit, group_id=unit.group_id, person_name=person_name
+    )
+    db.session.add(other)
+    db.session.commit()
+    return other
+
+
+def _survey_page(app, invitation, lang: str) -> str:
+    browser = app.test_client()
+    link = browser.get(f"/r/{invitation.token}?lang={lang}")
+    page = browser.get(link.headers["Location"])
+    assert page.status_code == 200
+    return page.text
+
+
+def _without_secrets(html: str) -> str:
+    """The page with the values that differ at each rendering (the CSRF token, signed with
+    the time, and the random submission key) left out."""
+    return re.sub(r'(name="(?:csrf_token|submission_key)" type="hidden" value=")[^"]*', r"\1", html)
+
+
+@pytest.mark.parametrize(
+    ("lang", "anonymous", "deadline"),
+    [("zh", False, True), ("en", False, True), ("en", True, False)],
+    ids=["zh-named", "en-named", "en-anonymous-no-deadline"],
+)
+def test_the_blank_page_kept_with_slots_is_the_page_rendered_in_full(
+    app, make_invitation, make_round, monkeypatch, lang, anonymous, deadline
+):
+    from survey.respond import views
+
+    round_ = make_round(anonymous=anonymous, **({} if deadline else {"closes_at": None}))
+    first = make_invitation(round_=round_)
+    second = _invitation_of_another_unit(first, person_name='Li <b>"Ming"</b> & co')
+    kept = [_survey_page(app, invitation, lang) for invitation in (first, second, first)]
+    monkeypatch.setattr(views, "_blank_page", lambda invitation: None)
+    full = [_survey_page(app, invitation, lang) for invitation in (first, second)]
+    assert _without_secrets(kept[0]) == _without_secrets(full[0])
+    assert _without_secrets(kept[1]) == _without_secrets(full[1])
+    assert _without_secrets(kept[2]) == _without_secrets(full[0])
+    # Each shows its own invitation, its unit and name escaped, and nobody else's.
+    assert f'action="/r/i/{second.id}"' in kept[1] and f"/r/i/{first.id}" not in kept[1]
+    assert "Li &lt;b&gt;&#34;Ming&#34;&lt;/b&gt; &amp; co" in kept[1]
+    assert ("Office &lt;i&gt;&amp;&#39;" if lang == "en" else "办公室&lt;i&gt;&amp;&#34;") in kept[
+        1
+    ]
+    assert "Ming" not in kept[0] and "\ue000" not in kept[0] + kept[1]
+    refs = [_hidden(page)["ref"] for page in kept]
+    assert refs[0] == refs[2] != refs[1]
+    assert refs[1] == responses.draft_ref(second.id, second.token)
+    assert (anonymous and "This survey is anonymous") or "This survey is anonymous" not in kept[1]
+
+
+def test_the_blank_page_shows_a_renamed_round_at_once(app, make_invitation):
+    invitation = make_invitation()
+    assert "2004 autumn ·" in _survey_page(app, invitation, "en")
+    invitation.round.name = "2004 autumn (extended)"
+    db.session.commit()
+    assert "2004 autumn (extended) ·" in _survey_page(app, invitation, "en")
+
+
+def test_a_staff_member_opening_a_link_sees_the_page_with_their_name(client, auth, make_invitation):
+    # The page kept with slots is for respondents; a signed-in user's page is rendered in
+    # full, with the header's account links.
+    invitation = make_invitation()
+    _survey_page(client.application, invitation, "en")  # keeps the respondents' page
+    auth.login("designer")
+    page = client.get(f"/r/{invitation.token}?lang=en", follow_redirects=True)
+    assert page.status_code == 200 and "Log out" in page.text
+
+
+def test_a_message_for_the_unanswered_page_is_shown_on_it(client, make_invitation):
+    # "Saved" with nothing typed yet: the page has no draft to show, but it has a message,
+    # so it is rendered in full rather than from the page kept with slots.
+    invitation = make_invitation()
+    html = client.get(f"/r/{invitation.token}?lang=en", follow_redirects=True).text
+    fields = {**_hidden(html), **form_values(html)}  # the English page, now kept with slots
+    saved = _post(client, invitation, fields, {}, "save")
+    assert saved.status_code == 302
+    page = client.get(saved.headers["Location"])
+    assert page.status_code == 200
+    assert "Your answers are saved" in page.text
