@@ -45,7 +45,8 @@ def _locale(request_g) -> Locale | None:
 def remember_language() -> None:
     """`?lang=en` on any page switches the language and keeps it for the session."""
     lang = request.args.get("lang")
-    if lang in current_app.config["LANGUAGES"]:
+    # Set only when it changes: a session set again is signed and sent again.
+    if lang in current_app.config["LANGUAGES"] and session.get("lang") != lang:
         session["lang"] = lang
 
 

@@ -15,7 +15,6 @@ Each gunicorn worker keeps its own: nothing here needs to agree across processes
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,10 +27,6 @@ from questionnaires.model import Questionnaire
 from survey.questionnaire_form import SurveyForm, form_for
 
 TTL_SECONDS = 60.0
-# A slot in a page kept with slots: a name between two characters of Unicode's private use
-# area, which no text of the app contains and HTML escaping leaves as they are.
-SLOT_MARK = "\ue000"
-SLOT = re.compile(SLOT_MARK + r"([a-z_]+)" + SLOT_MARK)
 EXTENSION = "survey.respond.built"
 
 
@@ -66,14 +61,14 @@ class Built:
             self._summaries[round_id] = find()
         return self._summaries[round_id]
 
-    def blank_page(self, key: tuple, render: Callable[[], str]) -> list[str]:
+    def blank_page(self, key: tuple, render: Callable[[], list[str]]) -> list[str]:
         """The whole survey page of an unanswered form, rendered once per ``key`` (the
         language and everything of the round the page shows) with slots for what differs
         between invitations: the text between the slots, and each slot's name, alternately
         (see survey.respond.views._blank_page)."""
         parts = self._pages.get(key)
         if parts is None:
-            parts = self._pages[key] = SLOT.split(render())
+            parts = self._pages[key] = render()
         return parts
 
     def question_ids(self, read: Callable[[], dict[str, int]]) -> dict[str, int]:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import secrets
 
 from flask import (
     Response,
@@ -39,7 +41,7 @@ from survey.questionnaire_form import (
 )
 from survey.questionnaire_store import to_model
 from survey.respond import bp
-from survey.respond.built import SLOT_MARK, Built, built_versions
+from survey.respond.built import Built, built_versions
 from survey.respond.visit import UnitSeen, Visit, by_token, visit
 from survey.security import limiter, never_limited, token_limit, unknown_token
 
@@ -186,14 +188,34 @@ def _render(
     return render_template("respond/page.html", invitation=invitation, **context), status
 
 
-def _slot(name: str) -> Markup:
-    return Markup(f"{SLOT_MARK}{name}{SLOT_MARK}")
+class _Slots:
+    """The marks of one rendering's slots: each holds a random nonce, so that no text of the
+    page (a round's name, a question typed by the office) can pass for one."""
+
+    NAMES = frozenset({"unit", "person", "action", "hidden", "ref"})
+
+    def __init__(self) -> None:
+        self.nonce = secrets.token_hex(8)
+        self._pattern = re.compile(f"\ue000{self.nonce}:([a-z]+)\ue000")
+
+    def __call__(self, name: str) -> Markup:
+        return Markup(f"\ue000{self.nonce}:{name}\ue000")
+
+    def split(self, html: str) -> list[str]:
+        """The text between the slots and the slots' names, alternately."""
+        parts = self._pattern.split(html)
+        if not set(parts[1::2]) <= self.NAMES:
+            raise ValueError("a slot without a value")
+        return parts
 
 
 class _FormWithSlots:
     """An unanswered form without errors whose hidden fields are a slot."""
 
     errors: dict = {}
+
+    def __init__(self, slots: _Slots) -> None:
+        self._slots = slots
 
     def draft(self) -> dict:
         return {}
@@ -202,7 +224,7 @@ class _FormWithSlots:
         return 0
 
     def hidden_tag(self) -> Markup:
-        return _slot("hidden")
+        return self._slots("hidden")
 
 
 def _blank_page(invitation: Visit) -> str | None:
@@ -234,21 +256,21 @@ def _blank_page(invitation: Visit) -> str | None:
     return "".join(values[part] if n % 2 else part for n, part in enumerate(parts))
 
 
-def _with_slots(invitation: Visit) -> str:
-    unit = _slot("unit")
+def _with_slots(invitation: Visit) -> list[str]:
+    slots = _Slots()
     stand_in = dataclasses.replace(
         invitation,
-        unit=UnitSeen(unit, unit),
-        person_name=_slot("person") if invitation.person_name else None,
+        unit=UnitSeen(slots("unit"), slots("unit")),
+        person_name=slots("person") if invitation.person_name else None,
     )
     html, _status = _render(
         stand_in,
-        _FormWithSlots(),  # type: ignore[arg-type]
+        _FormWithSlots(slots),  # type: ignore[arg-type]
         base=responses.draft_fingerprint(None),
-        form_action=_slot("action"),
-        draft_ref=_slot("ref"),
+        form_action=slots("action"),
+        draft_ref=slots("ref"),
     )
-    return html
+    return slots.split(html)
 
 
 def _not_open(invitation: Visit, status: int):

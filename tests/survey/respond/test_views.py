@@ -782,10 +782,10 @@ def test_the_survey_page_after_the_link_sends_no_new_cookie(client, make_invitat
     # Flask-Login's mark): the page, read by every respondent, re-signs no cookie; the form
     # it shows is still accepted.
     invitation = make_invitation()
-    link = client.get(f"/r/{invitation.token}")
+    link = client.get(f"/r/{invitation.token}?lang=en")  # the language goes on to the page
     assert link.status_code == 303 and "Set-Cookie" in link.headers
     page = client.get(link.headers["Location"])
-    assert page.status_code == 200
+    assert page.status_code == 200 and "Submit answers" in page.text
     assert "Set-Cookie" not in page.headers
     action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
     data = {**_hidden(page.text), **complete_answers(), "action": "submit"}
@@ -868,32 +868,57 @@ def test_the_blank_page_kept_with_slots_is_the_page_rendered_in_full(
 
     round_ = make_round(anonymous=anonymous, **({} if deadline else {"closes_at": None}))
     first = make_invitation(round_=round_)
+    first.person_name = "Wang Fang"
+    db.session.commit()
+    # The second is of another unit and person, and has the same key: its page is filled
+    # from the one kept for the first.
     second = _invitation_of_another_unit(first, person_name='Li <b>"Ming"</b> & co')
-    kept = [_survey_page(app, invitation, lang) for invitation in (first, second, first)]
+    unnamed = _invitation_of_another_unit(first)
+    kept = [_survey_page(app, i, lang) for i in (first, second, unnamed, first)]
     monkeypatch.setattr(views, "_blank_page", lambda invitation: None)
-    full = [_survey_page(app, invitation, lang) for invitation in (first, second)]
-    assert _without_secrets(kept[0]) == _without_secrets(full[0])
-    assert _without_secrets(kept[1]) == _without_secrets(full[1])
-    assert _without_secrets(kept[2]) == _without_secrets(full[0])
+    full = [_survey_page(app, i, lang) for i in (first, second, unnamed)]
+    for from_slots, rendered in zip(kept, [*full, full[0]], strict=True):
+        assert _without_secrets(from_slots) == _without_secrets(rendered)
     # Each shows its own invitation, its unit and name escaped, and nobody else's.
     assert f'action="/r/i/{second.id}"' in kept[1] and f"/r/i/{first.id}" not in kept[1]
-    assert "Li &lt;b&gt;&#34;Ming&#34;&lt;/b&gt; &amp; co" in kept[1]
-    assert ("Office &lt;i&gt;&amp;&#39;" if lang == "en" else "办公室&lt;i&gt;&amp;&#34;") in kept[
-        1
-    ]
-    assert "Ming" not in kept[0] and "\ue000" not in kept[0] + kept[1]
+    assert "Li &lt;b&gt;&#34;Ming&#34;&lt;/b&gt; &amp; co" in kept[1] and "Wang" not in kept[1]
+    office = "Office &lt;i&gt;&amp;&#39;" if lang == "en" else "办公室&lt;i&gt;&amp;&#34;"
+    assert office in kept[1] and office not in kept[0]
+    assert "Ming" not in kept[0] + kept[2] and "Wang" not in kept[2]
+    assert "\ue000" not in "".join(kept)
     refs = [_hidden(page)["ref"] for page in kept]
-    assert refs[0] == refs[2] != refs[1]
+    assert refs[0] == refs[3] and len(set(refs[:3])) == 3
     assert refs[1] == responses.draft_ref(second.id, second.token)
-    assert (anonymous and "This survey is anonymous") or "This survey is anonymous" not in kept[1]
+    assert ("This survey is anonymous" in kept[1]) == anonymous
 
 
-def test_the_blank_page_shows_a_renamed_round_at_once(app, make_invitation):
+def test_the_blank_page_shows_a_changed_round_at_once(app, make_invitation):
+    # Its name, its deadline and its anonymity are in the key of the page kept with slots.
     invitation = make_invitation()
-    assert "2004 autumn ·" in _survey_page(app, invitation, "en")
+    page = _survey_page(app, invitation, "en")
+    assert "2004 autumn ·" in page and "This survey is anonymous" not in page
+    deadline = re.search(r"Please reply by ([^<]+)\.", page)[1]
+    invitation.round.closes_at += timedelta(days=40)
+    db.session.commit()
+    page = _survey_page(app, invitation, "en")
+    assert re.search(r"Please reply by ([^<]+)\.", page)[1] != deadline
     invitation.round.name = "2004 autumn (extended)"
     db.session.commit()
     assert "2004 autumn (extended) ·" in _survey_page(app, invitation, "en")
+    invitation.round.anonymous = True  # no response yet: it may still become anonymous
+    db.session.commit()
+    assert "This survey is anonymous" in _survey_page(app, invitation, "en")
+
+
+def test_text_that_looks_like_a_slot_is_shown_as_text(app, make_invitation):
+    # A round's name (or a question) typed with the slots' private-use character cannot
+    # open a slot: each rendering's slots carry a random nonce.
+    invitation = make_invitation()
+    invitation.round.name = "Autumn \ue000ref\ue000 \ue000x\ue000"
+    db.session.commit()
+    page = _survey_page(app, invitation, "en")
+    assert "Autumn \ue000ref\ue000 \ue000x\ue000 ·" in page
+    assert page.count(responses.draft_ref(invitation.id, invitation.token)) == 1  # the form's
 
 
 def test_a_staff_member_opening_a_link_sees_the_page_with_their_name(client, auth, make_invitation):
