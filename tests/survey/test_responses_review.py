@@ -21,6 +21,18 @@ def no_sending(monkeypatch):
     monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None, raising=False)
 
 
+def _subscribe(admin) -> None:
+    """Another request (the administrator's) commits an endpoint for response.submitted."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            WebhookEndpoint.__table__.insert().values(
+                url="https://receiver.example/hook", events=["response.submitted"],
+                description="OA", secret="whsec_x", active=True,
+                created_by_id=admin.id, created_at=utcnow(),
+            )
+        )  # fmt: skip
+
+
 @pytest.mark.usefixtures("no_sending")
 def test_an_endpoint_subscribed_before_the_submit_writes_gets_its_event(
     make_round, make_invitation, make_user, monkeypatch
@@ -28,21 +40,13 @@ def test_an_endpoint_subscribed_before_the_submit_writes_gets_its_event(
     round_ = make_round()
     invitation = make_invitation(group="departments", round_=round_)
     admin = make_user("admin")
-    table = WebhookEndpoint.__table__
     original = responses.begin_write
 
     def another_request_subscribes_first(session, *args, **kwargs):
         # The administrator's request commits the endpoint after the submit asked whether
         # anyone listens, before it takes the write lock (on SQLite it may wait seconds for
         # the lock behind other submits; on PostgreSQL it reads on at READ COMMITTED).
-        with db.engine.begin() as connection:
-            connection.execute(
-                table.insert().values(
-                    url="https://receiver.example/hook", events=["response.submitted"],
-                    description="OA", secret="whsec_x", active=True,
-                    created_by_id=admin.id, created_at=utcnow(),
-                )
-            )  # fmt: skip
+        _subscribe(admin)
         return original(session, *args, **kwargs)
 
     monkeypatch.setattr(responses, "begin_write", another_request_subscribes_first)
@@ -61,15 +65,7 @@ def test_control_an_endpoint_subscribed_earlier_gets_the_event(
 ):
     round_ = make_round()
     invitation = make_invitation(group="departments", round_=round_)
-    admin = make_user("admin")
-    with db.engine.begin() as connection:
-        connection.execute(
-            WebhookEndpoint.__table__.insert().values(
-                url="https://receiver.example/hook", events=["response.submitted"],
-                description="OA", secret="whsec_x", active=True,
-                created_by_id=admin.id, created_at=utcnow(),
-            )
-        )  # fmt: skip
+    _subscribe(make_user("admin"))
     db.session.commit()  # the respondent's request begins after the endpoint was committed
     responses.submit(invitation, {"overall": 4}, {}, "k-review-2", utcnow())
     deliveries = db.session.scalars(select(WebhookDelivery)).all()
@@ -89,14 +85,7 @@ def test_an_endpoint_subscribed_before_a_submit_in_one_statement_gets_its_event(
     prepare = responses._answer_rows
 
     def another_request_subscribes_first(*args):
-        with db.engine.begin() as connection:
-            connection.execute(
-                WebhookEndpoint.__table__.insert().values(
-                    url="https://receiver.example/hook", events=["response.submitted"],
-                    description="OA", secret="whsec_x", active=True,
-                    created_by_id=admin.id, created_at=utcnow(),
-                )
-            )  # fmt: skip
+        _subscribe(admin)
         return prepare(*args)
 
     monkeypatch.setattr(responses, "_answer_rows", another_request_subscribes_first)
