@@ -69,13 +69,6 @@ _MARK_OPENED = (
     .where(_invitation.c.id == bindparam("invitation_id"), _invitation.c.status == "sent")
     .values(status="started", opened_at=_OPENED_AT)
 )
-# The invitation's round takes answers at ``now`` (survey.models.accepts, in SQL).
-_ROUND_TAKES_ANSWERS = (
-    _round.c.id == _invitation.c.round_id,
-    _round.c.status == "open",
-    or_(_round.c.opens_at.is_(None), _round.c.opens_at <= _NOW),
-    or_(_round.c.closes_at.is_(None), _round.c.closes_at > _NOW),
-)
 # Saving also records the first opening when the page's own mark could not be written.
 _SAVE_DRAFT = (
     update(_invitation).where(*_OPEN_INVITATION).values(status="started", opened_at=_OPENED_AT)
@@ -159,7 +152,11 @@ _STORE_AT_ONCE = _store_statement(_SUBMITTED.values(submitted_at=_SUBMITTED_AT))
 _ROUND_AS_READ = (
     select(_round.c.id)
     .where(
-        *_ROUND_TAKES_ANSWERS,
+        _round.c.id == _invitation.c.round_id,
+        # survey.models.accepts, in SQL
+        _round.c.status == "open",
+        or_(_round.c.opens_at.is_(None), _round.c.opens_at <= _NOW),
+        or_(_round.c.closes_at.is_(None), _round.c.closes_at > _NOW),
         _round.c.version_id == bindparam("read_version_id"),
         _round.c.anonymous == bindparam("read_anonymous"),
     )
@@ -433,10 +430,8 @@ def submit(
     version_id = invitation.round.version_id
     rows = _answer_rows(question_ids or question_ids_of(version_id), answers, comments)
     anonymous = bool(invitation.round.anonymous)
-    submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
-    response = _response_values(
-        invitation, anonymous, submission_key, now, source, language, entered_by
-    )
+    row_values = (submission_key, now, source, language, entered_by)
+    submitted, response = _row_values(invitation, anonymous, *row_values)
     if autocommits(db.session):
         response_id = _submit_alone(invitation, submitted, response, rows, now)
         if response_id is not None:
@@ -455,10 +450,7 @@ def submit(
         rows = _answer_rows(question_ids_of(round_.version_id), answers, comments)
     if bool(round_.anonymous) != anonymous:  # made anonymous since the request read it
         anonymous = bool(round_.anonymous)
-        submitted = {"invitation_id": invitation_id, "submitted_at": None if anonymous else now}
-        response = _response_values(
-            invitation, anonymous, submission_key, now, source, language, entered_by
-        )
+        submitted, response = _row_values(invitation, anonymous, *row_values)
     try:
         if connection.dialect.name == "postgresql":
             response_id = _store_at_once(connection, submitted, response, rows)
@@ -474,7 +466,7 @@ def submit(
     return response_id
 
 
-def _response_values(
+def _row_values(
     invitation: Invited,
     anonymous: bool,
     submission_key: str,
@@ -482,10 +474,12 @@ def _response_values(
     source: str,
     language: str,
     entered_by: int | None,
-) -> dict[str, Any]:
-    """The response's columns. In an anonymous round it keeps the respondent group only (no
-    invitation, no unit) and its time only to the day."""
-    return {
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the invitation's switch to submitted, the response's columns). In an anonymous round
+    the invitation keeps no time, and the response the respondent group only (no invitation,
+    no unit) and its time only to the day."""
+    submitted = {"invitation_id": invitation.id, "submitted_at": None if anonymous else now}
+    response = {
         "round_id": invitation.round_id,
         "invitation_id": None if anonymous else invitation.id,
         "unit_id": None if anonymous else invitation.unit_id,
@@ -498,6 +492,7 @@ def _response_values(
         if anonymous
         else now,
     }
+    return submitted, response
 
 
 def _submit_alone(
