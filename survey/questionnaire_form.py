@@ -9,8 +9,10 @@ of 9, a choice not offered) is refused by the same rule everywhere.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import _FlaskFormCSRF
+from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
 from markupsafe import Markup
 from wtforms import (
     Field,
@@ -53,6 +55,8 @@ MAX_COMMENT_LENGTH = 4000
 # merged, not overwritten).
 REF_FIELD, BASE_FIELD = "ref", "draft_base"
 CONTROL_FIELDS = frozenset({"csrf_token", "submission_key", "action", REF_FIELD, BASE_FIELD})
+# What a double click posts twice (survey.responses stores one response per key).
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class RequiredWhenShown(InputRequired):
@@ -208,7 +212,9 @@ class SurveyForm(FlaskForm):
     questions: tuple[Question, ...] = ()
     # The questionnaire the form was built from, whose conditions decide what is shown.
     questionnaire: Questionnaire | None = None
-    submission_key = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
+    # Whether unanswered required questions are refused (a submit) or pass (a draft's save).
+    enforce_required: bool = True
+    submission_key = HiddenField(validators=[Optional(), Regexp(SUBMISSION_KEY)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,25 +247,12 @@ class SurveyForm(FlaskForm):
         return self._fields.get(field_name(q.code) + COMMENT_SUFFIX)
 
     def hidden_codes(self) -> frozenset[str]:
-        """The questions the answers in the form hide by their conditions: computed in the
-        questionnaire's order from the answers of the questions shown before (an answer that
-        cannot be parsed counts as none). Their answers are neither required nor kept."""
+        """The questions the answers in the form hide by their conditions (see
+        ``hidden_by_answers``). Their answers are neither required nor kept."""
         if self._hidden is None:
-            q = self.questionnaire
-            if q is None or not conditions.has_conditions(q):
-                self._hidden = frozenset()
-            else:
-                answers = {}
-                for question in self.questions:
-                    try:
-                        answers[question.code] = QUESTION_TYPES[question.type].parse(
-                            question, _raw(self.field(question))
-                        )
-                        self._parsed_early[question.code] = answers[question.code]
-                    except AnswerError:
-                        answers[question.code] = None
-                shown = conditions.shown(q, answers)
-                self._hidden = frozenset(x.code for x in self.questions if x.code not in shown)
+            self._hidden, self._parsed_early = hidden_by_answers(
+                self.questionnaire, self.questions, lambda q: _raw(self.field(q))
+            )
         return self._hidden
 
     def validate(self, extra_validators=None) -> bool:
@@ -345,7 +338,116 @@ class SurveyForm(FlaskForm):
         return sorted(set(posted) - set(self._fields) - CONTROL_FIELDS)
 
 
+def hidden_by_answers(
+    questionnaire: Questionnaire | None,
+    questions: tuple[Question, ...],
+    raw_of: Callable[[Question], Any],
+) -> tuple[frozenset[str], dict[str, Any]]:
+    """The codes of the questions that the answers hide by their conditions, computed in the
+    questionnaire's order from the answers of the questions shown before (an answer that cannot
+    be parsed counts as none); and the answers parsed on the way, by code, so that they are not
+    parsed twice. ``raw_of``: what was posted for a question, every value of it."""
+    if questionnaire is None or not conditions.has_conditions(questionnaire):
+        return frozenset(), {}
+    answers: dict[str, Any] = {}
+    parsed: dict[str, Any] = {}
+    for question in questions:
+        try:
+            answers[question.code] = parsed[question.code] = QUESTION_TYPES[question.type].parse(
+                question, raw_of(question)
+            )
+        except AnswerError:
+            answers[question.code] = None
+    shown = conditions.shown(questionnaire, answers)
+    return frozenset(x.code for x in questions if x.code not in shown), parsed
+
+
+@dataclass(frozen=True)
+class Complete:
+    """A submit the form accepts: what SurveyForm's answers(), comments(), draft() and
+    submission key would give after its validate()."""
+
+    answers: dict[str, Any]
+    comments: dict[str, str]
+    draft: dict[str, Any]
+    submission_key: str
+
+
+def complete_submit(form_class: type[SurveyForm], formdata: Mapping) -> Complete | None:
+    """What ``form_class`` would accept and keep of ``formdata`` (a MultiDict: request.form),
+    read without building the form; None whenever the form would refuse it, which the form
+    then does in words. Its CSRF token is not read here: the caller checks it.
+
+    A submit is the respondent's most frequent request, and building its forty WTForms fields
+    and running their validators were a seventh of the server's CPU per response under load
+    (py-spy on the submission benchmark's workers); what they decide is decided here by the
+    same rules (InputRequired on the questions shown, Optional and Length on the comments, the
+    key's pattern, and each answer through its type's ``parse``). A test holds the two equal
+    on generated posts (tests/survey/test_questionnaire_form.py)."""
+    questions = form_class.questions
+    names = {field_name(q.code) for q in questions}
+    names |= {field_name(q.code) + COMMENT_SUFFIX for q in questions if q.follow_up is not None}
+    if not set(formdata) <= names | CONTROL_FIELDS:
+        return None  # a question not in this questionnaire: the form says so
+    raw = {q.code: formdata.getlist(field_name(q.code)) for q in questions}
+    hidden, parsed = hidden_by_answers(form_class.questionnaire, questions, lambda q: raw[q.code])
+    answers: dict[str, Any] = {}
+    comments: dict[str, str] = {}
+    draft: dict[str, Any] = {}
+    for q in questions:
+        name, values = field_name(q.code), raw[q.code]
+        comment = None
+        if q.follow_up is not None:
+            posted = formdata.getlist(name + COMMENT_SUFFIX)
+            # Optional() then Length(): checked on the comment of a hidden question too.
+            if posted and posted[0].strip() and len(posted[0]) > MAX_COMMENT_LENGTH:
+                return None
+            comment = posted[0] if posted else None
+        if q.code in hidden:
+            answers[q.code] = None
+            continue
+        if form_class.enforce_required and q.required and not (values and values[0]):
+            return None  # InputRequired
+        if q.code in parsed:
+            answers[q.code] = parsed[q.code]
+        else:
+            try:
+                answers[q.code] = QUESTION_TYPES[q.type].parse(q, values)
+            except AnswerError:
+                return None
+        # The field's data, as WTForms sets it: every value of a checkbox list, else the first.
+        if QUESTION_TYPES[q.type].field == "checkboxes":
+            data: Any = list(values)
+        else:
+            data = values[0] if values else None
+        if data not in (None, "", []):
+            draft[name] = data
+        if comment not in (None, ""):
+            draft[name + COMMENT_SUFFIX] = comment
+        text = (comment or "").replace("\x00", "").strip()
+        if text:
+            comments[q.code] = text
+    posted_key = formdata.getlist("submission_key")
+    key = posted_key[0] if posted_key else None
+    if posted_key and posted_key[0].strip() and not SUBMISSION_KEY.match(key or ""):
+        return None  # Optional() then Regexp()
+    # As SurveyForm's __init__: a form posted without a key gets one of its own.
+    return Complete(answers, comments, draft, key or secrets.token_urlsafe(24))
+
+
 _HIDDEN_INPUT = Markup('<input id="{}" name="{}" type="hidden" value="{}">')
+
+
+def blank_hidden_tag() -> Markup:
+    """``SurveyForm(formdata=None).hidden_tag()`` without building the form: a new submission
+    key and the session's CSRF token, for the survey page kept with slots
+    (survey.respond.views._blank_page), where building the form for them was a twentieth of the
+    server's CPU per response. A test holds the two equal."""
+    inputs = [_HIDDEN_INPUT.format("submission_key", "submission_key", secrets.token_urlsafe(24))]
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        inputs.append(_HIDDEN_INPUT.format(name, name, generate_csrf()))
+    return Markup("\n").join(inputs)
 
 
 def _hidden_input(field: Field) -> Markup:
@@ -381,7 +483,11 @@ def form_for(
     """
     # A note is shown, never answered: it has no field, and counts for no progress.
     answered = tuple(q for q in questionnaire.questions() if QUESTION_TYPES[q.type].answered)
-    attrs: dict[str, Any] = {"questions": answered, "questionnaire": questionnaire}
+    attrs: dict[str, Any] = {
+        "questions": answered,
+        "questionnaire": questionnaire,
+        "enforce_required": enforce_required,
+    }
     for q in answered:
         required = q.required and enforce_required
         validators = (

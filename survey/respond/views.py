@@ -19,10 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import csrf
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+from wtforms import ValidationError
 
 from survey import responses
 from survey.corrective.summaries import shown_for
@@ -35,7 +37,10 @@ from survey.questionnaire_form import (
     COMMENT_SUFFIX,
     CONTROL_FIELDS,
     REF_FIELD,
+    Complete,
     SurveyForm,
+    blank_hidden_tag,
+    complete_submit,
     field_name,
     restore,
 )
@@ -250,7 +255,7 @@ def _blank_page(invitation: Visit) -> str | None:
         "unit": escape(invitation.unit.name(lang)),
         "person": escape(invitation.person_name or ""),
         "action": escape(url_for("respond.submit", invitation_id=invitation.id)),
-        "hidden": SurveyForm(formdata=None).hidden_tag(),
+        "hidden": blank_hidden_tag(),
         "ref": escape(responses.draft_ref(invitation.id, invitation.token)),
     }
     return "".join(values[part] if n % 2 else part for n, part in enumerate(parts))
@@ -391,6 +396,14 @@ def _handle_post(invitation: Visit):
     if invitation.status == "submitted":
         return _submitted(invitation)
     action = request.form.get("action", "submit")
+    complete = _complete(invitation) if action == "submit" else None
+    if complete is not None:
+        try:
+            return _store(invitation, complete)
+        except responses.AlreadySubmitted:
+            return _submitted(_load(invitation.id))
+        except responses.NotAccepting:
+            return _not_open(_load(invitation.id), 409)
     form = _form(invitation, final=action == "submit")
     if form.foreign_fields(request.form.keys()):
         flash(
@@ -431,29 +444,52 @@ def _token_refused(form: SurveyForm) -> bool:
     return False
 
 
+def _complete(invitation: Visit) -> Complete | None:
+    """The posted answers, when they are a submit the form would accept, read without building
+    the form (survey.questionnaire_form.complete_submit); None for anything else (a token of
+    another session, a question unanswered, a value refused), which the form then handles."""
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            # What the form's token field checks, with the same settings.
+            csrf.validate_csrf(
+                request.form.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+            )
+        except ValidationError:
+            return None
+    return complete_submit(_built(invitation).form_class(current_language()), request.form)
+
+
 def _submit(invitation: Visit, form: SurveyForm):
     if not form.validate():
         # Refused only for unanswered questions? Then what was typed is saved all the same.
         draft_form = _form(invitation, final=False)
         if draft_form.validate():
-            merge = _saved(invitation, draft_form)
+            merge = _saved(invitation, draft_form.draft())
             if merge:
                 return _merged(invitation, merge, 400)
         return _render(invitation, form, 400, base=_base_after_save(invitation))
-    unseen = responses.merge_drafts(invitation.draft, form.draft(), request.form.get(BASE_FIELD))
+    return _store(
+        invitation,
+        Complete(form.answers(), form.comments(), form.draft(), form.submission_key.data),
+    )
+
+
+def _store(invitation: Visit, complete: Complete):
+    """Submit answers the form accepts."""
+    unseen = responses.merge_drafts(invitation.draft, complete.draft, request.form.get(BASE_FIELD))
     if unseen[1].kept:
         # Another device saved answers this page never showed, and the submit would drop them
         # without a word: they are merged into the draft and shown, and nothing is submitted
         # until the respondent has seen them. (A save between this check and the submit, a
         # few milliseconds, is not caught: the respondent pressed submit on what they saw.)
-        return _merged(invitation, _saved(invitation, form), 409)
+        return _merged(invitation, _saved(invitation, complete.draft), 409)
     version_id = invitation.round.version_id
     try:
         responses.submit(
             invitation,
-            form.answers(),
-            form.comments(),
-            form.submission_key.data,
+            complete.answers,
+            complete.comments,
+            complete.submission_key,
             utcnow(),
             language=current_language(),
             question_ids=_built(invitation).question_ids(
@@ -462,8 +498,11 @@ def _submit(invitation: Visit, form: SurveyForm):
         )
     except responses.Conflict:
         flash(_("Your answers could not be stored this time. Please send them again."), "error")
-        form.submission_key.data = None
-        return _render(invitation, type(form)(formdata=None, data=form.draft()), 409)
+        # The page again with what was typed, and a new submission key.
+        again = _built(invitation).form_class(current_language())(
+            formdata=None, data=complete.draft
+        )
+        return _render(invitation, again, 409)
     return redirect(url_for("respond.done", invitation_id=invitation.id), code=303)
 
 
@@ -471,7 +510,7 @@ def _save(invitation: Visit, form: SurveyForm, action: str):
     """Save and continue later; also the language switch, which saves before it reloads."""
     if not form.validate():
         return _render(invitation, form, 400)
-    merge = _saved(invitation, form)
+    merge = _saved(invitation, form.draft())
     lang = action.removeprefix(SWITCH_PREFIX) if action.startswith(SWITCH_PREFIX) else None
     if merge:
         flash(_merge_message(form, merge), "warning")
@@ -482,8 +521,8 @@ def _save(invitation: Visit, form: SurveyForm, action: str):
     return redirect(url_for("respond.page", invitation_id=invitation.id, lang=lang))
 
 
-def _saved(invitation: Visit, form: SurveyForm) -> responses.DraftMerge:
-    merge = responses.save_draft(invitation, form.draft(), utcnow(), request.form.get(BASE_FIELD))
+def _saved(invitation: Visit, draft: dict) -> responses.DraftMerge:
+    merge = responses.save_draft(invitation, draft, utcnow(), request.form.get(BASE_FIELD))
     g.saved_draft = True
     return merge
 

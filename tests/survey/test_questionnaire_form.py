@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 
-from questionnaires import QUESTION_TYPES, loads
-from survey.questionnaire_form import FIELD_BUILDERS, field_name, form_for
+from questionnaires import QUESTION_TYPES, load_dir, loads
+from survey.questionnaire_form import (
+    COMMENT_SUFFIX,
+    FIELD_BUILDERS,
+    MAX_COMMENT_LENGTH,
+    SUBMISSION_KEY,
+    SurveyForm,
+    blank_hidden_tag,
+    complete_submit,
+    field_name,
+    form_for,
+)
+from tests.conditional import CONDITIONAL
 
 DEFINITION = loads("""
 id: forms-test
@@ -235,3 +251,130 @@ def test_the_hidden_tag_is_flask_wtfs_html(app, formdata):
         assert 'name="submission_key" type="hidden"' in ours
         assert ours == FlaskForm.hidden_tag(form)
         assert form.hidden_tag("submission_key") == FlaskForm.hidden_tag(form, "submission_key")
+
+
+# --------------------------------------------------------------- a submit read without the form
+
+SHIPPED = load_dir(Path(__file__).resolve().parents[2] / "questionnaires" / "definitions")
+# Every type (DEFINITION), conditions on questions and on a section (CONDITIONAL), and the
+# questionnaires the office ships, each as one of its groups sees it.
+FORMS = [
+    (DEFINITION, "a"),
+    (DEFINITION, "b"),
+    (CONDITIONAL, "mayors"),
+    *((q, q.groups[0].code) for q in SHIPPED),
+]
+
+
+def _offered(q) -> list[str]:
+    """Values the page offers for ``q``, and values it never does."""
+    if q.scale is not None:
+        legal = [str(p.value) for p in q.scale.points]
+    elif q.choices:
+        legal = [c.code for c in q.choices]
+    elif q.type == "integer":
+        legal = [str(q.min_value or 0), str(q.max_value if q.max_value is not None else 7)]
+    else:
+        legal = ["fine", "  padded  ", "with\x00nul"]
+    return legal + ["", " ", "9", "-1", "zz", "x" * (MAX_COMMENT_LENGTH + 1)]
+
+
+@st.composite
+def _posts(draw, questionnaire, required: bool):
+    form_class = form_for(questionnaire, "en", enforce_required=required)
+    posted = MultiDict()
+    for q in form_class.questions:
+        values = _offered(q)
+        legal = values[:-6]
+        # Mostly what a browser sends (one legal value, or nothing for a question left out),
+        # sometimes anything: the same value twice, a value not offered, a comment too long.
+        count = draw(st.sampled_from([1, 1, 1, 1, 0, 2]))
+        pool = legal if draw(st.integers(0, 4)) else values
+        for value in draw(st.lists(st.sampled_from(pool), min_size=count, max_size=count)):
+            posted.add(field_name(q.code), value)
+        if q.follow_up is not None and draw(st.integers(0, 2)) == 0:
+            posted.add(
+                field_name(q.code) + COMMENT_SUFFIX,
+                draw(st.sampled_from(["why", "  ", "", "a\x00b", "y" * (MAX_COMMENT_LENGTH + 1)])),
+            )
+    key = draw(st.sampled_from([None, None, "k3y_-OK", "", " ", "bad key!", "z" * 65, "ok\n"]))
+    if key is not None:
+        posted.add("submission_key", key)
+    if draw(st.integers(0, 9)) == 0:
+        posted.add("q_not_in_this_form", "1")
+    posted.add("action", "submit")
+    return form_class, posted
+
+
+@pytest.mark.parametrize("questionnaire, group", FORMS, ids=lambda x: getattr(x, "id", x))
+@pytest.mark.parametrize("required", [True, False], ids=["submit", "draft rules"])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_submit_read_without_the_form_is_what_the_form_accepts_and_keeps(
+    app, questionnaire, group, required, data
+):
+    form_class, posted = data.draw(_posts(questionnaire.for_group(group), required))
+    with app.test_request_context(method="POST"):
+        complete = complete_submit(form_class, posted)
+        form = form_class(formdata=posted)
+        accepted = form.validate() and not form.foreign_fields(posted.keys())
+        assert (complete is not None) == accepted
+        if complete is None:
+            return
+        assert complete.answers == form.answers()
+        assert complete.comments == form.comments()
+        assert list(complete.draft.items()) == list(form.draft().items())
+        if posted.get("submission_key"):
+            assert complete.submission_key == form.submission_key.data
+        else:
+            # Each makes one of its own, as a form posted without a key does.
+            assert SUBMISSION_KEY.match(complete.submission_key)
+
+
+def test_a_complete_submit_is_read_without_the_form(app):
+    # The fast path must be the one taken by a plain answered survey, or it saves nothing.
+    form_class = form_for(CONDITIONAL.for_group("mayors"), "en")
+    posted = MultiDict(
+        {
+            "q_used_meetings": "yes",
+            "q_mtg_rating": "2",
+            "q_mtg_rating__comment": " too late \x00",
+            "q_mtg_rooms": "4",
+            "q_mtg_problem": "",
+            "q_overall": "3",
+            "submission_key": "abc",
+        }
+    )
+    with app.test_request_context(method="POST"):
+        complete = complete_submit(form_class, posted)
+    assert complete is not None
+    assert complete.answers == {
+        "used_meetings": "yes",
+        "mtg_rating": 2,
+        "mtg_rooms": 4,
+        "mtg_problem": None,
+        "overall": 3,
+    }
+    assert complete.comments == {"mtg_rating": "too late"}
+    assert complete.submission_key == "abc"
+    # "no" hides the rating: its answer and its comment are neither required nor kept.
+    posted.setlist("q_used_meetings", ["no"])
+    with app.test_request_context(method="POST"):
+        hidden = complete_submit(form_class, posted)
+    assert hidden.answers["mtg_rating"] is None and hidden.comments == {}
+    assert "q_mtg_rating" not in hidden.draft
+
+
+@pytest.mark.parametrize("csrf", [True, False])
+def test_the_blank_hidden_tag_is_the_forms(app, csrf):
+    # The page kept with slots fills its hidden inputs without building a form.
+    app.config["WTF_CSRF_ENABLED"] = csrf
+    with app.test_request_context():
+        ours = blank_hidden_tag()
+        forms = SurveyForm(formdata=None).hidden_tag()
+    key = re.compile(r'(name="submission_key" type="hidden" value=")[^"]+"')
+    assert key.search(ours) and key.search(forms)
+    assert key.sub(r'\1K"', ours) == key.sub(r'\1K"', forms)
+    assert ('name="csrf_token"' in ours) is csrf

@@ -157,3 +157,40 @@ def test_a_refused_submit_shows_a_token_that_the_next_submit_passes(
     data = complete_answers() | {**shown, "action": "submit"}
     assert client.post(action, data=data).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def _counting_forms_built(monkeypatch) -> list[type]:
+    from survey.questionnaire_form import SurveyForm
+
+    built: list[type] = []
+    original = SurveyForm.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SurveyForm, "__init__", counting)
+    return built
+
+
+def test_a_complete_submit_is_stored_without_building_the_form(
+    client, make_invitation, monkeypatch
+):
+    # survey.questionnaire_form.complete_submit reads it (its equality with the form is held in
+    # tests/survey/test_questionnaire_form.py); the form is built for what it must explain.
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    built = _counting_forms_built(monkeypatch)
+    unanswered = client.post(action, data={**_hidden(page), "action": "submit"})
+    assert unanswered.status_code == 400 and built
+    built.clear()
+    foreign = {**_hidden(unanswered.text), "csrf_token": "forged", "action": "submit"}
+    assert client.post(action, data=complete_answers() | foreign).status_code == 400
+    assert built
+    built.clear()
+    data = complete_answers() | {**_hidden(unanswered.text), "action": "submit"}
+    assert client.post(action, data=data).status_code == 303
+    assert built == []
+    stored = db.session.scalars(select(Response)).one()
+    assert stored.submission_key == _hidden(unanswered.text)["submission_key"]
