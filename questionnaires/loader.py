@@ -94,6 +94,7 @@ from .conditions import ConditionError
 from .conditions import check as check_condition
 from .messages import N_, Message, message
 from .model import (
+    COMMENT_SUFFIX,
     GRID_ROW_TYPE,
     GRID_TYPE,
     Choice,
@@ -792,6 +793,13 @@ def _question(
     else:
         fields = {**row_of.shared, **_fields(node, what, _ROW_KEYS)}
     code = _code(fields["code"], _part(what, "code"))
+    if code.endswith(COMMENT_SUFFIX):
+        template = N_(
+            "%(what)s: a code ending in %(suffix)s names the follow-up comment of another "
+            "question; choose another code"
+        )
+        reason = message(template, what=what, suffix=COMMENT_SUFFIX)
+        raise _Invalid(_line(fields["code"]), reason)
     declared.question_codes.add(code, fields["code"])
     if row_of is None:
         qtype = _question_type(fields["type"], what)

@@ -13,6 +13,10 @@ LANGUAGES = ("zh", "en")
 #: The `type:` of a grid in a definition file, and the type of each of its rows.
 GRID_TYPE = "grid"
 GRID_ROW_TYPE = "rating"
+#: What a question's follow-up comment is posted and saved under, after the question's own
+#: name: no question code may end in it (the loader refuses one), or it would take another
+#: question's comment.
+COMMENT_SUFFIX = "__comment"
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,13 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, StopVali
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, NumberInput
 
 from questionnaires import QUESTION_TYPES, AnswerError, conditions
-from questionnaires.model import Question, Questionnaire
+from questionnaires.model import COMMENT_SUFFIX, Question, Questionnaire
 from questionnaires.types import max_length
 from survey.i18n import translated
 
 # Fields are named "q_<code>" so that no question code can shadow a Form attribute
 # (a question coded "data" or "errors" would otherwise break the form).
 FIELD_PREFIX = "q_"
-COMMENT_SUFFIX = "__comment"
 MAX_COMMENT_LENGTH = 4000
 # Fields every respondent form carries besides the questions.
 # Beside the questions the respondent's page posts a reference to its invitation (answers

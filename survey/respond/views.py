@@ -161,7 +161,10 @@ def _built(invitation: Visit) -> Built:
 
 
 def _form(invitation: Visit, final: bool) -> SurveyForm:
-    return _built(invitation).form_class(current_language(), enforce_required=final)()
+    # The posted form fields only, as complete_submit reads them: Flask-WTF's default would
+    # also take uploaded files and a JSON body, which the survey's page never sends.
+    form_class = _built(invitation).form_class(current_language(), enforce_required=final)
+    return form_class(formdata=request.form)
 
 
 def _render(
@@ -367,7 +370,7 @@ def _keep_after_lost_session(invitation: Visit, reopened: bool = False):
     if invitation.status == "submitted":
         return _submitted(invitation)
     form = _built(invitation).form_class(current_language(), enforce_required=False)(
-        meta={"csrf": False}
+        formdata=request.form, meta={"csrf": False}
     )
     if form.foreign_fields(request.form.keys()) or not form.validate():
         if reopened:

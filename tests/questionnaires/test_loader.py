@@ -328,6 +328,21 @@ def test_codes_are_lower_case_identifiers_of_at_most_40_characters(code):
     assert "not a valid code" in err.reason or "longer than 40 characters" in err.reason
 
 
+def test_a_question_code_cannot_take_the_name_of_a_follow_up_comment():
+    # "speed" with a follow-up posts and saves its comment as q_speed__comment: a question
+    # coded speed__comment would share the field, and one answer would replace the other.
+    err = question_error(
+        "      - {code: speed, type: rating, text: Speed, follow_up: Why}\n"
+        "      - {code: speed__comment, type: text, text: Other}\n"
+    )
+    assert err.line == 8
+    assert err.reason == (
+        "question 'speed__comment': a code ending in __comment names the follow-up comment "
+        "of another question; choose another code"
+    )
+    assert loads(one_question("      - {code: comment_on_speed, type: text, text: A}\n"))
+
+
 def test_code_of_exactly_40_characters_is_accepted():
     code = "a" * 40
     assert loads(one_question(f"      - {{code: {code}, type: text, text: A}}\n")).question(code)

@@ -194,3 +194,29 @@ def test_a_complete_submit_is_stored_without_building_the_form(
     assert built == []
     stored = db.session.scalars(select(Response)).one()
     assert stored.submission_key == _hidden(unanswered.text)["submission_key"]
+
+
+def test_the_survey_reads_only_its_form_fields_not_uploads(client, make_invitation):
+    # A hand-made multipart post: a file part cannot pass for an answer or the key, whether
+    # the submit is complete (read without the form) or not (the form explains what is missing).
+    import io
+
+    invitation = make_invitation()
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    hidden = _hidden(page)
+
+    def upload():
+        return (io.BytesIO(b"not a key"), "key.txt")
+
+    incomplete = {**hidden, "action": "submit", "submission_key": upload()}
+    refused = client.post(action, data=incomplete, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+    data = complete_answers() | {**hidden, "action": "submit", "q_comment": upload()}
+    del data["submission_key"]
+    data["submission_key"] = upload()
+    stored = client.post(action, data=data, content_type="multipart/form-data")
+    assert stored.status_code == 303
+    response = db.session.scalars(select(Response)).one()
+    assert response.submission_key != "not a key"
