@@ -118,6 +118,12 @@ def test_a_submit_checks_its_token_once(client, make_invitation, monkeypatch):
     assert checked == [token]
 
 
+def _opened(client, invitation) -> tuple[str, str]:
+    """The survey page opened by the invitation's link, and the address its form posts to."""
+    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
+    return page, re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+
+
 def _counting_tokens_made(monkeypatch) -> list[str]:
     import flask_wtf.csrf
 
@@ -133,9 +139,7 @@ def _counting_tokens_made(monkeypatch) -> list[str]:
 
 
 def test_a_stored_submit_makes_no_token_it_would_not_show(client, make_invitation, monkeypatch):
-    invitation = make_invitation()
-    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    page, action = _opened(client, make_invitation())
     data = complete_answers() | {**_hidden(page), "action": "submit"}
     made = _counting_tokens_made(monkeypatch)
     assert client.post(action, data=data).status_code == 303
@@ -146,9 +150,7 @@ def test_a_stored_submit_makes_no_token_it_would_not_show(client, make_invitatio
 def test_a_refused_submit_shows_a_token_that_the_next_submit_passes(
     client, make_invitation, monkeypatch
 ):
-    invitation = make_invitation()
-    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    page, action = _opened(client, make_invitation())
     made = _counting_tokens_made(monkeypatch)
     refused = client.post(action, data={**_hidden(page), "action": "submit"})  # unanswered
     assert refused.status_code == 400
@@ -178,9 +180,7 @@ def test_a_complete_submit_is_stored_without_building_the_form(
 ):
     # survey.questionnaire_form.complete_submit reads it (its equality with the form is held in
     # tests/survey/test_questionnaire_form.py); the form is built for what it must explain.
-    invitation = make_invitation()
-    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    page, action = _opened(client, make_invitation())
     built = _counting_forms_built(monkeypatch)
     unanswered = client.post(action, data={**_hidden(page), "action": "submit"})
     assert unanswered.status_code == 400 and built
@@ -201,9 +201,7 @@ def test_the_survey_reads_only_its_form_fields_not_uploads(client, make_invitati
     # the submit is complete (read without the form) or not (the form explains what is missing).
     import io
 
-    invitation = make_invitation()
-    page = client.get(f"/r/{invitation.token}", follow_redirects=True).text
-    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    page, action = _opened(client, make_invitation())
     hidden = _hidden(page)
 
     def upload():
