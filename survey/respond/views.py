@@ -398,15 +398,20 @@ def _keep_after_lost_session(invitation: Visit, reopened: bool = False):
 def _handle_post(invitation: Visit):
     if invitation.status == "submitted":
         return _submitted(invitation)
-    action = request.form.get("action", "submit")
+    try:
+        return _answers_posted(invitation, request.form.get("action", "submit"))
+    except responses.AlreadySubmitted:
+        # Nothing was stored: submitted or revoked while the form was being checked. Read
+        # again, a revoked link is answered as unknown (_load), as everywhere else.
+        return _submitted(_load(invitation.id))
+    except responses.NotAccepting:
+        return _not_open(_load(invitation.id), 409)
+
+
+def _answers_posted(invitation: Visit, action: str):
     complete = _complete(invitation) if action == "submit" else None
     if complete is not None:
-        try:
-            return _store(invitation, complete)
-        except responses.AlreadySubmitted:
-            return _submitted(_load(invitation.id))
-        except responses.NotAccepting:
-            return _not_open(_load(invitation.id), 409)
+        return _store(invitation, complete)
     form = _form(invitation, final=action == "submit")
     if form.foreign_fields(request.form.keys()):
         flash(
@@ -421,16 +426,9 @@ def _handle_post(invitation: Visit):
         kept = _keep_after_lost_session(invitation, reopened=True)
         if kept is not None:
             return kept
-    try:
-        if action == "submit":
-            return _submit(invitation, form)
-        return _save(invitation, form, action)
-    except responses.AlreadySubmitted:
-        # Nothing was stored: submitted or revoked while the form was being checked. Read
-        # again, a revoked link is answered as unknown (_load), as everywhere else.
-        return _submitted(_load(invitation.id))
-    except responses.NotAccepting:
-        return _not_open(_load(invitation.id), 409)
+    if action == "submit":
+        return _submit(invitation, form)
+    return _save(invitation, form, action)
 
 
 def _token_refused(form: SurveyForm) -> bool:
