@@ -443,10 +443,18 @@ def blank_hidden_tag() -> Markup:
     (survey.respond.views._blank_page), where building the form for them was a twentieth of the
     server's CPU per response. A test holds the two equal."""
     inputs = [_HIDDEN_INPUT.format("submission_key", "submission_key", secrets.token_urlsafe(24))]
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    name = csrf_field_name()
+    if name is not None:
         inputs.append(_HIDDEN_INPUT.format(name, name, generate_csrf()))
     return Markup("\n").join(inputs)
+
+
+def csrf_field_name() -> str | None:
+    """The name of the CSRF token field a form carries under the app's Flask-WTF settings (as
+    FlaskForm.Meta reads them); None when CSRF protection is off."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def _hidden_input(field: Field) -> Markup:

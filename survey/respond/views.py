@@ -41,6 +41,7 @@ from survey.questionnaire_form import (
     SurveyForm,
     blank_hidden_tag,
     complete_submit,
+    csrf_field_name,
     field_name,
     restore,
 )
@@ -449,12 +450,11 @@ def _complete(invitation: Visit) -> Complete | None:
     """The posted answers, when they are a submit the form would accept, read without building
     the form (survey.questionnaire_form.complete_submit); None for anything else (a token of
     another session, a question unanswered, a value refused), which the form then handles."""
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
+    token_field = csrf_field_name()
+    if token_field is not None:
         try:
             # What the form's token field checks, with the same settings.
-            csrf.validate_csrf(
-                request.form.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-            )
+            csrf.validate_csrf(request.form.get(token_field))
         except ValidationError:
             return None
     return complete_submit(_built(invitation).form_class(current_language()), request.form)

@@ -211,9 +211,8 @@ def test_the_survey_reads_only_its_form_fields_not_uploads(client, make_invitati
     refused = client.post(action, data=incomplete, content_type="multipart/form-data")
     assert refused.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
-    data = complete_answers() | {**hidden, "action": "submit", "q_comment": upload()}
-    del data["submission_key"]
-    data["submission_key"] = upload()
+    uploads = {"q_comment": upload(), "submission_key": upload()}
+    data = complete_answers() | hidden | {"action": "submit"} | uploads
     stored = client.post(action, data=data, content_type="multipart/form-data")
     assert stored.status_code == 303
     response = db.session.scalars(select(Response)).one()
