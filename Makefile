@@ -36,7 +36,8 @@ system-deps:
 BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask --app survey init-db
-	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --responses $(DEMO_RESPONSES)
+	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo --office shaoxing --responses $(DEMO_RESPONSES)
+	BASE_URL=$(BASE_URL) $(BIN)/flask --app survey demo-offices
 	export BASE_URL=$(BASE_URL); \
 	setsid $(BIN)/flask --app survey worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \

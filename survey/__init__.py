@@ -85,13 +85,19 @@ def register_listeners() -> None:
     # Imported for what they connect: the corrective-action rules run when a round closes
     # (survey.rounds.round_closed), and the action register is a section of the PDF report.
     # The webhooks hear a round's events (responses, closing, corrective actions).
-    from survey import webhooks  # noqa: F401
+    from survey import tenancy, webhooks  # noqa: F401
     from survey.corrective import report_section, rules  # noqa: F401
+
+    # Every ORM query of an office's rows is of the current office (survey.tenancy).
+    tenancy.register()
 
 
 def register_blueprints(app: Flask) -> None:
-    from survey import admin, auth, design, home, respond
+    from survey import admin, auth, design, home, offices, respond
     from survey.extensions import csrf
+
+    # Before any blueprint's own hooks: the office the request works for (survey.tenancy).
+    app.before_request(offices.request_office)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
@@ -101,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond.bp)
     app.register_blueprint(design.bp)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.globals.update(current_office=offices.current, offices_of=offices.offices_of)
     app.register_blueprint(home.bp)
     from survey import actions
 

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
-from survey import api_tokens, audit, mail
+from survey import api_tokens, audit, mail, offices, tenancy
 from survey.extensions import db
 from survey.models import User, utcnow
 
@@ -50,6 +50,13 @@ def create(email: str, role: str, name: str, unit=None) -> User:
     db.session.flush()
     audit.record("user_created", target=target(user), role=role, **_unit_detail(unit))
     return user
+
+
+def _office_of(user: User) -> int | None:
+    """The office an event of the account is recorded in: the one being worked for, else (a
+    password link, with no one logged in) the account's home office."""
+    here = tenancy.current_office_id()
+    return here if user.membership(here) is not None else offices.home(user)
 
 
 def _unit_detail(unit) -> dict:
@@ -107,7 +114,11 @@ def set_password(user: User, password: str, how: str) -> None:
     user.set_password(password)
     user.must_change_password = False
     user.end_sessions()
-    audit.record("password_reset" if how == "reset" else "password_changed", target=target(user))
+    audit.record(
+        "password_reset" if how == "reset" else "password_changed",
+        target=target(user),
+        office_id=_office_of(user),
+    )
     if how == "reset":
         api_tokens.revoke_all(user, "password reset", utcnow())
 
@@ -178,6 +189,6 @@ def send_password_link(user: User, purpose: str = "reset") -> None:
         ]
     )
     kind = "account_invitation" if purpose == "invite" else "password_reset"
-    mail.send(kind, user.email, subject, body)
+    mail.send(kind, user.email, subject, body, office_id=_office_of(user))
     action = "account_invitation_sent" if purpose == "invite" else "password_link_sent"
-    audit.record(action, target=target(user))
+    audit.record(action, target=target(user), office_id=_office_of(user))

@@ -21,7 +21,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
-from survey import audit
+from survey import audit, offices, tenancy
 from survey.extensions import db
 from survey.models import ApiToken, User
 
@@ -93,9 +93,10 @@ def revoke_all(user: User, reason: str, now: datetime) -> int:
     """Revoke every working token of ``user`` (``reason``: what made the account suspect, kept
     in the audit trail); one audit event with the count, none when there was nothing to revoke.
     Returns how many were revoked."""
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
+    with tenancy.unscoped():  # the person's tokens in every office: the account is suspect
+        tokens = db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        ).all()
     for token in tokens:
         token.revoked_at = now
     if tokens:
@@ -105,6 +106,9 @@ def revoke_all(user: User, reason: str, now: datetime) -> int:
             count=len(tokens),
             reason=reason,
             token=", ".join(t.prefix for t in tokens),
+            office_id=tenancy.current_office_id()
+            if user.membership(tenancy.current_office_id())
+            else offices.home(user),
         )
     return len(tokens)
 
@@ -124,6 +128,15 @@ def find(secret: str) -> ApiToken | None:
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     hashed = digest(secret)
+    # The token tells the office the request works for: its office first (a Core read, among
+    # every office's tokens), then the token itself in that office.
+    table = ApiToken.__table__
+    office_id = db.session.execute(
+        select(table.c.office_id).where(table.c.secret_hash == hashed)
+    ).scalar()
+    if office_id is None:
+        return None
+    tenancy.enter(office_id)
     token = db.session.scalar(select(ApiToken).where(ApiToken.secret_hash == hashed))
     # The lookup is by hash already; compare again in constant time for good measure.
     if token is None or not hmac.compare_digest(token.secret_hash, hashed):
@@ -134,6 +147,8 @@ def find(secret: str) -> ApiToken | None:
         raise TokenRefused(token, "account disabled")
     if token.user.must_change_password:
         raise TokenRefused(token, "password change required")
+    if token.user.role is None:
+        raise TokenRefused(token, "no role in the token's office")
     return token
 
 

@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "login": _l("Logged in"),
     "login_failed": _l("Login failed"),
     "logout": _l("Logged out"),
+    "office_chosen": _l("Office switched"),
     "role_changed": _l("Role changed"),
     "user_created": _l("User created"),
     "user_changed": _l("User changed"),
@@ -108,10 +109,16 @@ EXPORT_KINDS = {
 
 
 def record(
-    action: str, target: str | None = None, actor: User | None = None, **detail: Any
+    action: str,
+    target: str | None = None,
+    actor: User | None = None,
+    office_id: int | None = None,
+    **detail: Any,
 ) -> AuditEvent:
     """Add an audit event for `action` on `target` (e.g. "round:3"). The actor defaults to the
-    logged-in user, else "anonymous" in a request and "cli" outside one."""
+    logged-in user, else "anonymous" in a request and "cli" outside one. The event is in the
+    trail of the office being worked for; `office_id` names one where there is none (a login,
+    a password link: the account's home office)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     user = actor or _current_user()
@@ -122,6 +129,7 @@ def record(
         target=target,
         detail=detail,
         address=request.remote_addr if has_request_context() else "cli",
+        office_id=office_id,
     )
     db.session.add(event)
     return event

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from survey import mail, office_time
+from survey import mail, office_time, offices
 from survey.extensions import db
 from survey.messages import N_, TranslatedError, translate
 from survey.models import Invitation, RespondentGroup, Round, Unit, utcnow
@@ -263,12 +263,13 @@ def _message(inv: Invitation, reminder: bool) -> tuple[str, str]:
         + "：\n\n"
         f"{invitation_url(inv)}\n\n"
         "此链接仅供贵单位使用，请勿转发。填写中途可保存，稍后通过同一链接继续。\n\n"
-        "绍兴市人民政府办公室\n\n---\n\n"
+        f"{offices.name_of(round_.office_id, 'zh')}\n\n---\n\n"
         f"Dear {inv.person_name or inv.unit.name_en},\n\n"
         f"You are invited to the {title_en} ({round_.name}). Please answer through your "
         "personal link" + (f" by {deadline}" if deadline else "") + ":\n\n"
         f"{invitation_url(inv)}\n\n"
         "The link is for your unit only; please do not forward it. You can save your answers "
-        "and come back with the same link.\n\nShaoxing Municipal Government Office\n"
+        "and come back with the same link.\n\n"
+        f"{offices.name_of(round_.office_id, 'en')}\n"
     )
     return subject, body

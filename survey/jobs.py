@@ -25,6 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
+
+from survey import tenancy
 
 
 @contextmanager
@@ -92,21 +95,76 @@ def _in_app_context(func: Callable) -> Callable:
     return run
 
 
+def _in_office(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def run(*args, _office: int | str | None = None, **kwargs):
+        if _office is None:  # .call_local(): the caller's office
+            return func(*args, **kwargs)
+        with tenancy.office(None if _office == tenancy.NO_OFFICE else _office):
+            return func(*args, **kwargs)
+
+    return run
+
+
+class OfficeTask:
+    """A Huey task that works for the office of whoever enqueued it: the job's rows are found
+    in that office only (survey.tenancy), as the request's were. Enqueue by calling it (not
+    ``.schedule()`` or ``.s()``, which would not carry the office)."""
+
+    def __init__(self, queued) -> None:
+        self._queued = queued
+
+    def __call__(self, *args, **kwargs):
+        office_id = tenancy.current_office_id()
+        # With no office, the job works for none: it reads nothing of any office.
+        office = tenancy.NO_OFFICE if office_id is None else office_id
+        return self._queued(*args, _office=office, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._queued, name)
+
+
 def task(**huey_kwargs) -> Callable:
-    """``@task(retries=3, retry_delay=60)``: a Huey task whose body runs in the app's context.
-    Calling the decorated function enqueues it; ``.call_local(...)`` runs it here and now."""
+    """``@task(retries=3, retry_delay=60)``: a Huey task whose body runs in the app's context,
+    for the caller's office. Calling the decorated function enqueues it; ``.call_local(...)``
+    runs it here and now."""
 
     def decorate(func: Callable):
-        return huey.task(**huey_kwargs)(_in_app_context(func))
+        return OfficeTask(huey.task(**huey_kwargs)(_in_app_context(_in_office(func))))
 
     return decorate
 
 
+def _each_office(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def run():
+        from survey.extensions import db
+        from survey.models import Office
+
+        ids = db.session.scalars(select(Office.id).order_by(Office.id)).all()
+        outer = tenancy.current_office_id()  # the worker's: none (a test's: its own)
+        for office_id in ids:
+            # Each office on its own: a failure in one is logged and the others still run,
+            # and no row of one stays in the session for the next.
+            try:
+                with tenancy.office(office_id):
+                    func()
+                    db.session.flush()
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("%s failed for office %s", func.__name__, office_id)
+            finally:
+                tenancy.forget_other_offices(outer)
+
+    return run
+
+
 def periodic_task(schedule: Callable, **huey_kwargs) -> Callable:
-    """``@periodic_task(crontab(minute="5"))``: run by the worker on that schedule (UTC)."""
+    """``@periodic_task(crontab(minute="5"))``: run by the worker on that schedule (UTC), once
+    for each office, working for it."""
 
     def decorate(func: Callable):
-        return huey.periodic_task(schedule, **huey_kwargs)(_in_app_context(func))
+        return huey.periodic_task(schedule, **huey_kwargs)(_in_app_context(_each_office(func)))
 
     return decorate
 

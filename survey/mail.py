@@ -27,7 +27,7 @@ from flask_mailman import EmailMessage, Mail
 from flask_mailman.backends.base import BaseEmailBackend
 from sqlalchemy import func, select, update
 
-from survey import jobs
+from survey import jobs, tenancy
 from survey.database import begin_write
 from survey.extensions import db
 from survey.models import MAIL_STATUSES, MailMessage, utcnow
@@ -79,8 +79,10 @@ def queue(
     body: str,
     round_id: int | None = None,
     invitation_id: int | None = None,
+    office_id: int | None = None,
 ) -> MailMessage:
-    """A message added to the session, to be sent once ``dispatch`` has committed it."""
+    """A message added to the session, to be sent once ``dispatch`` has committed it; in the
+    office being worked for, or in ``office_id`` where there is none (a password link)."""
     message = MailMessage(
         kind=kind,
         recipient=to,
@@ -88,6 +90,7 @@ def queue(
         body=body,
         round_id=round_id,
         invitation_id=invitation_id,
+        office_id=office_id,
         status="queued",
         attempts=0,
         queued_at=utcnow(),
@@ -100,9 +103,15 @@ def dispatch(messages: Iterable[MailMessage]) -> None:
     """Commit the session (the worker reads the messages from the database) and enqueue one
     job per batch. In immediate mode (tests) the jobs run here and now."""
     db.session.commit()
-    ids = [m.id for m in messages]
-    for start in range(0, len(ids), BATCH):
-        deliver(ids[start : start + BATCH])
+    by_office: dict[int | None, list[int]] = {}
+    for message in messages:
+        by_office.setdefault(message.office_id, []).append(message.id)
+    for office_id, ids in by_office.items():
+        # Each job works for its messages' office (a password link's: the account's, from a
+        # request that works for none).
+        with tenancy.office(office_id):
+            for start in range(0, len(ids), BATCH):
+                deliver(ids[start : start + BATCH])
 
 
 def send(kind: str, to: str, subject: str, body: str, **where) -> MailMessage:

@@ -85,6 +85,14 @@ def _truncate_all(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The first office, as the migration 0025_offices made it: every test starts with it.
+        conn.execute(
+            text(
+                "INSERT INTO office (code, name_zh, name_en, position, created_at)"
+                " VALUES ('shaoxing', '绍兴市人民政府办公室', 'Shaoxing Municipal Government Office',"
+                " 0, now())"
+            )
+        )
     engine.dispose()
 
 

@@ -10,12 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey import accounts, mail
+from survey import accounts, mail, offices
 from survey.admin import bp
 from survey.admin.forms import AccountForm, NewAccountForm
 from survey.extensions import db
 from survey.i18n import current_language
-from survey.models import ROLE_LABELS, Unit, User
+from survey.models import ROLE_LABELS, Membership, Unit, User
 from survey.permissions import role_required
 from survey.post_form import EmptyForm
 
@@ -23,7 +23,9 @@ from survey.post_form import EmptyForm
 @bp.get("/users")
 @role_required("admin")
 def users():
-    people = db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.email))
+    people = db.session.scalars(
+        offices.members().order_by(User.active.desc(), Membership.role, User.email)
+    )
     return render_template(
         "admin/users.html", users=list(people), roles=ROLE_LABELS, lang=current_language()
     )
@@ -79,7 +81,7 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required("admin")
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = offices.member(user_id) or abort(404)
     form = AccountForm(obj=user)
     del form.email  # an account keeps its address
     _unit_choices(form)
@@ -87,6 +89,16 @@ def user_edit(user_id: int):
         ok, unit = _checked_unit(form)
         if ok and _own(user) and form.role.data != user.role:
             form.role.errors.append(_("You cannot change your own role."))
+            ok = False
+        person_changed = (
+            form.display_name.data.strip() != user.display_name
+            or (unit.id if unit else None) != user.unit_id
+        )
+        if ok and person_changed and not offices.only_here(user):
+            # The name and the unit are the person's, in every office they work for.
+            form.display_name.errors.append(
+                _("This account works for other offices too: only its role here can change.")
+            )
             ok = False
         if ok:
             accounts.change(user, form.role.data, form.display_name.data.strip(), unit)
@@ -101,9 +113,12 @@ def _own(user: User) -> bool:
 
 
 def _user_for_button(user_id: int) -> User:
-    user = db.get_or_404(User, user_id)
+    user = offices.member(user_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if not offices.only_here(user):
+        # Disabling, a password: the account's, for every office it works for.
+        abort(403, description=_("This account works for other offices too."))
     return user
 
 

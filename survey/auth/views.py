@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from survey import accounts, audit, mail, passwords
+from survey import accounts, audit, mail, offices, passwords
 from survey.auth import bp
 from survey.auth.forms import LoginForm, PasswordChangeForm, PasswordForgotForm, PasswordSetForm
 from survey.database import begin_write, reads_first
@@ -102,12 +102,19 @@ def login():
         user = _authenticate(form.email.data, form.password.data)
         begin_write(db.session)  # the password is checked; now the audit record is written
         if user is None:
-            audit.record("login_failed", target=form.email.data.strip().lower()[:200])
+            # In the trail of the account's office when the address is an account's (its
+            # administrator sees the attempts); an unknown address's attempt is in no office's.
+            known = db.session.scalar(User.by_email(form.email.data))
+            audit.record(
+                "login_failed",
+                target=form.email.data.strip().lower()[:200],
+                office_id=offices.home(known) if known else None,
+            )
             db.session.commit()
             # One message for an unknown account and a wrong password: no user enumeration.
             flash(_("The e-mail or password is not correct."), "error")
             return render_template("auth/login.html", form=form), 401
-        audit.record("login", target=f"user:{user.id}", actor=user)
+        audit.record("login", target=f"user:{user.id}", actor=user, office_id=offices.home(user))
         db.session.commit()
         # A new session at login: nothing an attacker planted in the old one carries over,
         # except the language the visitor chose, which is theirs to keep.
@@ -117,6 +124,7 @@ def login():
             session["lang"] = lang
         login_user(user)
         session[SESSION_VERSION] = user.session_version
+        offices.choose(user, None)
         if user.must_change_password:
             return redirect(url_for("auth.password_change"))
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
@@ -229,3 +237,20 @@ def password_reset(link: str):
         flash(_("Your password has been set. Log in with it."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/password_reset.html", form=form, user=user, purpose=purpose)
+
+
+@bp.post("/office")
+@login_required
+def office_switch():
+    """Work for another of the user's offices from now on; one the user does not belong to is
+    not found, whether it exists or not."""
+    code = request.form.get("office", "").strip()
+    if not EmptyForm().validate_on_submit() or not code:
+        abort(400)
+    office = offices.by_code(code)
+    if office is None or current_user.membership(office.id) is None:
+        abort(404)
+    offices.choose(current_user, office.id)
+    audit.record("office_chosen", target=f"office:{office.code}")
+    db.session.commit()
+    return redirect(url_for("home.index"))

@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 
 from questionnaires import DEFINITIONS_DIR, load, load_dir
 from questionnaires.model import Question, Questionnaire
-from survey import corrective, invitations, responses, rounds
+from survey import corrective, invitations, offices, responses, rounds, tenancy
 from survey.extensions import db
 from survey.invitations import invitation_url
 from survey.models import (
     CorrectiveAction,
     Invitation,
+    Office,
     RespondentGroup,
     Response,
     Round,
@@ -34,6 +35,7 @@ from survey.questionnaire_store import save_version, to_model
 from survey.units import import_units_csv
 
 QUESTIONNAIRE_FILE = "office-services.yaml"
+MAIL_DOMAIN = "shaoxing.example"
 ROUND_NAME = "2004 autumn"
 # With enough responses asked for, a closed earlier round: its low items become corrective
 # actions that the autumn round verifies (one improved, two not), and one account per served
@@ -120,16 +122,21 @@ class DemoReport:
     open_actions: int = 0
 
 
-def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
-    """Load everything the demo needs; running it again changes nothing it already made, and
-    tops the demo round up to `responses_wanted` responses."""
+def run(responses_wanted: int = 0, seed: int = 2004, mail_domain: str = MAIL_DOMAIN) -> DemoReport:
+    """Load everything the demo needs into the current office; running it again changes
+    nothing it already made, and tops the demo round up to `responses_wanted` responses. The
+    accounts' addresses are at `mail_domain` (one per office: an account is a person)."""
     report = DemoReport()
+
+    def at(email: str) -> str:
+        return email.replace(f"@{MAIL_DOMAIN}", f"@{mail_domain}")
+
     for definition in load_dir(DEFINITIONS_DIR):
         save_version(definition)
     version = save_version(load(DEFINITIONS_DIR / QUESTIONNAIRE_FILE))
     units_csv = resources.files("survey.demo_data").joinpath("units.csv").read_text("utf-8")
     import_units_csv(units_csv)
-    report.logins = [_account(*a) for a in ACCOUNTS]
+    report.logins = [_account(role, at(email), *rest) for role, email, *rest in ACCOUNTS]
     respondent_units = db.session.scalars(
         select(Unit).where(Unit.kind == "respondent").order_by(Unit.id)
     ).all()
@@ -138,9 +145,9 @@ def run(responses_wanted: int = 0, seed: int = 2004) -> DemoReport:
         report.previous_round = _previous_round(
             version, respondent_units, responses_wanted, random.Random(seed - 1)
         )
-        report.owners = [_owner(*o) for o in OWNERS]
+        report.owners = [_owner(unit, at(email), *rest) for unit, email, *rest in OWNERS]
         db.session.flush()
-        _fixed_over_the_summer(report.previous_round)
+        _fixed_over_the_summer(report.previous_round, at)
     round_ = _round(version)
     invitations.issue_per_unit(round_, list(respondent_units))
     db.session.commit()
@@ -184,7 +191,7 @@ def _previous_round(version, units, wanted: int, rng: random.Random) -> Round:
     return round_
 
 
-def _fixed_over_the_summer(spring: Round) -> None:
+def _fixed_over_the_summer(spring: Round, at) -> None:
     """Spring's document-timeliness action went round the loop over the summer and waits for
     verification, so that the demo shows one: every autumn answer comes after its fix. Only
     the action as the rules left it is moved, so a second run changes nothing."""
@@ -198,8 +205,8 @@ def _fixed_over_the_summer(spring: Round) -> None:
     )
     if action is None:
         return
-    lead = db.session.scalar(User.by_email(ACCOUNTS[2][1]))
-    owner = db.session.scalar(User.by_email(OWNERS[1][1]))
+    lead = db.session.scalar(User.by_email(at(ACCOUNTS[2][1])))
+    owner = db.session.scalar(User.by_email(at(OWNERS[1][1])))
     day = spring.closes_at + timedelta(days=5)
 
     def on(days: int):
@@ -425,4 +432,61 @@ def demo(wanted: int) -> None:
     click.echo(f"actions {report.open_actions} open")
 
 
-COMMANDS = (demo,)
+# The offices that took up Shaoxing's system (the story's "nearly ten"), two of them here: each
+# with the same demo as Shaoxing's, its own accounts and figures of its own (another seed).
+OTHER_OFFICES = (
+    (
+        "ningbo",
+        "宁波市人民政府办公厅",
+        "Ningbo Municipal Government Office",
+        "ningbo.example",
+        2005,
+    ),
+    (
+        "xiacheng",
+        "杭州市下城区人民政府办公室",
+        "Xiacheng District Office, Hangzhou",
+        "xiacheng.example",
+        2006,
+    ),
+)
+# One person who works for every office: a provincial quality lead, who switches between them.
+PROVINCIAL = ("province@zhejiang.example", "demo-province-2004", "省政府办公厅 质量督查")
+
+
+@click.command("demo-offices")
+@click.option(
+    "--responses",
+    "wanted",
+    default=HISTORY_MINIMUM + 20,
+    show_default=True,
+    help="Simulated responses of each other office's demo round.",
+)
+@with_appcontext
+def demo_offices(wanted: int) -> None:
+    """Two more offices, each with the demo of ``flask demo``, and a provincial quality lead
+    in every office (run ``flask demo`` first: the first office keeps its own demo)."""
+    for code, name_zh, name_en, domain, seed in OTHER_OFFICES:
+        office = offices.by_code(code) or offices.create(code, name_zh, name_en)
+        db.session.commit()
+        with tenancy.office(office.id):
+            report = run(responses_wanted=wanted, seed=seed, mail_domain=domain)
+        click.echo(f"office {code} {report.simulated} simulated responses added")
+        for role, email, password in report.logins:
+            click.echo(f"login {code} {role} {email} {password}")
+    email, password, name = PROVINCIAL
+    person = db.session.scalar(User.by_email(email))
+    if person is None:
+        person = User(email=email, display_name=name)
+        db.session.add(person)
+    person.set_password(password)
+    with tenancy.unscoped():
+        every = db.session.scalars(select(Office).order_by(Office.position, Office.id)).all()
+    for office in every:
+        with tenancy.office(office.id):
+            person.role = "quality_lead"
+    db.session.commit()
+    click.echo(f"login {','.join(o.code for o in every)} quality_lead {email} {password}")
+
+
+COMMANDS = (demo, demo_offices)

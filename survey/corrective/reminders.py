@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from survey import jobs, mail
+from survey import jobs, mail, offices
 from survey.corrective.history import add_event
 from survey.corrective.queue import local_today
 from survey.corrective.states import ACTIVE
@@ -37,7 +37,9 @@ def send(now: datetime) -> Reminders:
             CorrectiveAction.status.in_(ACTIVE), CorrectiveAction.due_date.is_not(None)
         )
     ).all()
-    leads = db.session.scalars(select(User).where(User.role == "quality_lead", User.active)).all()
+    leads = db.session.scalars(
+        select(User).where(offices.is_member("quality_lead"), User.active)
+    ).all()
     for action in due:
         soon = today <= action.due_date <= today + timedelta(days=REMIND_DAYS_BEFORE)
         if soon and action.owner and action.owner_reminded_for != action.due_date:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, select
 
-from survey import audit
+from survey import audit, offices
 from survey.corrective.access import can_edit, can_edit_step, can_move, is_lead
 from survey.corrective.history import add_event
 from survey.corrective.signals import action_closed, action_opened
@@ -201,8 +201,9 @@ def owner_candidates(action: CorrectiveAction) -> Select:
     say), every active office account (not respondents)."""
     query = select(User).where(User.active).order_by(User.display_name, User.id)
     if action.served_unit:
-        return query.join(Unit, User.unit_id == Unit.id).where(Unit.code == action.served_unit)
-    return query.where(User.role != "respondent")
+        query = query.join(Unit, User.unit_id == Unit.id).where(Unit.code == action.served_unit)
+        return query.where(offices.is_member())
+    return query.where(offices.is_member("designer", "quality_lead", "admin"))
 
 
 def assign(action: CorrectiveAction, owner: User, due: date, actor: User, now: datetime) -> None:

@@ -26,6 +26,8 @@ def version_or_404(version_id: int) -> QuestionnaireVersion:
 
 
 def section_or_404(version_id: int, section_id: int) -> Section:
+    # The version first: it is what belongs to an office (survey.tenancy), not its sections.
+    version_or_404(version_id)
     section = db.get_or_404(Section, section_id)
     if section.version_id != version_id:
         abort(404)
@@ -33,6 +35,7 @@ def section_or_404(version_id: int, section_id: int) -> Section:
 
 
 def question_or_404(version_id: int, question_id: int) -> Question:
+    version_or_404(version_id)
     question = db.get_or_404(Question, question_id)
     if question.version_id != version_id:
         abort(404)

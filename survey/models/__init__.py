@@ -16,6 +16,7 @@ from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
 from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
+from survey.models.offices import Membership, Office, OfficeOwned
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
 from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
 from survey.models.rounds import (
@@ -55,6 +56,9 @@ __all__ = [
     "ItemNote",
     "LibraryScale",
     "MailMessage",
+    "Membership",
+    "Office",
+    "OfficeOwned",
     "Question",
     "RawLine",
     "Questionnaire",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import User
 from survey.models.rounds import Round
 from survey.text_types import String, Text
@@ -42,7 +43,7 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-class CorrectiveAction(db.Model):
+class CorrectiveAction(OfficeOwned, db.Model):
     """A nonconformity found by a low-score rule, followed from reaction to verified closure.
 
     The source figures (rule, observed value, n, interval, threshold, evidence class, comments)
@@ -53,6 +54,7 @@ class CorrectiveAction(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {_in(ACTION_STATUSES)}", name="status"),
         CheckConstraint("evidence IN ('confirmed', 'possible')", name="evidence"),
+        UniqueConstraint("office_id", "open_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), index=True)
@@ -77,7 +79,7 @@ class CorrectiveAction(db.Model):
     comments: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "question|served_unit" while the action is open, NULL once closed or cancelled: the unique
     # constraint keeps at most one open action per item (NULLs never collide).
-    open_key: Mapped[str | None] = mapped_column(String(90), unique=True)
+    open_key: Mapped[str | None] = mapped_column(String(90))
     status: Mapped[str] = mapped_column(String(20), default="open")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     due_date: Mapped[date | None]
@@ -117,7 +119,7 @@ class CorrectiveAction(db.Model):
     )
 
 
-class ItemNote(db.Model):
+class ItemNote(OfficeOwned, db.Model):
     """A rating at the bottom of the scale given with a comment, on an item of a round: a note
     for the quality lead, never a corrective action by itself (one respondent's word). The
     lead may turn it into an action (``action``, ``turned_by``, ``turned_at``). One note per
@@ -209,7 +211,7 @@ class ActionAttachment(db.Model):
     uploaded_by: Mapped[User] = relationship()
 
 
-class ActionSummary(db.Model):
+class ActionSummary(OfficeOwned, db.Model):
     """ "You said, we did": what a respondent group rated low in a round and what was done,
     shown on the group's invitation pages of the following rounds once published."""
 

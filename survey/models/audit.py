@@ -15,14 +15,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.text_types import String
 
 
-class AuditEvent(db.Model):
+class AuditEvent(OfficeOwned, db.Model):
     """One security-relevant event (login, role change, publishing, round state, export, ...):
     who, when, what, from where. Written by survey.audit.record; nothing edits or deletes it."""
 
     __tablename__ = "audit_event"
+    # Events outside any office (a login, a failed login) have none; an office's audit page
+    # shows its own events only.
+    office_optional = True
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import User
 from survey.models.rounds import Round
 
@@ -35,7 +36,7 @@ class StoredFile(db.Model):
     stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ResultExport(db.Model):
+class ResultExport(OfficeOwned, db.Model):
     """A round's raw answers (CSV), workbook or report, built by a background job into the shared storage.
 
     ``fingerprint`` names everything the file depends on (round, kind, language, variant, the

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.text_types import String, Text
 
 MAIL_KINDS = ("invitation", "reminder", "password_reset", "account_invitation", "action_reminder")
@@ -18,7 +19,7 @@ MAIL_KINDS = ("invitation", "reminder", "password_reset", "account_invitation", 
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 
-class MailMessage(db.Model):
+class MailMessage(OfficeOwned, db.Model):
     """One e-mail to one address. The body is kept until the message is sent (a retry needs
     it), then emptied: it may hold a personal link or a password link."""
 
@@ -26,6 +27,9 @@ class MailMessage(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status"),
     )
+    # A password link belongs to the person, not to an office: it has none.
+    office_optional = True
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("survey_round.id"), index=True)

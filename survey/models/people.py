@@ -12,14 +12,17 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    UniqueConstraint,
     false,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from survey import tenancy
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import Membership, OfficeOwned
 from survey.text_types import String
 
 # The roles and how pages name them; the stored code never changes.
@@ -32,12 +35,13 @@ ROLE_LABELS = {
 ROLES = tuple(ROLE_LABELS)
 
 
-class RespondentGroup(db.Model):
+class RespondentGroup(OfficeOwned, db.Model):
     """A group of respondent units that sees its own set of questions (e.g. the mayors)."""
 
     __tablename__ = "respondent_group"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     label_zh: Mapped[str] = mapped_column(String(200))
     label_en: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -48,13 +52,16 @@ class RespondentGroup(db.Model):
         return self.label_en if lang.startswith("en") else self.label_zh
 
 
-class Unit(db.Model):
+class Unit(OfficeOwned, db.Model):
     """An organisation: a respondent unit (in a group) or a served unit of the office."""
 
     __tablename__ = "unit"
-    __table_args__ = (CheckConstraint("kind IN ('respondent', 'served')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('respondent', 'served')", name="kind"),
+        UniqueConstraint("office_id", "code"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
@@ -68,15 +75,14 @@ class Unit(db.Model):
 
 
 class User(UserMixin, db.Model):
+    """A person's account: one for all the offices the person works with, a role in each
+    (``memberships``); ``role`` is the role in the office being worked for."""
+
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint("role IN ('respondent', 'designer', 'quality_lead', 'admin')", name="role"),
-    )
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -90,6 +96,31 @@ class User(UserMixin, db.Model):
     )
 
     unit: Mapped[Unit | None] = relationship()
+    # Few per person, read on every staff request: loaded with the account.
+    memberships: Mapped[list[Membership]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Membership.id"
+    )
+
+    def membership(self, office_id: int | None) -> Membership | None:
+        return next((m for m in self.memberships if m.office_id == office_id), None)
+
+    @property
+    def role(self) -> str | None:
+        """The role in the office being worked for; None where the user has none."""
+        found = self.membership(tenancy.current_office_id())
+        return found.role if found else None
+
+    @role.setter
+    def role(self, value: str) -> None:
+        """Give the role in the office being worked for (a membership if there was none)."""
+        office_id = tenancy.current_office_id()
+        if office_id is None:
+            raise tenancy.OfficeNotChosen("a role is given in an office")
+        found = self.membership(office_id)
+        if found is None:
+            self.memberships.append(Membership(office_id=office_id, role=value))
+        else:
+            found.role = value
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -18,13 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.text_types import String, Text
 
 
-class Questionnaire(db.Model):
+class Questionnaire(OfficeOwned, db.Model):
     __tablename__ = "questionnaire"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(80), unique=True)
+    code: Mapped[str] = mapped_column(String(80))
     title_zh: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -34,7 +36,7 @@ class Questionnaire(db.Model):
     )
 
 
-class QuestionnaireVersion(db.Model):
+class QuestionnaireVersion(OfficeOwned, db.Model):
     """One version of a questionnaire. Frozen once a round uses it: past results keep meaning."""
 
     __tablename__ = "questionnaire_version"

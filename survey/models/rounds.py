@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import new_token, utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import RespondentGroup, Unit
 from survey.models.questionnaires import QuestionnaireVersion
 from survey.text_types import String, Text
@@ -31,7 +32,7 @@ RESPONSE_SOURCES = ("web", "paper", "meeting")
 WRITTEN = "text IS NOT NULL OR comment IS NOT NULL"
 
 
-class Round(db.Model):
+class Round(OfficeOwned, db.Model):
     """A questionnaire version sent to an audience in a period, e.g. "2004 autumn"."""
 
     __tablename__ = "survey_round"
@@ -87,7 +88,7 @@ def accepts(round_: Any, now: datetime) -> bool:
     return not (round_.closes_at and now >= round_.closes_at)
 
 
-class Invitation(db.Model):
+class Invitation(OfficeOwned, db.Model):
     """A personal link to one round for one respondent unit (or a named person of it)."""
 
     __tablename__ = "invitation"
@@ -96,8 +97,11 @@ class Invitation(db.Model):
         # A round's response rate per group from the index alone: counting a million
         # invitations through an index on round_id only visits every row of the table
         # (0.5 s or more on SQLite), the first dashboard of a fresh process waits for it.
-        Index("ix_invitation_round_progress", "round_id", "group_id", "status"),
+        # The office last: every ORM count carries it (survey.tenancy), still from the index.
+        Index("ix_invitation_round_progress", "round_id", "group_id", "status", "office_id"),
     )
+    # Reached through its round (or its token): no index of its own.
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), active_history=True)
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"))

@@ -10,20 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey
+from sqlalchemy import JSON, DateTime, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import User
 from survey.text_types import String
 
 
-class LibraryScale(db.Model):
+class LibraryScale(OfficeOwned, db.Model):
     __tablename__ = "scale"
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     # The code the scale takes in a questionnaire that uses it (`scale:` of its questions).
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     # [{"value": 1, "zh": ..., "en": ...}, ...], lowest first, as a version stores its scales.

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import User
 from survey.text_types import String
 
 
-class ApiToken(db.Model):
+class ApiToken(OfficeOwned, db.Model):
     """One token of one user, limited to some scopes. Only a hash of the secret is kept: the
     plaintext is shown once, when the token is made (``survey.api_tokens.create``)."""
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.base import utcnow
+from survey.models.offices import OfficeOwned
 from survey.models.people import User
 from survey.text_types import String, Text
 
@@ -17,7 +18,7 @@ from survey.text_types import String, Text
 DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(OfficeOwned, db.Model):
     """A URL that receives the events it subscribes to, each signed with its secret (made by
     us, shown to administrators only)."""
 
@@ -34,7 +35,7 @@ class WebhookEndpoint(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(OfficeOwned, db.Model):
     """One event for one endpoint: the exact body sent (a redelivery sends it again, signed
     anew), and how the last attempt went."""
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from wtforms import ValidationError
 
-from survey import responses
+from survey import responses, tenancy
 from survey.corrective.summaries import shown_for
 from survey.database import reads_first, reads_only
 from survey.extensions import db
@@ -115,6 +115,8 @@ def _invitation(invitation_id: int) -> Visit:
     found = _load(invitation_id)
     if session.get(REFS_KEY, {}).get(str(invitation_id)) != _link_mark(found.id, found.token):
         abort(Response(render_template("respond/expired.html"), 404))
+    # Only now, the link shown: the rest of the request works for its office (survey.tenancy).
+    tenancy.enter(found.office_id)
     return found
 
 
@@ -126,7 +128,10 @@ def _recovered(invitation_id: int) -> Visit | None:
     found = visit(invitation_id) if ref else None
     if found is None or found.status == "revoked":
         return None
-    return found if responses.draft_ref_matches(ref, found.id, found.token) else None
+    if not responses.draft_ref_matches(ref, found.id, found.token):
+        return None
+    tenancy.enter(found.office_id)
+    return found
 
 
 @bp.get("/<token>")
@@ -347,7 +352,9 @@ def _posted_base(invitation: Visit) -> str:
 def submit_by_token(token: str):
     """A form posted straight to the link (scripts, old pages): the same as from the page."""
     reads_only(db.session)
-    return _handle_post(_load(_by_token(token)))
+    found = _load(_by_token(token))
+    tenancy.enter(found.office_id)  # the link itself shown
+    return _handle_post(found)
 
 
 @bp.post("/i/<int:invitation_id>")

@@ -37,6 +37,7 @@ _BY_ID = (
         _invitation.c.status,
         _invitation.c.draft,
         _invitation.c.submitted_at,
+        _invitation.c.office_id,
         _round.c.name,
         _round.c.version_id,
         _round.c.status.label("round_status"),
@@ -99,6 +100,8 @@ class Visit:
     status: str
     draft: dict[str, Any] | None
     submitted_at: datetime | None
+    # The office the rest of the request works for, once the visitor has shown the link.
+    office_id: int
     round: RoundSeen
     unit: UnitSeen
 
@@ -119,6 +122,7 @@ def visit(invitation_id: int) -> Visit | None:
         status=row.status,
         draft=row.draft,
         submitted_at=row.submitted_at,
+        office_id=row.office_id,
         round=RoundSeen(
             row.name,
             row.version_id,

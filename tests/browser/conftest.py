@@ -52,6 +52,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 ZOOM_200 = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}
 INVITE_LINE = re.compile(r"^invite (\S+) (http\S+/r/(\S+))$", re.MULTILINE)
 LOGIN_LINE = re.compile(r"^login (\S+) (\S+) (\S+)$", re.MULTILINE)
+OFFICE_LOGIN_LINE = re.compile(r"^login (\S+) (\S+) (\S+) (\S+)$", re.MULTILINE)
 ROUND_LINE = re.compile(r"^round (\d+) ", re.MULTILINE)
 # With 100+ responses the demo adds a closed earlier round, runs the low-score rules (so results,
 # charts and corrective actions exist) and makes accounts for the served units to own actions.
@@ -69,6 +70,10 @@ class LiveServer:
     # The demo's `login ROLE EMAIL PASSWORD` lines: role -> (email, password).
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     round_id: int = 0
+    # `flask demo-offices`' `login OFFICES ROLE EMAIL PASSWORD`: (offices, role) -> (email,
+    # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng".
+    office_accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    database: Path | None = None
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size
@@ -154,6 +159,17 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     assert printed, f"the demo printed no `invite GROUP URL` line:\n{done.stdout}"
     assert all(url.startswith(base_url + "/r/") for url in printed.values())
     round_id = int(ROUND_LINE.search(done.stdout)[1])
+    # As `make run`: two more offices, and the provincial lead who works for all three.
+    others = subprocess.run(
+        _flask("demo-offices", "--responses", "12"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if others.returncode:
+        pytest.fail(f"flask demo-offices failed:\n{others.stdout}\n{others.stderr}", pytrace=False)
     server = LiveServer(
         base_url,
         instance,
@@ -161,6 +177,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         _unused_invitations(database, base_url, printed, round_id),
         {m[1]: (m[2], m[3]) for m in LOGIN_LINE.finditer(done.stdout)},
         round_id,
+        {(m[1], m[2]): (m[3], m[4]) for m in OFFICE_LOGIN_LINE.finditer(others.stdout)},
+        database,
     )
     # As `make run`: the server, and the background worker beside it (mail goes through it).
     with server.log_path.open("w") as log:

@@ -79,6 +79,8 @@ BY_ENDPOINT = {
     "admin.user_force_password_change": ADMIN,
     "admin.user_password_link": ADMIN,
     "auth.password_change": LOGGED_IN,
+    # Choosing another of one's offices: an office one does not belong to is not found.
+    "auth.office_switch": LOGGED_IN,
     # A workbook or report built in the background: who may download them today (the raw
     # sheet's own permission is checked per export, tests/survey/review/test_exports.py).
     "review.export_page": LEADS,

@@ -20,10 +20,10 @@ from flask import current_app
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import select
 
-from survey import create_app, invitations, jobs, mail
+from survey import create_app, invitations, jobs, mail, offices, tenancy
 from survey.extensions import db
 from survey.mail import outbox_dir
-from survey.models import MailMessage
+from survey.models import MailMessage, RespondentGroup
 from tests.conftest import _config
 from tests.system import require_server
 
@@ -238,3 +238,46 @@ def test_an_app_on_sqlite_loads_no_postgresql_driver_for_its_queue(tmp_path):
     assert {"huey", "sqlalchemy"} <= set(loaded.split())
     assert {"psycopg", "scipy"} & set(loaded.split()) == set()
     assert after == "psycopg None"  # importable later; huey's PostgreSQL storage unused
+
+
+@jobs.task()
+def note_groups() -> None:
+    seen.append(sorted(db.session.scalars(select(RespondentGroup.code))))
+
+
+def _group(code: str) -> None:
+    db.session.add(RespondentGroup(code=code, label_zh=code, label_en=code))
+    db.session.commit()
+
+
+def test_a_queued_job_works_for_the_office_that_queued_it(app):
+    _group("alpha")
+    beta = offices.create("beta", "乙", "Beta")
+    db.session.commit()
+    seen.clear()
+    with tenancy.office(beta.id):
+        _group("beta")
+        note_groups()
+    note_groups()
+    # The worker: another thread and app context, with two offices and none chosen there.
+    for _ in range(2):
+        worker = threading.Thread(target=lambda: jobs.huey.execute(jobs.huey.dequeue()))
+        worker.start()
+        worker.join(30)
+    assert seen == [["beta"], ["alpha"]]
+
+
+@jobs.periodic_task(jobs.crontab(month="2", day="30"))  # never: run by hand here
+def note_groups_daily() -> None:
+    seen.append(sorted(db.session.scalars(select(RespondentGroup.code))))
+
+
+def test_a_periodic_job_runs_once_for_each_office(app):
+    _group("alpha")
+    beta = offices.create("beta", "乙", "Beta")
+    db.session.commit()
+    with tenancy.office(beta.id):
+        _group("beta")
+    seen.clear()
+    contextvars.Context().run(note_groups_daily.call_local)  # as the worker, no office chosen
+    assert seen == [["alpha"], ["beta"]]

@@ -286,3 +286,46 @@ def test_0024_saved_tallies_are_stored_uncompressed_on_postgresql(app, known_rou
     if on_postgresql:
         assert db.session.scalar(text(storage)) == "e"  # EXTERNAL: out of line, uncompressed
         assert tuple(db.session.execute(text(stored)).one()) == (size, size, digest)
+
+
+def test_0025_everything_there_was_belongs_to_the_first_office_and_roles_become_memberships(
+    app, known_round, make_user
+):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, text
+
+    from survey import offices
+    from survey.models import Membership, Office, Round, Unit
+
+    lead_id = make_user(role="quality_lead").id
+    round_id = known_round.id
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0024_tally_uncompressed")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT role FROM user_account WHERE id = :i"), {"i": lead_id}).scalar() == "quality_lead"  # fmt: skip
+    assert "office" not in inspect(db.engine).get_table_names()
+    upgrade()
+    (office,) = db.session.scalars(select(Office)).all()
+    assert (office.id, office.code) == (1, "shaoxing")
+    assert db.session.scalars(select(Membership.role).where(Membership.user_id == lead_id)).all() == ["quality_lead"]  # fmt: skip
+    assert db.session.get(Round, round_id).office_id == 1
+    assert {u.office_id for u in db.session.scalars(select(Unit))} == {1}
+    # The codes are unique in their office now: a second office may use the same.
+    second = offices.create("ningbo", "宁波", "Ningbo")
+    db.session.commit()
+    assert second.id == 2  # PostgreSQL's sequence follows the first office's fixed id
+
+
+def test_0025_refuses_to_go_back_to_one_office_when_there_are_several(app):
+    from flask_migrate import downgrade
+
+    from survey import offices
+
+    offices.create("ningbo", "宁波", "Ningbo")
+    db.session.commit()
+    db.session.close()
+    # Flask-Migrate logs the migration's error ("several offices: ...") and exits.
+    with pytest.raises(SystemExit):
+        downgrade(revision="0024_tally_uncompressed")
+    assert {"office", "membership"} <= set(inspect(db.engine).get_table_names())

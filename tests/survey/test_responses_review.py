@@ -26,7 +26,7 @@ def _subscribe(admin) -> None:
     with db.engine.begin() as connection:
         connection.execute(
             WebhookEndpoint.__table__.insert().values(
-                url="https://receiver.example/hook", events=["response.submitted"],
+                url="https://receiver.example/hook", events=["response.submitted"], office_id=1,
                 description="OA", secret="whsec_x", active=True,
                 created_by_id=admin.id, created_at=utcnow(),
             )

@@ -21,7 +21,7 @@ from reportlab.platypus import (
 )
 from svglib.svglib import svg2rlg
 
-from survey import memory, rounds
+from survey import memory, offices, rounds
 from survey.models import Round, utcnow
 from survey.results import charts, file_cache
 from survey.results.cache import forget_round
@@ -192,7 +192,7 @@ def build(
             topMargin=MARGIN + 4 * mm,
             bottomMargin=MARGIN,
             title=f"{title} · {round_.name}",
-            author=_("Shaoxing Municipal Government Office"),
+            author=offices.name_of(round_.office_id, context.lang),
             subject=round_.name,
         )
         decorate = _page_decoration(context, title)
@@ -201,7 +201,7 @@ def build(
 
 
 def _page_decoration(context: ReportContext, title: str) -> Callable:
-    office = _("Shaoxing Municipal Government Office")
+    office = offices.name_of(context.round.office_id, context.lang)
     generated = _("Generated %(when)s", when=utcnow().strftime("%Y-%m-%d"))
     font = context.styles.body.fontName
 
