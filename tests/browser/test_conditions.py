@@ -20,11 +20,12 @@ from tests.browser.survey_page import horizontal_overflow, question, radio
 # Run in the live server's database: the conditional questionnaire (tests/conditional.py) as a
 # round of its own with two invitations of the departments' group; prints their tokens.
 SETUP = """
-from survey import create_app
+from survey import create_app, offices, tenancy
 from survey.extensions import db
 from tests.conditional import conditional_round, invite
 app = create_app()
 with app.app_context():
+    tenancy.enter(offices.by_code("shaoxing").id)  # the server serves three offices
     round_ = conditional_round(None)
     print(invite(round_).token, invite(round_).token)
 """
