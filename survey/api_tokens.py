@@ -93,12 +93,14 @@ def revoke_all(user: User, reason: str, now: datetime) -> int:
     """Revoke every working token of ``user`` (``reason``: what made the account suspect, kept
     in the audit trail); one audit event with the count, none when there was nothing to revoke.
     Returns how many were revoked."""
-    with tenancy.unscoped():  # the person's tokens in every office: the account is suspect
+    # The person's tokens in every office (the account is suspect), revoked inside the block:
+    # its end writes them and takes the other offices' out of the session.
+    with tenancy.unscoped():
         tokens = db.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         ).all()
-    for token in tokens:
-        token.revoked_at = now
+        for token in tokens:
+            token.revoked_at = now
     if tokens:
         audit.record(
             "api_tokens_revoked",

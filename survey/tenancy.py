@@ -52,9 +52,15 @@ class CrossOfficeWrite(RuntimeError):
 def _only_office() -> int:
     ids = g.get("_survey_office_ids")
     if ids is None:
-        with unscoped():
+        # Offices are nobody's rows; the scope is set only so that this query, run while the
+        # scope is being found, does not look for it again (no flush, unlike unscoped()).
+        before = g.get(_ATTR)
+        setattr(g, _ATTR, ALL_OFFICES)
+        try:
             found = db.session.execute(select(Office.id).limit(2))
             ids = g._survey_office_ids = found.scalars().all()
+        finally:
+            setattr(g, _ATTR, before) if before is not None else g.pop(_ATTR, None)
     # With several offices and none chosen, none: reads find nothing, a write fails.
     return ids[0] if len(ids) == 1 else NO_OFFICE
 
@@ -97,8 +103,9 @@ def office(office_id: int | None) -> Iterator[None]:
 
 @contextmanager
 def unscoped() -> Iterator[None]:
-    """Inside the block, queries see every office: for finding the office itself (a link's
-    token, an API token), and for the views across offices. Writes still need an office."""
+    """Inside the block, queries see every office (revoking a person's tokens in all of
+    them, say). A new row still needs an office; what the block changed is flushed at its
+    end, and the other offices' rows then leave the session."""
     before = g.get(_ATTR)
     setattr(g, _ATTR, ALL_OFFICES)
     try:

@@ -72,3 +72,23 @@ def test_a_token_is_refused_while_its_account_must_change_its_password(
     lead.must_change_password = False
     db.session.commit()
     assert client.get("/api/v1/rounds", headers=bearer(secret)).status_code == 200
+
+
+def test_a_reset_through_the_link_revokes_the_tokens_of_every_office(client, make_user, make_token):
+    from survey import offices, tenancy
+
+    lead = make_user("quality_lead")
+    secret = make_token(lead)
+    beta = offices.create("beta", "乙", "Beta")
+    db.session.commit()
+    with tenancy.office(beta.id):
+        lead.role = "quality_lead"
+        db.session.commit()
+        other = make_token(lead)
+    assert client.get("/api/v1/rounds", headers=bearer(other)).status_code == 200
+    # The reset page's request works for no office: the person's tokens are revoked anyway.
+    with tenancy.office(None):
+        accounts.set_password(lead, "a new long passphrase 42", "reset")
+        db.session.commit()
+    for token in (secret, other):
+        assert client.get("/api/v1/rounds", headers=bearer(token)).status_code == 401
