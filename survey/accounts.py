@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import generate_password_hash
 
-from survey import api_tokens, audit, mail, offices, tenancy
+from survey import api_tokens, audit, mail, offices
 from survey.extensions import db
 from survey.models import User, utcnow
 
@@ -50,13 +50,6 @@ def create(email: str, role: str, name: str, unit=None) -> User:
     db.session.flush()
     audit.record("user_created", target=target(user), role=role, **_unit_detail(unit))
     return user
-
-
-def _office_of(user: User) -> int | None:
-    """The office an event of the account is recorded in: the one being worked for, else (a
-    password link, with no one logged in) the account's home office."""
-    here = tenancy.current_office_id()
-    return here if user.membership(here) is not None else offices.home(user)
 
 
 def _unit_detail(unit) -> dict:
@@ -117,7 +110,7 @@ def set_password(user: User, password: str, how: str) -> None:
     audit.record(
         "password_reset" if how == "reset" else "password_changed",
         target=target(user),
-        office_id=_office_of(user),
+        office_id=offices.office_for(user),
     )
     if how == "reset":
         api_tokens.revoke_all(user, "password reset", utcnow())
@@ -189,6 +182,6 @@ def send_password_link(user: User, purpose: str = "reset") -> None:
         ]
     )
     kind = "account_invitation" if purpose == "invite" else "password_reset"
-    mail.send(kind, user.email, subject, body, office_id=_office_of(user))
+    mail.send(kind, user.email, subject, body, office_id=offices.office_for(user))
     action = "account_invitation_sent" if purpose == "invite" else "password_link_sent"
-    audit.record(action, target=target(user), office_id=_office_of(user))
+    audit.record(action, target=target(user), office_id=offices.office_for(user))

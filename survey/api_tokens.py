@@ -108,9 +108,7 @@ def revoke_all(user: User, reason: str, now: datetime) -> int:
             count=len(tokens),
             reason=reason,
             token=", ".join(t.prefix for t in tokens),
-            office_id=tenancy.current_office_id()
-            if user.membership(tenancy.current_office_id())
-            else offices.home(user),
+            office_id=offices.office_for(user),
         )
     return len(tokens)
 

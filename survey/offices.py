@@ -46,7 +46,6 @@ class OfficeSeen:
     """The current office as every page's header and footer show it."""
 
     id: int
-    code: str
     name_zh: str
     name_en: str
 
@@ -69,7 +68,7 @@ def current() -> OfficeSeen | None:
     office = db.session.get(Office, office_id)
     if office is None:
         return None
-    shown = OfficeSeen(office.id, office.code, office.name_zh, office.name_en)
+    shown = OfficeSeen(office.id, office.name_zh, office.name_en)
     seen[office_id] = (now, shown)
     return shown
 
@@ -87,6 +86,13 @@ def request_office() -> None:
 def home(user: User) -> int | None:
     """The user's first office, where a login starts."""
     return user.memberships[0].office_id if user.memberships else None
+
+
+def office_for(user: User) -> int | None:
+    """The office an event about the account belongs to: the one being worked for if the
+    account is a member of it, else (a password link, with no one logged in) its home office."""
+    here = tenancy.current_office_id()
+    return here if user.membership(here) is not None else home(user)
 
 
 def _chosen(user: User, wanted: int | None) -> int | None:

@@ -49,6 +49,14 @@ class CrossOfficeWrite(RuntimeError):
     """A row stamped with another office than the current one, or moved between offices."""
 
 
+def _restore(before: int | str | None) -> None:
+    """Put back the scope saved before a block (none: the request's own is found again)."""
+    if before is None:
+        g.pop(_ATTR, None)
+    else:
+        setattr(g, _ATTR, before)
+
+
 def _only_office() -> int:
     ids = g.get("_survey_office_ids")
     if ids is None:
@@ -60,7 +68,7 @@ def _only_office() -> int:
             found = db.session.execute(select(Office.id).limit(2))
             ids = g._survey_office_ids = found.scalars().all()
         finally:
-            setattr(g, _ATTR, before) if before is not None else g.pop(_ATTR, None)
+            _restore(before)
     # With several offices and none chosen, none: reads find nothing, a write fails.
     return ids[0] if len(ids) == 1 else NO_OFFICE
 
@@ -98,7 +106,7 @@ def office(office_id: int | None) -> Iterator[None]:
     try:
         yield
     finally:
-        setattr(g, _ATTR, before) if before is not None else g.pop(_ATTR, None)
+        _restore(before)
 
 
 @contextmanager
@@ -111,11 +119,11 @@ def unscoped() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        setattr(g, _ATTR, before) if before is not None else g.pop(_ATTR, None)
+        _restore(before)
         raise
     else:
         db.session.flush()  # what the block changed, while every office may be written
-        setattr(g, _ATTR, before) if before is not None else g.pop(_ATTR, None)
+        _restore(before)
         # The rows of other offices it loaded leave the session: Session.get would
         # otherwise return them from the identity map without asking the database.
         forget_other_offices(current_office_id())

@@ -104,10 +104,15 @@ def test_a_row_made_for_another_office_is_refused(two):
     db.session.rollback()
 
 
+def _version_of(round_id: int, office_id: int) -> int:
+    """The questionnaire version of a round of another office, read while working for it."""
+    with tenancy.office(office_id):
+        return db.session.get(Round, round_id).version_id
+
+
 def test_a_row_cannot_refer_to_another_offices_row(two):
     a_round, b_round, b = two
-    with tenancy.office(b):
-        b_version = db.session.get(Round, b_round).version_id
+    b_version = _version_of(b_round, b)
     round_ = db.session.get(Round, a_round)
     round_.version_id = b_version  # by id
     with pytest.raises(tenancy.CrossOfficeWrite, match="QuestionnaireVersion of office"):
@@ -186,8 +191,7 @@ def test_a_move_is_refused_after_a_commit_too(two):
 
 def test_a_reference_changed_by_id_is_checked_not_the_loaded_one(two):
     a_round, b_round, b = two
-    with tenancy.office(b):
-        b_version = db.session.get(Round, b_round).version_id
+    b_version = _version_of(b_round, b)
     round_ = db.session.get(Round, a_round)
     assert round_.version.office_id == 1  # loaded
     round_.version_id = b_version
