@@ -21,6 +21,9 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "ANONYMITY_THRESHOLD": 5,
+    # How many other offices must publish a figure on a shared item before an office sees
+    # their distribution (unnamed) beside its own (survey.results.comparisons).
+    "BENCHMARK_MIN_OFFICES": 3,
     # Who may download a named round's raw answers with unit codes (admins always may);
     # SURVEY_RAW_ANSWER_ROLES='[]' keeps them to admins.
     "RAW_ANSWER_ROLES": ("quality_lead",),

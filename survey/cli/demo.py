@@ -17,13 +17,23 @@ from sqlalchemy import func, select
 
 from questionnaires import DEFINITIONS_DIR, load, load_dir
 from questionnaires.model import Question, Questionnaire
-from survey import corrective, invitations, offices, responses, rounds, tenancy
+from survey import (
+    corrective,
+    editing,
+    invitations,
+    offices,
+    questionnaire_templates,
+    responses,
+    rounds,
+    tenancy,
+)
 from survey.extensions import db
 from survey.invitations import invitation_url
 from survey.models import (
     CorrectiveAction,
     Invitation,
     Office,
+    QuestionnaireTemplate,
     RespondentGroup,
     Response,
     Round,
@@ -122,18 +132,28 @@ class DemoReport:
     open_actions: int = 0
 
 
-def run(responses_wanted: int = 0, seed: int = 2004, mail_domain: str = MAIL_DOMAIN) -> DemoReport:
+def run(
+    responses_wanted: int = 0,
+    seed: int = 2004,
+    mail_domain: str = MAIL_DOMAIN,
+    template: QuestionnaireTemplate | None = None,
+) -> DemoReport:
     """Load everything the demo needs into the current office; running it again changes
     nothing it already made, and tops the demo round up to `responses_wanted` responses. The
-    accounts' addresses are at `mail_domain` (one per office: an account is a person)."""
+    accounts' addresses are at `mail_domain` (one per office: an account is a person). With a
+    shared `template`, the office's questionnaire is the one adopted from it."""
     report = DemoReport()
 
     def at(email: str) -> str:
         return email.replace(f"@{MAIL_DOMAIN}", f"@{mail_domain}")
 
     for definition in load_dir(DEFINITIONS_DIR):
-        save_version(definition)
-    version = save_version(load(DEFINITIONS_DIR / QUESTIONNAIRE_FILE))
+        if template is None or definition.id != template.code:
+            save_version(definition)
+    if template is None:
+        version = save_version(load(DEFINITIONS_DIR / QUESTIONNAIRE_FILE))
+    else:
+        version = _adopted(template)
     units_csv = resources.files("survey.demo_data").joinpath("units.csv").read_text("utf-8")
     import_units_csv(units_csv)
     report.logins = [_account(role, at(email), *rest) for role, email, *rest in ACCOUNTS]
@@ -162,6 +182,30 @@ def run(responses_wanted: int = 0, seed: int = 2004, mail_domain: str = MAIL_DOM
     )
     db.session.commit()
     return report
+
+
+def _adopted(template: QuestionnaireTemplate):
+    """The office's version of the shared questionnaire: adopted once, its title adapted to
+    the office's name (the template's is the sharing office's), and published."""
+    if template.code in questionnaire_templates.used_here():
+        return editing.find_version(template.code)
+    version, _ = questionnaire_templates.adopt(template)
+    publisher = db.session.get(Office, template.publisher_id)
+    here = db.session.get(Office, tenancy.current_office_id())
+    definition = to_model(version)
+    title = definition.title
+    editing.update_settings(
+        version,
+        type(title)(
+            title.zh.replace(publisher.name_zh, here.name_zh),
+            title.en.replace(publisher.name_en, here.name_en),
+        ),
+        definition.description,
+        list(version.group_codes),
+        list(version.served_unit_codes),
+    )
+    editing.publish(version, utcnow())
+    return version
 
 
 def _previous_round(version, units, wanted: int, rng: random.Random) -> Round:
@@ -449,6 +493,15 @@ OTHER_OFFICES = (
         "xiacheng.example",
         2006,
     ),
+    # A fourth office: an office's figures are set against the others' only when at least
+    # three others publish them (BENCHMARK_MIN_OFFICES).
+    (
+        "jiaxing",
+        "嘉兴市人民政府办公室",
+        "Jiaxing Municipal Government Office",
+        "jiaxing.example",
+        2007,
+    ),
 )
 # One person who works for every office: a provincial quality lead, who switches between them.
 PROVINCIAL = ("province@zhejiang.example", "demo-province-2004", "省政府办公厅 质量督查")
@@ -464,13 +517,25 @@ PROVINCIAL = ("province@zhejiang.example", "demo-province-2004", "省政府办�
 )
 @with_appcontext
 def demo_offices(wanted: int) -> None:
-    """Two more offices, each with the demo of ``flask demo``, and a provincial quality lead
-    in every office (run ``flask demo`` first: the first office keeps its own demo)."""
+    """More offices, each with the demo of ``flask demo`` on the questionnaire the first office
+    shares as a template, and a provincial quality lead in every office (run ``flask demo``
+    first: the first office keeps its own demo)."""
+    with tenancy.unscoped():
+        first = db.session.scalars(select(Office).order_by(Office.position, Office.id)).first()
+    with tenancy.office(first.id):
+        shared = editing.find_version(load(DEFINITIONS_DIR / QUESTIONNAIRE_FILE).id)
+        if shared is None:
+            raise click.ClickException(
+                "run `flask demo` first: the first office shares its questionnaire"
+            )
+        template, _ = questionnaire_templates.share(shared, None, utcnow())
+        db.session.commit()
+    click.echo(f"template {template.code} revision {template.revision} shared by {first.code}")
     for code, name_zh, name_en, domain, seed in OTHER_OFFICES:
         office = offices.by_code(code) or offices.create(code, name_zh, name_en)
         db.session.commit()
         with tenancy.office(office.id):
-            report = run(responses_wanted=wanted, seed=seed, mail_domain=domain)
+            report = run(responses_wanted=wanted, seed=seed, mail_domain=domain, template=template)
         click.echo(f"office {code} {report.simulated} simulated responses added")
         for role, email, password in report.logins:
             click.echo(f"login {code} {role} {email} {password}")

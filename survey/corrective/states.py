@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from flask import has_request_context
 from flask_babel import gettext
 
-ACTIVE = ("open", "investigating", "planned", "implemented", "verification")
+from survey.models.actions import ACTIVE_STATUSES
+
+ACTIVE = ACTIVE_STATUSES
 ENDED = ("closed", "cancelled")
 LEAD_ROLES = ("quality_lead", "admin")
 CAUSE_METHODS = ("five_whys", "cause_category")

@@ -7,5 +7,6 @@ from survey.design import (  # noqa: F401  (register the routes)
     round_views,
     scale_views,
     structure_views,
+    template_views,
     unit_views,
 )

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from questionnaires import QuestionnaireError, dump, xlsform
-from survey import editing
+from survey import editing, tenancy
 from survey.design import bp
 from survey.design.editor import (
     STAFF,
@@ -114,6 +114,9 @@ def version_detail(version_id: int):
         button=EmptyForm(),
         move=MoveForm(),
         lang=current_language(),
+        shared_items=set(version.template.item_codes) if version.template else set(),
+        adopted=version.template is not None
+        and version.template.publisher_id != tenancy.current_office_id(),
     )
 
 

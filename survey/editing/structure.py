@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 
 from questionnaires import model as qm
+from survey import questionnaire_templates
 from survey.editing.grids import move_block
 from survey.editing.rules import (
     EditError,
@@ -154,6 +155,15 @@ def update_question(row: Question, question: qm.Question, section: Section | Non
     """Change every field of a question; with another `section`, move it to that one's end."""
     version = row.version
     require_editable(version)
+    if question.code != row.code and questionnaire_templates.is_template_item(version, row.code):
+        raise EditError(
+            _l(
+                "%(code)s is an item of the shared template: its id stays, so that its results "
+                "compare across offices. Leave it out instead, and add a question of your own.",
+                code=row.code,
+            ),
+            "code",
+        )
     at = _position(row)
     to = version.sections.index(section) if section is not None else None
     check(_with_question(to_model(version), at, question, to=to))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from questionnaires import loads, xlsform
 from questionnaires import model as qm
-from survey import audit
+from survey import audit, questionnaire_templates
 from survey.editing.rules import EditError, check, copy_columns, require_editable, save_edit
 from survey.extensions import db
 from survey.models import (
@@ -115,6 +115,16 @@ def publish(version: QuestionnaireVersion, now: datetime) -> None:
     """A draft becomes usable for a round; it must then be complete (no empty section)."""
     require_editable(version)
     check(to_model(version), complete=True)
+    changed = questionnaire_templates.departures(version)
+    if changed:
+        raise EditError(
+            _l(
+                "These items of the shared template changed type or scale: %(codes)s. Keep "
+                "the template's, or give your own question another id, so that results compare "
+                "across offices.",
+                codes=", ".join(changed),
+            )
+        )
     version.status = "published"
     version.published_at = now
     audit.record(

@@ -4,6 +4,7 @@ maps every model and registers the append-only listeners; import the names from 
 
 from survey.models.actions import (
     ACTION_STATUSES,
+    ACTIVE_STATUSES,
     STEP_KINDS,
     ActionAttachment,
     ActionEvent,
@@ -18,7 +19,13 @@ from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.offices import Membership, Office, OfficeOwned
 from survey.models.people import ROLE_LABELS, ROLES, RespondentGroup, Unit, User
-from survey.models.questionnaires import Question, Questionnaire, QuestionnaireVersion, Section
+from survey.models.questionnaires import (
+    Question,
+    Questionnaire,
+    QuestionnaireTemplate,
+    QuestionnaireVersion,
+    Section,
+)
 from survey.models.rounds import (
     RESPONSE_SOURCES,
     Answer,
@@ -34,6 +41,7 @@ from survey.models.tokens import ApiToken
 from survey.models.webhooks import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "TallySnapshot",
     "ACTION_STATUSES",
     "DELIVERY_STATUSES",
@@ -62,6 +70,7 @@ __all__ = [
     "Question",
     "RawLine",
     "Questionnaire",
+    "QuestionnaireTemplate",
     "QuestionnaireVersion",
     "RespondentGroup",
     "ResultExport",

@@ -36,6 +36,8 @@ ACTION_STATUSES = (
     "closed",
     "cancelled",
 )
+# An action still being worked on (the queue's); the others ended.
+ACTIVE_STATUSES = ("open", "investigating", "planned", "implemented", "verification")
 STEP_KINDS = ("immediate", "corrective", "preventive", "improvement")
 
 

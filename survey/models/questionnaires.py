@@ -36,6 +36,33 @@ class Questionnaire(OfficeOwned, db.Model):
     )
 
 
+class QuestionnaireTemplate(db.Model):
+    """A questionnaire one office shares for every office to adopt and adapt: one row per
+    revision. Shared on purpose, so not ``OfficeOwned``: every office reads the library. It
+    holds the definition only (the YAML export), never a round, an answer or a name of the
+    office's people. The item codes of its questions stay when an office adapts it, so that
+    results on them compare across offices (``survey.questionnaire_templates``)."""
+
+    __tablename__ = "questionnaire_template"
+    __table_args__ = (UniqueConstraint("code", "revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    # The codes of the questions every adopting office keeps as they are, in the file's order.
+    item_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The office that shares it (only it may share a new revision under this code).
+    publisher_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    shared_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang.startswith("en") else self.title_zh
+
+
 class QuestionnaireVersion(OfficeOwned, db.Model):
     """One version of a questionnaire. Frozen once a round uses it: past results keep meaning."""
 
@@ -62,8 +89,13 @@ class QuestionnaireVersion(OfficeOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     frozen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The shared template the version was adopted from, or shared as (None: the office's own).
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_template.id"), index=True
+    )
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
+    template: Mapped[QuestionnaireTemplate | None] = relationship()
     sections: Mapped[list[Section]] = relationship(
         back_populates="version", order_by="Section.position", cascade="all, delete-orphan"
     )

@@ -13,18 +13,19 @@ from flask import abort, url_for
 
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from questionnaires import tabulated_as
-from survey import rounds
+from survey import office_time, rounds
 from survey.corrective.queue import actions_of_item, note_of_item
 from survey.corrective.texts import status_labels
 from survey.extensions import db
 from survey.formatting import records
-from survey.models import Round
+from survey.models import Round, User, utcnow
 from survey.questionnaire_store import to_model
 from survey.results import (
     Labels,
     RoundResults,
     charts,
     comments_query,
+    comparisons,
     data_versions,
     rating_scale,
     round_progress,
@@ -37,6 +38,26 @@ COMMENTS_PER_PAGE = 50
 # Far beyond any round's comments, and small enough that its offset fits any database.
 LAST_PAGE = 1_000_000
 ITEM_KEY = ("question", "served_unit")
+
+
+def offices_page(user: User, code: str | None, lang: str, min_offices: int) -> dict[str, Any]:
+    """The comparison page of the shared template ``code`` (the first in use when None)."""
+    shared = comparisons.templates_in_use()
+    chosen = next((t for t in shared if t.code == code), shared[0] if shared else None)
+    page: dict[str, Any] = {"shared": shared, "chosen": chosen, "lang": lang}
+    if chosen is None:
+        return page
+    today = office_time.local_date(utcnow())
+    led = comparisons.led_offices(user)
+    page["items"] = comparisons.shared_items(chosen.code, lang)
+    page["benchmark"] = comparisons.benchmark(chosen.code, lang, today, min_offices)
+    page["min_offices"] = min_offices
+    page["columns"] = (
+        comparisons.side_by_side(chosen.code, [o.id for o in led], lang, today)
+        if len(led) > 1
+        else []
+    )
+    return page
 
 
 def index_page(archived: bool = False) -> dict[str, Any]:

@@ -69,6 +69,20 @@ def index():
     return render_template("review/index.html", **pages.index_page(archived), archived=archived)
 
 
+@bp.get("/offices")
+@role_required(*REVIEWERS)
+def offices():
+    """The shared questionnaires' items across offices: this office against the others'
+    distribution, and the offices the visitor leads side by side."""
+    page = pages.offices_page(
+        current_user,
+        request.args.get("template"),
+        _lang(),
+        current_app.config["BENCHMARK_MIN_OFFICES"],
+    )
+    return render_template("review/offices.html", **page)
+
+
 @bp.get("/rounds/<int:round_id>")
 @role_required(*REVIEWERS)
 def round(round_id: int):

@@ -71,7 +71,7 @@ class LiveServer:
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     round_id: int = 0
     # `flask demo-offices`' `login OFFICES ROLE EMAIL PASSWORD`: (offices, role) -> (email,
-    # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng".
+    # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng,jiaxing".
     office_accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     database: Path | None = None
 
@@ -159,9 +159,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     assert printed, f"the demo printed no `invite GROUP URL` line:\n{done.stdout}"
     assert all(url.startswith(base_url + "/r/") for url in printed.values())
     round_id = int(ROUND_LINE.search(done.stdout)[1])
-    # As `make run`: two more offices, and the provincial lead who works for all three.
+    # As `make run`: three more offices, and the provincial lead who works for all four. With
+    # 100+ responses each has a closed earlier round: final figures the provincial view compares.
     others = subprocess.run(
-        _flask("demo-offices", "--responses", "12"),
+        _flask("demo-offices", "--responses", "100"),
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -10,7 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from survey import api_tokens
+from questionnaires import loads
+from survey import api_tokens, questionnaire_templates
 from survey.extensions import db
 from survey.models import (
     ActionAttachment,
@@ -27,7 +28,9 @@ from survey.models import (
     WebhookEndpoint,
     utcnow,
 )
+from survey.questionnaire_store import save_version
 from tests.factories import PASSWORD
+from tests.survey.editing.drafts import SMALL
 
 ROLES = ["anonymous", "link_holder", "respondent", "designer", "quality_lead", "admin", "owner"]
 STAFF = {"designer", "admin"}
@@ -171,6 +174,8 @@ def objects(world, make_invitation, app):
         {"value": v, "zh": str(v), "en": str(v)} for v in (1, 2, 3)])  # fmt: skip
     db.session.add(scale)
     token, _ = api_tokens.create(people["admin"], "script", ["manage_actions"], utcnow())
+    # A questionnaire the office shares with every office (the library reads it everywhere).
+    template, _ = questionnaire_templates.share(save_version(loads(SMALL)), None, utcnow())
     # A webhook to a reserved address (TEST-NET-1): its test event is refused, never sent.
     endpoint = WebhookEndpoint(url="http://192.0.2.1/hook", secret="s" * 32, events=["ping"])
     db.session.add(endpoint)
@@ -182,6 +187,7 @@ def objects(world, make_invitation, app):
     db.session.commit()
     return {
         "token_id": token.id,
+        "template_id": template.id,
         "endpoint_id": endpoint.id,
         "delivery_id": delivery.id,
         "change": {"admin.webhook_change": "test"},

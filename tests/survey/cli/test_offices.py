@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 
 from survey import tenancy
 from survey.extensions import db
-from survey.models import Office, Response, Round, User
+from survey.models import (
+    Office,
+    QuestionnaireTemplate,
+    QuestionnaireVersion,
+    Response,
+    Round,
+    User,
+)
 
 
 def _office(code: str) -> Office:
@@ -43,7 +50,7 @@ def test_with_several_offices_a_command_must_name_one(runner):
         assert db.session.scalar(select(func.count()).select_from(Round)) == 0
 
 
-def test_the_demo_of_three_offices_is_idempotent(runner, client):
+def test_the_demo_of_four_offices_is_idempotent_and_shares_one_questionnaire(runner, client):
     runner.invoke(args=["demo", "--responses", "5"])
     first = runner.invoke(args=["demo-offices", "--responses", "6"])
     assert first.exit_code == 0, first.output
@@ -51,16 +58,24 @@ def test_the_demo_of_three_offices_is_idempotent(runner, client):
     assert again.exit_code == 0, again.output
     db.session.rollback()
     codes = db.session.scalars(select(Office.code).order_by(Office.id)).all()
-    assert codes == ["shaoxing", "ningbo", "xiacheng"]
-    for code, wanted in (("shaoxing", 5), ("ningbo", 6), ("xiacheng", 6)):
+    assert codes == ["shaoxing", "ningbo", "xiacheng", "jiaxing"]
+    # Shaoxing shares its questionnaire once; every other office's rounds use the adopted one.
+    (template,) = db.session.scalars(select(QuestionnaireTemplate)).all()
+    assert (template.code, template.revision) == ("office-services", 1)
+    for code, wanted in (("shaoxing", 5), ("ningbo", 6), ("xiacheng", 6), ("jiaxing", 6)):
         with tenancy.office(_office(code).id):
             count = select(func.count()).select_from(Response).join(Round)
             assert db.session.scalar(count) == wanted
-    # One account per role in each office, and the provincial lead in all three.
-    assert db.session.scalar(select(func.count()).select_from(User)) == 4 * 3 + 1
+            versions = select(Round.version_id).where(Round.status != "draft")
+            linked = select(QuestionnaireVersion.template_id).where(
+                QuestionnaireVersion.id.in_(versions)
+            )
+            assert set(db.session.scalars(linked)) == {template.id}
+    # One account per role in each office, and the provincial lead in all four.
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4 * 4 + 1
     line = next(li for li in first.output.splitlines() if li.startswith("login shaoxing,"))
     _, office_codes, role, email, password = line.split()
-    assert (office_codes, role) == ("shaoxing,ningbo,xiacheng", "quality_lead")
+    assert (office_codes, role) == ("shaoxing,ningbo,xiacheng,jiaxing", "quality_lead")
     assert client.post("/login", data={"email": email, "password": password}).status_code == 302
     home = client.get("/", follow_redirects=True).text
-    assert home.count('<option value="') == 3 and "宁波市人民政府办公厅" in home
+    assert home.count('<option value="') == 4 and "宁波市人民政府办公厅" in home
