@@ -66,27 +66,33 @@ def revisions(code: str) -> list[QuestionnaireTemplate]:
     )
 
 
-def library(lang: str) -> list[LibraryEntry]:
-    """The latest revision of every template, by code, and the revision this office uses."""
+def latest_revisions() -> list[QuestionnaireTemplate]:
+    """The latest revision of every template, by code."""
     latest = (
         select(QuestionnaireTemplate.code, func.max(QuestionnaireTemplate.revision).label("r"))
         .group_by(QuestionnaireTemplate.code)
         .subquery()
     )
-    rows = db.session.scalars(
-        select(QuestionnaireTemplate)
-        .join(
-            latest,
-            (latest.c.code == QuestionnaireTemplate.code)
-            & (latest.c.r == QuestionnaireTemplate.revision),
+    return list(
+        db.session.scalars(
+            select(QuestionnaireTemplate)
+            .join(
+                latest,
+                (latest.c.code == QuestionnaireTemplate.code)
+                & (latest.c.r == QuestionnaireTemplate.revision),
+            )
+            .order_by(QuestionnaireTemplate.code)
         )
-        .order_by(QuestionnaireTemplate.code)
-    ).all()
+    )
+
+
+def library(lang: str) -> list[LibraryEntry]:
+    """The latest revision of every template, by code, and the revision this office uses."""
     names = {o.id: o.name(lang) for o in db.session.scalars(select(Office))}
     used = used_here()
     return [
         LibraryEntry(t, names.get(t.publisher_id, "?"), len(t.item_codes), used.get(t.code))
-        for t in rows
+        for t in latest_revisions()
     ]
 
 

@@ -10,6 +10,7 @@ from survey import questionnaire_templates as templates
 from survey import tenancy
 from survey.design import bp
 from survey.design.editor import STAFF, TEMPLATES, saved, to_version, version_or_404
+from survey.design.questionnaire_forms import type_labels
 from survey.extensions import db
 from survey.i18n import current_language
 from survey.models import Office, QuestionnaireTemplate, utcnow
@@ -43,6 +44,7 @@ def template_detail(template_id: int):
         revisions=templates.revisions(template.code),
         used=templates.used_here().get(template.code),
         own=template.publisher_id == tenancy.current_office_id(),
+        type_labels=type_labels(current_language()),
         button=EmptyForm(),
         lang=current_language(),
     )

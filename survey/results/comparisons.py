@@ -86,24 +86,9 @@ def shared_items(code: str, lang: str) -> list[SharedItem]:
 
 
 def templates_in_use() -> list[QuestionnaireTemplate]:
-    """The latest revision of each template some version anywhere was adopted from or shared
-    as (the provincial view's choice of questionnaire)."""
-    latest = (
-        select(QuestionnaireTemplate.code, func.max(QuestionnaireTemplate.revision).label("r"))
-        .group_by(QuestionnaireTemplate.code)
-        .subquery()
-    )
-    return list(
-        db.session.scalars(
-            select(QuestionnaireTemplate)
-            .join(
-                latest,
-                (latest.c.code == QuestionnaireTemplate.code)
-                & (latest.c.r == QuestionnaireTemplate.revision),
-            )
-            .order_by(QuestionnaireTemplate.code)
-        )
-    )
+    """The shared templates to compare offices on: each one's latest revision (sharing links
+    the sharing office's version, so each is in use somewhere)."""
+    return templates.latest_revisions()
 
 
 def led_offices(user: User) -> list[Office]:
