@@ -2,8 +2,10 @@
 
 Each office's figures are those its own results page publishes (its item table, after its own
 suppression): nothing here looks at an answer. An office is compared with the others through
-their distribution only (how many, lowest, median, highest), and only when there are at least
-``min_offices`` of them, so that no other office's figure can be picked out of it.
+their distribution only: how many, the median and the middle half (the interquartile range,
+between the quartiles), never the lowest or highest, which would each be one office's exact
+rate. And only when there are at least ``min_offices`` of them: with few, each office that
+knows who the others are could read their figures off the quartiles.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import pandas as pd
 from analysis.metrics import ratio, wilson_intervals
 from analysis.trends import adjust_bh, two_proportion_z_tests
 
-# Fewer other offices than this and the distribution is not shown: with two, each office that
-# knows the other two would read their figures from the lowest and the highest.
-MIN_OTHER_OFFICES = 3
+# Fewer other offices than this and the distribution is not shown (the app's setting,
+# BENCHMARK_MIN_OFFICES, decides; this is its default).
+MIN_OTHER_OFFICES = 5
 ALPHA = 0.05
 
 
@@ -50,17 +52,19 @@ def change_by_question(comparison: pd.DataFrame, codes: Sequence[str]) -> pd.Dat
     """Per question of ``codes`` rated in both rounds: rate_before, rate_after, difference and
     whether it is significant (two-proportion test, Benjamini-Hochberg over these questions).
     ``comparison`` is ``analysis.compare_rounds`` of the two rounds' item tables."""
-    rows = comparison[comparison["question"].astype("str").isin(list(codes))]
+    # Rows rated in both rounds only: a served unit new (or withheld) in one round would
+    # otherwise move the question's rate by its own figure, not by a change.
+    both = (comparison["n_before"] > 0) & (comparison["n_after"] > 0)
+    rows = comparison[comparison["question"].astype("str").isin(list(codes)) & both]
     columns = ["n_before", "satisfied_before", "n_after", "satisfied_after"]
     summed = rows.groupby(rows["question"].astype("str"), sort=False)[columns].sum()
-    summed = summed[(summed["n_before"] > 0) & (summed["n_after"] > 0)]
     order = [c for c in codes if c in summed.index]
     summed = summed.loc[order]
     x1, n1 = summed["satisfied_before"].to_numpy(), summed["n_before"].to_numpy()
     x2, n2 = summed["satisfied_after"].to_numpy(), summed["n_after"].to_numpy()
     before, after = ratio(x1, n1), ratio(x2, n2)
-    _, p = two_proportion_z_tests(x1, n1, x2, n2) if order else (np.array([]), np.array([]))
-    p_adjusted = adjust_bh(np.asarray(p, dtype="float64")) if order else np.array([])
+    _, p = two_proportion_z_tests(x1, n1, x2, n2)
+    p_adjusted = adjust_bh(p)
     return pd.DataFrame(
         {
             "question": order,
@@ -74,12 +78,13 @@ def change_by_question(comparison: pd.DataFrame, codes: Sequence[str]) -> pd.Dat
 
 @dataclass(frozen=True)
 class Distribution:
-    """Other offices' rates on one item, without saying whose."""
+    """Other offices' rates on one item, without saying whose: the median and the middle half
+    (quartiles by the Hazen rule, which falls between two offices' rates)."""
 
     offices: int
-    lowest: float
+    lower_quartile: float
     median: float
-    highest: float
+    upper_quartile: float
 
 
 def distribution(
@@ -90,9 +95,8 @@ def distribution(
     values = np.array([r for r in rates if r is not None and not np.isnan(r)], dtype="float64")
     if len(values) < max(min_offices, 1):
         return None
-    return Distribution(
-        int(len(values)), float(values.min()), float(np.median(values)), float(values.max())
-    )
+    q1, median, q3 = np.percentile(values, [25, 50, 75], method="hazen")
+    return Distribution(int(len(values)), float(q1), float(median), float(q3))
 
 
 def standing(own: float, others: Distribution) -> str:

@@ -22,8 +22,9 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "ANONYMITY_THRESHOLD": 5,
     # How many other offices must publish a figure on a shared item before an office sees
-    # their distribution (unnamed) beside its own (survey.results.comparisons).
-    "BENCHMARK_MIN_OFFICES": 3,
+    # their distribution (unnamed: median and quartiles) beside its own
+    # (survey.results.comparisons, analysis.benchmarks).
+    "BENCHMARK_MIN_OFFICES": 5,
     # Who may download a named round's raw answers with unit codes (admins always may);
     # SURVEY_RAW_ANSWER_ROLES='[]' keeps them to admins.
     "RAW_ANSWER_ROLES": ("quality_lead",),

@@ -74,12 +74,15 @@ def _drop_unhashed(data: Any) -> None:
             _drop_unhashed(value)
 
 
-def save_version(q: qm.Questionnaire, status: str = "published") -> QuestionnaireVersion:
+def save_version(
+    q: qm.Questionnaire, status: str = "published", always_new: bool = False
+) -> QuestionnaireVersion:
     """Store a definition as the next version of its questionnaire.
 
-    Loading a definition identical to the latest version returns that version, so loading the
-    shipped files again is harmless. The respondent groups and served units it declares are
-    created when missing (existing ones keep their names: the units page owns them).
+    Loading a definition identical to the latest version returns that version (unless
+    ``always_new``), so loading the shipped files again is harmless. The respondent groups and
+    served units it declares are created when missing (existing ones keep their names: the
+    units page owns them).
     """
     sync_groups_and_units(q)
     questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.code == q.id))
@@ -89,7 +92,7 @@ def save_version(q: qm.Questionnaire, status: str = "published") -> Questionnair
         db.session.flush()
     key = digest(q)
     latest = questionnaire.versions[-1] if questionnaire.versions else None
-    if latest is not None and latest.digest == key:
+    if latest is not None and latest.digest == key and not always_new:
         return latest
     version = _version_rows(q, key)
     version.questionnaire = questionnaire

@@ -126,22 +126,32 @@ def _comparable(question: qm.Question) -> tuple:
     )
 
 
+def _kept_items(code: str) -> dict[str, tuple]:
+    """What every item of every revision of the template ``code`` keeps (``_comparable``):
+    an item a later revision dropped still compares with the offices that kept it."""
+    kept: dict[str, tuple] = {}
+    for template in revisions(code):
+        for q in definition(template).questions():
+            kept.setdefault(q.code, _comparable(q))
+    return kept
+
+
 def departures(version: QuestionnaireVersion) -> list[str]:
-    """The template's items that ``version`` changed in a way that would break comparison
-    (type, scale values, satisfied points, choice codes): empty for a version of its own."""
+    """The template's items (of any of its revisions) that ``version`` changed in a way that
+    would break comparison (type, scale values, satisfied points, choice codes), or brought
+    back changed: empty for a version of its own."""
     if version.template is None:
         return []
-    template = definition(version.template)
-    mine = {q.code: q for q in _as_loaded(version).questions()}
+    kept = _kept_items(version.template.code)
     return [
         q.code
-        for q in template.questions()
-        if q.code in mine and _comparable(mine[q.code]) != _comparable(q)
+        for q in _as_loaded(version).questions()
+        if q.code in kept and _comparable(q) != kept[q.code]
     ]
 
 
 def is_template_item(version: QuestionnaireVersion, code: str) -> bool:
-    return version.template is not None and code in version.template.item_codes
+    return version.template is not None and code in _kept_items(version.template.code)
 
 
 def share(
@@ -217,18 +227,23 @@ def _changed_items(shared: qm.Questionnaire, earlier: list[QuestionnaireTemplate
 
 
 def adopt(template: QuestionnaireTemplate) -> tuple[QuestionnaireVersion, bool]:
-    """The template as a draft version of this office's questionnaire of the same id (made if
-    missing), to adapt and publish. A version identical to the template already there is
-    linked to it instead of copied. Returns the version and whether it is new."""
+    """The template as a new draft version of this office's questionnaire of the same id (made
+    if missing), to adapt and publish. Adopted before (the latest version is linked to this
+    revision): that version, nothing new. A draft identical to the template is linked to it; a
+    published version never is, or its past rounds would count as the template's. Returns the
+    version and whether it is new."""
     if template.publisher_id == tenancy.current_office_id():
         raise TemplateError(_l("This office shares this template: it has it already."))
     shared = definition(template)
     questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.code == shared.id))
+    latest = questionnaire.versions[-1] if questionnaire and questionnaire.versions else None
+    if latest is not None and latest.template_id == template.id:
+        return latest, False
     before = len(questionnaire.versions) if questionnaire else 0
     version = save_version(shared, status="draft")
+    if version.status != "draft":  # identical to a published version: a copy of its own
+        version = save_version(shared, status="draft", always_new=True)
     new = len(version.questionnaire.versions) > before
-    if not new and version.template_id is not None:
-        return version, False  # adopted before: nothing changes
     version.template = template
     audit.record(
         "template_adopted",

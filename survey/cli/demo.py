@@ -493,14 +493,28 @@ OTHER_OFFICES = (
         "xiacheng.example",
         2006,
     ),
-    # A fourth office: an office's figures are set against the others' only when at least
-    # three others publish them (BENCHMARK_MIN_OFFICES).
+    # Three more: an office's figures are set against the others' only when at least five
+    # others publish them (BENCHMARK_MIN_OFFICES).
     (
         "jiaxing",
         "嘉兴市人民政府办公室",
         "Jiaxing Municipal Government Office",
         "jiaxing.example",
         2007,
+    ),
+    (
+        "huzhou",
+        "湖州市人民政府办公室",
+        "Huzhou Municipal Government Office",
+        "huzhou.example",
+        2008,
+    ),
+    (
+        "shangyu",
+        "上虞市人民政府办公室",
+        "Shangyu City Government Office",
+        "shangyu.example",
+        2009,
     ),
 )
 # One person who works for every office: a provincial quality lead, who switches between them.

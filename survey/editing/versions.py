@@ -64,8 +64,14 @@ def import_definition(text: str | bytes, filename: str) -> tuple[QuestionnaireVe
         select(Questionnaire).where(Questionnaire.code == definition.id)
     )
     before = len(questionnaire.versions) if questionnaire else 0
+    latest = questionnaire.versions[-1] if before else None
     version = save_version(definition, status="draft")
-    return version, len(version.questionnaire.versions) > before
+    new = len(version.questionnaire.versions) > before
+    if new and latest is not None and latest.template_id is not None:
+        # A questionnaire adopted from a shared template stays linked to it: its items keep
+        # their ids, type and scale whatever way the next version comes (publish checks).
+        version.template_id = latest.template_id
+    return version, new
 
 
 def source_excerpt(text: str | bytes, line: int | None, around: int = 2) -> list[tuple[int, str]]:

@@ -104,8 +104,9 @@ def led_offices(user: User) -> list[Office]:
     )
 
 
-def _latest_final_round(code: str) -> Round | None:
-    """This office's latest round with final results on a version of the template ``code``."""
+def _final_rounds(code: str) -> list[Round]:
+    """This office's rounds with final results on a version of the template ``code``, the
+    latest first."""
     rounds = db.session.scalars(
         select(Round)
         .join(QuestionnaireVersion, Round.version_id == QuestionnaireVersion.id)
@@ -113,23 +114,31 @@ def _latest_final_round(code: str) -> Round | None:
         .where(QuestionnaireTemplate.code == code, Round.status == "closed")
         .order_by(func.coalesce(Round.opens_at, Round.created_at).desc(), Round.id.desc())
     )
-    return next((r for r in rounds if r.results_final), None)
+    return [r for r in rounds if r.results_final]
+
+
+def _on_template(round_id: int, code: str) -> bool:
+    round_ = db.session.get(Round, round_id)
+    template = round_.version.template if round_ is not None else None
+    return template is not None and template.code == code
 
 
 def office_column(code: str, codes: list[str], lang: str, today: date) -> OfficeColumn:
-    """The current office's figures on the template's items ``codes``."""
+    """The current office's figures on the template's items ``codes``, from its latest final
+    round with responses."""
     office_id = tenancy.current_office_id()
     name = offices.name_of(office_id, lang)
-    round_ = _latest_final_round(code)
+    found = ((r, round_results(r)) for r in _final_rounds(code))
+    round_, results = next(((r, res) for r, res in found if not res.empty), (None, None))
     if round_ is None:
         return OfficeColumn(office_id, name)
-    results = round_results(round_)
-    if results.empty:
-        return OfficeColumn(office_id, name, round_.name)
     rates = benchmarks.by_question(results.items, codes)
     changes = {}
-    if results.comparison is not None:
-        table = benchmarks.change_by_question(results.comparison.items, codes)
+    # A change only against a round on the template too: the office's own questionnaire before
+    # it adopted the template may have asked another question under the same id.
+    comparison = results.comparison
+    if comparison is not None and _on_template(comparison.round_id, code):
+        table = benchmarks.change_by_question(comparison.items, codes)
         changes = {r.question: r for r in table.itertuples()}
     items = {}
     for row in rates.itertuples():
@@ -185,22 +194,35 @@ class BenchmarkRow:
     item: SharedItem
     own: ItemFigure | None
     others: benchmarks.Distribution | None
-    # How many other offices publish a figure on the item (shown when too few to compare).
-    others_count: int
     standing: str | None
 
 
-def benchmark(code: str, lang: str, today: date, min_offices: int) -> list[BenchmarkRow]:
-    """The current office's rates on the template's items against the distribution of every
-    other office's (none of them named, none shown with fewer than ``min_offices``)."""
+@dataclass(frozen=True)
+class Benchmark:
+    rows: list[BenchmarkRow]
+    # Whether this office has a final round on the template: an office that does not take part
+    # sees nothing of the others'.
+    takes_part: bool
+    # The offices left out of the distribution because the visitor sees them named side by
+    # side (else one of them could be worked out by subtraction).
+    left_out: int
+
+
+def benchmark(code: str, lang: str, today: date, min_offices: int, visible: set[int]) -> Benchmark:
+    """The current office's rates on the template's items against the distribution of the
+    other offices' (none named, none shown with fewer than ``min_offices``). ``visible``: the
+    offices the visitor sees named anyway (those they lead), left out of the distribution."""
     here = tenancy.current_office_id()
     items = shared_items(code, lang)
     codes = [i.code for i in items]
     own = office_column(code, codes, lang, today)
+    if own.round_name is None:
+        return Benchmark([BenchmarkRow(i, None, None, None) for i in items], False, 0)
     with tenancy.unscoped():
         others = db.session.scalars(select(Office.id).where(Office.id != here)).all()
+    counted = [o for o in others if o not in visible]
     rates: dict[str, list[float]] = {c: [] for c in codes}
-    for office_id in others:
+    for office_id in counted:
         with tenancy.office(office_id):
             column = office_column(code, codes, lang, today)
         tenancy.forget_other_offices(here)
@@ -211,5 +233,5 @@ def benchmark(code: str, lang: str, today: date, min_offices: int) -> list[Bench
         mine = own.items.get(item.code)
         spread = benchmarks.distribution(rates[item.code], min_offices)
         standing = benchmarks.standing(mine.rate, spread) if mine and spread else None
-        rows.append(BenchmarkRow(item, mine, spread, len(rates[item.code]), standing))
-    return rows
+        rows.append(BenchmarkRow(item, mine, spread, standing))
+    return Benchmark(rows, True, len(others) - len(counted))

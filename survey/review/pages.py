@@ -50,7 +50,9 @@ def offices_page(user: User, code: str | None, lang: str, min_offices: int) -> d
     today = office_time.local_date(utcnow())
     led = comparisons.led_offices(user)
     page["items"] = comparisons.shared_items(chosen.code, lang)
-    page["benchmark"] = comparisons.benchmark(chosen.code, lang, today, min_offices)
+    page["benchmark"] = comparisons.benchmark(
+        chosen.code, lang, today, min_offices, visible={o.id for o in led}
+    )
     page["min_offices"] = min_offices
     page["columns"] = (
         comparisons.side_by_side(chosen.code, [o.id for o in led], lang, today)

@@ -42,15 +42,39 @@ def test_a_change_is_tested_per_question_and_adjusted_over_the_questions():
     assert table["significant"].tolist() == [True, False]
 
 
+def test_a_unit_rated_in_one_round_only_does_not_make_a_change():
+    # Unit X at 50 of 100 in both rounds; unit Y new (or withheld before) at 100 of 100.
+    comparison = pd.DataFrame(
+        {
+            "question": ["q1", "q1"],
+            "n_before": [100, 0],
+            "satisfied_before": [50, 0],
+            "n_after": [100, 100],
+            "satisfied_after": [50, 100],
+        }
+    )
+    (row,) = benchmarks.change_by_question(comparison, ["q1"]).itertuples()
+    assert (row.rate_before, row.rate_after, row.difference, row.significant) == (
+        0.5,
+        0.5,
+        0.0,
+        False,
+    )
+
+
 def test_the_others_distribution_needs_enough_offices_and_names_none():
-    assert benchmarks.distribution([0.8, 0.9], min_offices=3) is None
-    assert benchmarks.distribution([0.8, math.nan, 0.9], min_offices=3) is None  # 2 publish
-    spread = benchmarks.distribution([0.9, 0.7, 0.8, 0.6], min_offices=3)
-    assert spread == benchmarks.Distribution(4, 0.6, 0.75, 0.9)
+    assert benchmarks.distribution([0.8, 0.9, 0.7, 0.6], min_offices=5) is None
+    assert benchmarks.distribution([0.8, math.nan, 0.9, 0.7, 0.6], min_offices=5) is None
+    spread = benchmarks.distribution([0.9, 0.7, 0.8, 0.6, 0.5], min_offices=5)
+    assert (spread.offices, spread.median) == (5, 0.7)
+    # The quartiles fall between two offices' rates, never on the lowest or highest one.
+    assert spread.lower_quartile == pytest.approx(0.575)
+    assert spread.upper_quartile == pytest.approx(0.825)
+    assert not {spread.lower_quartile, spread.upper_quartile} & {0.5, 0.6, 0.8, 0.9}
 
 
 def test_standing_is_read_against_the_median():
-    spread = benchmarks.Distribution(3, 0.6, 0.8, 0.9)
+    spread = benchmarks.Distribution(5, 0.6, 0.8, 0.9)
     assert benchmarks.standing(0.85, spread) == "above"
     assert benchmarks.standing(0.70, spread) == "below"
     assert benchmarks.standing(0.802, spread) == "at"

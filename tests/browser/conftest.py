@@ -71,7 +71,7 @@ class LiveServer:
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     round_id: int = 0
     # `flask demo-offices`' `login OFFICES ROLE EMAIL PASSWORD`: (offices, role) -> (email,
-    # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng,jiaxing".
+    # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng,jiaxing,huzhou,shangyu".
     office_accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     database: Path | None = None
 
@@ -159,7 +159,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     assert printed, f"the demo printed no `invite GROUP URL` line:\n{done.stdout}"
     assert all(url.startswith(base_url + "/r/") for url in printed.values())
     round_id = int(ROUND_LINE.search(done.stdout)[1])
-    # As `make run`: three more offices, and the provincial lead who works for all four. With
+    # As `make run`: five more offices, and the provincial lead who works for all six. With
     # 100+ responses each has a closed earlier round: final figures the provincial view compares.
     others = subprocess.run(
         _flask("demo-offices", "--responses", "100"),

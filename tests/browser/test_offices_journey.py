@@ -1,5 +1,5 @@
 """Several offices on one installation, in a real browser: each office's staff see their own
-office only, and the provincial quality lead, who works for all four, switches between them
+office only, and the provincial quality lead, who works for all six, switches between them
 (`flask demo-offices`, as `make run` loads it)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE
 
-PROVINCIAL = ("shaoxing,ningbo,xiacheng,jiaxing", "quality_lead")
+PROVINCIAL = ("shaoxing,ningbo,xiacheng,jiaxing,huzhou,shangyu", "quality_lead")
 
 
 def _round_of(live_server, office: str, name: str = "2004 autumn") -> int:
@@ -62,7 +62,7 @@ def test_the_provincial_lead_switches_between_offices(live_server, new_page, sho
     _log_in(page, live_server, *live_server.office_accounts[PROVINCIAL])
     page.goto(f"{live_server.url}/review/")
     switch = page.locator("#office-switch")
-    expect(switch.locator("option")).to_have_count(4)
+    expect(switch.locator("option")).to_have_count(6)
     expect(page.locator(".site-header__brand")).to_contain_text("绍兴市人民政府办公室")
     expect(page.locator(f"a[href='/review/rounds/{shaoxing_round}']")).to_be_visible()
     shot(page, "shaoxing")
@@ -80,22 +80,22 @@ def test_the_provincial_lead_switches_between_offices(live_server, new_page, sho
 
 
 def test_the_provincial_lead_sees_the_offices_side_by_side(live_server, new_page, shot):
-    """The four offices' rounds on the questionnaire Shaoxing shared: the provincial lead sees
-    each office named with its figures; Ningbo's lead sees Ningbo against the others'
+    """The six offices' rounds on the questionnaire Shaoxing shared: the provincial lead sees
+    each office named with its figures; Ningbo's lead sees Ningbo against the other five's
     distribution, none of them named."""
     page = new_page(locale="en-US", **DESKTOP)
     _log_in(page, live_server, *live_server.office_accounts[PROVINCIAL])
     page.goto(f"{live_server.url}/review/")
     page.get_by_role("link", name="Across offices").click()
     side = page.locator("section", has=page.get_by_role("heading", name="side by side"))
-    names = ["Shaoxing Municipal", "Ningbo Municipal", "Xiacheng District", "Jiaxing Municipal"]
+    names = ["Shaoxing", "Ningbo", "Xiacheng", "Jiaxing", "Huzhou", "Shangyu"]
     summary = side.locator("table").first.locator("tbody tr")
-    expect(summary).to_have_count(4)
+    expect(summary).to_have_count(6)
     for row, name in zip(summary.all(), names):
         expect(row).to_contain_text(name)
         expect(row).to_contain_text("2004 spring")  # the latest round with final results
     items = side.locator("table.table--side-by-side")
-    expect(items.locator("thead th")).to_have_count(1 + 4)
+    expect(items.locator("thead th")).to_have_count(1 + 6)
     expect(items.locator("tbody tr").first).to_contain_text("%")
     shot(page, "provincial-side-by-side")
 
@@ -103,12 +103,12 @@ def test_the_provincial_lead_sees_the_offices_side_by_side(live_server, new_page
     _log_in(ningbo, live_server, *live_server.office_accounts[("ningbo", "quality_lead")])
     ningbo.goto(f"{live_server.url}/review/offices")
     expect(ningbo.get_by_role("heading", name="This office against the others")).to_be_visible()
-    expect(ningbo.locator("table.table--benchmark tbody tr").first).to_contain_text("(3 offices)")
+    expect(ningbo.locator("table.table--benchmark tbody tr").first).to_contain_text("(5 offices)")
     expect(ningbo.get_by_role("heading", name="side by side")).to_have_count(0)
     # (The questionnaire's title is the template's, which names the office that shares it.)
     benchmark = ningbo.locator("table.table--benchmark")
-    for other in ("Shaoxing", "Xiacheng", "Jiaxing"):
+    for other in ("Shaoxing", "Xiacheng", "Jiaxing", "Huzhou", "Shangyu"):
         expect(benchmark).not_to_contain_text(other)
-    for other in ("Xiacheng", "Jiaxing"):
+    for other in ("Xiacheng", "Jiaxing", "Huzhou", "Shangyu"):
         expect(ningbo.locator("main")).not_to_contain_text(other)
     shot(ningbo, "ningbo-against-the-others")

@@ -160,3 +160,39 @@ def test_another_office_cannot_share_under_a_code_it_does_not_own(beta, shared):
     with pytest.raises(templates.TemplateError, match="Another office"):
         templates.share(version, None, utcnow())
     assert db.session.scalars(select(QuestionnaireTemplate)).all() == [shared]
+
+
+def test_an_item_a_later_revision_dropped_cannot_come_back_changed(beta, shared):
+    source = db.session.scalar(select(Questionnaire)).versions[-1]
+    draft = editing.new_draft(source)
+    editing.delete_question(question(draft, "q_one"))
+    editing.publish(draft, utcnow())
+    second, _ = templates.share(draft, None, utcnow())
+    db.session.commit()
+    version, _ = _adopted(beta, second)
+    editing.add_question(version.sections[0], qm.Question("q_one", "nps", qm.Label("一", "One")))
+    with pytest.raises(editing.EditError, match="changed type or scale: q_one"):
+        editing.publish(version, utcnow())
+
+
+def test_an_imported_next_version_stays_linked_and_is_held_to_the_template(beta, shared):
+    version, _ = _adopted(beta, shared)
+    editing.publish(version, utcnow())
+    changed = SMALL.replace("{code: q_one, type: rating", "{code: q_one, type: nps")
+    imported, new = editing.import_definition(changed, "small.yaml")
+    assert new and imported.template_id == shared.id
+    with pytest.raises(editing.EditError, match="q_one"):
+        editing.publish(imported, utcnow())
+
+
+def test_adopting_never_links_a_published_version_its_past_rounds_would_count(beta, shared):
+    tenancy.enter(beta.id)
+    own = save_version(loads(SMALL))  # the office's own, published, identical to the template
+    own.frozen_at = utcnow()
+    db.session.commit()
+    version, new = templates.adopt(shared)
+    db.session.flush()
+    assert new and version.id != own.id and version.number == 2
+    assert (version.status, version.template_id, own.template_id) == ("draft", shared.id, None)
+    again, new = templates.adopt(shared)
+    assert (again.id, new) == (version.id, False)

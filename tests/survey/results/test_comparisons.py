@@ -109,33 +109,79 @@ def test_an_item_too_few_answered_is_not_published(app, office_rated):
     assert column.round_name and ITEM not in column.items
 
 
+def _row(bench, code=ITEM):
+    return next(r for r in bench.rows if r.item.code == code)
+
+
 def test_an_office_sees_the_others_only_as_a_distribution_of_enough_of_them(app, office_rated):
     office_rated(None, 5, 10)
-    for code, satisfied in (("beta", 6), ("gamma", 7)):
+    for code, satisfied in (("beta", 6), ("gamma", 7), ("delta", 8), ("zeta", 9)):
         office_rated(code, satisfied, 10)
-    row = next(
-        r for r in comparisons.benchmark("office-services", "en", TODAY, 3) if r.item.code == ITEM
-    )
-    assert (row.own.rate, row.others, row.others_count) == (0.5, None, 2)  # two others: hidden
-    office_rated("delta", 9, 10)
+    bench = comparisons.benchmark("office-services", "en", TODAY, 5, visible=set())
+    assert bench.takes_part and (_row(bench).own.rate, _row(bench).others) == (0.5, None)
     office_rated("epsilon", 2, 10, status="open")  # not final: not among them
-    row = next(
-        r for r in comparisons.benchmark("office-services", "en", TODAY, 3) if r.item.code == ITEM
-    )
-    assert row.others == comparisons.benchmarks.Distribution(3, 0.6, 0.7, 0.9)
+    assert _row(comparisons.benchmark("office-services", "en", TODAY, 5, set())).others is None
+    office_rated("eta", 10, 10)
+    row = _row(comparisons.benchmark("office-services", "en", TODAY, 5, visible=set()))
+    assert (row.others.offices, row.others.median) == (5, 0.8)
+    # The quartiles fall between offices' rates: no office's own figure, lowest or highest.
+    assert (row.others.lower_quartile, row.others.upper_quartile) == pytest.approx((0.675, 0.925))
     assert row.standing == "below"
     assert tenancy.current_office_id() == 1
 
 
-def test_the_offices_led_are_those_with_a_lead_or_admin_role(app, office_rated, make_user):
+def test_offices_the_visitor_sees_by_name_are_left_out_of_the_distribution(app, office_rated):
+    office_rated(None, 5, 10)
+    ids = [office_rated(c, s, 10) for c, s in (("b", 6), ("c", 7), ("d", 8), ("e", 9), ("f", 10))]
+    assert _row(comparisons.benchmark("office-services", "en", TODAY, 5, set())).others
+    # A lead of office b too would otherwise take b's rate (shown side by side) out of the
+    # distribution of five, and narrow down the other four.
+    bench = comparisons.benchmark("office-services", "en", TODAY, 5, visible={ids[0]})
+    assert (_row(bench).others, bench.left_out) == (None, 1)
+    four = comparisons.benchmark("office-services", "en", TODAY, 4, visible={ids[0]})
+    assert _row(four).others.offices == 4
+
+
+def test_an_office_that_does_not_take_part_sees_nothing_of_the_others(app, office_rated):
+    for code, satisfied in (("b", 6), ("c", 7), ("d", 8), ("e", 9), ("f", 10)):
+        office_rated(code, satisfied, 10)
+    bench = comparisons.benchmark("office-services", "en", TODAY, 5, visible=set())
+    assert not bench.takes_part  # the first office has no round on the template
+    assert all(r.others is None and r.own is None for r in bench.rows)
+
+
+def test_a_closed_round_without_responses_does_not_hide_the_one_before(app, office_rated):
     b = office_rated("beta", 3, 10)
-    c = office_rated("gamma", 3, 10)
-    person = make_user("designer", email="province@zj.test")
-    _lead_in(person, b)
-    with tenancy.office(c):
-        person.role = "designer"
-    db.session.commit()
-    assert [o.id for o in comparisons.led_offices(person)] == [b]
+    with tenancy.office(b):
+        version = db.session.scalar(select(QuestionnaireVersion))
+        later = _round(version, "closed")
+        later.opens_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    (column,) = comparisons.side_by_side("office-services", [b], "en", TODAY)
+    assert column.items[ITEM].rate == 0.3
+
+
+def test_a_change_is_shown_against_a_round_on_the_template_only(app, office_rated, rate):
+    b = office_rated("beta", 9, 10)
+    with tenancy.office(b):
+        linked = db.session.scalar(select(Round)).version
+        # The office's own questionnaire before it adopted the template, asked in spring.
+        own = editing.new_draft(linked)
+        own.template = None
+        db.session.flush()
+        editing.publish(own, utcnow())
+        spring = _round(own, "closed")
+        spring.opens_at = utcnow() - timedelta(days=90)
+        db.session.commit()
+        rate(spring, 5, 10, question=ITEM)
+    (column,) = comparisons.side_by_side("office-services", [b], "en", TODAY)
+    assert column.items[ITEM].rate == 0.9 and column.items[ITEM].change is None
+    with tenancy.office(b):  # (the comparison took office b's rows out of the session)
+        own, linked = db.session.get(QuestionnaireVersion, own.id), linked.id
+        own.template_id = db.session.get(QuestionnaireVersion, linked).template_id
+        db.session.commit()  # the same template: the change is shown
+    (column,) = comparisons.side_by_side("office-services", [b], "en", TODAY)
+    assert column.items[ITEM].change == pytest.approx(0.4)
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -145,20 +191,26 @@ def test_the_page_sets_the_office_against_the_others_without_naming_them(
     app, client, office_rated, make_user, login_as
 ):
     office_rated(None, 5, 10)
-    ids = [office_rated(code, s, 10) for code, s in (("beta", 6), ("gamma", 7), ("delta", 9))]
+    codes = ("beta", "gamma", "delta", "zeta", "theta")
+    ids = [office_rated(code, s, 10) for code, s in zip(codes, (6, 7, 8, 9, 10))]
     lead = make_user("quality_lead", email="lead@shaoxing.test")
     login_as(lead)
     page = client.get("/review/offices", headers={"Accept-Language": "en"})
     assert page.status_code == 200
-    assert "This office against the others" in page.text and "70.0%" in page.text
-    assert "range 60.0%–90.0% (3 offices)" in page.text
-    for code in ("beta", "gamma", "delta"):
+    assert "This office against the others" in page.text and "50.0%" in page.text
+    assert "median <strong>80%</strong>" in page.text and "(5 offices)" in page.text
+    for code in codes:
         assert f"{code} Office" not in page.text  # never named
+    for rate in ("60.0%", "60%", "100.0%", "100%"):  # nor their lowest or highest rate
+        assert rate not in page.text
     assert "side by side" not in page.text  # leads one office
     _lead_in(lead, ids[0])
     page = client.get("/review/offices", headers={"Accept-Language": "en"})
     assert "The offices you lead, side by side" in page.text
     assert "beta Office" in page.text and "gamma Office" not in page.text
+    # beta is named now: it leaves the distribution, which four offices are too few for.
+    assert "The offices you also lead (1) are not counted here" in page.text
+    assert "median <strong>" not in page.text
 
 
 def test_the_page_says_when_no_questionnaire_is_shared(app, client, make_user, login_as):
