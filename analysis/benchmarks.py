@@ -3,9 +3,11 @@
 Each office's figures are those its own results page publishes (its item table, after its own
 suppression): nothing here looks at an answer. An office is compared with the others through
 their distribution only: how many, the median and the middle half (the interquartile range,
-between the quartiles), never the lowest or highest, which would each be one office's exact
-rate. And only when there are at least ``min_offices`` of them: with few, each office that
-knows who the others are could read their figures off the quartiles.
+between the quartiles), never the lowest or highest, each of which is one office's exact rate.
+The median of an odd number of offices, and for some numbers a quartile, is also one office's
+rate; it is shown unnamed and in whole percentages. And only when there are at least
+``min_offices`` of them (never fewer than ``FLOOR``): with few, each office that knows who the
+others are could read their figures off the quartiles.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from analysis.trends import adjust_bh, two_proportion_z_tests
 # Fewer other offices than this and the distribution is not shown (the app's setting,
 # BENCHMARK_MIN_OFFICES, decides; this is its default).
 MIN_OTHER_OFFICES = 5
+# Whatever the setting: with two offices Hazen's quartiles are the lowest and highest rates.
+FLOOR = 3
 ALPHA = 0.05
 
 
@@ -79,7 +83,7 @@ def change_by_question(comparison: pd.DataFrame, codes: Sequence[str]) -> pd.Dat
 @dataclass(frozen=True)
 class Distribution:
     """Other offices' rates on one item, without saying whose: the median and the middle half
-    (quartiles by the Hazen rule, which falls between two offices' rates)."""
+    (quartiles by Hazen's rule: from three offices on, never the lowest or highest rate)."""
 
     offices: int
     lower_quartile: float
@@ -91,9 +95,10 @@ def distribution(
     rates: Sequence[float], min_offices: int = MIN_OTHER_OFFICES
 ) -> Distribution | None:
     """The distribution of other offices' rates, or None when there are fewer than
-    ``min_offices`` of them (NaN rates, items an office does not publish, do not count)."""
+    ``min_offices`` of them, or than ``FLOOR`` (NaN rates, items an office does not publish, do
+    not count)."""
     values = np.array([r for r in rates if r is not None and not np.isnan(r)], dtype="float64")
-    if len(values) < max(min_offices, 1):
+    if len(values) < max(min_offices, FLOOR):
         return None
     q1, median, q3 = np.percentile(values, [25, 50, 75], method="hazen")
     return Distribution(int(len(values)), float(q1), float(median), float(q3))

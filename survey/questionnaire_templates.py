@@ -226,24 +226,28 @@ def _changed_items(shared: qm.Questionnaire, earlier: list[QuestionnaireTemplate
     ]
 
 
-def adopt(template: QuestionnaireTemplate) -> tuple[QuestionnaireVersion, bool]:
+# What adopting did: made a new draft, linked an identical draft, or nothing (adopted before).
+ADOPTED, LINKED, ALREADY = "adopted", "linked", "already"
+
+
+def adopt(template: QuestionnaireTemplate) -> tuple[QuestionnaireVersion, str]:
     """The template as a new draft version of this office's questionnaire of the same id (made
     if missing), to adapt and publish. Adopted before (the latest version is linked to this
-    revision): that version, nothing new. A draft identical to the template is linked to it; a
-    published version never is, or its past rounds would count as the template's. Returns the
-    version and whether it is new."""
+    revision): that version, nothing changes. A draft identical to the template is linked to
+    it; a published version never is, or its past rounds would count as the template's.
+    Returns the version and what was done (ADOPTED, LINKED or ALREADY)."""
     if template.publisher_id == tenancy.current_office_id():
         raise TemplateError(_l("This office shares this template: it has it already."))
     shared = definition(template)
     questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.code == shared.id))
     latest = questionnaire.versions[-1] if questionnaire and questionnaire.versions else None
     if latest is not None and latest.template_id == template.id:
-        return latest, False
+        return latest, ALREADY
     before = len(questionnaire.versions) if questionnaire else 0
     version = save_version(shared, status="draft")
     if version.status != "draft":  # identical to a published version: a copy of its own
         version = save_version(shared, status="draft", always_new=True)
-    new = len(version.questionnaire.versions) > before
+    outcome = ADOPTED if len(version.questionnaire.versions) > before else LINKED
     version.template = template
     audit.record(
         "template_adopted",
@@ -252,4 +256,4 @@ def adopt(template: QuestionnaireTemplate) -> tuple[QuestionnaireVersion, bool]:
         number=version.number,
         revision=template.revision,
     )
-    return version, new
+    return version, outcome

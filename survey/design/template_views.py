@@ -57,21 +57,23 @@ def template_adopt(template_id: int):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("design.template_detail", template_id=template.id))
     try:
-        version, new = templates.adopt(template)
+        version, outcome = templates.adopt(template)
     except templates.TemplateError as error:
         flash(str(error), "error")
         return redirect(url_for("design.template_detail", template_id=template.id))
-    if new:
+    if outcome == templates.ADOPTED:
         message = _(
             "Adopted as draft version %(n)s: adapt it, then publish it. The template's items "
             "keep their ids, type and scale, so that their results compare with other offices'.",
             n=version.number,
         )
-    else:
+    elif outcome == templates.LINKED:
         message = _(
             "Version %(n)s is the same as the template: it is now linked to it.",
             n=version.number,
         )
+    else:
+        message = _("This office adopted this revision already: version %(n)s.", n=version.number)
     return saved(version, message)
 
 

@@ -73,6 +73,19 @@ def test_the_others_distribution_needs_enough_offices_and_names_none():
     assert not {spread.lower_quartile, spread.upper_quartile} & {0.5, 0.6, 0.8, 0.9}
 
 
+@pytest.mark.parametrize("n", range(3, 12))
+def test_the_quartiles_are_never_the_lowest_or_highest_rate(n):
+    rates = [0.5 + i / 40 for i in range(n)]
+    spread = benchmarks.distribution(rates, min_offices=3)
+    assert min(rates) < spread.lower_quartile <= spread.median <= spread.upper_quartile
+    assert spread.upper_quartile < max(rates)
+
+
+def test_a_setting_below_the_floor_does_not_show_two_offices_extremes():
+    assert benchmarks.distribution([0.6, 0.9], min_offices=1) is None
+    assert benchmarks.distribution([0.6, 0.7, 0.9], min_offices=1).offices == 3
+
+
 def test_standing_is_read_against_the_median():
     spread = benchmarks.Distribution(5, 0.6, 0.8, 0.9)
     assert benchmarks.standing(0.85, spread) == "above"

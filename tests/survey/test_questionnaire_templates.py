@@ -86,13 +86,14 @@ def test_every_office_reads_the_library_but_not_the_publishers_questionnaires(be
 
 
 def test_adopting_makes_a_draft_of_the_offices_own_linked_to_the_template(beta, shared):
-    version, new = _adopted(beta, shared)
-    assert new and version.status == "draft" and version.office_id == beta.id
+    version, outcome = _adopted(beta, shared)
+    assert outcome == templates.ADOPTED
+    assert version.status == "draft" and version.office_id == beta.id
     assert version.template_id == shared.id
     assert templates.used_here() == {"small": 1}
     assert [q.code for q in to_model(version).questions()] == shared.item_codes
-    again, new = templates.adopt(shared)
-    assert (again.id, new) == (version.id, False)
+    again, outcome = templates.adopt(shared)
+    assert (again.id, outcome) == (version.id, templates.ALREADY)
     tenancy.enter(1)
     assert templates.used_here() == {"small": 1}  # A's own source version
 
@@ -190,9 +191,17 @@ def test_adopting_never_links_a_published_version_its_past_rounds_would_count(be
     own = save_version(loads(SMALL))  # the office's own, published, identical to the template
     own.frozen_at = utcnow()
     db.session.commit()
-    version, new = templates.adopt(shared)
+    version, outcome = templates.adopt(shared)
     db.session.flush()
-    assert new and version.id != own.id and version.number == 2
+    assert outcome == templates.ADOPTED and version.id != own.id and version.number == 2
     assert (version.status, version.template_id, own.template_id) == ("draft", shared.id, None)
-    again, new = templates.adopt(shared)
-    assert (again.id, new) == (version.id, False)
+    again, outcome = templates.adopt(shared)
+    assert (again.id, outcome) == (version.id, templates.ALREADY)
+
+
+def test_an_identical_draft_of_the_office_is_linked_not_copied(beta, shared):
+    tenancy.enter(beta.id)
+    own = save_version(loads(SMALL), status="draft")
+    db.session.commit()
+    version, outcome = templates.adopt(shared)
+    assert (version.id, outcome, version.template) == (own.id, templates.LINKED, shared)

@@ -54,6 +54,8 @@ def test_a_designer_shares_a_version_and_another_office_adopts_it(
     assert "uses the latest revision" in client.get("/design/templates", headers=EN).text
     detail = client.get(f"/design/templates/{template.id}", headers=EN).text
     assert "uses revision 1" in detail and "Adopt" not in detail  # adopted: no button again
+    again = client.post(f"/design/templates/{template.id}/adopt", headers=EN, follow_redirects=True)
+    assert "adopted this revision already: version 1" in again.text
 
 
 def test_the_publisher_has_no_adopt_button_and_a_draft_no_share_button(
