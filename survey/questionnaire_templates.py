@@ -142,10 +142,16 @@ def departures(version: QuestionnaireVersion) -> list[str]:
     back changed: empty for a version of its own."""
     if version.template is None:
         return []
-    kept = _kept_items(version.template.code)
+    return _changed(_as_loaded(version), version.template.code)
+
+
+def _changed(questionnaire: qm.Questionnaire, code: str) -> list[str]:
+    """The questions of ``questionnaire`` that carry an item id of the template ``code`` but
+    not what that item keeps."""
+    kept = _kept_items(code)
     return [
         q.code
-        for q in _as_loaded(version).questions()
+        for q in questionnaire.questions()
         if q.code in kept and _comparable(q) != kept[q.code]
     ]
 
@@ -180,7 +186,7 @@ def share(
     if earlier and earlier[-1].digest == key:
         version.template = earlier[-1]
         return earlier[-1], False
-    changed = _changed_items(shared, earlier)
+    changed = _changed(shared, code)
     if changed:
         raise TemplateError(
             _l(
@@ -212,18 +218,6 @@ def share(
         revision=template.revision,
     )
     return template, True
-
-
-def _changed_items(shared: qm.Questionnaire, earlier: list[QuestionnaireTemplate]) -> list[str]:
-    before: dict[str, tuple] = {}
-    for template in earlier:
-        for q in definition(template).questions():
-            before[q.code] = _comparable(q)
-    return [
-        q.code
-        for q in shared.questions()
-        if q.code in before and before[q.code] != (_comparable(q))
-    ]
 
 
 # What adopting did: made a new draft, linked an identical draft, or nothing (adopted before).

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import abort, url_for
 
+from analysis import benchmarks
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from questionnaires import tabulated_as
 from survey import office_time, rounds
@@ -53,7 +54,7 @@ def offices_page(user: User, code: str | None, lang: str, min_offices: int) -> d
     page["benchmark"] = comparisons.benchmark(
         chosen.code, lang, today, min_offices, visible={o.id for o in led}
     )
-    page["min_offices"] = min_offices
+    page["min_offices"] = max(min_offices, benchmarks.FLOOR)  # what the page counts by
     page["columns"] = (
         comparisons.side_by_side(chosen.code, [o.id for o in led], lang, today)
         if len(led) > 1

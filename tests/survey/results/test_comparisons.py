@@ -217,3 +217,13 @@ def test_the_page_says_when_no_questionnaire_is_shared(app, client, make_user, l
     login_as(make_user("quality_lead"))
     page = client.get("/review/offices", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "No questionnaire is shared between offices yet" in page.text
+
+
+def test_the_page_states_the_minimum_it_applies_not_a_setting_below_the_floor(
+    app, client, office_rated, make_user, login_as
+):
+    office_rated(None, 5, 10)
+    login_as(make_user("quality_lead"))
+    app.config["BENCHMARK_MIN_OFFICES"] = 1
+    page = client.get("/review/offices", headers={"Accept-Language": "en"})
+    assert "at least 3 other offices publish" in page.text
