@@ -119,6 +119,12 @@ def register_blueprints(app: Flask) -> None:
     # token (survey.api.access).
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    from survey import feedback, public
+
+    # The public's rating form checks the nonce it was signed with instead (survey.public).
+    csrf.exempt(public.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(feedback.bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -61,6 +61,13 @@ ACTION_LABELS = {
     "webhook_secret_changed": _l("Webhook secret replaced"),
     "webhook_test_sent": _l("Webhook test event sent"),
     "webhook_redelivered": _l("Webhook delivery sent again"),
+    "service_point_created": _l("Service point added"),
+    "service_point_changed": _l("Service point changed"),
+    "service_point_link_renewed": _l("Service point's public link replaced"),
+    "case_deadline_changed": _l("Deadline of public feedback cases changed"),
+    "case_contacted": _l("Feedback case: citizen contacted"),
+    "case_closed": _l("Feedback case closed"),
+    "rating_set_aside": _l("Public rating set aside"),
 }
 ACTIONS = tuple(ACTION_LABELS)
 # The names of the details events carry (keyword arguments of record()).

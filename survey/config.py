@@ -49,6 +49,10 @@ DEFAULTS = {
     "TOKEN_RATE_LIMIT": "30 per 5 minutes",
     # Refused API tokens per client address (survey.api.access).
     "API_TOKEN_RATE_LIMIT": "30 per 5 minutes",
+    # Public ratings sent per network (an IPv4 /24, an IPv6 /56: survey.public_ratings.network),
+    # whatever the device: a service hall's Wi-Fi puts its citizens behind one address, so the
+    # limit is that of a busy hall, not of one person.
+    "PUBLIC_RATING_RATE_LIMIT": "60 per hour",
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,
     "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,

@@ -33,3 +33,12 @@ def local_date(moment: datetime) -> date:
 def last_day(end: datetime) -> date:
     """The last day a round whose answers stop at ``end`` takes answers."""
     return local_date(end - timedelta(microseconds=1))
+
+
+def working_days_after(day: date, days: int) -> date:
+    """The ``days``-th working day (Monday to Friday) after ``day``; a case opened on a
+    Saturday counts from Monday. numpy's business-day calendar does the counting."""
+    import numpy as np
+
+    moved = np.busday_offset(np.datetime64(day, "D"), days, roll="forward")
+    return moved.astype(object)

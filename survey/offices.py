@@ -20,9 +20,10 @@ from survey.models import Membership, Office, User
 
 SESSION_KEY = "office_id"
 NAMES_SECONDS = 60.0
-# Their requests find their office themselves: a personal link's invitation (respond), or
+# Their requests find their office themselves: a personal link's invitation (respond), a
+# service point's public link (public), or
 # nothing to find (static files).
-_OWN_OFFICE_BLUEPRINTS = frozenset({"respond"})
+_OWN_OFFICE_BLUEPRINTS = frozenset({"respond", "public"})
 
 
 class OfficeError(ValueError):

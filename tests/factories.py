@@ -26,6 +26,7 @@ from survey.models import (
     RespondentGroup,
     Response,
     Round,
+    ServicePoint,
     Unit,
     User,
     utcnow,
@@ -491,3 +492,21 @@ def event_kinds(action: CorrectiveAction) -> list[str]:
     """The kinds of an action's history events, in order."""
     query = select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
     return [event.kind for event in db.session.scalars(query)]
+
+
+# --- public feedback ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_point(app):
+    """make_point(code) adds a service point of the current office (a hall, unless told)."""
+
+    def make(code: str = "hall-1", kind: str = "hall") -> ServicePoint:
+        point = ServicePoint(
+            code=code, name_zh=f"{code} 服务大厅", name_en=f"{code} service hall", kind=kind
+        )
+        db.session.add(point)
+        db.session.commit()
+        return point
+
+    return make

@@ -25,8 +25,10 @@ from survey import (
     questionnaire_templates,
     responses,
     rounds,
+    service_points,
     tenancy,
 )
+from survey.cli import demo_feedback
 from survey.extensions import db
 from survey.invitations import invitation_url
 from survey.models import (
@@ -37,6 +39,7 @@ from survey.models import (
     RespondentGroup,
     Response,
     Round,
+    ServicePoint,
     Unit,
     User,
     utcnow,
@@ -130,6 +133,7 @@ class DemoReport:
     previous_round: Round | None = None
     owners: list[tuple[str, str, str]] = field(default_factory=list)
     open_actions: int = 0
+    points: list[ServicePoint] = field(default_factory=list)
 
 
 def run(
@@ -181,6 +185,7 @@ def run(
         select(func.count()).where(CorrectiveAction.status.in_(corrective.ACTIVE))
     )
     db.session.commit()
+    report.points = demo_feedback.load(utcnow(), at("quality@shaoxing.example"), seed)
     return report
 
 
@@ -474,6 +479,8 @@ def demo(wanted: int) -> None:
     for unit, email, password in report.owners:
         click.echo(f"owner {unit} {email} {password}")
     click.echo(f"actions {report.open_actions} open")
+    for point in report.points:
+        click.echo(f"point {point.code} {service_points.public_url(point)}")
 
 
 # The offices that took up Shaoxing's system (the story's "nearly ten"), two of them here: each
@@ -551,6 +558,9 @@ def demo_offices(wanted: int) -> None:
         with tenancy.office(office.id):
             report = run(responses_wanted=wanted, seed=seed, mail_domain=domain, template=template)
         click.echo(f"office {code} {report.simulated} simulated responses added")
+        with tenancy.office(office.id):
+            for point in report.points:
+                click.echo(f"point {code} {point.code} {service_points.public_url(point)}")
         for role, email, password in report.logins:
             click.echo(f"login {code} {role} {email} {password}")
     email, password, name = PROVINCIAL

@@ -15,6 +15,18 @@ from survey.models.actions import (
 )
 from survey.models.audit import AuditEvent
 from survey.models.base import new_token, utcnow
+from survey.models.feedback import (
+    CASE_OUTCOMES,
+    CASE_STATUSES,
+    POINT_KINDS,
+    POOR_AT_MOST,
+    REASONS,
+    SCORES,
+    CaseEvent,
+    FeedbackCase,
+    PublicRating,
+    ServicePoint,
+)
 from survey.models.files import EXPORT_STATUSES, ResultExport, StoredFile
 from survey.models.mail import MAIL_KINDS, MAIL_STATUSES, MailMessage
 from survey.models.offices import Membership, Office, OfficeOwned
@@ -41,6 +53,16 @@ from survey.models.tokens import ApiToken
 from survey.models.webhooks import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "CASE_OUTCOMES",
+    "CASE_STATUSES",
+    "POINT_KINDS",
+    "POOR_AT_MOST",
+    "REASONS",
+    "SCORES",
+    "CaseEvent",
+    "FeedbackCase",
+    "PublicRating",
+    "ServicePoint",
     "ACTIVE_STATUSES",
     "TallySnapshot",
     "ACTION_STATUSES",

@@ -12,7 +12,14 @@ from survey.models.base import utcnow
 from survey.models.offices import OfficeOwned
 from survey.text_types import String, Text
 
-MAIL_KINDS = ("invitation", "reminder", "password_reset", "account_invitation", "action_reminder")
+MAIL_KINDS = (
+    "invitation",
+    "reminder",
+    "password_reset",
+    "account_invitation",
+    "action_reminder",
+    "case_escalation",
+)
 # queued -> sending (claimed by one worker) -> sent | failed; a failed message is claimed again
 # by the job's retry. A message left "sending" (its worker died in the middle) is not sent
 # again by itself: it may have gone out.

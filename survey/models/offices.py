@@ -28,6 +28,8 @@ class Office(db.Model):
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Working days (Monday to Friday) the office gives itself to answer a poor public rating.
+    case_deadline_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def name(self, lang: str) -> str:

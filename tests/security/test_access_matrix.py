@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from questionnaires import loads
-from survey import api_tokens, questionnaire_templates
+from survey import api_tokens, public_ratings, questionnaire_templates
 from survey.extensions import db
 from survey.models import (
     ActionAttachment,
@@ -22,6 +22,7 @@ from survey.models import (
     ResultExport,
     Round,
     Section,
+    ServicePoint,
     Unit,
     User,
     WebhookDelivery,
@@ -102,6 +103,11 @@ BY_ENDPOINT = {
 }
 BY_PREFIX = [
     ("/login", EVERYONE),
+    # Service points are set up by designers; leads, who answer their ratings, may too.
+    ("/feedback/points", STAFF | LEADS),
+    ("/feedback/", LEADS),
+    # A service point's public rating form: anyone with the link (the QR code) is the public.
+    ("/s/", EVERYONE),
     ("/password/", EVERYONE),
     ("/design/", STAFF),
     ("/review/", LEADS),
@@ -184,8 +190,22 @@ def objects(world, make_invitation, app):
         endpoint_id=endpoint.id, event="ping", uid="d" * 32, payload="{}", status="failed"
     )
     db.session.add(delivery)
+    # A service point, a poor rating of it flagged in a burst, and the case it opened.
+    point = ServicePoint(code="hall-9", name_zh="九号大厅", name_en="Hall nine", kind="hall")
+    # Another point, whose link the walk may renew (the first one's link is walked after).
+    renewed = ServicePoint(code="hall-8", name_zh="八号大厅", name_en="Hall eight", kind="hall")
+    db.session.add_all([point, renewed])
+    db.session.flush()
+    rated = public_ratings.submit(point, public_ratings.Answer(score=1, contact="13800000000"),
+                                  nonce="matrix-nonce-0000000001", device="matrix-device",
+                                  address="192.0.2.9", now=utcnow())  # fmt: skip
+    rated.rating.flag = "burst"
     db.session.commit()
     return {
+        "point_id": {"feedback.point_renew": renewed.id, "*": point.id},
+        "link_key": point.link_key,
+        "case_id": rated.case.id,
+        "rating_id": rated.rating.id,
         "token_id": token.id,
         "template_id": template.id,
         "endpoint_id": endpoint.id,

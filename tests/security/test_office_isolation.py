@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from survey import api_tokens, offices, tenancy
 from survey.extensions import db
-from survey.models import Membership, OfficeOwned, Round, User, utcnow
+from survey.models import Membership, OfficeOwned, Round, ServicePoint, User, utcnow
 from tests.factories import PASSWORD
 from tests.security.test_access_matrix import (  # noqa: F401 (fixtures used by name)
     build,
@@ -26,10 +26,10 @@ from tests.security.test_access_matrix import (  # noqa: F401 (fixtures used by 
 OBJECT_ARGUMENTS = {
     "token_id", "endpoint_id", "delivery_id", "user_id", "action_id", "note_id", "step_id",
     "attachment_id", "round_id", "export_id", "scale_id", "invitation_id", "version_id",
-    "question_id", "section_id", "unit_id", "group_id",
+    "question_id", "section_id", "unit_id", "group_id", "point_id", "case_id", "rating_id",
 }  # fmt: skip
 # A personal link works for whoever holds it, whatever their office: the link is the key.
-PUBLIC_LINKS = ("/r/",)
+PUBLIC_LINKS = ("/r/", "/s/")
 
 
 def _named(rule) -> set[str]:
@@ -78,6 +78,8 @@ def _markers(found: dict, office_id: int) -> list[str]:
         round_ = db.session.get(Round, found["round_id"])
         names = [p.email for p in found["people"].values()]
         names += [round_.name, round_.version.title_zh, round_.version.title_en]
+        point = db.session.get(ServicePoint, found["point_id"]["*"])
+        names += [point.name_zh, point.name_en, point.link_key]
     names += ["192.0.2.1/hook", "spare@office.test"]
     return sorted({n for n in names if len(n) >= 6})
 

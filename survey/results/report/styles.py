@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Paragraph,
 )
 
-CJK_FONT_FILES = (
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", None),
-)
-LATIN_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# The fonts are shared with the posters (survey.pdf_fonts); re-exported (``as``) because
+# document.py and the tests take ``cjk_font`` from here.
+from survey.pdf_fonts import CJK_FONT_FILES as CJK_FONT_FILES
+from survey.pdf_fonts import LATIN_DIR as LATIN_DIR
+from survey.pdf_fonts import cjk_font as cjk_font
+from survey.pdf_fonts import latin_fonts
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -38,32 +34,6 @@ STRIPE = colors.HexColor("#f6f8fa")
 BELOW = colors.HexColor("#b3261e")
 CHINESE_NUMERALS = "〇一二三四五六七八九十"
 CJK = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+)")
-
-
-def cjk_font() -> str | None:
-    """Register and return the name of the first available CJK TrueType font, or None."""
-    if "ReportCJK" in pdfmetrics.getRegisteredFontNames():
-        return "ReportCJK"
-    for path, index in CJK_FONT_FILES:
-        if os.path.exists(path):
-            options = {} if index is None else {"subfontIndex": index}
-            pdfmetrics.registerFont(TTFont("ReportCJK", path, **options))
-            return "ReportCJK"
-    return None
-
-
-def _latin_fonts() -> tuple[str, str]:
-    if "ReportLatin" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("ReportLatin", str(LATIN_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("ReportLatinBold", str(LATIN_DIR / "DejaVuSans-Bold.ttf")))
-        pdfmetrics.registerFontFamily(
-            "ReportLatin",
-            normal="ReportLatin",
-            bold="ReportLatinBold",
-            italic="ReportLatin",
-            boldItalic="ReportLatinBold",
-        )
-    return "ReportLatin", "ReportLatinBold"
 
 
 @dataclass
@@ -85,7 +55,7 @@ class Styles:
     figure: ParagraphStyle = field(init=False)
 
     def __post_init__(self) -> None:
-        regular, bold = _latin_fonts()
+        regular, bold = latin_fonts()
         # Chinese text wraps between any two characters; its font carries the Latin too.
         base = self.cjk if self.lang == "zh" and self.cjk else regular
         strong = self.cjk if self.lang == "zh" and self.cjk else bold

@@ -1,0 +1,122 @@
+"""The public's pages: a service point's rating form (its QR code's link) and the thanks.
+No account: the link names the service point, and through it the office."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from survey import feedback_cases, public_ratings
+from survey.i18n import current_language
+from survey.models import POOR_AT_MOST, utcnow
+from survey.public import bp
+from survey.public.forms import RatingForm
+from survey.security import limiter
+
+OUTCOME_KEY = "public_rated"
+# A year: the device is known again the next time it rates here.
+DEVICE_SECONDS = 365 * 24 * 3600
+
+
+def _rating_limit() -> str:
+    return current_app.config["PUBLIC_RATING_RATE_LIMIT"]
+
+
+def _network() -> str:
+    return "network:" + public_ratings.network(request.remote_addr)
+
+
+def _point(link_key: str):
+    point = public_ratings.enter_by_link(link_key)
+    if point is None:
+        abort(404)
+    return point
+
+
+def _with_device(response, device: str):
+    if request.cookies.get(public_ratings.DEVICE_COOKIE) != device:
+        response.set_cookie(
+            public_ratings.DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_SECONDS,
+            httponly=True,
+            secure=request.is_secure,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.route("/<link_key>", methods=["GET", "POST"])
+@limiter.limit(_rating_limit, key_func=_network, methods=["POST"], scope="public-rating")
+def rate(link_key: str):
+    point = _point(link_key)
+    device = request.cookies.get(public_ratings.DEVICE_COOKIE) or public_ratings.new_device()
+    form = RatingForm()
+    stale = False
+    if request.method == "POST":
+        nonce = public_ratings.nonce_of(request.form.get("nonce_token", ""), point)
+        stale = nonce is None
+        if form.validate() and not stale:
+            rated = public_ratings.submit(
+                point,
+                public_ratings.Answer(
+                    score=form.score.data,
+                    reasons=tuple(form.reasons.data or ()),
+                    comment=form.comment.data,
+                    contact_name=form.contact_name.data,
+                    contact=form.contact.data,
+                    language=current_language(),
+                ),
+                nonce=nonce,
+                device=device,
+                address=request.remote_addr,
+                now=utcnow(),
+            )
+            session[OUTCOME_KEY] = {
+                "point": point.id,
+                "outcome": rated.outcome,
+                "poor": rated.rating.score <= POOR_AT_MOST,
+                "contact": bool(rated.rating.contact),
+                "due": rated.case.due_date.isoformat() if rated.case else None,
+            }
+            response = redirect(url_for("public.thanks", link_key=link_key), 303)
+            return _with_device(response, device)
+    page = render_template(
+        "public/rate.html",
+        point=point,
+        form=form,
+        stale=stale,
+        nonce_token=public_ratings.form_token(point),
+        poor_at_most=POOR_AT_MOST,
+        lang=current_language(),
+    )
+    status = 400 if request.method == "POST" else 200
+    return _with_device(make_response(page, status), device)
+
+
+@bp.get("/<link_key>/thanks")
+def thanks(link_key: str):
+    point = _point(link_key)
+    shown = session.get(OUTCOME_KEY) or {}
+    if shown.get("point") != point.id:
+        shown = {}
+    return render_template(
+        "public/thanks.html",
+        point=point,
+        shown=shown,
+        due=date.fromisoformat(shown["due"]) if shown.get("due") else None,
+        days=feedback_cases.deadline_days(point.office_id),
+        lang=current_language(),
+        title=_("Thank you"),
+    )
