@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from survey import audit, corrective, rounds
+from survey import audit, corrective, feedback_cases, rounds
 from survey.actions import bp
 from survey.actions.forms import (
     NoteActionForm,
@@ -31,6 +31,7 @@ from survey.models import (
     utcnow,
 )
 from survey.permissions import role_required
+from survey.public_ratings import REASON_LABELS
 
 LEAD = "quality_lead"  # role_required lets admin in as well
 
@@ -82,6 +83,10 @@ def index():
         open_actions=corrective.open_actions_by_item(notes),
         run_form=_run_rules_form() if lead else None,
         filtered=any(v for k, v in request.args.items() if k != "page"),
+        # The public's repeated complaints: causes for the lead to take up as actions.
+        repeats=feedback_cases.repeats(utcnow()) if lead else [],
+        reason_labels=REASON_LABELS,
+        lang=current_language(),
     )
 
 

@@ -14,7 +14,7 @@ from flask import abort, url_for
 from analysis import benchmarks
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from questionnaires import tabulated_as
-from survey import office_time, rounds
+from survey import feedback_cases, office_time, rounds
 from survey.corrective.queue import actions_of_item, note_of_item
 from survey.corrective.texts import status_labels
 from survey.extensions import db
@@ -72,6 +72,8 @@ def index_page(archived: bool = False) -> dict[str, Any]:
         "progress": rounds.progress_by_round(),
         "responses": {rid: v[0] for rid, v in data_versions([r.id for r in rows]).items()},
         "empty_progress": rounds.Progress(0, 0, 0),
+        # The lead's other queue: the public's poor ratings awaiting a reply.
+        "cases": feedback_cases.counts(office_time.local_date(utcnow())),
     }
 
 

@@ -148,3 +148,14 @@ def test_a_designer_does_not_see_the_cases(client, auth, point):
     assert client.get("/feedback/").status_code == 403
     assert client.get(f"/feedback/cases/{case_id}").status_code == 403
     assert client.get("/feedback/points").status_code == 200
+
+
+def test_the_leads_other_pages_point_to_the_cases_and_the_repeated_complaints(client, auth, point):
+    for _ in range(3):
+        _rating(point, 2, reasons=("information",))
+    auth.login("quality_lead")
+    results = client.get("/review/", headers=EN)
+    assert "Public feedback" in results.text and "(3)" in results.text
+    queue = client.get("/actions/", headers=EN)
+    assert "Repeated complaints from the public" in queue.text
+    assert "Information unclear or wrong (3)" in queue.text

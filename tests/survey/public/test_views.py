@@ -141,3 +141,4 @@ def test_one_network_is_limited_whatever_the_device(client, point):
 def test_the_page_is_in_chinese_by_default(client, point):
     page = client.get(f"/s/{point.link_key}")
     assert "hall-1 服务大厅" in page.text
+    assert "您对本次服务满意吗？" in page.text and "非常不满意" in page.text
