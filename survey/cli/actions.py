@@ -1,5 +1,5 @@
 """Corrective actions from the command line: `run-rules`, `send-reminders`,
-`import-attachments`."""
+`import-attachments`; and the public's follow-up cases: `escalate-cases`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from survey import corrective
+from survey import corrective, feedback_cases
 from survey.cli.rounds import round_or_fail
 from survey.corrective import attachments, reminders
 from survey.extensions import db
@@ -67,4 +67,14 @@ def import_attachments(folder: Path | None) -> None:
     click.echo(f"evidence files: {len(copied)} copied, {len(missing)} still missing")
 
 
-COMMANDS = (run_rules, send_reminders, import_attachments)
+@click.command("escalate-cases")
+@with_appcontext
+def escalate_cases() -> None:
+    """E-mail the quality leads the public's follow-up cases past their deadline, each case
+    once (the worker does it daily; run it from cron without one)."""
+    escalated = feedback_cases.escalate(utcnow())
+    db.session.commit()
+    click.echo(f"cases escalated: {len(escalated)}")
+
+
+COMMANDS = (run_rules, send_reminders, import_attachments, escalate_cases)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from survey import corrective
 from survey.extensions import db
-from survey.models import Answer, CorrectiveAction, Response
+from survey.models import Answer, CorrectiveAction, Response, utcnow
 
 
 def test_run_rules_command_prints_the_new_actions_once(runner, low_round):
@@ -57,3 +57,22 @@ def test_demo_with_history_has_actions_that_the_next_round_verifies(runner):
     assert re.findall(r"^actions \d+ open$", again, re.MULTILINE) == re.findall(
         r"^actions \d+ open$", output, re.MULTILINE
     )
+
+
+def test_escalate_cases_command_escalates_each_overdue_case_once(runner, make_point, lead):
+    from survey import public_ratings
+
+    point = make_point()
+    with runner.app.test_request_context():
+        rated = public_ratings.submit(point, public_ratings.Answer(score=1), nonce="c" * 24,
+                                      device="d", address="192.0.2.1",
+                                      now=utcnow() - timedelta(days=30))  # fmt: skip
+    assert rated.case is not None
+    assert "cases escalated: 1" in runner.invoke(args=["escalate-cases"]).output
+    assert "cases escalated: 0" in runner.invoke(args=["escalate-cases"]).output
+
+
+def test_the_demo_prints_its_service_points_with_their_public_links(runner):
+    output = runner.invoke(args=["demo"]).output
+    links = re.findall(r"^point (\S+) (https://survey.test/s/\S+)$", output, re.MULTILINE)
+    assert [code for code, _ in links] == ["hall-1", "counter-permits", "web-hotline"]
