@@ -53,6 +53,11 @@ DEFAULTS = {
     # whatever the device: a service hall's Wi-Fi puts its citizens behind one address, so the
     # limit is that of a busy hall, not of one person.
     "PUBLIC_RATING_RATE_LIMIT": "60 per hour",
+    # The office's calendar beyond Monday to Friday, for the deadlines of public feedback
+    # cases: public holidays, and the weekend days worked in their place (调休). ISO dates, as
+    # a JSON list (SURVEY_OFFICE_HOLIDAYS='["2026-10-01", ...]') or separated by commas.
+    "OFFICE_HOLIDAYS": [],
+    "OFFICE_WORKDAYS": [],
     # How long an e-mailed link to set a password works: a reset, and a new account's first.
     "PASSWORD_RESET_SECONDS": 3600,
     "ACCOUNT_INVITE_SECONDS": 3 * 24 * 3600,

@@ -11,6 +11,7 @@ cause is for a corrective action to find.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -40,7 +41,10 @@ OUTCOME_LABELS = {
     "referred": _l("Referred to the responsible department"),
     "not_reached": _l("The citizen could not be reached"),
     "no_contact": _l("No contact details: reviewed without a reply"),
+    "set_aside": _l("Set aside: the rating was not genuine"),
 }
+# What a handler may choose when closing (set_aside comes from setting the rating aside).
+CHOSEN_OUTCOMES = ("resolved", "explained", "referred", "not_reached", "no_contact")
 assert tuple(OUTCOME_LABELS) == CASE_OUTCOMES
 STATUS_LABELS = {
     "open": _l("Open"),
@@ -50,6 +54,9 @@ STATUS_LABELS = {
 DEADLINE_DAYS_RANGE = (1, 30)
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_AT_LEAST = 3
+# How long a citizen's contact details are kept after their case closed.
+CONTACT_KEPT = timedelta(days=90)
+logger = logging.getLogger(__name__)
 
 
 class CaseError(ValueError):
@@ -72,7 +79,22 @@ def set_deadline_days(office_id: int, days: int) -> None:
 
 
 def due_date_for(opened_at: datetime, days: int) -> date:
-    return office_time.working_days_after(office_time.local_date(opened_at), days)
+    """``days`` working days after the office's date of ``opened_at``: Monday to Friday but
+    the public holidays (``OFFICE_HOLIDAYS``), and the weekend days worked in their place
+    (``OFFICE_WORKDAYS``, China's 调休), both lists of ISO dates in the configuration."""
+    config = current_app.config
+    return office_time.working_days_after(
+        office_time.local_date(opened_at),
+        days,
+        holidays=_dates(config.get("OFFICE_HOLIDAYS")),
+        workdays=_dates(config.get("OFFICE_WORKDAYS")),
+    )
+
+
+def _dates(values) -> frozenset[date]:
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", " ").split() if v]
+    return frozenset(date.fromisoformat(str(v)) for v in values or ())
 
 
 def _event(case: FeedbackCase, kind: str, by: User | None, now: datetime, note=None, **data):
@@ -118,7 +140,7 @@ def close(case: FeedbackCase, by: User, reply: str, outcome: str, now: datetime)
     "no contact details" is for a rating without them."""
     if case.status == "closed":
         raise CaseError(_l("This case is closed already."))
-    if outcome not in CASE_OUTCOMES:
+    if outcome not in CHOSEN_OUTCOMES:
         raise CaseError(_l("Choose how the case ended."))
     reply = (reply or "").strip()
     if not reply:
@@ -134,6 +156,22 @@ def close(case: FeedbackCase, by: User, reply: str, outcome: str, now: datetime)
     case.handler_id = case.handler_id or by.id
     _event(case, "closed", by, now, reply, outcome=outcome, on_time=on_time(case))
     audit.record("case_closed", f"case:{case.id}", actor=by, status=outcome)
+
+
+def outcomes_for(case: FeedbackCase) -> tuple[str, ...]:
+    """The outcomes ``close`` accepts for this case now, for the form to offer only those."""
+    if not case.rating.contact:
+        return ("no_contact", "referred")
+    if case.status == "contacted":
+        return ("resolved", "explained", "referred", "not_reached")
+    return ("not_reached",)
+
+
+def close_set_aside(case: FeedbackCase, by: User, now: datetime) -> None:
+    """Close the case of a rating the lead set aside: there is no one to answer."""
+    case.status, case.outcome, case.closed_at = "closed", "set_aside", now
+    case.reply = case.reply or ""
+    _event(case, "closed", by, now, None, outcome="set_aside", on_time=on_time(case))
 
 
 def on_time(case: FeedbackCase) -> bool | None:
@@ -247,6 +285,11 @@ def escalate(now: datetime) -> list[FeedbackCase]:
     leads = db.session.scalars(
         select(User).where(offices.is_member("quality_lead"), User.active)
     ).all()
+    if not leads:
+        # Nobody to tell: nothing is marked, so that the cases are escalated once a lead
+        # is appointed.
+        logger.warning("%d overdue feedback cases and no active quality lead", len(overdue))
+        return []
     for case in overdue:
         case.escalated_at = now
         _event(case, "escalated", None, now, to=[u.email for u in leads])
@@ -271,11 +314,30 @@ def _mail(cases: list[FeedbackCase], leads: list[User]) -> list[MailMessage]:
     return [mail.queue("case_escalation", user.email, subject, body) for user in leads]
 
 
+def forget_contacts(now: datetime) -> int:
+    """Erase the contact details of the ratings whose case closed ``CONTACT_KEPT`` ago: they
+    were given for a reply, which was made. Returns how many; commits nothing."""
+    closed = select(FeedbackCase.rating_id).where(
+        FeedbackCase.status == "closed", FeedbackCase.closed_at < now - CONTACT_KEPT
+    )
+    ratings = db.session.scalars(
+        select(PublicRating).where(
+            PublicRating.id.in_(closed),
+            (PublicRating.contact.is_not(None)) | (PublicRating.contact_name.is_not(None)),
+        )
+    ).all()
+    for rating in ratings:
+        rating.contact, rating.contact_name = None, None
+    return len(ratings)
+
+
 # 00:40 UTC: 08:40 in Shanghai, after the actions' reminders.
 @jobs.periodic_task(jobs.crontab(hour="0", minute="40"))
 def daily_escalation() -> None:
-    """The worker's daily run of ``escalate`` in each office."""
-    escalate(utcnow())
+    """The worker's daily run of ``escalate`` and ``forget_contacts`` in each office."""
+    now = utcnow()
+    escalate(now)
+    forget_contacts(now)
     db.session.commit()
 
 

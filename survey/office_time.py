@@ -4,6 +4,7 @@ of its last. The database keeps naive UTC, so each day is converted here, in one
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,10 +36,21 @@ def last_day(end: datetime) -> date:
     return local_date(end - timedelta(microseconds=1))
 
 
-def working_days_after(day: date, days: int) -> date:
-    """The ``days``-th working day (Monday to Friday) after ``day``; a case opened on a
-    Saturday counts from Monday. numpy's business-day calendar does the counting."""
-    import numpy as np
+def working_days_after(
+    day: date,
+    days: int,
+    holidays: Collection[date] = (),
+    workdays: Collection[date] = (),
+) -> date:
+    """The ``days``-th working day after ``day``: Monday to Friday, but not ``holidays``, and
+    the weekend days of ``workdays`` too (China moves working days onto weekends around its
+    holidays). A case opened on a Saturday counts from Monday."""
 
-    moved = np.busday_offset(np.datetime64(day, "D"), days, roll="forward")
-    return moved.astype(object)
+    def working(d: date) -> bool:
+        return d in workdays or (d.weekday() < 5 and d not in holidays)
+
+    counted, current = 0, day
+    while counted < days:
+        current += timedelta(days=1)
+        counted += working(current)
+    return current

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from survey import feedback_cases, office_time, tenancy
@@ -79,19 +79,29 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=NONCE_SALT)
 
 
-def form_token(point: ServicePoint) -> str:
-    """A new signed nonce for one showing of the point's form."""
-    return _serializer().dumps({"p": point.id, "n": secrets.token_urlsafe(18)})
+def _device_mark(device: str) -> str:
+    return _keyed(f"form-device:{device}")[:16]
 
 
-def nonce_of(token: str, point: ServicePoint) -> str | None:
-    """The nonce of a token this server signed for this point, None if it is forged, expired
-    or another point's."""
+def form_token(point: ServicePoint, device: str) -> str:
+    """A new signed nonce for one showing of the point's form to this device: it is accepted
+    from this device only, so that another site cannot have its visitors' browsers send
+    ratings (their cross-site POST carries no cookie of this site, SameSite=Lax)."""
+    return _serializer().dumps(
+        {"p": point.id, "n": secrets.token_urlsafe(18), "d": _device_mark(device)}
+    )
+
+
+def nonce_of(token: str, point: ServicePoint, device: str) -> str | None:
+    """The nonce of a token this server signed for this point and device, None if it is
+    forged, expired, another point's or another device's."""
     try:
         data = _serializer().loads(token, max_age=int(FORM_MAX_AGE.total_seconds()))
     except (BadSignature, TypeError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("p") != point.id:
+        return None
+    if not hmac.compare_digest(str(data.get("d", "")), _device_mark(device)):
         return None
     nonce = data.get("n")
     return nonce if isinstance(nonce, str) and 16 <= len(nonce) <= 64 else None
@@ -117,6 +127,8 @@ def network(address: str | None) -> str:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
         return address or "-"
+    if ip.version == 6 and ip.ipv4_mapped:  # a dual-stack server sees IPv4 clients so
+        ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 56
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
@@ -150,15 +162,25 @@ class Rated:
 
 
 def _existing(point: ServicePoint, nonce: str, day_key: str) -> Rated | None:
-    by_nonce = db.session.scalar(select(PublicRating).where(PublicRating.nonce == nonce))
+    """The rating this form (its nonce) or this device (today) gave already, None if neither.
+    One statement, hence one snapshot: with two, a rating committed between them (the other
+    request of a double tap, on PostgreSQL) was missed by the nonce and found by the device,
+    and the form sent twice was told "today" instead of "again"."""
+    found = db.session.scalars(
+        select(PublicRating).where(
+            or_(
+                PublicRating.nonce == nonce,
+                and_(
+                    PublicRating.service_point_id == point.id,
+                    PublicRating.device_day == day_key,
+                ),
+            )
+        )
+    ).all()
+    by_nonce = next((r for r in found if r.nonce == nonce), None)
     if by_nonce is not None:
         return Rated("again", by_nonce, _case_of(by_nonce))
-    today = db.session.scalar(
-        select(PublicRating).where(
-            PublicRating.service_point_id == point.id, PublicRating.device_day == day_key
-        )
-    )
-    return Rated("today", today) if today is not None else None
+    return Rated("today", found[0]) if found else None
 
 
 def _case_of(rating: PublicRating) -> FeedbackCase | None:
@@ -180,6 +202,7 @@ def submit(
     if answer.score not in SCORE_LABELS:
         raise ValueError(f"a score is 1 to 5, not {answer.score!r}")
     day_key = device_day(device, point.id, office_time.local_date(now))
+    poor = answer.score <= POOR_AT_MOST
     found = _existing(point, nonce, day_key)
     if found is not None:
         return found
@@ -189,8 +212,9 @@ def submit(
         score=answer.score,
         reasons=[r for r in REASONS if r in answer.reasons],
         comment=(answer.comment or "").strip()[:COMMENT_MAX] or None,
-        contact_name=(answer.contact_name or "").strip()[:100] or None,
-        contact=(answer.contact or "").strip()[:200] or None,
+        # Contact details are for the reply to a poor rating: with any other, none is kept.
+        contact_name=((answer.contact_name or "").strip()[:100] or None) if poor else None,
+        contact=((answer.contact or "").strip()[:200] or None) if poor else None,
         language=answer.language,
         nonce=nonce,
         device_day=day_key,
@@ -215,16 +239,18 @@ def _flag_burst(rating: PublicRating, now: datetime) -> None:
     """Flag this rating and the others like it when ``BURST_SIZE`` identical answers came to
     one point within ``BURST_WINDOW``: the same score, reasons and comment (a script, or one
     person going from phone to phone). The flags are for the lead to look at; nothing is
-    discarded automatically, since a busy counter may also have five honest "very
-    satisfied" in ten minutes: a burst with no comment and no reason is therefore not flagged
-    unless it is also from one network."""
+    discarded automatically. The same words typed five times are suspect from anywhere; the
+    same ticks are not (five people may all wait too long on the day the queue breaks down),
+    so ratings without a comment are compared within one network only. Ratings set aside do
+    not count; one the lead kept is not flagged again."""
     same = select(PublicRating).where(
         PublicRating.service_point_id == rating.service_point_id,
         PublicRating.submitted_at >= now - BURST_WINDOW,
         PublicRating.score == rating.score,
         PublicRating.id != rating.id,
+        counted(),
     )
-    if not rating.comment and not rating.reasons:
+    if not rating.comment:
         same = same.where(PublicRating.network == rating.network)
     alike = [
         r
@@ -237,9 +263,27 @@ def _flag_burst(rating: PublicRating, now: datetime) -> None:
                 r.flag = "burst"
 
 
-def set_aside(rating: PublicRating) -> None:
-    """The lead's decision that a flagged rating is not genuine: it counts nowhere after."""
+def set_aside(rating: PublicRating, by, now: datetime) -> None:
+    """The lead's decision that a flagged rating is not genuine: it counts nowhere after, and
+    the case it opened is closed as set aside."""
     rating.flag = "set_aside"
+    case = _case_of(rating)
+    if case is not None and case.status != "closed":
+        feedback_cases.close_set_aside(case, by, now)
+
+
+def keep(rating: PublicRating) -> None:
+    """The lead's decision that a flagged rating is genuine: the flag goes."""
+    rating.flag = "kept"
+
+
+def rated_today(point: ServicePoint, device: str, now: datetime) -> bool:
+    """Whether this device rated this point today already (the form says so up front)."""
+    day_key = device_day(device, point.id, office_time.local_date(now))
+    found = select(PublicRating.id).where(
+        PublicRating.service_point_id == point.id, PublicRating.device_day == day_key
+    )
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def counted():

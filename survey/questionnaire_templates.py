@@ -52,8 +52,23 @@ class LibraryEntry:
     here: int | None
 
 
+# Parsed definitions by (template id, digest): a revision never changes once shared (changed
+# content is a new revision), and the comparison page and every rename check in the editor
+# parse each revision again otherwise. The parsed questionnaire is frozen data, safe to share.
+_PARSED: dict[tuple[int, str], qm.Questionnaire] = {}
+PARSED_KEPT = 64
+
+
 def definition(template: QuestionnaireTemplate) -> qm.Questionnaire:
-    return loads(template.definition, filename=f"{template.code}-r{template.revision}.yaml")
+    key = (template.id, template.digest)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = loads(template.definition, filename=f"{template.code}-r{template.revision}.yaml")
+        if template.id is not None:
+            if len(_PARSED) >= PARSED_KEPT:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+    return parsed
 
 
 def revisions(code: str) -> list[QuestionnaireTemplate]:

@@ -55,15 +55,25 @@ def create(code: str, name_zh: str, name_en: str, kind: str = "counter") -> Serv
     point = ServicePoint(code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), kind=kind)
     db.session.add(point)
     db.session.flush()
-    audit.record("service_point_created", f"service_point:{point.id}", kind=code)
+    audit.record("service_point_created", f"service_point:{point.id}", after=_shown(point))
     return point
 
 
 def update(point: ServicePoint, name_zh: str, name_en: str, kind: str, active: bool) -> None:
     _check(point.code, name_zh, name_en, kind, point.id)
+    before = _shown(point)
     point.name_zh, point.name_en, point.kind = name_zh.strip(), name_en.strip(), kind
     point.active = active
-    audit.record("service_point_changed", f"service_point:{point.id}", status=active)
+    if _shown(point) != before:
+        audit.record(
+            "service_point_changed", f"service_point:{point.id}", before=before, after=_shown(point)
+        )
+
+
+def _shown(point: ServicePoint) -> str:
+    """The point as the audit trail records it: what a rating of it meant."""
+    state = "" if point.active else " (not taking ratings)"
+    return f"{point.code} · {point.kind} · {point.name_zh} / {point.name_en}{state}"
 
 
 def renew_link(point: ServicePoint) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from survey.corrective.states import ACTIVE, LEAD_ROLES, Transition
+from survey.corrective.states import ACTIVE, Transition
 from survey.extensions import db
 from survey.models import (
+    LEAD_ROLES,
     ActionStep,
     CorrectiveAction,
     User,

@@ -11,7 +11,6 @@ from survey.models.actions import ACTIVE_STATUSES
 
 ACTIVE = ACTIVE_STATUSES
 ENDED = ("closed", "cancelled")
-LEAD_ROLES = ("quality_lead", "admin")
 CAUSE_METHODS = ("five_whys", "cause_category")
 CAUSE_CATEGORIES = ("people", "method", "process", "communication", "resources", "environment")
 

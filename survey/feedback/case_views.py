@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -85,15 +85,34 @@ def settings():
 def set_aside(rating_id: int):
     rating = db.get_or_404(PublicRating, rating_id)
     if ConfirmForm().validate_on_submit() and rating.flag == "burst":
-        public_ratings.set_aside(rating)
-        audit.record("rating_set_aside", f"public_rating:{rating.id}")
+        public_ratings.set_aside(rating, current_user, utcnow())
+        audit.record("rating_set_aside", f"public_rating:{rating.id}", status="set_aside")
         db.session.commit()
-        flash(_("The rating was set aside: it no longer counts."), "success")
-    return redirect(url_for("feedback.index"))
+        flash(
+            _("The rating was set aside: it no longer counts, and its case is closed."), "success"
+        )
+    return redirect(url_for("feedback.index", _anchor="flagged"))
 
 
-def _case(case_id: int) -> FeedbackCase:
-    return db.get_or_404(FeedbackCase, case_id)
+@bp.post("/ratings/<int:rating_id>/keep")
+@role_required(LEAD)
+def keep(rating_id: int):
+    rating = db.get_or_404(PublicRating, rating_id)
+    if ConfirmForm().validate_on_submit() and rating.flag == "burst":
+        public_ratings.keep(rating)
+        audit.record("rating_set_aside", f"public_rating:{rating.id}", status="kept")
+        db.session.commit()
+        flash(_("The rating was kept as genuine."), "success")
+    return redirect(url_for("feedback.index", _anchor="flagged"))
+
+
+def _case(case_id: int, for_update: bool = False) -> FeedbackCase:
+    """The case of the URL; ``for_update``: locked until the commit (PostgreSQL), so that two
+    leads closing it at once (or a double click) record one closing, not two."""
+    case = db.session.get(FeedbackCase, case_id, with_for_update=for_update)
+    if case is None:
+        abort(404)
+    return case
 
 
 def _render_case(case: FeedbackCase, contact=None, close=None, status: int = 200):
@@ -103,13 +122,21 @@ def _render_case(case: FeedbackCase, contact=None, close=None, status: int = 200
         case=case,
         rating=case.rating,
         contact_form=contact or ContactForm(),
-        close_form=close or CloseForm(),
+        close_form=_close_form(case, close),
         overdue=feedback_cases.is_overdue(case, today),
         on_time=feedback_cases.on_time(case),
         lang=current_language(),
         labels=_labels(),
     )
     return page, status
+
+
+def _close_form(case: FeedbackCase, form: CloseForm | None = None) -> CloseForm:
+    """The closing form offering only the outcomes this case may have now."""
+    form = form or CloseForm()
+    allowed = feedback_cases.outcomes_for(case)
+    form.outcome.choices = [c for c in form.outcome.choices if c.value in allowed]
+    return form
 
 
 @bp.get("/cases/<int:case_id>")
@@ -121,7 +148,7 @@ def case(case_id: int):
 @bp.post("/cases/<int:case_id>/contact")
 @role_required(LEAD)
 def case_contact(case_id: int):
-    case = _case(case_id)
+    case = _case(case_id, for_update=True)
     form = ContactForm()
     if form.validate_on_submit():
         try:
@@ -138,7 +165,7 @@ def case_contact(case_id: int):
 @bp.post("/cases/<int:case_id>/close")
 @role_required(LEAD)
 def case_close(case_id: int):
-    case = _case(case_id)
+    case = _case(case_id, for_update=True)
     form = CloseForm()
     if form.validate_on_submit():
         try:

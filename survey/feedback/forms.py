@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from survey.feedback_cases import DEADLINE_DAYS_RANGE, OUTCOME_LABELS
+from survey.feedback_cases import CHOSEN_OUTCOMES, DEADLINE_DAYS_RANGE, OUTCOME_LABELS
 from survey.service_points import KIND_LABELS
 
 LONG_TEXT = Length(max=4000)
@@ -52,7 +52,7 @@ class CloseForm(FlaskForm):
     )
     outcome = SelectField(
         _l("Outcome"),
-        choices=[SelectChoice(code, label) for code, label in OUTCOME_LABELS.items()],
+        choices=[SelectChoice(code, OUTCOME_LABELS[code]) for code in CHOSEN_OUTCOMES],
     )
     submit = SubmitField(_l("Close the case"))
 

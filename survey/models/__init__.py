@@ -5,6 +5,7 @@ maps every model and registers the append-only listeners; import the names from 
 from survey.models.actions import (
     ACTION_STATUSES,
     ACTIVE_STATUSES,
+    LEAD_ROLES,
     STEP_KINDS,
     ActionAttachment,
     ActionEvent,
@@ -53,6 +54,7 @@ from survey.models.tokens import ApiToken
 from survey.models.webhooks import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "LEAD_ROLES",
     "CASE_OUTCOMES",
     "CASE_STATUSES",
     "POINT_KINDS",

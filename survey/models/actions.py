@@ -38,6 +38,9 @@ ACTION_STATUSES = (
 )
 # An action still being worked on (the queue's); the others ended.
 ACTIVE_STATUSES = ("open", "investigating", "planned", "implemented", "verification")
+# Who leads quality in an office: runs the action queue, reads its results (an administrator
+# may do all a lead does).
+LEAD_ROLES = ("quality_lead", "admin")
 STEP_KINDS = ("immediate", "corrective", "preventive", "improvement")
 
 

@@ -34,9 +34,11 @@ POOR_AT_MOST = 2
 REASONS = ("waiting", "attitude", "information", "result", "other")
 CASE_STATUSES = ("open", "contacted", "closed")
 # How a case ended.
-CASE_OUTCOMES = ("resolved", "explained", "referred", "not_reached", "no_contact")
-# Why a rating is flagged for the lead (it still counts until the lead sets it aside).
-FLAGS = ("burst", "set_aside")
+# set_aside: the lead found the rating not genuine (part of a burst), not an outcome to choose.
+CASE_OUTCOMES = ("resolved", "explained", "referred", "not_reached", "no_contact", "set_aside")
+# Why a rating is flagged for the lead (it still counts until the lead sets it aside), and
+# the lead's verdict: set aside (counts nowhere) or kept (genuine).
+FLAGS = ("burst", "set_aside", "kept")
 
 
 def _link_key() -> str:

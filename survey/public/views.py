@@ -34,7 +34,15 @@ def _rating_limit() -> str:
 
 
 def _network() -> str:
-    return "network:" + public_ratings.network(request.remote_addr)
+    # Per network and point: a mobile carrier's shared block or a hall's Wi-Fi is one
+    # network, and a busy hall should not use up the limit of every other point.
+    return f"network:{public_ratings.network(request.remote_addr)}:{request.view_args['link_key']}"
+
+
+def _stored(response) -> bool:
+    """Only a stored rating counts against the limit: a form with a mistake in it, a resend
+    or a second rating the same day do not use it up."""
+    return response.status_code == 303
 
 
 def _point(link_key: str):
@@ -58,14 +66,20 @@ def _with_device(response, device: str):
 
 
 @bp.route("/<link_key>", methods=["GET", "POST"])
-@limiter.limit(_rating_limit, key_func=_network, methods=["POST"], scope="public-rating")
+@limiter.limit(
+    _rating_limit,
+    key_func=_network,
+    methods=["POST"],
+    scope="public-rating",
+    deduct_when=_stored,
+)
 def rate(link_key: str):
     point = _point(link_key)
     device = request.cookies.get(public_ratings.DEVICE_COOKIE) or public_ratings.new_device()
     form = RatingForm()
     stale = False
     if request.method == "POST":
-        nonce = public_ratings.nonce_of(request.form.get("nonce_token", ""), point)
+        nonce = public_ratings.nonce_of(request.form.get("nonce_token", ""), point, device)
         stale = nonce is None
         if form.validate() and not stale:
             rated = public_ratings.submit(
@@ -97,12 +111,23 @@ def rate(link_key: str):
         point=point,
         form=form,
         stale=stale,
-        nonce_token=public_ratings.form_token(point),
+        nonce_token=public_ratings.form_token(point, device),
+        rated_today=request.method == "GET" and public_ratings.rated_today(point, device, utcnow()),
         poor_at_most=POOR_AT_MOST,
         lang=current_language(),
     )
     status = 400 if request.method == "POST" else 200
     return _with_device(make_response(page, status), device)
+
+
+@bp.errorhandler(404)
+def link_not_in_use(_error):
+    return render_template("public/unavailable.html", reason="link"), 404
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    return render_template("public/unavailable.html", reason="busy"), 429
 
 
 @bp.get("/<link_key>/thanks")

@@ -23,6 +23,7 @@ from survey import questionnaire_templates as templates
 from survey.extensions import db
 from survey.models import (
     ACTIVE_STATUSES,
+    LEAD_ROLES,
     CorrectiveAction,
     Office,
     QuestionnaireTemplate,
@@ -31,9 +32,6 @@ from survey.models import (
     User,
 )
 from survey.results.tables import round_progress, round_results
-
-# Who sees an office in the provincial view: who may read its results there.
-LEAD_ROLES = ("quality_lead", "admin")
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,6 @@ def shared_items(code: str, lang: str) -> list[SharedItem]:
             if question.scale is not None and question.code not in found:
                 found[question.code] = question.text.get(lang)
     return [SharedItem(c, t) for c, t in found.items()]
-
-
-def templates_in_use() -> list[QuestionnaireTemplate]:
-    """The shared templates to compare offices on: each one's latest revision (sharing links
-    the sharing office's version, so each is in use somewhere)."""
-    return templates.latest_revisions()
 
 
 def led_offices(user: User) -> list[Office]:

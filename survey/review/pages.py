@@ -14,7 +14,7 @@ from flask import abort, url_for
 from analysis import benchmarks
 from analysis.drivers import MIN_PAIRS_PLACED, all_weak
 from questionnaires import tabulated_as
-from survey import feedback_cases, office_time, rounds
+from survey import feedback_cases, office_time, questionnaire_templates, rounds
 from survey.corrective.queue import actions_of_item, note_of_item
 from survey.corrective.texts import status_labels
 from survey.extensions import db
@@ -43,7 +43,9 @@ ITEM_KEY = ("question", "served_unit")
 
 def offices_page(user: User, code: str | None, lang: str, min_offices: int) -> dict[str, Any]:
     """The comparison page of the shared template ``code`` (the first in use when None)."""
-    shared = comparisons.templates_in_use()
+    # Each shared template's latest revision: sharing links the sharing office's version,
+    # so each is in use somewhere.
+    shared = questionnaire_templates.latest_revisions()
     chosen = next((t for t in shared if t.code == code), shared[0] if shared else None)
     page: dict[str, Any] = {"shared": shared, "chosen": chosen, "lang": lang}
     if chosen is None:

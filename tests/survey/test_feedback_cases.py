@@ -43,11 +43,27 @@ def _poor(point, now=WEDNESDAY, contact="13800000000", reasons=("waiting",), sco
     return rated.case
 
 
-def test_working_days_skip_weekends():
+def test_working_days_skip_weekends_and_holidays_and_count_moved_workdays():
     friday, saturday = date(2026, 12, 11), date(2026, 12, 12)
     assert office_time.working_days_after(date(2026, 12, 9), 5) == date(2026, 12, 16)
     assert office_time.working_days_after(friday, 1) == date(2026, 12, 14)
-    assert office_time.working_days_after(saturday, 5) == date(2026, 12, 21)
+    # From a Saturday: Monday is the first working day, Friday the fifth.
+    assert office_time.working_days_after(saturday, 5) == date(2026, 12, 18)
+    # National Day 2026: 1-7 October off, Saturday 10 October worked in their place.
+    holidays = {date(2026, 10, d) for d in range(1, 8)}
+    worked = {date(2026, 10, 10)}
+    assert office_time.working_days_after(date(2026, 9, 30), 5, holidays, worked) == date(
+        2026, 10, 13
+    )
+
+
+def test_the_offices_holidays_come_from_the_configuration(make_point, app):
+    app.config["OFFICE_HOLIDAYS"] = ["2026-12-10", "2026-12-11"]
+    app.config["OFFICE_WORKDAYS"] = "2026-12-12"
+    # From Wednesday: Thursday and Friday off, Saturday worked, then Monday to Thursday.
+    assert _poor(make_point()).due_date == date(2026, 12, 17)
+    app.config["OFFICE_WORKDAYS"] = ""
+    assert feedback_cases.due_date_for(WEDNESDAY, 5) == date(2026, 12, 18)
 
 
 def test_a_case_is_due_the_offices_working_days_later(make_point):
@@ -143,6 +159,35 @@ def test_an_overdue_case_is_escalated_once_to_the_quality_leads(make_point, lead
     mails = db.session.scalars(select(MailMessage).where(MailMessage.kind == "case_escalation"))
     assert [m.recipient for m in mails] == [lead.email]
     assert feedback_cases.escalate(datetime(2026, 12, 18, 1, 0)) == []
+
+
+def test_without_a_quality_lead_nothing_is_marked_escalated(make_point):
+    case = _poor(make_point())
+    db.session.commit()
+    assert feedback_cases.escalate(datetime(2026, 12, 17, 1, 0)) == []
+    assert case.escalated_at is None and [e.kind for e in case.events] == ["opened"]
+
+
+def test_contact_details_are_erased_90_days_after_the_case_closed(make_point, lead):
+    point = make_point()
+    closed, open_ = _poor(point), _poor(point)
+    feedback_cases.close(closed, lead, "Three calls", "not_reached", WEDNESDAY)
+    db.session.commit()
+    assert feedback_cases.forget_contacts(WEDNESDAY + timedelta(days=89)) == 0
+    assert feedback_cases.forget_contacts(WEDNESDAY + timedelta(days=91)) == 1
+    assert (closed.rating.contact, closed.rating.contact_name) == (None, None)
+    assert open_.rating.contact == "13800000000"
+
+
+def test_the_outcomes_offered_follow_the_contact_details_and_the_status(make_point, lead):
+    point = make_point()
+    with_contact, without = _poor(point), _poor(point, contact=None)
+    assert feedback_cases.outcomes_for(with_contact) == ("not_reached",)
+    assert feedback_cases.outcomes_for(without) == ("no_contact", "referred")
+    feedback_cases.record_contact(with_contact, lead, "Called", WEDNESDAY)
+    assert "resolved" in feedback_cases.outcomes_for(with_contact)
+    with pytest.raises(CaseError):
+        feedback_cases.close(with_contact, lead, "x", "set_aside", WEDNESDAY)
 
 
 def test_the_same_complaint_three_times_in_30_days_is_a_pattern(make_point):

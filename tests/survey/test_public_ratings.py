@@ -3,6 +3,7 @@ per signed form, with bursts of identical answers flagged and poor ratings openi
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -26,7 +27,9 @@ def request_context(app):
 
 
 def _rate(point, score=5, device="phone-1", nonce=None, address="203.0.113.7", now=NOON, **kw):
-    nonce = nonce or f"nonce-{point.id}-{device}-{score}-{now.isoformat()}-{sorted(kw.items())}"
+    # A nonce of this test's own, 40 characters: the column holds 64.
+    seed = f"{point.id}-{device}-{score}-{now.isoformat()}-{sorted(kw.items())}"
+    nonce = nonce or hashlib.sha256(seed.encode()).hexdigest()[:40]
     return public_ratings.submit(
         point, Answer(score=score, **kw), nonce=nonce, device=device, address=address, now=now
     )
@@ -71,24 +74,26 @@ def test_one_rating_per_device_per_point_per_office_day(make_point):
     assert db.session.scalar(select(func.count()).select_from(FeedbackCase)) == 0
 
 
-def test_the_form_token_is_signed_for_one_point_and_expires(make_point, app):
+def test_the_form_token_is_signed_for_one_point_and_one_device_and_expires(make_point, app):
     hall, counter = make_point("hall-1"), make_point("counter-3")
-    token = public_ratings.form_token(hall)
-    nonce = public_ratings.nonce_of(token, hall)
+    token = public_ratings.form_token(hall, "phone-1")
+    nonce = public_ratings.nonce_of(token, hall, "phone-1")
     assert nonce and len(nonce) >= 16
-    assert public_ratings.nonce_of(token, counter) is None
-    assert public_ratings.nonce_of(token[:-2] + "xx", hall) is None
-    assert public_ratings.nonce_of("", hall) is None
+    assert public_ratings.nonce_of(token, counter, "phone-1") is None
+    # Another device (a cross-site POST carries no cookie: it is a new device) is refused.
+    assert public_ratings.nonce_of(token, hall, "phone-2") is None
+    assert public_ratings.nonce_of(token[:-2] + "xx", hall, "phone-1") is None
+    assert public_ratings.nonce_of("", hall, "phone-1") is None
     with app.test_request_context():
         app.secret_key = "another key"
-        assert public_ratings.nonce_of(token, hall) is None
+        assert public_ratings.nonce_of(token, hall, "phone-1") is None
 
 
 def test_an_old_form_token_is_refused(make_point, monkeypatch):
     hall = make_point()
-    token = public_ratings.form_token(hall)
+    token = public_ratings.form_token(hall, "phone-1")
     monkeypatch.setattr(public_ratings, "FORM_MAX_AGE", timedelta(seconds=-1))
-    assert public_ratings.nonce_of(token, hall) is None
+    assert public_ratings.nonce_of(token, hall, "phone-1") is None
 
 
 def test_networks_are_counted_per_24_and_56():
@@ -97,6 +102,8 @@ def test_networks_are_counted_per_24_and_56():
     assert public_ratings.network("2001:db8:1:2:3::9") == "2001:db8:1::/56"
     assert public_ratings.network_of("203.0.113.7") == public_ratings.network_of("203.0.113.9")
     assert public_ratings.network_of("203.0.113.7") != public_ratings.network_of("203.0.114.7")
+    # A dual-stack server sees an IPv4 client as ::ffff:a.b.c.d: still its own /24.
+    assert public_ratings.network("::ffff:203.0.113.7") == "203.0.113.0/24"
 
 
 def test_five_identical_answers_in_ten_minutes_are_flagged(make_point):
@@ -115,22 +122,69 @@ def test_five_identical_answers_in_ten_minutes_are_flagged(make_point):
     assert len(public_ratings.flagged()) == 5
 
 
-def test_plain_top_marks_from_many_networks_are_not_a_burst(make_point):
+def test_the_same_ticks_from_many_networks_are_not_a_burst_but_from_one_network_they_are(
+    make_point,
+):
     point = make_point()
     for n in range(8):
-        _rate(point, 5, device=f"d{n}", address=f"198.51.{n}.1", now=NOON + timedelta(minutes=n))
+        _rate(point, 2, device=f"d{n}", address=f"198.51.{n}.1", reasons=("waiting",),
+              now=NOON + timedelta(minutes=n))  # fmt: skip
+    for n in range(8):
+        _rate(point, 5, device=f"t{n}", address=f"198.52.{n}.1", now=NOON + timedelta(minutes=n))
     assert public_ratings.flagged() == []
-    # ...but from one network they are.
     for n in range(5):
         _rate(point, 5, device=f"e{n}", address="192.0.2.1", now=NOON + timedelta(minutes=n))
     assert len(public_ratings.flagged()) == 5
+
+
+def test_a_rating_set_aside_closes_its_case_and_no_longer_counts_for_a_burst(make_point, lead):
+    point = make_point()
+    rated = [_rate(point, 1, device=f"d{n}", comment="awful", now=NOON + timedelta(minutes=n))
+             for n in range(5)]  # fmt: skip
+    assert all(r.rating.flag == "burst" for r in rated)
+    for r in rated:
+        public_ratings.set_aside(r.rating, lead, NOON + timedelta(minutes=6))
+    db.session.commit()
+    assert {(r.case.status, r.case.outcome) for r in rated} == {("closed", "set_aside")}
+    # The next identical one is compared with none of them: not flagged.
+    assert (
+        _rate(point, 1, device="d9", comment="awful", now=NOON + timedelta(minutes=7)).rating.flag
+        is None
+    )
+
+
+def test_a_rating_kept_as_genuine_is_not_flagged_again(make_point):
+    point = make_point()
+    rated = [_rate(point, 5, device=f"d{n}", address="192.0.2.1", now=NOON + timedelta(minutes=n))
+             for n in range(5)]  # fmt: skip
+    for r in rated:
+        public_ratings.keep(r.rating)
+    _rate(point, 5, device="d9", address="192.0.2.1", now=NOON + timedelta(minutes=6))
+    assert [r.rating.flag for r in rated] == ["kept"] * 5
+    assert len(public_ratings.flagged()) == 1  # the sixth: five alike again, it alone new
+
+
+def test_contact_details_are_kept_only_with_a_poor_rating(make_point):
+    point = make_point()
+    good = _rate(point, 4, device="a", contact="13800000000", contact_name="Li")
+    poor = _rate(point, 2, device="b", contact="13800000000", contact_name="Li")
+    assert (good.rating.contact, good.rating.contact_name) == (None, None)
+    assert (poor.rating.contact, poor.rating.contact_name) == ("13800000000", "Li")
+
+
+def test_the_form_knows_a_device_that_rated_today(make_point):
+    point = make_point()
+    assert not public_ratings.rated_today(point, "a", NOON)
+    _rate(point, 5, device="a")
+    assert public_ratings.rated_today(point, "a", NOON + timedelta(hours=1))
+    assert not public_ratings.rated_today(point, "b", NOON)
 
 
 def test_figures_count_satisfied_and_poor_and_leave_out_what_was_set_aside(make_point):
     point = make_point()
     scores = [5, 4, 4, 3, 2, 1]
     rated = [_rate(point, s, device=f"d{n}") for n, s in enumerate(scores)]
-    public_ratings.set_aside(rated[0].rating)
+    public_ratings.set_aside(rated[0].rating, None, NOON)
     db.session.commit()
     [figures] = public_ratings.figures(NOON - timedelta(days=1))
     assert (figures.ratings, figures.satisfied, figures.poor) == (5, 2, 2)

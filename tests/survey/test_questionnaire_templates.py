@@ -205,3 +205,13 @@ def test_an_identical_draft_of_the_office_is_linked_not_copied(beta, shared):
     db.session.commit()
     version, outcome = templates.adopt(shared)
     assert (version.id, outcome, version.template) == (own.id, templates.LINKED, shared)
+
+
+def test_a_revisions_definition_is_parsed_once(shared, monkeypatch):
+    calls = []
+    real = templates.loads
+    monkeypatch.setattr(templates, "loads", lambda *a, **k: calls.append(1) or real(*a, **k))
+    templates._PARSED.clear()
+    first, again = templates.definition(shared), templates.definition(shared)
+    assert first is again and len(calls) == 1
+    assert first.id == shared.code

@@ -3,6 +3,7 @@ figures, patterns, flagged bursts and cases, and a case worked from contact to c
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -106,6 +107,8 @@ def test_a_case_is_contacted_answered_and_closed_from_its_page(client, auth, poi
     lead = auth.login("quality_lead")
     page = client.get(f"/feedback/cases/{case_id}", headers=EN)
     assert "Nobody answered" in page.text and "13800000000" in page.text
+    offered = re.findall(r'<option[^>]*value="(\w+)"', page.text)
+    assert offered == ["not_reached"]  # until the citizen was contacted
     early = client.post(f"/feedback/cases/{case_id}/close", headers=EN,
                         data={"reply": "Sorry", "outcome": "resolved"})  # fmt: skip
     assert early.status_code == 400 and "Record the contact" in early.text
@@ -130,6 +133,12 @@ def test_a_flagged_rating_set_aside_counts_no_more(client, auth, point):
     assert client.post(f"/feedback/ratings/{rating.id}/set-aside").status_code == 302
     db.session.refresh(rating)
     assert rating.flag == "set_aside"
+    case = db.session.scalar(select(FeedbackCase).where(FeedbackCase.rating_id == rating.id))
+    assert (case.status, case.outcome) == ("closed", "set_aside")
+    other = db.session.scalar(select(PublicRating).where(PublicRating.flag == "burst"))
+    assert client.post(f"/feedback/ratings/{other.id}/keep").status_code == 302
+    db.session.refresh(other)
+    assert other.flag == "kept"
 
 
 def test_the_lead_sets_the_deadline(client, auth, point):

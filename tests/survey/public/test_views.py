@@ -142,3 +142,32 @@ def test_the_page_is_in_chinese_by_default(client, point):
     page = client.get(f"/s/{point.link_key}")
     assert "hall-1 服务大厅" in page.text
     assert "您对本次服务满意吗？" in page.text and "非常不满意" in page.text
+
+
+def test_another_sites_page_cannot_send_ratings_through_its_visitors(client, point, app):
+    # The other site fetched a token with its own cookie; its visitor's browser posts it
+    # cross-site, without this site's cookie (SameSite=Lax): a new device, refused.
+    token = _token(app.test_client(), point)
+    page = _rate(client, point, token, score="1", contact="13800000000")
+    assert page.status_code == 400 and "open too long" in page.text
+    assert _count() == 0 and _count(FeedbackCase) == 0
+
+
+def test_the_limit_counts_stored_ratings_per_point(client, point, make_point):
+    for _ in range(3):  # forms with a mistake do not use the limit up
+        client.post(f"/s/{point.link_key}", data={"nonce_token": _token(client, point)})
+    for _ in range(6):
+        client.delete_cookie("survey_device")
+        assert _rate(client, point, score="5").status_code == 303
+    client.delete_cookie("survey_device")
+    refused = _rate(client, point, score="5")
+    assert refused.status_code == 429 and "Too many ratings from your network" in refused.text
+    other = make_point("counter-2", kind="counter")
+    assert _rate(client, other, score="5").status_code == 303  # another point: its own limit
+
+
+def test_an_old_posters_link_says_so(client, point):
+    point.active = False
+    db.session.commit()
+    page = client.get(f"/s/{point.link_key}", headers=EN)
+    assert page.status_code == 404 and "This rating link is not in use" in page.text
