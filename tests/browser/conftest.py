@@ -54,6 +54,8 @@ INVITE_LINE = re.compile(r"^invite (\S+) (http\S+/r/(\S+))$", re.MULTILINE)
 LOGIN_LINE = re.compile(r"^login (\S+) (\S+) (\S+)$", re.MULTILINE)
 OFFICE_LOGIN_LINE = re.compile(r"^login (\S+) (\S+) (\S+) (\S+)$", re.MULTILINE)
 ROUND_LINE = re.compile(r"^round (\d+) ", re.MULTILINE)
+POINT_LINE = re.compile(r"^point (\S+) (http\S+/s/\S+)$", re.MULTILINE)
+OFFICE_POINT_LINE = re.compile(r"^point (\S+) (\S+) (http\S+/s/\S+)$", re.MULTILINE)
 # With 100+ responses the demo adds a closed earlier round, runs the low-score rules (so results,
 # charts and corrective actions exist) and makes accounts for the served units to own actions.
 DEMO_RESPONSES = "120"
@@ -74,6 +76,10 @@ class LiveServer:
     # password); the provincial lead's offices are "shaoxing,ningbo,xiacheng,jiaxing,huzhou,shangyu".
     office_accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     database: Path | None = None
+    # The demo's `point CODE URL` lines: code -> the service point's public link (its QR code).
+    points: dict[str, str] = field(default_factory=dict)
+    # `flask demo-offices`' `point OFFICE CODE URL`: (office, code) -> public link.
+    office_points: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size
@@ -180,6 +186,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         round_id,
         {(m[1], m[2]): (m[3], m[4]) for m in OFFICE_LOGIN_LINE.finditer(others.stdout)},
         database,
+        points={m[1]: m[2] for m in POINT_LINE.finditer(done.stdout)},
+        office_points={(m[1], m[2]): m[3] for m in OFFICE_POINT_LINE.finditer(others.stdout)},
     )
     # As `make run`: the server, and the background worker beside it (mail goes through it).
     with server.log_path.open("w") as log:
