@@ -1,5 +1,6 @@
-"""Run every benchmark in bench/ (``*_bench.py``), print one table of their figures and keep
-them in ``bench/results/<timestamp>.json`` with the machine's core count.
+"""Run every benchmark in bench/ (``*_bench.py`` and the load generators ``LOAD_GENERATORS``
+names), print one table of their figures and keep them in ``bench/results/<timestamp>.json``
+with the machine's core count.
 
 Each benchmark runs in its own process (so its peak memory is its own), once the machine has
 settled (``settle``: the page cache written back, PostgreSQL checkpointed). One that accepts
@@ -56,6 +57,8 @@ DATABASES = ("sqlite", "postgresql")
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 POSTGRES_ADMIN = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/postgres"
 ONCE, PER_SCALE, OWN_DATABASES = "once", "per scale and database", "once, on each database"
+# Load generators that run as benchmarks too (their figures join the table; --only public_load).
+LOAD_GENERATORS = ("public_load.py",)
 
 
 def runs_of(source: str) -> str:
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
                 "target": None,
             }
         )
-    scripts = sorted(BENCH.glob("*_bench.py"))
+    scripts = sorted([*BENCH.glob("*_bench.py"), *(BENCH / name for name in LOAD_GENERATORS)])
     if args.only:
         wanted = {name.strip().removesuffix("_bench") for name in args.only.split(",")}
         scripts = [s for s in scripts if s.stem.removesuffix("_bench") in wanted]

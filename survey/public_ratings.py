@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -159,6 +159,20 @@ class Rated:
     outcome: str
     rating: PublicRating
     case: FeedbackCase | None = None
+    # What the thanks page tells the citizen, as plain data (see _rated).
+    told: dict = field(default_factory=dict)
+
+
+def _rated(outcome: str, rating: PublicRating, case: FeedbackCase | None = None) -> Rated:
+    """The outcome with what the citizen is told, taken while the rows are loaded: read after
+    the commit, which expires them, each would cost a query."""
+    told = {
+        "outcome": outcome,
+        "poor": rating.score <= POOR_AT_MOST,
+        "contact": bool(rating.contact),
+        "due": case.due_date.isoformat() if case else None,
+    }
+    return Rated(outcome, rating, case, told)
 
 
 def _existing(point: ServicePoint, nonce: str, day_key: str) -> Rated | None:
@@ -179,8 +193,8 @@ def _existing(point: ServicePoint, nonce: str, day_key: str) -> Rated | None:
     ).all()
     by_nonce = next((r for r in found if r.nonce == nonce), None)
     if by_nonce is not None:
-        return Rated("again", by_nonce, _case_of(by_nonce))
-    return Rated("today", found[0]) if found else None
+        return _rated("again", by_nonce, _case_of(by_nonce))
+    return _rated("today", found[0]) if found else None
 
 
 def _case_of(rating: PublicRating) -> FeedbackCase | None:
@@ -231,8 +245,9 @@ def submit(
         return found
     _flag_burst(rating, now)
     case = feedback_cases.open_for(rating, now) if rating.score <= POOR_AT_MOST else None
+    rated = _rated("stored", rating, case)
     db.session.commit()
-    return Rated("stored", rating, case)
+    return rated
 
 
 def _flag_burst(rating: PublicRating, now: datetime) -> None:

@@ -75,6 +75,7 @@ def _with_device(response, device: str):
 )
 def rate(link_key: str):
     point = _point(link_key)
+    point_id = point.id  # read now: the commit of a rating expires the row
     device = request.cookies.get(public_ratings.DEVICE_COOKIE) or public_ratings.new_device()
     form = RatingForm()
     stale = False
@@ -97,13 +98,7 @@ def rate(link_key: str):
                 address=request.remote_addr,
                 now=utcnow(),
             )
-            session[OUTCOME_KEY] = {
-                "point": point.id,
-                "outcome": rated.outcome,
-                "poor": rated.rating.score <= POOR_AT_MOST,
-                "contact": bool(rated.rating.contact),
-                "due": rated.case.due_date.isoformat() if rated.case else None,
-            }
+            session[OUTCOME_KEY] = {"point": point_id, **rated.told}
             response = redirect(url_for("public.thanks", link_key=link_key), 303)
             return _with_device(response, device)
     page = render_template(
