@@ -59,20 +59,39 @@ COMMENT_MAX = 1000
 DEVICE_COOKIE = "survey_device"
 
 
+# link key -> (point id, office id), as found: every page and rating of a point starts here,
+# and the office's own query below checks the key again, so a renewed or retired link still
+# stops working at once.
+_LINKS: dict[str, tuple[int, int]] = {}
+LINKS_KEPT = 4096
+
+
 def enter_by_link(link_key: str) -> ServicePoint | None:
     """The active service point of a public link, whatever the office (the link is the key),
     and work for its office from now on; None (and no office) for an unknown or retired link.
     Only the ids are read across offices: the point itself is loaded in its own office."""
-    with tenancy.unscoped():
-        found = db.session.execute(
-            select(ServicePoint.id, ServicePoint.office_id).where(
-                ServicePoint.link_key == link_key, ServicePoint.active
-            )
-        ).first()
+    found = _LINKS.get(link_key)
     if found is None:
+        with tenancy.unscoped():
+            row = db.session.execute(
+                select(ServicePoint.id, ServicePoint.office_id).where(
+                    ServicePoint.link_key == link_key, ServicePoint.active
+                )
+            ).first()
+        if row is None:
+            return None
+        found = (row.id, row.office_id)
+        if len(_LINKS) >= LINKS_KEPT:
+            _LINKS.clear()
+        _LINKS[link_key] = found
+    point_id, office_id = found
+    tenancy.enter(office_id)
+    point = db.session.get(ServicePoint, point_id)
+    if point is None or point.link_key != link_key or not point.active:
+        _LINKS.pop(link_key, None)
+        tenancy.enter(None)
         return None
-    tenancy.enter(found.office_id)
-    return db.session.get(ServicePoint, found.id)
+    return point
 
 
 def _serializer() -> URLSafeTimedSerializer:
