@@ -16,15 +16,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from survey import feedback_cases, public_ratings
 from survey.i18n import current_language
 from survey.models import POOR_AT_MOST, utcnow
 from survey.public import bp
 from survey.public.forms import RatingForm
-from survey.security import limiter
+from survey.security import limiter, never_limited
 
 OUTCOME_KEY = "public_rated"
+# The thanks page stores nothing: no limit to look up (the rating form's is on its POST).
+never_limited("public.thanks")
 # A year: the device is known again the next time it rates here.
 DEVICE_SECONDS = 365 * 24 * 3600
 
@@ -101,8 +104,10 @@ def rate(link_key: str):
             session[OUTCOME_KEY] = {"point": point_id, **rated.told}
             response = redirect(url_for("public.thanks", link_key=link_key), 303)
             return _with_device(response, device)
+    blank = request.method == "GET"
     page = render_template(
         "public/rate.html",
+        **({"questions_html": _blank_questions(form)} if blank else {}),
         point=point,
         form=form,
         stale=stale,
@@ -113,6 +118,17 @@ def rate(link_key: str):
     )
     status = 400 if request.method == "POST" else 200
     return _with_device(make_response(page, status), device)
+
+
+def _blank_questions(form: RatingForm) -> Markup:
+    """The questions of a blank form, rendered once per language and process: they hold
+    nothing of the point or the visitor, and were most of the page's rendering."""
+    kept = current_app.extensions.setdefault("survey.public_questions", {})
+    lang = current_language()
+    html = kept.get(lang)
+    if html is None:
+        html = kept[lang] = Markup(render_template("public/_questions.html", form=form))
+    return html
 
 
 @bp.errorhandler(404)

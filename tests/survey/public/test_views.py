@@ -142,6 +142,9 @@ def test_the_page_is_in_chinese_by_default(client, point):
     page = client.get(f"/s/{point.link_key}")
     assert "hall-1 服务大厅" in page.text
     assert "您对本次服务满意吗？" in page.text and "非常不满意" in page.text
+    # The blank questions are kept per language: English after Chinese is English.
+    english = client.get(f"/s/{point.link_key}", headers=EN)
+    assert "How satisfied are you" in english.text and "非常不满意" not in english.text
 
 
 def test_another_sites_page_cannot_send_ratings_through_its_visitors(client, point, app):
