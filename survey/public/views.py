@@ -8,6 +8,7 @@ from datetime import date
 from flask import (
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -42,10 +43,10 @@ def _network() -> str:
     return f"network:{public_ratings.network(request.remote_addr)}:{request.view_args['link_key']}"
 
 
-def _stored(response) -> bool:
+def _stored(_response) -> bool:
     """Only a stored rating counts against the limit: a form with a mistake in it, a resend
     or a second rating the same day do not use it up."""
-    return response.status_code == 303
+    return g.get("public_rating_stored", False)
 
 
 def _point(link_key: str):
@@ -101,6 +102,7 @@ def rate(link_key: str):
                 address=request.remote_addr,
                 now=utcnow(),
             )
+            g.public_rating_stored = rated.outcome == "stored"
             session[OUTCOME_KEY] = {"point": point_id, **rated.told}
             response = redirect(url_for("public.thanks", link_key=link_key), 303)
             return _with_device(response, device)

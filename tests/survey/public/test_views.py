@@ -174,3 +174,17 @@ def test_an_old_posters_link_says_so(client, point):
     db.session.commit()
     page = client.get(f"/s/{point.link_key}", headers=EN)
     assert page.status_code == 404 and "This rating link is not in use" in page.text
+
+
+def test_resends_and_second_ratings_do_not_use_up_the_limit(client, point):
+    token = _token(client, point)
+    for _ in range(8):  # one stored, seven told "again"
+        assert _rate(client, point, token, score="5").status_code == 303
+    for _ in range(4):  # the same device: told "today"
+        assert _rate(client, point, score="4").status_code == 303
+    for _ in range(5):  # new devices: five more stored, six in all
+        client.delete_cookie("survey_device")
+        assert _rate(client, point, score="5").status_code == 303
+    client.delete_cookie("survey_device")
+    assert _rate(client, point, score="5").status_code == 429
+    assert _count() == 6
