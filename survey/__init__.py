@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from survey import office_time
 from survey.config import DEFAULTS, database_url, from_environment, instance_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     else:
         app.config.update(test_config)
     configure_database(app)
+    office_time.check_calendar(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 

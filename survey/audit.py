@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "case_contacted": _l("Feedback case: citizen contacted"),
     "case_closed": _l("Feedback case closed"),
     "rating_set_aside": _l("Public rating set aside"),
+    "rating_kept": _l("Flagged public rating kept as genuine"),
 }
 ACTIONS = tuple(ACTION_LABELS)
 # The names of the details events carry (keyword arguments of record()).

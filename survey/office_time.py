@@ -54,3 +54,23 @@ def working_days_after(
         current += timedelta(days=1)
         counted += working(current)
     return current
+
+
+def calendar_dates(values, name: str = "OFFICE_HOLIDAYS") -> frozenset[date]:
+    """ISO dates from the configuration: a list, or one string separated by commas or
+    spaces. A value that is no date raises ValueError naming the setting; the app checks both
+    settings when it starts (``check_calendar``), since a bad one found only when a poor
+    public rating is stored would lose the rating."""
+    if isinstance(values, str):
+        values = [v for v in values.replace(",", " ").split() if v]
+    elif not isinstance(values, list | tuple | set | frozenset):
+        values = [values] if values else []
+    try:
+        return frozenset(date.fromisoformat(str(v)) for v in values)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error} (ISO dates such as 2026-10-01 expected)") from None
+
+
+def check_calendar(config) -> None:
+    for name in ("OFFICE_HOLIDAYS", "OFFICE_WORKDAYS"):
+        calendar_dates(config.get(name), name)

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -228,6 +229,7 @@ def submit(
     device: str,
     address: str | None,
     now: datetime,
+    before_storing: Callable[[], None] | None = None,
 ) -> Rated:
     """Store a citizen's rating unless this form or this device (today) gave one already; a
     poor one opens a follow-up case. Two identical requests at once store one rating: the
@@ -239,6 +241,8 @@ def submit(
     found = _existing(point, nonce, day_key)
     if found is not None:
         return found
+    if before_storing is not None:
+        before_storing()  # the network's limit (survey.public): it may refuse the rating
     rating = PublicRating(
         office_id=point.office_id,
         service_point_id=point.id,

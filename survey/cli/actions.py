@@ -71,10 +71,14 @@ def import_attachments(folder: Path | None) -> None:
 @with_appcontext
 def escalate_cases() -> None:
     """E-mail the quality leads the public's follow-up cases past their deadline, each case
-    once (the worker does it daily; run it from cron without one)."""
-    escalated = feedback_cases.escalate(utcnow())
+    once, and erase the contact details of cases closed 90 days ago (the worker does both
+    daily; run it from cron without one)."""
+    now = utcnow()
+    forgotten = feedback_cases.forget_contacts(now)
     db.session.commit()
-    click.echo(f"cases escalated: {len(escalated)}")
+    escalated = feedback_cases.escalate(now)
+    db.session.commit()
+    click.echo(f"cases escalated: {len(escalated)}; contact details erased: {forgotten}")
 
 
 COMMANDS = (run_rules, send_reminders, import_attachments, escalate_cases)

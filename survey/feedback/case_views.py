@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from survey import audit, feedback_cases, office_time, public_ratings, tenancy
 from survey.extensions import db
@@ -68,6 +69,7 @@ def index():
         min_shown=MIN_SHOWN,
         figures_days=FIGURES_DAYS,
         is_overdue=feedback_cases.is_overdue,
+        hour_of=hour_of,
         lang=current_language(),
         labels=_labels(),
     )
@@ -89,10 +91,22 @@ def settings():
     return redirect(url_for("feedback.index"))
 
 
+def _rating(rating_id: int) -> PublicRating:
+    """The rating of the URL, locked until the commit, and its case with it (PostgreSQL): a
+    lead closing the case meanwhile waits, or is waited for (see _case)."""
+    rating = db.session.get(PublicRating, rating_id, with_for_update=True)
+    if rating is None:
+        abort(404)
+    db.session.execute(
+        select(FeedbackCase.id).where(FeedbackCase.rating_id == rating.id).with_for_update()
+    )
+    return rating
+
+
 @bp.post("/ratings/<int:rating_id>/set-aside")
 @role_required(LEAD)
 def set_aside(rating_id: int):
-    rating = db.get_or_404(PublicRating, rating_id)
+    rating = _rating(rating_id)
     if ConfirmForm().validate_on_submit() and rating.flag == "burst":
         public_ratings.set_aside(rating, current_user, utcnow())
         audit.record("rating_set_aside", f"public_rating:{rating.id}", status="set_aside")
@@ -106,10 +120,10 @@ def set_aside(rating_id: int):
 @bp.post("/ratings/<int:rating_id>/keep")
 @role_required(LEAD)
 def keep(rating_id: int):
-    rating = db.get_or_404(PublicRating, rating_id)
+    rating = _rating(rating_id)
     if ConfirmForm().validate_on_submit() and rating.flag == "burst":
         public_ratings.keep(rating)
-        audit.record("rating_set_aside", f"public_rating:{rating.id}", status="kept")
+        audit.record("rating_kept", f"public_rating:{rating.id}")
         db.session.commit()
         flash(_("The rating was kept as genuine."), "success")
     return redirect(url_for("feedback.index", _anchor="flagged"))

@@ -8,7 +8,6 @@ from datetime import date
 from flask import (
     abort,
     current_app,
-    g,
     make_response,
     redirect,
     render_template,
@@ -17,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from limits import parse as parse_limit
 from markupsafe import Markup
 
 from survey import feedback_cases, public_ratings
@@ -27,8 +27,9 @@ from survey.public.forms import RatingForm
 from survey.security import limiter, never_limited
 
 OUTCOME_KEY = "public_rated"
-# The thanks page stores nothing: no limit to look up (the rating form's is on its POST).
-never_limited("public.thanks")
+# No limit for the limiter to look up before these: the thanks page stores nothing, and the
+# form counts a rating against its network's limit when it stores one (_take_one).
+never_limited("public.thanks", "public.rate")
 # A year: the device is known again the next time it rates here.
 DEVICE_SECONDS = 365 * 24 * 3600
 
@@ -43,10 +44,16 @@ def _network() -> str:
     return f"network:{public_ratings.network(request.remote_addr)}:{request.view_args['link_key']}"
 
 
-def _stored(_response) -> bool:
-    """Only a stored rating counts against the limit: a form with a mistake in it, a resend
-    or a second rating the same day do not use it up."""
-    return g.get("public_rating_stored", False)
+def _take_one() -> None:
+    """Count a rating about to be stored against its network's limit, or refuse it (429).
+    Checked and counted in one step when the rating is stored, not before the request: ratings
+    sent all at once were each checked before any was counted. A form with a mistake in it, a
+    resend or a second rating the same day never get here, and do not use the limit up."""
+    if not limiter.enabled:
+        return
+    item = parse_limit(_rating_limit())
+    if not limiter.limiter.hit(item, "public-rating", _network()):
+        abort(429)
 
 
 def _point(link_key: str):
@@ -70,13 +77,6 @@ def _with_device(response, device: str):
 
 
 @bp.route("/<link_key>", methods=["GET", "POST"])
-@limiter.limit(
-    _rating_limit,
-    key_func=_network,
-    methods=["POST"],
-    scope="public-rating",
-    deduct_when=_stored,
-)
 def rate(link_key: str):
     point = _point(link_key)
     point_id = point.id  # read now: the commit of a rating expires the row
@@ -101,8 +101,8 @@ def rate(link_key: str):
                 device=device,
                 address=request.remote_addr,
                 now=utcnow(),
+                before_storing=_take_one,
             )
-            g.public_rating_stored = rated.outcome == "stored"
             session[OUTCOME_KEY] = {"point": point_id, **rated.told}
             response = redirect(url_for("public.thanks", link_key=link_key), 303)
             return _with_device(response, device)

@@ -204,3 +204,23 @@ def test_the_same_complaint_three_times_in_30_days_is_a_pattern(make_point):
         ("hall-1", "waiting", 3),
     ]
     assert feedback_cases.repeats(WEDNESDAY + timedelta(days=31)) == []
+
+
+def test_a_holiday_that_is_no_date_stops_the_app_from_starting(app):
+    from survey import create_app
+
+    for bad in ("2026-13-01", ["2026-10-01", "national day"]):
+        with pytest.raises(ValueError, match="OFFICE_HOLIDAYS: .*ISO dates"):
+            create_app({**app.config, "OFFICE_HOLIDAYS": bad})
+    assert office_time.calendar_dates("2026-10-01, 2026-10-02") == {
+        date(2026, 10, 1), date(2026, 10, 2)}  # fmt: skip
+
+
+def test_cases_closed_by_setting_their_rating_aside_are_not_counted_as_answered(make_point, lead):
+    point = make_point()
+    answered, stuffed = _poor(point), _poor(point)
+    feedback_cases.close(answered, lead, "No answer", "not_reached", WEDNESDAY)
+    public_ratings.set_aside(stuffed.rating, lead, WEDNESDAY)
+    db.session.commit()
+    counts = feedback_cases.counts(date(2026, 12, 10))
+    assert (counts.active, counts.closed, counts.closed_on_time) == (0, 1, 1)

@@ -68,8 +68,8 @@ def test_escalate_cases_command_escalates_each_overdue_case_once(runner, make_po
                                       device="d", address="192.0.2.1",
                                       now=utcnow() - timedelta(days=30))  # fmt: skip
     assert rated.case is not None
-    assert "cases escalated: 1" in runner.invoke(args=["escalate-cases"]).output
-    assert "cases escalated: 0" in runner.invoke(args=["escalate-cases"]).output
+    assert "cases escalated: 1;" in runner.invoke(args=["escalate-cases"]).output
+    assert "cases escalated: 0;" in runner.invoke(args=["escalate-cases"]).output
 
 
 def test_the_demo_prints_its_service_points_with_their_public_links(runner):

@@ -168,3 +168,15 @@ def test_the_leads_other_pages_point_to_the_cases_and_the_repeated_complaints(cl
     queue = client.get("/actions/", headers=EN)
     assert "Repeated complaints from the public" in queue.text
     assert "Information unclear or wrong (3)" in queue.text
+
+
+def test_flagged_ratings_show_their_hour_not_their_minute(client, auth, point):
+    for n in range(5):
+        _rating(point, 1, comment="bad bad", minutes=n)
+    auth.login("quality_lead")
+    page = client.get("/feedback/", headers=EN)
+    rating = db.session.scalar(select(PublicRating).where(PublicRating.flag == "burst"))
+    local = rating.submitted_at + timedelta(hours=8)  # Asia/Shanghai
+    assert f"{local:%H}:00–" in page.text
+    minute = f"{local:%H:%M}"
+    assert minute.endswith(":00") or minute not in page.text

@@ -188,3 +188,27 @@ def test_resends_and_second_ratings_do_not_use_up_the_limit(client, point):
     client.delete_cookie("survey_device")
     assert _rate(client, point, score="5").status_code == 429
     assert _count() == 6
+
+
+def test_ratings_sent_all_at_once_are_held_to_the_limit(app, point):
+    import threading
+
+    clients = [app.test_client() for _ in range(12)]
+    tokens = [_token(c, point) for c in clients]
+    start, statuses = threading.Barrier(len(clients)), []
+
+    url = f"/s/{point.link_key}"  # read here: a thread has no app context to load it in
+
+    def send(client, token):
+        start.wait()
+        sent = client.post(url, data={"nonce_token": token, "score": "5"}, headers=EN)
+        statuses.append(sent.status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(statuses) == [303] * 6 + [429] * 6
+    db.session.rollback()
+    assert _count() == 6
